@@ -1,0 +1,26 @@
+"""Discovery methods. Each module here yields Observations; the registry maps names to modules.
+
+Modules are imported lazily so that a missing optional dependency of one scanner never stops
+the others (a scanner reports ``ScannerUnavailable`` instead).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+SCANNER_MODULES: dict[str, str] = {
+    "arp": "netdiscover.scanners.arp",
+    "snmp": "netdiscover.scanners.snmp",
+    "nmap": "netdiscover.scanners.nmap",
+    "iot": "netdiscover.scanners.iot",
+}
+
+
+def load(name: str) -> ModuleType:
+    """Import the scanner module registered under ``name``."""
+    try:
+        path = SCANNER_MODULES[name]
+    except KeyError:
+        raise ValueError(f"unknown scan method {name!r}; choose from {', '.join(SCANNER_MODULES)}") from None
+    return importlib.import_module(path)

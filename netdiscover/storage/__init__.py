@@ -1,0 +1,1 @@
+"""The asset database: models, engine/session factory, repository and Alembic migrations."""

@@ -1,0 +1,216 @@
+"""SQLAlchemy 2.x typed models of the shared asset database (the contract other modules build on).
+
+Tables: assets, interfaces, addresses, services, software, observations, scans, asset_events.
+All timestamps are stored as timezone-aware UTC. Names may be refined; meanings may not
+(see DESIGN.md). Schema changes go through Alembic (storage/migrations).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TZ = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Asset(Base):
+    """One real device."""
+
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_tag: Mapped[str | None] = mapped_column(String(128), index=True)
+    hostname: Mapped[str | None] = mapped_column(String(255), index=True)
+    serial: Mapped[str | None] = mapped_column(String(128), index=True)
+    snmp_engine_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    device_class: Mapped[str] = mapped_column(String(32), default="unknown")
+    vendor: Mapped[str | None] = mapped_column(String(255))
+    model: Mapped[str | None] = mapped_column(String(255))
+    os_name: Mapped[str | None] = mapped_column(String(255))
+    os_version: Mapped[str | None] = mapped_column(String(255))
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    fingerprint: Mapped[dict[str, Any] | None] = mapped_column(JSON)   # fields, confidences, evidence
+    status: Mapped[str] = mapped_column(String(16), default="undocumented", index=True)
+    lifecycle_state: Mapped[str | None] = mapped_column(String(16))
+    owner: Mapped[str | None] = mapped_column(String(255))
+    location: Mapped[str | None] = mapped_column(String(255))
+    site: Mapped[str | None] = mapped_column(String(128), index=True)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # extra inventory columns
+    methods: Mapped[list[Any] | None] = mapped_column(JSON)            # scan methods that saw it
+    snmp_credential: Mapped[str | None] = mapped_column(String(64))    # label only, never a secret
+    present: Mapped[bool] = mapped_column(Boolean, default=True)       # False after "disappeared"
+    first_seen: Mapped[datetime | None] = mapped_column(TZ)
+    last_seen: Mapped[datetime | None] = mapped_column(TZ, index=True)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+    interfaces: Mapped[list[Interface]] = relationship(back_populates="asset", cascade="all, delete-orphan")
+    addresses: Mapped[list[Address]] = relationship(back_populates="asset", cascade="all, delete-orphan")
+    services: Mapped[list[Service]] = relationship(back_populates="asset", cascade="all, delete-orphan")
+    software: Mapped[list[Software]] = relationship(back_populates="asset", cascade="all, delete-orphan")
+    events: Mapped[list[AssetEvent]] = relationship(back_populates="asset")
+
+
+class Interface(Base):
+    """A MAC an asset holds, and where known the switch and port behind it."""
+
+    __tablename__ = "interfaces"
+    __table_args__ = (UniqueConstraint("asset_id", "mac", name="uq_interfaces_asset_mac"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    mac: Mapped[str] = mapped_column(String(17), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    if_index: Mapped[int | None] = mapped_column(Integer)
+    speed: Mapped[int | None] = mapped_column(BigInteger)
+    oper_status: Mapped[str | None] = mapped_column(String(16))
+    mac_vendor: Mapped[str | None] = mapped_column(String(255))
+    randomised: Mapped[bool] = mapped_column(Boolean, default=False)
+    switch: Mapped[str | None] = mapped_column(String(255))
+    switch_port: Mapped[str | None] = mapped_column(String(128))
+    first_seen: Mapped[datetime | None] = mapped_column(TZ)
+    last_seen: Mapped[datetime | None] = mapped_column(TZ)
+
+    asset: Mapped[Asset] = relationship(back_populates="interfaces")
+
+
+class Address(Base):
+    """An IP an asset held, with first/last seen so IP history and DHCP churn stay visible."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (
+        UniqueConstraint("asset_id", "ip", name="uq_addresses_asset_ip"),
+        Index("ix_addresses_ip_current", "ip", "current"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    ip: Mapped[str] = mapped_column(String(45), index=True)
+    mac: Mapped[str | None] = mapped_column(String(17))
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen: Mapped[datetime | None] = mapped_column(TZ)
+    last_seen: Mapped[datetime | None] = mapped_column(TZ)
+
+    asset: Mapped[Asset] = relationship(back_populates="addresses")
+
+
+class Service(Base):
+    """An open port with product, version and CPE."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("asset_id", "port", "protocol", name="uq_services_asset_port"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    port: Mapped[int] = mapped_column(Integer)
+    protocol: Mapped[str] = mapped_column(String(8), default="tcp")
+    name: Mapped[str | None] = mapped_column(String(64))
+    product: Mapped[str | None] = mapped_column(String(255))
+    version: Mapped[str | None] = mapped_column(String(128))
+    extrainfo: Mapped[str | None] = mapped_column(String(255))
+    cpe: Mapped[list[Any] | None] = mapped_column(JSON)
+    banner: Mapped[str | None] = mapped_column(Text)
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen: Mapped[datetime | None] = mapped_column(TZ)
+    last_seen: Mapped[datetime | None] = mapped_column(TZ)
+
+    asset: Mapped[Asset] = relationship(back_populates="services")
+
+
+class Software(Base):
+    """Installed software (HOST-RESOURCES-MIB, CPEs), for the licence module."""
+
+    __tablename__ = "software"
+    __table_args__ = (UniqueConstraint("asset_id", "name", "version", name="uq_software_asset_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(512))
+    version: Mapped[str | None] = mapped_column(String(128))
+    cpe: Mapped[str | None] = mapped_column(String(255))
+    first_seen: Mapped[datetime | None] = mapped_column(TZ)
+    last_seen: Mapped[datetime | None] = mapped_column(TZ)
+
+    asset: Mapped[Asset] = relationship(back_populates="software")
+
+
+class Scan(Base):
+    """One sweep: who started it, targets, methods, timing, counts, outcome."""
+
+    __tablename__ = "scans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sweep_name: Mapped[str | None] = mapped_column(String(128), index=True)
+    started_by: Mapped[str | None] = mapped_column(String(128))
+    targets: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    exclusions: Mapped[list[Any] | None] = mapped_column(JSON)
+    methods: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(TZ, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(TZ)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)     # observations, devices, new, ...
+    messages: Mapped[list[Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ObservationRecord(Base):
+    """Raw evidence per scan and method, kept so any conclusion can be explained and re-derived."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="host")
+    ip: Mapped[str | None] = mapped_column(String(45))
+    mac: Mapped[str | None] = mapped_column(String(17))
+    seen_at: Mapped[datetime] = mapped_column(TZ)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)            # Observation.to_dict()
+
+
+class AssetEvent(Base):
+    """Append-only change log (discovered, ip_changed, os_changed, approved, ...)."""
+
+    __tablename__ = "asset_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(TZ, index=True)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    asset: Mapped[Asset | None] = relationship(back_populates="events")
