@@ -147,7 +147,8 @@ class Lab:
         proc = subprocess.run(["ip", "netns", "exec", ns, *cmd], capture_output=True, text=True,
                               timeout=timeout, input=input)
         if check and proc.returncode != 0:
-            raise LabError(f"[{ns}] {shlex.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[:500]}")
+            err = proc.stderr.strip()[:500]
+            raise LabError(f"[{ns}] {shlex.join(cmd)} failed ({proc.returncode}): {err}")
         return proc
 
     def start(self, ns: str, cmd: Sequence[str], log: Path | None = None,

@@ -1,0 +1,63 @@
+"""The ``netdiscover`` command line (click): global options and the command groups.
+
+Each command group lives in its own module under ``netdiscover/commands/`` and is registered
+below; this module only holds what every command shares (database URL, verbosity, errors).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+
+import click
+
+from netdiscover import __version__
+
+
+@dataclass
+class AppContext:
+    """What every command gets through ``click.pass_obj``."""
+
+    db_url: str | None = None
+    verbose: int = 0
+    _session_factory: object | None = field(default=None, repr=False)
+
+    def sessions(self):
+        """The sessionmaker for the selected database, migrated on first use."""
+        if self._session_factory is None:
+            from netdiscover.storage.engine import open_database
+
+            self._session_factory = open_database(self.db_url)
+        return self._session_factory
+
+
+class UserError(click.ClickException):
+    """A one-line error for the user; exits 2 with no traceback."""
+
+    exit_code = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", "db_url", envvar="NETDISCOVER_DB", metavar="URL",
+              help="Database URL (default: SQLite under $XDG_DATA_HOME/netdiscover). "
+                   "Example: postgresql+psycopg://user@host/netdiscover. Env: NETDISCOVER_DB.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(__version__, prog_name="netdiscover")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None, verbose: int) -> None:
+    """Find every device on your networks, say what each one is, and show which ones nobody documented.
+
+    \b
+    Typical use:
+      netdiscover inventory import assets.csv        # what you already know
+      sudo netdiscover scan 10.20.0.0/24 --iface eth1 # what is really there
+      netdiscover report unknown                     # what nobody documented
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = AppContext(db_url=db_url, verbose=verbose)
+
+
+# --- command registration (one line per command module; keep this block sorted) ---------------
+# --- end of command registration ---------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Click command groups of the netdiscover CLI, one module per group."""
