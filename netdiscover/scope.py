@@ -1,0 +1,139 @@
+"""What a sweep may touch: target parsing, exclusions and size limits (netaddr).
+
+Targets are CIDRs (10.0.0.0/24), ranges (10.0.0.1-10.0.0.50 or 10.0.0.1-50), single IPs,
+hostnames (resolved once, here) and ``@file`` lists (one target per line, ``#`` comments).
+Exclusions take the same forms. Anything larger than a /16 (65,536 addresses) is refused
+unless ``allow_large`` is set, so a typo cannot become a sweep of half the Internet.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netaddr import AddrFormatError, IPAddress, IPNetwork, IPRange, IPSet
+
+MAX_ADDRESSES = 65_536
+MAX_FILE_TARGETS = 100_000
+_LABEL = r"[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*\.?$")
+
+
+class ScopeError(ValueError):
+    """A target or exclusion that cannot be used; the message names it."""
+
+
+@dataclass
+class Scope:
+    """The addresses a sweep may send to, with what they were parsed from."""
+
+    ipset: IPSet
+    specs: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    hostnames: dict[str, str] = field(default_factory=dict)   # ip -> the name it was given as
+
+    @property
+    def size(self) -> int:
+        return self.ipset.size
+
+    def cidrs(self) -> list[str]:
+        """The scope as a minimal list of CIDRs (what nmap and logs want)."""
+        return [str(c) for c in self.ipset.iter_cidrs()]
+
+    def __contains__(self, ip: object) -> bool:
+        try:
+            return IPAddress(str(ip)) in self.ipset
+        except (AddrFormatError, ValueError, TypeError):
+            return False
+
+
+def _expand_file(spec: str) -> list[str]:
+    path = Path(spec[1:])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScopeError(f"target file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScopeError(f"cannot read target file {path}: {exc}") from None
+    items: list[str] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        items.extend(part for part in re.split(r"[\s,]+", line) if part)
+        if len(items) > MAX_FILE_TARGETS:
+            raise ScopeError(f"target file {path} lists more than {MAX_FILE_TARGETS} targets")
+    return items
+
+
+def _parse_one(spec: str, resolve: bool, hostnames: dict[str, str]) -> IPSet:
+    text = spec.strip()
+    if not text:
+        raise ScopeError("empty target")
+    try:
+        if "/" in text:
+            return IPSet([IPNetwork(text, expand_partial=False)])
+        if re.fullmatch(r"[0-9a-fA-F.:]+-[0-9a-fA-F.:]+", text):
+            start, end = (part.strip() for part in text.split("-", 1))
+            first = IPAddress(start)
+            if re.fullmatch(r"\d{1,3}", end) and first.version == 4:
+                end = ".".join([*start.split(".")[:3], end])
+            last = IPAddress(end)
+            if last < first:
+                raise ScopeError(f"range {spec!r} ends before it starts")
+            return IPSet(IPRange(first, last))
+        return IPSet([IPAddress(text)])
+    except ScopeError:
+        raise
+    except (AddrFormatError, ValueError, TypeError):
+        pass
+    if _HOSTNAME.match(text) and not re.fullmatch(r"[\d.]+", text):
+        if not resolve:
+            raise ScopeError(f"hostname {spec!r} given where only addresses are allowed")
+        try:
+            infos = socket.getaddrinfo(text, None, proto=socket.IPPROTO_TCP)
+        except (socket.gaierror, UnicodeError):
+            raise ScopeError(f"cannot resolve hostname {spec!r}") from None
+        addrs = sorted({info[4][0] for info in infos})
+        for addr in addrs:
+            hostnames.setdefault(addr, text)
+        return IPSet(addrs)
+    raise ScopeError(
+        f"not a valid target: {spec!r} (expected CIDR, IP, range a.b.c.d-e.f.g.h, hostname or @file)"
+    )
+
+
+def parse_scope(targets: list[str] | tuple[str, ...], exclude: list[str] | tuple[str, ...] = (),
+                allow_large: bool = False, resolve: bool = True) -> Scope:
+    """Turn target and exclusion specs into a Scope, or raise ScopeError naming the bad spec."""
+    if not targets:
+        raise ScopeError("no targets given")
+    hostnames: dict[str, str] = {}
+    specs: list[str] = []
+    for spec in targets:
+        specs.extend(_expand_file(spec) if spec.startswith("@") else [spec])
+    ipset = IPSet()
+    for spec in specs:
+        part = _parse_one(spec, resolve, hostnames)
+        if part.size > MAX_ADDRESSES and not allow_large:
+            raise ScopeError(
+                f"target {spec!r} has {part.size:,} addresses, more than a /16; "
+                "pass --allow-large if you really mean it"
+            )
+        ipset |= part
+    excluded: list[str] = []
+    for spec in exclude:
+        for item in _expand_file(spec) if spec.startswith("@") else [spec]:
+            ipset -= _parse_one(item, resolve, {})
+            excluded.append(item)
+    if ipset.size > MAX_ADDRESSES and not allow_large:
+        raise ScopeError(
+            f"targets add up to {ipset.size:,} addresses, more than a /16; "
+            "pass --allow-large if you really mean it"
+        )
+    if ipset.size == 0:
+        raise ScopeError("nothing left to scan once exclusions are applied")
+    for ip in list(hostnames):
+        if IPAddress(ip) not in ipset:
+            del hostnames[ip]
+    return Scope(ipset=ipset, specs=specs, excluded=excluded, hostnames=hostnames)

@@ -1,0 +1,181 @@
+"""One sweep, end to end: scope -> scanners -> observations -> fingerprint + reconcile -> storage.
+
+``run_sweep`` is what the ``scan`` command and the daemon both call. Each scanner runs on its
+own; one that fails or cannot run is reported in the result and the others go on. Nothing is
+written to the asset tables until every scanner has finished: reconciliation is one
+transaction, so an abort or a crash before or during it leaves the assets as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from netdiscover import scanners
+from netdiscover.credentials import SnmpCredential
+from netdiscover.observation import Observation
+from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scope import Scope, parse_scope
+
+log = logging.getLogger("netdiscover.sweep")
+
+DEFAULT_METHODS = ("arp", "snmp", "nmap")
+MethodProgress = Callable[[str, int, int, str], None]   # (method, done, total, message)
+
+
+@dataclass
+class SweepRequest:
+    """What to sweep and how."""
+
+    targets: list[str]
+    exclude: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
+    interface: str | None = None
+    rate: int | None = None
+    credentials: list[SnmpCredential] = field(default_factory=list)
+    nmap_profile: str = "quick"
+    nmap_args: str | None = None
+    sweep_name: str | None = None
+    started_by: str | None = None
+    allow_large: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SweepResult:
+    """How a sweep went and what it changed."""
+
+    scan_id: int | None
+    status: str                                   # completed | partial | failed | aborted
+    counts: dict[str, int] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)   # method -> scanner status
+    new_asset_ids: list[int] = field(default_factory=list)
+    new_undocumented_ids: list[int] = field(default_factory=list)
+    reappeared_rogue_ids: list[int] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+class SweepAborted(Exception):
+    """Raised inside the sweep when ``should_stop`` says so."""
+
+
+def run_scanner(method: str, ctx: ScanContext) -> ScanOutcome:
+    """Run one scanner; turn any failure into a ScanOutcome instead of an exception."""
+    try:
+        module = scanners.load(method)
+        return module.scan(ctx)
+    except ScannerUnavailable as exc:
+        return ScanOutcome(method=method, status="failed", messages=[f"{method}: {exc}"])
+    except Exception as exc:   # a scanner bug must fail that method only, never the sweep
+        log.exception("scanner %s crashed", method)
+        return ScanOutcome(method=method, status="failed",
+                           messages=[f"{method}: crashed: {type(exc).__name__}: {exc}"])
+
+
+def collect(scope: Scope, request: SweepRequest, progress: MethodProgress | None = None,
+            should_stop: Callable[[], bool] | None = None) -> tuple[list[Observation], list[ScanOutcome]]:
+    """Run every requested scanner over ``scope``; return all observations and each outcome."""
+    observations: list[Observation] = []
+    outcomes: list[ScanOutcome] = []
+    for method in request.methods:
+        if should_stop and should_stop():
+            raise SweepAborted(f"stopped before {method}")
+
+        def method_progress(done: int, total: int, message: str, _m: str = method) -> None:
+            if progress:
+                progress(_m, done, total, message)
+
+        ctx = ScanContext(
+            targets=scope.ipset, interface=request.interface, rate=request.rate,
+            credentials=list(request.credentials), nmap_profile=request.nmap_profile,
+            nmap_args=request.nmap_args, options=dict(request.options), progress=method_progress,
+            log=logging.getLogger(f"netdiscover.scan.{method}"),
+        )
+        started = time.monotonic()
+        outcome = run_scanner(method, ctx)
+        outcome.stats.setdefault("seconds", round(time.monotonic() - started, 3))
+        for obs in outcome.observations:
+            if not obs.hostname and obs.ip in scope.hostnames:
+                obs.hostname = scope.hostnames[obs.ip]
+        log.info("method %s: %s, %d observations in %.2fs", method, outcome.status,
+                 len(outcome.observations), outcome.stats["seconds"])
+        observations.extend(outcome.observations)
+        outcomes.append(outcome)
+    return observations, outcomes
+
+
+def overall_status(outcomes: list[ScanOutcome]) -> str:
+    """completed when every method ran fully; failed when none produced anything usable."""
+    states = [o.status for o in outcomes if o.status != "skipped"]
+    if not states or all(s == "done" for s in states):
+        return "completed"
+    if all(s == "failed" for s in states):
+        return "failed"
+    return "partial"
+
+
+def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
+              progress: MethodProgress | None = None,
+              should_stop: Callable[[], bool] | None = None,
+              scope: Scope | None = None) -> SweepResult:
+    """Run one sweep and store its result; never leaves a half-written asset.
+
+    Raises ScopeError for bad targets (before anything is written). Everything else that goes
+    wrong is recorded on the scan row and returned in the result.
+    """
+    from netdiscover import reconcile as reconcile_mod
+    from netdiscover.storage import repository
+
+    scope = scope or parse_scope(request.targets, request.exclude, allow_large=request.allow_large)
+    started = time.monotonic()
+    with sessions.begin() as session:
+        scan_id = repository.start_scan(
+            session, targets=scope.specs, exclusions=scope.excluded, methods=list(request.methods),
+            sweep_name=request.sweep_name, started_by=request.started_by,
+        )
+    result = SweepResult(scan_id=scan_id, status="running")
+    try:
+        observations, outcomes = collect(scope, request, progress, should_stop)
+        for outcome in outcomes:
+            result.messages.extend(outcome.messages)
+            result.outcomes[outcome.method] = outcome.status
+        result.status = overall_status(outcomes)
+        if should_stop and should_stop():
+            raise SweepAborted("stopped before storing")
+        if result.status != "failed" or observations:
+            rec = reconcile_mod.reconcile(
+                sessions, observations, scan_id=scan_id, scope=scope.ipset,
+                complete=result.status == "completed",
+            )
+            result.counts = dict(rec.counts)
+            result.new_asset_ids = list(rec.new_asset_ids)
+            result.new_undocumented_ids = list(rec.new_undocumented_ids)
+            result.reappeared_rogue_ids = list(getattr(rec, "rogue_seen_ids", []) or [])
+        result.counts["observations"] = len(observations)
+    except SweepAborted as exc:
+        result.status = "aborted"
+        result.messages.append(f"aborted: {exc}")
+    except KeyboardInterrupt:
+        result.status = "aborted"
+        result.messages.append("aborted: interrupted")
+        raise
+    except Exception as exc:
+        log.exception("sweep %s failed", scan_id)
+        result.status = "failed"
+        result.messages.append(f"failed: {type(exc).__name__}: {exc}")
+    finally:
+        result.duration_s = round(time.monotonic() - started, 3)
+        error = next((m for m in result.messages if m.startswith(("failed:", "aborted:"))), None)
+        try:
+            with sessions.begin() as session:
+                repository.finish_scan(session, scan_id, status=result.status, counts=result.counts,
+                                       messages=result.messages, error=error)
+        except Exception:
+            log.exception("could not record the outcome of scan %s", scan_id)
+    return result
