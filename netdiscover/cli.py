@@ -60,4 +60,7 @@ def main(ctx: click.Context, db_url: str | None, verbose: int) -> None:
 
 
 # --- command registration (one line per command module; keep this block sorted) ---------------
+from netdiscover.commands.scan import scan  # noqa: E402
+
+main.add_command(scan)
 # --- end of command registration ---------------------------------------------------------------

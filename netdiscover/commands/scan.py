@@ -1,0 +1,142 @@
+"""``netdiscover scan``: sweep targets now, store what was found, print it."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from netdiscover.cli import AppContext, UserError
+from netdiscover.credentials import CredentialError, communities, parse_v3
+from netdiscover.scanners import SCANNER_MODULES
+from netdiscover.scope import ScopeError, parse_scope
+from netdiscover.sweep import DEFAULT_METHODS, SweepRequest, run_sweep
+
+EXIT_FAILED = 1
+EXIT_ABORTED = 130
+
+
+class _Progress:
+    """Terminal progress for long sweeps: one bar per method, shown only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._rich = None
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._rich = Progress(TextColumn("{task.description:<6}"), BarColumn(),
+                                  TextColumn("{task.completed}/{task.total} {task.fields[note]}"),
+                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self._rich.start()
+        return self
+
+    def __call__(self, method: str, done: int, total: int, message: str) -> None:
+        if self._rich is None:
+            return
+        if method not in self._tasks:
+            self._tasks[method] = self._rich.add_task(method, total=max(total, 1), note="")
+        self._rich.update(self._tasks[method], completed=done, total=max(total, 1), note=message[:40])
+
+    def __exit__(self, *exc: object) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("-m", "--method", "methods", multiple=True, type=click.Choice(sorted(SCANNER_MODULES)),
+              help=f"Discovery method; repeat for several (default: {', '.join(DEFAULT_METHODS)}).")
+@click.option("--iface", "interface", metavar="NAME", help="Interface for ARP and link-local discovery "
+              "(default: the one whose subnet holds the targets).")
+@click.option("--community", "community_list", multiple=True, metavar="STR",
+              help="SNMP v2c community to try; repeat for several (default: public).")
+@click.option("--snmp-v3", "v3_list", multiple=True, metavar="USER:AUTH:PRIV",
+              help="SNMPv3 user as user:sha/AUTHKEY[:aes/PRIVKEY]; repeat for several.")
+@click.option("--exclude", multiple=True, metavar="CIDR", help="Addresses never to touch; repeatable.")
+@click.option("--rate", type=click.IntRange(1, 1_000_000), metavar="PPS",
+              help="Upper bound on packets per second (each method has a safe default).")
+@click.option("--nmap-profile", type=click.Choice(["quick", "standard", "deep"]), default="quick",
+              show_default=True, help="How deep nmap looks: ports and service/OS detection.")
+@click.option("--nmap-args", metavar="ARGS", help="Extra nmap arguments (checked against a safe list).")
+@click.option("--allow-large", is_flag=True, help="Permit sweeps larger than a /16.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--name", "sweep_name", metavar="NAME", help="A name for this sweep in the scans table.")
+@click.pass_obj
+def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], interface: str | None,
+         community_list: tuple[str, ...], v3_list: tuple[str, ...], exclude: tuple[str, ...],
+         rate: int | None, nmap_profile: str, nmap_args: str | None, allow_large: bool, fmt: str,
+         sweep_name: str | None) -> None:
+    """Sweep TARGETS now and store what is found.
+
+    TARGETS are CIDRs (10.20.0.0/24), ranges (10.20.0.1-50), IPs, hostnames or @FILE
+    (one target per line). Sweeps larger than a /16 need --allow-large.
+
+    \b
+    Examples:
+      sudo netdiscover scan 192.168.1.0/24 --iface eth0
+      netdiscover scan 10.0.0.1 10.0.0.2 -m snmp --community s3cret
+      netdiscover scan 10.30.0.0/24 -m nmap --nmap-profile standard --format json
+    """
+    try:
+        scope = parse_scope(list(targets), list(exclude), allow_large=allow_large)
+        creds = communities(list(community_list) or ["public"])
+        creds += [parse_v3(spec) for spec in v3_list]
+    except (ScopeError, CredentialError) as exc:
+        raise UserError(str(exc)) from None
+    request = SweepRequest(
+        targets=list(targets), exclude=list(exclude), methods=list(methods or DEFAULT_METHODS),
+        interface=interface, rate=rate, credentials=creds, nmap_profile=nmap_profile,
+        nmap_args=nmap_args, sweep_name=sweep_name, started_by="cli", allow_large=allow_large,
+    )
+    sessions = app.sessions()
+    show_progress = fmt != "json" and sys.stderr.isatty()
+    try:
+        with _Progress(show_progress) as progress:
+            result = run_sweep(sessions, request, progress=progress, scope=scope)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing half-written was stored", err=True)
+        sys.exit(EXIT_ABORTED)
+
+    from netdiscover.storage import repository
+
+    with sessions() as session:
+        seen = repository.assets_seen_in_scan(session, result.scan_id)
+        assets = [repository.asset_to_dict(a) for a in seen]
+    for message in result.messages:
+        click.echo(f"warning: {message}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(assets, indent=2, default=str))
+    else:
+        _print_table(assets, result)
+    if result.status == "failed":
+        sys.exit(EXIT_FAILED)
+    if result.status == "aborted":
+        sys.exit(EXIT_ABORTED)
+
+
+def _print_table(assets: list[dict], result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"scan {result.scan_id}: {result.status}, {len(assets)} devices "
+                        f"in {result.duration_s:.1f}s")
+    for column in ("id", "ip", "mac", "vendor", "class", "hostname", "status", "methods"):
+        table.add_column(column)
+    for a in assets:
+        table.add_row(*(Text(str(v)) for v in (
+            a["id"], ", ".join(a["ips"][:2]), ", ".join(a["macs"][:1]), a.get("vendor") or "",
+            a.get("device_class") or "", a.get("hostname") or "", a["status"],
+            ",".join(a.get("methods") or []),
+        )))
+    Console().print(table)
+    counts = result.counts
+    click.echo(f"new: {counts.get('new', 0)}  updated: {counts.get('updated', 0)}  "
+               f"undocumented new: {len(result.new_undocumented_ids)}  "
+               f"disappeared: {counts.get('disappeared', 0)}")
