@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install everything netdiscover needs on a Debian machine (run as root), idempotently:
+# Debian packages (.ci/apt-packages.txt), a virtualenv in .venv with the package and its test
+# extras, and the SNMP simulator's own virtualenv used by the lab. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it installs Debian packages and builds network-namespace labs)" >&2
+  exit 2
+fi
+
+mapfile -t wanted < <(grep -v '^\s*#' .ci/apt-packages.txt | sed 's/\s.*//' | grep -v '^$' | sort -u)
+missing=()
+for pkg in "${wanted[@]}" python3-venv; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Services installed above must not run on the host itself: the lab starts its own copies
+# inside namespaces.
+for svc in snmpd avahi-daemon nmbd smbd miniupnpd; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+if .venv/bin/python -c "import netdiscover.lab.snmp_agents" 2>/dev/null; then
+  .venv/bin/python -m netdiscover.lab.snmp_agents --setup
+fi
+echo "setup: done"
