@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FIELDS = ("vendor", "model", "os_name", "os_version", "device_class")
+FIELDS = ("vendor", "model", "os_name", "os_version", "device_class", "os_family")
 
 
 @dataclass(slots=True)
@@ -37,6 +37,8 @@ class Fingerprint:
     os_name: str | None = None
     os_version: str | None = None
     device_class: str = "unknown"
+    # short, stable OS family id (e.g. "iosxe", "junos", "linux"); os_name is its display text
+    os_family: str | None = None
     confidence: dict[str, float] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     conflicts: list[Evidence] = field(default_factory=list)

@@ -1,0 +1,52 @@
+"""Short vendor names from registered organisation names (IEEE OUI, IANA PEN, ENTITY-MIB mfg).
+
+Registries name organisations the way they registered ("ciscoSystems", "Hewlett-Packard",
+"HUAWEI Technology Co.,Ltd"); an inventory wants one short name per maker. ``short_vendor``
+applies the hand-made table in ``vendor_names.csv`` (regex on the registered name -> short name)
+and otherwise strips legal suffixes and filler words.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).with_name("vendor_names.csv")
+
+_SUFFIX = re.compile(
+    r"[\s,.]+(inc|incorporated|ltd|limited|llc|l\.l\.c|corp|corporation|co|company|gmbh|ag|s\.?a|"
+    r"s\.?r\.?l|b\.?v|ab|oy|a/?s|plc|k\.?k|pte|pty|sas|spa|s\.p\.a|se|nv|kg|ohg|"
+    r"co\s*ltd|holdings?|group)\b\.?",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[tuple[re.Pattern[str], str], ...]:
+    rows = []
+    with DATA.open(encoding="utf-8") as handle:
+        for row in csv.reader(line for line in handle if line.strip() and not line.startswith("#")):
+            if len(row) >= 2 and row[0].strip():
+                rows.append((re.compile(row[0].strip(), re.IGNORECASE), row[1].strip()))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=8192)
+def short_vendor(org: str | None) -> str | None:
+    """The short vendor name for a registered organisation name, or None for empty input."""
+    if not org:
+        return None
+    text = _SPACES.sub(" ", str(org)[:200]).strip(" ,.")
+    if not text:
+        return None
+    for pattern, short in _table():
+        if pattern.search(text):
+            return short or None
+    previous = None
+    while previous != text:
+        previous = text
+        text = _SUFFIX.sub("", text).strip(" ,.&")
+    return text or None
