@@ -1,0 +1,215 @@
+"""Engine and session factory for the asset database, migrated to the newest schema on first use.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on;
+PostgreSQL is reached through psycopg 3. ``open_database`` is the one entry point: it builds
+the engine, checks the database answers, and runs the Alembic migrations up to head, under a
+lock so two processes starting at once do not both migrate.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+BUSY_TIMEOUT_S = 60
+# Key of the PostgreSQL advisory locks that serialise migrations and sweep writes.
+MIGRATE_LOCK = 0x6E64_6D67
+WRITE_LOCK = 0x6E64_7772
+
+
+class DatabaseError(Exception):
+    """The database cannot be used (bad URL, unreachable, refused); the message is one line."""
+
+
+def default_db_url() -> str:
+    """The embedded default: a SQLite file under $XDG_DATA_HOME/netdiscover (~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'netdiscover' / 'netdiscover.db'}"
+
+
+def normalise_url(url: str | None) -> URL:
+    """Parse a database URL; plain postgresql:// goes to psycopg 3, a bare path means SQLite."""
+    raw = (url or default_db_url()).strip()
+    if "\x00" in raw or not raw.isprintable():
+        raise DatabaseError("invalid database URL: it contains control characters")
+    if "://" not in raw:
+        if not raw.startswith(("/", "./", "../", "~")):
+            raise DatabaseError(f"invalid database URL {_first_line(raw)!r}: expected e.g. "
+                                "sqlite:///path/netdiscover.db or postgresql://user@host/db")
+        raw = f"sqlite:///{Path(raw).expanduser().absolute()}"
+    try:
+        parsed = make_url(raw)
+    except ArgumentError as exc:
+        raise DatabaseError(f"invalid database URL {_first_line(raw)!r}: expected e.g. "
+                            "sqlite:///path/netdiscover.db or postgresql://user@host/db") from exc
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+    return parsed
+
+
+def safe_url(url: URL) -> str:
+    """The URL for messages, password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def _first_line(text_: str) -> str:
+    return (text_.strip().splitlines() or [""])[0][:200]
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let us emit BEGIN ourselves so a writer can take the lock up front (BEGIN IMMEDIATE).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get("netdiscover_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_db_engine(url: URL) -> Engine:
+    """An Engine for ``url`` with netdiscover's connection settings (no migration)."""
+    try:
+        if url.get_backend_name() == "sqlite":
+            memory = url.database in (None, "", ":memory:")
+            if not memory:
+                Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S,
+                                                       "check_same_thread": False}}
+            if memory:
+                kwargs["poolclass"] = StaticPool
+            engine = create_engine(url, **kwargs)
+            _sqlite_setup(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except (NoSuchModuleError, ArgumentError, OSError) as exc:
+        raise DatabaseError(f"cannot use database {safe_url(url)}: {_first_line(str(exc))}") from exc
+    return engine
+
+
+def open_database(url: str | None) -> sessionmaker[Session]:
+    """Open (creating and migrating if needed) the database at ``url``; None means the default.
+
+    Raises DatabaseError with a one-line message when the URL is bad or the database is
+    unreachable. Safe to call from several processes at once.
+    """
+    parsed = normalise_url(url)
+    engine = create_db_engine(parsed)
+    try:
+        upgrade(engine)
+    except DatabaseError:
+        engine.dispose()
+        raise
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        engine.dispose()
+        orig = getattr(exc, "orig", None) or exc
+        raise DatabaseError(f"cannot open database {safe_url(parsed)}: {_first_line(str(orig))}") from exc
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def _alembic_config(connection: Any = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (None when it was never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[Any]:
+    """Hold a cross-process lock while migrating; yields a connection for the migration."""
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        lock_path = Path(engine.url.database).expanduser().absolute().with_suffix(".migrate.lock")
+        with open(lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                with engine.connect() as conn:
+                    yield conn
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    elif engine.url.get_backend_name() == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATE_LOCK})
+            conn.commit()
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATE_LOCK})
+                conn.commit()
+    else:
+        with engine.connect() as conn:
+            yield conn
+
+
+def upgrade(engine: Engine) -> bool:
+    """Migrate the database to head if it is behind; True when a migration ran. Idempotent."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    head = head_revision()
+    try:
+        if current_revision(engine) == head:
+            return False
+    except DBAPIError as exc:
+        raise DatabaseError(f"cannot open database {safe_url(engine.url)}: "
+                            f"{_first_line(str(exc.orig))}") from exc
+    with _migration_lock(engine) as conn:
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return False
+        conn.rollback()
+        command.upgrade(_alembic_config(conn), "head")
+        conn.commit()
+    return True
+
+
+@contextmanager
+def write_session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose one transaction holds the database's write lock from its first statement.
+
+    SQLite: BEGIN IMMEDIATE (a second writer waits up to the busy timeout); PostgreSQL: a
+    transaction-scoped advisory lock. Writers that read, decide and write (reconciliation,
+    inventory import) use it so two of them never decide on the same stale picture.
+    Commits on success, rolls back on any exception.
+    """
+    with sessions() as session, session.begin():
+        conn = session.connection(execution_options={"netdiscover_write": True})
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+        yield session

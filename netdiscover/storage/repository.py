@@ -1,0 +1,246 @@
+"""Queries over the asset database that the CLI, reports, the daemon and (later) an API share.
+
+Functions take an open Session and leave committing to the caller, unless they say otherwise.
+``asset_to_dict`` is the one rendering of an asset as plain data: every output format
+(JSON, CSV, tables, HTML) starts from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import netaddr
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from netdiscover.observation import clean_text, normalise_mac, utcnow
+from netdiscover.storage.models import Address, Asset, AssetEvent, Interface, Scan
+from netdiscover.vocabulary import ASSET_STATUSES, EVENT_KINDS, SCAN_OUTCOMES
+
+ASSET_FIELDS = (
+    "id", "status", "device_class", "vendor", "model", "os", "os_name", "os_version", "hostname",
+    "serial", "macs", "ips", "services", "first_seen", "last_seen", "methods", "confidence",
+    "present", "site", "owner", "location", "lifecycle_state", "asset_tag", "snmp_engine_id",
+    "switch_ports", "attributes",
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def os_label(asset: Asset) -> str | None:
+    """Operating system name and version as one string."""
+    parts = [p for p in (asset.os_name, asset.os_version) if p]
+    if len(parts) == 2 and parts[1].lower() in parts[0].lower():
+        return parts[0]
+    return " ".join(parts) or None
+
+
+def asset_to_dict(asset: Asset) -> dict[str, Any]:
+    """Plain-data view of an asset (JSON-ready), the shape `assets list/show --format json` print."""
+    macs = [i.mac for i in sorted(asset.interfaces, key=lambda i: (i.first_seen or utcnow(), i.id or 0))]
+    current = [a for a in asset.addresses if a.current]
+    current.sort(key=lambda a: (a.last_seen or utcnow(), a.id or 0), reverse=True)
+    services = sorted((s for s in asset.services if s.open), key=lambda s: (s.protocol, s.port))
+    return {
+        "id": asset.id,
+        "status": asset.status,
+        "device_class": asset.device_class or "unknown",
+        "vendor": asset.vendor,
+        "model": asset.model,
+        "os": os_label(asset),
+        "os_name": asset.os_name,
+        "os_version": asset.os_version,
+        "hostname": asset.hostname,
+        "serial": asset.serial,
+        "macs": macs,
+        "ips": [a.ip for a in current],
+        "services": [
+            {"port": s.port, "protocol": s.protocol, "name": s.name, "product": s.product,
+             "version": s.version, "cpe": list(s.cpe or [])}
+            for s in services
+        ],
+        "first_seen": _iso(asset.first_seen),
+        "last_seen": _iso(asset.last_seen),
+        "methods": sorted(asset.methods or []),
+        "confidence": round(float(asset.confidence or 0.0), 3),
+        "present": bool(asset.present),
+        "site": asset.site,
+        "owner": asset.owner,
+        "location": asset.location,
+        "lifecycle_state": asset.lifecycle_state,
+        "asset_tag": asset.asset_tag,
+        "snmp_engine_id": asset.snmp_engine_id,
+        "switch_ports": [
+            {"mac": i.mac, "switch": i.switch, "port": i.switch_port}
+            for i in asset.interfaces if i.switch or i.switch_port
+        ],
+        "attributes": dict(asset.attributes or {}),
+    }
+
+
+def _with_children(stmt: Any) -> Any:
+    return stmt.options(
+        selectinload(Asset.interfaces), selectinload(Asset.addresses), selectinload(Asset.services)
+    )
+
+
+def list_assets(
+    session: Session,
+    status: str | Sequence[str] | None = None,
+    *,
+    present: bool | None = None,
+    site: str | None = None,
+    device_class: str | None = None,
+    limit: int | None = None,
+) -> list[Asset]:
+    """Assets ordered by id, filtered by review status (one or several), presence, site, class."""
+    stmt = select(Asset).order_by(Asset.id)
+    if status:
+        statuses = [status] if isinstance(status, str) else list(status)
+        unknown = [s for s in statuses if s not in ASSET_STATUSES]
+        if unknown:
+            raise ValueError(f"unknown status {unknown[0]!r}; choose from {', '.join(ASSET_STATUSES)}")
+        stmt = stmt.where(Asset.status.in_(statuses))
+    if present is not None:
+        stmt = stmt.where(Asset.present.is_(present))
+    if site is not None:
+        stmt = stmt.where(Asset.site == site)
+    if device_class is not None:
+        stmt = stmt.where(Asset.device_class == device_class)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(_with_children(stmt)))
+
+
+def get_asset(session: Session, asset_id: int) -> Asset | None:
+    """The asset with this id, children loaded, or None."""
+    return session.scalars(_with_children(select(Asset).where(Asset.id == asset_id))).first()
+
+
+def find_asset(session: Session, key: str | int) -> Asset | None:
+    """Find one asset by id, MAC, IP (current holder first, then the latest past one) or hostname."""
+    text = str(key).strip()
+    if text.isdigit() and len(text) < 12:
+        return get_asset(session, int(text))
+    mac = normalise_mac(text)
+    if mac:
+        asset_id = session.scalars(
+            select(Interface.asset_id).where(Interface.mac == mac)
+            .order_by(Interface.last_seen.desc().nulls_last(), Interface.id.desc())
+        ).first()
+        return get_asset(session, asset_id) if asset_id is not None else None
+    ip = _as_ip(text)
+    if ip:
+        asset_id = session.scalars(
+            select(Address.asset_id).where(Address.ip == ip)
+            .order_by(Address.current.desc(), Address.last_seen.desc().nulls_last(), Address.id.desc())
+        ).first()
+        return get_asset(session, asset_id) if asset_id is not None else None
+    name = clean_text(text, 255)
+    if not name:
+        return None
+    asset_id = session.scalars(
+        select(Asset.id).where(func.lower(Asset.hostname) == name.lower()).order_by(Asset.id)
+    ).first()
+    return get_asset(session, asset_id) if asset_id is not None else None
+
+
+def _as_ip(text: str) -> str | None:
+    try:
+        return str(netaddr.IPAddress(text, flags=netaddr.INET_PTON))
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+
+
+def record_event(
+    session: Session,
+    asset_id: int | None,
+    kind: str,
+    *,
+    scan_id: int | None = None,
+    actor: str | None = None,
+    note: str | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AssetEvent:
+    """Append one entry to the asset change log (flushed, not committed)."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    event = AssetEvent(
+        asset_id=asset_id, scan_id=scan_id, kind=kind, at=at or utcnow(),
+        actor=clean_text(actor, 128), note=clean_text(note, 4096), old=old, new=new,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events_for(session: Session, asset_id: int, kinds: Iterable[str] | None = None) -> list[AssetEvent]:
+    """An asset's change log, oldest first, optionally only some kinds."""
+    stmt = select(AssetEvent).where(AssetEvent.asset_id == asset_id)
+    if kinds is not None:
+        stmt = stmt.where(AssetEvent.kind.in_(list(kinds)))
+    return list(session.scalars(stmt.order_by(AssetEvent.id)))
+
+
+def start_scan(
+    session: Session,
+    *,
+    targets: Sequence[str],
+    methods: Sequence[str],
+    exclusions: Sequence[str] | None = None,
+    started_by: str | None = None,
+    sweep_name: str | None = None,
+    started_at: datetime | None = None,
+) -> Scan:
+    """Create the scans row of a sweep in status 'running' (flushed so it has an id; caller commits)."""
+    scan = Scan(
+        targets=[clean_text(t, 255) for t in targets],
+        methods=list(methods),
+        exclusions=[clean_text(e, 255) for e in exclusions] if exclusions else None,
+        started_by=clean_text(started_by, 128),
+        sweep_name=clean_text(sweep_name, 128),
+        started_at=started_at or utcnow(),
+        status="running",
+    )
+    session.add(scan)
+    session.flush()
+    return scan
+
+
+def finish_scan(
+    session: Session,
+    scan: Scan | int,
+    *,
+    status: str = "completed",
+    counts: dict[str, Any] | None = None,
+    messages: Sequence[str] | None = None,
+    error: str | None = None,
+    finished_at: datetime | None = None,
+) -> Scan:
+    """Close a scans row with its outcome, counts and messages (flushed; caller commits)."""
+    if status not in SCAN_OUTCOMES:
+        raise ValueError(f"unknown scan outcome {status!r}")
+    row = session.get(Scan, scan) if isinstance(scan, int) else scan
+    if row is None:
+        raise ValueError(f"no scan with id {scan}")
+    row.status = status
+    row.finished_at = finished_at or utcnow()
+    if counts is not None:
+        row.counts = dict(counts)
+    if messages is not None:
+        row.messages = [clean_text(m, 2048) for m in messages]
+    if error is not None:
+        row.error = clean_text(error, 8192)
+    session.flush()
+    return row
+
+
+def list_scans(session: Session, limit: int = 50) -> list[Scan]:
+    """The latest scans, newest first."""
+    return list(session.scalars(select(Scan).order_by(Scan.started_at.desc(), Scan.id.desc()).limit(limit)))

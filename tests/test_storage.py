@@ -1,0 +1,145 @@
+"""Storage: engine, migrations and the repository basics, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect, select
+
+from netdiscover.storage import repository as repo
+from netdiscover.storage.engine import (
+    DatabaseError,
+    current_revision,
+    default_db_url,
+    head_revision,
+    normalise_url,
+    open_database,
+)
+from netdiscover.storage.models import Address, Asset, Interface, Service
+
+
+def test_new_database_is_migrated_to_head(sessions):
+    engine = sessions.kw["bind"]
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {"assets", "interfaces", "addresses", "services", "software", "observations", "scans",
+            "asset_events", "alembic_version"} <= tables
+
+
+def test_open_twice_is_idempotent(db_url):
+    first = open_database(db_url)
+    with first() as s, s.begin():
+        s.add(Asset(hostname="keep", created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
+    second = open_database(db_url)
+    with second() as s:
+        assert s.scalars(select(Asset.hostname)).all() == ["keep"]
+    for f in (first, second):
+        f.kw["bind"].dispose()
+
+
+def _open(url: str) -> str:
+    factory = open_database(url)
+    rev = current_revision(factory.kw["bind"])
+    factory.kw["bind"].dispose()
+    return rev
+
+
+def test_two_processes_migrate_at_once(db_url):
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(3) as pool:
+        revs = pool.map(_open, [db_url] * 3)
+    assert revs == [head_revision()] * 3
+
+
+def test_sqlite_pragmas(sqlite_url):
+    factory = open_database(sqlite_url)
+    with factory() as s:
+        conn = s.connection()
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    factory.kw["bind"].dispose()
+
+
+def test_default_url_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_db_url() == f"sqlite:///{tmp_path}/netdiscover/netdiscover.db"
+    factory = open_database(None)
+    assert (tmp_path / "netdiscover" / "netdiscover.db").exists()
+    factory.kw["bind"].dispose()
+
+
+def test_plain_postgresql_url_uses_psycopg():
+    assert normalise_url("postgresql://u:secret@h/db").drivername == "postgresql+psycopg"
+    assert normalise_url("/tmp/x.db").drivername == "sqlite"
+
+
+@pytest.mark.parametrize("url", [
+    "mysql://root@localhost/x",
+    "postgresql://nobody:hunter2@127.0.0.1:1/x",
+    "sqlite:////proc/no/such/dir/x.db",
+    "not a url",
+    "sqlite:///:memory:x\x00",
+])
+def test_bad_database_is_one_line_error(url):
+    with pytest.raises(DatabaseError) as err:
+        open_database(url)
+    message = str(err.value)
+    assert "\n" not in message and message
+    assert "hunter2" not in message
+
+
+def _tz(value):
+    return value.tzinfo is not None and value.utcoffset().total_seconds() == 0
+
+
+def test_asset_to_dict_and_find(sessions):
+    seen = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with sessions() as s, s.begin():
+        asset = Asset(hostname="printer-1", vendor="HP", os_name="Linux", os_version="4.1",
+                      device_class="printer", status="undocumented", methods=["arp", "snmp"],
+                      first_seen=seen, last_seen=seen, created_at=seen, updated_at=seen)
+        asset.interfaces.append(Interface(mac="00:11:22:33:44:55", first_seen=seen, last_seen=seen,
+                                          switch="sw1", switch_port="Gi1/0/3"))
+        asset.addresses.append(Address(ip="10.20.0.9", current=True, first_seen=seen, last_seen=seen))
+        asset.addresses.append(Address(ip="10.20.0.8", current=False, first_seen=seen, last_seen=seen))
+        asset.services.append(Service(port=631, protocol="tcp", name="ipp", product="CUPS", version="2.4"))
+        s.add(asset)
+    with sessions() as s:
+        by_id = repo.find_asset(s, str(asset.id))
+        assert by_id is not None
+        assert repo.find_asset(s, "00-11-22-33-44-55").id == asset.id
+        assert repo.find_asset(s, "10.20.0.9").id == asset.id
+        assert repo.find_asset(s, "10.20.0.8").id == asset.id       # a past address still finds it
+        assert repo.find_asset(s, "10.99.0.1") is None
+        assert repo.find_asset(s, "PRINTER-1").id == asset.id
+        data = repo.asset_to_dict(by_id)
+        assert _tz(by_id.last_seen)
+    assert data["ips"] == ["10.20.0.9"] and data["macs"] == ["00:11:22:33:44:55"]
+    assert data["services"] == [{"port": 631, "protocol": "tcp", "name": "ipp", "product": "CUPS",
+                                 "version": "2.4", "cpe": []}]
+    assert data["os"] == "Linux 4.1" and data["methods"] == ["arp", "snmp"]
+    assert data["last_seen"] == "2026-01-02T03:04:05+00:00"
+    assert data["switch_ports"] == [{"mac": "00:11:22:33:44:55", "switch": "sw1", "port": "Gi1/0/3"}]
+    assert set(repo.ASSET_FIELDS) == set(data)
+
+
+def test_scans_and_events(sessions):
+    with sessions() as s, s.begin():
+        scan = repo.start_scan(s, targets=["10.0.0.0/24"], methods=["arp"], started_by="alice")
+        asset = Asset(created_at=datetime.now(UTC), updated_at=datetime.now(UTC))
+        s.add(asset)
+        s.flush()
+        repo.record_event(s, asset.id, "discovered", scan_id=scan.id, new={"ip": "10.0.0.5"})
+        repo.finish_scan(s, scan.id, status="completed", counts={"new": 1}, messages=["ok"])
+    with sessions() as s:
+        row = repo.list_scans(s)[0]
+        assert row.status == "completed" and row.counts == {"new": 1} and _tz(row.finished_at)
+        assert [e.kind for e in repo.events_for(s, asset.id)] == ["discovered"]
+        with pytest.raises(ValueError):
+            repo.record_event(s, asset.id, "exploded")
+        with pytest.raises(ValueError):
+            repo.list_assets(s, status="bogus")
+        assert [a.id for a in repo.list_assets(s, status="undocumented")] == [asset.id]
