@@ -1,0 +1,231 @@
+"""A paced send/receive engine for link-layer probes over one raw AF_PACKET socket.
+
+The engine knows nothing about ARP: it is given target keys, a function that builds the
+frame for a key, a function that handles each received frame (and says whether it was
+relevant), and a function that says whether a key has been answered. It sends at a bounded
+rate, retries silent keys after ``retry_after``, receives between sends from the same socket
+(replies are matched by the caller, never against a list of sent packets), and ends after
+``quiet`` seconds without traffic or at a hard deadline.
+
+Pre-built frames through a plain socket keep up with tens of thousands of packets per second
+from Python; scapy's ``srp`` matches each reply against every request and falls behind on
+large ranges, so it is not used here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import select
+import socket
+import struct
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+PACKET_IGNORE_OUTGOING = 23
+SO_ATTACH_FILTER = 26
+SO_RCVBUFFORCE = 33
+
+RECV_BUFFER = 8 << 20          # bytes; room for a burst of replies while we are busy sending
+MAX_BURST = 256                # frames sent back to back before the socket is drained again
+MAX_DRAIN = 4096               # frames read per drain, so sending is never starved
+
+BpfProgram = list[tuple[int, int, int, int]]   # classic BPF: (code, jt, jf, k)
+
+
+class LinkPermissionError(PermissionError):
+    """Raw sockets are not allowed for this process (not root, no CAP_NET_RAW)."""
+
+
+class RawLink:
+    """A non-blocking AF_PACKET socket bound to one interface and one EtherType."""
+
+    def __init__(self, ifname: str, ethertype: int, bpf: BpfProgram | None = None) -> None:
+        try:
+            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ethertype))
+        except PermissionError as exc:
+            raise LinkPermissionError(str(exc)) from None
+        try:
+            self.sock.bind((ifname, ethertype))
+            self.sock.setblocking(False)
+            with contextlib.suppress(OSError):
+                self.sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECV_BUFFER)
+            except OSError:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_BUFFER)
+            if bpf:
+                attach_filter(self.sock, bpf)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def send(self, frame: bytes) -> None:
+        self.sock.send(frame)
+
+    def drain(self, limit: int = MAX_DRAIN) -> list[tuple[bytes, float]]:
+        """Every frame waiting on the socket (up to ``limit``), each with its receive time."""
+        out: list[tuple[bytes, float]] = []
+        recv = self.sock.recv
+        for _ in range(limit):
+            try:
+                frame = recv(2048)
+            except (BlockingIOError, InterruptedError):
+                break
+            out.append((frame, time.monotonic()))
+        return out
+
+    def kernel_drops(self) -> int:
+        """Frames the kernel dropped for this socket since the last call (buffer full)."""
+        with contextlib.suppress(OSError):
+            raw = self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+            return struct.unpack("II", raw)[1]
+        return 0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> RawLink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def attach_filter(sock: socket.socket, program: BpfProgram) -> None:
+    """Attach a classic BPF program (``struct sock_fprog``) so the kernel drops other frames early."""
+    insns = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *insn) for insn in program))
+    fprog = struct.pack("HL", len(program), ctypes.addressof(insns))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)   # the kernel copies the program
+
+
+@dataclass
+class EngineStats:
+    """What the engine did: frames sent and received, time taken, why it stopped."""
+
+    sent: int = 0
+    received: int = 0
+    relevant: int = 0
+    retries_sent: int = 0
+    kernel_drops: int = 0
+    elapsed: float = 0.0
+    timed_out: bool = False
+    send_errors: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Pacing:
+    """How fast and how patiently to probe."""
+
+    rate: float                 # frames per second (all frames, first tries and retries alike)
+    retries: int                # extra tries for a key that stayed silent
+    retry_after: float          # seconds between tries of one key
+    quiet: float                # end after this long without sending or relevant receiving
+    deadline: float             # hard limit on the whole run, seconds
+
+
+def run_probes(link: RawLink, keys: Iterable[Hashable], frame_for: Callable[[Hashable], bytes],
+               on_frame: Callable[[bytes, float], bool], answered: Callable[[Hashable], bool],
+               pacing: Pacing, sent_at: dict[Hashable, float] | None = None,
+               progress: Callable[[int, str], None] | None = None) -> EngineStats:
+    """Probe every key at the paced rate with retries; feed each received frame to ``on_frame``.
+
+    ``sent_at`` (if given) is filled with the time of the latest try per key, for RTTs.
+    ``progress(first_tries_sent, phase)`` is called a few times per second.
+    """
+    stats = EngineStats()
+    fresh = deque(keys)
+    retry_q: deque[tuple[float, Hashable, int]] = deque()     # (due, key, try number), due ascending
+    tries_total = 1 + max(0, pacing.retries)
+    interval = 1.0 / pacing.rate if pacing.rate > 0 else 0.0
+    start = time.monotonic()
+    hard_stop = start + pacing.deadline
+    next_send = start
+    last_activity = start
+    first_sent = 0
+    last_progress = 0.0
+    sent_times = sent_at if sent_at is not None else {}
+    fd = link.fileno()
+
+    while True:
+        now = time.monotonic()
+        if now >= hard_stop:
+            stats.timed_out = True
+            break
+        for frame, ts in link.drain():
+            stats.received += 1
+            if on_frame(frame, ts):
+                stats.relevant += 1
+                last_activity = ts
+
+        while retry_q and answered(retry_q[0][1]):
+            retry_q.popleft()
+        burst = 0
+        while burst < MAX_BURST and next_send <= now:
+            if retry_q and retry_q[0][0] <= now:
+                _, key, attempt = retry_q.popleft()
+                if answered(key):
+                    continue
+                stats.retries_sent += 1
+            elif fresh:
+                key, attempt = fresh.popleft(), 1
+                first_sent += 1
+            else:
+                break
+            try:
+                link.send(frame_for(key))
+            except OSError as exc:
+                name = errno.errorcode.get(exc.errno or 0, str(exc))
+                stats.send_errors[name] = stats.send_errors.get(name, 0) + 1
+                if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
+                    # transmit queue full: give the same try back and let the queue empty
+                    if attempt == 1:
+                        fresh.appendleft(key)
+                        first_sent -= 1
+                    else:
+                        retry_q.appendleft((now, key, attempt))
+                    next_send = now + max(interval, 0.001)
+                    break
+                if exc.errno in (errno.ENETDOWN, errno.ENXIO, errno.ENODEV):
+                    raise
+                continue
+            stats.sent += 1
+            burst += 1
+            sent_times[key] = now
+            last_activity = now
+            if attempt < tries_total:
+                retry_q.append((now + pacing.retry_after, key, attempt + 1))
+            next_send += interval
+        # after a stall, do not bank credit and then burst far above the rate
+        if next_send < now - 0.01:
+            next_send = now
+
+        if progress is not None and now - last_progress >= 0.2:
+            last_progress = now
+            progress(first_sent, "sending" if fresh else "waiting for replies")
+
+        if not fresh and not retry_q and now - last_activity >= pacing.quiet:
+            break
+
+        wake = last_activity + pacing.quiet
+        if fresh:
+            wake = min(wake, next_send)
+        if retry_q:
+            wake = min(wake, max(next_send, retry_q[0][0]))
+        timeout = max(0.0, min(wake, hard_stop) - time.monotonic())
+        if timeout > 0:
+            select.select([fd], [], [], timeout)
+
+    stats.kernel_drops = link.kernel_drops()
+    stats.elapsed = time.monotonic() - start
+    if progress is not None:
+        progress(first_sent, "done")
+    return stats
