@@ -128,12 +128,12 @@ def test_asset_to_dict_and_find(sessions):
 
 def test_scans_and_events(sessions):
     with sessions() as s, s.begin():
-        scan = repo.start_scan(s, targets=["10.0.0.0/24"], methods=["arp"], started_by="alice")
+        scan_id = repo.start_scan(s, targets=["10.0.0.0/24"], methods=["arp"], started_by="alice")
         asset = Asset(created_at=datetime.now(UTC), updated_at=datetime.now(UTC))
         s.add(asset)
         s.flush()
-        repo.record_event(s, asset.id, "discovered", scan_id=scan.id, new={"ip": "10.0.0.5"})
-        repo.finish_scan(s, scan.id, status="completed", counts={"new": 1}, messages=["ok"])
+        repo.record_event(s, asset.id, "discovered", scan_id=scan_id, new={"ip": "10.0.0.5"})
+        repo.finish_scan(s, scan_id, status="completed", counts={"new": 1}, messages=["ok"])
     with sessions() as s:
         row = repo.list_scans(s)[0]
         assert row.status == "completed" and row.counts == {"new": 1} and _tz(row.finished_at)

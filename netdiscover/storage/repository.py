@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from netdiscover.observation import clean_text, normalise_mac, utcnow
-from netdiscover.storage.models import Address, Asset, AssetEvent, Interface, Scan
+from netdiscover.storage.models import Address, Asset, AssetEvent, Interface, ObservationRecord, Scan
 from netdiscover.vocabulary import ASSET_STATUSES, EVENT_KINDS, SCAN_OUTCOMES
 
 ASSET_FIELDS = (
@@ -197,8 +197,8 @@ def start_scan(
     started_by: str | None = None,
     sweep_name: str | None = None,
     started_at: datetime | None = None,
-) -> Scan:
-    """Create the scans row of a sweep in status 'running' (flushed so it has an id; caller commits)."""
+) -> int:
+    """Create the scans row of a sweep in status 'running'; returns its id (flushed; caller commits)."""
     scan = Scan(
         targets=[clean_text(t, 255) for t in targets],
         methods=list(methods),
@@ -210,7 +210,7 @@ def start_scan(
     )
     session.add(scan)
     session.flush()
-    return scan
+    return scan.id
 
 
 def finish_scan(
@@ -239,6 +239,12 @@ def finish_scan(
         row.error = clean_text(error, 8192)
     session.flush()
     return row
+
+
+def assets_seen_in_scan(session: Session, scan_id: int) -> list[Asset]:
+    """The assets that observations of this scan were tied to, ordered by id."""
+    ids = select(ObservationRecord.asset_id).where(ObservationRecord.scan_id == scan_id).distinct()
+    return list(session.scalars(_with_children(select(Asset).where(Asset.id.in_(ids)).order_by(Asset.id))))
 
 
 def list_scans(session: Session, limit: int = 50) -> list[Scan]:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the asset database (run by netdiscover.storage.engine.upgrade)."""
