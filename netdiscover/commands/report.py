@@ -1,0 +1,123 @@
+"""``netdiscover report``: the unknown-device report, recent changes and missing documented assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from netdiscover.cli import UserError
+from netdiscover.reports.duration import parse_since
+
+FORMAT = click.Choice(["table", "json", "csv", "html"])
+FLAT = click.Choice(["table", "json", "csv"])
+
+
+def _sessions(app):
+    """The database's sessionmaker; a database that cannot be opened is a one-line error."""
+    from netdiscover.storage.engine import DatabaseError
+
+    try:
+        return app.sessions()
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _since(value: str | None):
+    if value is None:
+        return None
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+def _render(rows, columns_table, columns_csv, fmt: str, empty: str) -> str:
+    from netdiscover.reports.render_csv import render_csv
+    from netdiscover.reports.render_json import render_json
+    from netdiscover.reports.render_table import render_table
+
+    if fmt == "json":
+        return render_json(rows)
+    if fmt == "csv":
+        return render_csv(rows, columns_csv)
+    return render_table(rows, columns_table, empty=empty)
+
+
+@click.group()
+def report() -> None:
+    """Reports for reviewers: undocumented devices, recent changes, missing assets."""
+
+
+@report.command("unknown")
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option("--since", metavar="DURATION",
+              help="Only devices seen within DURATION (24h, 7d) or since a date.")
+@click.option("--site", metavar="S", help="Only devices of site S.")
+@click.pass_obj
+def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | None) -> None:
+    """Every device nobody documented: rogue first, then newest first, with evidence and risk hints.
+
+    Ignored devices are hidden; approve, ignore or flag devices with `netdiscover review`.
+    """
+    from netdiscover.reports.columns import UNKNOWN_CSV, UNKNOWN_TABLE
+    from netdiscover.reports.render_html import render_html
+    from netdiscover.reports.unknown import summary, unknown_rows
+
+    cutoff = _since(since)
+    with _sessions(app)() as session:
+        rows = unknown_rows(session, since=cutoff, site=site)
+    if fmt == "html":
+        scope = " · ".join(p for p in (f"site {site}" if site else "",
+                                       f"seen since {cutoff:%Y-%m-%d %H:%M} UTC" if cutoff else "") if p)
+        text = render_html(rows, summary(rows), scope=scope)
+    else:
+        text = _render(rows, UNKNOWN_TABLE, UNKNOWN_CSV, fmt, "no undocumented devices")
+    _emit(text, output)
+
+
+@report.command("changes")
+@click.option("--since", metavar="DURATION", default="24h", show_default=True,
+              help="Changes within DURATION (24h, 7d) or since a date.")
+@click.option("--format", "fmt", type=FLAT, default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option("--site", metavar="S", help="Only assets of site S.")
+@click.pass_obj
+def changes(app, since: str, fmt: str, output: Path | None, site: str | None) -> None:
+    """New, changed and disappeared assets, from the change log."""
+    from netdiscover.reports.changes import CHANGES_CSV, CHANGES_TABLE, change_rows
+
+    cutoff = _since(since)
+    with _sessions(app)() as session:
+        rows = change_rows(session, cutoff, site=site)
+    _emit(_render(rows, CHANGES_TABLE, CHANGES_CSV, fmt, f"no changes since {cutoff:%Y-%m-%d %H:%M} UTC"),
+          output)
+
+
+@report.command("missing")
+@click.option("--days", type=click.IntRange(0, 36500), default=7, show_default=True,
+              help="Documented assets not seen for this many days.")
+@click.option("--format", "fmt", type=FLAT, default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option("--site", metavar="S", help="Only assets of site S.")
+@click.pass_obj
+def missing(app, days: int, fmt: str, output: Path | None, site: str | None) -> None:
+    """Documented assets the network has not shown for N days (or never)."""
+    from netdiscover.reports.missing import MISSING_CSV, MISSING_TABLE, missing_rows
+
+    with _sessions(app)() as session:
+        rows = missing_rows(session, days, site=site)
+    empty = f"every documented asset was seen in the last {days} days"
+    _emit(_render(rows, MISSING_TABLE, MISSING_CSV, fmt, empty), output)

@@ -1,0 +1,88 @@
+"""``netdiscover review``: approve, ignore or flag discovered assets as rogue, and undo a decision."""
+
+from __future__ import annotations
+
+import click
+
+from netdiscover.cli import UserError
+
+IDS = click.argument("asset_ids", nargs=-1, required=True, type=click.IntRange(min=1), metavar="ASSET_ID...")
+NOTE = click.option("--note", metavar="TEXT", help="Why (kept in the change log).")
+BY = click.option("--by", "by", metavar="NAME", help="Who decides (default: the logged-in user).")
+
+
+def _sessions(app):
+    """The database's sessionmaker; a database that cannot be opened is a one-line error."""
+    from netdiscover.storage.engine import DatabaseError
+
+    try:
+        return app.sessions()
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _apply(app, decision: str, asset_ids: tuple[int, ...], note: str | None, by: str | None) -> None:
+    from netdiscover.review import ReviewError, decide
+
+    with _sessions(app)() as session:
+        try:
+            outcomes = decide(session, decision, asset_ids, by=by, note=note)
+        except ReviewError as exc:
+            raise UserError(str(exc)) from None
+        session.commit()
+    for o in outcomes:
+        click.echo(f"asset {o.asset_id}: {o.old_status} -> {o.new_status}")
+
+
+@click.group()
+def review() -> None:
+    """Decide about discovered devices; every decision is logged with who and why."""
+
+
+@review.command("approve")
+@IDS
+@NOTE
+@BY
+@click.pass_obj
+def approve(app, asset_ids, note, by) -> None:
+    """Make assets documented: they leave the unknown-device report."""
+    _apply(app, "approve", asset_ids, note, by)
+
+
+@review.command("ignore")
+@IDS
+@NOTE
+@BY
+@click.pass_obj
+def ignore(app, asset_ids, note, by) -> None:
+    """Hide assets from the unknown-device report (a guest phone, a known visitor)."""
+    _apply(app, "ignore", asset_ids, note, by)
+
+
+@review.command("rogue")
+@IDS
+@NOTE
+@BY
+@click.pass_obj
+def rogue(app, asset_ids, note, by) -> None:
+    """Flag assets as rogue: they stay at the top of every report and alert when they reappear."""
+    _apply(app, "rogue", asset_ids, note, by)
+
+
+@review.command("undo")
+@click.argument("asset_id", type=click.IntRange(min=1))
+@NOTE
+@BY
+@click.pass_obj
+def undo(app, asset_id: int, note, by) -> None:
+    """Revert the latest decision on ASSET_ID."""
+    from netdiscover.review import ReviewError
+    from netdiscover.review import undo as undo_decision
+
+    with _sessions(app)() as session:
+        try:
+            o = undo_decision(session, asset_id, by=by, note=note)
+        except ReviewError as exc:
+            raise UserError(str(exc)) from None
+        session.commit()
+    click.echo(f"asset {o.asset_id}: {o.old_status} -> {o.new_status}")

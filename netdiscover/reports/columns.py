@@ -1,0 +1,86 @@
+"""Column definitions: how each report's rows become flat cells for the table and CSV renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from netdiscover.reports.text import when
+
+
+@dataclass(frozen=True)
+class Column:
+    """A header, how to get the cell text from a row, and the widest the terminal table shows it."""
+
+    header: str
+    get: Callable[[dict[str, Any]], Any]
+    width: int = 30
+
+
+def joined(values: Any, sep: str = ", ") -> str:
+    return sep.join(str(v) for v in values or [] if v not in (None, ""))
+
+
+def services_text(row: dict[str, Any]) -> str:
+    parts = []
+    for s in row.get("services") or []:
+        label = f"{s.get('port')}/{s.get('protocol') or 'tcp'}"
+        name = " ".join(p for p in (s.get("name"), s.get("product"), s.get("version")) if p)
+        parts.append(f"{label} {name}".strip())
+    return joined(parts)
+
+
+def found_by_text(row: dict[str, Any]) -> str:
+    fb = row.get("found_by") or {}
+    parts = [joined(fb.get("methods"), "+")]
+    parts += [f"ARP table of {r}" for r in fb.get("routers") or []]
+    parts += [f"port {p}" for p in fb.get("switch_ports") or []]
+    return joined(parts, "; ")
+
+
+def class_text(row: dict[str, Any]) -> str:
+    conf = row.get("confidence")
+    cls = row.get("device_class") or "unknown"
+    return f"{cls} ({conf:.0%})" if isinstance(conf, int | float) and conf else cls
+
+
+def risks_text(row: dict[str, Any]) -> str:
+    return joined(h.get("code") for h in row.get("risks") or [])
+
+
+UNKNOWN_TABLE = [
+    Column("ID", lambda r: r.get("id"), 7),
+    Column("STATUS", lambda r: r.get("status"), 12),
+    Column("CLASS", class_text, 20),
+    Column("HOSTNAME", lambda r: r.get("hostname"), 24),
+    Column("IP", lambda r: joined(r.get("ips")), 18),
+    Column("MAC", lambda r: joined(r.get("macs")), 17),
+    Column("VENDOR / MODEL", lambda r: joined([r.get("vendor"), r.get("model")], " "), 26),
+    Column("OS", lambda r: r.get("os"), 20),
+    Column("FOUND BY", found_by_text, 24),
+    Column("SERVICES", services_text, 28),
+    Column("RISKS", risks_text, 30),
+    Column("FIRST SEEN", lambda r: when(r.get("first_seen")), 16),
+    Column("LAST SEEN", lambda r: when(r.get("last_seen")), 16),
+]
+
+UNKNOWN_CSV = [
+    Column("id", lambda r: r.get("id")),
+    Column("status", lambda r: r.get("status")),
+    Column("device_class", lambda r: r.get("device_class")),
+    Column("confidence", lambda r: r.get("confidence")),
+    Column("hostname", lambda r: r.get("hostname")),
+    Column("ips", lambda r: joined(r.get("ips"), " ")),
+    Column("macs", lambda r: joined(r.get("macs"), " ")),
+    Column("vendor", lambda r: r.get("vendor")),
+    Column("model", lambda r: r.get("model")),
+    Column("os", lambda r: r.get("os")),
+    Column("serial", lambda r: r.get("serial")),
+    Column("site", lambda r: r.get("site")),
+    Column("found_by", found_by_text),
+    Column("services", services_text),
+    Column("risks", lambda r: joined((h.get("text") for h in r.get("risks") or []), "; ")),
+    Column("first_seen", lambda r: r.get("first_seen")),
+    Column("last_seen", lambda r: r.get("last_seen")),
+]

@@ -1,0 +1,219 @@
+"""The unknown-device report: every device nobody documented, rogue ones first, newest first.
+
+``unknown_rows(session, ...)`` returns one plain dict per undocumented or rogue asset, in the
+shape of ``asset_to_dict`` plus ``found_by`` (methods, routers whose ARP table had it, switch
+ports), ``risks`` (see ``risk.py``), ``evidence`` (fingerprint evidence) and address history.
+Ignored assets are never listed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from netdiscover.reports import risk
+from netdiscover.storage.models import Address, Asset, ObservationRecord
+
+REPORTED_STATUSES = ("rogue", "undocumented")
+MAX_EVIDENCE = 200
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _last_seen(item: Any) -> datetime:
+    return _aware(item.last_seen) or datetime.min.replace(tzinfo=UTC)
+
+
+def base_dict(asset: Asset) -> dict[str, Any]:
+    """The common asset shape (as the repository's ``asset_to_dict``)."""
+    try:
+        from netdiscover.storage.repository import asset_to_dict
+    except ImportError:
+        asset_to_dict = None
+    if asset_to_dict is not None:
+        return dict(asset_to_dict(asset))
+    os_text = " ".join(p for p in (asset.os_name, asset.os_version) if p) or None
+    current = [a for a in asset.addresses if a.current]
+    return {
+        "id": asset.id,
+        "status": asset.status,
+        "device_class": asset.device_class,
+        "vendor": asset.vendor,
+        "model": asset.model,
+        "os": os_text,
+        "hostname": asset.hostname,
+        "serial": asset.serial,
+        "macs": sorted({i.mac for i in asset.interfaces}),
+        "ips": [a.ip for a in sorted(current, key=_last_seen, reverse=True)],
+        "services": [
+            {"port": s.port, "protocol": s.protocol, "name": s.name, "product": s.product,
+             "version": s.version}
+            for s in sorted(asset.services, key=lambda s: (s.protocol or "", s.port)) if s.open
+        ],
+        "first_seen": _iso(asset.first_seen),
+        "last_seen": _iso(asset.last_seen),
+        "methods": list(asset.methods or []),
+        "confidence": asset.confidence,
+        "site": asset.site,
+    }
+
+
+def _found_by(asset: Asset, records: list[ObservationRecord]) -> dict[str, Any]:
+    routers: list[str] = []
+    ports: list[str] = []
+    for iface in asset.interfaces:
+        if iface.switch or iface.switch_port:
+            label = " ".join(p for p in (iface.switch, iface.switch_port) if p)
+            if label not in ports:
+                ports.append(label)
+    for rec in records:
+        data = rec.data or {}
+        reporter = data.get("reporter")
+        if not reporter:
+            continue
+        if rec.kind == "location":
+            label = " ".join(str(p) for p in (data.get("switch") or reporter, data.get("switch_port")) if p)
+            if label not in ports:
+                ports.append(label)
+        elif reporter not in routers:
+            routers.append(str(reporter))
+    return {"methods": list(asset.methods or []), "routers": routers, "switch_ports": ports}
+
+
+def _snmp_signals(records: list[ObservationRecord]) -> list[str]:
+    """Credential labels, flags and facts that may say a default SNMP community answered."""
+    signals = []
+    for rec in records:
+        data = rec.data or {}
+        if data.get("credential"):
+            signals.append(str(data["credential"]))
+        for flag in data.get("flags") or []:
+            if "community" in str(flag).lower():
+                signals.append(str(flag))
+        snmp = (data.get("facts") or {}).get("snmp") or {}
+        if snmp.get("default_community"):
+            signals.append("default")
+    return signals
+
+
+def _evidence(asset: Asset) -> list[dict[str, Any]]:
+    fp = asset.fingerprint or {}
+    items = []
+    for group in ("evidence", "conflicts"):
+        for ev in (fp.get(group) or [])[:MAX_EVIDENCE]:
+            if isinstance(ev, dict):
+                items.append({**ev, "conflict": group == "conflicts"})
+    return items
+
+
+def build_row(asset: Asset, records: list[ObservationRecord],
+              index: risk.SubnetIndex | None) -> dict[str, Any]:
+    """One report row: the asset dict plus how it was found, its risks and its evidence."""
+    row = base_dict(asset)
+    row.setdefault("site", asset.site)
+    row["found_by"] = _found_by(asset, records)
+    row["randomised_mac"] = any(i.randomised for i in asset.interfaces)
+    row["_first_seen_dt"] = _aware(asset.first_seen)
+    row["snmp_credential"] = asset.snmp_credential
+    row["risks"] = risk.assess(row, index, _snmp_signals(records))
+    del row["_first_seen_dt"]
+    row["field_confidence"] = dict((asset.fingerprint or {}).get("confidence") or {})
+    row["evidence"] = _evidence(asset)
+    row["interfaces"] = [
+        {"mac": i.mac, "vendor": i.mac_vendor, "name": i.name, "switch": i.switch,
+         "switch_port": i.switch_port, "randomised": bool(i.randomised),
+         "first_seen": _iso(i.first_seen), "last_seen": _iso(i.last_seen)}
+        for i in asset.interfaces
+    ]
+    row["address_history"] = [
+        {"ip": a.ip, "mac": a.mac, "current": bool(a.current), "first_seen": _iso(a.first_seen),
+         "last_seen": _iso(a.last_seen)}
+        for a in sorted(asset.addresses, key=_last_seen, reverse=True)
+    ]
+    row["banners"] = [
+        {"port": s.port, "protocol": s.protocol, "banner": s.banner, "extrainfo": s.extrainfo}
+        for s in asset.services if s.open and (s.banner or s.extrainfo)
+    ]
+    return row
+
+
+def _subnet_index(session: Session) -> risk.SubnetIndex:
+    rows = session.execute(
+        select(Address.ip, Asset.id, Asset.device_class, Asset.first_seen, Asset.status)
+        .join(Asset, Asset.id == Address.asset_id)
+        .where(Address.current.is_(True), Asset.status != "ignored")
+    )
+    return risk.SubnetIndex.build(rows)
+
+
+def _records_by_asset(session: Session, ids: Iterable[int]) -> dict[int, list[ObservationRecord]]:
+    """Neighbour/location sightings and SNMP answers per asset (the 'how found' evidence)."""
+    out: dict[int, list[ObservationRecord]] = defaultdict(list)
+    ids = list(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        stmt = select(ObservationRecord).where(
+            ObservationRecord.asset_id.in_(chunk),
+            (ObservationRecord.kind != "host") | (ObservationRecord.method == "snmp"),
+        ).order_by(ObservationRecord.id.desc())
+        for rec in session.scalars(stmt):
+            bucket = out[rec.asset_id]
+            if len(bucket) < 50:
+                bucket.append(rec)
+    return out
+
+
+def unknown_rows(session: Session, since: datetime | None = None,
+                 site: str | None = None) -> list[dict[str, Any]]:
+    """Undocumented and rogue assets (rogue first, then newest first); ignored ones never appear.
+
+    ``since``: only devices seen at or after this moment; ``site``: only this site.
+    """
+    stmt = (
+        select(Asset)
+        .where(Asset.status.in_(REPORTED_STATUSES))
+        .options(selectinload(Asset.interfaces), selectinload(Asset.addresses), selectinload(Asset.services))
+    )
+    if since is not None:
+        stmt = stmt.where(Asset.last_seen >= since)
+    if site is not None:
+        stmt = stmt.where(Asset.site == site)
+    assets = list(session.scalars(stmt))
+    epoch = datetime.min.replace(tzinfo=UTC)
+    assets.sort(key=lambda a: (a.status != "rogue", -(_aware(a.first_seen) or epoch).timestamp()
+                               if a.first_seen else float("inf"), -a.id))
+    records = _records_by_asset(session, [a.id for a in assets])
+    index = _subnet_index(session) if assets else None
+    return [build_row(a, records.get(a.id, []), index) for a in assets]
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts for the top of a report: total, by status, by class, by risk."""
+    by_status: dict[str, int] = defaultdict(int)
+    by_class: dict[str, int] = defaultdict(int)
+    by_risk: dict[str, int] = defaultdict(int)
+    for row in rows:
+        by_status[row.get("status") or "?"] += 1
+        by_class[row.get("device_class") or "unknown"] += 1
+        for h in {h["code"]: h for h in row.get("risks") or []}.values():
+            by_risk[h["code"]] += 1
+    at_risk = sum(1 for r in rows if r.get("risks"))
+    return {"total": len(rows), "at_risk": at_risk,
+            "by_status": dict(sorted(by_status.items())),
+            "by_class": dict(sorted(by_class.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "by_risk": dict(sorted(by_risk.items(), key=lambda kv: (-kv[1], kv[0])))}
