@@ -1,0 +1,238 @@
+"""Nmap scanner: host discovery, open services and OS guesses through python-nmap.
+
+The target set is split into chunks (256 addresses by default) that run with bounded
+parallelism, each as one nmap process driven by python-nmap; its raw XML is then parsed
+by ``nmap_parse`` (safely, with every field kept). A chunk that fails loses only itself and
+the outcome becomes ``partial``. The packet-rate bound (``ctx.rate``) is shared between the
+chunks that run at once. Options: ``nmap_chunk_size``, ``nmap_parallel``,
+``nmap_chunk_timeout`` (seconds), ``nmap_path``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netaddr import IPAddress, IPSet
+
+from netdiscover.observation import Observation, clean_text
+from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scanners.nmap_args import Command, build_command
+from netdiscover.scanners.nmap_parse import NmapXmlError, parse_xml
+
+NAME = "nmap"
+MIN_VERSION = (7, 0)
+DEFAULT_CHUNK = 256
+DEFAULT_PARALLEL = 2
+MAX_PARALLEL = 8
+DEFAULT_CHUNK_TIMEOUT = 3600
+MAX_ADDRESSES = 1 << 24
+
+
+@dataclass
+class ChunkResult:
+    """What one nmap run over one chunk gave."""
+
+    targets: list[str]
+    observations: list[Observation] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+    nmap_elapsed: float | None = None
+    dropped_local: list[str] = field(default_factory=list)
+
+
+def _portscanner(path: str | None):
+    import nmap as python_nmap
+
+    try:
+        if path:
+            return python_nmap.PortScanner(nmap_search_path=(path,))
+        return python_nmap.PortScanner()
+    except python_nmap.PortScannerError:
+        where = f" at {path}" if path else ""
+        raise ScannerUnavailable(f"nmap binary not found{where}: install it (apt install nmap)") from None
+
+
+def check_nmap(path: str | None = None) -> tuple[int, int]:
+    """The nmap version found; ScannerUnavailable when it is missing or too old."""
+    try:
+        import nmap  # noqa: F401
+    except ImportError:
+        raise ScannerUnavailable("python-nmap is not installed (pip install python-nmap)") from None
+    version = _portscanner(path).nmap_version()
+    if tuple(version) < MIN_VERSION:
+        found = ".".join(map(str, version))
+        need = ".".join(map(str, MIN_VERSION))
+        raise ScannerUnavailable(f"nmap {found} is too old; netdiscover needs nmap {need} or newer")
+    return version
+
+
+def is_privileged() -> bool:
+    """Whether raw-socket scans (-sS, -sU, -O) can run: root here."""
+    return os.geteuid() == 0
+
+
+def local_addresses() -> set[str]:
+    """The addresses of this network namespace (IPv4 from fib_trie, IPv6 from if_inet6)."""
+    found: set[str] = set()
+    trie = Path("/proc/net/fib_trie")
+    if trie.is_file():
+        last = None
+        for line in trie.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] in ("|--", "+--"):
+                last = parts[1].split("/")[0]
+            elif "/32 host LOCAL" in line and last:
+                found.add(last)
+    inet6 = Path("/proc/net/if_inet6")
+    if inet6.is_file():
+        for line in inet6.read_text().splitlines():
+            raw = line.split()[0] if line.split() else ""
+            if len(raw) == 32:
+                found.add(str(IPAddress(":".join(raw[i:i + 4] for i in range(0, 32, 4)))))
+    return found
+
+
+def chunk_targets(targets: IPSet, size: int = DEFAULT_CHUNK) -> Iterator[tuple[int, list[str]]]:
+    """Split an IPSet into (ip_version, [cidr, ...]) groups of at most ``size`` addresses."""
+    size = max(1, size)
+    for version in (4, 6):
+        batch: list[str] = []
+        count = 0
+        for cidr in targets.iter_cidrs():
+            if cidr.version != version:
+                continue
+            pieces = [cidr]
+            if cidr.size > size:
+                host_bits = size.bit_length() - 1      # largest power of two <= size
+                pieces = cidr.subnet((32 if version == 4 else 128) - host_bits)
+            for piece in pieces:
+                if count + piece.size > size and batch:
+                    yield version, batch
+                    batch, count = [], 0
+                batch.append(str(piece))
+                count += piece.size
+        if batch:
+            yield version, batch
+
+
+def run_chunk(targets: list[str], args: list[str], version: int, timeout: float,
+              local_ips: set[str], nmap_path: str | None = None) -> ChunkResult:
+    """Run nmap over one chunk through python-nmap and parse its XML."""
+    import nmap as python_nmap
+
+    result = ChunkResult(targets=targets)
+    chunk_args = [*args, "-6"] if version == 6 and "-6" not in args else list(args)
+    started = time.monotonic()
+    try:
+        scanner = _portscanner(nmap_path)
+        summary = scanner.scan(hosts=" ".join(targets), arguments=shlex.join(chunk_args),
+                               timeout=max(1, int(timeout)))
+        raw = scanner.get_nmap_last_output()
+    except python_nmap.PortScannerTimeout:
+        result.error = f"nmap timed out after {int(timeout)}s"
+        return result
+    except python_nmap.PortScannerError as exc:
+        result.error = clean_text(str(exc).strip().splitlines()[0] if str(exc).strip() else "nmap failed",
+                                  300)
+        return result
+    except ScannerUnavailable as exc:
+        result.error = str(exc)
+        return result
+    except Exception as exc:   # python-nmap trips on truncated output; that chunk is lost, not the scan
+        result.error = f"nmap output unusable: {type(exc).__name__}: {clean_text(str(exc), 200)}"
+        return result
+    finally:
+        result.elapsed = time.monotonic() - started
+    info = (summary.get("nmap") or {}).get("scaninfo") or {}
+    result.warnings = [clean_text(w, 300) for w in info.get("warning", []) if clean_text(w, 300)][:5]
+    errors = [clean_text(e, 300) for e in info.get("error", []) if clean_text(e, 300)]
+    try:
+        parsed = parse_xml(raw, local_ips)
+    except NmapXmlError as exc:
+        result.error = str(exc)
+        return result
+    result.observations = parsed.observations
+    result.nmap_elapsed = parsed.elapsed
+    result.dropped_local = parsed.dropped_local
+    if parsed.errors:
+        result.error = parsed.errors[0]
+    elif errors and not parsed.observations and parsed.elapsed is None:
+        result.error = errors[0]
+    else:
+        result.warnings += errors[:3]
+    return result
+
+
+def plan(ctx: ScanContext) -> tuple[Command, list[tuple[int, list[str]]], int]:
+    """The nmap arguments, the chunks and the parallelism this context asks for."""
+    if ctx.targets.size > MAX_ADDRESSES:
+        raise ScannerUnavailable(f"{ctx.targets.size} addresses is more than nmap sweeps at once "
+                                 f"({MAX_ADDRESSES}); narrow the targets")
+    chunk_size = int(ctx.options.get("nmap_chunk_size", DEFAULT_CHUNK))
+    chunks = list(chunk_targets(ctx.targets, chunk_size))
+    parallel = max(1, min(int(ctx.options.get("nmap_parallel", DEFAULT_PARALLEL)), MAX_PARALLEL,
+                          max(1, len(chunks))))
+    command = build_command(ctx.nmap_profile or "quick", ctx.nmap_args, rate=ctx.rate,
+                            privileged=is_privileged(), parallel=parallel, interface=ctx.interface,
+                            timeout=ctx.timeout, retries=ctx.retries)
+    return command, chunks, parallel
+
+
+def scan(ctx: ScanContext) -> ScanOutcome:
+    """Sweep ``ctx.targets`` with nmap; one Observation per host that is up."""
+    command, chunks, parallel = plan(ctx)     # bad --nmap-args raise NmapArgsError first
+    nmap_path = ctx.options.get("nmap_path")
+    version = check_nmap(nmap_path)
+    outcome = ScanOutcome(method=NAME, messages=[f"nmap: {note}" for note in command.notes])
+    if not chunks:
+        outcome.status = "skipped"
+        outcome.messages.append("nmap: no targets")
+        return outcome
+    timeout = float(ctx.options.get("nmap_chunk_timeout", DEFAULT_CHUNK_TIMEOUT))
+    local_ips = local_addresses()
+    ctx.log.info("nmap %s: %d chunk(s), %d at once: nmap %s", ".".join(map(str, version)), len(chunks),
+                 parallel, shlex.join(command.args))
+    done = 0
+    failed = 0
+    lock = threading.Lock()
+    nmap_seconds = 0.0
+    seen: dict[str, Observation] = {}
+    ctx.progress(0, len(chunks), f"nmap: {len(chunks)} chunk(s)")
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="nmap") as pool:
+        futures = [pool.submit(run_chunk, targets, command.args, ipv, timeout, local_ips, nmap_path)
+                   for ipv, targets in chunks]
+        for future in as_completed(futures):
+            result = future.result()
+            with lock:
+                done += 1
+                nmap_seconds += result.elapsed
+                label = ",".join(result.targets[:3]) + ("…" if len(result.targets) > 3 else "")
+                if result.error:
+                    failed += 1
+                    outcome.messages.append(f"nmap: chunk {label} failed: {result.error}")
+                for warning in result.warnings:
+                    if f"nmap: {warning}" not in outcome.messages:
+                        outcome.messages.append(f"nmap: {warning}")
+                for obs in result.observations:
+                    key = obs.ip or obs.mac or ""
+                    seen.setdefault(key, obs)
+                ctx.progress(done, len(chunks),
+                             f"nmap: {label}: {len(result.observations)} up"
+                             + (" (failed)" if result.error else ""))
+    outcome.observations = list(seen.values())
+    if failed == len(chunks):
+        outcome.status = "failed"
+    elif failed:
+        outcome.status = "partial"
+    outcome.stats = {"chunks": len(chunks), "failed_chunks": failed, "parallel": parallel,
+                     "hosts_up": len(outcome.observations), "nmap_seconds": round(nmap_seconds, 3),
+                     "nmap_version": ".".join(map(str, version)), "arguments": shlex.join(command.args)}
+    return outcome
