@@ -1,0 +1,290 @@
+"""IoT discovery: what devices announce about themselves over mDNS/DNS-SD, SSDP/UPnP and NetBIOS.
+
+Each protocol lives in its own module as data (a probe template, a reply matcher, a parser);
+this module is the engine they share: one UDP socket per protocol, a packet pacer shared by
+all, unicast probes to the swept addresses, one multicast probe per group on the chosen
+interface only, follow-up queries as answers arrive, and bounded waits. Replies from addresses
+outside the targets are dropped unread. Afterwards SSDP descriptions are fetched (guarded),
+and everything one address said becomes one Observation(method="iot").
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from netaddr import IPAddress, IPNetwork, IPSet
+
+from netdiscover.observation import Observation, clean_text
+from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scanners.iot_mdns import MdnsProbe
+from netdiscover.scanners.iot_netbios import NetbiosProbe, computer_name
+from netdiscover.scanners.iot_ssdp import SsdpProbe
+
+NAME = "iot"
+
+DEFAULT_RATE = 300            # packets per second, all three protocols together
+DEFAULT_QUIET = 1.0           # seconds to keep listening after the last packet we sent
+PHASE_LIMIT = 8.0             # hard cap on one protocol's UDP exchange (seconds)
+MAX_UNICAST_HOSTS = 4096      # beyond this, only the multicast probes are sent
+MAX_REPLIES = 20000           # datagrams read per protocol
+MAX_REPLY_BYTES = 65535
+FETCH_WORKERS = 4
+IP_MULTICAST_ALL = 49         # Linux: deliver only groups this socket joined (none)
+
+
+class UdpProtocol(Protocol):
+    """What a protocol module provides to the engine."""
+
+    name: str
+    port: int
+    group: str | None
+    multicast_ttl: int
+    min_quiet: float
+
+    def multicast_probe(self) -> bytes | None: ...
+    def probe(self, ip: str) -> bytes | None: ...
+    def handle(self, ip: str, data: bytes) -> list[bytes]: ...
+    def results(self) -> dict[str, dict[str, Any]]: ...
+
+
+@dataclass
+class Link:
+    """The interface multicast probes leave by."""
+
+    name: str
+    index: int
+    address: str
+    network: IPNetwork
+
+
+class Pacer:
+    """Spaces packets at most ``rate`` per second across every thread that shares it."""
+
+    def __init__(self, rate: int) -> None:
+        self.interval = 1.0 / max(1, rate)
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+def _links() -> list[dict[str, Any]]:
+    if shutil.which("ip") is None:
+        raise ScannerUnavailable("iot discovery needs iproute2 ('ip') to read interface addresses")
+    proc = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, timeout=10)
+    if proc.returncode != 0:
+        raise ScannerUnavailable(f"cannot list interfaces: {proc.stderr.strip()[:200]}")
+    return json.loads(proc.stdout or "[]")
+
+
+def pick_link(targets: IPSet, wanted: str | None, entries: list[dict[str, Any]]) -> Link | None:
+    """The interface for multicast: ``wanted`` (which must exist and be up), else the one on the
+    targets' subnet; None when the targets are on no local subnet (multicast is then skipped)."""
+    candidates = []
+    for entry in entries:
+        flags = set(entry.get("flags") or [])
+        if "LOOPBACK" in flags:
+            continue
+        for addr in entry.get("addr_info") or []:
+            if addr.get("family") == "inet" and addr.get("local"):
+                net = IPNetwork(f"{addr['local']}/{addr.get('prefixlen', 32)}")
+                candidates.append((entry, net))
+    if wanted:
+        named = [entry for entry in entries if entry.get("ifname") == wanted]
+        if not named:
+            raise ScannerUnavailable(f"no interface named {wanted!r}")
+        if "UP" not in set(named[0].get("flags") or []):
+            raise ScannerUnavailable(f"interface {wanted} is down (ip link set {wanted} up)")
+        candidates = [(e, n) for e, n in candidates if e.get("ifname") == wanted]
+        if not candidates:
+            raise ScannerUnavailable(f"interface {wanted} has no IPv4 address to send from")
+    best = None
+    for entry, net in candidates:
+        covered = len(targets & IPSet([net.cidr]))
+        if "UP" in set(entry.get("flags") or []) and (best is None or covered > best[0]):
+            best = (covered, entry, net)
+    if best is None or (not wanted and best[0] == 0):
+        return None
+    _, entry, net = best
+    return Link(entry["ifname"], int(entry.get("ifindex") or socket.if_nametoindex(entry["ifname"])),
+                str(net.ip), net)
+
+
+def _open_socket(proto: UdpProtocol, link: Link | None) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    if link is not None:
+        mreqn = struct.pack("4s4si", b"\0" * 4, socket.inet_aton(link.address), link.index)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, mreqn)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, proto.multicast_ttl)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+    try:
+        sock.setsockopt(socket.IPPROTO_IP, IP_MULTICAST_ALL, 0)
+    except OSError:
+        pass
+    sock.bind(("0.0.0.0", 0))
+    return sock
+
+
+class Exchange:
+    """Runs one protocol's UDP conversation: probes out, replies in, follow-ups, bounded waits."""
+
+    def __init__(self, proto: UdpProtocol, targets: IPSet, pacer: Pacer, link: Link | None,
+                 quiet: float, limit: float) -> None:
+        self.proto = proto
+        self.targets = targets
+        self.pacer = pacer
+        self.link = link
+        self.quiet = max(quiet, proto.min_quiet)
+        self.deadline = time.monotonic() + limit
+        self.stats = {"sent": 0, "send_errors": 0, "replies": 0, "ignored": 0}
+        self._last_sent = time.monotonic()
+        self._sock: socket.socket | None = None
+
+    def _send(self, ip: str, payload: bytes) -> None:
+        self.pacer.wait()
+        try:
+            self._sock.sendto(payload, (ip, self.proto.port))
+            self.stats["sent"] += 1
+        except OSError:
+            self.stats["send_errors"] += 1
+        self._last_sent = time.monotonic()
+
+    def _drain(self, timeout: float) -> None:
+        readable, _, _ = select.select([self._sock], [], [], max(0.0, timeout))
+        if not readable:
+            return
+        while self.stats["replies"] + self.stats["ignored"] < MAX_REPLIES:
+            try:
+                data, (ip, _port) = self._sock.recvfrom(MAX_REPLY_BYTES)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if ip not in self.targets:
+                self.stats["ignored"] += 1
+                continue
+            self.stats["replies"] += 1
+            for follow_up in self.proto.handle(ip, data)[:16]:
+                if time.monotonic() < self.deadline:
+                    self._send(ip, follow_up)
+
+    def run(self, unicast: list[str]) -> None:
+        self._sock = _open_socket(self.proto, self.link)
+        try:
+            probe = self.proto.multicast_probe() if self.link is not None and self.proto.group else None
+            if probe:
+                self._send(self.proto.group, probe)
+            for ip in unicast:
+                if time.monotonic() >= self.deadline:
+                    break
+                payload = self.proto.probe(ip)
+                if payload:
+                    self._send(ip, payload)
+                    self._drain(0)
+            while True:
+                now = time.monotonic()
+                idle_end = self._last_sent + self.quiet
+                if now >= self.deadline or now >= idle_end:
+                    break
+                self._drain(min(idle_end, self.deadline) - now)
+        finally:
+            self._sock.close()
+
+
+def _unicast_targets(targets: IPSet, link: Link | None) -> list[str]:
+    skip = set()
+    if link is not None and link.network.prefixlen < 31:
+        skip = {link.network.network, link.network.broadcast, IPAddress(link.address)}
+    found = []
+    for cidr in targets.iter_cidrs():
+        if cidr.version != 4:
+            continue
+        for address in cidr:
+            if address in skip:
+                continue
+            found.append(str(address))
+            if len(found) > MAX_UNICAST_HOSTS:
+                return found
+    return found
+
+
+def scan(ctx: ScanContext) -> ScanOutcome:
+    """Ask the targets (and the link-local groups) what they are; one Observation per answering IP."""
+    outcome = ScanOutcome(method=NAME)
+    link = pick_link(ctx.targets, ctx.interface, _links())
+    unicast = _unicast_targets(ctx.targets, link)
+    if len(unicast) > MAX_UNICAST_HOSTS:
+        unicast = []
+        outcome.messages.append(f"iot: more than {MAX_UNICAST_HOSTS} targets; only multicast queries sent")
+    if link is None:
+        outcome.messages.append("iot: targets are on no local subnet; multicast discovery skipped")
+    options = ctx.options or {}
+    quiet = float(ctx.timeout or options.get("iot_quiet", DEFAULT_QUIET))
+    limit = max(quiet + 1.0, float(options.get("iot_phase_limit", PHASE_LIMIT)))
+    pacer = Pacer(ctx.rate or DEFAULT_RATE)
+    mdns, ssdp, netbios = MdnsProbe(), SsdpProbe(), NetbiosProbe()
+    exchanges = [Exchange(p, ctx.targets, pacer, link, quiet, limit) for p in (mdns, ssdp, netbios)]
+    ctx.progress(0, 4, "querying")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [(ex, pool.submit(ex.run, unicast)) for ex in exchanges]
+        for ex, future in futures:
+            try:
+                future.result()
+            except OSError as exc:
+                outcome.status = "partial"
+                outcome.messages.append(f"iot: {ex.proto.name} could not run: {exc.strerror or exc}")
+    ctx.progress(3, 4, "reading device descriptions")
+    described: dict[str, dict[str, Any]] = {}
+    with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
+        jobs = {ip: pool.submit(ssdp.describe, ip, ctx.targets) for ip in ssdp.replies}
+        for ip, job in jobs.items():
+            facts, notes = job.result()
+            described[ip] = facts
+            outcome.messages.extend(f"iot: ssdp {note}" for note in notes)
+    for proto in (mdns, netbios):
+        outcome.messages.extend(f"iot: {proto.name} {note}" for note in proto.notes)
+    outcome.observations = _observations(mdns.results(), described, netbios.results(), netbios.macs)
+    outcome.stats = {ex.proto.name: ex.stats for ex in exchanges}
+    outcome.stats["hosts"] = len(outcome.observations)
+    outcome.stats["unicast_targets"] = len(unicast)
+    outcome.stats["interface"] = link.name if link else None
+    ctx.progress(4, 4, f"{len(outcome.observations)} devices announced themselves")
+    return outcome
+
+
+def _observations(mdns: dict[str, dict[str, Any]], ssdp: dict[str, dict[str, Any]],
+                  netbios: dict[str, dict[str, Any]], macs: dict[str, str]) -> list[Observation]:
+    observations = []
+    for ip in sorted(set(mdns) | set(ssdp) | set(netbios), key=lambda a: IPAddress(a)):
+        facts: dict[str, Any] = {}
+        hostname = None
+        serial = None
+        if ip in mdns:
+            facts["mdns"] = mdns[ip]
+            hostname = mdns[ip].get("hostname")
+        if ip in ssdp:
+            facts["ssdp"] = ssdp[ip]
+            serial = ssdp[ip].get("serialNumber")
+        if ip in netbios:
+            facts["netbios"] = netbios[ip]
+            hostname = hostname or computer_name(netbios[ip])
+        observations.append(Observation(method=NAME, ip=ip, mac=macs.get(ip),
+                                        hostname=clean_text(hostname, 255), serial=serial, facts=facts))
+    return observations
