@@ -197,6 +197,7 @@ class _Reader:
         settings.credentials = self.read_credentials(raw.get("credentials", {}))
         settings.sweeps = self.read_sweeps(raw.get("sweep", []), settings.credentials)
         settings.alerts = self.table(raw, "alerts", "[alerts]")
+        self.check_alerts(settings.alerts)
         fp = self.table(raw, "fingerprint", "[fingerprint]")
         self.check_keys(fp, {"rules"}, "[fingerprint]", "[fingerprint]")
         if "rules" in fp:
@@ -204,6 +205,17 @@ class _Reader:
         settings.daemon = self.read_daemon(self.table(raw, "daemon", "[daemon]"))
         settings.warnings = self.warnings
         return settings
+
+    def check_alerts(self, table: dict) -> None:
+        """Let the alerts module vet its own table now, so a mistake shows at load time."""
+        try:
+            from netdiscover.alerts import parse_settings as parse_alerts
+        except ImportError:
+            return
+        try:
+            parse_alerts(table)
+        except ValueError as exc:
+            raise self.fail(f"[alerts]: {exc}", "[alerts]") from None
 
     def table(self, raw: dict, key: str, header: str) -> dict:
         value = raw.get(key, {})

@@ -491,7 +491,8 @@ class Daemon:
             alerts = None
         if alerts is not None and hasattr(alerts, "dispatch"):
             try:
-                alerts.dispatch(self.settings.alerts, sessions, result)
+                for line in alerts.dispatch(self.settings.alerts, sessions, result) or []:
+                    emit("alert", sweep=sweep.name, scan_id=result.scan_id, detail=line)
             except Exception as exc:
                 emit("alerts.failed", logging.ERROR, exc_info=exc, sweep=sweep.name, scan_id=result.scan_id)
         if self.metrics is not None:
@@ -698,23 +699,22 @@ def close_stale_scans(sessions: Any, names: list[str], started_by: str, exclude:
     """
     from sqlalchemy import or_, select
 
-    from netdiscover.observation import utcnow
     from netdiscover.storage.models import Scan
+    from netdiscover.storage.repository import finish_scan
 
     closed: list[int] = []
     with sessions() as session, session.begin():
         clauses = [(Scan.sweep_name.in_(names)) & (Scan.started_by == started_by)]
         if extra_ids:
             clauses.append(Scan.id.in_(list(extra_ids)))
-        rows = session.scalars(select(Scan).where(Scan.status == "running", or_(*clauses)))
+        rows = list(session.scalars(select(Scan).where(Scan.status == "running", or_(*clauses))))
         for scan in rows:
             if scan.id in exclude:
                 continue
             lost_db = scan.id in extra_ids
-            scan.status = "failed" if lost_db else "aborted"
-            scan.error = ("database unavailable while the sweep ran" if lost_db
-                          else "the daemon stopped before the sweep finished")
-            scan.finished_at = utcnow()
+            finish_scan(session, scan, status="failed" if lost_db else "aborted",
+                        error=("database unavailable while the sweep ran" if lost_db
+                               else "the daemon stopped before the sweep finished"))
             closed.append(scan.id)
     return closed
 
