@@ -228,8 +228,9 @@ def _candidates(session: Session, result: Any, settings: AlertSettings) -> list[
     for event, asset_id in dict.fromkeys(wanted):
         ref = "first"
         if event == "rogue_reappeared":
+            # One alert per return: keyed to the latest reappearance or rogue decision.
             last = session.scalars(select(AssetEvent.id).where(
-                AssetEvent.asset_id == asset_id, AssetEvent.kind == "reappeared")
+                AssetEvent.asset_id == asset_id, AssetEvent.kind.in_(("reappeared", "rogue")))
                 .order_by(AssetEvent.id.desc())).first()
             ref = f"event{last}" if last is not None else f"scan{scan_id}"
         alerts.append(Alert(event, asset_id, ref, scan_id))

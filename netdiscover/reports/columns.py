@@ -58,7 +58,7 @@ UNKNOWN_TABLE = [
     Column("MAC", lambda r: joined(r.get("macs")), 17),
     Column("VENDOR / MODEL", lambda r: joined([r.get("vendor"), r.get("model")], " "), 26),
     Column("OS", lambda r: r.get("os"), 20),
-    Column("FOUND BY", found_by_text, 24),
+    Column("FOUND BY", found_by_text, 60),
     Column("SERVICES", services_text, 28),
     Column("RISKS", risks_text, 30),
     Column("FIRST SEEN", lambda r: when(r.get("first_seen")), 16),
