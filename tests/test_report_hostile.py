@@ -29,7 +29,8 @@ FORMULA = "=cmd|' /C calc'!A0"
 ANSI = "\x1b[31mRED\x1b[0m\x1b]0;pwned\x07\r\x08"
 HUGE = "A" * 1_000_000 + SCRIPT
 HOSTILE = [SCRIPT, IMG, FORMULA, ANSI, "+SUM(1,2)", "-2+3", "@SUM(A1)", "\tTAB",
-           "</script><script>x()</script>", "' onmouseover='alert(1)", "javascript:alert(1)", "\u202eevil\u202c"]
+           "</script><script>x()</script>", "' onmouseover='alert(1)", "javascript:alert(1)",
+           "\u202eevil\u202c"]
 
 OUR_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "main",
             "div", "span", "table", "colgroup", "col", "thead", "tbody", "tr", "th", "td", "button", "input",
