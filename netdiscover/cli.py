@@ -26,9 +26,12 @@ class AppContext:
     def sessions(self):
         """The sessionmaker for the selected database, migrated on first use."""
         if self._session_factory is None:
-            from netdiscover.storage.engine import open_database
+            from netdiscover.storage.engine import DatabaseError, open_database
 
-            self._session_factory = open_database(self.db_url)
+            try:
+                self._session_factory = open_database(self.db_url)
+            except DatabaseError as exc:
+                raise UserError(f"database: {exc}") from None
         return self._session_factory
 
 
