@@ -1,0 +1,256 @@
+"""ARP test networks: a few namespaced hosts for tests, or a thousand-host segment for benchmarks.
+
+Small labs use one namespace per host (``Lab.host``). A large lab puts every target host in a
+single "hosts" namespace as macvlan interfaces on one uplink, each with its own MAC and IP,
+answering ARP only for its own address (``arp_ignore=1``). On the bridge, an nftables
+bridge-family table turns each broadcast ARP request into a unicast to the MAC that owns the
+asked address and drops requests nobody owns, as ARP suppression does on real switches; without
+it every request would be copied to every host and the lab, not the scanner, would be measured.
+
+The neighbour table limits (``gc_thresh1/2/3``) are global to the kernel, not per namespace;
+a large lab raises them while it lives and puts the old values back when it closes.
+
+``python -m netdiscover.lab.arp_lab scan ...`` runs one ARP sweep in the current namespace and
+prints the outcome as JSON; tests and the benchmark run it inside the scanner namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netaddr import IPAddress, IPNetwork
+
+from netdiscover.lab.netns import Host, Lab, LabError, Segment
+
+GC_THRESH = Path("/proc/sys/net/ipv4/neigh/default")
+LARGE_GC = {"gc_thresh1": 8192, "gc_thresh2": 32768, "gc_thresh3": 65536}
+
+# Real hardware OUIs, so the vendor lookup has something true to find.
+VENDOR_OUIS = {
+    "00:1b:21": "Intel Corporate",
+    "3c:d9:2b": "Hewlett Packard",
+    "00:1e:c9": "Dell Inc.",
+    "00:26:b9": "Dell Inc.",
+    "00:1a:a0": "Dell Inc.",
+    "b8:27:eb": "Raspberry Pi Foundation",
+    "00:0d:93": "Apple, Inc.",
+    "00:1f:f3": "Apple, Inc.",
+}
+
+
+def lab_mac(index: int, oui: str | None) -> str:
+    """A MAC for host ``index``: under ``oui``, or locally administered (02:...) when oui is None."""
+    tail = f"{(index >> 16) & 0xFF:02x}:{(index >> 8) & 0xFF:02x}:{index & 0xFF:02x}"
+    return f"{oui}:{tail}" if oui else f"02:4e:44:{tail}"
+
+
+def quiet_namespace(lab: Lab, ns: str) -> None:
+    """No IPv6 chatter (router solicitations, DAD) in a lab namespace: ARP only."""
+    lab.sysctl(ns, "net.ipv6.conf.all.disable_ipv6", "1")
+    lab.sysctl(ns, "net.ipv6.conf.default.disable_ipv6", "1")
+
+
+@dataclass
+class SmallArpLab:
+    """A scanner and a few hosts, one namespace each, on one bridge."""
+
+    lab: Lab
+    segment: Segment
+    scanner: Host
+    hosts: dict[str, Host] = field(default_factory=dict)   # ip -> host
+
+    def add_host(self, name: str, ip: str, mac: str, prefixlen: int = 24) -> Host:
+        host = self.lab.host(name, self.segment, f"{ip}/{prefixlen}", mac)
+        self.hosts[ip] = host
+        return host
+
+
+def small_lab(lab: Lab, scanner_cidr: str = "10.20.0.2/24", scanner_mac: str = "02:00:5e:10:00:02",
+              ) -> SmallArpLab:
+    """An empty segment with the scanner namespace on it; add hosts with ``add_host``."""
+    seg = lab.segment("lan")
+    scanner = lab.host("scan", seg, scanner_cidr, scanner_mac)
+    quiet_namespace(lab, scanner.ns)
+    return SmallArpLab(lab=lab, segment=seg, scanner=scanner)
+
+
+@dataclass
+class LargeArpLab:
+    """One segment with a scanner namespace and many macvlan hosts in one namespace."""
+
+    lab: Lab
+    network: IPNetwork
+    scanner_ns: str
+    scanner_ip: str
+    switch_ns: str
+    hosts_ns: str
+    hosts: dict[str, str] = field(default_factory=dict)    # ip -> mac
+    saved_gc: dict[str, str] = field(default_factory=dict)
+
+    def hosts_in(self, cidr: str) -> dict[str, str]:
+        net = IPNetwork(cidr)
+        return {ip: mac for ip, mac in self.hosts.items() if IPAddress(ip) in net}
+
+    def restore_gc(self) -> None:
+        """Put the kernel's neighbour-table limits back as they were before the lab."""
+        for name, value in self.saved_gc.items():
+            try:
+                (GC_THRESH / name).write_text(value)
+            except OSError:
+                pass
+        self.saved_gc.clear()
+
+
+def raise_neigh_limits(wanted: dict[str, int]) -> dict[str, str]:
+    """Raise gc_thresh1/2/3 to at least ``wanted``; return the previous values to restore."""
+    saved: dict[str, str] = {}
+    for name in ("gc_thresh3", "gc_thresh2", "gc_thresh1"):   # keep thresh1 <= thresh2 <= thresh3
+        path = GC_THRESH / name
+        try:
+            current = path.read_text().strip()
+        except OSError:
+            continue
+        if int(current) < wanted[name]:
+            path.write_text(str(wanted[name]))
+            saved[name] = current
+    return saved
+
+
+def large_lab(lab: Lab, network: str = "10.77.0.0/20", live: int = 1000, dense_cidr: str = "10.77.0.0/24",
+              dense_live: int = 80, seed: int = 7) -> LargeArpLab:
+    """Build ``live`` hosts in ``network`` (``dense_live`` of them inside ``dense_cidr``).
+
+    The scanner gets the last usable address. MACs mix real vendor OUIs and locally
+    administered ones. Everything lives in the lab's namespaces except the neighbour-table
+    limits, which are global; call ``restore_gc()`` (the benchmark does) after ``lab.close()``.
+    """
+    net = IPNetwork(network)
+    dense = IPNetwork(dense_cidr)
+    rng = random.Random(seed)
+    scanner_ip = str(IPAddress(net.last - 1))
+    pool_dense = [str(ip) for ip in dense.iter_hosts() if str(ip) != scanner_ip]
+    pool_rest = [str(ip) for ip in net.iter_hosts() if IPAddress(ip) not in dense and str(ip) != scanner_ip]
+    chosen = rng.sample(pool_dense, dense_live) + rng.sample(pool_rest, live - dense_live)
+    ouis = [*VENDOR_OUIS, None]
+    hosts = {ip: lab_mac(i + 1, ouis[i % len(ouis)]) for i, ip in enumerate(sorted(chosen, key=IPAddress))}
+
+    built = LargeArpLab(lab=lab, network=net, scanner_ns="", scanner_ip=scanner_ip, switch_ns="",
+                        hosts_ns="", hosts=hosts)
+    built.saved_gc = raise_neigh_limits(LARGE_GC)
+    seg = lab.segment("big")
+    built.switch_ns = seg.ns
+    scanner = lab.host("scan", seg, f"{scanner_ip}/{net.prefixlen}", "02:00:5e:77:00:01")
+    built.scanner_ns = scanner.ns
+    quiet_namespace(lab, scanner.ns)
+
+    hosts_ns = lab.namespace("hosts")
+    built.hosts_ns = hosts_ns
+    quiet_namespace(lab, hosts_ns)
+    lab.sysctl(hosts_ns, "net.ipv4.conf.all.arp_ignore", "1")
+    lab.sysctl(hosts_ns, "net.ipv4.conf.all.arp_announce", "2")
+    lab.sysctl(hosts_ns, "net.ipv4.conf.all.rp_filter", "0")
+    lab.attach(hosts_ns, seg, "up0")
+    batch = []
+    for i, (ip, mac) in enumerate(hosts.items()):
+        batch.append(f"link add h{i} link up0 address {mac} type macvlan mode private")
+        batch.append(f"addr add {ip}/32 dev h{i} noprefixroute")
+        batch.append(f"link set h{i} up")
+    lab.run(hosts_ns, ["ip", "-batch", "-"], input="\n".join(batch) + "\n", timeout=300)
+
+    elements = ", ".join(f"{ip} : {mac}" for ip, mac in hosts.items())
+    lab.nft(seg.ns, f"""
+table bridge arpsteer {{
+    map owner {{ type ipv4_addr : ether_addr; elements = {{ {elements} }} }}
+    chain pre {{
+        type filter hook prerouting priority -200; policy accept;
+        arp operation request ether daddr ff:ff:ff:ff:ff:ff ether daddr set arp daddr ip map @owner
+        arp operation request ether daddr ff:ff:ff:ff:ff:ff drop
+    }}
+}}
+""")
+    return built
+
+
+def add_arp_loss(lab: Lab, switch_ns: str, percent: int) -> None:
+    """Drop ``percent``% of ARP frames (both ways) crossing the bridge in ``switch_ns``."""
+    lab.nft(switch_ns, f"""
+table bridge arploss {{
+    chain fwd {{
+        type filter hook forward priority 0; policy accept;
+        ether type arp numgen random mod 100 < {int(percent)} drop
+    }}
+}}
+""")
+
+
+def drop_first_request(lab: Lab, host_ns: str) -> None:
+    """Make a host ignore the first ARP request from each asker and answer the later ones."""
+    lab.nft(host_ns, """
+table arp once {
+    set asked { type ipv4_addr; flags dynamic; }
+    chain in {
+        type filter hook input priority 0; policy accept;
+        arp operation request arp saddr ip @asked accept
+        arp operation request add @asked { arp saddr ip } drop
+    }
+}
+""")
+
+
+def run_scan(lab: Lab, ns: str, targets: list[str], interface: str | None = None, rate: int | None = None,
+             retries: int | None = None, options: dict | None = None, timeout: float = 120) -> dict:
+    """Run one ARP sweep inside ``ns`` (a separate process) and return its JSON outcome."""
+    cmd = [sys.executable, "-m", "netdiscover.lab.arp_lab", "scan", *targets]
+    if interface:
+        cmd += ["--iface", interface]
+    if rate is not None:
+        cmd += ["--rate", str(rate)]
+    if retries is not None:
+        cmd += ["--retries", str(retries)]
+    if options:
+        cmd += ["--options", json.dumps(options)]
+    proc = lab.run(ns, cmd, check=False, timeout=timeout)
+    try:
+        return json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise LabError(f"scan runner failed ({proc.returncode}): {proc.stderr.strip()[-800:]}") from None
+
+
+def _scan_main(args: argparse.Namespace) -> int:
+    from netaddr import IPSet
+
+    from netdiscover.scanners import arp
+    from netdiscover.scanners.base import ScanContext, ScannerUnavailable
+
+    ctx = ScanContext(targets=IPSet(args.targets), interface=args.iface, rate=args.rate,
+                      retries=args.retries, options=json.loads(args.options or "{}"))
+    try:
+        outcome = arp.scan(ctx)
+    except ScannerUnavailable as exc:
+        print(json.dumps({"error": str(exc)}))
+        return 2
+    print(json.dumps({"status": outcome.status, "messages": outcome.messages, "stats": outcome.stats,
+                      "observations": [o.to_dict() for o in outcome.observations]}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m netdiscover.lab.arp_lab")
+    sub = parser.add_subparsers(dest="command", required=True)
+    scan = sub.add_parser("scan", help="run one ARP sweep here and print the outcome as JSON")
+    scan.add_argument("targets", nargs="+")
+    scan.add_argument("--iface")
+    scan.add_argument("--rate", type=int)
+    scan.add_argument("--retries", type=int)
+    scan.add_argument("--options", help="JSON object of scanner options (quiet_ms, retry_ms, ...)")
+    args = parser.parse_args(argv)
+    return _scan_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
