@@ -106,7 +106,7 @@ class EventFormatter(logging.Formatter):
         when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         if record.exc_info and record.exc_info[0] is not None:
             exc = record.exc_info[1]
-            fields["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            fields.setdefault("error", _one_line(exc))
             if self.tracebacks:
                 fields["traceback"] = "".join(traceback.format_exception(*record.exc_info))
         message = record.getMessage()
@@ -123,6 +123,10 @@ class EventFormatter(logging.Formatter):
             parts.append(_quote(message))
         parts.extend(f"{k}={_quote(v)}" for k, v in fields.items())
         return " ".join(parts)
+
+
+def _one_line(exc: BaseException | None) -> str:
+    return (f"{type(exc).__name__}: {exc}".splitlines() or [""])[0][:500]
 
 
 def _quote(value: Any) -> str:
@@ -150,6 +154,8 @@ def configure_logging(log_format: str, verbose: int = 0) -> None:
 
 def emit(event: str, level: int = logging.INFO, exc_info: Any = None, **fields: Any) -> None:
     """Log one event with its fields (sweep, run, scan_id, ...)."""
+    if isinstance(exc_info, BaseException):
+        fields.setdefault("error", _one_line(exc_info))
     log.log(level, event, extra={"event": event, "fields": fields}, exc_info=exc_info)
 
 
