@@ -141,7 +141,8 @@ def large_lab(lab: Lab, network: str = "10.77.0.0/20", live: int = 1000, dense_c
 
     built = LargeArpLab(lab=lab, network=net, scanner_ns="", scanner_ip=scanner_ip, switch_ns="",
                         hosts_ns="", hosts=hosts)
-    built.saved_gc = raise_neigh_limits(LARGE_GC)
+    if live > 200:
+        built.saved_gc = raise_neigh_limits(LARGE_GC)
     seg = lab.segment("big")
     built.switch_ns = seg.ns
     scanner = lab.host("scan", seg, f"{scanner_ip}/{net.prefixlen}", "02:00:5e:77:00:01")
@@ -202,6 +203,29 @@ table arp once {
 """)
 
 
+def announce(lab: Lab, ns: str, ip: str, mac: str, count: int = 100, interval: float = 0.05,
+             iface: str = "eth0") -> None:
+    """Send ``count`` gratuitous ARP announcements of ``ip`` at ``mac`` from ``ns`` in the background."""
+    lab.start(ns, [sys.executable, "-m", "netdiscover.lab.arp_lab", "announce", ip, mac,
+                   "--count", str(count), "--interval", str(interval), "--iface", iface])
+
+
+def _announce_main(args: argparse.Namespace) -> int:
+    import socket
+    import time
+
+    from netdiscover.scanners.arp import ETH_P_ARP, request_frame, request_prefix
+
+    ip = int(IPAddress(args.ip))
+    frame = request_frame(request_prefix(bytes.fromhex(args.mac.replace(":", "")), ip), ip)
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as sock:
+        sock.bind((args.iface, ETH_P_ARP))
+        for _ in range(max(0, min(args.count, 10_000))):
+            sock.send(frame)
+            time.sleep(max(0.001, args.interval))
+    return 0
+
+
 def run_scan(lab: Lab, ns: str, targets: list[str], interface: str | None = None, rate: int | None = None,
              retries: int | None = None, options: dict | None = None, timeout: float = 120) -> dict:
     """Run one ARP sweep inside ``ns`` (a separate process) and return its JSON outcome."""
@@ -248,8 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     scan.add_argument("--rate", type=int)
     scan.add_argument("--retries", type=int)
     scan.add_argument("--options", help="JSON object of scanner options (quiet_ms, retry_ms, ...)")
+    ann = sub.add_parser("announce", help="send gratuitous ARP for IP at MAC (lab use only)")
+    ann.add_argument("ip")
+    ann.add_argument("mac")
+    ann.add_argument("--count", type=int, default=100)
+    ann.add_argument("--interval", type=float, default=0.05)
+    ann.add_argument("--iface", default="eth0")
     args = parser.parse_args(argv)
-    return _scan_main(args)
+    return _scan_main(args) if args.command == "scan" else _announce_main(args)
 
 
 if __name__ == "__main__":

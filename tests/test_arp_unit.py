@@ -1,0 +1,152 @@
+"""ARP scanner rules without a network: frame layout, reply classification, flags, interface choice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from netaddr import IPAddress, IPSet
+from scapy.layers.l2 import ARP, Ether
+
+from netdiscover.scanners import arp
+from netdiscover.scanners.arp_link import parse_ip_addr_json, pick_link
+from netdiscover.scanners.base import ScanContext, ScannerUnavailable
+
+OWN_MAC = bytes.fromhex("020000000002")
+OWN_IP = int(IPAddress("10.20.0.2"))
+
+
+def ip(text: str) -> int:
+    return int(IPAddress(text))
+
+
+def reply(src_ip: str, src_mac: str, dst_ip: str = "10.20.0.2", dst_mac: str = "02:00:00:00:00:02",
+          op: int = 2) -> bytes:
+    return bytes(Ether(src=src_mac, dst=dst_mac) / ARP(op=op, hwsrc=src_mac, psrc=src_ip, hwdst=dst_mac,
+                                                       pdst=dst_ip))
+
+
+def state_for(targets: list[str], asked: list[str]) -> arp.SweepState:
+    state = arp.SweepState(OWN_MAC, {OWN_IP}, {ip(t) for t in targets})
+    for t in asked:
+        state.sent_at[ip(t)] = 100.0
+    return state
+
+
+def test_request_frame_is_what_scapy_reads_as_who_has():
+    frame = arp.request_frame(arp.request_prefix(OWN_MAC, OWN_IP), ip("10.20.0.77"))
+    assert len(frame) == 60
+    pkt = Ether(frame)
+    assert pkt.dst == "ff:ff:ff:ff:ff:ff" and pkt.src == "02:00:00:00:00:02"
+    assert pkt[ARP].op == 1
+    assert pkt[ARP].psrc == "10.20.0.2" and pkt[ARP].pdst == "10.20.0.77"
+    assert pkt[ARP].hwsrc == "02:00:00:00:00:02"
+
+
+def test_solicited_reply_with_rtt_and_duplicates_counted():
+    state = state_for(["10.20.0.10"], ["10.20.0.10"])
+    frame = reply("10.20.0.10", "00:1b:21:00:00:01")
+    assert state.on_frame(frame, 100.002)
+    assert state.on_frame(frame, 100.150)          # a duplicate answer
+    seen = state.seen[ip("10.20.0.10")][bytes.fromhex("001b21000001")]
+    assert seen.solicited and seen.replies == 2
+    assert seen.rtt == pytest.approx(0.002)
+    assert state.answered(ip("10.20.0.10"))
+
+
+def test_reply_before_we_asked_is_unsolicited_and_outside_targets_ignored():
+    state = state_for(["10.20.0.10", "10.20.0.11"], [])
+    assert state.on_frame(reply("10.20.0.10", "00:1b:21:00:00:01"), 1.0)
+    assert not state.on_frame(reply("10.20.0.99", "00:1b:21:00:00:09"), 1.0)
+    assert state.outside == 1
+    obs = arp._observations(state, 4, 0.0, [])
+    assert [o.ip for o in obs] == ["10.20.0.10"]
+    assert "unsolicited" in obs[0].flags and obs[0].facts["arp"]["unsolicited"] is True
+
+
+def test_gratuitous_announcement_and_foreign_questions():
+    state = state_for(["10.20.0.10", "10.20.0.11"], ["10.20.0.10", "10.20.0.11"])
+    garp = reply("10.20.0.11", "3c:d9:2b:00:00:01", dst_ip="10.20.0.11", dst_mac="ff:ff:ff:ff:ff:ff", op=1)
+    assert state.on_frame(garp, 1.0)
+    # someone else asking for someone else is not an answer
+    assert not state.on_frame(reply("10.20.0.10", "00:1b:21:00:00:01", dst_ip="10.20.0.5", op=1), 1.0)
+    # our own frames coming back are ignored
+    assert not state.on_frame(reply("10.20.0.2", "02:00:00:00:00:02", dst_ip="10.20.0.10", op=1), 1.0)
+    # an ARP probe (sender 0.0.0.0) is not an announcement
+    assert not state.on_frame(reply("0.0.0.0", "00:1b:21:00:00:05", dst_ip="10.20.0.10", op=1), 1.0)
+    (obs,) = arp._observations(state, 4, 0.0, [])
+    assert obs.ip == "10.20.0.11" and obs.vendor_hint == "Hewlett Packard"
+    assert obs.facts["arp"] == {"proxy_arp": False, "unsolicited": True, "gratuitous": True, "replies": 1}
+    assert set(obs.flags) == {"gratuitous", "unsolicited"}
+
+
+def test_short_or_truncated_frames_are_ignored():
+    state = state_for(["10.20.0.10"], ["10.20.0.10"])
+    assert not state.on_frame(reply("10.20.0.10", "00:1b:21:00:00:01")[:30], 1.0)
+    assert not state.seen
+
+
+def test_proxy_arp_and_address_conflict_flags():
+    targets = [f"10.20.0.{i}" for i in range(1, 20)]
+    state = state_for(targets, targets)
+    router = "00:1e:c9:00:00:01"
+    for i in range(10, 16):                                  # one MAC answers for six addresses
+        state.on_frame(reply(f"10.20.0.{i}", router), 1.0)
+    state.on_frame(reply("10.20.0.3", "00:1b:21:00:00:03"), 1.0)
+    state.on_frame(reply("10.20.0.3", "b8:27:eb:00:00:03"), 1.1)   # same IP, second device
+    messages: list[str] = []
+    obs = arp._observations(state, 4, 0.0, messages)
+    proxied = [o for o in obs if o.mac == router]
+    assert len(proxied) == 6
+    assert all("proxy_arp" in o.flags and o.facts["arp"]["proxy_arp"] for o in proxied)
+    conflict = [o for o in obs if o.ip == "10.20.0.3"]
+    assert {o.mac for o in conflict} == {"00:1b:21:00:00:03", "b8:27:eb:00:00:03"}
+    assert all("ip_conflict" in o.flags and "proxy_arp" not in o.flags for o in conflict)
+    assert any("proxy ARP" in m for m in messages) and any("address conflict" in m for m in messages)
+
+
+def test_vendor_lookup():
+    assert arp.vendor_of("00:1b:21:12:34:56") == "Intel Corporate"
+    assert arp.vendor_of("b8-27-eb-00-00-01") == "Raspberry Pi Foundation"
+    assert arp.vendor_of("02:1b:21:12:34:56") is None        # locally administered
+    assert arp.vendor_of("not a mac") is None
+
+
+def _inet(address: str) -> list[dict]:
+    return [{"family": "inet", "local": address, "prefixlen": 24}]
+
+
+IP_JSON = json.dumps([
+    {"ifname": "lo", "flags": ["LOOPBACK", "UP", "LOWER_UP"], "operstate": "UNKNOWN", "link_type": "loopback",
+     "address": "00:00:00:00:00:00", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]},
+    {"ifname": "eth0", "flags": ["BROADCAST", "UP", "LOWER_UP"], "operstate": "UP", "link_type": "ether",
+     "address": "02:00:00:00:00:02", "addr_info": [{"family": "inet", "local": "10.20.0.2", "prefixlen": 24},
+                                                   {"family": "inet6", "local": "fe80::1", "prefixlen": 64}]},
+    {"ifname": "eth1", "flags": ["BROADCAST", "UP"], "operstate": "DOWN", "link_type": "ether",
+     "address": "02:00:00:00:00:03", "addr_info": _inet("10.30.0.2")},
+    {"ifname": "eth2", "flags": ["BROADCAST"], "operstate": "DOWN", "link_type": "ether",
+     "address": "02:00:00:00:00:04", "addr_info": _inet("10.40.0.2")},
+])
+
+
+def test_interface_choice_and_clear_refusals():
+    links = parse_ip_addr_json(IP_JSON)
+    assert pick_link(IPSet(["10.20.0.0/25"]), None, links).name == "eth0"
+    assert pick_link(IPSet(["10.20.0.0/24", "10.99.0.0/16"]), None, links).name == "eth0"
+    with pytest.raises(ScannerUnavailable, match="no interface named 'eth9'"):
+        pick_link(IPSet(["10.20.0.0/24"]), "eth9", links)
+    with pytest.raises(ScannerUnavailable, match="eth1 has no carrier"):
+        pick_link(IPSet(["10.30.0.0/24"]), None, links)
+    with pytest.raises(ScannerUnavailable, match="eth2 is down"):
+        pick_link(IPSet(["10.20.0.0/24"]), "eth2", links)
+    with pytest.raises(ScannerUnavailable, match="same subnet"):
+        pick_link(IPSet(["192.0.2.0/24"]), None, links)
+    eth0 = links["eth0"]
+    assert str(eth0.source_for(IPAddress("10.20.0.9"))) == "10.20.0.2"
+
+
+def test_bad_rate_is_refused():
+    with pytest.raises(ScannerUnavailable, match="positive"):
+        arp._settings(ScanContext(targets=IPSet(["10.20.0.0/24"]), rate=0))
+    pacing, _ = arp._settings(ScanContext(targets=IPSet(["10.20.0.0/24"]), options={"quiet_ms": 80}))
+    assert pacing.rate == arp.DEFAULT_RATE and pacing.retries == 2 and pacing.quiet == pytest.approx(0.08)
