@@ -60,11 +60,13 @@ def _int(value: Any) -> int | None:
 
 def _cpes(elem: Element) -> list[str]:
     out: list[str] = []
-    for cpe in elem.findall("cpe")[: MAX_CPES * 2]:
+    for cpe in elem.findall("cpe")[:256]:
         text = _text(cpe.text, 255)
         if text and text not in out:
             out.append(text)
-    return out[:MAX_CPES]
+            if len(out) == MAX_CPES:
+                break
+    return out
 
 
 def _service(port: Element) -> Service | None:
