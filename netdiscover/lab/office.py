@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from netdiscover.lab import office_snmp
-from netdiscover.lab.netns import Lab, LabError, remove_namespaces
+from netdiscover.lab.netns import Host, Lab, LabError, remove_namespaces
+from netdiscover.lab.office_iot import ANNOUNCERS
 from netdiscover.lab.office_topology import (
     DEVICES,
     ROUTER_LAN_IP,
@@ -31,7 +31,7 @@ from netdiscover.lab.office_topology import (
 
 log = logging.getLogger("netdiscover.lab")
 
-STATE_DIR = Path("/run/netdiscover-lab")
+STATE_DIR = Path("/var/tmp/netdiscover-lab")   # not under /run: responders mount a private /run
 DEMO_PREFIX = "ndlab"
 
 # What each HTTP persona says about itself (Server header, page title).
@@ -91,11 +91,11 @@ def _service_specs(device: Device) -> list[str]:
     return specs
 
 
-def _start_device(office: Office, device: Device, ns: str) -> None:
+def _start_device(office: Office, device: Device, host: Host) -> None:
     """Start everything ``device``'s roles ask for inside its namespace."""
     from netdiscover.lab import services, snmp_agents
 
-    lab, work = office.lab, office.workdir / device.name
+    lab, ns, work = office.lab, host.ns, office.workdir / device.name
     work.mkdir(parents=True, exist_ok=True)
     specs = _service_specs(device)
     if specs:
@@ -112,19 +112,9 @@ def _start_device(office: Office, device: Device, ns: str) -> None:
             snmp_agents.start_snmpd(lab, ns, device.ip, work / "snmpd", community="public",
                                     sys_name=device.name)
         elif kind in ANNOUNCERS:
-            ANNOUNCERS[kind](lab, ns, device, arg, work)
+            ANNOUNCERS[kind](lab, host, device, arg, work)
 
 
-def _announcers() -> dict[str, Callable[..., None]]:
-    """IoT announcement responders (mDNS, SSDP, NetBIOS), when their lab module is present."""
-    try:
-        from netdiscover.lab import iot_responders
-    except ImportError:
-        return {}
-    return getattr(iot_responders, "OFFICE_ANNOUNCERS", {})
-
-
-ANNOUNCERS = _announcers()
 
 
 def build_office(prefix: str | None = None, workdir: Path | None = None,
@@ -143,19 +133,19 @@ def build_office(prefix: str | None = None, workdir: Path | None = None,
                                       (srv, f"{ROUTER_SRV_IP}/24", ROUTER_SRV_MAC)])
         scanner = lab.host("scanner", lan, f"{SCANNER_IP}/24", SCANNER_MAC, gateway=ROUTER_LAN_IP)
         office.scanner_ns = scanner.ns
-        namespaces = {router.name: gw.ns}
+        hosts = {router.name: gw}
         for device in devices:
             if device.name == router.name:
                 continue
             seg, gateway = (srv, ROUTER_SRV_IP) if device.segment == "srv" else (lan, ROUTER_LAN_IP)
-            namespaces[device.name] = lab.host(device.name, seg, f"{device.ip}/24", device.mac, gateway).ns
+            hosts[device.name] = lab.host(device.name, seg, f"{device.ip}/24", device.mac, gateway)
         # The router has met every routed host, as a real one would after a day of traffic.
         for device in devices:
             if device.segment == "srv":
                 lab.run(gw.ns, ["ip", "neigh", "replace", device.ip, "lladdr", device.mac,
                                 "dev", "eth1", "nud", "permanent"])
         for device in devices:
-            _start_device(office, device, namespaces[device.name])
+            _start_device(office, device, hosts[device.name])
         _save_state(office)
         return office
     except BaseException:
