@@ -181,7 +181,7 @@ def add_arp_loss(lab: Lab, switch_ns: str, percent: int) -> None:
     """Drop ``percent``% of ARP frames (both ways) crossing the bridge in ``switch_ns``."""
     lab.nft(switch_ns, f"""
 table bridge arploss {{
-    chain fwd {{
+    chain lossy {{
         type filter hook forward priority 0; policy accept;
         ether type arp numgen random mod 100 < {int(percent)} drop
     }}
