@@ -54,6 +54,7 @@ class Subject:
     texts: dict[str, str] = field(default_factory=dict)
     oid: str = ""
     sets: dict[str, frozenset[Any]] = field(default_factory=dict)
+    subtrees: tuple[str, ...] = ()       # OIDs a walk returned (enterprise_oids)
     _lower: dict[str, str] = field(default_factory=dict)
 
     def text(self, name: str) -> str:
@@ -78,10 +79,16 @@ class Rule:
     sets: dict[str, frozenset[Any]] = field(default_factory=dict)
     extract: dict[str, tuple[str, re.Pattern[str]]] = field(default_factory=dict)
     anchors: tuple[str, ...] | None = None   # any of these must occur in the anchor text
+    subtrees: tuple[str, ...] = ()            # any walked OID under any of these
+
 
     def matches(self, subject: Subject) -> dict[str, str] | None:
         """The fields this rule sets on ``subject``, or None when it does not match."""
         if self.oids and not any(_oid_under(subject.oid, p) for p in self.oids):
+            return None
+        if self.subtrees and not any(
+            _oid_under(seen, p) for p in self.subtrees for seen in subject.subtrees
+        ):
             return None
         for name, wanted in self.sets.items():
             if not (wanted & subject.sets.get(name, frozenset())):
@@ -189,6 +196,7 @@ def _compile(raw: Mapping[str, Any], anchor_text: str) -> Rule:
                 else (anchor_text, spec)
             extract[out_field] = (where, re.compile(str(pattern), flags))
         oids = tuple(str(o).strip(".") for o in _as_list(raw.get("oid")))
+        subtrees = tuple(str(o).strip(".") for o in _as_list(raw.get("subtree")))
         weight = float(raw.get("weight", DEFAULT_WEIGHT))
     except re.error as exc:
         raise RuleError(f"rule {rid}: bad regex: {exc}") from None
@@ -199,7 +207,7 @@ def _compile(raw: Mapping[str, Any], anchor_text: str) -> Rule:
     if not 0 < weight <= 1:
         raise RuleError(f"rule {rid}: weight must be in (0, 1]")
     anchors = anchors_of(str(raw[anchor_text])) if raw.get(anchor_text) else None
-    return Rule(rid, values, weight, oids, texts, negated, sets, extract, anchors)
+    return Rule(rid, values, weight, oids, texts, negated, sets, extract, anchors, subtrees)
 
 
 class RuleSet:

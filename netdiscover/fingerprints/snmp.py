@@ -112,6 +112,12 @@ def _enterprises(values: Any) -> frozenset[int]:
     return frozenset(found)
 
 
+def _walked(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        return ()
+    return tuple(oid for oid in (clean_oid(v) for v in values[:64]) if oid)
+
+
 @lru_cache(maxsize=4)
 def _ruleset(generation: int) -> rules.RuleSet:
     return rules.RuleSet(rules.merged(SOURCE, rules.read_rules(RULES_FILE)), anchor_text="descr")
@@ -136,6 +142,7 @@ def subject(facts: Mapping[str, Any]) -> rules.Subject:
     return rules.Subject(
         texts={"descr": descr, "entity": entity_text, "hr": hr_text, "text": f"{descr} | {entity_text}"},
         oid=clean_oid(facts.get("sysObjectID")),
+        subtrees=_walked(facts.get("enterprise_oids")),
         sets={
             "enterprise": _enterprises(facts.get("enterprise_oids")),
             "mib": frozenset(str(m).lower() for m in mibs[:64]),
