@@ -1,0 +1,104 @@
+"""Identity keys of a device: which MACs, serials, engine IDs and IPs may say "this is that device".
+
+Pure functions shared by reconciliation and inventory import. A key is only as good as its
+uniqueness: locally administered (randomised) MACs, shared virtual router MACs, junk serials
+and loopback or link-local IPs are recognised here so that the callers never treat them as
+proof of identity.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+
+GLOBAL = "global"      # a burned-in, globally unique MAC: a strong key
+LOCAL = "local"        # locally administered (randomised phones, containers): a weak key
+
+# Shared virtual router MACs move between devices (whoever is master answers for them).
+SHARED_VIRTUAL_PREFIXES: tuple[str, ...] = (
+    "00:00:5e:00:01:",    # VRRP IPv4 (RFC 5798)
+    "00:00:5e:00:02:",    # VRRP IPv6
+    "00:00:0c:07:ac:",    # HSRP v1
+    "00:00:0c:9f:f",      # HSRP v2
+    "00:07:b4:00:",       # GLBP
+    "00:00:5e:00:53:",    # documentation range (RFC 7042)
+)
+
+_JUNK_SERIALS = {
+    "0", "00000000", "none", "null", "n/a", "na", "unknown", "default", "serial", "not specified",
+    "not available", "to be filled by o.e.m.", "system serial number", "chassis serial number",
+    "0123456789", "123456789", "1234567890", "xxxxxxxxxx", "invalid", "empty", "-", "tbd",
+}
+_SPACES = re.compile(r"\s+")
+
+
+def is_shared_virtual(mac: str) -> bool:
+    """True for VRRP/HSRP/GLBP and other MACs shared by several devices."""
+    return mac.startswith(SHARED_VIRTUAL_PREFIXES)
+
+
+@lru_cache(maxsize=65536)
+def mac_kind(mac: str | None) -> str | None:
+    """GLOBAL, LOCAL, or None when the (normalised) MAC may not identify a device at all.
+
+    None for multicast/broadcast, all-zero and shared virtual router MACs.
+    """
+    if not mac or len(mac) != 17:
+        return None
+    first = int(mac[:2], 16)
+    if first & 0x01 or mac == "00:00:00:00:00:00" or is_shared_virtual(mac):
+        return None
+    return LOCAL if first & 0x02 else GLOBAL
+
+
+def serial_key(serial: str | None) -> str | None:
+    """A serial number normalised for matching, or None when it is missing or a placeholder."""
+    if not serial:
+        return None
+    text = _SPACES.sub(" ", str(serial)).strip()
+    low = text.lower()
+    if len(text) < 4 or low in _JUNK_SERIALS or len(set(low)) == 1:
+        return None
+    return text.upper()
+
+
+def engine_key(engine_id: str | None) -> str | None:
+    """An SNMP engine ID normalised (lower-case hex, no separators), or None when unusable."""
+    if not engine_id:
+        return None
+    text = re.sub(r"[^0-9a-fA-F]", "", str(engine_id)).lower()
+    if len(text) < 10 or len(set(text)) == 1:
+        return None
+    return text
+
+
+def vendors_compatible(a: str | None, b: str | None) -> bool:
+    """Serial numbers only collide across makers: unknown vendors are compatible with anything."""
+    if not a or not b:
+        return True
+    a, b = a.lower().split()[0], b.lower().split()[0]
+    return a.startswith(b) or b.startswith(a)
+
+
+@lru_cache(maxsize=262144)
+def identity_ip(ip: str | None) -> str | None:
+    """The IP in canonical form when it can name a device; None for loopback, link-local,
+    unspecified, multicast or malformed addresses."""
+    if not ip:
+        return None
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if addr.is_loopback or addr.is_link_local or addr.is_unspecified or addr.is_multicast:
+        return None
+    return str(addr)
+
+
+def hostname_key(name: str | None) -> str | None:
+    """A hostname compared case-insensitively, without a trailing dot; None when empty."""
+    if not name:
+        return None
+    text = name.strip().rstrip(".").lower()
+    return text or None
