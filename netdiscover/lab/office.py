@@ -109,8 +109,10 @@ def _start_device(office: Office, device: Device, host: Host) -> None:
         if kind == "mqtt":
             services.start_mosquitto(lab, ns, work / "mosquitto")
         elif kind in ("snmpd-router", "snmpd-host"):
+            # Engine IDs in the MAC-address format (RFC 3411): unique per agent, as on real gear.
+            engine_id = "80001f8803" + device.mac.replace(":", "")
             snmp_agents.start_snmpd(lab, ns, device.ip, work / "snmpd", community="public",
-                                    sys_name=device.name)
+                                    sys_name=device.name, engine_id=engine_id)
         elif kind in ANNOUNCERS:
             ANNOUNCERS[kind](lab, host, device, arg, work)
 

@@ -122,4 +122,9 @@ def inventory_rows() -> list[dict[str, str]]:
             "lifecycle_state": "deployed",
             "cost_center": "CC-100" if device.segment == "lan" else "CC-200",
         })
+    rows.append({  # the machine netdiscover itself runs on is documented too
+        "asset_tag": f"HQ-{len(rows) + 1:04d}", "hostname": "netdiscover-probe", "mac": SCANNER_MAC,
+        "ip": SCANNER_IP, "serial": "", "vendor": "Intel", "model": "", "owner": "security",
+        "location": "HQ rack A", "lifecycle_state": "deployed", "cost_center": "CC-100",
+    })
     return rows
