@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ from netdiscover.lab.office_topology import (
 log = logging.getLogger("netdiscover.lab")
 
 STATE_DIR = Path("/var/tmp/netdiscover-lab")   # not under /run: responders mount a private /run
-DEMO_PREFIX = "ndlab"
+DEMO_PREFIX = os.environ.get("NETDISCOVER_LAB_PREFIX", "ndlab")   # one demo lab per prefix
 
 # What each HTTP persona says about itself (Server header, page title).
 HTTP_PERSONAS = {
