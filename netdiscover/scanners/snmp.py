@@ -1,0 +1,305 @@
+"""SNMP scanner: interrogate every agent in the targets, and harvest what routers and switches know.
+
+One sweep shares one client (one UDP socket for v1/v2c, one pysnmp engine for v3) across a
+bounded pool of workers. Per agent, each credential is tried in order until one answers; the
+agent then yields one HOST observation (system group, engine ID, chassis serial, interfaces,
+installed software, the agreed ``facts["snmp"]`` keys) and, at ``snmp_depth="full"``, the
+router ARP cache as NEIGHBOUR observations, the bridge forwarding tables as LOCATION
+observations and LLDP neighbours as NEIGHBOUR observations.
+
+Options (``ctx.options``): ``snmp_depth`` ``basic`` (system group only) | ``system``
+(fingerprint facts: system group, MIB probes, ENTITY chassis, ifType, host-resources devices)
+| ``full`` (default: everything); ``snmp_concurrency`` (agents at once, default 64);
+``snmp_inflight`` (most requests to answering agents awaiting replies at once, default 256;
+the sweep adapts below that when replies time out);
+``snmp_timeout``/``snmp_retries`` (first contact; ``ctx.timeout``/``ctx.retries`` override),
+``snmp_walk_timeout``/``snmp_walk_retries`` (once an agent has answered);
+``snmp_port`` (161); ``snmp_max_repetitions``, ``snmp_max_rows``, ``snmp_max_bytes``,
+``snmp_agent_seconds`` (per-agent budgets). A misbehaving agent is reported in
+``messages`` and never stops the sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from netdiscover.credentials import SnmpCredential
+from netdiscover.observation import HOST, Observation
+from netdiscover.scanners import snmp_tables as t
+from netdiscover.scanners.base import ScanContext, ScanOutcome
+from netdiscover.scanners.snmp_client import (
+    SnmpClient,
+    SnmpErrorStatus,
+    SnmpMalformed,
+    SnmpRejected,
+    SnmpTimeout,
+)
+from netdiscover.scanners.snmp_walk import AgentSession, BudgetExceeded, Limits
+
+NAME = "snmp"
+DEPTHS = ("basic", "system", "full")
+DEFAULT_CONCURRENCY = 64
+MAX_MESSAGES = 200
+DEFAULT_CREDENTIAL = SnmpCredential(version="2c", community="public", label="v2c:public-default")
+
+
+@dataclass
+class AgentResult:
+    """What one agent gave (or why it gave nothing)."""
+
+    ip: str
+    observations: list[Observation] = field(default_factory=list)
+    answered: bool = False
+    problems: list[str] = field(default_factory=list)
+    requests: int = 0
+    truncated: bool = False
+
+
+def scan(ctx: ScanContext) -> ScanOutcome:
+    """Sweep ``ctx.targets`` with SNMP; see the module docstring for options."""
+    started = time.monotonic()
+    try:
+        settings = _settings(ctx)
+    except ValueError as exc:
+        return ScanOutcome(method=NAME, status="failed", messages=[str(exc)])
+    outcome = _run(_sweep(ctx, **settings))
+    outcome.stats["elapsed_s"] = round(time.monotonic() - started, 3)
+    return outcome
+
+
+def _settings(ctx: ScanContext) -> dict[str, Any]:
+    opts = ctx.options or {}
+    depth = str(opts.get("snmp_depth", "full"))
+    if depth not in DEPTHS:
+        raise ValueError(f"snmp_depth must be one of {', '.join(DEPTHS)}, not {depth!r}")
+    limits = Limits(
+        timeout=float(ctx.timeout if ctx.timeout is not None else opts.get("snmp_timeout", 1.0)),
+        retries=int(ctx.retries if ctx.retries is not None else opts.get("snmp_retries", 1)),
+        walk_timeout=float(opts.get("snmp_walk_timeout", 2.0)),
+        walk_retries=int(opts.get("snmp_walk_retries", 2)),
+        max_repetitions=int(opts.get("snmp_max_repetitions", 50)),
+        max_rows=int(opts.get("snmp_max_rows", 50_000)),
+        max_column_rows=int(opts.get("snmp_max_column_rows", 20_000)),
+        max_bytes=int(opts.get("snmp_max_bytes", 8 << 20)),
+        agent_seconds=float(opts.get("snmp_agent_seconds", 60.0)),
+    )
+    if limits.timeout <= 0 or limits.retries < 0 or limits.max_repetitions < 1:
+        raise ValueError("snmp timeout must be > 0, retries >= 0 and max-repetitions >= 1")
+    concurrency = max(1, min(int(opts.get("snmp_concurrency", DEFAULT_CONCURRENCY)), 4096))
+    inflight = max(4, int(opts.get("snmp_inflight", 256)))
+    return {"depth": depth, "limits": limits, "concurrency": concurrency, "inflight": inflight,
+            "port": int(opts.get("snmp_port", 161))}
+
+
+def _run(coro: Any) -> ScanOutcome:
+    """Run the sweep's coroutine, also when the caller already has an event loop running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def runner() -> None:
+        box["result"] = asyncio.run(coro)
+
+    thread = threading.Thread(target=runner, name="snmp-sweep")
+    thread.start()
+    thread.join()
+    return box["result"]
+
+
+def _targets(ctx: ScanContext) -> Iterator[str]:
+    for cidr in ctx.targets.iter_cidrs():
+        if cidr.version != 4:
+            continue
+        for ip in cidr:
+            yield str(ip)
+
+
+async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, inflight: int,
+                 port: int) -> ScanOutcome:
+    credentials = list(ctx.credentials) or [DEFAULT_CREDENTIAL]
+    total = sum(c.size for c in ctx.targets.iter_cidrs() if c.version == 4)
+    skipped_v6 = any(c.version == 6 for c in ctx.targets.iter_cidrs())
+    outcome = ScanOutcome(method=NAME)
+    if skipped_v6:
+        outcome.messages.append("IPv6 targets are not swept by SNMP yet; skipped")
+    client = SnmpClient(inflight)
+    await client.community.open()
+    pending = _targets(ctx)
+    done = 0
+    results: list[AgentResult] = []
+
+    async def worker() -> None:
+        nonlocal done
+        for ip in pending:
+            try:
+                result = await interrogate(client, ip, credentials, limits, depth, port)
+            except Exception as exc:  # a bug must not lose the rest of the sweep
+                result = AgentResult(ip=ip, problems=[f"internal error: {type(exc).__name__}"])
+                ctx.log.exception("snmp interrogation of %s failed", ip)
+            results.append(result)
+            done += 1
+            ctx.progress(done, total, f"snmp {ip}")
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, max(total, 1)))))
+    finally:
+        client.close()
+
+    answered = 0
+    for result in sorted(results, key=lambda r: tuple(int(p) for p in r.ip.split("."))):
+        outcome.observations.extend(result.observations)
+        answered += result.answered
+        for problem in result.problems:
+            if len(outcome.messages) < MAX_MESSAGES:
+                outcome.messages.append(f"{result.ip}: {problem}")
+    troubled = sum(1 for r in results if r.problems)
+    if len(outcome.messages) >= MAX_MESSAGES:
+        outcome.messages.append(f"... {troubled} agent(s) reported problems in all")
+    if troubled:
+        outcome.status = "partial"
+    kinds: dict[str, int] = {}
+    for obs in outcome.observations:
+        kinds[obs.kind] = kinds.get(obs.kind, 0) + 1
+    outcome.stats.update({
+        "targets": total, "answered": answered, "problem_agents": troubled, "depth": depth,
+        "requests_sent": client.community.sent, "observations": kinds,
+        "truncated_agents": sum(1 for r in results if r.truncated),
+    })
+    return outcome
+
+
+async def interrogate(client: SnmpClient, ip: str, credentials: list[SnmpCredential], limits: Limits,
+                      depth: str = "full", port: int = 161) -> AgentResult:
+    """Find a working credential for ``ip`` and collect what ``depth`` asks for."""
+    result = AgentResult(ip=ip)
+    session: AgentSession | None = None
+    system: dict = {}
+    rtt = None
+    failures: list[str] = []
+    for credential in credentials:
+        attempt = AgentSession(client, ip, credential, limits, port=port)
+        began = time.monotonic()
+        try:
+            system = await attempt.get(list(t.SYSTEM.values()))
+        except SnmpTimeout:
+            continue
+        except (SnmpMalformed, SnmpRejected, SnmpErrorStatus) as exc:
+            failures.append(f"{credential.label}: {exc}")
+            continue
+        except BudgetExceeded:
+            continue
+        rtt = (time.monotonic() - began) * 1000
+        session = attempt
+        break
+    if session is None:
+        result.problems.extend(f for f in failures if "refused" not in f or len(credentials) == 1)
+        return result
+    result.answered = True
+    try:
+        await _collect(session, result, system, depth, rtt)
+    finally:
+        result.requests = session.requests
+        result.truncated = session.truncated
+        result.problems.extend(session.problems)
+    return result
+
+
+async def _collect(session: AgentSession, result: AgentResult, system: dict, depth: str,
+                   rtt: float | None) -> None:
+    facts = t.system_facts(system)
+    host = Observation(method=NAME, kind=HOST, ip=session.ip, hostname=facts.get("sysName"),
+                       snmp_engine_id=t.engine_id(system), credential=session.credential.label,
+                       rtt_ms=round(rtt, 2) if rtt is not None else None, facts={"snmp": facts})
+    result.observations.append(host)
+    if depth == "basic":
+        return
+
+    probes, enterprise, entity_classes, cols = await asyncio.gather(
+        _safe_getnext(session, list(t.MIB_PROBES.values())),
+        _safe_bulk_sample(session, t.ENTERPRISES),
+        session.walk(t.ENT_CLASS, max_rows=2000),
+        session.walk_columns(_columns(depth)),
+    )
+    facts["mibs"] = t.mibs_present(probes)
+    facts["enterprise_oids"] = t.enterprise_oids(enterprise)
+    facts["if_types"] = t.if_types(cols.get(t.IF_TYPE, {}))
+    indexes = t.entity_rows_to_fetch(entity_classes)
+    entity_values = await _safe_get(session, t.entity_oids(indexes)) if indexes else {}
+    facts["entity"] = t.entity_facts(indexes, entity_classes, entity_values)
+    host.serial = t.chassis_serial(facts["entity"])
+    hr_types: dict = {}
+    hr_descrs: dict = {}
+    if "host-resources" in facts["mibs"]:
+        both = await session.walk_columns([t.HR_DEVICE_TYPE, t.HR_DEVICE_DESCR], max_rows=t.MAX_HR_DEVICES,
+                                          sample=True)
+        hr_types, hr_descrs = both[t.HR_DEVICE_TYPE], both[t.HR_DEVICE_DESCR]
+    facts["hr_devices"] = t.hr_devices(hr_types, hr_descrs)
+    if depth != "full":
+        return
+
+    if not cols.get(t.IP_ADDRESS_IFINDEX):
+        cols.update(await session.walk_columns([t.IP_ADDR_IFINDEX]))
+    ips = t.addresses(cols.get(t.IP_ADDRESS_IFINDEX, {}), cols.get(t.IP_ADDR_IFINDEX, {}))
+    host.interfaces = t.interfaces(cols, ips)
+    host.software = t.software(cols.get(t.HR_SW_NAME, {}))
+    names = t.if_names(cols)
+    own_macs = {iface.mac for iface in host.interfaces if iface.mac}
+    reporter = facts.get("sysName") or session.ip
+
+    source = "ipNetToPhysicalTable"
+    arp, arp_types = cols.get(t.NET_TO_PHYS_ADDR, {}), cols.get(t.NET_TO_PHYS_TYPE, {})
+    if not arp:
+        source = "ipNetToMediaTable"
+        media = await session.walk_columns([t.NET_TO_MEDIA_ADDR, t.NET_TO_MEDIA_TYPE])
+        arp, arp_types = media[t.NET_TO_MEDIA_ADDR], media[t.NET_TO_MEDIA_TYPE]
+    result.observations.extend(t.arp_neighbours(arp, arp_types, source, reporter, names, own_macs))
+    result.observations.extend(t.fdb_locations(cols, reporter, names, own_macs))
+    lldp_cols = {c: v for c, v in cols.items() if c[: len(t.LLDP_REM)] == t.LLDP_REM}
+    if lldp_cols and any(lldp_cols.values()):
+        local = await session.walk_columns([t.LLDP_LOC_PORT_ID, t.LLDP_LOC_PORT_DESC])
+        result.observations.extend(t.lldp_neighbours(lldp_cols, cols.get(t.LLDP_MAN_ADDR_IFSUBTYPE, {}),
+                                                     local, reporter))
+
+
+def _columns(depth: str) -> list[tuple[int, ...]]:
+    cols = [t.IF_TYPE]
+    if depth == "full":
+        cols += [*t.IF_COLUMNS, t.IP_ADDRESS_IFINDEX, t.NET_TO_PHYS_ADDR, t.NET_TO_PHYS_TYPE,
+                 t.BASE_PORT_IFINDEX, t.QFDB_PORT, t.QFDB_STATUS, t.FDB_PORT, t.FDB_STATUS,
+                 *((*t.LLDP_REM, c) for c in t.LLDP_FIELDS.values()), t.LLDP_MAN_ADDR_IFSUBTYPE,
+                 t.HR_SW_NAME]
+    return cols
+
+
+async def _safe_get(session: AgentSession, oids: list[tuple[int, ...]]) -> dict:
+    try:
+        return await session.get(oids)
+    except (SnmpTimeout, SnmpMalformed, SnmpRejected, SnmpErrorStatus, BudgetExceeded) as exc:
+        session.note(f"GET failed: {exc}")
+        return {}
+
+
+async def _safe_getnext(session: AgentSession, oids: list[tuple[int, ...]]) -> list:
+    try:
+        return await session.getnext(oids)
+    except (SnmpTimeout, SnmpMalformed, SnmpRejected, SnmpErrorStatus, BudgetExceeded) as exc:
+        session.note(f"GETNEXT failed: {exc}")
+        return []
+
+
+async def _safe_bulk_sample(session: AgentSession, root: tuple[int, ...]) -> list:
+    """A handful of OIDs right after ``root`` (one request)."""
+    try:
+        if session.credential.version == "1":
+            return await session.getnext([root])
+        return await session.bulk(root, t.ENTERPRISE_SAMPLE)
+    except (SnmpTimeout, SnmpMalformed, SnmpRejected, SnmpErrorStatus, BudgetExceeded) as exc:
+        session.note(f"enterprise sample failed: {exc}")
+        return []

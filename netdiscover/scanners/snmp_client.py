@@ -1,0 +1,325 @@
+"""Send SNMP requests and get their answers: one client per sweep, shared by every agent.
+
+Community requests (v1/v2c) go through one UDP socket owned by the sweep, coded by the small
+BER codec in ``snmp_ber`` and matched to their replies by request id and peer address; a
+reply that does not decode is counted against its sender and reported, never raised.
+SNMPv3 requests go through a single pysnmp ``SnmpEngine`` (USM discovery, authentication and
+privacy), created on first use and reused for the whole sweep. Both return varbinds as
+``(oid tuple, plain value)`` pairs, so walkers and parsers never see which path was taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from netdiscover.credentials import SnmpCredential
+from netdiscover.scanners import snmp_ber as ber
+from netdiscover.scanners.snmp_ber import END_OF_MIB, NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Oid
+
+VarBinds = list[tuple[Oid, object]]
+_REJECTIONS = frozenset({
+    "UnknownUserName", "WrongDigest", "UnsupportedSecurityLevel", "DecryptionError", "AuthenticationError",
+    "AuthenticationFailure", "NotInTimeWindow", "UnknownSecurityName", "ReportPduReceived", "NoSuchView",
+    "NoAccessEntry", "NotInView", "UnknownEngineID", "NoGroupName",
+})
+MAX_DATAGRAM = 65_535
+
+
+class SnmpTimeout(Exception):
+    """No usable answer in time (after retries)."""
+
+
+class SnmpMalformed(Exception):
+    """The agent answered, but with bytes that are not a valid SNMP message."""
+
+
+class SnmpRejected(Exception):
+    """The agent refused the credential (SNMPv3 unknown user, wrong digest, ...)."""
+
+
+class SnmpErrorStatus(Exception):
+    """The agent answered with a non-zero error-status."""
+
+    def __init__(self, status: int, index: int) -> None:
+        super().__init__(f"error-status {status} at varbind {index}")
+        self.status = status
+        self.index = index
+
+
+@dataclass(slots=True)
+class Reply:
+    """A decoded answer and how many bytes it took on the wire."""
+
+    varbinds: VarBinds
+    size: int
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, client: CommunityClient) -> None:
+        self.client = client
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:  # type: ignore[override]
+        self.client._received(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        return None
+
+
+class Window:
+    """How many requests to agents that already answered may await replies at once.
+
+    Additive increase, multiplicative decrease: grows by about one per window of answered
+    requests, halves (at most once per window) when an answering agent's request times out. An
+    overloaded agent or a simulator serving hundreds of agents then gets a rate it can answer,
+    instead of a flood that turns into timeouts.
+    """
+
+    def __init__(self, initial: int = 32, minimum: int = 4, maximum: int = 256) -> None:
+        self.size = float(min(max(initial, minimum), maximum))
+        self.minimum = minimum
+        self.maximum = maximum
+        self.inflight = 0
+        self._cond = asyncio.Condition()
+        self._since_cut = 0
+
+    async def acquire(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.inflight < int(self.size))
+            self.inflight += 1
+
+    async def release(self, ok: bool) -> None:
+        async with self._cond:
+            self.inflight -= 1
+            self._since_cut += 1
+            if ok:
+                self.size = min(self.maximum, self.size + 1 / self.size)
+            elif self._since_cut >= self.size:
+                self.size = max(self.minimum, self.size / 2)
+                self._since_cut = 0
+            self._cond.notify_all()
+
+
+class CommunityClient:
+    """v1/v2c requests over one shared UDP socket.
+
+    First-contact probes are bounded by the sweep's worker count; requests to agents that have
+    answered go through the congestion ``Window`` (``paced=True``).
+    """
+
+    def __init__(self, max_inflight: int = 256) -> None:
+        self.window = Window(initial=min(32, max_inflight), maximum=max_inflight)
+        self._transport: asyncio.DatagramTransport | None = None
+        self._pending: dict[int, tuple[asyncio.Future, str]] = {}
+        self._next_id = secrets.randbelow(1 << 30)
+        self.malformed: dict[str, int] = defaultdict(int)
+        self.last_malformed: dict[str, str] = {}
+        self.sent = 0
+        self.received = 0
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), local_addr=("0.0.0.0", 0))
+        self._transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            import socket
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        for fut, _ in self._pending.values():
+            if not fut.done():
+                fut.cancel()
+        self._pending.clear()
+
+    def _request_id(self) -> int:
+        self._next_id = (self._next_id + 1) & 0x7FFFFFFF
+        return self._next_id
+
+    def _received(self, data: bytes, addr: tuple) -> None:
+        self.received += 1
+        ip = addr[0]
+        try:
+            msg = ber.decode_message(data)
+        except ber.BerError as exc:
+            self.malformed[ip] += 1
+            self.last_malformed[ip] = str(exc)
+            return
+        entry = self._pending.get(msg.request_id)
+        if entry is None or entry[1] != ip or msg.pdu_type not in (ber.RESPONSE, ber.REPORT):
+            return
+        fut = entry[0]
+        if not fut.done():
+            fut.set_result(Reply(msg.varbinds, len(data)) if not msg.error_status
+                           else SnmpErrorStatus(msg.error_status, msg.error_index))
+
+    async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
+                      oids: Sequence[Oid], timeout: float, retries: int,
+                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
+        """Send one request and wait for its reply; raise SnmpTimeout/SnmpMalformed/SnmpErrorStatus."""
+        if self._transport is None:
+            await self.open()
+        version = 0 if credential.version == "1" else 1
+        community = (credential.community or "").encode()
+        loop = asyncio.get_running_loop()
+        bad_before = self.malformed.get(ip, 0)
+        for _attempt in range(retries + 1):
+            req_id = self._request_id()
+            packet = ber.encode_message(version, community, pdu_type, req_id,
+                                        [(oid, None) for oid in oids], non_repeaters, max_repetitions)
+            fut: asyncio.Future = loop.create_future()
+            if paced:
+                await self.window.acquire()
+            ok = False
+            self._pending[req_id] = (fut, ip)
+            try:
+                self._transport.sendto(packet, (ip, port))  # type: ignore[union-attr]
+                self.sent += 1
+                result = await asyncio.wait_for(fut, timeout)
+                ok = True
+            except TimeoutError:
+                continue
+            finally:
+                self._pending.pop(req_id, None)
+                if paced:
+                    await self.window.release(ok)
+            if isinstance(result, SnmpErrorStatus):
+                raise result
+            return result
+        if self.malformed.get(ip, 0) > bad_before:
+            raise SnmpMalformed(f"malformed reply ({self.last_malformed.get(ip, 'undecodable')})")
+        raise SnmpTimeout(f"no reply after {retries + 1} attempt(s) of {timeout:g} s")
+
+
+class V3Client:
+    """SNMPv3 requests through one pysnmp engine for the whole sweep."""
+
+    def __init__(self) -> None:
+        self._engine = None
+        self._targets: dict[tuple[str, int, float, int], object] = {}
+
+    def _auth(self, credential: SnmpCredential):
+        from pysnmp.hlapi.v3arch.asyncio import UsmUserData
+        from pysnmp.hlapi.v3arch.asyncio import auth as a
+
+        auth_protocols = {
+            "md5": a.USM_AUTH_HMAC96_MD5, "sha": a.USM_AUTH_HMAC96_SHA,
+            "sha224": a.USM_AUTH_HMAC128_SHA224, "sha256": a.USM_AUTH_HMAC192_SHA256,
+            "sha384": a.USM_AUTH_HMAC256_SHA384, "sha512": a.USM_AUTH_HMAC384_SHA512,
+        }
+        priv_protocols = {
+            "des": a.USM_PRIV_CBC56_DES, "3des": a.USM_PRIV_CBC168_3DES, "aes": a.USM_PRIV_CFB128_AES,
+            "aes128": a.USM_PRIV_CFB128_AES, "aes192": a.USM_PRIV_CFB192_AES,
+            "aes256": a.USM_PRIV_CFB256_AES,
+        }
+        kwargs: dict = {}
+        if credential.auth_key:
+            kwargs["authKey"] = credential.auth_key
+            kwargs["authProtocol"] = auth_protocols[(credential.auth_protocol or "sha").lower()]
+        if credential.priv_key:
+            kwargs["privKey"] = credential.priv_key
+            kwargs["privProtocol"] = priv_protocols[(credential.priv_protocol or "aes").lower()]
+        return UsmUserData(credential.user or "", **kwargs)
+
+    async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
+                      oids: Sequence[Oid], timeout: float, retries: int,
+                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
+        """Same contract as ``CommunityClient.request``, through pysnmp's engine."""
+        from pysnmp.hlapi.v3arch.asyncio import (
+            ContextData,
+            ObjectIdentity,
+            ObjectType,
+            SnmpEngine,
+            UdpTransportTarget,
+            bulk_cmd,
+            get_cmd,
+            next_cmd,
+        )
+        from pysnmp.proto.rfc1902 import ObjectName
+
+        if self._engine is None:
+            self._engine = SnmpEngine()
+        key = (ip, port, timeout, retries)
+        target = self._targets.get(key)
+        if target is None:
+            target = await UdpTransportTarget.create((ip, port), timeout=timeout, retries=retries)
+            self._targets[key] = target
+        auth = self._auth(credential)
+        vbs = [ObjectType(ObjectIdentity(ObjectName(oid))) for oid in oids]
+        try:
+            if pdu_type == ber.GET:
+                err, status, index, out = await get_cmd(self._engine, auth, target, ContextData(), *vbs,
+                                                        lookupMib=False)
+            elif pdu_type == ber.GETNEXT:
+                err, status, index, out = await next_cmd(self._engine, auth, target, ContextData(), *vbs,
+                                                         lookupMib=False)
+            else:
+                err, status, index, out = await bulk_cmd(self._engine, auth, target, ContextData(),
+                                                         non_repeaters, max_repetitions, *vbs,
+                                                         lookupMib=False)
+        except Exception as exc:  # pysnmp raises its own errors for undecodable peers
+            raise SnmpMalformed(type(exc).__name__) from None
+        if err:
+            kind = type(err).__name__
+            if kind == "RequestTimedOut":
+                raise SnmpTimeout(f"no reply after {retries + 1} attempt(s) of {timeout:g} s")
+            if kind in _REJECTIONS:
+                raise SnmpRejected(f"credential refused ({kind})")
+            raise SnmpMalformed(kind)
+        if status:
+            raise SnmpErrorStatus(int(status), int(index))
+        return Reply([(tuple(vb[0]), _plain(vb[1])) for vb in out], 0)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            with contextlib.suppress(Exception):
+                self._engine.close_dispatcher()
+            self._engine = None
+
+
+def _plain(value: object) -> object:
+    """A pysnmp value as the same plain Python value the BER codec yields."""
+    name = type(value).__name__
+    if name == "NoSuchObject":
+        return NO_SUCH_OBJECT
+    if name == "NoSuchInstance":
+        return NO_SUCH_INSTANCE
+    if name == "EndOfMibView":
+        return END_OF_MIB
+    if name == "Null":
+        return None
+    if name in ("ObjectIdentifier", "ObjectName"):
+        return tuple(value)  # type: ignore[arg-type]
+    if hasattr(value, "asOctets"):
+        return value.asOctets()  # type: ignore[attr-defined]
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+class SnmpClient:
+    """The one client a sweep uses: dispatches by credential version."""
+
+    def __init__(self, max_inflight: int = 256) -> None:
+        self.community = CommunityClient(max_inflight)
+        self.v3 = V3Client()
+
+    async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
+                      oids: Sequence[Oid], timeout: float, retries: int,
+                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
+        client = self.v3 if credential.version == "3" else self.community
+        return await client.request(ip, port, credential, pdu_type, oids, timeout, retries,
+                                    non_repeaters, max_repetitions, paced)
+
+    def close(self) -> None:
+        self.community.close()
+        self.v3.close()
