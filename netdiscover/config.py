@@ -29,8 +29,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _TOP_KEYS = {"database", "sweep", "credentials", "alerts", "fingerprint", "daemon"}
 _SWEEP_KEYS = {"name", "targets", "exclude", "methods", "interface", "every", "cron", "window",
-               "credentials", "nmap_profile", "nmap_args", "rate", "jitter", "timeout", "retries",
-               "options", "enabled"}
+               "credentials", "nmap_profile", "nmap_args", "rate", "jitter", "options", "enabled"}
 _CRED_KEYS = {"snmp_communities", "snmp_v1_communities", "snmp_v3", "file"}
 _DAEMON_KEYS = {"metrics_port", "metrics_address", "log_format", "state", "max_parallel",
                 "db_retry_max", "on_stop", "stop_timeout"}
@@ -69,8 +68,6 @@ class SweepSettings:
     nmap_profile: str = "quick"
     nmap_args: str | None = None
     rate: int | None = None
-    timeout: float | None = None
-    retries: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
 
@@ -428,9 +425,6 @@ class _Reader:
             nmap_profile=profile,
             nmap_args=self.string(t["nmap_args"], h, "nmap_args", i) if "nmap_args" in t else None,
             rate=int(self.number(t["rate"], h, "rate", i, 1, integer=True)) if "rate" in t else None,
-            timeout=self.number(t["timeout"], h, "timeout", i, 0.01) if "timeout" in t else None,
-            retries=(int(self.number(t["retries"], h, "retries", i, 0, integer=True))
-                     if "retries" in t else None),
             options=dict(options), enabled=enabled,
         )
 

@@ -401,10 +401,6 @@ class Daemon:
 
         options = dict(sweep.options)
         options.setdefault("run_id", run_id)
-        if sweep.timeout is not None:
-            options.setdefault("timeout", sweep.timeout)
-        if sweep.retries is not None:
-            options.setdefault("retries", sweep.retries)
         return SweepRequest(
             targets=list(sweep.targets), exclude=list(sweep.exclude), methods=list(sweep.methods),
             interface=sweep.interface, rate=sweep.rate, credentials=list(sweep.credentials),
@@ -454,6 +450,10 @@ class Daemon:
             retry_due = self.clock() + timedelta(seconds=delay)
         else:
             retry_due = None
+            if result is not None and self.db_failures:
+                with self.lock:
+                    emit("db.recovered", after_failures=self.db_failures)
+                    self.db_failures = 0
             if result is not None and status in ("completed", "partial"):
                 self._after_sweep(sweep, result, sessions, duration)
         if self.metrics is not None:
