@@ -1,8 +1,9 @@
 """Weigh every source's evidence per field into one Fingerprint.
 
 Each source module in ``SOURCES`` exposes ``evidence(observations) -> list[Evidence]``.
-Per field, evidence items naming the same value add up (noisy-or of their weights, so two
-independent clues beat one); the value with the highest score wins. Its confidence is that
+Per field, evidence naming the same value adds up across sources (noisy-or of each source's
+strongest weight for it, so two independent clues beat one; within one source the most
+specific rule speaks, as its rules are not independent); the value with the highest score wins. Its confidence is that
 score, reduced by the strongest disagreeing value. Evidence for the losing values is kept in
 ``Fingerprint.conflicts``. The weights encode the order of trust: a serial-bearing ENTITY-MIB
 model > a sysDescr pattern > an nmap osclass > a port heuristic > a MAC OUI.
@@ -110,9 +111,12 @@ def decide(evidence: Sequence[Evidence]) -> Fingerprint:
             continue
         scored = []
         for key, group in groups.items():
-            miss = 1.0
+            strongest: dict[str, float] = {}
             for item in group:
-                miss *= 1.0 - item.weight
+                strongest[item.source] = max(strongest.get(item.source, 0.0), item.weight)
+            miss = 1.0
+            for weight in strongest.values():
+                miss *= 1.0 - weight
             scored.append((1.0 - miss, group[0].weight, key))
         scored.sort(key=lambda s: (-s[0], -s[1]))
         best_score, _, best_key = scored[0]
