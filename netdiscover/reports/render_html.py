@@ -24,6 +24,7 @@ from netdiscover.reports.text import plain, shorten, when
 CELL_LIMIT = 160        # characters of one value shown in the main table
 DETAIL_LIMIT = 2000     # characters of one value shown in the expanded evidence
 BANNER_LIMIT = 4000
+SHORT_CELL = 17         # shorter single words (MACs, IPs, times) never wrap
 
 
 def esc(value: Any, limit: int = CELL_LIMIT) -> str:
@@ -94,7 +95,12 @@ def _inner_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], classes:
     body = []
     for i, r in enumerate(rows):
         cls = f' class="{esc(classes[i])}"' if i < len(classes) and classes[i] else ""
-        body.append(f"<tr{cls}>" + "".join(f"<td>{esc(c, DETAIL_LIMIT)}</td>" for c in r) + "</tr>")
+        cells = []
+        for c in r:
+            text = esc(c, DETAIL_LIMIT)
+            short = len(plain(c, DETAIL_LIMIT)) <= SHORT_CELL and " " not in plain(c, DETAIL_LIMIT)
+            cells.append(f'<td class="nw">{text}</td>' if short else f"<td>{text}</td>")
+        body.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
     return f'<table class="inner"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
@@ -116,13 +122,13 @@ def _detail(row: dict[str, Any]) -> str:
                                            if isinstance(v, int | float))],
     ])
     ifaces = _inner_table(
-        ["MAC", "Vendor", "Switch port", "Randomised", "Last seen"],
-        [[i.get("mac"), i.get("vendor"), " ".join(p for p in (i.get("switch"), i.get("switch_port")) if p),
-          "yes" if i.get("randomised") else "", when(i.get("last_seen"))]
+        ["MAC", "Vendor", "Switch port", "Last seen"],
+        [[f"{i.get('mac')} (random)" if i.get("randomised") else i.get("mac"), i.get("vendor"),
+          " ".join(p for p in (i.get("switch"), i.get("switch_port")) if p), when(i.get("last_seen"))]
          for i in row.get("interfaces") or []],
     )
     addrs = _inner_table(
-        ["IP", "MAC", "Current", "First seen", "Last seen"],
+        ["IP", "MAC", "Now", "First seen", "Last seen"],
         [[a.get("ip"), a.get("mac"), "yes" if a.get("current") else "no", when(a.get("first_seen")),
           when(a.get("last_seen"))] for a in (row.get("address_history") or [])[:50]],
     )
@@ -141,10 +147,10 @@ def _detail(row: dict[str, Any]) -> str:
     return (
         '<div class="grid">'
         f"<div><h3>Identity</h3>{identity}</div>"
+        f'<div class="wide"><h3>Fingerprint evidence</h3>{evidence}</div>'
         f"<div><h3>Risk hints</h3>{risks}</div>"
-        f"<div><h3>Fingerprint evidence</h3>{evidence}</div>"
-        f"<div><h3>Interfaces</h3>{ifaces}<h3 style=\"margin-top:10px\">Addresses</h3>{addrs}</div>"
         f"<div><h3>Services</h3>{services}{banners}</div>"
+        f'<div><h3>Interfaces</h3>{ifaces}<h3 class="gap">Addresses</h3>{addrs}</div>'
         "</div>"
     )
 
@@ -177,8 +183,9 @@ def _device_rows(rows: Sequence[dict[str, Any]]) -> str:
             f"<td>{_found_by(row)}</td>",
             f'<td data-sort="{len(row.get("services") or [])}">{_service_chips(row)}</td>',
             f'<td data-sort="{risk_rank}">{_risk_chips(row) or "<span class=sub>none</span>"}</td>',
-            f'<td data-sort="{_ts(row.get("last_seen"))}"><div>{esc(when(row.get("last_seen")), 20)}</div>'
-            f'<div class="sub">first {esc(when(row.get("first_seen")), 20)}</div></td>',
+            f'<td data-sort="{_ts(row.get("last_seen"))}">'
+            f'<div class="nw">{esc(when(row.get("last_seen")), 20)}</div><div class="sub">first seen</div>'
+            f'<div class="sub nw">{esc(when(row.get("first_seen")), 20)}</div></td>',
         ]
         rogue = " rogue" if status == "rogue" else ""
         out.append(
@@ -189,10 +196,9 @@ def _device_rows(rows: Sequence[dict[str, Any]]) -> str:
 
 
 HEADERS = [  # (label, sort type, column width)
-    ("Status", "text", "9%"), ("Device", "text", "15%"), ("Class", "text", "10%"),
-    ("Addresses", "text", "12%"),
-    ("OS", "text", "10%"), ("Found by", "text", "11%"), ("Services", "number", "12%"),
-    ("Risks", "number", "12%"), ("Seen", "text", "9%"),
+    ("Status", "text", "10%"), ("Device", "text", "14%"), ("Class", "text", "9%"),
+    ("Addresses", "text", "12%"), ("OS", "text", "8%"), ("Found by", "text", "11%"),
+    ("Services", "number", "12%"), ("Risks", "number", "12%"), ("Seen", "text", "12%"),
 ]
 
 
