@@ -105,7 +105,11 @@ def test_proxy_arp_and_address_conflict_flags():
     assert any("proxy ARP" in m for m in messages) and any("address conflict" in m for m in messages)
 
 
-def test_vendor_lookup():
+def test_vendor_lookup_agrees_with_netaddr():
+    from netdiscover.scanners.arp_vendor import _netaddr_org, oui_org
+
+    for oui in (0x001B21, 0x3CD92B, 0x001EC9, 0xB827EB, 0x000D93, 0x00000C, 0x123456, 0xFCFFFF):
+        assert oui_org(oui) == _netaddr_org(oui)
     assert arp.vendor_of("00:1b:21:12:34:56") == "Intel Corporate"
     assert arp.vendor_of("b8-27-eb-00-00-01") == "Raspberry Pi Foundation"
     assert arp.vendor_of("02:1b:21:12:34:56") is None        # locally administered

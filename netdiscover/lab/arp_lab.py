@@ -10,8 +10,8 @@ it every request would be copied to every host and the lab, not the scanner, wou
 The neighbour table limits (``gc_thresh1/2/3``) are global to the kernel, not per namespace;
 a large lab raises them while it lives and puts the old values back when it closes.
 
-``python -m netdiscover.lab.arp_lab scan ...`` runs one ARP sweep in the current namespace and
-prints the outcome as JSON; tests and the benchmark run it inside the scanner namespace.
+``run_scan`` runs ``python -m netdiscover.scanners.arp`` inside the scanner namespace and
+returns its JSON outcome; ``announce`` sends gratuitous ARP from a host.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def _announce_main(args: argparse.Namespace) -> int:
 def run_scan(lab: Lab, ns: str, targets: list[str], interface: str | None = None, rate: int | None = None,
              retries: int | None = None, options: dict | None = None, timeout: float = 120) -> dict:
     """Run one ARP sweep inside ``ns`` (a separate process) and return its JSON outcome."""
-    cmd = [sys.executable, "-m", "netdiscover.lab.arp_lab", "scan", *targets]
+    cmd = [sys.executable, "-m", "netdiscover.scanners.arp", *targets]
     if interface:
         cmd += ["--iface", interface]
     if rate is not None:
@@ -245,33 +245,9 @@ def run_scan(lab: Lab, ns: str, targets: list[str], interface: str | None = None
         raise LabError(f"scan runner failed ({proc.returncode}): {proc.stderr.strip()[-800:]}") from None
 
 
-def _scan_main(args: argparse.Namespace) -> int:
-    from netaddr import IPSet
-
-    from netdiscover.scanners import arp
-    from netdiscover.scanners.base import ScanContext, ScannerUnavailable
-
-    ctx = ScanContext(targets=IPSet(args.targets), interface=args.iface, rate=args.rate,
-                      retries=args.retries, options=json.loads(args.options or "{}"))
-    try:
-        outcome = arp.scan(ctx)
-    except ScannerUnavailable as exc:
-        print(json.dumps({"error": str(exc)}))
-        return 2
-    print(json.dumps({"status": outcome.status, "messages": outcome.messages, "stats": outcome.stats,
-                      "observations": [o.to_dict() for o in outcome.observations]}))
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m netdiscover.lab.arp_lab")
     sub = parser.add_subparsers(dest="command", required=True)
-    scan = sub.add_parser("scan", help="run one ARP sweep here and print the outcome as JSON")
-    scan.add_argument("targets", nargs="+")
-    scan.add_argument("--iface")
-    scan.add_argument("--rate", type=int)
-    scan.add_argument("--retries", type=int)
-    scan.add_argument("--options", help="JSON object of scanner options (quiet_ms, retry_ms, ...)")
     ann = sub.add_parser("announce", help="send gratuitous ARP for IP at MAC (lab use only)")
     ann.add_argument("ip")
     ann.add_argument("mac")
@@ -279,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     ann.add_argument("--interval", type=float, default=0.05)
     ann.add_argument("--iface", default="eth0")
     args = parser.parse_args(argv)
-    return _scan_main(args) if args.command == "scan" else _announce_main(args)
+    return _announce_main(args)
 
 
 if __name__ == "__main__":

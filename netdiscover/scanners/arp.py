@@ -6,25 +6,26 @@ Silent addresses are asked again (``retries``), and the sweep ends after a quiet
 traffic. Along the way it notes duplicate replies, gratuitous ARP, replies nobody asked for,
 one MAC answering for many addresses (proxy ARP) and one address answering from several MACs.
 
-Frames are 42 bytes of fixed layout, so they are packed and parsed with ``struct`` slices:
-that keeps a whole /16 sweep cheap in Python and avoids loading scapy (half a second) on every
-run; the tests check the frames against scapy's own ARP dissector.
+Frames are 42 bytes of fixed layout, so they are packed and parsed with byte slices: that
+keeps a whole /16 sweep cheap in Python and avoids loading scapy (half a second) on every run;
+the tests check the frames against scapy's own ARP dissector.
+
+Run alone: ``python -m netdiscover.scanners.arp 10.20.0.0/24 [--iface eth0] [--rate N]``
+prints the outcome as JSON (root or CAP_NET_RAW needed).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
-from netaddr import EUI, IPAddress, IPSet, NotRegisteredError
-from netaddr.core import AddrFormatError
+from netaddr import IPAddress, IPSet
 
 from netdiscover.observation import Observation, normalise_mac
 from netdiscover.scanners.arp_engine import EngineStats, LinkPermissionError, Pacing, RawLink, run_probes
 from netdiscover.scanners.arp_link import LinkInfo, list_links, pick_link
+from netdiscover.scanners.arp_vendor import vendor_of
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 
 NAME = "arp"
@@ -62,26 +63,6 @@ def request_frame(prefix: bytes, target_ip: int) -> bytes:
     """A complete, padded ARP request for ``target_ip``."""
     frame = prefix + target_ip.to_bytes(4, "big")
     return frame + b"\x00" * (FRAME_LEN - len(frame))
-
-
-def vendor_of(mac: str) -> str | None:
-    """The IEEE registrant of a MAC's OUI; None for locally administered or unregistered MACs."""
-    norm = normalise_mac(mac)
-    if norm is None or int(norm[:2], 16) & 0x02:   # locally administered: randomised or virtual
-        return None
-    return _oui_org(norm[:8])
-
-
-def _load_vendor_db() -> None:
-    import netaddr.eui.ieee  # noqa: F401  (reads the IEEE index once, ~0.2 s)
-
-
-@lru_cache(maxsize=4096)
-def _oui_org(oui: str) -> str | None:
-    try:
-        return EUI(f"{oui}:00:00:00").oui.registration().org.strip() or None
-    except (NotRegisteredError, AddrFormatError, IndexError, AttributeError, ValueError):
-        return None
 
 
 @dataclass
@@ -228,11 +209,8 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     wall_offset = time.time() - time.monotonic()
     ctx.log.debug("ARP sweep of %d addresses on %s at %.0f pps, %d retries", total, link.name,
                   pacing.rate, pacing.retries)
-    # the sweep mostly waits on the socket; read the vendor index meanwhile
-    vendor_db = threading.Thread(target=_load_vendor_db, name="oui-index", daemon=True)
     try:
         with RawLink(link.name, ETH_P_ARP, ARP_FILTER) as raw:
-            vendor_db.start()
             stats = run_probes(raw, order, lambda ip: request_frame(prefixes[ip], ip), state.on_frame,
                                state.answered, pacing, sent_at=state.sent_at, progress=progress)
     except LinkPermissionError:
@@ -241,8 +219,6 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     except OSError as exc:
         raise ScannerUnavailable(f"cannot use interface {link.name} for ARP: {exc.strerror or exc}") from None
 
-    if vendor_db.is_alive():
-        vendor_db.join(timeout=10)
     outcome.observations = _observations(state, proxy_threshold, wall_offset, outcome.messages)
     _report(outcome, stats, state, link, pacing, total, skipped_self, off_link)
     return outcome
@@ -315,3 +291,37 @@ def _report(outcome: ScanOutcome, stats: EngineStats, state: SweepState, link: L
         "rate_pps": pacing.rate,
         "retries": pacing.retries,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one ARP sweep from the command line and print the outcome as JSON."""
+    import argparse
+    import json
+
+    from netaddr.core import AddrFormatError
+
+    parser = argparse.ArgumentParser(prog="python -m netdiscover.scanners.arp",
+                                     description="One ARP sweep; the outcome is printed as JSON.")
+    parser.add_argument("targets", nargs="+", help="CIDRs or addresses on the local segment")
+    parser.add_argument("--iface")
+    parser.add_argument("--rate", type=int, help=f"frames per second (default {DEFAULT_RATE})")
+    parser.add_argument("--retries", type=int, help=f"extra tries when silent (default {DEFAULT_RETRIES})")
+    parser.add_argument("--options", default="{}", help='JSON, e.g. {"quiet_ms": 100, "retry_ms": 50}')
+    args = parser.parse_args(argv)
+    try:
+        targets = IPSet(args.targets)
+        options = json.loads(args.options)
+        if not isinstance(options, dict):
+            raise ValueError("--options must be a JSON object")
+        outcome = scan(ScanContext(targets=targets, interface=args.iface, rate=args.rate,
+                                   retries=args.retries, options=options))
+    except (ScannerUnavailable, AddrFormatError, ValueError) as exc:
+        print(json.dumps({"error": str(exc)}))
+        return 2
+    print(json.dumps({"status": outcome.status, "messages": outcome.messages, "stats": outcome.stats,
+                      "observations": [o.to_dict() for o in outcome.observations]}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

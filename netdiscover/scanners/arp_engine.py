@@ -33,6 +33,7 @@ SO_RCVBUFFORCE = 33
 
 RECV_BUFFER = 8 << 20          # bytes; room for a burst of replies while we are busy sending
 MAX_BURST = 256                # frames sent back to back before the socket is drained again
+BURST_WINDOW = 0.05            # seconds of sending that a late wake-up may catch up on
 MAX_DRAIN = 4096               # frames read per drain, so sending is never starved
 
 BpfProgram = list[tuple[int, int, int, int]]   # classic BPF: (code, jt, jf, k)
@@ -204,9 +205,10 @@ def run_probes(link: RawLink, keys: Iterable[Hashable], frame_for: Callable[[Has
             if attempt < tries_total:
                 retry_q.append((now + pacing.retry_after, key, attempt + 1))
             next_send += interval
-        # after a stall, do not bank credit and then burst far above the rate
-        if next_send < now - 0.01:
-            next_send = now
+        # a late wake-up (busy machine) may be made up in a short burst, but credit is never
+        # banked beyond BURST_WINDOW, so no window much longer than that exceeds the rate
+        if next_send < now - BURST_WINDOW:
+            next_send = now - BURST_WINDOW
 
         if progress is not None and now - last_progress >= 0.2:
             last_progress = now
