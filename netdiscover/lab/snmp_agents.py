@@ -241,6 +241,20 @@ def start_snmpsim(lab: Lab, ns: str, devices: Mapping[str, Path], workdir: Path,
     return SnmpSim(ns=ns, endpoints=endpoints, community=community, process=proc, log=log)
 
 
+# -- misbehaving agents ----------------------------------------------------------------------
+
+def start_bad_agents(lab: Lab, ns: str, agents: Mapping[str, str], port: int = 161,
+                     community: str = "public", log: Path | None = None,
+                     timeout: float = 15) -> subprocess.Popen:
+    """Serve misbehaving agents (address -> mode, see ``snmp_bad_agent``) in ``ns``; one process."""
+    cmd = [sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", community]
+    for address, mode in agents.items():
+        cmd += ["--agent", f"{mode}@{address}:{port}"]
+    proc = lab.start(ns, cmd, log=log)
+    _wait_udp_bound(lab, ns, [f"{a}:{port}" for a in agents], timeout, proc, log)
+    return proc
+
+
 # -- running the scanner inside a namespace ---------------------------------------------------
 
 def scan_in_namespace(lab: Lab, ns: str, targets: Sequence[str],

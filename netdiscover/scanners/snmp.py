@@ -282,7 +282,8 @@ async def _safe_get(session: AgentSession, oids: list[tuple[int, ...]]) -> dict:
     try:
         return await session.get(oids)
     except (SnmpTimeout, SnmpMalformed, SnmpRejected, SnmpErrorStatus, BudgetExceeded) as exc:
-        session.note(f"GET failed: {exc}")
+        if not session.gone:
+            session.note(f"GET failed: {exc}")
         return {}
 
 
@@ -290,7 +291,8 @@ async def _safe_getnext(session: AgentSession, oids: list[tuple[int, ...]]) -> l
     try:
         return await session.getnext(oids)
     except (SnmpTimeout, SnmpMalformed, SnmpRejected, SnmpErrorStatus, BudgetExceeded) as exc:
-        session.note(f"GETNEXT failed: {exc}")
+        if not session.gone:
+            session.note(f"GETNEXT failed: {exc}")
         return []
 
 
@@ -301,5 +303,6 @@ async def _safe_bulk_sample(session: AgentSession, root: tuple[int, ...]) -> lis
             return await session.getnext([root])
         return await session.bulk(root, t.ENTERPRISE_SAMPLE)
     except (SnmpTimeout, SnmpMalformed, SnmpRejected, SnmpErrorStatus, BudgetExceeded) as exc:
-        session.note(f"enterprise sample failed: {exc}")
+        if not session.gone:
+            session.note(f"enterprise sample failed: {exc}")
         return []

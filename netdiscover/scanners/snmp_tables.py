@@ -109,6 +109,7 @@ HR_SW_NAME = parse_oid("1.3.6.1.2.1.25.6.3.1.2")
 MAX_HR_DEVICES = 64
 MAX_IF_TYPES = 1024
 
+_DOTTED = re.compile(r"\.?\d+(\.\d+)+\.?")
 _ARCH_TAIL = re.compile(r"[._](all|amd64|i386|i686|arm64|armhf|aarch64|x86_64|noarch)$")
 _VERSION_TAIL = re.compile(r"^(?P<name>.+?)[-_ ]v?(?P<version>\d[\w.+:~]*(?:-[\w.+:~]+)?)$")
 
@@ -119,8 +120,8 @@ def text(value: object, limit: int = 1024) -> str | None:
     """A display string from an OCTET STRING (or anything printable)."""
     if isinstance(value, bytes | bytearray):
         return clean_text(bytes(value), limit)
-    if isinstance(value, int | str):
-        return clean_text(str(value), limit)
+    if isinstance(value, str):
+        return clean_text(value, limit)
     return None
 
 
@@ -172,8 +173,9 @@ def system_facts(values: Mapping[Oid, object]) -> dict[str, Any]:
     """The agreed system-group keys of ``facts["snmp"]`` from one GET's answers."""
     get = {name: values.get(oid) for name, oid in SYSTEM.items()}
     object_id = oid_value(get["sysObjectID"])
-    if object_id is None and isinstance(get["sysObjectID"], bytes | bytearray):
-        object_id = text(get["sysObjectID"], 256)
+    if object_id is None:   # some agents send it as a dotted string
+        candidate = text(get["sysObjectID"], 256)
+        object_id = candidate if candidate and _DOTTED.fullmatch(candidate) else None
     forwarding = integer(get["ipForwarding"])
     return {
         "sysDescr": text(get["sysDescr"], MAX_LONG_TEXT),
@@ -214,7 +216,7 @@ def enterprise_oids(answers: list[tuple[Oid, object]]) -> list[str]:
 
 def entity_rows_to_fetch(classes: Column) -> list[Oid]:
     """Indexes of the physical entities worth a GET: chassis, else stacks, else the first one."""
-    typed = [(idx, integer(c)) for idx, c in classes.items()]
+    typed = [(idx, integer(c)) for idx, c in classes.items() if integer(c) is not None]
     for wanted in (ENT_CHASSIS, ENT_STACK):
         rows = [idx for idx, c in typed if c == wanted]
         if rows:

@@ -27,6 +27,7 @@ from netdiscover.scanners.snmp_client import (
     VarBinds,
 )
 
+GONE = "agent stopped answering"
 NO_SUCH_NAME = 2
 TOO_BIG = 1
 
@@ -79,7 +80,7 @@ class AgentSession:
 
     async def _request(self, pdu_type: int, oids: Sequence[Oid], max_repetitions: int = 0) -> Reply:
         if self.gone:
-            raise SnmpTimeout("agent stopped answering")
+            raise SnmpTimeout(GONE)
         if time.monotonic() - self.started > self.limits.agent_seconds:
             raise BudgetExceeded(f"time budget of {self.limits.agent_seconds:g} s used up")
         if self.bytes > self.limits.max_bytes:
@@ -92,10 +93,11 @@ class AgentSession:
         try:
             reply = await self.client.request(self.ip, self.port, self.credential, pdu_type, oids,
                                               timeout, retries, 0, max_repetitions, paced=self.answered)
-        except (SnmpTimeout, SnmpMalformed):
+        except (SnmpTimeout, SnmpMalformed) as exc:
             self.failures += 1
-            if self.failures >= self.limits.max_failures:
+            if self.failures >= self.limits.max_failures and not self.gone:
                 self.gone = True
+                self.note(f"{exc}; {GONE} after {self.requests} requests, the rest is skipped")
             raise
         self.failures = 0
         self.answered = True
@@ -172,7 +174,7 @@ class AgentSession:
                         reply = await self._request(ber.GETNEXT, [last])
                 except SnmpTimeout:
                     # Some agents drop replies too big for them instead of saying tooBig.
-                    if bulk and reps > 5 and not self.gone:
+                    if bulk and reps > 5 and found and not self.gone:
                         reps = max(5, reps // 4)
                         continue
                     raise
@@ -202,7 +204,8 @@ class AgentSession:
                 if done:
                     break
         except (SnmpTimeout, SnmpMalformed) as exc:
-            self.note(f"walk of {label} stopped: {exc}")
+            if not self.gone:       # once gone, the one summary note says it all
+                self.note(f"walk of {label} stopped: {exc}")
         except BudgetExceeded as exc:
             self.truncated = True
             self.note(str(exc))
