@@ -3,9 +3,10 @@
 Each source module in ``SOURCES`` exposes ``evidence(observations) -> list[Evidence]``.
 Per field, evidence naming the same value adds up across sources (noisy-or of each source's
 strongest weight for it, so two independent clues beat one; within one source the most
-specific rule speaks, as its rules are not independent); the value with the highest score wins. Its confidence is that
-score, reduced by the strongest disagreeing value. Evidence for the losing values is kept in
-``Fingerprint.conflicts``. The weights encode the order of trust: a serial-bearing ENTITY-MIB
+specific rule speaks, as its rules are not independent); the value with the highest score
+wins. Its confidence is that score, reduced by the strongest disagreeing value. Evidence for
+the losing values is kept in ``Fingerprint.conflicts``. The weights encode the order of
+trust: a serial-bearing ENTITY-MIB
 model > a sysDescr pattern > an nmap osclass > a port heuristic > a MAC OUI.
 """
 
@@ -98,8 +99,11 @@ def decide(evidence: Sequence[Evidence]) -> Fingerprint:
     result = Fingerprint()
     conflicts: list[Evidence] = []
     os_rules: set[tuple[str, str]] = set()
+    by_field: dict[str, list[Evidence]] = {}
+    for item in items:
+        by_field.setdefault(item.field, []).append(item)
     for field in _ORDER:
-        candidates = [item for item in items if item.field == field]
+        candidates = by_field.get(field, [])
         if field == "os_version" and os_rules:
             # a version only means something next to the OS it was read for
             tied = [item for item in candidates if (item.source, item.rule) in os_rules]

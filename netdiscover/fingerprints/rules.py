@@ -221,16 +221,18 @@ class RuleSet:
         self.anchor_text = anchor_text
         self.rules = [_compile(r, anchor_text) for r in rules]
         self.by_oid: dict[str, list[Rule]] = {}
-        self.anchored: list[Rule] = []
+        self.by_anchor: dict[str, list[Rule]] = {}
         self.always: list[Rule] = []
         for rule in self.rules:
             if rule.oids:
                 for prefix in rule.oids:
                     self.by_oid.setdefault(prefix, []).append(rule)
             elif rule.anchors:
-                self.anchored.append(rule)
+                for anchor in rule.anchors:
+                    self.by_anchor.setdefault(anchor, []).append(rule)
             else:
                 self.always.append(rule)
+        self._anchor_items = tuple(self.by_anchor.items())
 
     def match(self, subject: Subject) -> list[tuple[Rule, dict[str, str]]]:
         """Every rule that matches, with the field values it sets."""
@@ -239,9 +241,11 @@ class RuleSet:
             parts = subject.oid.split(".")
             for n in range(min(len(parts), 40), 0, -1):
                 candidates.extend(self.by_oid.get(".".join(parts[:n]), ()))
-        anchor = subject.lowered(self.anchor_text)
-        if anchor:
-            candidates.extend(r for r in self.anchored if any(a in anchor for a in r.anchors or ()))
+        text = subject.lowered(self.anchor_text)
+        if text:
+            for anchor, rules in self._anchor_items:
+                if anchor in text:
+                    candidates.extend(rules)
         candidates.extend(self.always)
         out = []
         seen: set[str] = set()

@@ -68,8 +68,8 @@ def _merge(observations: Iterable[Observation]) -> dict[str, Any]:
     """One device's SNMP facts: the first non-empty value per key across observations."""
     merged: dict[str, Any] = {}
     for obs in observations:
-        facts = obs.facts.get("snmp") if isinstance(obs.facts, Mapping) else None
-        if not isinstance(facts, Mapping):
+        facts = obs.facts.get("snmp") if isinstance(obs.facts, dict) else None
+        if not isinstance(facts, dict):
             continue
         for key, value in facts.items():
             if value not in (None, "", [], {}) and key not in merged:
@@ -80,7 +80,7 @@ def _merge(observations: Iterable[Observation]) -> dict[str, Any]:
 def _entities(raw: Any) -> list[Mapping[str, Any]]:
     if not isinstance(raw, list):
         return []
-    return [e for e in raw[:2000] if isinstance(e, Mapping)]
+    return [e for e in raw[:2000] if isinstance(e, dict)]
 
 
 def _chassis(entities: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -95,10 +95,13 @@ def _chassis(entities: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
+    if isinstance(value, bool):
         return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value) < 20:
+        return int(value)
+    return None
 
 
 def _enterprises(values: Any) -> frozenset[int]:
@@ -136,7 +139,7 @@ def subject(facts: Mapping[str, Any]) -> rules.Subject:
         for part in (_text(e.get("descr"), 256), _text(e.get("model"), 128), _text(e.get("mfg"), 128)) if part
     )
     hr = facts.get("hr_devices") if isinstance(facts.get("hr_devices"), list) else []
-    hr_text = " | ".join(_text(d.get("descr"), 256) for d in hr[:32] if isinstance(d, Mapping))
+    hr_text = " | ".join(_text(d.get("descr"), 256) for d in hr[:32] if isinstance(d, dict))
     descr = _text(facts.get("sysDescr"))
     mibs = facts.get("mibs") if isinstance(facts.get("mibs"), list) else []
     return rules.Subject(
@@ -150,13 +153,26 @@ def subject(facts: Mapping[str, Any]) -> rules.Subject:
     )
 
 
+@lru_cache(maxsize=16384)
+def _matches(key: tuple[Any, ...], generation: int) -> tuple[tuple[str, str, str, float], ...]:
+    texts, oid, subtrees, enterprises, mibs = key
+    subj = rules.Subject(texts=dict(texts), oid=oid, subtrees=subtrees,
+                         sets={"enterprise": enterprises, "mib": mibs})
+    return tuple(
+        (rule.id, field, value, rule.weight)
+        for rule, values in _ruleset(generation).match(subj)
+        for field, value in values.items()
+    )
+
+
 def _rule_evidence(subj: rules.Subject) -> list[Evidence]:
-    out: list[Evidence] = []
+    # Many devices on a network run the same firmware: the rule results are memoised per
+    # distinct (texts, OIDs, MIB set), which keeps large sweeps cheap.
+    key = (tuple(sorted(subj.texts.items())), subj.oid, subj.subtrees,
+           subj.sets.get("enterprise", frozenset()), subj.sets.get("mib", frozenset()))
     matched = subj.text("descr")[:160] or subj.oid
-    for rule, values in ruleset().match(subj):
-        for field, value in values.items():
-            out.append(Evidence(SOURCE, rule.id, field, value, rule.weight, matched))
-    return out
+    return [Evidence(SOURCE, rid, field, value, weight, matched)
+            for rid, field, value, weight in _matches(key, rules.generation())]
 
 
 def _entity_evidence(entities: list[Mapping[str, Any]]) -> list[Evidence]:
@@ -185,7 +201,7 @@ def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
         if hint:
             out.append(Evidence(SOURCE, f"mib:{name}", "device_class", hint[0], hint[1], str(name)))
     hr = facts.get("hr_devices") if isinstance(facts.get("hr_devices"), list) else []
-    if any(isinstance(d, Mapping) and clean_oid(d.get("type")) == HR_PRINTER for d in hr[:64]):
+    if any(isinstance(d, dict) and clean_oid(d.get("type")) == HR_PRINTER for d in hr[:64]):
         out.append(Evidence(SOURCE, "hr-device:printer", "device_class", "printer", 0.6, HR_PRINTER))
     services = _int(facts.get("sysServices"))
     if services is not None and 0 < services < 128:
