@@ -10,6 +10,7 @@ chunks that run at once. Options: ``nmap_chunk_size``, ``nmap_parallel``,
 
 from __future__ import annotations
 
+import copy
 import os
 import shlex
 import threading
@@ -45,6 +46,7 @@ class ChunkResult:
     warnings: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     nmap_elapsed: float | None = None
+    parse_seconds: float = 0.0
     dropped_local: list[str] = field(default_factory=list)
 
 
@@ -60,18 +62,24 @@ def _portscanner(path: str | None):
         raise ScannerUnavailable(f"nmap binary not found{where}: install it (apt install nmap)") from None
 
 
-def check_nmap(path: str | None = None) -> tuple[int, int]:
-    """The nmap version found; ScannerUnavailable when it is missing or too old."""
+def _checked_portscanner(path: str | None = None):
+    """A python-nmap PortScanner for a usable nmap; ScannerUnavailable when missing or too old."""
     try:
         import nmap  # noqa: F401
     except ImportError:
         raise ScannerUnavailable("python-nmap is not installed (pip install python-nmap)") from None
-    version = _portscanner(path).nmap_version()
+    scanner = _portscanner(path)
+    version = scanner.nmap_version()
     if tuple(version) < MIN_VERSION:
         found = ".".join(map(str, version))
         need = ".".join(map(str, MIN_VERSION))
         raise ScannerUnavailable(f"nmap {found} is too old; netdiscover needs nmap {need} or newer")
-    return version
+    return scanner
+
+
+def check_nmap(path: str | None = None) -> tuple[int, int]:
+    """The nmap version found; ScannerUnavailable when it is missing or too old."""
+    return tuple(_checked_portscanner(path).nmap_version())
 
 
 def is_privileged() -> bool:
@@ -124,15 +132,19 @@ def chunk_targets(targets: IPSet, size: int = DEFAULT_CHUNK) -> Iterator[tuple[i
 
 
 def run_chunk(targets: list[str], args: list[str], version: int, timeout: float,
-              local_ips: set[str], nmap_path: str | None = None) -> ChunkResult:
-    """Run nmap over one chunk through python-nmap and parse its XML."""
+              local_ips: set[str], nmap_path: str | None = None, template=None) -> ChunkResult:
+    """Run nmap over one chunk through python-nmap and parse its XML.
+
+    ``template`` is a checked PortScanner; each chunk works on its own shallow copy (a scan
+    only rebinds the copy's attributes), which saves re-running ``nmap -V`` per chunk.
+    """
     import nmap as python_nmap
 
     result = ChunkResult(targets=targets)
     chunk_args = [*args, "-6"] if version == 6 and "-6" not in args else list(args)
     started = time.monotonic()
     try:
-        scanner = _portscanner(nmap_path)
+        scanner = copy.copy(template) if template is not None else _portscanner(nmap_path)
         summary = scanner.scan(hosts=" ".join(targets), arguments=shlex.join(chunk_args),
                                timeout=max(1, int(timeout)))
         raw = scanner.get_nmap_last_output()
@@ -154,11 +166,14 @@ def run_chunk(targets: list[str], args: list[str], version: int, timeout: float,
     info = (summary.get("nmap") or {}).get("scaninfo") or {}
     result.warnings = [clean_text(w, 300) for w in info.get("warning", []) if clean_text(w, 300)][:5]
     errors = [clean_text(e, 300) for e in info.get("error", []) if clean_text(e, 300)]
+    parse_started = time.monotonic()
     try:
         parsed = parse_xml(raw, local_ips)
     except NmapXmlError as exc:
         result.error = str(exc)
         return result
+    finally:
+        result.parse_seconds = time.monotonic() - parse_started
     result.observations = parsed.observations
     result.nmap_elapsed = parsed.elapsed
     result.dropped_local = parsed.dropped_local
@@ -190,7 +205,8 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     """Sweep ``ctx.targets`` with nmap; one Observation per host that is up."""
     command, chunks, parallel = plan(ctx)     # bad --nmap-args raise NmapArgsError first
     nmap_path = ctx.options.get("nmap_path")
-    version = check_nmap(nmap_path)
+    template = _checked_portscanner(nmap_path)
+    version = tuple(template.nmap_version())
     outcome = ScanOutcome(method=NAME, messages=[f"nmap: {note}" for note in command.notes])
     if not chunks:
         outcome.status = "skipped"
@@ -204,16 +220,18 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     failed = 0
     lock = threading.Lock()
     nmap_seconds = 0.0
+    parse_seconds = 0.0
     seen: dict[str, Observation] = {}
     ctx.progress(0, len(chunks), f"nmap: {len(chunks)} chunk(s)")
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="nmap") as pool:
-        futures = [pool.submit(run_chunk, targets, command.args, ipv, timeout, local_ips, nmap_path)
+        futures = [pool.submit(run_chunk, targets, command.args, ipv, timeout, local_ips, nmap_path, template)
                    for ipv, targets in chunks]
         for future in as_completed(futures):
             result = future.result()
             with lock:
                 done += 1
                 nmap_seconds += result.elapsed
+                parse_seconds += result.parse_seconds
                 label = ",".join(result.targets[:3]) + ("…" if len(result.targets) > 3 else "")
                 if result.error:
                     failed += 1
@@ -234,5 +252,6 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         outcome.status = "partial"
     outcome.stats = {"chunks": len(chunks), "failed_chunks": failed, "parallel": parallel,
                      "hosts_up": len(outcome.observations), "nmap_seconds": round(nmap_seconds, 3),
+                     "parse_seconds": round(parse_seconds, 4),
                      "nmap_version": ".".join(map(str, version)), "arguments": shlex.join(command.args)}
     return outcome
