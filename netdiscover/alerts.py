@@ -369,14 +369,15 @@ def dispatch(alert_settings: dict[str, Any] | None, sessions: sessionmaker[Sessi
                 details.append(f"{channel} {'ok' if sent else 'FAILED (' + detail + ')'}")
                 if sent:
                     ok.append(channel)
-            results.append((alert, ok, [c for c in missing if c not in ok]))
-            messages.append(f"alert {alert.text()}: {', '.join(details)}")
+            failed = [c for c in missing if c not in ok]
+            results.append((alert, ok, failed))
+            line = f"alert {alert.text()}: {', '.join(details)}"
+            messages.append(line)
+            log.log(logging.WARNING if failed else logging.INFO, "%s", line)
     finally:
         if syslog is not None:
             syslog.close()
     _log_deliveries(sessions, results)
-    for line in messages:
-        log.info("%s", line)
     return messages
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -43,7 +44,7 @@ def _emit(text: str, output: Path | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-def _render(rows, columns_table, columns_csv, fmt: str, empty: str) -> str:
+def _render(rows, columns_table, columns_csv, fmt: str, empty: str, to_file: bool = False) -> str:
     from netdiscover.reports.render_csv import render_csv
     from netdiscover.reports.render_json import render_json
     from netdiscover.reports.render_table import render_table
@@ -52,7 +53,9 @@ def _render(rows, columns_table, columns_csv, fmt: str, empty: str) -> str:
         return render_json(rows)
     if fmt == "csv":
         return render_csv(rows, columns_csv)
-    return render_table(rows, columns_table, empty=empty)
+    # A terminal gets the columns that fit; a file or a pipe gets them all.
+    wide = to_file or not sys.stdout.isatty()
+    return render_table(rows, columns_table, width=100_000 if wide else None, empty=empty)
 
 
 @click.group()
@@ -84,7 +87,7 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
                                        f"seen since {cutoff:%Y-%m-%d %H:%M} UTC" if cutoff else "") if p)
         text = render_html(rows, summary(rows), scope=scope)
     else:
-        text = _render(rows, UNKNOWN_TABLE, UNKNOWN_CSV, fmt, "no undocumented devices")
+        text = _render(rows, UNKNOWN_TABLE, UNKNOWN_CSV, fmt, "no undocumented devices", output is not None)
     _emit(text, output)
 
 
@@ -102,8 +105,8 @@ def changes(app, since: str, fmt: str, output: Path | None, site: str | None) ->
     cutoff = _since(since)
     with _sessions(app)() as session:
         rows = change_rows(session, cutoff, site=site)
-    _emit(_render(rows, CHANGES_TABLE, CHANGES_CSV, fmt, f"no changes since {cutoff:%Y-%m-%d %H:%M} UTC"),
-          output)
+    empty = f"no changes since {cutoff:%Y-%m-%d %H:%M} UTC"
+    _emit(_render(rows, CHANGES_TABLE, CHANGES_CSV, fmt, empty, output is not None), output)
 
 
 @report.command("missing")
@@ -120,4 +123,4 @@ def missing(app, days: int, fmt: str, output: Path | None, site: str | None) -> 
     with _sessions(app)() as session:
         rows = missing_rows(session, days, site=site)
     empty = f"every documented asset was seen in the last {days} days"
-    _emit(_render(rows, MISSING_TABLE, MISSING_CSV, fmt, empty), output)
+    _emit(_render(rows, MISSING_TABLE, MISSING_CSV, fmt, empty, output is not None), output)
