@@ -1,0 +1,135 @@
+"""The SNMP scanner against misbehaving agents on loopback addresses (no root needed).
+
+Each agent from ``netdiscover.lab.snmp_bad_agent`` answers in one wrong way; the sweep must
+finish, keep what is sane and report the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from netaddr import IPSet
+
+from netdiscover.credentials import communities
+from netdiscover.scanners import snmp
+from netdiscover.scanners.base import ScanContext
+
+AGENTS = {"127.0.0.21": "malformed", "127.0.0.22": "loop", "127.0.0.23": "huge-table",
+          "127.0.0.24": "big-sysdescr", "127.0.0.25": "wrong-types", "127.0.0.26": "stall"}
+COMMUNITY = "bad-agents-ro"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.21", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def bad_agents():
+    port = free_port()
+    cmd = [sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", COMMUNITY,
+           "--seconds", "120"]
+    for ip, mode in AGENTS.items():
+        cmd += ["--agent", f"{mode}@{ip}:{port}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if line.strip() != "ready":
+            pytest.fail(f"bad agents did not start: {proc.stderr.read()[:300]}")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def outcome(bad_agents):
+    ctx = ScanContext(targets=IPSet(["127.0.0.16/28"]), credentials=communities([COMMUNITY]),
+                      options={"snmp_port": bad_agents, "snmp_timeout": 0.3, "snmp_walk_timeout": 0.5,
+                               "snmp_walk_retries": 1, "snmp_max_column_rows": 5000})
+    started = time.monotonic()
+    result = snmp.scan(ctx)
+    result.stats["test_elapsed"] = time.monotonic() - started
+    return result
+
+
+def hosts(outcome) -> dict:
+    return {o.ip: o for o in outcome.observations if o.kind == "host"}
+
+
+def messages_for(outcome, ip: str) -> str:
+    return "\n".join(m for m in outcome.messages if m.startswith(f"{ip}:"))
+
+
+def test_sweep_finishes_in_bounded_time_and_reports_partial(outcome):
+    assert outcome.status == "partial"
+    assert outcome.stats["test_elapsed"] < 30
+    assert outcome.stats["targets"] == 16
+    assert set(hosts(outcome)) == set(AGENTS) - {"127.0.0.21"}
+
+
+def test_malformed_agent_is_reported_not_stored(outcome):
+    assert "127.0.0.21" not in hosts(outcome)
+    assert "malformed reply" in messages_for(outcome, "127.0.0.21")
+
+
+def test_looping_walk_is_detected(outcome):
+    assert "non-increasing OID" in messages_for(outcome, "127.0.0.22")
+    assert hosts(outcome)["127.0.0.22"].hostname == "loop"
+    assert len(hosts(outcome)["127.0.0.22"].interfaces) <= 3
+
+
+def test_huge_table_is_cut_at_the_row_cap(outcome):
+    host = hosts(outcome)["127.0.0.23"]
+    assert "cut at 5000 rows" in messages_for(outcome, "127.0.0.23")
+    assert 4000 <= len(host.interfaces) <= 5000
+    assert host.interfaces[0].name == "port-000001"
+    assert outcome.stats["truncated_agents"] >= 1
+
+
+def test_enormous_sysdescr_with_control_bytes_is_bounded_and_clean(outcome):
+    host = hosts(outcome)["127.0.0.24"]
+    descr = host.facts["snmp"]["sysDescr"]
+    assert 1000 < len(descr) <= 8192
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in descr)
+    assert host.hostname == "evilname"
+    json.dumps(host.to_dict())
+
+
+def test_wrong_types_are_dropped_field_by_field(outcome):
+    host = hosts(outcome)["127.0.0.25"]
+    facts = host.facts["snmp"]
+    assert facts["sysObjectID"] is None and facts["sysUpTime"] is None and facts["sysServices"] is None
+    assert facts["sysDescr"] is None and host.hostname is None
+    assert all(i.mac is None and i.name is None for i in host.interfaces)
+    assert not [o for o in outcome.observations if o.reporter == "127.0.0.25"]
+
+
+def test_agent_falling_silent_mid_walk_keeps_what_it_said(outcome):
+    host = hosts(outcome)["127.0.0.26"]
+    assert host.hostname == "stall" and host.facts["snmp"]["sysDescr"] == "stall agent"
+    assert "stopped answering" in messages_for(outcome, "127.0.0.26")
+
+
+def test_credential_is_a_label_and_the_secret_never_appears(outcome):
+    assert {o.credential for o in hosts(outcome).values()} == {"v2c#1"}
+    dumped = json.dumps([o.to_dict() for o in outcome.observations]) + json.dumps(outcome.messages)
+    assert COMMUNITY not in dumped
+
+
+def test_wrong_community_gets_nothing(bad_agents):
+    ctx = ScanContext(targets=IPSet(["127.0.0.22/32"]), credentials=communities(["nope"]),
+                      options={"snmp_port": bad_agents, "snmp_timeout": 0.2, "snmp_retries": 0})
+    result = snmp.scan(ctx)
+    assert result.observations == [] and result.stats["answered"] == 0
+
+
+def test_bad_option_is_a_failed_outcome_not_an_exception():
+    result = snmp.scan(ScanContext(targets=IPSet(["127.0.0.1/32"]), options={"snmp_depth": "deep"}))
+    assert result.status == "failed" and "snmp_depth" in result.messages[0]
