@@ -6,8 +6,8 @@ strongest weight for it, so two independent clues beat one; within one source th
 specific rule speaks, as its rules are not independent); the value with the highest score
 wins. Its confidence is that score, reduced by the strongest disagreeing value. Evidence for
 the losing values is kept in ``Fingerprint.conflicts``. The weights encode the order of
-trust: a serial-bearing ENTITY-MIB
-model > a sysDescr pattern > an nmap osclass > a port heuristic > a MAC OUI.
+trust: a serial-bearing ENTITY-MIB model > a sysDescr pattern > an nmap osclass > a port
+heuristic > a MAC OUI.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def decide(evidence: Sequence[Evidence]) -> Fingerprint:
     """Weigh evidence per field; the winner per field, its confidence, and the conflicts."""
     items = [e for e in evidence if _valid(e)]
     for item in items:
-        item.weight = min(float(item.weight), 1.0)
+        item.weight = round(min(float(item.weight), 1.0), 3)
     items.sort(key=lambda e: -e.weight)
     result = Fingerprint()
     conflicts: list[Evidence] = []
