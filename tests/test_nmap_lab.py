@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -165,13 +166,46 @@ def test_failed_chunk_loses_only_itself(lab, tmp_path):
     assert set(by_ip(result)) == {"10.63.0.20"}
 
 
-def test_bad_nmap_args_from_the_command_line(lab, tmp_path):
+def test_command_line_scan_stores_services_and_refuses_bad_args(lab, tmp_path):
     lan = lab.segment("lan")
     scanner = lab.host("scan", lan, "10.65.0.2/24", "02:00:00:65:00:02")
-    cli = str(Path(sys.executable).parent / "netdiscover")
-    proc = lab.run(scanner.ns, [cli, "--db", f"sqlite:///{tmp_path / 'nd.db'}", "scan", "10.65.0.0/28",
-                                "-m", "nmap", "--nmap-args", "-oN /tmp/netdiscover-nmap.txt"], check=False)
+    device = lab.host("dev", lan, "10.65.0.10/24", HP_MAC)
+    start_services(lab, device.ns, ["http:80:server=lighttpd/1.4.59", "jetdirect:9100"],
+                   log=tmp_path / "services.log")
+    cli = [str(Path(sys.executable).parent / "netdiscover"), "--db", f"sqlite:///{tmp_path / 'nd.db'}"]
+
+    proc = lab.run(scanner.ns, [*cli, "scan", "10.65.0.0/28", "-m", "nmap", "--nmap-args", "-sV -p 80,9100",
+                                "--format", "json"], check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    (asset,) = json.loads(proc.stdout)
+    assert asset["ips"] == ["10.65.0.10"] and asset["macs"] == [HP_MAC] and asset["methods"] == ["nmap"]
+    ports = {(s["port"], s["protocol"]): s for s in asset["services"]}
+    assert set(ports) == {(80, "tcp"), (9100, "tcp")}
+    assert ports[(80, "tcp")]["product"] == "lighttpd" and ports[(80, "tcp")]["version"] == "1.4.59"
+
+    proc = lab.run(scanner.ns, [*cli, "scan", "10.65.0.0/28", "-m", "nmap", "--nmap-args",
+                                "-oN /tmp/netdiscover-nmap.txt"], check=False)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert "-oN is not allowed" in proc.stderr
     assert not Path("/tmp/netdiscover-nmap.txt").exists()
+
+
+def test_ipv6_targets_run_in_their_own_chunk(lab, tmp_path):
+    lan = lab.segment("lan")
+    scanner = lab.host("scan", lan, "10.66.0.2/24", "02:00:00:66:00:02")
+    device = lab.host("dev", lan, "10.66.0.10/24", HP_MAC)
+    lab.run(scanner.ns, ["ip", "addr", "add", "fd00:66::2/64", "dev", "eth0", "nodad"])
+    lab.run(device.ns, ["ip", "addr", "add", "fd00:66::10/64", "dev", "eth0", "nodad"])
+    start_services(lab, device.ns, ["ssh:22"], log=tmp_path / "services.log")
+    for ns in (scanner.ns, device.ns):          # neighbour discovery waits for link-local DAD
+        deadline = time.monotonic() + 10
+        while "tentative" in lab.run(ns, ["ip", "-6", "addr"]).stdout and time.monotonic() < deadline:
+            time.sleep(0.2)
+    result = run_scan(lab, scanner.ns, targets=["10.66.0.10/32", "fd00:66::/123"], args="-p 22")["nmap"]
+    assert result["status"] == "done", result["messages"]
+    assert result["stats"]["chunks"] == 2
+    found = by_ip(result)
+    assert set(found) == {"10.66.0.10", "fd00:66::10"}        # the scanner's fd00:66::2 is dropped
+    assert found["fd00:66::10"]["mac"] == HP_MAC
+    assert (22, "tcp") in services(found["fd00:66::10"])

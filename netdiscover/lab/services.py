@@ -162,8 +162,8 @@ async def _raw(spec: ServiceSpec, reader: asyncio.StreamReader, writer: asyncio.
 HANDLERS = {"http": _http, "ssh": _ssh, "jetdirect": _jetdirect, "rtsp": _rtsp, "raw": _raw}
 
 
-async def serve(specs: Sequence[ServiceSpec], host: str = "0.0.0.0") -> None:
-    """Listen on every spec's port until cancelled."""
+async def serve(specs: Sequence[ServiceSpec], host: str | None = None) -> None:
+    """Listen on every spec's port (all addresses, IPv4 and IPv6, by default) until cancelled."""
 
     def make(spec: ServiceSpec):
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m netdiscover.lab.services",
                                      description="Serve lab device services (run inside a namespace).")
     parser.add_argument("--serve", nargs="+", required=True, metavar="SPEC", help="kind:port[:k=v,...]")
-    parser.add_argument("--bind", default="0.0.0.0")
+    parser.add_argument("--bind", default=None, help="address to listen on (default: all)")
     args = parser.parse_args(argv)
     try:
         specs = [ServiceSpec.parse(s) for s in args.serve]
