@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from netdiscover.fingerprints.model import Evidence, Fingerprint
+from netdiscover.fingerprints.rules import RuleError, load_user_rules
 from netdiscover.observation import Observation
 
-__all__ = ["Evidence", "Fingerprint", "fingerprint"]
+__all__ = ["Evidence", "Fingerprint", "RuleError", "fingerprint", "load_user_rules"]
 
 
 def fingerprint(observations: Sequence[Observation]) -> Fingerprint:

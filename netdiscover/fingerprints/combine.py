@@ -124,7 +124,15 @@ def decide(evidence: Sequence[Evidence]) -> Fingerprint:
             scored.append((1.0 - miss, group[0].weight, key))
         scored.sort(key=lambda s: (-s[0], -s[1]))
         best_score, _, best_key = scored[0]
-        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        # a source that also backs the winner is refining its own guess, not disagreeing
+        backers = {item.source for item in groups[best_key]}
+        runner_up = 0.0
+        for _, _, key in scored[1:]:
+            miss = 1.0
+            for item in groups[key]:
+                if item.source not in backers:
+                    miss *= 1.0 - item.weight
+            runner_up = max(runner_up, 1.0 - miss)
         winner = groups[best_key][0]
         setattr(result, field, winner.value)
         result.confidence[field] = round(max(0.0, min(1.0, best_score - 0.5 * runner_up)), 3)
