@@ -286,3 +286,25 @@ def test_event_lines_are_single_lines():
 
     data = json.loads(EventFormatter(json_lines=True).format(rec))
     assert data["event"] == "sweep.finished" and data["scan_id"] == 3 and data["level"] == "error"
+
+
+def test_on_stop_finish_lets_the_sweep_end_and_a_second_stop_aborts(tmp_path, events):
+    path = settings_file(tmp_path, sweep("long", "1h"), extra='on_stop = "finish"')
+    runner = FakeRunner(delay=1.5)
+    with Running(path, runner):
+        assert wait_for(lambda: runner.count("long") == 1)
+    sessions = open_database(f"sqlite:///{tmp_path}/nd.db")
+    assert sweep_history(sessions)["long"]["status"] == "completed"
+
+    path = settings_file(tmp_path, sweep("again", "1h"), extra='on_stop = "finish"')
+    runner = FakeRunner(delay=30)
+    running = Running(path, runner)
+    running.thread.start()
+    assert wait_for(lambda: runner.count("again") == 1)
+    running.daemon.request_stop()
+    time.sleep(0.5)
+    assert running.thread.is_alive()                 # still finishing
+    running.daemon.request_stop()                    # impatient: abort now
+    running.thread.join(10)
+    assert not running.thread.is_alive()
+    assert sweep_history(sessions)["again"]["status"] == "aborted"
