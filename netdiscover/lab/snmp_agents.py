@@ -207,14 +207,20 @@ def _place_recording(source: Path, target: Path) -> None:
 
 
 def start_snmpsim(lab: Lab, ns: str, devices: Mapping[str, Path], workdir: Path, port: int = 161,
-                  community: str = "public", timeout: float | None = None) -> SnmpSim:
+                  community: str = "public", timeout: float | None = None, warm: bool = True) -> SnmpSim:
     """Serve each recording in ``devices`` (address -> .snmprec file) on ``address:port`` in ``ns``.
 
     One snmpsim process, one SNMP engine per address. The addresses must already be configured
-    in ``ns``. Start-up takes up to ~0.2 s per device (indexing recordings); ``timeout`` allows for that.
+    in ``ns``. Start-up takes up to ~0.2 s per device (indexing recordings); ``timeout`` allows for
+    that. With ``warm``, every device is asked for its system group once before returning, so the
+    simulator's slow first answer per device does not land in a test or a benchmark.
     """
     responder = ensure_snmpsim()
     workdir = _readable_dir(Path(workdir))
+    blocked = [p for p in workdir.resolve().parents if not p.stat().st_mode & 0o001]
+    if blocked:
+        raise LabError(f"snmpsim runs as 'nobody' and cannot pass {blocked[0]} to reach {workdir}; "
+                       "every directory on the way needs o+x")
     cache = _readable_dir(workdir / "cache")
     shutil.chown(cache, "nobody", "nogroup")
     args: list[str] = []
@@ -238,6 +244,15 @@ def start_snmpsim(lab: Lab, ns: str, devices: Mapping[str, Path], workdir: Path,
     proc = lab.start(ns, cmd, log=log)
     limit = timeout if timeout is not None else 20 + len(devices) / 4
     _wait_udp_bound(lab, ns, endpoints, limit, proc, log)
+    if warm:
+        warm_up = scan_in_namespace(
+            lab, ns, list(devices), [{"version": "2c", "community": community, "label": "warm"}],
+            {"snmp_depth": "basic", "snmp_timeout": 5, "snmp_retries": 2, "snmp_port": port,
+             "snmp_concurrency": 16}, timeout=limit + 60)
+        silent = len(devices) - warm_up["stats"].get("answered", 0)
+        if silent:
+            raise LabError(f"snmpsim bound its ports but {silent} of {len(devices)} device(s) do not answer; "
+                           f"log: {_tail(log)}")
     return SnmpSim(ns=ns, endpoints=endpoints, community=community, process=proc, log=log)
 
 
