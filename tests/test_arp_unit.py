@@ -106,14 +106,16 @@ def test_proxy_arp_and_address_conflict_flags():
 
 
 def test_vendor_lookup_agrees_with_netaddr():
-    from netdiscover.scanners.arp_vendor import _netaddr_org, oui_org
+    from netdiscover.scanners.arp_vendor import _netaddr_org, oui_org, vendor_of, vendor_of_bytes
 
     for oui in (0x001B21, 0x3CD92B, 0x001EC9, 0xB827EB, 0x000D93, 0x00000C, 0x123456, 0xFCFFFF):
         assert oui_org(oui) == _netaddr_org(oui)
-    assert arp.vendor_of("00:1b:21:12:34:56") == "Intel Corporate"
-    assert arp.vendor_of("b8-27-eb-00-00-01") == "Raspberry Pi Foundation"
-    assert arp.vendor_of("02:1b:21:12:34:56") is None        # locally administered
-    assert arp.vendor_of("not a mac") is None
+    assert vendor_of("00:1b:21:12:34:56") == "Intel Corporate"
+    assert vendor_of("b8-27-eb-00-00-01") == "Raspberry Pi Foundation"
+    assert vendor_of("02:1b:21:12:34:56") is None        # locally administered
+    assert vendor_of("not a mac") is None
+    assert vendor_of_bytes(bytes.fromhex("b827eb000001")) == "Raspberry Pi Foundation"
+    assert vendor_of_bytes(bytes.fromhex("0a27eb000001")) is None
 
 
 def _inet(address: str) -> list[dict]:

@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 
 from netaddr import IPAddress, IPSet
 
-from netdiscover.observation import Observation, normalise_mac
+from netdiscover.observation import Observation
 from netdiscover.scanners.arp_engine import EngineStats, LinkPermissionError, Pacing, RawLink, run_probes
 from netdiscover.scanners.arp_link import LinkInfo, list_links, pick_link
-from netdiscover.scanners.arp_vendor import vendor_of
+from netdiscover.scanners.arp_vendor import vendor_of_bytes
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 
 NAME = "arp"
@@ -232,7 +232,7 @@ def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
             ips_per_mac.setdefault(mac, set()).add(ip)
     proxies = {mac for mac, ips in ips_per_mac.items() if len(ips) >= proxy_threshold}
     for mac in sorted(proxies):
-        messages.append(f"{normalise_mac(mac)} answered for {len(ips_per_mac[mac])} addresses: "
+        messages.append(f"{mac.hex(':')} answered for {len(ips_per_mac[mac])} addresses: "
                         "proxy ARP (a router answering for others); those answers are flagged")
 
     observations: list[Observation] = []
@@ -242,9 +242,9 @@ def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
         conflict = len(real) > 1
         if conflict:
             messages.append(f"{IPAddress(ip)} answered from {len(real)} MACs "
-                            f"({', '.join(normalise_mac(m) or '?' for m in real)}): address conflict")
+                            f"({', '.join(m.hex(':') for m in real)}): address conflict")
         for mac, seen in sorted(macs.items(), key=lambda item: item[1].first_at):
-            mac_text = normalise_mac(mac)
+            mac_text = mac.hex(":")
             proxy = mac in proxies
             unsolicited = not seen.solicited
             flags = [name for name, on in (("proxy_arp", proxy), ("unsolicited", unsolicited),
@@ -256,7 +256,7 @@ def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
                 mac=mac_text,
                 seen_at=datetime.fromtimestamp(seen.first_at + wall_offset, UTC),
                 rtt_ms=round(seen.rtt * 1000, 3) if seen.rtt is not None else None,
-                vendor_hint=vendor_of(mac_text) if mac_text else None,
+                vendor_hint=vendor_of_bytes(mac),
                 flags=flags,
                 facts={"arp": {"proxy_arp": proxy, "unsolicited": unsolicited,
                                "gratuitous": seen.gratuitous, "replies": seen.replies}},
@@ -319,8 +319,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": str(exc)}))
         return 2
     print(json.dumps({"status": outcome.status, "messages": outcome.messages, "stats": outcome.stats,
-                      "observations": [o.to_dict() for o in outcome.observations]}))
+                      "observations": [_brief(o) for o in outcome.observations]}))
     return 0
+
+
+def _brief(obs: Observation) -> dict:
+    """The fields an ARP observation fills, as JSON-ready values (``to_dict`` minus empty parts)."""
+    return {"method": obs.method, "ip": obs.ip, "mac": obs.mac, "seen_at": obs.seen_at.isoformat(),
+            "rtt_ms": obs.rtt_ms, "vendor_hint": obs.vendor_hint, "flags": obs.flags, "facts": obs.facts}
 
 
 if __name__ == "__main__":

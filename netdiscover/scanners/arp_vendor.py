@@ -23,6 +23,13 @@ def vendor_of(mac: str) -> str | None:
     return oui_org(int(norm[:8].replace(":", ""), 16))
 
 
+def vendor_of_bytes(mac: bytes) -> str | None:
+    """``vendor_of`` for a MAC given as 6 raw bytes (as it comes off the wire)."""
+    if len(mac) != 6 or mac[0] & 0x02:
+        return None
+    return oui_org(int.from_bytes(mac[:3], "big"))
+
+
 @lru_cache(maxsize=1)
 def _registry() -> tuple[Path, str] | None:
     import netaddr.eui  # the package only; its ieee module is what loads the full index
