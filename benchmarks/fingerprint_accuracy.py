@@ -45,9 +45,11 @@ def snmprec_oid(facts: dict) -> str:
     return str(facts.get("sysObjectID") or "").strip(".")
 
 
-def offline(records: list[dict], data_dir: Path) -> tuple[list[dict], list[dict], float]:
+def offline(records: list[dict], data_dir: Path, per_enterprise: bool) -> tuple[list, list, float]:
+    """Read each recording straight into facts["snmp"] and fingerprint it (no network)."""
     preds, refs = [], []
-    facts_by_file = {r["file"]: snmprec.load(data_dir / r["file"]) for r in records}
+    sample = 32 if per_enterprise else 5
+    facts_by_file = {r["file"]: snmprec.load(data_dir / r["file"], sample, per_enterprise) for r in records}
     started = time.perf_counter()
     for record in records:
         facts = facts_by_file[record["file"]]
@@ -58,18 +60,69 @@ def offline(records: list[dict], data_dir: Path) -> tuple[list[dict], list[dict]
     return preds, refs, elapsed
 
 
-def lab(records: list[dict], data_dir: Path, corpus: Path) -> tuple[list[dict], list[dict], float]:
-    from benchmarks_lab_sweep import sweep  # type: ignore[import-not-found]  # noqa: F401
+def lab(records: list[dict], data_dir: Path, depth: str) -> tuple[list[dict], list[dict], float]:
+    """Serve every recording with snmpsim (one engine per address), sweep with the SNMP scanner."""
+    import shutil
 
-    raise SystemExit("lab mode is not available yet")
+    from netdiscover.lab.netns import Lab, lab_unavailable_reason
+    from netdiscover.lab.snmp_agents import LabError, ensure_snmpsim, scan_in_namespace, start_snmpsim
+
+    reason = lab_unavailable_reason()
+    if reason:
+        raise SystemExit(f"error: lab mode needs the namespace lab: {reason} (or use --offline)")
+    try:
+        ensure_snmpsim()
+    except LabError as exc:
+        raise SystemExit(f"error: snmpsim unavailable: {exc}") from None
+    address = {r["file"]: f"10.40.{1 + i // 250}.{2 + i % 250}" for i, r in enumerate(records)}
+    work = Path(tempfile.mkdtemp(prefix="netdiscover-fp-bench-"))
+    work.chmod(0o755)
+    try:
+        with Lab() as built:
+            seg = built.segment()
+            scanner = built.host("scan", seg, "10.40.0.1/16")
+            agents = built.host("agents", seg, "10.40.0.2/16")
+            for ip in address.values():
+                built.run(agents.ns, ["ip", "addr", "add", f"{ip}/16", "dev", "eth0"])
+            started = time.perf_counter()
+            start_snmpsim(built, agents.ns, {address[r["file"]]: data_dir / r["file"] for r in records},
+                          work / "snmpsim", timeout=60 + len(records) / 2)
+            print(f"snmpsim serving {len(records)} devices after {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr)
+            started = time.perf_counter()
+            result = scan_in_namespace(built, scanner.ns, list(address.values()),
+                                       [{"version": "2c", "community": "public", "label": "bench"}],
+                                       {"snmp_depth": depth}, timeout=1800)
+            print(f"SNMP sweep ({depth}): {time.perf_counter() - started:.0f} s, status {result['status']}",
+                  file=sys.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    by_ip: dict[str, list[Observation]] = {}
+    for data in result["observations"]:
+        if data.get("kind") == "host" and data.get("ip"):
+            by_ip.setdefault(data["ip"], []).append(Observation.from_dict(data))
+    preds, refs = [], []
+    started = time.perf_counter()
+    for record in records:
+        observations = by_ip.get(address[record["file"]], [])
+        preds.append(prediction(record["file"], observations))
+    elapsed = time.perf_counter() - started
+    for record in records:
+        observations = by_ip.get(address[record["file"]], [])
+        facts = observations[0].facts.get("snmp", {}) if observations else {}
+        refs.append(reference(record["file"], facts))
+    answered = sum(1 for r in records if by_ip.get(address[r["file"]]))
+    print(f"devices that answered the scanner: {answered}/{len(records)}", file=sys.stderr)
+    return preds, refs, elapsed
 
 
 def score(corpus: Path, rows: list[dict], label: str) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as out:
         for row in rows:
             out.write(json.dumps({k: v for k, v in row.items() if not k.startswith("_")}) + "\n")
-    proc = subprocess.run([sys.executable, str(corpus / "score.py"), str(corpus / "snmp-public" / "index.json"),
-                           out.name, "--by-class"], capture_output=True, text=True, check=True)
+    index = corpus / "snmp-public" / "index.json"
+    proc = subprocess.run([sys.executable, str(corpus / "score.py"), str(index), out.name, "--by-class"],
+                          capture_output=True, text=True, check=True)
     result = json.loads(proc.stdout)
     result["label"] = label
     result["predictions"] = out.name
@@ -82,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offline", action="store_true", help="parse recordings directly, no network")
     parser.add_argument("--limit", type=int, default=0, help="only the first N devices")
     parser.add_argument("--misses", action="store_true", help="list every wrong prediction")
+    parser.add_argument("--depth", default="system", choices=("basic", "system", "full"),
+                        help="lab: SNMP scanner depth (system = every fingerprint fact)")
+    parser.add_argument("--per-enterprise", action="store_true",
+                        help="offline: first OID of every enterprise subtree, not the scanner's first five")
     args = parser.parse_args(argv)
     index = args.corpus / "snmp-public" / "index.json"
     if not index.exists():
@@ -92,16 +149,17 @@ def main(argv: list[str] | None = None) -> int:
         records = records[: args.limit]
     data_dir = args.corpus / "snmp-public" / "snmprec"
     if args.offline:
-        preds, refs, elapsed = offline(records, data_dir)
+        preds, refs, elapsed = offline(records, data_dir, args.per_enterprise)
     else:
-        preds, refs, elapsed = lab(records, data_dir, args.corpus)
+        preds, refs, elapsed = lab(records, data_dir, args.depth)
     ours = score(args.corpus, preds, "netdiscover")
     ref = score(args.corpus, refs, "reference: IANA PEN organisation only")
     for result in (ours, ref):
         print(json.dumps(result, indent=1))
     print(f"fingerprinting time: {elapsed * 1000:.1f} ms for {len(preds)} devices")
     if ref.get("vendor_accuracy"):
-        print(f"vendor accuracy ratio netdiscover/reference: {ours['vendor_accuracy'] / ref['vendor_accuracy']:.2f}")
+        ratio = ours["vendor_accuracy"] / ref["vendor_accuracy"]
+        print(f"vendor accuracy ratio netdiscover/reference: {ratio:.2f}")
     if args.misses:
         show_misses(records, preds)
     return 0
@@ -117,7 +175,8 @@ def show_misses(records: list[dict], preds: list[dict]) -> None:
         wrong = []
         if record.get("vendor_kind") == "hardware":
             pv, tv = scorer.norm_vendor(pred["vendor"]), scorer.norm_vendor(record["vendor"])
-            if not pv or not (pv == tv or (len(tv) >= 3 and len(pv) >= 3 and (pv.startswith(tv) or tv.startswith(pv)))):
+            close = len(tv) >= 3 and len(pv or "") >= 3 and (pv.startswith(tv) or tv.startswith(pv))
+            if not pv or not (pv == tv or close):
                 wrong.append(f"vendor {pred['vendor']!r}≠{record['vendor']}")
         if pred["device_class"] not in accept:
             wrong.append(f"class {pred['device_class']}∉{'/'.join(accept)}")

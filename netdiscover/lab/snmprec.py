@@ -66,14 +66,21 @@ def _key(oid: str) -> tuple[int, ...]:
         return ()
 
 
-def facts(rows: Iterable[tuple[str, str, Any]], max_enterprises: int = 32) -> dict[str, Any]:
-    """The agreed ``facts["snmp"]`` keys from recording rows."""
+def facts(rows: Iterable[tuple[str, str, Any]], enterprise_sample: int = 5,
+          per_enterprise: bool = False) -> dict[str, Any]:
+    """The agreed ``facts["snmp"]`` keys from recording rows.
+
+    ``enterprise_oids`` imitates the scanner: the first ``enterprise_sample`` OIDs after
+    1.3.6.1.4.1 in walk order; with ``per_enterprise``, the first OID of each enterprise
+    subtree instead (what a scanner that hops from subtree to subtree would see).
+    """
     out: dict[str, Any] = {}
     entities: dict[str, dict[str, Any]] = {}
     hr: dict[str, dict[str, Any]] = {}
     if_types: list[int] = []
     oids: list[tuple[int, ...]] = []
     enterprise_first: dict[int, tuple[int, ...]] = {}
+    enterprise_all: list[tuple[int, ...]] = []
     for oid, _kind, value in rows:
         key = _key(oid)
         if not key:
@@ -97,8 +104,10 @@ def facts(rows: Iterable[tuple[str, str, Any]], max_enterprises: int = 32) -> di
                 hr.setdefault(index, {})["type" if column == "2" else "descr"] = value
         elif oid == IP_FORWARDING and isinstance(value, int):
             out["ipForwarding"] = value
-        elif oid.startswith(ENTERPRISES) and len(key) > 6 and key[6] not in enterprise_first:
-            enterprise_first[key[6]] = key
+        elif oid.startswith(ENTERPRISES) and len(key) > 6:
+            enterprise_all.append(key)
+            if key[6] not in enterprise_first or key < enterprise_first[key[6]]:
+                enterprise_first[key[6]] = key
     oids.sort()
     mibs = []
     for name, prefix in MIB_PREFIXES.items():
@@ -113,12 +122,12 @@ def facts(rows: Iterable[tuple[str, str, Any]], max_enterprises: int = 32) -> di
         out["hr_devices"] = list(hr.values())
     if if_types:
         out["if_types"] = sorted(set(if_types))
-    if enterprise_first:
-        firsts = sorted(enterprise_first.values())[:max_enterprises]
-        out["enterprise_oids"] = [".".join(map(str, k)) for k in firsts]
+    if enterprise_all:
+        sample = sorted(enterprise_first.values()) if per_enterprise else sorted(enterprise_all)
+        out["enterprise_oids"] = [".".join(map(str, k)) for k in sample[:enterprise_sample]]
     return out
 
 
-def load(path: Path | str) -> dict[str, Any]:
+def load(path: Path | str, enterprise_sample: int = 5, per_enterprise: bool = False) -> dict[str, Any]:
     """``facts(read(path))``."""
-    return facts(read(path))
+    return facts(read(path), enterprise_sample, per_enterprise)
