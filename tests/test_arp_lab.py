@@ -142,6 +142,13 @@ def test_clear_errors_for_missing_or_down_interface_and_no_privilege(lab):
     assert no_raw.returncode == 2
     assert "CAP_NET_RAW" in no_raw.stdout and "Traceback" not in no_raw.stderr
 
-    lab.run(net.scanner.ns, ["ip", "link", "set", "eth0", "down"])
+    # the interface goes down in the middle of a slow sweep: what was found is kept
+    net.add_host("h0", "10.20.0.3", "00:1b:21:3a:00:03")
+    lab.start(net.scanner.ns, ["sh", "-c", "sleep 1.2; ip link set eth0 down"])
+    cut = run_scan(lab, net.scanner.ns, ["10.20.0.0/24"], rate=100, options=FAST)
+    assert cut["status"] == "partial"
+    assert any("stopped early" in m for m in cut["messages"])
+    assert [o["ip"] for o in cut["observations"]] == ["10.20.0.3"]
+
     down = run_scan(lab, net.scanner.ns, ["10.20.0.0/24"], interface="eth0")
     assert down["error"] == "interface eth0 is down (ip link set eth0 up)"

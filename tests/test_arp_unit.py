@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from netaddr import IPAddress, IPSet
+from netaddr import IPAddress, IPNetwork, IPSet
 from scapy.layers.l2 import ARP, Ether
 
 from netdiscover.scanners import arp
-from netdiscover.scanners.arp_link import parse_ip_addr_json, pick_link
+from netdiscover.scanners.arp_link import LinkInfo, parse_ip_addr_json, pick_link
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable
 
 OWN_MAC = bytes.fromhex("020000000002")
@@ -147,8 +147,18 @@ def test_interface_choice_and_clear_refusals():
         pick_link(IPSet(["10.20.0.0/24"]), "eth2", links)
     with pytest.raises(ScannerUnavailable, match="same subnet"):
         pick_link(IPSet(["192.0.2.0/24"]), None, links)
-    eth0 = links["eth0"]
-    assert str(eth0.source_for(IPAddress("10.20.0.9"))) == "10.20.0.2"
+
+
+def test_requests_come_from_the_address_in_the_targets_subnet():
+    link = LinkInfo(name="eth0", mac="02:00:00:00:00:02", admin_up=True, carrier=True,
+                    addresses=[IPNetwork("10.20.0.2/24"), IPNetwork("10.20.0.130/25")])
+    ctx = ScanContext(targets=IPSet(["10.20.0.0/24", "10.99.0.1"]))
+    order, frame_for, off_link, own = arp._plan(ctx, link)
+    assert own == 2 and off_link == IPSet(["10.99.0.1"])
+    assert ip("10.20.0.0") not in order and ip("10.20.0.255") not in order    # network, broadcast
+    assert len(order) == 256 - 3 - 2       # .0, .128 (the /25's network), .255; our own two
+    assert Ether(frame_for(ip("10.20.0.9")))[ARP].psrc == "10.20.0.2"
+    assert Ether(frame_for(ip("10.20.0.200")))[ARP].psrc == "10.20.0.130"
 
 
 def test_bad_rate_is_refused():

@@ -17,6 +17,7 @@ prints the outcome as JSON (root or CAP_NET_RAW needed).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -138,8 +139,8 @@ def _settings(ctx: ScanContext) -> tuple[Pacing, int]:
     return pacing, threshold
 
 
-def _plan(ctx: ScanContext, link: LinkInfo) -> tuple[list[int], dict[int, bytes], IPSet, int]:
-    """Targets this interface can ARP (in order), the request prefix per target, the rest, self-count."""
+def _plan(ctx: ScanContext, link: LinkInfo) -> tuple[list[int], Callable[[int], bytes], IPSet, int]:
+    """Targets this interface can ARP (in order), a frame builder for them, the rest, own-address count."""
     subnets = link.subnets()
     on_link = ctx.targets & subnets
     off_link = ctx.targets - on_link
@@ -148,23 +149,27 @@ def _plan(ctx: ScanContext, link: LinkInfo) -> tuple[list[int], dict[int, bytes]
     not_hosts = {int(a.network) for a in link.addresses if a.prefixlen < 31}
     not_hosts |= {int(a.broadcast) for a in link.addresses if a.prefixlen < 31 and a.broadcast is not None}
     mac = bytes.fromhex(link.mac.replace(":", "")) if link.mac else b""
-    prefixes: dict[int, bytes] = {}
-    by_source: dict[int, bytes] = {}
+    # ask from the interface address in the target's own subnet (most specific first)
+    sources = sorted(link.addresses, key=lambda a: -a.prefixlen)
+    ranges = [(a.first, a.last, request_prefix(mac, int(a.ip))) for a in sources]
+    default_prefix = ranges[0][2]
+
+    def frame_for(ip: int) -> bytes:
+        if len(ranges) > 1:
+            for first, last, prefix in ranges:
+                if first <= ip <= last:
+                    return request_frame(prefix, ip)
+        return request_frame(default_prefix, ip)
+
     order: list[int] = []
     skipped_self = 0
     for cidr in on_link.iter_cidrs():
-        for value in range(int(cidr.first), int(cidr.last) + 1):
+        for value in range(cidr.first, cidr.last + 1):
             if value in own or value in not_hosts:
                 skipped_self += value in own
                 continue
-            src = link.source_for(IPAddress(value)) if len(link.addresses) > 1 else link.addresses[0].ip
-            src_int = int(src) if src is not None else int(link.addresses[0].ip)
-            prefix = by_source.get(src_int)
-            if prefix is None:
-                prefix = by_source[src_int] = request_prefix(mac, src_int)
-            prefixes[value] = prefix
             order.append(value)
-    return order, prefixes, off_link, skipped_self
+    return order, frame_for, off_link, skipped_self
 
 
 def _describe(ipset: IPSet, limit: int = 3) -> str:
@@ -184,7 +189,7 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     if ctx.targets.size > MAX_TARGETS and (ctx.targets & link.subnets()).size > MAX_TARGETS:
         raise ScannerUnavailable(f"too many addresses for one ARP sweep (limit {MAX_TARGETS}); "
                                  "split the range")
-    order, prefixes, off_link, skipped_self = _plan(ctx, link)
+    order, frame_for, off_link, skipped_self = _plan(ctx, link)
     if off_link:
         outcome.messages.append(
             f"{off_link.size} target address(es) are not on {link.name}'s subnet(s) "
@@ -211,7 +216,7 @@ def scan(ctx: ScanContext) -> ScanOutcome:
                   pacing.rate, pacing.retries)
     try:
         with RawLink(link.name, ETH_P_ARP, ARP_FILTER) as raw:
-            stats = run_probes(raw, order, lambda ip: request_frame(prefixes[ip], ip), state.on_frame,
+            stats = run_probes(raw, order, frame_for, state.on_frame,
                                state.answered, pacing, sent_at=state.sent_at, progress=progress)
     except LinkPermissionError:
         raise ScannerUnavailable("ARP scan needs raw sockets: run as root or grant CAP_NET_RAW "
@@ -266,6 +271,10 @@ def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
 
 def _report(outcome: ScanOutcome, stats: EngineStats, state: SweepState, link: LinkInfo, pacing: Pacing,
             total: int, skipped_self: int, off_link: IPSet) -> None:
+    if stats.stopped_by:
+        outcome.status = "partial"
+        outcome.messages.append(f"ARP sweep on {link.name} stopped early: {stats.stopped_by} "
+                                f"(interface went down?); {len(state.seen)} answers so far are kept")
     if stats.timed_out:
         outcome.status = "partial"
         outcome.messages.append(f"ARP sweep stopped at its time limit ({pacing.deadline:.0f} s); "

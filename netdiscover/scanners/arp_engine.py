@@ -65,6 +65,7 @@ class RawLink:
         except BaseException:
             self.sock.close()
             raise
+        self.error: str | None = None
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -80,6 +81,9 @@ class RawLink:
             try:
                 frame = recv(2048)
             except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:        # the interface went down or away under us
+                self.error = exc.strerror or str(exc)
                 break
             out.append((frame, time.monotonic()))
         return out
@@ -119,6 +123,7 @@ class EngineStats:
     kernel_drops: int = 0
     elapsed: float = 0.0
     timed_out: bool = False
+    stopped_by: str | None = None       # why sending had to stop early (interface gone or down)
     send_errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -154,7 +159,8 @@ def run_probes(link: RawLink, keys: Iterable[Hashable], frame_for: Callable[[Has
     first_sent = 0
     last_progress = 0.0
     sent_times = sent_at if sent_at is not None else {}
-    fd = link.fileno()
+    poller = select.poll()
+    poller.register(link.fileno(), select.POLLIN)
 
     while True:
         now = time.monotonic()
@@ -166,6 +172,9 @@ def run_probes(link: RawLink, keys: Iterable[Hashable], frame_for: Callable[[Has
             if on_frame(frame, ts):
                 stats.relevant += 1
                 last_activity = ts
+        if link.error:
+            stats.stopped_by = link.error
+            break
 
         while retry_q and answered(retry_q[0][1]):
             retry_q.popleft()
@@ -196,7 +205,9 @@ def run_probes(link: RawLink, keys: Iterable[Hashable], frame_for: Callable[[Has
                     next_send = now + max(interval, 0.001)
                     break
                 if exc.errno in (errno.ENETDOWN, errno.ENXIO, errno.ENODEV):
-                    raise
+                    stats.stopped_by = exc.strerror or name
+                    break
+                burst += 1
                 continue
             stats.sent += 1
             burst += 1
@@ -205,6 +216,8 @@ def run_probes(link: RawLink, keys: Iterable[Hashable], frame_for: Callable[[Has
             if attempt < tries_total:
                 retry_q.append((now + pacing.retry_after, key, attempt + 1))
             next_send += interval
+        if stats.stopped_by:
+            break
         # a late wake-up (busy machine) may be made up in a short burst, but credit is never
         # banked beyond BURST_WINDOW, so no window much longer than that exceeds the rate
         if next_send < now - BURST_WINDOW:
@@ -224,7 +237,7 @@ def run_probes(link: RawLink, keys: Iterable[Hashable], frame_for: Callable[[Has
             wake = min(wake, max(next_send, retry_q[0][0]))
         timeout = max(0.0, min(wake, hard_stop) - time.monotonic())
         if timeout > 0:
-            select.select([fd], [], [], timeout)
+            poller.poll(timeout * 1000)
 
     stats.kernel_drops = link.kernel_drops()
     stats.elapsed = time.monotonic() - start

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from netaddr import IPAddress, IPNetwork, IPSet
+from netaddr import IPNetwork, IPSet
 
 from netdiscover.scanners.base import ScannerUnavailable
 
@@ -35,14 +35,6 @@ class LinkInfo:
     def subnets(self) -> IPSet:
         """Every on-link IPv4 subnet of this interface."""
         return IPSet(addr.cidr for addr in self.addresses)
-
-    def source_for(self, ip: IPAddress) -> IPAddress | None:
-        """The interface address to send from when asking for ``ip`` (same subnet), if any."""
-        best: IPNetwork | None = None
-        for addr in self.addresses:
-            if ip in addr.cidr and (best is None or addr.prefixlen > best.prefixlen):
-                best = addr
-        return best.ip if best is not None else None
 
 
 def list_links() -> dict[str, LinkInfo]:
