@@ -1,0 +1,100 @@
+"""The combiner: weighing, conflicts, confidence, sources list, never raising."""
+
+from __future__ import annotations
+
+import pytest
+
+from netdiscover.fingerprints import combine, fingerprint
+from netdiscover.fingerprints.model import Evidence, Fingerprint
+from netdiscover.observation import Observation
+from netdiscover.vocabulary import DEVICE_CLASSES
+
+
+def ev(source: str, field: str, value: str, weight: float, rule: str = "r") -> Evidence:
+    return Evidence(source, rule, field, value, weight, "seen")
+
+
+def test_stronger_source_wins_and_loser_is_kept_as_conflict():
+    fp = combine.decide([
+        ev("snmp", "vendor", "Cisco", 0.85),
+        ev("oui", "vendor", "Intel", 0.3),
+    ])
+    assert fp.vendor == "Cisco"
+    assert [c.value for c in fp.conflicts] == ["Intel"]
+    assert 0 < fp.confidence["vendor"] < 0.85   # disagreement costs confidence
+
+
+def test_independent_sources_add_up_but_one_source_does_not_double_count():
+    two_sources = combine.decide([ev("nmap", "device_class", "router", 0.5), ev("ports", "device_class", "router", 0.5),
+                                  ev("snmp", "device_class", "switch", 0.7)])
+    assert two_sources.device_class == "router"          # 1-(0.5*0.5)=0.75 > 0.7
+    one_source = combine.decide([ev("nmap", "device_class", "router", 0.5, "a"),
+                                 ev("nmap", "device_class", "router", 0.5, "b"),
+                                 ev("snmp", "device_class", "switch", 0.7)])
+    assert one_source.device_class == "switch"
+
+
+def test_same_source_refinement_does_not_lower_confidence():
+    fp = combine.decide([ev("snmp", "device_class", "router", 0.8, "generic"),
+                         ev("snmp", "device_class", "switch", 0.9, "specific")])
+    assert fp.device_class == "switch"
+    assert fp.confidence["device_class"] == pytest.approx(0.9)
+    assert [c.rule for c in fp.conflicts] == ["generic"]
+
+
+def test_os_version_follows_the_winning_os():
+    fp = combine.decide([
+        ev("snmp", "os_family", "iosxe", 0.9, "xe"), ev("snmp", "os_version", "17.3.1", 0.9, "xe"),
+        ev("snmp", "os_family", "linux", 0.5, "lx"), ev("snmp", "os_version", "4.19", 0.95, "lx"),
+    ])
+    assert (fp.os_family, fp.os_version) == ("iosxe", "17.3.1")
+
+
+def test_classes_outside_the_vocabulary_and_bad_items_are_ignored():
+    fp = combine.decide([ev("x", "device_class", "toaster", 0.99), ev("x", "nonsense", "v", 0.9),
+                         ev("x", "vendor", "", 0.9), ev("x", "vendor", "Acme", -1), ev("x", "vendor", "Ok", 7.0)])
+    assert fp.device_class == "unknown"
+    assert fp.confidence["device_class"] == 0.0
+    assert fp.vendor == "Ok" and fp.confidence["vendor"] == 1.0
+
+
+def test_empty_evidence_is_unknown_with_zero_confidence():
+    fp = fingerprint([])
+    assert fp.device_class == "unknown" and fp.vendor is None
+    assert fp.confidence == {"device_class": 0.0}
+    assert fp.overall == 0.0
+
+
+def test_sources_include_iot_and_skip_it_only_when_missing(monkeypatch):
+    assert "netdiscover.fingerprints.iot" in combine.SOURCES
+    monkeypatch.setattr(combine, "SOURCES", [*combine.SOURCES, "netdiscover.fingerprints.not_there_yet"])
+    monkeypatch.setattr(combine, "OPTIONAL_SOURCES", frozenset({"netdiscover.fingerprints.not_there_yet"}))
+    combine.reload_sources()
+    try:
+        names = [m.__name__ for m in combine.sources()]
+        assert "netdiscover.fingerprints.snmp" in names
+        assert "netdiscover.fingerprints.not_there_yet" not in names
+    finally:
+        combine.reload_sources()
+
+
+def test_a_failing_source_does_not_lose_the_others(monkeypatch):
+    class Broken:
+        __name__ = "broken"
+
+        @staticmethod
+        def evidence(observations):
+            raise RuntimeError("boom")
+
+    real = combine.sources()
+    monkeypatch.setattr(combine, "sources", lambda: [Broken(), *real])
+    fp = fingerprint([Observation(method="arp", ip="10.0.0.1", mac="00:1b:54:00:00:01")])
+    assert fp.vendor == "Cisco"
+
+
+def test_fingerprint_round_trips_through_dict():
+    fp = fingerprint([Observation(method="snmp", ip="10.0.0.2", facts={"snmp": {
+        "sysDescr": "RouterOS RB4011iGS+", "sysObjectID": "1.3.6.1.4.1.14988.1"}})])
+    again = Fingerprint.from_dict(fp.to_dict())
+    assert again == fp
+    assert fp.device_class in DEVICE_CLASSES

@@ -1,0 +1,134 @@
+"""SNMP evidence: PEN vendor, sysDescr/sysObjectID rules, ENTITY-MIB, MIB presence, hostile input."""
+
+from __future__ import annotations
+
+import pytest
+
+from netdiscover.fingerprints import fingerprint, pen, snmp
+from netdiscover.observation import Observation
+
+
+def snmp_obs(descr=None, oid=None, **extra) -> Observation:
+    facts = {"sysDescr": descr, "sysObjectID": oid, **extra}
+    return Observation(method="snmp", ip="192.0.2.10", facts={"snmp": facts})
+
+
+# sysDescr strings in the documented formats of each vendor; the sysObjectIDs are the vendors'
+# registered product OIDs
+CASES = [
+    ("Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(7)E4, RELEASE SOFTWARE (fc2)",
+     "1.3.6.1.4.1.9.1.1208", "Cisco", "switch", "ios", "15.2(7)E4"),
+    ("Cisco IOS Software [Cupertino], ISR Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), Version 17.9.4a",
+     "1.3.6.1.4.1.9.1.2068", "Cisco", "router", "iosxe", "17.9.4a"),
+    ("Juniper Networks, Inc. ex2300-24p Ethernet Switch, kernel JUNOS 21.4R3-S4.9, Build date: 2023-05-05",
+     "1.3.6.1.4.1.2636.1.1.1.2.132", "Juniper", "switch", "junos", "21.4R3-S4.9"),
+    ("RouterOS CCR2004-16G-2S+", "1.3.6.1.4.1.14988.1", "MikroTik", "router", "routeros", None),
+    ("HP J9850A Switch 5406Rzl2, revision KB.16.10.0012, ROM KB.16.01.0008", "1.3.6.1.4.1.11.2.3.7.11.160",
+     "HPE", "switch", "procurve", "KB.16.10.0012"),
+    ("Palo Alto Networks PA-3220 series firewall", "1.3.6.1.4.1.25461.2.3.38", "Palo Alto Networks",
+     "firewall", "panos", None),
+    ("APC Web/SNMP Management Card (MB:v4.3.3 PF:v7.0.4 PN:apc_hw05_aos_704.bin AF1:v7.0.4 AN1:apc_hw05_sumx_704.bin "
+     "MN:SMT1500RMI2UC HR:05 SN: AS1234567890 MD:01/02/2020)", "1.3.6.1.4.1.318.1.3.27", "APC", "power", "apc",
+     "v7.0.4"),
+    ("Linux nas01 4.4.302+ #72806 SMP Thu Sep 5 13:44:21 CST 2024 x86_64", "1.3.6.1.4.1.8072.3.2.10",
+     None, "server", "linux", "4.4.302+"),
+    ("Hardware: Intel64 Family 6 Model 85 Stepping 7 AT/AT COMPATIBLE - Software: Windows Version 6.3 "
+     "(Build 17763 Multiprocessor Free)", "1.3.6.1.4.1.311.1.1.3.1.2", "Microsoft", "server", "windows", "6.3"),
+    ("VMware ESXi 7.0.3 build-21930508 VMware, Inc. x86_64", "1.3.6.1.4.1.6876.4.1", "VMware", "hypervisor",
+     "vmware-esxi", "7.0.3"),
+    ("Brother NC-8800h, Firmware Ver.1.05  (19.06.26),MID 8CE-K25,FID 2", "1.3.6.1.4.1.2435.2.3.9.1",
+     "Brother", "printer", "brother", "1.05"),
+    ("; AXIS M3106-L Mk II; Network Camera; 9.80.3.8; Aug 11 2022 10:50; 1CD; 1;", "1.3.6.1.4.1.368.4",
+     "Axis", "camera", "axiscam", "9.80.3.8"),
+]
+
+
+@pytest.mark.parametrize(("descr", "oid", "vendor", "klass", "family", "version"), CASES)
+def test_vendor_conventions(descr, oid, vendor, klass, family, version):
+    fp = fingerprint([snmp_obs(descr, oid)])
+    assert fp.vendor == vendor
+    assert fp.device_class == klass
+    assert fp.os_family == family
+    if version:
+        assert fp.os_version == version
+    assert all(0 <= c <= 1 for c in fp.confidence.values())
+
+
+def test_pen_names_the_registrant_when_no_rule_knows_the_product():
+    fp = fingerprint([snmp_obs("X-9000 controller", "1.3.6.1.4.1.2636.99.1")])
+    assert fp.vendor == "Juniper"
+    assert pen.organisation(9) == "ciscoSystems"
+    assert pen.enterprise_number("1.3.6.1.4.1.311.1") == 311
+    assert pen.enterprise_number("1.3.6.1.2.1.1") is None
+
+
+def test_net_snmp_agent_number_is_no_vendor():
+    fp = fingerprint([snmp_obs("Linux host 5.10.0 #1 SMP x86_64", "1.3.6.1.4.1.8072.3.2.10")])
+    assert fp.vendor is None
+
+
+def test_entity_chassis_model_with_serial_beats_sysdescr_model():
+    obs = snmp_obs("Cisco IOS Software, C3560 Software (C3560-IPSERVICESK9-M), Version 12.2(55)SE12",
+                   "1.3.6.1.4.1.9.1.634",
+                   entity=[{"index": 1001, "class": 3, "model": "WS-C3560G-24TS-S", "serial": "FOC1111Z2AB",
+                            "mfg": "Cisco Systems, Inc."}, {"index": 1, "class": 10, "model": "GLC-T"}])
+    fp = fingerprint([obs])
+    assert fp.model == "WS-C3560G-24TS-S"
+    assert fp.confidence["model"] >= 0.9
+    assert any(e.rule == "entity-chassis-model+serial" for e in fp.evidence)
+
+
+@pytest.mark.parametrize(("mibs", "klass"), [(["printer", "host-resources"], "printer"), (["ups"], "power")])
+def test_mib_presence_is_class_evidence(mibs, klass):
+    fp = fingerprint([snmp_obs("", "1.3.6.1.4.1.99999.1", mibs=mibs)])
+    assert fp.device_class == klass
+
+
+def test_hr_printer_device_and_enterprise_subtree():
+    fp = fingerprint([snmp_obs("", "", hr_devices=[{"type": "1.3.6.1.2.1.25.3.1.5", "descr": "Laser"}])])
+    assert fp.device_class == "printer"
+    fp = fingerprint([snmp_obs("Linux ds920 4.4.302+ #72806 SMP x86_64", "1.3.6.1.4.1.8072.3.2.10",
+                               enterprise_oids=["1.3.6.1.4.1.6574.1.1.0"])])
+    assert (fp.vendor, fp.device_class, fp.os_family) == ("Synology", "storage", "dsm")
+
+
+def test_sysservices_layer_bits():
+    assert fingerprint([snmp_obs("", "", sysServices=2)]).device_class == "switch"
+    assert fingerprint([snmp_obs("", "", sysServices=6)]).device_class == "router"
+    assert fingerprint([snmp_obs("", "", sysServices=72)]).device_class == "unknown"
+
+
+HOSTILE = [
+    snmp_obs("A" * 1_000_000, "1.3.6.1.4.1.9.1.1"),
+    snmp_obs("\x00\x1b[31mCisco\x07 IOS\r\n\x7f", "...."),
+    snmp_obs(None, "1.3.6.1.4.1.abc.1"),
+    snmp_obs(b"\xff\xfe\x00binary", "1.3.6.1.4.1.99999999999999999999999.1"),
+    snmp_obs("x", "." + ".1" * 5000),
+    snmp_obs(12345, ["not", "an", "oid"], entity="nope", mibs={"a": 1}, sysServices="lots",
+             hr_devices=[None, 3, {"type": object()}], enterprise_oids=[None, 5, "1.3.6.1.4.1.9.x"]),
+    snmp_obs("(" * 5000 + "a" * 5000, "1.3.6.1.4.1.311", entity=[{"class": "3", "model": "\x00" * 100}] * 5000),
+    Observation(method="snmp", ip="192.0.2.11", facts={"snmp": "garbage"}),
+    Observation(method="snmp", ip="192.0.2.12", facts={}),
+]
+
+
+@pytest.mark.parametrize("obs", HOSTILE)
+def test_hostile_input_never_raises(obs):
+    items = snmp.evidence([obs])
+    assert all(0 < e.weight <= 1 for e in items)
+    fp = fingerprint([obs])
+    assert fp.device_class in ("unknown", "router", "switch", "server")
+    assert fp.confidence["device_class"] <= 0.9
+
+
+def test_hostile_input_gives_unknown_with_low_confidence():
+    for obs in (HOSTILE[2], HOSTILE[4], HOSTILE[7], HOSTILE[8]):
+        fp = fingerprint([obs])
+        assert fp.device_class == "unknown"
+        assert fp.confidence["device_class"] < 0.2
+
+
+def test_clean_oid():
+    assert snmp.clean_oid(".1.3.6.1.4.1.9.") == "1.3.6.1.4.1.9"
+    assert snmp.clean_oid("1.3.6.x") == ""
+    assert snmp.clean_oid(None) == ""
