@@ -47,8 +47,11 @@ def test_sweep_finds_every_host_then_notices_one_gone(lab):
     first_only = found(run_scan(lab, net.scanner.ns, ["10.20.0.15/32"], retries=0, options=FAST))
     assert first_only == {}
 
+    shy_ns = net.hosts["10.20.0.15"].ns
+    lab.run(shy_ns, ["nft", "flush", "set", "arp", "once", "asked"])     # forget that first try
     result = run_scan(lab, net.scanner.ns, targets, options=FAST)
     seen = found(result)
+    assert "10.20.0.2" in lab.run(shy_ns, ["nft", "list", "set", "arp", "once", "asked"]).stdout
     assert set(seen) == set(HOSTS), "phantom or missing hosts"
     for ip, (mac, vendor) in HOSTS.items():
         assert seen[ip]["mac"] == mac

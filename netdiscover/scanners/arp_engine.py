@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 SOL_PACKET = 263
 PACKET_STATISTICS = 6
@@ -37,6 +38,17 @@ BURST_WINDOW = 0.05            # seconds of sending that a late wake-up may catc
 MAX_DRAIN = 4096               # frames read per drain, so sending is never starved
 
 BpfProgram = list[tuple[int, int, int, int]]   # classic BPF: (code, jt, jf, k)
+
+
+class ProbeLink(Protocol):
+    """What the engine needs from a socket: RawLink here; a UDP socket wrapper fits too."""
+
+    error: str | None
+
+    def fileno(self) -> int: ...
+    def send(self, frame: bytes) -> None: ...
+    def drain(self, limit: int = ...) -> list[tuple[bytes, float]]: ...
+    def kernel_drops(self) -> int: ...
 
 
 class LinkPermissionError(PermissionError):
@@ -138,7 +150,7 @@ class Pacing:
     deadline: float             # hard limit on the whole run, seconds
 
 
-def run_probes(link: RawLink, keys: Iterable[Hashable], frame_for: Callable[[Hashable], bytes],
+def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[Hashable], bytes],
                on_frame: Callable[[bytes, float], bool], answered: Callable[[Hashable], bool],
                pacing: Pacing, sent_at: dict[Hashable, float] | None = None,
                progress: Callable[[int, str], None] | None = None) -> EngineStats:
