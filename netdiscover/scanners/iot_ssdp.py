@@ -100,7 +100,7 @@ def fetch(url: str, limit: int = MAX_DESCRIPTION,
                 return None, "description fetch took too long"
             if conn.sock is not None:
                 conn.sock.settimeout(remaining)
-            chunk = resp.read(min(65536, limit + 1 - len(body)))
+            chunk = resp.read1(min(65536, limit + 1 - len(body)))
             if not chunk:
                 break
             body += chunk
