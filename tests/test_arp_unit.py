@@ -166,3 +166,5 @@ def test_bad_rate_is_refused():
         arp._settings(ScanContext(targets=IPSet(["10.20.0.0/24"]), rate=0))
     pacing, _ = arp._settings(ScanContext(targets=IPSet(["10.20.0.0/24"]), options={"quiet_ms": 80}))
     assert pacing.rate == arp.DEFAULT_RATE and pacing.retries == 2 and pacing.quiet == pytest.approx(0.08)
+    with pytest.raises(ScannerUnavailable, match="must be numbers"):
+        arp._settings(ScanContext(targets=IPSet(["10.20.0.0/24"]), options={"quiet_ms": "soon"}))

@@ -35,13 +35,16 @@ ETH_P_ARP = 0x0806
 BROADCAST = b"\xff" * 6
 FRAME_LEN = 60                 # minimum Ethernet frame (without FCS); what a NIC would pad to
 
-DEFAULT_RATE = 2000            # frames per second, retries included (~1.3 Mbit/s of broadcast)
+# Frames per second, retries included. 2000 x 84 bytes on the wire is ~1.3 Mbit/s of broadcast:
+# 0.13% of a gigabit segment (arp-scan's default is 256 kbit/s; nmap does not limit ARP at all).
+# Segments behind 100 Mbit/s ports with tight broadcast storm control may want a lower --rate.
+DEFAULT_RATE = 2000
 MAX_RATE = 1_000_000
 DEFAULT_RETRIES = 2            # extra tries for a silent address
 DEFAULT_RETRY_MS = 150         # wait before asking a silent address again
 DEFAULT_QUIET_MS = 500         # end after this long with nothing sent or received
 PROXY_THRESHOLD = 4            # one MAC answering for this many addresses looks like proxy ARP
-MAX_TARGETS = 1 << 20          # one sweep; a /12 at the default rate already takes hours
+MAX_TARGETS = 1 << 20          # one sweep (a /12: most of an hour at the default rate)
 
 # Classic BPF: keep only Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4).
 ARP_FILTER = [
@@ -131,10 +134,13 @@ def _settings(ctx: ScanContext) -> tuple[Pacing, int]:
     rate = min(float(rate), MAX_RATE)
     retries = DEFAULT_RETRIES if ctx.retries is None else max(0, int(ctx.retries))
     opts = ctx.options or {}
-    retry_after = float(ctx.timeout) if ctx.timeout else float(opts.get("retry_ms", DEFAULT_RETRY_MS)) / 1000
-    quiet = float(opts.get("quiet_ms", DEFAULT_QUIET_MS)) / 1000
-    threshold = int(opts.get("proxy_threshold", PROXY_THRESHOLD))
-    pacing = Pacing(rate=rate, retries=retries, retry_after=max(0.001, retry_after),
+    try:
+        retry_ms = float(ctx.timeout) * 1000 if ctx.timeout else float(opts.get("retry_ms", DEFAULT_RETRY_MS))
+        quiet = float(opts.get("quiet_ms", DEFAULT_QUIET_MS)) / 1000
+        threshold = int(opts.get("proxy_threshold", PROXY_THRESHOLD))
+    except (TypeError, ValueError):
+        raise ScannerUnavailable("ARP options retry_ms, quiet_ms, proxy_threshold must be numbers") from None
+    pacing = Pacing(rate=rate, retries=retries, retry_after=max(0.001, retry_ms / 1000),
                     quiet=max(0.01, quiet), deadline=0.0)
     return pacing, threshold
 
