@@ -25,7 +25,8 @@ def test_stronger_source_wins_and_loser_is_kept_as_conflict():
 
 
 def test_independent_sources_add_up_but_one_source_does_not_double_count():
-    two_sources = combine.decide([ev("nmap", "device_class", "router", 0.5), ev("ports", "device_class", "router", 0.5),
+    two_sources = combine.decide([ev("nmap", "device_class", "router", 0.5),
+                                  ev("ports", "device_class", "router", 0.5),
                                   ev("snmp", "device_class", "switch", 0.7)])
     assert two_sources.device_class == "router"          # 1-(0.5*0.5)=0.75 > 0.7
     one_source = combine.decide([ev("nmap", "device_class", "router", 0.5, "a"),
@@ -52,7 +53,8 @@ def test_os_version_follows_the_winning_os():
 
 def test_classes_outside_the_vocabulary_and_bad_items_are_ignored():
     fp = combine.decide([ev("x", "device_class", "toaster", 0.99), ev("x", "nonsense", "v", 0.9),
-                         ev("x", "vendor", "", 0.9), ev("x", "vendor", "Acme", -1), ev("x", "vendor", "Ok", 7.0)])
+                         ev("x", "vendor", "", 0.9), ev("x", "vendor", "Acme", -1),
+                         ev("x", "vendor", "Ok", 7.0)])
     assert fp.device_class == "unknown"
     assert fp.confidence["device_class"] == 0.0
     assert fp.vendor == "Ok" and fp.confidence["vendor"] == 1.0

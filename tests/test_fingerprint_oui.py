@@ -40,7 +40,8 @@ def test_virtual_macs_are_named(mac, name, vendor, klass):
 
 
 def test_interface_macs_count_and_weight_stays_low():
-    obs = Observation(method="snmp", ip="10.0.0.7", interfaces=[Interface(name="eth0", mac="00:1b:54:00:00:02")])
+    iface = Interface(name="eth0", mac="00:1b:54:00:00:02")
+    obs = Observation(method="snmp", ip="10.0.0.7", interfaces=[iface])
     items = oui.evidence([obs])
     assert [e.value for e in items] == ["Cisco"]
     assert items[0].weight < 0.5

@@ -27,13 +27,14 @@ CASES = [
      "HPE", "switch", "procurve", "KB.16.10.0012"),
     ("Palo Alto Networks PA-3220 series firewall", "1.3.6.1.4.1.25461.2.3.38", "Palo Alto Networks",
      "firewall", "panos", None),
-    ("APC Web/SNMP Management Card (MB:v4.3.3 PF:v7.0.4 PN:apc_hw05_aos_704.bin AF1:v7.0.4 AN1:apc_hw05_sumx_704.bin "
-     "MN:SMT1500RMI2UC HR:05 SN: AS1234567890 MD:01/02/2020)", "1.3.6.1.4.1.318.1.3.27", "APC", "power", "apc",
-     "v7.0.4"),
+    ("APC Web/SNMP Management Card (MB:v4.3.3 PF:v7.0.4 PN:apc_hw05_aos_704.bin AF1:v7.0.4 "
+     "AN1:apc_hw05_sumx_704.bin MN:SMT1500RMI2UC HR:05 SN: AS1234567890 MD:01/02/2020)",
+     "1.3.6.1.4.1.318.1.3.27", "APC", "power", "apc", "v7.0.4"),
     ("Linux nas01 4.4.302+ #72806 SMP Thu Sep 5 13:44:21 CST 2024 x86_64", "1.3.6.1.4.1.8072.3.2.10",
      None, "server", "linux", "4.4.302+"),
     ("Hardware: Intel64 Family 6 Model 85 Stepping 7 AT/AT COMPATIBLE - Software: Windows Version 6.3 "
-     "(Build 17763 Multiprocessor Free)", "1.3.6.1.4.1.311.1.1.3.1.2", "Microsoft", "server", "windows", "6.3"),
+     "(Build 17763 Multiprocessor Free)", "1.3.6.1.4.1.311.1.1.3.1.2", "Microsoft", "server", "windows",
+     "6.3"),
     ("VMware ESXi 7.0.3 build-21930508 VMware, Inc. x86_64", "1.3.6.1.4.1.6876.4.1", "VMware", "hypervisor",
      "vmware-esxi", "7.0.3"),
     ("Brother NC-8800h, Firmware Ver.1.05  (19.06.26),MID 8CE-K25,FID 2", "1.3.6.1.4.1.2435.2.3.9.1",
@@ -106,7 +107,8 @@ HOSTILE = [
     snmp_obs("x", "." + ".1" * 5000),
     snmp_obs(12345, ["not", "an", "oid"], entity="nope", mibs={"a": 1}, sysServices="lots",
              hr_devices=[None, 3, {"type": object()}], enterprise_oids=[None, 5, "1.3.6.1.4.1.9.x"]),
-    snmp_obs("(" * 5000 + "a" * 5000, "1.3.6.1.4.1.311", entity=[{"class": "3", "model": "\x00" * 100}] * 5000),
+    snmp_obs("(" * 5000 + "a" * 5000, "1.3.6.1.4.1.311",
+             entity=[{"class": "3", "model": "\x00" * 100}] * 5000),
     Observation(method="snmp", ip="192.0.2.11", facts={"snmp": "garbage"}),
     Observation(method="snmp", ip="192.0.2.12", facts={}),
 ]

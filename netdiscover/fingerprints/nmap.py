@@ -31,7 +31,7 @@ MIN_ACCURACY = 80
 @lru_cache(maxsize=1)
 def _maps() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     with DATA.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     types = {str(k).lower(): str(v) for k, v in (data.get("device_types") or {}).items()}
     families = {str(k).lower(): (str(v[0]), str(v[1])) for k, v in (data.get("os_families") or {}).items()}
     return types, families
