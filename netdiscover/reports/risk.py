@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -29,14 +30,19 @@ def hint(code: str, severity: str, text: str) -> dict[str, str]:
     return {"code": code, "severity": severity, "text": text}
 
 
+@lru_cache(maxsize=65536)
 def subnet_of(ip: str) -> str | None:
     """The /24 (IPv4) or /64 (IPv6) holding ``ip``, as text; None for a malformed address."""
+    if ":" not in ip:
+        parts = ip.split(".")
+        if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
+            return f"{int(parts[0])}.{int(parts[1])}.{int(parts[2])}.0/24"
+        return None
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    prefix = 24 if addr.version == 4 else 64
-    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+    return str(ipaddress.ip_network(f"{addr}/64", strict=False))
 
 
 def is_randomised_mac(mac: str) -> bool:
@@ -47,52 +53,72 @@ def is_randomised_mac(mac: str) -> bool:
         return False
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 @dataclass
-class Member:
-    asset_id: int
-    device_class: str
-    first_seen: datetime | None
-    documented: bool
+class Population:
+    """What lives on one subnet: classes, documented ones, and when each class first appeared."""
+
+    user_devices: set[int] = field(default_factory=set)
+    documented: bool = False
+    earliest: datetime | None = None
+    class_documented: set[str] = field(default_factory=set)
+    class_earliest: dict[str, datetime] = field(default_factory=dict)
+
+    def add(self, asset_id: int, device_class: str, first_seen: datetime | None, documented: bool) -> None:
+        if device_class in USER_CLASSES:
+            self.user_devices.add(asset_id)
+        if documented:
+            self.documented = True
+            self.class_documented.add(device_class)
+        elif first_seen is not None:
+            if self.earliest is None or first_seen < self.earliest:
+                self.earliest = first_seen
+            known = self.class_earliest.get(device_class)
+            if known is None or first_seen < known:
+                self.class_earliest[device_class] = first_seen
 
 
 @dataclass
 class SubnetIndex:
     """Which devices (class, first seen, documented or not) live on each subnet."""
 
-    members: dict[str, list[Member]] = field(default_factory=lambda: defaultdict(list))
+    nets: dict[str, Population] = field(default_factory=lambda: defaultdict(Population))
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, int, str, datetime | None, str]]) -> SubnetIndex:
         """From ``(ip, asset_id, device_class, first_seen, status)`` rows of current addresses."""
         index = cls()
-        seen: set[tuple[str, int]] = set()
         for ip, asset_id, device_class, first_seen, status in rows:
             net = subnet_of(ip)
-            if net is None or (net, asset_id) in seen:
-                continue
-            seen.add((net, asset_id))
-            index.members[net].append(Member(asset_id, device_class or "unknown", first_seen,
-                                             status in ("documented", "approved")))
+            if net is not None:
+                index.nets[net].add(asset_id, device_class or "unknown", _aware(first_seen),
+                                    status in ("documented", "approved"))
         return index
 
-    def established(self, net: str, asset_id: int, first_seen: datetime | None) -> list[Member]:
-        """Other devices on ``net`` that were there before this one: documented or seen earlier."""
-        out = []
-        for m in self.members.get(net, []):
-            if m.asset_id == asset_id:
-                continue
-            earlier = (first_seen is not None and m.first_seen is not None
-                       and _aware(m.first_seen) <= _aware(first_seen) - ESTABLISHED_AFTER)
-            if m.documented or earlier:
-                out.append(m)
-        return out
+    def has_user_devices(self, net: str, asset_id: int) -> bool:
+        """Whether workstations or phones other than ``asset_id`` live on ``net``."""
+        pop = self.nets.get(net)
+        return pop is not None and bool(pop.user_devices - {asset_id})
 
-    def others(self, net: str, asset_id: int) -> list[Member]:
-        return [m for m in self.members.get(net, []) if m.asset_id != asset_id]
+    def class_is_new(self, net: str, device_class: str, first_seen: datetime | None) -> bool:
+        """True when ``net`` had an established population (documented devices, or devices seen well
+        before ``first_seen``) and none of them was of ``device_class``."""
+        pop = self.nets.get(net)
+        if pop is None:
+            return False
+        cutoff = first_seen - ESTABLISHED_AFTER if first_seen is not None else None
 
+        def early(moment: datetime | None) -> bool:
+            return moment is not None and cutoff is not None and moment <= cutoff
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        established = pop.documented or early(pop.earliest)
+        seen_before = device_class in pop.class_documented or early(pop.class_earliest.get(device_class))
+        return established and not seen_before
 
 
 def _service_hints(services: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -138,14 +164,12 @@ def assess(asset: dict[str, Any], index: SubnetIndex | None = None,
                           "randomised (locally administered) MAC: identity may change"))
     if index is not None:
         cls = asset.get("device_class") or "unknown"
-        first_seen = asset.get("_first_seen_dt")
+        first_seen = _aware(asset.get("_first_seen_dt"))
         for net in sorted({n for n in (subnet_of(ip) for ip in asset.get("ips") or []) if n}):
-            others = index.others(net, asset["id"])
-            if cls in IOT_CLASSES and any(m.device_class in USER_CLASSES for m in others):
+            if cls in IOT_CLASSES and index.has_user_devices(net, asset["id"]):
                 hints.append(hint("iot-on-user-subnet", "medium",
                                   f"{cls} on user subnet {net} (belongs on an IoT/camera VLAN)"))
-            base = index.established(net, asset["id"], first_seen)
-            if cls != "unknown" and base and all(m.device_class != cls for m in base):
+            if cls != "unknown" and index.class_is_new(net, cls, first_seen):
                 hints.append(hint("new-class-on-subnet", "medium",
                                   f"first {cls} ever seen on {net}"))
     hints.sort(key=lambda h: SEVERITY_ORDER.get(h["severity"], 9))
