@@ -170,18 +170,18 @@ def test_command_line_scan_stores_services_and_refuses_bad_args(lab, tmp_path):
     lan = lab.segment("lan")
     scanner = lab.host("scan", lan, "10.65.0.2/24", "02:00:00:65:00:02")
     device = lab.host("dev", lan, "10.65.0.10/24", HP_MAC)
-    start_services(lab, device.ns, ["http:80:server=lighttpd/1.4.59", "jetdirect:9100"],
-                   log=tmp_path / "services.log")
+    start_services(lab, device.ns, ["ssh:22", "http:80"], log=tmp_path / "services.log")
     cli = [str(Path(sys.executable).parent / "netdiscover"), "--db", f"sqlite:///{tmp_path / 'nd.db'}"]
 
-    proc = lab.run(scanner.ns, [*cli, "scan", "10.65.0.0/28", "-m", "nmap", "--nmap-args", "-sV -p 80,9100",
+    proc = lab.run(scanner.ns, [*cli, "scan", "10.65.0.0/28", "-m", "nmap", "--nmap-args", "-sV -p 22",
                                 "--format", "json"], check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr
     (asset,) = json.loads(proc.stdout)
     assert asset["ips"] == ["10.65.0.10"] and asset["macs"] == [HP_MAC] and asset["methods"] == ["nmap"]
     ports = {(s["port"], s["protocol"]): s for s in asset["services"]}
-    assert set(ports) == {(80, "tcp"), (9100, "tcp")}
-    assert ports[(80, "tcp")]["product"] == "lighttpd" and ports[(80, "tcp")]["version"] == "1.4.59"
+    assert set(ports) == {(22, "tcp")}                 # port 80 is open but was not asked for
+    assert ports[(22, "tcp")]["product"] == "OpenSSH" and ports[(22, "tcp")]["version"].startswith("8.4p1")
+    assert "cpe:/a:openbsd:openssh:8.4p1" in ports[(22, "tcp")]["cpe"]
 
     proc = lab.run(scanner.ns, [*cli, "scan", "10.65.0.0/28", "-m", "nmap", "--nmap-args",
                                 "-oN /tmp/netdiscover-nmap.txt"], check=False)
@@ -209,3 +209,25 @@ def test_ipv6_targets_run_in_their_own_chunk(lab, tmp_path):
     assert set(found) == {"10.66.0.10", "fd00:66::10"}        # the scanner's fd00:66::2 is dropped
     assert found["fd00:66::10"]["mac"] == HP_MAC
     assert (22, "tcp") in services(found["fd00:66::10"])
+
+
+def test_deep_profile_runs_os_detection_without_relying_on_its_guess(lab, tmp_path):
+    lan = lab.segment("lan")
+    scanner = lab.host("scan", lan, "10.67.0.2/24", "02:00:00:67:00:02")
+    device = lab.host("dev", lan, "10.67.0.10/24", HP_MAC)
+    start_services(lab, device.ns, ["ssh:22"], log=tmp_path / "services.log")
+    # one open and one closed port: what -O needs; the lab kernel is newer than nmap's OS database,
+    # so only the shape of the answer is checked, never the name it guesses
+    result = run_scan(lab, scanner.ns, targets=["10.67.0.10/32"], profile="deep",
+                      args="-p 22,81 --max-os-tries 1")["nmap"]
+    assert result["status"] == "done", result["messages"]
+    assert "-O" in result["stats"]["arguments"].split()
+    (obs,) = result["observations"]
+    facts = obs["facts"]["nmap"]
+    assert isinstance(facts["osmatch"], list)
+    for match in facts["osmatch"]:
+        assert isinstance(match["name"], str) and 0 <= match["accuracy"] <= 100
+        for cls in match["osclass"]:
+            assert set(cls) == {"vendor", "osfamily", "osgen", "type", "accuracy", "cpe"}
+    assert facts["uptime_seconds"] is None or facts["uptime_seconds"] >= 0
+    assert set(services(obs)) == {(22, "tcp")}
