@@ -6,10 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh >/dev/null
 ND=".venv/bin/netdiscover"
 OUT="${NETDISCOVER_DEMO_OUT:-out}"
 mkdir -p "$OUT"
+echo "== 0. installing what is missing (log: $OUT/setup.log)"
+if ! bash scripts/setup.sh >"$OUT/setup.log" 2>&1; then
+  tail -n 20 "$OUT/setup.log" >&2
+  exit 1
+fi
 
 echo "== 1. building the office network"
 "$ND" lab up --inventory "$OUT/office-inventory.csv"
