@@ -93,7 +93,7 @@ def test_named_safe_script_allowed():
 
 def test_profiles():
     quick = build_command("quick").args
-    assert "--top-ports" in quick and "-sV" not in quick
+    assert "-p" in quick and "1883" in quick[quick.index("-p") + 1] and "-sV" not in quick
     standard = build_command("standard").args
     assert {"-sV", "-sS", "-sU"} <= set(standard)
     assert "U:" in standard[standard.index("-p") + 1]

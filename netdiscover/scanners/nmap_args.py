@@ -22,7 +22,7 @@ from netdiscover.scanners.base import ScannerUnavailable
 PROFILES = ("quick", "standard", "deep")
 
 # Ports worth knowing for asset management: remote access, web, file and print, mail, directory,
-# databases, management, IoT/OT and media. Standard probes these; deep adds 1-1024.
+# databases, management, IoT/OT and media. Quick and standard probe these; deep adds 1-1024.
 COMMON_TCP = (
     "21,22,23,25,53,80,81,88,110,111,135,139,143,161,389,443,445,465,502,515,548,554,587,631,"
     "636,873,902,993,995,1080,1433,1521,1723,1883,2049,2323,3000,3128,3268,3306,3389,4443,"
@@ -205,7 +205,9 @@ def timing_for_rate(rate: int | None) -> int:
 def _profile_args(profile: str, privileged: bool) -> tuple[list[str], list[str]]:
     notes: list[str] = []
     if profile == "quick":
-        return ["--top-ports", "100"], notes
+        # The asset-management port list, not nmap's generic top 100: that one misses MQTT, RTSP
+        # alternatives and other device ports that say what a thing is.
+        return ["-p", COMMON_TCP], notes
     if profile == "standard":
         if privileged:
             return ["-sS", "-sU", "-sV", "-p", f"T:{COMMON_TCP},U:{COMMON_UDP}"], notes
