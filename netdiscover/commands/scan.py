@@ -10,6 +10,7 @@ import click
 from netdiscover.cli import AppContext, UserError
 from netdiscover.credentials import CredentialError, communities, parse_v3
 from netdiscover.scanners import SCANNER_MODULES
+from netdiscover.scanners.nmap_args import NmapArgsError, check_user_args
 from netdiscover.scope import ScopeError, parse_scope
 from netdiscover.sweep import DEFAULT_METHODS, SweepRequest, run_sweep
 
@@ -87,7 +88,9 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
         scope = parse_scope(list(targets), list(exclude), allow_large=allow_large)
         creds = communities(list(community_list) or ["public"])
         creds += [parse_v3(spec) for spec in v3_list]
-    except (ScopeError, CredentialError) as exc:
+        if nmap_args:
+            check_user_args(nmap_args)
+    except (ScopeError, CredentialError, NmapArgsError) as exc:
         raise UserError(str(exc)) from None
     request = SweepRequest(
         targets=list(targets), exclude=list(exclude), methods=list(methods or DEFAULT_METHODS),
