@@ -24,7 +24,8 @@ def test_bad_scan_input_is_one_line_and_exit_2(tmp_path, args, message):
 
 
 def test_secrets_do_not_leak_into_help_or_errors(tmp_path):
-    args = ["scan", "10.0.0.300", "--community", "Sup3rSecret", "--snmp-v3", "ops:sha/AuthKey123:aes/PrivKey456"]
+    args = ["scan", "10.0.0.300", "--community", "Sup3rSecret",
+            "--snmp-v3", "ops:sha/AuthKey123:aes/PrivKey456"]
     result = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'db.sqlite'}", *args])
     assert result.exit_code == 2
     for secret in ("Sup3rSecret", "AuthKey123", "PrivKey456"):
