@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -189,3 +191,28 @@ def test_missing_report(db):
     rows = missing_rows(db, 7, now=NOW)
     assert [r["id"] for r in rows] == [never, long_gone]
     assert rows[1]["days_unseen"] == 40 and rows[0]["days_unseen"] is None
+
+
+def test_cli_changes_and_missing(sqlite_url):
+    from netdiscover.storage.engine import open_database
+
+    factory = open_database(sqlite_url)
+    now = datetime.now(UTC)
+    with factory.begin() as s:
+        gone = add_asset(s, "documented", "=HYPERLINK(\"x\")", ["10.6.0.2"],
+                         first_seen=now - timedelta(days=30), last_seen=now - timedelta(days=20))
+        s.add(AssetEvent(asset_id=gone, kind="disappeared", at=now - timedelta(hours=2)))
+    factory.kw["bind"].dispose()
+    runner = CliRunner()
+    res = runner.invoke(main, ["--db", sqlite_url, "report", "changes", "--since", "1d"])
+    assert res.exit_code == 0 and "disappeared" in res.output
+    res = runner.invoke(main, ["--db", sqlite_url, "report", "changes", "--since", "1h"])
+    assert res.exit_code == 0 and res.output.startswith("no changes since")
+    res = runner.invoke(main, ["--db", sqlite_url, "report", "missing", "--days", "7", "--format", "csv"])
+    assert res.exit_code == 0
+    header, row = list(csv.reader(io.StringIO(res.output)))
+    assert header[:3] == ["id", "asset_tag", "hostname"] and row[:3] == [str(gone), "", "'=HYPERLINK(\"x\")"]
+    res = runner.invoke(main, ["--db", sqlite_url, "report", "missing", "--days", "30"])
+    assert res.exit_code == 0 and "every documented asset was seen" in res.output
+    res = runner.invoke(main, ["--db", sqlite_url, "report", "missing", "--days", "-1"])
+    assert res.exit_code == 2

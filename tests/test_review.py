@@ -89,8 +89,10 @@ def test_cli_review(sqlite_url):
     assert res.exit_code == 0 and f"asset {b}: rogue -> undocumented" in res.output
     res = runner.invoke(main, ["--db", sqlite_url, "review", "approve", "12345"])
     assert res.exit_code == 2 and "no asset with id 12345" in res.output and "Traceback" not in res.output
-    res = runner.invoke(main, ["--db", sqlite_url, "review", "approve", "abc"])
-    assert res.exit_code == 2
+    res = runner.invoke(main, ["--db", sqlite_url, "review", "approve", "no-such-host"])
+    assert res.exit_code == 2 and "no asset matches 'no-such-host'" in res.output
+    res = runner.invoke(main, ["--db", sqlite_url, "review", "ignore", "TWO", "--by", "dana"])
+    assert res.exit_code == 0 and f"asset {b}: undocumented -> ignored" in res.output
     with factory() as s:
         assert s.get(Asset, a).status == "rogue"
         ev = events(s, a)[0]

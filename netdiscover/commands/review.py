@@ -6,7 +6,7 @@ import click
 
 from netdiscover.cli import UserError
 
-IDS = click.argument("asset_ids", nargs=-1, required=True, type=click.IntRange(min=1), metavar="ASSET_ID...")
+IDS = click.argument("asset_ids", nargs=-1, required=True, metavar="ASSET_ID...")
 NOTE = click.option("--note", metavar="TEXT", help="Why (kept in the change log).")
 BY = click.option("--by", "by", metavar="NAME", help="Who decides (default: the logged-in user).")
 
@@ -21,12 +21,29 @@ def _sessions(app):
         raise UserError(str(exc)) from None
 
 
-def _apply(app, decision: str, asset_ids: tuple[int, ...], note: str | None, by: str | None) -> None:
+def _resolve(session, keys: tuple[str, ...]) -> list[int]:
+    """Asset ids from ids, MACs, IPs or hostnames as the reviewer typed them."""
+    from netdiscover.storage.repository import find_asset
+
+    ids = []
+    for key in keys:
+        text = key.strip()
+        if text.isdigit():
+            ids.append(int(text))
+            continue
+        asset = find_asset(session, text)
+        if asset is None:
+            raise UserError(f"no asset matches {text!r} (give an asset id, MAC, IP or hostname)")
+        ids.append(asset.id)
+    return ids
+
+
+def _apply(app, decision: str, asset_ids: tuple[str, ...], note: str | None, by: str | None) -> None:
     from netdiscover.review import ReviewError, decide
 
     with _sessions(app)() as session:
         try:
-            outcomes = decide(session, decision, asset_ids, by=by, note=note)
+            outcomes = decide(session, decision, _resolve(session, asset_ids), by=by, note=note)
         except ReviewError as exc:
             raise UserError(str(exc)) from None
         session.commit()
@@ -36,7 +53,10 @@ def _apply(app, decision: str, asset_ids: tuple[int, ...], note: str | None, by:
 
 @click.group()
 def review() -> None:
-    """Decide about discovered devices; every decision is logged with who and why."""
+    """Decide about discovered devices; every decision is logged with who and why.
+
+    ASSET_ID is the id the reports show; a MAC, an IP or a hostname works too.
+    """
 
 
 @review.command("approve")
@@ -70,18 +90,19 @@ def rogue(app, asset_ids, note, by) -> None:
 
 
 @review.command("undo")
-@click.argument("asset_id", type=click.IntRange(min=1))
+@click.argument("asset_id")
 @NOTE
 @BY
 @click.pass_obj
-def undo(app, asset_id: int, note, by) -> None:
+def undo(app, asset_id: str, note, by) -> None:
     """Revert the latest decision on ASSET_ID."""
     from netdiscover.review import ReviewError
     from netdiscover.review import undo as undo_decision
 
     with _sessions(app)() as session:
         try:
-            o = undo_decision(session, asset_id, by=by, note=note)
+            (key,) = _resolve(session, (asset_id,))
+            o = undo_decision(session, key, by=by, note=note)
         except ReviewError as exc:
             raise UserError(str(exc)) from None
         session.commit()
