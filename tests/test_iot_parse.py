@@ -21,7 +21,7 @@ from netdiscover.lab.iot_responders import (
 from netdiscover.observation import Observation
 from netdiscover.scanners import iot_mdns, iot_netbios, iot_ssdp
 from netdiscover.scanners.base import ScannerUnavailable
-from netdiscover.scanners.iot import pick_link
+from netdiscover.scanners.iot import Exchange, Pacer, pick_link
 
 
 def _rr(name, rtype, rdata):
@@ -268,3 +268,62 @@ def test_rules_survive_junk_facts():
     assert evidence([Observation(method="iot", facts=junk)]) == []
     assert evidence([Observation(method="iot", facts={"mdns": {"records": [None, {"txt": "x"}]}})]) == []
     assert _fp({}).device_class == "unknown"
+
+
+# ---------------------------------------------------------------- the shared UDP engine (loopback)
+class _EchoProto:
+    """A stand-in protocol: probes are b"?", every datagram received is kept."""
+
+    name = "echo"
+    group = None
+    multicast_ttl = 1
+    min_quiet = 0.0
+
+    def __init__(self, port):
+        self.port = port
+        self.got = []
+
+    def multicast_probe(self):
+        return None
+
+    def probe(self, ip):
+        return b"?"
+
+    def handle(self, ip, data):
+        self.got.append((ip, data))
+        return []
+
+    def results(self):
+        return {}
+
+
+def test_engine_keeps_replies_from_targets_only_and_bounds_its_time():
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.bind(("127.0.0.3", 0))
+
+    def answer():
+        peer = listener.recvfrom(100)[1]
+        listener.sendto(b"from-target", peer)
+        other.sendto(b"from-outside", peer)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    proto = _EchoProto(listener.getsockname()[1])
+    exchange = Exchange(proto, IPSet(["127.0.0.1/32"]), Pacer(1000), None, quiet=0.3, limit=2)
+    exchange.run(["127.0.0.1"])
+    thread.join(2)
+    listener.close()
+    other.close()
+    assert proto.got == [("127.0.0.1", b"from-target")]
+    assert exchange.stats["ignored"] == 1 and exchange.stats["sent"] == 1
+
+    slow = _EchoProto(9)                          # discard port: nobody answers
+    started = time.monotonic()
+    exchange = Exchange(slow, IPSet(["127.0.1.0/24"]), Pacer(50), None, quiet=0.1, limit=0.5)
+    exchange.run([f"127.0.1.{i}" for i in range(1, 255)])
+    assert time.monotonic() - started < 1.5
+    assert exchange.stats["unprobed"] > 200

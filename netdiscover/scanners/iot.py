@@ -34,7 +34,8 @@ NAME = "iot"
 
 DEFAULT_RATE = 300            # packets per second, all three protocols together
 DEFAULT_QUIET = 1.0           # seconds to keep listening after the last packet we sent
-PHASE_LIMIT = 8.0             # hard cap on one protocol's UDP exchange (seconds)
+PHASE_LIMIT = 8.0             # cap on one protocol's UDP exchange beyond its paced sending (seconds)
+DESCRIBE_LIMIT = 20.0         # cap on fetching all SSDP device descriptions (seconds)
 MAX_UNICAST_HOSTS = 4096      # beyond this, only the multicast probes are sent
 MAX_REPLIES = 20000           # datagrams read per protocol
 MAX_REPLY_BYTES = 65535
@@ -153,7 +154,7 @@ class Exchange:
         self.link = link
         self.quiet = max(quiet, proto.min_quiet)
         self.deadline = time.monotonic() + limit
-        self.stats = {"sent": 0, "send_errors": 0, "replies": 0, "ignored": 0}
+        self.stats = {"sent": 0, "send_errors": 0, "replies": 0, "ignored": 0, "unprobed": 0}
         self._last_sent = time.monotonic()
         self._sock: socket.socket | None = None
 
@@ -191,8 +192,9 @@ class Exchange:
             probe = self.proto.multicast_probe() if self.link is not None and self.proto.group else None
             if probe:
                 self._send(self.proto.group, probe)
-            for ip in unicast:
+            for n, ip in enumerate(unicast):
                 if time.monotonic() >= self.deadline:
+                    self.stats["unprobed"] = len(unicast) - n
                     break
                 payload = self.proto.probe(ip)
                 if payload:
@@ -237,8 +239,10 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         outcome.messages.append("iot: targets are on no local subnet; multicast discovery skipped")
     options = ctx.options or {}
     quiet = float(ctx.timeout or options.get("iot_quiet", DEFAULT_QUIET))
-    limit = max(quiet + 1.0, float(options.get("iot_phase_limit", PHASE_LIMIT)))
-    pacer = Pacer(ctx.rate or DEFAULT_RATE)
+    rate = ctx.rate or DEFAULT_RATE
+    # two protocols probe every address through one pacer: allow for that, then the fixed cap
+    limit = max(quiet + 1.0, float(options.get("iot_phase_limit", PHASE_LIMIT))) + 2 * len(unicast) / rate
+    pacer = Pacer(rate)
     mdns, ssdp, netbios = MdnsProbe(), SsdpProbe(), NetbiosProbe()
     exchanges = [Exchange(p, ctx.targets, pacer, link, quiet, limit) for p in (mdns, ssdp, netbios)]
     ctx.progress(0, 4, "querying")
@@ -250,10 +254,16 @@ def scan(ctx: ScanContext) -> ScanOutcome:
             except OSError as exc:
                 outcome.status = "partial"
                 outcome.messages.append(f"iot: {ex.proto.name} could not run: {exc.strerror or exc}")
+    for ex in exchanges:
+        if ex.stats["unprobed"]:
+            outcome.status = "partial"
+            outcome.messages.append(f"iot: {ex.proto.name} ran out of time; {ex.stats['unprobed']} "
+                                    "addresses not asked (raise --rate)")
     ctx.progress(3, 4, "reading device descriptions")
     described: dict[str, dict[str, Any]] = {}
+    budget = time.monotonic() + float(options.get("iot_describe_limit", DESCRIBE_LIMIT))
     with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
-        jobs = {ip: pool.submit(ssdp.describe, ip, ctx.targets) for ip in ssdp.replies}
+        jobs = {ip: pool.submit(ssdp.describe, ip, ctx.targets, budget) for ip in ssdp.replies}
         for ip, job in jobs.items():
             facts, notes = job.result()
             described[ip] = facts

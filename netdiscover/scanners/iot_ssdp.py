@@ -182,8 +182,12 @@ class SsdpProbe:
             entry["st"].append(clean_text(st, 256))
         return []
 
-    def describe(self, ip: str, targets: IPSet) -> tuple[dict[str, Any], list[str]]:
-        """The ``ssdp`` facts of one host: its replies plus its fetched description, and notes."""
+    def describe(self, ip: str, targets: IPSet,
+                 deadline: float | None = None) -> tuple[dict[str, Any], list[str]]:
+        """The ``ssdp`` facts of one host: its replies plus its fetched description, and notes.
+
+        Nothing is fetched once ``deadline`` (a ``time.monotonic()`` value) has passed.
+        """
         entry = self.replies[ip]
         facts: dict[str, Any] = {"server": entry["server"], "st": entry["st"]}
         notes: list[str] = []
@@ -193,7 +197,11 @@ class SsdpProbe:
             if not allowed:
                 notes.append(f"{ip}: not fetched: {why}")
                 continue
-            body, why = fetch(location)
+            seconds = FETCH_SECONDS if deadline is None else min(FETCH_SECONDS, deadline - time.monotonic())
+            if seconds <= 0.2:
+                notes.append(f"{ip}: not fetched: description time budget spent")
+                break
+            body, why = fetch(location, seconds=seconds)
             if body is None:
                 notes.append(f"{ip}: {why}")
                 continue
