@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from netdiscover import __version__
@@ -228,11 +228,16 @@ def _candidates(session: Session, result: Any, settings: AlertSettings) -> list[
     for event, asset_id in dict.fromkeys(wanted):
         ref = "first"
         if event == "rogue_reappeared":
-            # One alert per return: keyed to the latest reappearance or rogue decision.
-            last = session.scalars(select(AssetEvent.id).where(
-                AssetEvent.asset_id == asset_id, AssetEvent.kind.in_(("reappeared", "rogue")))
-                .order_by(AssetEvent.id.desc())).first()
-            ref = f"event{last}" if last is not None else f"scan{scan_id}"
+            # A rogue alerts when it comes back after the decision, once per return; one flagged
+            # while on the network alerts after it has left and come back.
+            latest = dict(session.execute(
+                select(AssetEvent.kind, func.max(AssetEvent.id))
+                .where(AssetEvent.asset_id == asset_id, AssetEvent.kind.in_(("reappeared", "rogue")))
+                .group_by(AssetEvent.kind)).all())
+            back, flagged = latest.get("reappeared"), latest.get("rogue")
+            if back is None or (flagged is not None and back < flagged):
+                continue
+            ref = f"event{back}"
         alerts.append(Alert(event, asset_id, ref, scan_id))
     return alerts
 

@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -148,20 +148,30 @@ def test_timeouts_are_bounded(sessions, receiver):
 
 
 def test_rogue_alerts_once_per_return(sessions, receiver):
+    from netdiscover.review import decide
+
     r = receiver()
     with sessions.begin() as s:
-        aid = add(s, "pineapple", status="rogue")
-        s.add(AssetEvent(asset_id=aid, kind="reappeared", at=NOW))
+        aid = add(s, "pineapple")
+        decide(s, "rogue", [aid], by="sec", note="flagged while on the network")
     result = SweepResult(scan_id=None, status="completed", reappeared_rogue_ids=[aid])
+    dispatch(hook(r.url), sessions, result)          # still there since it was flagged: no news
+    assert r.requests == []
+
+    def leave_and_return():
+        with sessions.begin() as s:
+            s.add(AssetEvent(asset_id=aid, kind="disappeared", at=NOW))
+            s.add(AssetEvent(asset_id=aid, kind="reappeared", at=NOW))
+
+    leave_and_return()
     dispatch(hook(r.url), sessions, result)
-    dispatch(hook(r.url), sessions, result)
+    dispatch(hook(r.url), sessions, result)          # seen again in the next sweep: no second alert
     assert [b["event"] for b in r.accepted] == ["rogue_reappeared"]
-    with sessions.begin() as s:
-        s.add(AssetEvent(asset_id=aid, kind="disappeared", at=NOW))
-        s.add(AssetEvent(asset_id=aid, kind="reappeared", at=NOW))
+    leave_and_return()
     dispatch(hook(r.url), sessions, result)
     assert [b["event"] for b in r.accepted] == ["rogue_reappeared", "rogue_reappeared"]
     assert r.accepted[0]["id"] != r.accepted[1]["id"]
+    assert r.accepted[1]["asset"]["status"] == "rogue"
 
 
 def test_reviewed_devices_do_not_alert(sessions, receiver):
@@ -207,3 +217,39 @@ def test_bad_settings_are_one_line_errors(raw, message):
 def test_nothing_configured_sends_nothing(sessions):
     result = SweepResult(scan_id=None, status="completed", new_undocumented_ids=[1])
     assert dispatch({}, sessions, result) == []
+
+
+def test_alerts_follow_reconciled_sweeps(sessions, receiver):
+    import netaddr
+
+    from netdiscover.observation import Observation
+    from netdiscover.reconcile import reconcile
+    from netdiscover.review import decide
+
+    r = receiver()
+    scope = netaddr.IPSet(["10.50.0.0/24"])
+
+    def sweep(hours, present=True):
+        obs = [Observation(method="arp", ip="10.50.0.1", mac="00:1b:21:50:00:01")]
+        if present:
+            obs.append(Observation(method="arp", ip="10.50.0.66", mac="00:13:37:50:00:66"))
+        for o in obs:
+            o.seen_at = NOW + timedelta(hours=hours)
+        rec = reconcile(sessions, obs, scope=scope, now=NOW + timedelta(hours=hours))
+        result = SweepResult(scan_id=None, status="completed", new_undocumented_ids=rec.new_undocumented_ids,
+                             reappeared_rogue_ids=rec.rogue_seen_ids)
+        return dispatch(hook(r.url), sessions, result)
+
+    sweep(0)
+    assert sorted(b["asset"]["ips"][0] for b in r.accepted) == ["10.50.0.1", "10.50.0.66"]
+    sweep(1)
+    assert len(r.accepted) == 2
+    stranger = next(b["asset"]["id"] for b in r.accepted if b["asset"]["ips"] == ["10.50.0.66"])
+    with sessions.begin() as s:
+        decide(s, "rogue", [stranger], by="sec")
+    sweep(2)
+    sweep(3, present=False)
+    assert len(r.accepted) == 2
+    sweep(4)
+    assert [b["event"] for b in r.accepted][2:] == ["rogue_reappeared"]
+    assert r.accepted[2]["asset"]["id"] == stranger
