@@ -24,15 +24,16 @@ import json, sys
 from netaddr import IPSet
 from netdiscover.scanners import iot
 from netdiscover.scanners.base import ScanContext
-out = iot.scan(ScanContext(targets=IPSet([sys.argv[1]]), interface=sys.argv[2]))
+out = iot.scan(ScanContext(targets=IPSet([sys.argv[1]]), interface=sys.argv[2] or None))
 print(json.dumps({"status": out.status, "messages": out.messages, "stats": out.stats,
                   "observations": [o.to_dict() for o in out.observations]}))
 """
 
 
-def run_scan(lab, ns: str, targets: str) -> tuple[dict, dict[str, Observation], float]:
+def run_scan(lab, ns: str, targets: str, iface: str = "eth0") -> tuple[dict, dict[str, Observation], float]:
+    """Run the iot scanner inside ``ns`` (``iface`` "" lets it pick the interface itself)."""
     started = time.monotonic()
-    proc = lab.run(ns, [sys.executable, "-c", SCAN, targets, "eth0"], timeout=60)
+    proc = lab.run(ns, [sys.executable, "-c", SCAN, targets, iface], timeout=60)
     elapsed = time.monotonic() - started
     result = json.loads(proc.stdout)
     by_ip = {o["ip"]: Observation.from_dict(o) for o in result["observations"]}
@@ -130,9 +131,10 @@ def test_hostile_announcements_are_bounded_and_outside_locations_never_fetched(l
     r.start_ssdp(lab, huge, good_desc, tmp_path, huge=3_000_000)
     r.start_hostile_mdns(lab, chatty, tmp_path)
 
-    result, seen, elapsed = run_scan(lab, scanner.ns, "10.78.0.0/25")
+    result, seen, elapsed = run_scan(lab, scanner.ns, "10.78.0.0/25", iface="")
 
     assert result["status"] == "done"
+    assert result["stats"]["interface"] == "eth0"
     assert elapsed < 25
     messages = "\n".join(result["messages"])
     # the good device is found and named despite its hostile neighbours

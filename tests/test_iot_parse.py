@@ -91,6 +91,7 @@ def test_hostile_mdns_replies_are_bounded_and_loops_end():
     txt = facts["txt"]
     assert len(txt) <= iot_mdns.MAX_TXT_KEYS
     assert all(len(v) <= 255 for v in txt.values())
+    assert sum(len(k) + len(v) for k, v in txt.items()) <= iot_mdns.TXT_BUDGET
     assert "\x00" not in txt["ty"] and "\x07" not in txt["ty"]
     assert any("compression loop" in note for note in probe.notes)
 

@@ -154,7 +154,9 @@ class Exchange:
         self.link = link
         self.quiet = max(quiet, proto.min_quiet)
         self.deadline = time.monotonic() + limit
-        self.stats = {"sent": 0, "send_errors": 0, "replies": 0, "ignored": 0, "unprobed": 0}
+        self.stats = {"sent": 0, "send_errors": 0, "replies": 0, "ignored": 0, "unprobed": 0,
+                      "parse_errors": 0}
+        self.errors: list[str] = []
         self._last_sent = time.monotonic()
         self._sock: socket.socket | None = None
 
@@ -182,7 +184,14 @@ class Exchange:
                 self.stats["ignored"] += 1
                 continue
             self.stats["replies"] += 1
-            for follow_up in self.proto.handle(ip, data)[:16]:
+            try:
+                follow_ups = self.proto.handle(ip, data)[:16]
+            except Exception as exc:  # a parser fault on one odd reply must not end the exchange
+                self.stats["parse_errors"] += 1
+                if len(self.errors) < 20:
+                    self.errors.append(f"{ip}: unreadable reply ({type(exc).__name__})")
+                continue
+            for follow_up in follow_ups:
                 if time.monotonic() < self.deadline:
                     self._send(ip, follow_up)
 
@@ -270,6 +279,8 @@ def scan(ctx: ScanContext) -> ScanOutcome:
             outcome.messages.extend(f"iot: ssdp {note}" for note in notes)
     for proto in (mdns, netbios):
         outcome.messages.extend(f"iot: {proto.name} {note}" for note in proto.notes)
+    for ex in exchanges:
+        outcome.messages.extend(f"iot: {ex.proto.name} {note}" for note in ex.errors)
     outcome.observations = _observations(mdns.results(), described, netbios.results(), netbios.macs)
     outcome.stats = {ex.proto.name: ex.stats for ex in exchanges}
     outcome.stats["hosts"] = len(outcome.observations)

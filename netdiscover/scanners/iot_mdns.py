@@ -31,8 +31,9 @@ MAX_RECORDS = 96                  # records parsed per reply (answer + authority
 MAX_POINTER_JUMPS = 16
 MAX_TXT_STRINGS = 64
 MAX_SERVICES = 32                 # service types kept per host
-MAX_INSTANCES = 48                # instances kept per host
+MAX_INSTANCES = 32                # instances kept per host
 MAX_TXT_KEYS = 32                 # TXT keys kept per instance
+TXT_BUDGET = 8192                 # characters of TXT keys and values kept per host, all instances
 MAX_QUERIES_PER_HOST = 64
 QUESTIONS_PER_QUERY = 4
 
@@ -258,8 +259,14 @@ class HostState:
             return None
         records = []
         merged_txt: dict[str, str] = {}
+        budget = TXT_BUDGET
         for key, name in self.instances.items():
-            txt = self.txt.get(key, {})
+            txt = {}
+            for k, v in self.txt.get(key, {}).items():
+                budget -= len(k) + len(v)
+                if budget < 0:
+                    break
+                txt[k] = v
             for k, v in txt.items():
                 if len(merged_txt) < MAX_TXT_KEYS:
                     merged_txt.setdefault(k, v)
