@@ -79,7 +79,8 @@ def test_announcing_devices_are_found_and_named(lab, tmp_path: Path):
     assert elapsed < 20
     assert set(seen) == {"10.77.0.10", "10.77.0.11", "10.77.0.12", "10.77.0.13", "10.77.0.14"}
     assert result["stats"]["ssdp"]["ignored"] >= 1          # the outside device answered; dropped
-    assert not outside_log.exists() or outside_log.read_text() == ""
+    assert "M-SEARCH from 10.77.0.2" in outside_log.read_text()     # multicast reaches it ...
+    assert "GET" not in outside_log.read_text()                      # ... but it is never fetched
 
     expected = {
         "10.77.0.10": ("printer", "HP", "LaserJet Pro M404dn"),
@@ -175,3 +176,26 @@ def test_unknown_interface_is_a_clear_error(lab):
             "except ScannerUnavailable as exc:\n    print(exc)\n    sys.exit(3)\n")
     proc = lab.run(scanner.ns, [sys.executable, "-c", code], check=False)
     assert proc.returncode == 3 and "no interface named 'eth7'" in proc.stdout
+
+
+def test_multicast_leaves_by_the_chosen_interface_only(lab, tmp_path: Path):
+    here, there = lab.segment("a"), lab.segment("b")
+    scanner = lab.host("scan", here, "10.80.0.2/24", "02:80:00:00:00:02")
+    lab.attach(scanner.ns, there, "eth1", "10.80.1.2/24", "02:80:00:01:00:02")
+    near = lab.host("near", here, "10.80.0.10/24", "02:80:00:00:00:10")
+    far = lab.host("far", there, "10.80.1.10/24", "02:80:00:01:00:10")
+    desc = tmp_path / "d.xml"
+    desc.write_text(r.device_description("urn:schemas-upnp-org:device:MediaRenderer:1", "TV",
+                                         "LG Electronics", "OLED55C1"))
+    # left to routing, multicast would leave by eth1: only the socket option keeps it on eth0
+    lab.run(scanner.ns, ["ip", "route", "add", "224.0.0.0/4", "dev", "eth1"])
+    near_log = r.start_ssdp(lab, near, desc, tmp_path)
+    far_log = r.start_ssdp(lab, far, desc, tmp_path)
+
+    result, seen, _ = run_scan(lab, scanner.ns, "10.80.0.0/23", iface="eth0")
+
+    assert near_log.exists() and "M-SEARCH from 10.80.0.2" in near_log.read_text()
+    assert not far_log.exists() or "M-SEARCH" not in far_log.read_text()
+    assert "ssdp" in seen["10.80.0.10"].facts
+    assert "10.80.1.10" not in seen
+    assert result["stats"]["interface"] == "eth0"

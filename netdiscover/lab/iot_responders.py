@@ -317,6 +317,7 @@ def serve_ssdp(ip: str, description: Path, http_port: int, location: str | None,
         data, peer = sock.recvfrom(4096)
         if not data.startswith(b"M-SEARCH") or b"ssdp:discover" not in data:
             continue
+        _append(log, f"M-SEARCH from {peer[0]}")
         st = "upnp:rootdevice"
         for line in data.split(b"\r\n"):
             if line.upper().startswith(b"ST:"):
