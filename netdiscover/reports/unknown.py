@@ -9,8 +9,7 @@ Ignored assets are never listed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +20,8 @@ from netdiscover.storage.models import Address, Asset, ObservationRecord
 
 REPORTED_STATUSES = ("rogue", "undocumented")
 MAX_EVIDENCE = 200
+RECORDS_PER_ASSET = 50
+RECENT = timedelta(days=30)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -73,7 +74,7 @@ def base_dict(asset: Asset) -> dict[str, Any]:
     }
 
 
-def _found_by(asset: Asset, records: list[ObservationRecord]) -> dict[str, Any]:
+def _found_by(asset: Asset, records: list[Any]) -> dict[str, Any]:
     routers: list[str] = []
     ports: list[str] = []
     for iface in asset.interfaces:
@@ -95,7 +96,7 @@ def _found_by(asset: Asset, records: list[ObservationRecord]) -> dict[str, Any]:
     return {"methods": list(asset.methods or []), "routers": routers, "switch_ports": ports}
 
 
-def _snmp_signals(records: list[ObservationRecord]) -> list[str]:
+def _snmp_signals(records: list[Any]) -> list[str]:
     """Credential labels, flags and facts that may say a default SNMP community answered."""
     signals = []
     for rec in records:
@@ -121,7 +122,7 @@ def _evidence(asset: Asset) -> list[dict[str, Any]]:
     return items
 
 
-def build_row(asset: Asset, records: list[ObservationRecord],
+def build_row(asset: Asset, records: list[Any],
               index: risk.SubnetIndex | None) -> dict[str, Any]:
     """One report row: the asset dict plus how it was found, its risks and its evidence."""
     row = base_dict(asset)
@@ -161,19 +162,25 @@ def _subnet_index(session: Session) -> risk.SubnetIndex:
     return risk.SubnetIndex.build(rows)
 
 
-def _records_by_asset(session: Session, ids: Iterable[int]) -> dict[int, list[ObservationRecord]]:
-    """Neighbour/location sightings and SNMP answers per asset (the 'how found' evidence)."""
-    out: dict[int, list[ObservationRecord]] = defaultdict(list)
-    ids = list(ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        stmt = select(ObservationRecord).where(
-            ObservationRecord.asset_id.in_(chunk),
+def _records_by_asset(session: Session, assets: list[Asset]) -> dict[int, list[Any]]:
+    """Recent neighbour/location sightings and SNMP answers per asset (the 'how found' evidence).
+
+    Rows carry ``kind`` and ``data``; at most RECORDS_PER_ASSET per asset, newest first, from the
+    RECENT days before each chunk's oldest last sighting.
+    """
+    out: dict[int, list[Any]] = defaultdict(list)
+    for start in range(0, len(assets), 500):
+        chunk = assets[start : start + 500]
+        seen = [_aware(a.last_seen) for a in chunk if a.last_seen]
+        stmt = select(ObservationRecord.asset_id, ObservationRecord.kind, ObservationRecord.data).where(
+            ObservationRecord.asset_id.in_([a.id for a in chunk]),
             (ObservationRecord.kind != "host") | (ObservationRecord.method == "snmp"),
         ).order_by(ObservationRecord.id.desc())
-        for rec in session.scalars(stmt):
+        if seen:
+            stmt = stmt.where(ObservationRecord.seen_at >= min(seen) - RECENT)
+        for rec in session.execute(stmt):
             bucket = out[rec.asset_id]
-            if len(bucket) < 50:
+            if len(bucket) < RECORDS_PER_ASSET:
                 bucket.append(rec)
     return out
 
@@ -197,7 +204,7 @@ def unknown_rows(session: Session, since: datetime | None = None,
     epoch = datetime.min.replace(tzinfo=UTC)
     assets.sort(key=lambda a: (a.status != "rogue", -(_aware(a.first_seen) or epoch).timestamp()
                                if a.first_seen else float("inf"), -a.id))
-    records = _records_by_asset(session, [a.id for a in assets])
+    records = _records_by_asset(session, assets)
     index = _subnet_index(session) if assets else None
     return [build_row(a, records.get(a.id, []), index) for a in assets]
 
