@@ -246,6 +246,9 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         outcome.messages.append(f"iot: more than {MAX_UNICAST_HOSTS} targets; only multicast queries sent")
     if link is None:
         outcome.messages.append("iot: targets are on no local subnet; multicast discovery skipped")
+        if not unicast:
+            outcome.status = "skipped"
+            return outcome
     options = ctx.options or {}
     quiet = float(ctx.timeout or options.get("iot_quiet", DEFAULT_QUIET))
     rate = ctx.rate or DEFAULT_RATE

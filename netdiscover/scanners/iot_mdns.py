@@ -316,7 +316,8 @@ class MdnsProbe:
 
     def handle(self, ip: str, data: bytes) -> list[bytes]:
         """Absorb one reply from ``ip``; return the follow-up queries to send to it."""
-        if reply_id(data) not in self._sent_ids:
+        rid = reply_id(data)
+        if rid is None or (rid not in self._sent_ids and rid != 0):   # some stacks answer with id 0
             return []
         state = self.hosts.get(ip)
         if state is None:         # answered the multicast query only
