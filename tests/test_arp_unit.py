@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 from netaddr import IPAddress, IPNetwork, IPSet
 from scapy.layers.l2 import ARP, Ether
 
 from netdiscover.scanners import arp
-from netdiscover.scanners.arp_link import LinkInfo, parse_ip_addr_json, pick_link
+from netdiscover.scanners.arp_link import LinkInfo, list_links, pick_link
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable
 
 OWN_MAC = bytes.fromhex("020000000002")
@@ -118,25 +120,22 @@ def test_vendor_lookup_agrees_with_netaddr():
     assert vendor_of_bytes(bytes.fromhex("0a27eb000001")) is None
 
 
-def _inet(address: str) -> list[dict]:
-    return [{"family": "inet", "local": address, "prefixlen": 24}]
+def _link(name: str, cidr: str | None, up: bool = True, carrier: bool = True,
+          loopback: bool = False) -> LinkInfo:
+    return LinkInfo(name=name, mac=None if loopback else f"02:00:00:00:00:{len(name):02x}", admin_up=up,
+                    carrier=carrier, addresses=[IPNetwork(cidr)] if cidr else [], loopback=loopback)
 
 
-IP_JSON = json.dumps([
-    {"ifname": "lo", "flags": ["LOOPBACK", "UP", "LOWER_UP"], "operstate": "UNKNOWN", "link_type": "loopback",
-     "address": "00:00:00:00:00:00", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]},
-    {"ifname": "eth0", "flags": ["BROADCAST", "UP", "LOWER_UP"], "operstate": "UP", "link_type": "ether",
-     "address": "02:00:00:00:00:02", "addr_info": [{"family": "inet", "local": "10.20.0.2", "prefixlen": 24},
-                                                   {"family": "inet6", "local": "fe80::1", "prefixlen": 64}]},
-    {"ifname": "eth1", "flags": ["BROADCAST", "UP"], "operstate": "DOWN", "link_type": "ether",
-     "address": "02:00:00:00:00:03", "addr_info": _inet("10.30.0.2")},
-    {"ifname": "eth2", "flags": ["BROADCAST"], "operstate": "DOWN", "link_type": "ether",
-     "address": "02:00:00:00:00:04", "addr_info": _inet("10.40.0.2")},
-])
+LINKS = {link.name: link for link in (
+    _link("lo", "127.0.0.1/8", loopback=True),
+    _link("eth0", "10.20.0.2/24"),
+    _link("eth1", "10.30.0.2/24", carrier=False),
+    _link("eth2", "10.40.0.2/24", up=False, carrier=False),
+)}
 
 
 def test_interface_choice_and_clear_refusals():
-    links = parse_ip_addr_json(IP_JSON)
+    links = LINKS
     assert pick_link(IPSet(["10.20.0.0/25"]), None, links).name == "eth0"
     assert pick_link(IPSet(["10.20.0.0/24", "10.99.0.0/16"]), None, links).name == "eth0"
     with pytest.raises(ScannerUnavailable, match="no interface named 'eth9'"):
@@ -168,3 +167,21 @@ def test_bad_rate_is_refused():
     assert pacing.rate == arp.DEFAULT_RATE and pacing.retries == 2 and pacing.quiet == pytest.approx(0.08)
     with pytest.raises(ScannerUnavailable, match="must be numbers"):
         arp._settings(ScanContext(targets=IPSet(["10.20.0.0/24"]), options={"quiet_ms": "soon"}))
+
+
+def test_netlink_listing_matches_iproute2():
+    if shutil.which("ip") is None:
+        pytest.skip("iproute2 not installed")
+    shown = json.loads(subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True,
+                                      timeout=10, check=True).stdout)
+    links = list_links()
+    assert set(links) == {entry["ifname"] for entry in shown}
+    for entry in shown:
+        link = links[entry["ifname"]]
+        assert link.admin_up == ("UP" in entry["flags"])
+        assert link.loopback == ("LOOPBACK" in entry["flags"])
+        if entry.get("link_type") == "ether":
+            assert link.mac == entry["address"]
+        v4 = sorted(f"{a['local']}/{a['prefixlen']}" for a in entry.get("addr_info", [])
+                    if a["family"] == "inet")
+        assert sorted(str(a) for a in link.addresses) == v4

@@ -14,8 +14,8 @@ large ranges, so it is not used here.
 
 from __future__ import annotations
 
+import array
 import contextlib
-import ctypes
 import errno
 import select
 import socket
@@ -119,8 +119,9 @@ class RawLink:
 
 def attach_filter(sock: socket.socket, program: BpfProgram) -> None:
     """Attach a classic BPF program (``struct sock_fprog``) so the kernel drops other frames early."""
-    insns = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *insn) for insn in program))
-    fprog = struct.pack("HL", len(program), ctypes.addressof(insns))
+    insns = array.array("B", b"".join(struct.pack("HBBI", *insn) for insn in program))
+    address, _ = insns.buffer_info()
+    fprog = struct.pack("HL", len(program), address)
     sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)   # the kernel copies the program
 
 

@@ -2,19 +2,32 @@
 
 ARP only reaches the segment an interface sits on, so the scanner needs to know which
 interface holds which subnet, pick the one that covers the targets, and refuse with a clear
-message when an interface is missing or down. Facts come from ``ip -j addr`` (iproute2).
+message when an interface is missing or down. Facts come straight from the kernel over rtnetlink
+(RTM_GETLINK, RTM_GETADDR) in the current network namespace: no helper process, no text parsing.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
+import os
+import socket
+import struct
 from dataclasses import dataclass, field
 
 from netaddr import IPNetwork, IPSet
 
 from netdiscover.scanners.base import ScannerUnavailable
+
+NETLINK_ROUTE = 0
+RTM_GETLINK, RTM_GETADDR = 18, 22
+RTM_NEWLINK, RTM_NEWADDR = 16, 20
+NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_OPERSTATE = 1, 3, 16
+IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFF_UP, IFF_LOOPBACK, IFF_LOWER_UP = 0x1, 0x8, 0x10000
+ARPHRD_ETHER = 1
+IF_OPER_DOWN, IF_OPER_LOWERLAYERDOWN, IF_OPER_NOTPRESENT = 2, 5, 1
+MAX_DUMP_BYTES = 16 << 20            # a namespace with a few thousand interfaces fits easily
 
 
 @dataclass
@@ -37,35 +50,78 @@ class LinkInfo:
         return IPSet(addr.cidr for addr in self.addresses)
 
 
+def _attrs(data: bytes, offset: int, end: int) -> dict[int, bytes]:
+    """Netlink attributes (type -> payload) packed between ``offset`` and ``end``."""
+    found: dict[int, bytes] = {}
+    while offset + 4 <= end:
+        length, kind = struct.unpack_from("HH", data, offset)
+        if length < 4:
+            break
+        found.setdefault(kind & 0x3FFF, data[offset + 4 : offset + length])
+        offset += (length + 3) & ~3
+    return found
+
+
+def _dump(sock: socket.socket, msg_type: int, body: bytes, seq: int) -> list[tuple[int, bytes]]:
+    """Send one dump request; return (message type, message) for every reply message."""
+    sock.send(struct.pack("IHHII", 16 + len(body), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body)
+    messages: list[tuple[int, bytes]] = []
+    received = 0
+    while received < MAX_DUMP_BYTES:
+        data = sock.recv(1 << 16)
+        received += len(data)
+        offset = 0
+        while offset + 16 <= len(data):
+            length, kind, _flags, _seq, _pid = struct.unpack_from("IHHII", data, offset)
+            if length < 16:
+                return messages
+            if kind == NLMSG_DONE:
+                return messages
+            if kind == NLMSG_ERROR:
+                errno = -struct.unpack_from("i", data, offset + 16)[0]
+                if errno:
+                    raise OSError(errno, os.strerror(errno))
+            messages.append((kind, data[offset : offset + length]))
+            offset += (length + 3) & ~3
+    return messages
+
+
 def list_links() -> dict[str, LinkInfo]:
     """All interfaces of the current network namespace, by name."""
-    if shutil.which("ip") is None:
-        raise ScannerUnavailable("ARP scan needs iproute2 ('ip') to read interface addresses")
-    proc = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, timeout=10)
-    if proc.returncode != 0:
-        raise ScannerUnavailable(f"cannot list interfaces: {proc.stderr.strip()[:200]}")
-    return parse_ip_addr_json(proc.stdout)
+    try:
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE) as sock:
+            sock.settimeout(5)
+            links_raw = _dump(sock, RTM_GETLINK, struct.pack("BxHiII", socket.AF_UNSPEC, 0, 0, 0, 0), 1)
+            addrs_raw = _dump(sock, RTM_GETADDR, struct.pack("BBBBI", socket.AF_INET, 0, 0, 0, 0), 2)
+    except OSError as exc:
+        raise ScannerUnavailable(f"cannot list network interfaces: {exc.strerror or exc}") from None
 
-
-def parse_ip_addr_json(text: str) -> dict[str, LinkInfo]:
-    """Turn ``ip -j addr show`` output into LinkInfo records."""
-    links: dict[str, LinkInfo] = {}
-    for entry in json.loads(text or "[]"):
-        flags = set(entry.get("flags") or [])
-        operstate = str(entry.get("operstate") or "").upper()
-        carrier = "LOWER_UP" in flags and operstate not in ("DOWN", "LOWERLAYERDOWN", "NOTPRESENT")
-        info = LinkInfo(
-            name=entry["ifname"],
-            mac=entry.get("address") if entry.get("link_type") == "ether" else None,
-            admin_up="UP" in flags,
-            carrier=carrier,
-            loopback="LOOPBACK" in flags,
+    by_index: dict[int, LinkInfo] = {}
+    for kind, msg in links_raw:
+        if kind != RTM_NEWLINK or len(msg) < 32:
+            continue
+        _family, link_type, index, flags, _change = struct.unpack_from("BxHiII", msg, 16)
+        attrs = _attrs(msg, 32, len(msg))
+        name = attrs.get(IFLA_IFNAME, b"").split(b"\0", 1)[0].decode("utf-8", "replace")
+        raw_mac = attrs.get(IFLA_ADDRESS, b"")
+        oper = attrs.get(IFLA_OPERSTATE, b"\0")[0]
+        by_index[index] = LinkInfo(
+            name=name,
+            mac=raw_mac.hex(":") if link_type == ARPHRD_ETHER and len(raw_mac) == 6 else None,
+            admin_up=bool(flags & IFF_UP),
+            carrier=bool(flags & IFF_LOWER_UP) and oper not in (IF_OPER_DOWN, IF_OPER_LOWERLAYERDOWN,
+                                                                 IF_OPER_NOTPRESENT),
+            loopback=bool(flags & IFF_LOOPBACK),
         )
-        for addr in entry.get("addr_info") or []:
-            if addr.get("family") == "inet" and addr.get("local"):
-                info.addresses.append(IPNetwork(f"{addr['local']}/{addr.get('prefixlen', 32)}"))
-        links[info.name] = info
-    return links
+    for kind, msg in addrs_raw:
+        if kind != RTM_NEWADDR or len(msg) < 24:
+            continue
+        family, prefixlen, _flags, _scope, index = struct.unpack_from("BBBBI", msg, 16)
+        attrs = _attrs(msg, 24, len(msg))
+        raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
+        if family == socket.AF_INET and raw and len(raw) == 4 and index in by_index:
+            by_index[index].addresses.append(IPNetwork(f"{socket.inet_ntoa(raw)}/{prefixlen}"))
+    return {info.name: info for info in by_index.values()}
 
 
 def pick_link(targets: IPSet, wanted: str | None, links: dict[str, LinkInfo]) -> LinkInfo:
@@ -84,7 +140,7 @@ def pick_link(targets: IPSet, wanted: str | None, links: dict[str, LinkInfo]) ->
         for info in links.values():
             if info.loopback or not info.mac or not info.addresses:
                 continue
-            covered = len(targets & info.subnets())
+            covered = (targets & info.subnets()).size
             if covered and (best is None or covered > best[0] or (covered == best[0] and info.usable
                                                                    and not best[1].usable)):
                 best = (covered, info)
