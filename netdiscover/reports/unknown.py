@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from netdiscover.reports import risk
 from netdiscover.storage.models import Address, Asset, ObservationRecord
+from netdiscover.storage.repository import asset_to_dict
 
 REPORTED_STATUSES = ("rogue", "undocumented")
 MAX_EVIDENCE = 200
@@ -41,37 +42,8 @@ def _last_seen(item: Any) -> datetime:
 
 
 def base_dict(asset: Asset) -> dict[str, Any]:
-    """The common asset shape (as the repository's ``asset_to_dict``)."""
-    try:
-        from netdiscover.storage.repository import asset_to_dict
-    except ImportError:
-        asset_to_dict = None
-    if asset_to_dict is not None:
-        return dict(asset_to_dict(asset))
-    os_text = " ".join(p for p in (asset.os_name, asset.os_version) if p) or None
-    current = [a for a in asset.addresses if a.current]
-    return {
-        "id": asset.id,
-        "status": asset.status,
-        "device_class": asset.device_class,
-        "vendor": asset.vendor,
-        "model": asset.model,
-        "os": os_text,
-        "hostname": asset.hostname,
-        "serial": asset.serial,
-        "macs": sorted({i.mac for i in asset.interfaces}),
-        "ips": [a.ip for a in sorted(current, key=_last_seen, reverse=True)],
-        "services": [
-            {"port": s.port, "protocol": s.protocol, "name": s.name, "product": s.product,
-             "version": s.version}
-            for s in sorted(asset.services, key=lambda s: (s.protocol or "", s.port)) if s.open
-        ],
-        "first_seen": _iso(asset.first_seen),
-        "last_seen": _iso(asset.last_seen),
-        "methods": list(asset.methods or []),
-        "confidence": asset.confidence,
-        "site": asset.site,
-    }
+    """The common asset shape every output starts from (the repository's ``asset_to_dict``)."""
+    return dict(asset_to_dict(asset))
 
 
 def _found_by(asset: Asset, records: list[Any]) -> dict[str, Any]:
