@@ -199,3 +199,27 @@ def test_multicast_leaves_by_the_chosen_interface_only(lab, tmp_path: Path):
     assert "ssdp" in seen["10.80.0.10"].facts
     assert "10.80.1.10" not in seen
     assert result["stats"]["interface"] == "eth0"
+
+
+def test_routed_subnet_is_asked_by_unicast(lab, tmp_path: Path):
+    here, there = lab.segment("a"), lab.segment("b")
+    scanner = lab.host("scan", here, "10.82.0.2/24", "02:82:00:00:00:02", gateway="10.82.0.1")
+    lab.router("gw", [(here, "10.82.0.1/24", "02:82:00:00:00:01"),
+                      (there, "10.82.1.1/24", "02:82:00:01:00:01")])
+    tv = lab.host("tv", there, "10.82.1.10/24", "02:82:00:01:00:10", gateway="10.82.1.1")
+    desk = lab.host("desk", there, "10.82.1.11/24", "02:82:00:01:00:11", gateway="10.82.1.1")
+    desc = tmp_path / "d.xml"
+    desc.write_text(r.device_description("urn:schemas-upnp-org:device:MediaRenderer:1", "TV",
+                                         "LG Electronics", "OLED55C1", serial="LG123"))
+    log = r.start_ssdp(lab, tv, desc, tmp_path)
+    r.start_nmbd(lab, desk, "LAPTOP-Q8W3E5R", "SALES", tmp_path / "desk")
+
+    result, seen, _ = run_scan(lab, scanner.ns, "10.82.1.0/28", iface="")
+
+    assert result["stats"]["interface"] is None
+    assert "unicast queries only" in "\n".join(result["messages"])
+    assert "M-SEARCH from 10.82.0.2" in log.read_text()
+    fp = fingerprint([seen["10.82.1.10"]])
+    assert (fp.device_class, fp.vendor, fp.model) == ("media", "LG", "OLED55C1")
+    assert seen["10.82.1.10"].serial == "LG123"
+    assert seen["10.82.1.11"].facts["netbios"]["workgroup"] == "SALES"

@@ -144,6 +144,9 @@ def test_msearch_and_reply_headers():
     assert headers == {"location": "http://10.0.0.5:80/d.xml", "server": "Linux UPnP/1.0 X",
                        "st": "upnp:rootdevice"}
     assert iot_ssdp.parse_reply(b"NOTIFY * HTTP/1.1\r\n\r\n") is None
+    assert iot_ssdp.SsdpProbe().probe("10.0.0.5") is None              # on-link: multicast only
+    unicast = iot_ssdp.SsdpProbe(unicast=True).probe("10.9.0.5")         # routed targets
+    assert b"HOST: 10.9.0.5:1900\r\n" in unicast and b"MX:" not in unicast
 
 
 @pytest.mark.parametrize(("url", "ok"), [

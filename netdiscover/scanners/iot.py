@@ -245,17 +245,19 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         unicast = []
         outcome.messages.append(f"iot: more than {MAX_UNICAST_HOSTS} targets; only multicast queries sent")
     if link is None:
-        outcome.messages.append("iot: targets are on no local subnet; multicast discovery skipped")
+        outcome.messages.append("iot: targets are on no local subnet; unicast queries only")
         if not unicast:
             outcome.status = "skipped"
             return outcome
     options = ctx.options or {}
     quiet = float(ctx.timeout or options.get("iot_quiet", DEFAULT_QUIET))
     rate = ctx.rate or DEFAULT_RATE
-    # two protocols probe every address through one pacer: allow for that, then the fixed cap
-    limit = max(quiet + 1.0, float(options.get("iot_phase_limit", PHASE_LIMIT))) + 2 * len(unicast) / rate
+    mdns, ssdp, netbios = MdnsProbe(), SsdpProbe(unicast=link is None), NetbiosProbe()
+    # the probing protocols share one pacer: allow for all their packets, then the fixed cap
+    probing = 3 if ssdp.unicast else 2
+    limit = max(quiet + 1.0, float(options.get("iot_phase_limit", PHASE_LIMIT)))
+    limit += probing * len(unicast) / rate
     pacer = Pacer(rate)
-    mdns, ssdp, netbios = MdnsProbe(), SsdpProbe(), NetbiosProbe()
     exchanges = [Exchange(p, ctx.targets, pacer, link, quiet, limit) for p in (mdns, ssdp, netbios)]
     ctx.progress(0, 4, "querying")
     with ThreadPoolExecutor(max_workers=3) as pool:

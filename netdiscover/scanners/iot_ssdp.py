@@ -32,10 +32,12 @@ DEVICE_FIELDS = ("deviceType", "friendlyName", "manufacturer", "modelName", "mod
 USER_AGENT = "netdiscover/0.1 UPnP/1.1"
 
 
-def build_msearch(search_target: str = "ssdp:all", mx: int = 1) -> bytes:
-    """An M-SEARCH request to the SSDP group."""
-    return (f"M-SEARCH * HTTP/1.1\r\nHOST: {GROUP}:{PORT}\r\nMAN: \"ssdp:discover\"\r\n"
-            f"MX: {mx}\r\nST: {search_target}\r\nUSER-AGENT: {USER_AGENT}\r\n\r\n").encode()
+def build_msearch(search_target: str = "ssdp:all", mx: int = 1, host: str | None = None) -> bytes:
+    """An M-SEARCH request: to the SSDP group, or (``host``) a unicast search of one device."""
+    where = f"HOST: {host or GROUP}:{PORT}\r\n"
+    wait = "" if host else f"MX: {mx}\r\n"
+    return (f"M-SEARCH * HTTP/1.1\r\n{where}MAN: \"ssdp:discover\"\r\n{wait}"
+            f"ST: {search_target}\r\nUSER-AGENT: {USER_AGENT}\r\n\r\n").encode()
 
 
 def parse_reply(data: bytes) -> dict[str, str] | None:
@@ -148,7 +150,11 @@ def parse_description(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 
 class SsdpProbe:
-    """SSDP for the shared UDP engine: one multicast M-SEARCH, replies grouped per host."""
+    """SSDP for the shared UDP engine: one multicast M-SEARCH, replies grouped per host.
+
+    With ``unicast`` set (targets beyond the local link, where multicast cannot reach), each
+    swept address gets a unicast M-SEARCH instead (UPnP Device Architecture 1.1).
+    """
 
     name = "ssdp"
     port = PORT
@@ -156,7 +162,8 @@ class SsdpProbe:
     min_quiet = 1.6            # replies come up to MX (1 s) after the search
     multicast_ttl = 1
 
-    def __init__(self) -> None:
+    def __init__(self, unicast: bool = False) -> None:
+        self.unicast = unicast
         self.replies: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
 
@@ -164,7 +171,7 @@ class SsdpProbe:
         return build_msearch()
 
     def probe(self, ip: str) -> bytes | None:
-        return None
+        return build_msearch(host=ip) if self.unicast else None
 
     def handle(self, ip: str, data: bytes) -> list[bytes]:
         headers = parse_reply(data)
