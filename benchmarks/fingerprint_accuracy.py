@@ -60,12 +60,14 @@ def offline(records: list[dict], data_dir: Path, per_enterprise: bool) -> tuple[
     return preds, refs, elapsed
 
 
-def lab(records: list[dict], data_dir: Path, depth: str) -> tuple[list[dict], list[dict], float]:
-    """Serve every recording with snmpsim (one engine per address), sweep with the SNMP scanner."""
-    import shutil
+def lab(records: list[dict], data_dir: Path, depth: str, batch: int) -> tuple[list[dict], list[dict], float]:
+    """Serve the recordings with snmpsim (one engine per address), sweep them with the SNMP scanner.
 
-    from netdiscover.lab.netns import Lab, lab_unavailable_reason
-    from netdiscover.lab.snmp_agents import LabError, ensure_snmpsim, scan_in_namespace, start_snmpsim
+    Devices are served ``batch`` at a time (one snmpsim process each), so that one process never
+    needs more sockets and files than its user may open.
+    """
+    from netdiscover.lab.netns import lab_unavailable_reason
+    from netdiscover.lab.snmp_agents import LabError, ensure_snmpsim
 
     reason = lab_unavailable_reason()
     if reason:
@@ -75,32 +77,12 @@ def lab(records: list[dict], data_dir: Path, depth: str) -> tuple[list[dict], li
     except LabError as exc:
         raise SystemExit(f"error: snmpsim unavailable: {exc}") from None
     address = {r["file"]: f"10.40.{1 + i // 250}.{2 + i % 250}" for i, r in enumerate(records)}
-    work = Path(tempfile.mkdtemp(prefix="netdiscover-fp-bench-"))
-    work.chmod(0o755)
-    try:
-        with Lab() as built:
-            seg = built.segment()
-            scanner = built.host("scan", seg, "10.40.0.1/16")
-            agents = built.host("agents", seg, "10.40.0.2/16")
-            for ip in address.values():
-                built.run(agents.ns, ["ip", "addr", "add", f"{ip}/16", "dev", "eth0"])
-            started = time.perf_counter()
-            start_snmpsim(built, agents.ns, {address[r["file"]]: data_dir / r["file"] for r in records},
-                          work / "snmpsim", timeout=60 + len(records) / 2)
-            print(f"snmpsim serving {len(records)} devices after {time.perf_counter() - started:.0f} s",
-                  file=sys.stderr)
-            started = time.perf_counter()
-            result = scan_in_namespace(built, scanner.ns, list(address.values()),
-                                       [{"version": "2c", "community": "public", "label": "bench"}],
-                                       {"snmp_depth": depth}, timeout=1800)
-            print(f"SNMP sweep ({depth}): {time.perf_counter() - started:.0f} s, status {result['status']}",
-                  file=sys.stderr)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     by_ip: dict[str, list[Observation]] = {}
-    for data in result["observations"]:
-        if data.get("kind") == "host" and data.get("ip"):
-            by_ip.setdefault(data["ip"], []).append(Observation.from_dict(data))
+    for first in range(0, len(records), batch):
+        chunk = records[first:first + batch]
+        for data in _sweep_chunk(chunk, address, data_dir, depth):
+            if data.get("kind") == "host" and data.get("ip"):
+                by_ip.setdefault(data["ip"], []).append(Observation.from_dict(data))
     preds, refs = [], []
     started = time.perf_counter()
     for record in records:
@@ -114,6 +96,36 @@ def lab(records: list[dict], data_dir: Path, depth: str) -> tuple[list[dict], li
     answered = sum(1 for r in records if by_ip.get(address[r["file"]]))
     print(f"devices that answered the scanner: {answered}/{len(records)}", file=sys.stderr)
     return preds, refs, elapsed
+
+
+def _sweep_chunk(chunk: list[dict], address: dict[str, str], data_dir: Path, depth: str) -> list[dict]:
+    import shutil
+
+    from netdiscover.lab.netns import Lab
+    from netdiscover.lab.snmp_agents import scan_in_namespace, start_snmpsim
+
+    work = Path(tempfile.mkdtemp(prefix="netdiscover-fp-bench-"))
+    work.chmod(0o755)
+    try:
+        with Lab() as built:
+            seg = built.segment()
+            scanner = built.host("scan", seg, "10.40.0.1/16")
+            agents = built.host("agents", seg, "10.40.0.2/16")
+            for record in chunk:
+                built.run(agents.ns, ["ip", "addr", "add", f"{address[record['file']]}/16", "dev", "eth0"])
+            started = time.perf_counter()
+            start_snmpsim(built, agents.ns, {address[r["file"]]: data_dir / r["file"] for r in chunk},
+                          work / "snmpsim", timeout=60 + len(chunk))
+            served = time.perf_counter() - started
+            started = time.perf_counter()
+            result = scan_in_namespace(built, scanner.ns, [address[r["file"]] for r in chunk],
+                                       [{"version": "2c", "community": "public", "label": "bench"}],
+                                       {"snmp_depth": depth}, timeout=1800)
+            print(f"{len(chunk)} devices: snmpsim ready in {served:.0f} s, SNMP sweep ({depth}) "
+                  f"{time.perf_counter() - started:.0f} s, status {result['status']}", file=sys.stderr)
+            return result["observations"]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def score(corpus: Path, rows: list[dict], label: str) -> dict:
@@ -135,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offline", action="store_true", help="parse recordings directly, no network")
     parser.add_argument("--limit", type=int, default=0, help="only the first N devices")
     parser.add_argument("--misses", action="store_true", help="list every wrong prediction")
+    parser.add_argument("--batch", type=int, default=120, help="lab: devices per snmpsim process")
     parser.add_argument("--depth", default="system", choices=("basic", "system", "full"),
                         help="lab: SNMP scanner depth (system = every fingerprint fact)")
     parser.add_argument("--per-enterprise", action="store_true",
@@ -151,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.offline:
         preds, refs, elapsed = offline(records, data_dir, args.per_enterprise)
     else:
-        preds, refs, elapsed = lab(records, data_dir, args.depth)
+        preds, refs, elapsed = lab(records, data_dir, args.depth, args.batch)
     ours = score(args.corpus, preds, "netdiscover")
     ref = score(args.corpus, refs, "reference: IANA PEN organisation only")
     for result in (ours, ref):

@@ -88,10 +88,29 @@ def test_a_failing_source_does_not_lose_the_others(monkeypatch):
         def evidence(observations):
             raise RuntimeError("boom")
 
-    real = combine.sources()
-    monkeypatch.setattr(combine, "sources", lambda: [Broken(), *real])
+    real = combine._prepared()
+    monkeypatch.setattr(combine, "_prepared", lambda: [(Broken(), None), *real])
     fp = fingerprint([Observation(method="arp", ip="10.0.0.1", mac="00:1b:54:00:00:01")])
     assert fp.vendor == "Cisco"
+
+
+def test_sources_reading_absent_facts_are_skipped(monkeypatch):
+    calls = []
+
+    class Picky:
+        __name__ = "picky"
+        FACT_KEYS = ("mdns",)
+
+        @staticmethod
+        def evidence(observations):
+            calls.append(len(observations))
+            return []
+
+    monkeypatch.setattr(combine, "_prepared", lambda: [(Picky(), combine._fact_keys(Picky()))])
+    fingerprint([Observation(method="arp", ip="10.0.0.1")])
+    assert calls == []
+    fingerprint([Observation(method="iot", ip="10.0.0.1", facts={"mdns": {"services": ["_ipp._tcp"]}})])
+    assert calls == [1]
 
 
 def test_fingerprint_round_trips_through_dict():

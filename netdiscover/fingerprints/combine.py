@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 from types import ModuleType
 
 from netdiscover.fingerprints.model import FIELDS, Evidence, Fingerprint
@@ -35,23 +37,35 @@ OPTIONAL_SOURCES = frozenset({"netdiscover.fingerprints.iot"})
 
 # os_version is decided after the OS it belongs to
 _ORDER = (*(f for f in FIELDS if f != "os_version"), "os_version")
+# Cheap prefilter: a source that only reads certain ``Observation.facts`` keys is skipped for
+# devices that have none of them. A module may declare its own ``FACT_KEYS``.
+SOURCE_FACTS: dict[str, tuple[str, ...]] = {
+    "netdiscover.fingerprints.iot": ("mdns", "ssdp", "netbios"),
+}
+
 _CLASSES = frozenset(DEVICE_CLASSES) - {"unknown"}
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _FIELDS = frozenset(FIELDS)
-_loaded: list[ModuleType] | None = None
+_loaded: list[tuple[ModuleType, tuple[str, ...] | None]] | None = None
 
 
 def sources() -> list[ModuleType]:
     """The source modules, imported once; an optional module that does not exist is skipped."""
+    return [module for module, _ in _prepared()]
+
+
+def _prepared() -> list[tuple[ModuleType, tuple[str, ...] | None]]:
     global _loaded
     if _loaded is None:
         modules = []
         for name in SOURCES:
             try:
-                modules.append(importlib.import_module(name))
+                module = importlib.import_module(name)
             except ModuleNotFoundError as exc:
                 if exc.name == name and name in OPTIONAL_SOURCES:
                     continue
                 raise
+            modules.append((module, _fact_keys(module)))
         _loaded = modules
     return _loaded
 
@@ -62,10 +76,21 @@ def reload_sources() -> None:
     _loaded = None
 
 
+def _fact_keys(module: ModuleType) -> tuple[str, ...] | None:
+    keys = getattr(module, "FACT_KEYS", None)
+    return tuple(keys) if keys else SOURCE_FACTS.get(module.__name__)
+
+
 def gather(observations: Sequence[Observation]) -> list[Evidence]:
     """Every source's evidence; a source that fails on odd input is logged and skipped."""
     found: list[Evidence] = []
-    for module in sources():
+    present: set[str] = set()
+    for obs in observations:
+        if isinstance(obs.facts, dict):
+            present.update(obs.facts)
+    for module, keys in _prepared():
+        if keys is not None and present.isdisjoint(keys):
+            continue
         try:
             found.extend(module.evidence(observations))
         except Exception:  # one bad source must not lose the others' evidence
@@ -78,72 +103,90 @@ def combine(observations: Sequence[Observation]) -> Fingerprint:
     return decide(gather(list(observations or ())))
 
 
-def _key(field: str, value: str) -> str:
-    return "".join(ch for ch in value.casefold() if ch.isalnum()) or value.casefold()
+@lru_cache(maxsize=65536)
+def _key(value: str) -> str:
+    folded = value.casefold()
+    return _NOT_ALNUM.sub("", folded) or folded
 
 
 def _valid(item: Evidence) -> bool:
-    if item.field not in _FIELDS or not isinstance(item.value, str) or not item.value.strip():
+    value, field = item.value, item.field
+    if field not in _FIELDS or value.__class__ is not str or not value or value.isspace():
         return False
-    if item.field == "device_class" and item.value not in _CLASSES:
+    if field == "device_class" and value not in _CLASSES:
         return False
-    return isinstance(item.weight, int | float) and item.weight > 0
+    weight = item.weight
+    return weight.__class__ in (float, int) and weight > 0
+
+
+def _weight(item: Evidence) -> float:
+    weight = item.weight
+    return -weight if weight.__class__ in (float, int) else 0.0
+
+
+def _score(group: list[Evidence], skip: set[str] | frozenset[str] = frozenset()) -> float:
+    """Noisy-or over sources of each source's strongest weight (``group`` sorted strongest first)."""
+    miss = 1.0
+    seen: set[str] = set()
+    for item in group:
+        if item.source not in seen and item.source not in skip:
+            seen.add(item.source)
+            miss *= 1.0 - item.weight
+    return 1.0 - miss
 
 
 def decide(evidence: Sequence[Evidence]) -> Fingerprint:
     """Weigh evidence per field; the winner per field, its confidence, and the conflicts."""
-    items = [e for e in evidence if _valid(e)]
-    for item in items:
-        item.weight = round(min(float(item.weight), 1.0), 3)
-    items.sort(key=lambda e: -e.weight)
+    items = []
+    by_field: dict[str, dict[str, list[Evidence]]] = {}
+    for item in sorted(evidence, key=_weight):
+        if not _valid(item):
+            continue
+        if item.weight > 1:
+            item.weight = 1.0
+        items.append(item)
+        groups = by_field.get(item.field)
+        if groups is None:
+            groups = by_field[item.field] = {}
+        key = _key(item.value)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [item]
+        else:
+            group.append(item)
     result = Fingerprint()
     conflicts: list[Evidence] = []
     os_rules: set[tuple[str, str]] = set()
-    by_field: dict[str, list[Evidence]] = {}
-    for item in items:
-        by_field.setdefault(item.field, []).append(item)
     for field in _ORDER:
-        candidates = by_field.get(field, [])
-        if field == "os_version" and os_rules:
-            # a version only means something next to the OS it was read for
-            tied = [item for item in candidates if (item.source, item.rule) in os_rules]
-            candidates = tied or candidates
-        groups: dict[str, list[Evidence]] = {}
-        for item in candidates:
-            groups.setdefault(_key(field, item.value), []).append(item)
+        groups = by_field.get(field)
         if not groups:
             continue
-        scored = []
+        if field == "os_version" and os_rules:
+            # a version only means something next to the OS it was read for
+            tied = {k: [i for i in g if (i.source, i.rule) in os_rules] for k, g in groups.items()}
+            tied = {k: g for k, g in tied.items() if g}
+            groups = tied or groups
+        best_key, best_score, best_first = "", -1.0, -1.0
         for key, group in groups.items():
-            strongest: dict[str, float] = {}
-            for item in group:
-                strongest[item.source] = max(strongest.get(item.source, 0.0), item.weight)
-            miss = 1.0
-            for weight in strongest.values():
-                miss *= 1.0 - weight
-            scored.append((1.0 - miss, group[0].weight, key))
-        scored.sort(key=lambda s: (-s[0], -s[1]))
-        best_score, _, best_key = scored[0]
+            score = _score(group)
+            if score > best_score or (score == best_score and group[0].weight > best_first):
+                best_key, best_score, best_first = key, score, group[0].weight
+        winners = groups[best_key]
         # a source that also backs the winner is refining its own guess, not disagreeing
-        backers = {item.source for item in groups[best_key]}
+        backers = {item.source for item in winners}
         runner_up = 0.0
-        for _, _, key in scored[1:]:
-            miss = 1.0
-            for item in groups[key]:
-                if item.source not in backers:
-                    miss *= 1.0 - item.weight
-            runner_up = max(runner_up, 1.0 - miss)
-        winner = groups[best_key][0]
-        setattr(result, field, winner.value)
-        result.confidence[field] = round(max(0.0, min(1.0, best_score - 0.5 * runner_up)), 3)
-        if field in ("os_family", "os_name"):
-            os_rules.update((item.source, item.rule) for item in groups[best_key])
         for key, group in groups.items():
             if key != best_key:
+                runner_up = max(runner_up, _score(group, backers))
                 conflicts.extend(group)
+        setattr(result, field, winners[0].value)
+        result.confidence[field] = round(max(0.0, min(1.0, best_score - 0.5 * runner_up)), 3)
+        if field in ("os_family", "os_name"):
+            os_rules.update((item.source, item.rule) for item in winners)
     if "device_class" not in result.confidence:
         result.device_class = "unknown"
         result.confidence["device_class"] = 0.0
     result.evidence = items
-    result.conflicts = sorted(conflicts, key=lambda e: -e.weight)
+    conflicts.sort(key=_weight)
+    result.conflicts = conflicts
     return result

@@ -51,6 +51,15 @@ def _virtual_prefixes() -> tuple[tuple[str, str, str | None, str | None], ...]:
     return tuple(sorted(rows, key=lambda r: -len(r[0])))
 
 
+@lru_cache(maxsize=1)
+def _virtual_by_head() -> dict[str, tuple[tuple[str, str, str | None, str | None], ...]]:
+    """Virtual prefixes grouped by their first two octets ("00:50"), longest prefix first."""
+    heads: dict[str, list[tuple[str, str, str | None, str | None]]] = {}
+    for row in _virtual_prefixes():
+        heads.setdefault(row[0][:5], []).append(row)
+    return {head: tuple(rows) for head, rows in heads.items()}
+
+
 @lru_cache(maxsize=65536)
 def _registered(oui: int) -> str | None:
     import netaddr
@@ -70,7 +79,7 @@ def lookup(mac: str | None) -> MacInfo | None:
     local = bool(first & 0x02)
     multicast = bool(first & 0x01)
     virtual = virtual_vendor = virtual_class = None
-    for prefix, name, vendor, klass in _virtual_prefixes():
+    for prefix, name, vendor, klass in _virtual_by_head().get(norm[:5], ()):
         if norm.startswith(prefix):
             virtual, virtual_vendor, virtual_class = name, vendor, klass
             break

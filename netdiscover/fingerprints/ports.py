@@ -56,9 +56,15 @@ def evidence(observations: Sequence[Observation]) -> list[Evidence]:
     subj = subject(observations)
     if subj is None:
         return []
-    out = []
     ports = ",".join(str(p) for p in sorted(subj.sets["port"])[:24])
-    for rule, values in ruleset().match(subj):
-        for field, value in values.items():
-            out.append(Evidence(SOURCE, rule.id, field, value, rule.weight, f"ports {ports}"))
-    return out
+    key = (subj.texts["text"], subj.sets["port"], subj.sets["service"])
+    return [Evidence(SOURCE, rid, field, value, weight, f"ports {ports}")
+            for rid, field, value, weight in _matches(key, rules.generation())]
+
+
+@lru_cache(maxsize=16384)
+def _matches(key: tuple[str, frozenset[int], frozenset[str]], generation: int) -> tuple[tuple, ...]:
+    text, ports, names = key
+    subj = rules.Subject(texts={"text": text}, sets={"port": ports, "service": names})
+    return tuple((rule.id, field, value, rule.weight)
+                 for rule, values in _ruleset(generation).match(subj) for field, value in values.items())
