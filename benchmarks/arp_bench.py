@@ -39,7 +39,7 @@ class Tool:
     name: str
     group: str                      # "default" or "tuned": which reference it is compared with
     argv: Callable[[str], list[str]]
-    parse: Callable[[str], tuple[set[str], float | None]]
+    parse: Callable[[str], tuple[dict[str, str | None], float | None]]   # ip -> MAC (if shown)
     times: dict[str, list[float]] = field(default_factory=dict)
     sweep: dict[str, list[float]] = field(default_factory=dict)   # in-process sweep time (netdiscover)
     recall: dict[str, list[float]] = field(default_factory=dict)
@@ -50,19 +50,20 @@ class Tool:
         return self.name.startswith("netdiscover")
 
 
-def parse_netdiscover(out: str) -> tuple[set[str], float | None]:
+def parse_netdiscover(out: str) -> tuple[dict[str, str | None], float | None]:
     data = json.loads(out)
     if "error" in data:
         raise RuntimeError(data["error"])
-    return {o["ip"] for o in data["observations"]}, data["stats"]["elapsed_s"]
+    return {o["ip"]: o["mac"] for o in data["observations"]}, data["stats"]["elapsed_s"]
 
 
-def parse_arpscan(out: str) -> tuple[set[str], float | None]:
-    return {m.group(1) for m in re.finditer(r"^(\d+\.\d+\.\d+\.\d+)\t", out, re.M)}, None
+def parse_arpscan(out: str) -> tuple[dict[str, str | None], float | None]:
+    return {m.group(1): m.group(2).lower()
+            for m in re.finditer(r"^(\d+\.\d+\.\d+\.\d+)\t(\S+)", out, re.M)}, None
 
 
-def parse_nmap(out: str) -> tuple[set[str], float | None]:
-    return {m.group(1) for m in re.finditer(r"^Host: (\S+) \(\)\s+Status: Up", out, re.M)}, None
+def parse_nmap(out: str) -> tuple[dict[str, str | None], float | None]:
+    return {m.group(1): None for m in re.finditer(r"^Host: (\S+) \(\)\s+Status: Up", out, re.M)}, None
 
 
 def tools() -> list[Tool]:
@@ -90,12 +91,14 @@ def run_round(lab: Lab, net: LargeArpLab, tool: Tool, target: str) -> None:
     if proc.returncode != 0:
         raise RuntimeError(f"{tool.name} failed ({proc.returncode}): {proc.stderr.strip()[:300]}")
     found, sweep = tool.parse(proc.stdout)
-    found -= {net.scanner_ip}
+    found.pop(net.scanner_ip, None)
+    # a host counts as found only with its own MAC (where the tool reports one)
+    right = {ip for ip, mac in found.items() if ip in expected and mac in (None, net.hosts[ip])}
     tool.times.setdefault(target, []).append(elapsed)
     if sweep is not None:
         tool.sweep.setdefault(target, []).append(sweep)
-    tool.recall.setdefault(target, []).append(len(found & expected) / len(expected))
-    tool.phantoms[target] = max(tool.phantoms.get(target, 0), len(found - expected))
+    tool.recall.setdefault(target, []).append(len(right) / len(expected))
+    tool.phantoms[target] = max(tool.phantoms.get(target, 0), len(set(found) - expected))
 
 
 def median(values: list[float]) -> float:

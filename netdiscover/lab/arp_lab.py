@@ -8,7 +8,8 @@ asked address and drops requests nobody owns, as ARP suppression does on real sw
 it every request would be copied to every host and the lab, not the scanner, would be measured.
 
 The neighbour table limits (``gc_thresh1/2/3``) are global to the kernel, not per namespace;
-a large lab raises them while it lives and puts the old values back when it closes.
+a large lab raises them and ``restore_gc()`` puts the old values back (the benchmark calls it
+after closing the lab, also on failure).
 
 ``run_scan`` runs ``python -m netdiscover.scanners.arp`` inside the scanner namespace and
 returns its JSON outcome; ``announce`` sends gratuitous ARP from a host.
