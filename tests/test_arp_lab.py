@@ -147,8 +147,9 @@ def test_clear_errors_for_missing_or_down_interface_and_no_privilege(lab):
 
     # the interface goes down in the middle of a slow sweep: what was found is kept
     net.add_host("h0", "10.20.0.3", "00:1b:21:3a:00:03")
-    lab.start(net.scanner.ns, ["sh", "-c", "sleep 1.2; ip link set eth0 down"])
-    cut = run_scan(lab, net.scanner.ns, ["10.20.0.0/24"], rate=100, options=FAST)
+    # (the sweep would take 5 s; the cut comes at 2.5 s, leaving a busy machine time to start it)
+    lab.start(net.scanner.ns, ["sh", "-c", "sleep 2.5; ip link set eth0 down"])
+    cut = run_scan(lab, net.scanner.ns, ["10.20.0.0/24"], rate=50, options=FAST)
     assert cut["status"] == "partial"
     assert any("stopped early" in m for m in cut["messages"])
     assert [o["ip"] for o in cut["observations"]] == ["10.20.0.3"]
