@@ -99,7 +99,7 @@ def test_proxy_arp_conflict_and_gratuitous_are_flagged(lab):
     net.add_host("twin2", "10.20.0.40", "b8:27:eb:3a:00:40")
     quiet = net.add_host("shy", "10.20.0.50", "3c:d9:2b:3a:00:50")
     lab.nft(quiet.ns, "table arp mute {\n chain in { type filter hook input priority 0; policy drop; }\n}\n")
-    announce(lab, quiet.ns, "10.20.0.50", "3c:d9:2b:3a:00:50", count=200, interval=0.02)
+    announce(lab, quiet.ns, "10.20.0.50", "3c:d9:2b:3a:00:50", count=500, interval=0.02)
     far = lab.segment("far")
     router_mac = "00:26:b9:3a:00:01"
     router = lab.router("rt", [(net.segment, "10.20.0.1/24", router_mac), (far, "10.20.0.129/25", None)])

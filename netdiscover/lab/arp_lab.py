@@ -21,6 +21,8 @@ import argparse
 import json
 import random
 import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,15 +207,23 @@ table arp once {
 
 
 def announce(lab: Lab, ns: str, ip: str, mac: str, count: int = 100, interval: float = 0.05,
-             iface: str = "eth0") -> None:
-    """Send ``count`` gratuitous ARP announcements of ``ip`` at ``mac`` from ``ns`` in the background."""
-    lab.start(ns, [sys.executable, "-m", "netdiscover.lab.arp_lab", "announce", ip, mac,
-                   "--count", str(count), "--interval", str(interval), "--iface", iface])
+             iface: str = "eth0", wait: float = 15.0) -> None:
+    """Send ``count`` gratuitous ARP announcements of ``ip`` at ``mac`` from ``ns`` in the background.
+
+    Returns once the first announcement is out (or after ``wait`` seconds at most).
+    """
+    with tempfile.TemporaryDirectory(prefix="nd-announce-") as tmp:
+        ready = Path(tmp) / "ready"
+        lab.start(ns, [sys.executable, "-m", "netdiscover.lab.arp_lab", "announce", ip, mac,
+                       "--count", str(count), "--interval", str(interval), "--iface", iface,
+                       "--ready-file", str(ready)])
+        deadline = time.monotonic() + wait
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def _announce_main(args: argparse.Namespace) -> int:
     import socket
-    import time
 
     from netdiscover.scanners.arp import ETH_P_ARP, request_frame, request_prefix
 
@@ -221,8 +231,10 @@ def _announce_main(args: argparse.Namespace) -> int:
     frame = request_frame(request_prefix(bytes.fromhex(args.mac.replace(":", "")), ip), ip)
     with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as sock:
         sock.bind((args.iface, ETH_P_ARP))
-        for _ in range(max(0, min(args.count, 10_000))):
+        for sent in range(max(0, min(args.count, 10_000))):
             sock.send(frame)
+            if sent == 0 and args.ready_file:
+                Path(args.ready_file).touch()
             time.sleep(max(0.001, args.interval))
     return 0
 
@@ -255,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     ann.add_argument("--count", type=int, default=100)
     ann.add_argument("--interval", type=float, default=0.05)
     ann.add_argument("--iface", default="eth0")
+    ann.add_argument("--ready-file", help="touch this file once the first announcement is sent")
     args = parser.parse_args(argv)
     return _announce_main(args)
 
