@@ -87,6 +87,15 @@ def identity_ip(ip: str | None) -> str | None:
     unspecified, multicast or malformed addresses."""
     if not ip:
         return None
+    parts = ip.split(".")
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and (p == "0" or p[0] != "0") for p in parts):
+        octets = [int(p) for p in parts]
+        if max(octets) > 255:
+            return None
+        first = octets[0]
+        if first in (0, 127) or first >= 224 or (first == 169 and octets[1] == 254):
+            return None
+        return ip
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:

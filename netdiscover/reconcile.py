@@ -65,6 +65,7 @@ FIELD_EVENTS = {"vendor": "vendor_changed", "model": "model_changed", "os_name":
 HOSTNAME_PRIORITY = {"snmp": 0, "iot": 1, "nmap": 2, "arp": 3}
 # Statuses a reviewer or an inventory gave; such assets are never merged into one another.
 PROTECTED = ("documented", "approved", "ignored", "rogue")
+CURRENT = '"current" = TRUE'
 
 Fingerprinter = Callable[[list[Observation]], Any]
 
@@ -250,6 +251,8 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
 def _aware(value: datetime | None) -> datetime:
     if value is None:
         return utcnow()
+    if value.tzinfo is UTC:
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -320,7 +323,8 @@ def summarise(dev: Device) -> Summary:
         for sw in o.software:
             software.setdefault((sw.name, sw.version), sw)
     return Summary(
-        first=min(times), last=max(times), hostname=hostname, serial=serial, engine=engine,
+        first=min(times).replace(microsecond=0), last=max(times).replace(microsecond=0),
+        hostname=hostname, serial=serial, engine=engine,
         credential=credential, methods=methods, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
         services=services, services_authoritative=authoritative, software=software,
         host_seen=any(o.kind == HOST for o in obs),
@@ -391,8 +395,33 @@ def _fingerprint(fingerprinter: Fingerprinter | None, dev: Device) -> Any:
         return None
 
 
+_OBS_SCALARS = ("method", "ip", "mac", "kind", "hostname", "reporter", "serial", "snmp_engine_id",
+                "vendor_hint", "switch", "switch_port", "credential", "rtt_ms")
+
+
 def _record_data(o: Observation) -> dict[str, Any]:
-    return o.to_dict()
+    """``Observation.to_dict()`` without empty fields (``from_dict`` restores their defaults).
+
+    Built directly: ``dataclasses.asdict`` deep-copies and costs more than the rest of a sweep.
+    """
+    data = {name: value for name in _OBS_SCALARS if (value := getattr(o, name)) is not None}
+    data["seen_at"] = o.seen_at.isoformat()
+    if o.interfaces:
+        data["interfaces"] = [{"name": i.name, "mac": i.mac, "index": i.index, "ips": list(i.ips),
+                               "speed": i.speed, "status": i.status, "description": i.description}
+                              for i in o.interfaces]
+    if o.services:
+        data["services"] = [{"port": v.port, "protocol": v.protocol, "name": v.name, "product": v.product,
+                             "version": v.version, "extrainfo": v.extrainfo, "cpe": list(v.cpe),
+                             "banner": v.banner} for v in o.services]
+    if o.software:
+        data["software"] = [{"name": w.name, "version": w.version, "cpe": w.cpe, "installed": w.installed}
+                            for w in o.software]
+    if o.flags:
+        data["flags"] = list(o.flags)
+    if o.facts:
+        data["facts"] = o.facts
+    return data
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,7 +518,7 @@ class _Reconciler:
                                             {m for d in devices for m in (*d.gmacs, *d.lmacs)}):
             mac_map[mac].append(asset_id)
         for asset_id, ip in bulk.select_in(conn, [ADDR.c.asset_id, ADDR.c.ip], ADDR.c.ip,
-                                           {ip for d in devices for ip in d.ips}, ADDR.c.current.is_(True)):
+                                           {ip for d in devices for ip in d.ips}, CURRENT):
             self.ip_holders[ip].add(asset_id)
 
         vendor_hint = {id(d): next((o.vendor_hint for o in d.obs if o.vendor_hint), None) for d in devices}
@@ -525,7 +554,8 @@ class _Reconciler:
         ip_cand_ids = {a for d in rest for ip in d.ips for a in self.ip_holders.get(ip, ())}
         info_ids = ip_cand_ids | {a for ids in host_cands.values() for a in ids}
         for ids in strong_cands.values():
-            info_ids.update(ids)
+            if len(ids) > 1:
+                info_ids.update(ids)
         infos = self._asset_infos(info_ids)
 
         claimed: dict[int, Device] = {}
@@ -644,14 +674,19 @@ class _Reconciler:
         self._retire_taken_ips(claimed_ips)
         self.result.asset_ids = sorted({d.asset_id for d in devices if d.asset_id is not None})
 
-    def _state(self, ids: list[int]) -> tuple[dict[int, dict[str, Any]], dict[int, list[Any]],
+    def _state(self, ids: list[int], with_fp: list[int]) -> tuple[dict[int, dict[str, Any]],
+                                                                   dict[int, list[Any]],
                                               dict[int, list[Any]], dict[int, list[Any]],
                                               dict[int, list[Any]]]:
         conn = self.conn
         cols = [A.c.id, A.c.hostname, A.c.serial, A.c.snmp_engine_id, A.c.vendor, A.c.model, A.c.os_name,
                 A.c.os_version, A.c.device_class, A.c.status, A.c.present, A.c.methods, A.c.first_seen,
-                A.c.last_seen, A.c.snmp_credential, A.c.fingerprint]
-        assets = {r.id: r._asdict() for r in bulk.select_in(conn, cols, A.c.id, ids)}
+                A.c.last_seen, A.c.snmp_credential]
+        assets = {r.id: dict(zip(r._fields, r, strict=True)) for r in bulk.select_in(conn, cols, A.c.id, ids)}
+        for row in assets.values():
+            row["fingerprint"] = None
+        for asset_id, fp in bulk.select_in(conn, [A.c.id, A.c.fingerprint], A.c.id, with_fp):
+            assets[asset_id]["fingerprint"] = fp
         ifaces: dict[int, list[Any]] = defaultdict(list)
         for r in bulk.select_in(conn, [I.c.id, I.c.asset_id, I.c.mac, I.c.name, I.c.if_index, I.c.speed,
                                        I.c.oper_status], I.c.asset_id, ids):
@@ -673,7 +708,8 @@ class _Reconciler:
         if not devices:
             return
         ids = [d.asset_id for d in devices]
-        assets, ifaces, addrs, svcs, sws = self._state(ids)
+        with_fp = [d.asset_id for d in devices if d.fingerprint is not None]
+        assets, ifaces, addrs, svcs, sws = self._state(ids, with_fp)
         asset_rows: list[dict[str, Any]] = []
         iface_ins: list[dict[str, Any]] = []
         iface_upd: list[dict[str, Any]] = []
@@ -868,7 +904,7 @@ class _Reconciler:
                 "methods": sorted(s.methods), "snmp_credential": s.credential, "present": True,
                 "first_seen": s.first, "last_seen": s.last, "created_at": self.now, "updated_at": self.now,
             })
-        ids = bulk.insert_returning_ids(self.conn, A, rows)
+        ids = bulk.insert_with_ids(self.conn, A, rows)
         iface_ins, addr_ins, svc_ins, sw_ins = [], [], [], []
         for d, aid in zip(devices, ids, strict=True):
             d.asset_id = aid
@@ -905,7 +941,7 @@ class _Reconciler:
             return
         found = {(r.asset_id, r.ip): r.id for r in bulk.select_in(
             self.conn, [ADDR.c.id, ADDR.c.asset_id, ADDR.c.ip], ADDR.c.ip, {m[1] for m in moves},
-            ADDR.c.current.is_(True))}
+            CURRENT)}
         rows = []
         for old, ip, holders in moves:
             addr_id = found.get((old, ip))

@@ -1,19 +1,26 @@
 """Set-based reads and writes for large sweeps: chunked IN queries, executemany inserts and updates.
 
 Reconciling 100k devices one ORM object at a time is far too slow; these helpers keep the
-number of round trips proportional to the number of chunks, not rows. They work on a Core
-Connection inside the caller's transaction and never commit.
+number of round trips proportional to the number of chunks, not rows, and hand rows to the
+driver's executemany directly, converting only timestamps (UTC) and JSON values the same way
+the models' column types do. They work inside the caller's transaction and never commit.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Column, Connection, Table, text, update
+
+from netdiscover.storage.models import UTCDateTime
 
 CHUNK = 5000          # values per IN list (SQLite allows 32766 bound variables)
+BATCH = 20000         # rows per executemany call
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -22,36 +29,250 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield values[start : start + size]
 
 
-def select_in(conn: Connection, columns: Sequence[Any], key: Column[Any], values: Iterable[Any],
-              *where: Any) -> list[Any]:
-    """Rows of ``columns`` whose ``key`` is one of ``values`` (deduplicated, chunked)."""
+def select_in(conn: Connection, columns: Sequence[Column[Any]], key: Column[Any], values: Iterable[Any],
+              where: str = "") -> list[Any]:
+    """Rows (named tuples) of ``columns`` of one table whose ``key`` is one of ``values``.
+
+    Deduplicated and chunked; goes through the driver directly (SQLAlchemy's expanding IN
+    costs more than the query for lists this long). ``where`` is extra literal SQL.
+    """
+    table = columns[0].table
+    names = tuple(c.name for c in columns)
+    row_type = _row_type(names)
+    return [row_type._make(r) for r in fetch_in(conn, table, names, key.name, values, where)]
+
+
+_ROW_TYPES: dict[tuple[str, ...], Any] = {}
+
+
+def _row_type(names: tuple[str, ...]) -> Any:
+    found = _ROW_TYPES.get(names)
+    if found is None:
+        found = _ROW_TYPES[names] = namedtuple("Row", names)
+    return found
+
+
+def fetch_in(conn: Connection, table: Table, columns: Sequence[str], key: str, values: Iterable[Any],
+             where: str = "") -> list[tuple[Any, ...]]:
+    """Like ``select_in`` but through the driver directly, for hot paths: tuples of ``columns``.
+
+    Timestamps come back timezone-aware and JSON decoded, as through the models. ``where`` is
+    extra literal SQL (no user input) ANDed to the condition.
+    """
     wanted = sorted({v for v in values if v is not None})
-    rows: list[Any] = []
+    if not wanted:
+        return []
+    quote = conn.dialect.identifier_preparer.quote
+    mark = _marker(conn)
+    convs = _result_converters(conn, table, columns)
+    head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE "
+    tail = f" AND {where}" if where else ""
+    rows: list[tuple[Any, ...]] = []
     for part in chunks(wanted):
-        rows.extend(conn.execute(select(*columns).where(key.in_(part), *where)).all())
+        sql = f"{head}{quote(key)} IN ({', '.join([mark] * len(part))}){tail}"
+        got = conn.exec_driver_sql(sql, tuple(part)).fetchall()
+        rows.extend(_convert(got, convs))
     return rows
+
+
+def _convert(rows: Sequence[Sequence[Any]], convs: Sequence[Callable[[Any], Any] | None]) -> list[Any]:
+    """Apply per-column converters, touching only the columns that have one."""
+    which = [(i, c) for i, c in enumerate(convs) if c]
+    if not which:
+        return [tuple(r) for r in rows]
+    out = []
+    for r in rows:
+        r = list(r)
+        for i, c in which:
+            r[i] = c(r[i])
+        out.append(tuple(r))
+    return out
+
+
+def _parse_sqlite_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+_JSON_LISTS: dict[str, list[str]] = {}
+
+
+def _parse_json(value: Any) -> Any:
+    if not isinstance(value, str | bytes):
+        return value
+    if len(value) > 64 or not value.startswith("["):
+        return json.loads(value)
+    # Short lists of names (scan methods) repeat on every row: parse each text once.
+    found = _JSON_LISTS.get(value)
+    if found is None:
+        parsed = json.loads(value)
+        if not all(isinstance(item, str) for item in parsed):
+            return parsed
+        if len(_JSON_LISTS) > 10_000:
+            _JSON_LISTS.clear()
+        found = _JSON_LISTS[value] = parsed
+    return list(found)
+
+
+def _result_converters(conn: Connection, table: Table,
+                       names: Sequence[str]) -> list[Callable[[Any], Any] | None]:
+    sqlite = conn.dialect.name == "sqlite"
+    out: list[Callable[[Any], Any] | None] = []
+    for name in names:
+        col_type = table.c[name].type
+        if isinstance(col_type, UTCDateTime):
+            out.append(_parse_sqlite_time if sqlite else _pg_time)
+        elif isinstance(col_type, JSON):
+            out.append(_parse_json)
+        elif sqlite and col_type.python_type is bool:
+            out.append(_bool)
+        else:
+            out.append(None)
+    return out
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+# ---- value conversion, as the column types would do it
+
+_TIME_TEXT: dict[datetime, str] = {}
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    found = _TIME_TEXT.get(value)
+    if found is not None:
+        return found
+    norm = value.astimezone(UTC) if value.tzinfo is not None and value.tzinfo is not UTC else value
+    found = (f"{norm.year:04d}-{norm.month:02d}-{norm.day:02d} "
+             f"{norm.hour:02d}:{norm.minute:02d}:{norm.second:02d}.{norm.microsecond:06d}")
+    if len(_TIME_TEXT) > 200_000:
+        _TIME_TEXT.clear()
+    _TIME_TEXT[value] = found
+    return found
+
+
+def _pg_time(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _converters(conn: Connection, table: Table, names: Sequence[str]) -> list[Callable[[Any], Any] | None]:
+    sqlite = conn.dialect.name == "sqlite"
+    out: list[Callable[[Any], Any] | None] = []
+    for name in names:
+        col_type = table.c[name].type
+        if isinstance(col_type, UTCDateTime):
+            out.append(_sqlite_time if sqlite else _pg_time)
+        elif isinstance(col_type, JSON):
+            out.append(_json)
+        else:
+            out.append(None)
+    return out
+
+
+def _marker(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _tuples(rows: Sequence[dict[str, Any]], names: Sequence[str],
+            convs: Sequence[Callable[[Any], Any] | None]) -> list[Any]:
+    """Rows (all with the keys ``names``) as driver parameter tuples, converted."""
+    if len(names) == 1:
+        name = names[0]
+        values = [(row[name],) for row in rows]
+    else:
+        getter = itemgetter(*names)
+        values = [getter(row) for row in rows]
+    return _convert(values, convs)
+
+
+def _executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+    for part in chunks(params, BATCH):
+        conn.exec_driver_sql(sql, list(part))
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows; rows with different key sets go in separate batches."""
     for batch in _by_keys(rows):
-        conn.execute(insert(table), batch)
+        names = list(batch[0])
+        mark = _marker(conn)
+        quote = conn.dialect.identifier_preparer.quote
+        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+               f"VALUES ({', '.join([mark] * len(names))})")
+        _executemany(conn, sql, _tuples(batch, names, _converters(conn, table, names)))
 
 
-def insert_returning_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert many rows (all with the same keys) and return their new ids in the same order."""
-    if not rows:
+def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """Reserve ``count`` new primary keys of ``table``.
+
+    PostgreSQL: from the table's sequence (safe with any concurrent writer). SQLite: after the
+    current maximum, which is safe because writers hold the database lock (BEGIN IMMEDIATE).
+    """
+    if count <= 0:
         return []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [row[0] for row in conn.execute(stmt, list(rows))]
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                 "FROM generate_series(1, :n)"), {"n": count}).scalars().all()
+        return sorted(rows)
+    start = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}")).scalar_one()
+    return list(range(start + 1, start + 1 + count))
+
+
+def insert_with_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert rows under freshly allocated ids, returned in the same order as ``rows``."""
+    ids = allocate_ids(conn, table, len(rows))
+    for row, new_id in zip(rows, ids, strict=True):
+        row["id"] = new_id
+    insert_rows(conn, table, rows)
+    return ids
 
 
 def update_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Update rows by primary key: each dict has ``id`` plus the columns to set."""
-    stmt = update(table).where(table.c.id == bindparam("_id"))
+    """Update rows by primary key: each dict has ``id`` plus the columns to set.
+
+    Rows that set the same values (typically "last seen at this second") are updated
+    together with one ``WHERE id IN (...)`` per chunk; the rest go through executemany.
+    """
+    mark = _marker(conn)
+    quote = conn.dialect.identifier_preparer.quote
     for batch in _by_keys(rows):
-        params = [{("_id" if k == "id" else k): v for k, v in row.items()} for row in batch]
-        conn.execute(stmt, params)
+        names = [k for k in batch[0] if k != "id"]
+        if not names:
+            continue
+        convs = _converters(conn, table, names)
+        setter = ", ".join(f"{quote(n)} = {mark}" for n in names)
+        same: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        single: list[dict[str, Any]] = []
+        for row in batch:
+            values = tuple(row[n] for n in names)
+            try:
+                same[values].append(row["id"])
+            except TypeError:          # unhashable (JSON) values: row by row
+                single.append(row)
+        for values, ids in list(same.items()):
+            if len(ids) == 1:
+                single.append({"id": ids[0], **dict(zip(names, values, strict=True))})
+                continue
+            params = tuple(c(v) if c else v for v, c in zip(values, convs, strict=True))
+            for part in chunks(sorted(ids)):
+                sql = (f"UPDATE {quote(table.name)} SET {setter} "
+                       f"WHERE id IN ({', '.join([mark] * len(part))})")
+                conn.exec_driver_sql(sql, (*params, *part))
+        if single:
+            sql = f"UPDATE {quote(table.name)} SET {setter} WHERE id = {mark}"
+            _executemany(conn, sql, _tuples(single, [*names, "id"], [*convs, None]))
 
 
 def update_in(conn: Connection, table: Table, ids: Iterable[int], values: dict[str, Any]) -> None:
@@ -64,5 +285,5 @@ def update_in(conn: Connection, table: Table, ids: Iterable[int], values: dict[s
 def _by_keys(rows: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        groups[tuple(sorted(row))].append(row)
+        groups[tuple(row)].append(row)
     return list(groups.values())
