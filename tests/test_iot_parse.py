@@ -66,6 +66,13 @@ def test_host_conversation_follows_services_instances_and_txt():
     assert facts["hostname"] == "prn.local"
     assert facts["txt"] == {"ty": "HP LaserJet 400", "usb_MFG": "HP", "note": "<b>x</b>"}
     assert facts["records"][0]["port"] == 631
+    assert b"\x03prn\x0c_device-info\x04_tcp\x05local\x00\x00\x10" in follow[0]   # asked with the PTR
+    info = (b"prn", b"_device-info", b"_tcp", b"local")
+    probe.handle("10.0.0.9", _reply(qid2, [_rr(info, iot_mdns.T_TXT, b"\x10model=Macmini9,1")]))
+    facts = probe.results()["10.0.0.9"]
+    assert "_device-info._tcp" in facts["services"]
+    assert {"instance": "prn", "service": "_device-info._tcp", "port": None, "target": None,
+            "txt": {"model": "Macmini9,1"}} in facts["records"]
 
 
 def test_reply_to_someone_elses_query_is_ignored():

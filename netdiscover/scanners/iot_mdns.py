@@ -26,6 +26,7 @@ CLASS_IN = 1
 Name = tuple[bytes, ...]          # labels, as sent; compare with name_key()
 
 SERVICES_ENUM: Name = (b"_services", b"_dns-sd", b"_udp", b"local")
+DEVICE_INFO: Name = (b"_device-info", b"_tcp", b"local")   # model TXT, not listed in the enumeration
 
 MAX_RECORDS = 96                  # records parsed per reply (answer + authority + additional)
 MAX_POINTER_JUMPS = 16
@@ -198,6 +199,7 @@ class HostState:
     srv: dict[tuple[bytes, ...], tuple[int, Name]] = field(default_factory=dict)
     txt: dict[tuple[bytes, ...], dict[str, str]] = field(default_factory=dict)
     hostname: str | None = None
+    host_label: bytes | None = None
     queries: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -210,8 +212,9 @@ class HostState:
                 if key == name_key(SERVICES_ENUM):
                     if _is_service_type(rec.value) and len(self.services) < MAX_SERVICES:
                         self.services.setdefault(name_key(rec.value), rec.value)
-                elif key == reverse:
-                    self.hostname = self.hostname or name_text(rec.value)
+                elif key == reverse and not self.hostname and rec.value:
+                    self.hostname = name_text(rec.value)
+                    self.host_label = rec.value[0]
                 elif _is_service_type(rec.name) and len(rec.value) == 4 \
                         and name_key(rec.value[1:]) == key:
                     if len(self.services) < MAX_SERVICES:
@@ -222,8 +225,20 @@ class HostState:
                 self.srv.setdefault(key, rec.value)
             elif rec.rtype == T_TXT and key in self.instances:
                 self.txt.setdefault(key, _txt_dict(rec.value))
-            elif rec.rtype == T_A and rec.value == self.ip and not self.hostname:
+            elif rec.rtype == T_TXT and len(key) == 4 and key[1:] == name_key(DEVICE_INFO) \
+                    and len(self.instances) < MAX_INSTANCES:
+                self._device_info(rec)
+            elif rec.rtype == T_A and rec.value == self.ip and not self.hostname and rec.name:
                 self.hostname = name_text(rec.name)
+                self.host_label = rec.name[0]
+
+    def _device_info(self, rec: Record) -> None:
+        key = name_key(rec.name)
+        if len(self.services) < MAX_SERVICES:
+            self.services.setdefault(name_key(DEVICE_INFO), DEVICE_INFO)
+        self.asked.update({(name_key(DEVICE_INFO), T_PTR), (key, T_SRV)})
+        self.instances.setdefault(key, rec.name)
+        self.txt.setdefault(key, _txt_dict(rec.value))
 
     def first_questions(self) -> list[tuple[Name, int]]:
         """The opening questions for a host: its service types and its own name."""
@@ -240,6 +255,8 @@ class HostState:
         if not self.hostname:
             for _, target in self.srv.values():
                 wanted.append((target, T_A))
+        elif self.host_label:
+            wanted.append(((self.host_label, *DEVICE_INFO), T_TXT))
         return self._mark(wanted)
 
     def _mark(self, wanted: list[tuple[Name, int]]) -> list[tuple[Name, int]]:
