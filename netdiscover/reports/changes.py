@@ -30,11 +30,19 @@ def category(kind: str) -> str:
     return "changed"
 
 
+def _flat(value: Any) -> str:
+    if isinstance(value, list | tuple | set):
+        return ",".join(_flat(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{_flat(v)}" for k, v in value.items())
+    return plain(value, 80)
+
+
 def _brief(value: Any) -> str:
     if not value:
         return ""
     if isinstance(value, dict):
-        return ", ".join(f"{k}={plain(v, 80)}" for k, v in value.items() if v not in (None, "", [], {}))
+        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items() if v not in (None, "", [], {}))
     return plain(value, 200)
 
 

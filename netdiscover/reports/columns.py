@@ -49,20 +49,20 @@ def risks_text(row: dict[str, Any]) -> str:
     return joined(h.get("code") for h in row.get("risks") or [])
 
 
-UNKNOWN_TABLE = [
+UNKNOWN_TABLE = [  # most telling first: a narrow terminal drops columns from the right
     Column("ID", lambda r: r.get("id"), 7),
     Column("STATUS", lambda r: r.get("status"), 12),
     Column("CLASS", class_text, 20),
     Column("HOSTNAME", lambda r: r.get("hostname"), 24),
     Column("IP", lambda r: joined(r.get("ips")), 18),
     Column("MAC", lambda r: joined(r.get("macs")), 17),
-    Column("VENDOR / MODEL", lambda r: joined([r.get("vendor"), r.get("model")], " "), 26),
+    Column("RISKS", risks_text, 30),
+    Column("LAST SEEN", lambda r: when(r.get("last_seen")), 16),
+    Column("VENDOR / MODEL", lambda r: joined([r.get("vendor"), r.get("model")], " "), 24),
+    Column("SERVICES", services_text, 28),
     Column("OS", lambda r: r.get("os"), 20),
     Column("FOUND BY", found_by_text, 60),
-    Column("SERVICES", services_text, 28),
-    Column("RISKS", risks_text, 30),
     Column("FIRST SEEN", lambda r: when(r.get("first_seen")), 16),
-    Column("LAST SEEN", lambda r: when(r.get("last_seen")), 16),
 ]
 
 UNKNOWN_CSV = [
