@@ -60,7 +60,8 @@ class RawLink:
 
     def __init__(self, ifname: str, ethertype: int, bpf: BpfProgram | None = None) -> None:
         try:
-            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ethertype))
+            # protocol 0: receive nothing until bound, so no frame from another interface slips in
+            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         except PermissionError as exc:
             raise LinkPermissionError(str(exc)) from None
         try:
