@@ -338,3 +338,23 @@ def test_engine_keeps_replies_from_targets_only_and_bounds_its_time():
     exchange.run([f"127.0.1.{i}" for i in range(1, 255)])
     assert time.monotonic() - started < 1.5
     assert exchange.stats["unprobed"] > 200
+
+
+def test_shipped_rules_load_and_name_known_classes(tmp_path):
+    from netdiscover.fingerprints import iot as iot_fp
+    from netdiscover.fingerprints import rules
+    from netdiscover.vocabulary import DEVICE_CLASSES
+
+    book = iot_fp.rulebook()
+    assert len(book.rules) > 50 and len({r.id for r in book.rules}) == len(book.rules)
+    assert {r.values["device_class"] for r in book.rules if "device_class" in r.values} <= set(DEVICE_CLASSES)
+    user = tmp_path / "rules.yaml"
+    user.write_text("iot:\n  - {id: mdns-googlecast, mdns_service: _googlecast._tcp, "
+                    "set: {vendor: Acme, device_class: iot}, weight: 0.9}\n")
+    try:
+        rules.load_user_rules(user)
+        fp = _fp({"mdns": {"services": ["_googlecast._tcp"]}})
+        assert (fp.vendor, fp.device_class) == ("Acme", "iot")
+    finally:
+        rules.load_user_rules(None)
+    assert _fp({"mdns": {"services": ["_googlecast._tcp"]}}).vendor == "Google"
