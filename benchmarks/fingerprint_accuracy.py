@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from netdiscover.fingerprints import fingerprint, pen
+from netdiscover.fingerprints import Evidence, fingerprint, pen
 from netdiscover.lab import snmprec
 from netdiscover.observation import Observation
 
@@ -98,6 +98,20 @@ def lab(records: list[dict], data_dir: Path, depth: str, batch: int) -> tuple[li
     return preds, refs, elapsed
 
 
+def _servable(path: Path, scratch: Path) -> Path:
+    """The recording itself, or a scratch copy without the lines snmpsim cannot parse (bad OIDs)."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    good = [ln for ln in lines if ln.split("|", 1)[0].replace(".", "").isdigit()]
+    if len(good) == len(lines):
+        return path
+    scratch.mkdir(parents=True, exist_ok=True)
+    scratch.chmod(0o755)
+    clean = scratch / path.name
+    clean.write_text("".join(good), encoding="utf-8")
+    clean.chmod(0o644)
+    return clean
+
+
 def _sweep_chunk(chunk: list[dict], address: dict[str, str], data_dir: Path, depth: str) -> list[dict]:
     import shutil
 
@@ -114,8 +128,8 @@ def _sweep_chunk(chunk: list[dict], address: dict[str, str], data_dir: Path, dep
             for record in chunk:
                 built.run(agents.ns, ["ip", "addr", "add", f"{address[record['file']]}/16", "dev", "eth0"])
             started = time.perf_counter()
-            start_snmpsim(built, agents.ns, {address[r["file"]]: data_dir / r["file"] for r in chunk},
-                          work / "snmpsim", timeout=60 + len(chunk))
+            served = {address[r["file"]]: _servable(data_dir / r["file"], work / "clean") for r in chunk}
+            start_snmpsim(built, agents.ns, served, work / "snmpsim", timeout=60 + len(chunk))
             served = time.perf_counter() - started
             started = time.perf_counter()
             result = scan_in_namespace(built, scanner.ns, [address[r["file"]] for r in chunk],
@@ -147,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offline", action="store_true", help="parse recordings directly, no network")
     parser.add_argument("--limit", type=int, default=0, help="only the first N devices")
     parser.add_argument("--misses", action="store_true", help="list every wrong prediction")
+    parser.add_argument("--leave-one-out", action="store_true",
+                        help="also score without rules that fired on one device only (unseen estimate)")
     parser.add_argument("--batch", type=int, default=120, help="lab: devices per snmpsim process")
     parser.add_argument("--depth", default="system", choices=("basic", "system", "full"),
                         help="lab: SNMP scanner depth (system = every fingerprint fact)")
@@ -173,9 +189,59 @@ def main(argv: list[str] | None = None) -> int:
     if ref.get("vendor_accuracy"):
         ratio = ours["vendor_accuracy"] / ref["vendor_accuracy"]
         print(f"vendor accuracy ratio netdiscover/reference: {ratio:.2f}")
+    rule_usage(preds)
+    if args.leave_one_out:
+        held_out = leave_one_out(preds)
+        label = "leave-one-out: rules seen on that device only dropped"
+        print(json.dumps(score(args.corpus, held_out, label), indent=1))
     if args.misses:
         show_misses(records, preds)
     return 0
+
+
+def _fired(preds: list[dict]) -> dict[str, set[str]]:
+    fired: dict[str, set[str]] = {}
+    for pred in preds:
+        for ev in pred["_fp"].evidence:
+            fired.setdefault(f"{ev.source}:{ev.rule.split(':')[0]}", set()).add(pred["file"])
+    return fired
+
+
+def leave_one_out(preds: list[dict]) -> list[dict]:
+    """Predictions without the rules that only this device triggered: a rule written after seeing
+    one device cannot help that device, so this approximates accuracy on devices nobody has seen."""
+    from netdiscover.fingerprints.combine import decide
+
+    fired = _fired(preds)
+    out = []
+    for pred in preds:
+        kept = [Evidence(e.source, e.rule, e.field, e.value, e.weight, e.matched)
+                for e in pred["_fp"].evidence if len(fired[f"{e.source}:{e.rule.split(':')[0]}"]) > 1]
+        fp = decide(kept)
+        out.append({"file": pred["file"], "vendor": fp.vendor,
+                    "device_class": None if fp.device_class == "unknown" else fp.device_class,
+                    "os_family": fp.os_family or fp.os_name})
+    return out
+
+
+def rule_usage(preds: list[dict]) -> None:
+    """How many answers rest on a rule that fired for one corpus device only (narrow rules).
+
+    Registry-derived rules (``iana-pen:N``, ``mib:NAME``) count as one rule each.
+    """
+    fired = _fired(preds)
+    deciding: dict[str, list[str | None]] = {"vendor": [], "device_class": [], "os_family": []}
+    for pred in preds:
+        fp = pred["_fp"]
+        for field in deciding:
+            value = getattr(fp, field)
+            top = next((e for e in fp.evidence if e.field == field and e.value == value), None)
+            deciding[field].append(f"{top.source}:{top.rule.split(':')[0]}" if top else None)
+    parts = []
+    for field, rules in deciding.items():
+        narrow = sum(1 for r in rules if r and len(fired[r]) == 1)
+        parts.append(f"{field} {narrow}/{len(rules)}")
+    print("answers decided by a rule that fired on a single corpus device: " + ", ".join(parts))
 
 
 def show_misses(records: list[dict], preds: list[dict]) -> None:
