@@ -44,6 +44,7 @@ from netdiscover.schedule import missed_runs, next_run
 log = logging.getLogger("netdiscover.daemon")
 
 DB_RETRY_FIRST = 2.0                 # seconds before the first database retry; doubles each time
+ONCE_DB_ATTEMPTS = 3                 # --once gives up after this many failed connections
 IDLE_TICK = 30.0                     # longest sleep of the loop with nothing due
 _DB_ERROR_NAMES = ("OperationalError", "DatabaseError", "InterfaceError", "InternalError",
                    "PendingRollbackError", "DisconnectionError", "TimeoutError")
@@ -200,6 +201,7 @@ class Daemon:
         self.rng = rng or random.Random()
         self.metrics = metrics
         self.started_by = f"daemon@{socket.gethostname()}"
+        self.booted = datetime.now(UTC)
         self.sessions: Any = None
         self.db_url_in_use: str | None = None
         self.db_failures = 0
@@ -282,15 +284,14 @@ class Daemon:
             return
         try:
             history = sweep_history(self.sessions, names)
-            closed = close_stale_scans(self.sessions, names, self.started_by,
-                                       exclude={s.last_scan_id for s in self.states.values() if s.running},
-                                       extra_ids=self.stale_scan_ids)
+            lost = set(self.stale_scan_ids)
+            closed = close_stale_scans(self.sessions, names, self.started_by, self.booted, extra_ids=lost)
         except Exception as exc:
             if not is_database_error(exc):
                 raise
             self._db_down("history", exc)
             return
-        self.stale_scan_ids.clear()
+        self.stale_scan_ids -= lost
         for scan_id in closed:
             emit("scan.closed_stale", logging.WARNING, scan_id=scan_id,
                  note="left running by a daemon that stopped or lost its database")
@@ -597,19 +598,16 @@ class Daemon:
         return code
 
     def _loop(self, selector: selectors.BaseSelector) -> None:
-        once_connect_attempts = 0
         while not self._stop_requests:
             if self._reload_requested:
                 self._reload()
-            if self.sessions is None:
-                if time.monotonic() >= self.db_retry_at:
-                    once_connect_attempts += 1
-                if not self._connect() and self.once and once_connect_attempts >= 3 \
-                        and time.monotonic() >= self.db_retry_at:
-                    emit("daemon.giving_up", logging.ERROR, note="database unavailable")
-                    for name in self.states:
-                        self.once_results.setdefault(name, "failed")
-                    return
+            if self.sessions is None and not self._connect() and self.once \
+                    and self.db_failures >= ONCE_DB_ATTEMPTS:
+                emit("daemon.giving_up", logging.ERROR, note="database unavailable",
+                     attempts=self.db_failures)
+                for name in self.states:
+                    self.once_results.setdefault(name, "failed")
+                return
             if self.sessions is not None and self.history_pending and time.monotonic() >= self.db_retry_at:
                 self._load_history()
             if self.sessions is not None and time.monotonic() >= self.db_retry_at:
@@ -695,13 +693,13 @@ def sweep_history(sessions: Any, names: list[str] | None = None) -> dict[str, di
     return out
 
 
-def close_stale_scans(sessions: Any, names: list[str], started_by: str, exclude: set[Any] = frozenset(),
+def close_stale_scans(sessions: Any, names: list[str], started_by: str, before: datetime,
                       extra_ids: set[int] = frozenset()) -> list[int]:
     """Mark scan rows still 'running' that no live run owns as aborted/failed; return their ids.
 
-    Rows of ``names`` started by this daemon's identity were left by a previous process that
-    died; ``extra_ids`` are runs of this process whose outcome could not be recorded because
-    the database went away.
+    Rows of ``names`` started by this daemon's identity before ``before`` (this process's
+    start) were left by a previous process that died; ``extra_ids`` are runs of this process
+    whose outcome could not be recorded because the database went away.
     """
     from sqlalchemy import or_, select
 
@@ -710,13 +708,11 @@ def close_stale_scans(sessions: Any, names: list[str], started_by: str, exclude:
 
     closed: list[int] = []
     with sessions() as session, session.begin():
-        clauses = [(Scan.sweep_name.in_(names)) & (Scan.started_by == started_by)]
+        clauses = [Scan.sweep_name.in_(names) & (Scan.started_by == started_by) & (Scan.started_at < before)]
         if extra_ids:
             clauses.append(Scan.id.in_(list(extra_ids)))
         rows = list(session.scalars(select(Scan).where(Scan.status == "running", or_(*clauses))))
         for scan in rows:
-            if scan.id in exclude:
-                continue
             lost_db = scan.id in extra_ids
             finish_scan(session, scan, status="failed" if lost_db else "aborted",
                         error=("database unavailable while the sweep ran" if lost_db

@@ -102,7 +102,8 @@ def test_v3_credentials_and_no_secret_in_repr(tmp_path):
         'snmp_communities = ["s3cretcomm"]\nsnmp_v3 = ["monitor:sha/authpass123:aes/privpass456"]')))
     creds = s.sweeps[0].credentials
     assert [c.version for c in creds] == ["2c", "3"]
-    assert creds[1].user == "monitor" and creds[1].auth_key == "authpass123" and creds[1].priv_protocol == "aes"
+    assert creds[1].user == "monitor" and creds[1].auth_key == "authpass123"
+    assert creds[1].priv_protocol == "aes"
     text = repr(s) + repr(s.sweeps) + str(creds)
     for secret in ("s3cretcomm", "authpass123", "privpass456"):
         assert secret not in text
