@@ -304,6 +304,9 @@ class _EchoProto:
         self.got.append((ip, data))
         return []
 
+    def answered(self, ip):
+        return any(got_ip == ip for got_ip, _ in self.got)
+
     def results(self):
         return {}
 
@@ -338,6 +341,14 @@ def test_engine_keeps_replies_from_targets_only_and_bounds_its_time():
     exchange.run([f"127.0.1.{i}" for i in range(1, 255)])
     assert time.monotonic() - started < 1.5
     assert exchange.stats["unprobed"] > 200
+
+
+def test_engine_retries_only_the_silent_addresses():
+    silent = _EchoProto(9)
+    silent.got = [("127.0.2.1", b"seen before")]          # answered already: never asked again
+    exchange = Exchange(silent, IPSet(["127.0.2.0/24"]), Pacer(2000), None, quiet=0.05, limit=5)
+    exchange.run([f"127.0.2.{i}" for i in range(1, 11)], retries=2)
+    assert exchange.stats["sent"] == 10 + 9 + 9
 
 
 def test_shipped_rules_load_and_name_known_classes(tmp_path):

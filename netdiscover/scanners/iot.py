@@ -39,6 +39,8 @@ DESCRIBE_LIMIT = 20.0         # cap on fetching all SSDP device descriptions (se
 MAX_UNICAST_HOSTS = 4096      # beyond this, only the multicast probes are sent
 MAX_REPLIES = 20000           # datagrams read per protocol
 MAX_REPLY_BYTES = 65535
+MULTICAST_REPEATS = 2         # a multicast probe is cheap: send it twice against loss
+RETRY_GAP = 0.3               # seconds between a sweep pass and the next (retry) pass
 FETCH_WORKERS = 4
 IP_MULTICAST_ALL = 49         # Linux: deliver only groups this socket joined (none)
 
@@ -54,6 +56,7 @@ class UdpProtocol(Protocol):
 
     def multicast_probe(self) -> bytes | None: ...
     def probe(self, ip: str) -> bytes | None: ...
+    def answered(self, ip: str) -> bool: ...
     def handle(self, ip: str, data: bytes) -> list[bytes]: ...
     def results(self) -> dict[str, dict[str, Any]]: ...
 
@@ -169,6 +172,22 @@ class Exchange:
             self.stats["send_errors"] += 1
         self._last_sent = time.monotonic()
 
+    def _multicast(self) -> None:
+        probe = self.proto.multicast_probe() if self.link is not None and self.proto.group else None
+        if probe and time.monotonic() < self.deadline:
+            self._send(self.proto.group, probe)
+
+    def _sweep(self, addresses: list[str], first: bool) -> None:
+        for n, ip in enumerate(addresses):
+            if time.monotonic() >= self.deadline:
+                if first:
+                    self.stats["unprobed"] = len(addresses) - n
+                return
+            payload = self.proto.probe(ip)
+            if payload:
+                self._send(ip, payload)
+                self._drain(0)
+
     def _drain(self, timeout: float) -> None:
         readable, _, _ = select.select([self._sock], [], [], max(0.0, timeout))
         if not readable:
@@ -195,20 +214,19 @@ class Exchange:
                 if time.monotonic() < self.deadline:
                     self._send(ip, follow_up)
 
-    def run(self, unicast: list[str]) -> None:
+    def run(self, unicast: list[str], retries: int = 0) -> None:
+        """Multicast probe, a unicast pass over ``unicast``, ``retries`` passes over the silent
+        ones, then listen until ``quiet`` seconds after the last packet sent (or the deadline)."""
         self._sock = _open_socket(self.proto, self.link)
         try:
-            probe = self.proto.multicast_probe() if self.link is not None and self.proto.group else None
-            if probe:
-                self._send(self.proto.group, probe)
-            for n, ip in enumerate(unicast):
-                if time.monotonic() >= self.deadline:
-                    self.stats["unprobed"] = len(unicast) - n
-                    break
-                payload = self.proto.probe(ip)
-                if payload:
-                    self._send(ip, payload)
-                    self._drain(0)
+            for attempt in range(1 + max(retries, MULTICAST_REPEATS - 1)):
+                if attempt:
+                    self._drain(RETRY_GAP)
+                if attempt < MULTICAST_REPEATS:
+                    self._multicast()
+                if attempt <= retries:
+                    silent = [ip for ip in unicast if not self.proto.answered(ip)] if attempt else unicast
+                    self._sweep(silent, first=not attempt)
             while True:
                 now = time.monotonic()
                 idle_end = self._last_sent + self.quiet
@@ -252,16 +270,17 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     options = ctx.options or {}
     quiet = float(ctx.timeout or options.get("iot_quiet", DEFAULT_QUIET))
     rate = ctx.rate or DEFAULT_RATE
+    retries = max(0, ctx.retries or 0)
     mdns, ssdp, netbios = MdnsProbe(), SsdpProbe(unicast=link is None), NetbiosProbe()
     # the probing protocols share one pacer: allow for all their packets, then the fixed cap
     probing = 3 if ssdp.unicast else 2
     limit = max(quiet + 1.0, float(options.get("iot_phase_limit", PHASE_LIMIT)))
-    limit += probing * len(unicast) / rate
+    limit += (1 + retries) * (probing * len(unicast) / rate + RETRY_GAP)
     pacer = Pacer(rate)
     exchanges = [Exchange(p, ctx.targets, pacer, link, quiet, limit) for p in (mdns, ssdp, netbios)]
     ctx.progress(0, 4, "querying")
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = [(ex, pool.submit(ex.run, unicast)) for ex in exchanges]
+        futures = [(ex, pool.submit(ex.run, unicast, retries)) for ex in exchanges]
         for ex, future in futures:
             try:
                 future.result()

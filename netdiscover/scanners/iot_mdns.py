@@ -200,6 +200,7 @@ class HostState:
     txt: dict[tuple[bytes, ...], dict[str, str]] = field(default_factory=dict)
     hostname: str | None = None
     host_label: bytes | None = None
+    replied: bool = False
     queries: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -328,8 +329,15 @@ class MdnsProbe:
         return self._query([(SERVICES_ENUM, T_PTR)])
 
     def probe(self, ip: str) -> bytes:
-        state = self.hosts.setdefault(ip, HostState(ip))
-        return self._query(state.first_questions())
+        state = self.hosts.get(ip)
+        if state is None:
+            state = self.hosts[ip] = HostState(ip)
+            return self._query(state.first_questions())
+        return self._query([(SERVICES_ENUM, T_PTR), (reverse_name(ip), T_PTR)])    # a retry
+
+    def answered(self, ip: str) -> bool:
+        state = self.hosts.get(ip)
+        return bool(state and state.replied)
 
     def handle(self, ip: str, data: bytes) -> list[bytes]:
         """Absorb one reply from ``ip``; return the follow-up queries to send to it."""
@@ -343,6 +351,7 @@ class MdnsProbe:
             extra = state._mark([(reverse_name(ip), T_PTR)])
         else:
             extra = []
+        state.replied = True
         records, note = parse_reply(data)
         if note and len(self.notes) < 20:
             self.notes.append(f"{ip}: {note}")

@@ -126,6 +126,9 @@ class NetbiosProbe:
         self._sent.add(tid)
         return build_query(tid)
 
+    def answered(self, ip: str) -> bool:
+        return ip in self.found
+
     def handle(self, ip: str, data: bytes) -> list[bytes]:
         if reply_id(data) not in self._sent or ip in self.found:
             return []

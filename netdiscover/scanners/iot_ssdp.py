@@ -173,6 +173,9 @@ class SsdpProbe:
     def probe(self, ip: str) -> bytes | None:
         return build_msearch(host=ip) if self.unicast else None
 
+    def answered(self, ip: str) -> bool:
+        return ip in self.replies
+
     def handle(self, ip: str, data: bytes) -> list[bytes]:
         headers = parse_reply(data)
         if headers is None:
