@@ -94,7 +94,10 @@ def _links() -> list[dict[str, Any]]:
     proc = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, timeout=10)
     if proc.returncode != 0:
         raise ScannerUnavailable(f"cannot list interfaces: {proc.stderr.strip()[:200]}")
-    return json.loads(proc.stdout or "[]")
+    try:
+        return json.loads(proc.stdout or "[]")
+    except ValueError:
+        raise ScannerUnavailable("cannot read interface list ('ip -j addr' gave no JSON)") from None
 
 
 def pick_link(targets: IPSet, wanted: str | None, entries: list[dict[str, Any]]) -> Link | None:
