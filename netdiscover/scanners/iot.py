@@ -6,6 +6,11 @@ all, unicast probes to the swept addresses, one multicast probe per group on the
 interface only, follow-up queries as answers arrive, and bounded waits. Replies from addresses
 outside the targets are dropped unread. Afterwards SSDP descriptions are fetched (guarded),
 and everything one address said becomes one Observation(method="iot").
+
+Knobs: ``ctx.rate`` (packets per second for all three protocols, default 300), ``ctx.retries``
+(extra passes over addresses that stayed silent, default 0), ``ctx.timeout`` (seconds to keep
+listening after the last packet, default 1), ``ctx.options`` ``iot_phase_limit`` and
+``iot_describe_limit`` (seconds). Needs no privileges: plain UDP sockets and HTTP.
 """
 
 from __future__ import annotations
