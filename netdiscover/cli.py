@@ -63,14 +63,20 @@ def main(ctx: click.Context, db_url: str | None, verbose: int) -> None:
 
 
 # --- command registration (one line per command module; keep this block sorted) ---------------
+from netdiscover.commands.assets import assets  # noqa: E402
 from netdiscover.commands.daemon import daemon, status  # noqa: E402
+from netdiscover.commands.db import db  # noqa: E402
 from netdiscover.commands.fingerprint import fingerprint  # noqa: E402
+from netdiscover.commands.inventory import inventory  # noqa: E402
 from netdiscover.commands.lab import lab  # noqa: E402
 from netdiscover.commands.report import report  # noqa: E402
 from netdiscover.commands.review import review  # noqa: E402
 from netdiscover.commands.scan import scan  # noqa: E402
 
+main.add_command(assets)
 main.add_command(daemon)
+main.add_command(db)
+main.add_command(inventory)
 main.add_command(fingerprint)
 main.add_command(report)
 main.add_command(review)

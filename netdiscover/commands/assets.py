@@ -1,0 +1,244 @@
+"""``netdiscover assets list|show``: what the asset database holds, as a table, JSON or CSV.
+
+Every value shown came from the network or an inventory file, so it is rendered as plain
+text (rich markup off, control characters removed) and CSV cells cannot start a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sys
+from typing import Any
+
+import click
+
+from netdiscover.cli import UserError
+from netdiscover.vocabulary import ASSET_STATUSES
+
+LIST_COLUMNS = (
+    ("ID", "id"),
+    ("STATUS", "status"),
+    ("CLASS", "device_class"),
+    ("VENDOR", "vendor"),
+    ("MODEL", "model"),
+    ("OS", "os"),
+    ("HOSTNAME", "hostname"),
+    ("IP", "ips"),
+    ("MAC", "macs"),
+    ("LAST SEEN", "last_seen"),
+    ("METHODS", "methods"),
+)
+CSV_COLUMNS = (
+    "id",
+    "status",
+    "device_class",
+    "vendor",
+    "model",
+    "os",
+    "hostname",
+    "serial",
+    "macs",
+    "ips",
+    "services",
+    "first_seen",
+    "last_seen",
+    "methods",
+    "confidence",
+    "present",
+    "site",
+    "owner",
+    "location",
+    "lifecycle_state",
+    "asset_tag",
+)
+
+
+def _sessions(app: Any) -> Any:
+    from netdiscover.storage.engine import DatabaseError
+
+    try:
+        return app.sessions()
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cell_text(value: Any, limit: int = 60) -> str:
+    """One table cell: lists joined, control characters removed, bounded."""
+    from netdiscover.observation import clean_text
+
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ", ".join(_service_text(v) if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, float):
+        value = f"{value:.2f}"
+    return clean_text(str(value).replace("\n", " ").replace("\t", " "), limit) or ""
+
+
+def _service_text(svc: dict[str, Any]) -> str:
+    parts = [f"{svc.get('port')}/{svc.get('protocol')}"]
+    parts += [str(p) for p in (svc.get("name"), svc.get("product"), svc.get("version")) if p]
+    return " ".join(parts)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((200, 24)).columns, 200)
+    return Console(markup=False, highlight=False, emoji=False, width=width, soft_wrap=False)
+
+
+def render_list_table(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    if not rows:
+        click.echo("no assets")
+        return
+    table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
+    for header, _key in LIST_COLUMNS:
+        table.add_column(header, overflow="ellipsis", no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text(cell_text(row.get(key), 40)) for _h, key in LIST_COLUMNS))
+    _console().print(table)
+
+
+def render_csv(rows: list[dict[str, Any]]) -> str:
+    """CSV of the asset rows; every cell passed through the spreadsheet-safe neutraliser."""
+    from netdiscover.reports.render_csv import neutralise
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        cells = []
+        for col in CSV_COLUMNS:
+            value = row.get(col)
+            if isinstance(value, list):
+                value = ";".join(_service_text(v) if isinstance(v, dict) else str(v) for v in value)
+            cells.append(neutralise(value))
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+@click.group()
+def assets() -> None:
+    """List and inspect the assets in the database."""
+
+
+@assets.command("list")
+@click.option("--status", type=click.Choice(ASSET_STATUSES), help="Only assets with this review status.")
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True
+)
+@click.pass_obj
+def list_command(app: Any, status: str | None, fmt: str) -> None:
+    """List assets (all, or one review status)."""
+    from netdiscover.storage.repository import asset_to_dict, list_assets
+
+    with _sessions(app)() as session:
+        rows = [asset_to_dict(a) for a in list_assets(session, status=status)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(render_csv(rows), nl=False)
+    else:
+        render_list_table(rows)
+
+
+@assets.command("show")
+@click.argument("key", metavar="ID|MAC|IP")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.pass_obj
+def show_command(app: Any, key: str, fmt: str) -> None:
+    """Show one asset, found by id, MAC, IP or hostname, with its recent changes."""
+    from netdiscover.storage.repository import asset_to_dict, events_for, find_asset
+
+    with _sessions(app)() as session:
+        asset = find_asset(session, key)
+        if asset is None:
+            raise UserError(
+                f"no asset matches {cell_text(key, 80)!r} (give an asset id, MAC, IP or hostname)"
+            )
+        data = asset_to_dict(asset)
+        events = [
+            {
+                "at": e.at.isoformat() if e.at else None,
+                "kind": e.kind,
+                "actor": e.actor,
+                "note": e.note,
+                "old": e.old,
+                "new": e.new,
+            }
+            for e in events_for(session, asset.id)[-20:]
+        ]
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    _render_show(data, events)
+
+
+def _render_show(data: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    facts = Table(box=None, show_header=False, pad_edge=False)
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    for key in (
+        "id",
+        "status",
+        "device_class",
+        "vendor",
+        "model",
+        "os",
+        "hostname",
+        "serial",
+        "macs",
+        "ips",
+        "asset_tag",
+        "owner",
+        "location",
+        "site",
+        "lifecycle_state",
+        "first_seen",
+        "last_seen",
+        "present",
+        "methods",
+        "confidence",
+        "snmp_engine_id",
+    ):
+        facts.add_row(Text(key), Text(cell_text(data.get(key), 200)))
+    for port in data.get("switch_ports") or []:
+        facts.add_row(
+            Text("switch port"), Text(cell_text(f"{port['mac']} on {port['switch']} {port['port']}", 200))
+        )
+    for key, value in sorted((data.get("attributes") or {}).items()):
+        facts.add_row(Text(cell_text(key, 40)), Text(cell_text(value, 200)))
+    console.print(facts)
+    if data.get("services"):
+        table = Table(title="services", box=None, pad_edge=False, header_style="bold")
+        for header in ("PORT", "PROTO", "NAME", "PRODUCT", "VERSION"):
+            table.add_column(header, overflow="ellipsis", no_wrap=True)
+        for svc in data["services"]:
+            table.add_row(
+                *(Text(cell_text(svc.get(k), 50)) for k in ("port", "protocol", "name", "product", "version"))
+            )
+        console.print(table)
+    if events:
+        table = Table(title="recent changes", box=None, pad_edge=False, header_style="bold")
+        for header in ("AT", "EVENT", "BY", "DETAIL"):
+            table.add_column(header, overflow="ellipsis", no_wrap=True)
+        for ev in events:
+            detail = ev.get("note") or json.dumps(ev.get("new") or ev.get("old") or {}, ensure_ascii=False)
+            table.add_row(
+                Text(cell_text(ev["at"], 32)),
+                Text(cell_text(ev["kind"], 24)),
+                Text(cell_text(ev.get("actor"), 20)),
+                Text(cell_text(detail, 80)),
+            )
+        console.print(table)
