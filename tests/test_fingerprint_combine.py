@@ -119,3 +119,15 @@ def test_fingerprint_round_trips_through_dict():
     again = Fingerprint.from_dict(fp.to_dict())
     assert again == fp
     assert fp.device_class in DEVICE_CLASSES
+
+
+def test_vendor_range_is_a_fallback_only():
+    unknown_product = combine.decide([ev("snmp", "vendor", "Brother", 0.9)])
+    assert unknown_product.device_class == "printer"
+    assert unknown_product.confidence["device_class"] < 0.5
+    assert any(e.source == "vendor-range" for e in unknown_product.evidence)
+    recognised = combine.decide([ev("snmp", "vendor", "Axis", 0.9), ev("snmp", "device_class", "iot", 0.9)])
+    assert recognised.device_class == "iot"
+    assert not any(e.source == "vendor-range" for e in recognised.evidence)
+    mixed_maker = combine.decide([ev("snmp", "vendor", "Cisco", 0.9)])
+    assert mixed_maker.device_class == "unknown"

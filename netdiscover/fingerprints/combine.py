@@ -12,11 +12,13 @@ heuristic > a MAC OUI.
 
 from __future__ import annotations
 
+import csv
 import importlib
 import logging
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 
 from netdiscover.fingerprints.model import FIELDS, Evidence, Fingerprint
@@ -37,6 +39,13 @@ OPTIONAL_SOURCES = frozenset({"netdiscover.fingerprints.iot"})
 
 # os_version is decided after the OS it belongs to
 _ORDER = (*(f for f in FIELDS if f != "os_version"), "os_version")
+# A known maker's usual product range, used when no rule recognised the product itself.
+RANGES = Path(__file__).with_name("vendor_ranges.csv")
+RANGE_SOURCE = "vendor-range"
+W_RANGE_CLASS = 0.45
+W_RANGE_OS = 0.4
+RANGE_ONLY_BELOW = 0.7
+
 # Cheap prefilter: a source that only reads certain ``Observation.facts`` keys is skipped for
 # devices that have none of them. A module may declare its own ``FACT_KEYS``.
 SOURCE_FACTS: dict[str, tuple[str, ...]] = {
@@ -74,6 +83,35 @@ def reload_sources() -> None:
     """Forget imported sources (after SOURCES changes or a module lands)."""
     global _loaded
     _loaded = None
+
+
+@lru_cache(maxsize=1)
+def _ranges() -> dict[str, tuple[str, str, str]]:
+    table: dict[str, tuple[str, str, str]] = {}
+    with RANGES.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(line for line in handle if not line.startswith("#")):
+            vendor = (row.get("vendor") or "").strip()
+            if vendor:
+                table[_key(vendor)] = tuple(  # type: ignore[assignment]
+                    (row.get(k) or "").strip() for k in ("device_class", "os_family", "os_name"))
+    return table
+
+
+def _range_evidence(vendor: str, confidence: float) -> list[Evidence]:
+    """Fallback class/OS for a known maker's unrecognised product (``vendor_ranges.csv``)."""
+    found = _ranges().get(_key(vendor))
+    if not found:
+        return []
+    klass, family, name = found
+    rule = f"vendor-range:{vendor}"
+    out = []
+    if klass in _CLASSES:
+        out.append(Evidence(RANGE_SOURCE, rule, "device_class", klass, W_RANGE_CLASS * confidence, vendor))
+    if family:
+        out.append(Evidence(RANGE_SOURCE, rule, "os_family", family, W_RANGE_OS * confidence, vendor))
+        if name:
+            out.append(Evidence(RANGE_SOURCE, rule, "os_name", name, W_RANGE_OS * confidence, vendor))
+    return out
 
 
 def _fact_keys(module: ModuleType) -> tuple[str, ...] | None:
@@ -183,9 +221,17 @@ def decide(evidence: Sequence[Evidence]) -> Fingerprint:
         result.confidence[field] = round(max(0.0, min(1.0, best_score - 0.5 * runner_up)), 3)
         if field in ("os_family", "os_name"):
             os_rules.update((item.source, item.rule) for item in winners)
+        if field == "vendor":
+            for item in _range_evidence(winners[0].value, result.confidence["vendor"]):
+                known = by_field.setdefault(item.field, {})
+                # only a fallback: a product rule that already spoke for this field wins alone
+                if max((g[0].weight for g in known.values()), default=0.0) < RANGE_ONLY_BELOW:
+                    known.setdefault(_key(item.value), []).append(item)
+                    items.append(item)
     if "device_class" not in result.confidence:
         result.device_class = "unknown"
         result.confidence["device_class"] = 0.0
+    items.sort(key=_weight)
     result.evidence = items
     conflicts.sort(key=_weight)
     result.conflicts = conflicts

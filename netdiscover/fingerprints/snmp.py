@@ -44,6 +44,7 @@ MIB_CLASS: dict[str, tuple[str, float]] = {
     "bridge": ("switch", 0.15),
 }
 HR_PRINTER = "1.3.6.1.2.1.25.3.1.5"
+HR_PROCESSOR = "1.3.6.1.2.1.25.3.1.3"
 ETHERNET_IFTYPES = frozenset({6, 62, 69, 117})
 
 
@@ -201,8 +202,11 @@ def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
         if hint:
             out.append(Evidence(SOURCE, f"mib:{name}", "device_class", hint[0], hint[1], str(name)))
     hr = facts.get("hr_devices") if isinstance(facts.get("hr_devices"), list) else []
-    if any(isinstance(d, dict) and clean_oid(d.get("type")) == HR_PRINTER for d in hr[:64]):
-        out.append(Evidence(SOURCE, "hr-device:printer", "device_class", "printer", 0.6, HR_PRINTER))
+    types = {clean_oid(d.get("type")) for d in hr[:64] if isinstance(d, dict)}
+    if HR_PRINTER in types:
+        # a general-purpose host lists its print queues as printers too: then it is a weak hint
+        weight = 0.2 if HR_PROCESSOR in types else 0.5
+        out.append(Evidence(SOURCE, "hr-device:printer", "device_class", "printer", weight, HR_PRINTER))
     services = _int(facts.get("sysServices"))
     if services is not None and 0 < services < 128:
         layer2, layer3, apps = services & 0x02, services & 0x04, services & 0x48
