@@ -128,6 +128,6 @@ def test_vendor_range_is_a_fallback_only():
     assert any(e.source == "vendor-range" for e in unknown_product.evidence)
     recognised = combine.decide([ev("snmp", "vendor", "Axis", 0.9), ev("snmp", "device_class", "iot", 0.9)])
     assert recognised.device_class == "iot"
-    assert not any(e.source == "vendor-range" for e in recognised.evidence)
+    assert not any(e.source == "vendor-range" and e.field == "device_class" for e in recognised.evidence)
     mixed_maker = combine.decide([ev("snmp", "vendor", "Cisco", 0.9)])
     assert mixed_maker.device_class == "unknown"
