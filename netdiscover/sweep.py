@@ -24,7 +24,7 @@ from netdiscover.scope import Scope, parse_scope
 
 log = logging.getLogger("netdiscover.sweep")
 
-DEFAULT_METHODS = ("arp", "snmp", "nmap")
+DEFAULT_METHODS = ("arp", "iot", "snmp", "nmap")
 MethodProgress = Callable[[str, int, int, str], None]   # (method, done, total, message)
 
 
