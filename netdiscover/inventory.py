@@ -167,7 +167,7 @@ def record_from_row(line: int, row: dict[str, Any]) -> Record:
         if header is None:
             raise ValueError("more cells than header columns")
         key = _column_key(str(header))
-        if not key:
+        if not key or (key in EXPORT_ONLY and key not in _LOOKUP):
             continue
         if isinstance(raw, list) and key in ("mac", "macs", "ip", "ips", "mac_addresses", "ip_addresses"):
             values = [_scalar(v, key) or "" for v in raw]

@@ -752,9 +752,10 @@ class _Reconciler:
                 changed["methods"] = methods
             if not row["present"]:
                 changed["present"] = True
-                self.event(aid, "reappeared", {"present": False}, {"present": True, "ips": s.ips})
-                result.reappeared += 1
-                result.reappeared_ids.append(aid)
+                if row["last_seen"] is not None:      # never seen before: an imported record, first sighting
+                    self.event(aid, "reappeared", {"present": False}, {"present": True, "ips": s.ips})
+                    result.reappeared += 1
+                    result.reappeared_ids.append(aid)
             if row["status"] == "rogue":
                 result.rogue_seen_ids.append(aid)
             # interfaces
