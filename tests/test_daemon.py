@@ -308,3 +308,47 @@ def test_on_stop_finish_lets_the_sweep_end_and_a_second_stop_aborts(tmp_path, ev
     running.thread.join(10)
     assert not running.thread.is_alive()
     assert sweep_history(sessions)["again"]["status"] == "aborted"
+
+
+def test_database_down_at_start_is_retried_with_backoff(tmp_path, events, monkeypatch):
+    from netdiscover import daemon as daemon_mod
+    from netdiscover.storage.engine import DatabaseError
+
+    monkeypatch.setattr(daemon_mod, "DB_RETRY_FIRST", 0.2)
+    path = settings_file(tmp_path, sweep("lan", "1h"))
+    attempts = []
+
+    def flaky_open(url):
+        attempts.append(time.monotonic())
+        if len(attempts) <= 3:
+            raise DatabaseError("cannot open database: connection refused")
+        return open_database(url)
+
+    runner = FakeRunner()
+    with Running(path, runner, open_db=flaky_open):
+        assert wait_for(lambda: runner.count("lan") == 1, 10)
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    assert len(attempts) == 4 and gaps[0] >= 0.19 and gaps[1] >= 0.39 and gaps[2] >= 0.79
+    assert [e["retry_in_s"] for e in events.named("db.unavailable")] == [0.2, 0.4, 0.8]
+    assert events.named("db.recovered")[0]["after_failures"] == 3
+
+    def never(url):
+        raise DatabaseError("cannot open database: connection refused")
+
+    d = Daemon(load_settings(path), config_path=str(path), runner=FakeRunner(), open_db=never)
+    assert d.run(once=True, install_signals=False) == 1
+
+
+def test_alerts_are_dispatched_after_each_good_sweep(tmp_path, events, monkeypatch):
+    from netdiscover import alerts
+
+    calls = []
+    monkeypatch.setattr(alerts, "dispatch",
+                        lambda settings, sessions, result: calls.append((settings, result.status)) or
+                        ["webhook: sent new_undocumented asset 1"])
+    path = settings_file(tmp_path, sweep("lan", "1h"), extra="")
+    path.write_text(path.read_text() + '\n[alerts]\nevents = ["new_undocumented"]\n')
+    with Running(path, FakeRunner()):
+        assert wait_for(lambda: calls)
+    assert calls == [({"events": ["new_undocumented"]}, "completed")]
+    assert events.named("alert")[0]["detail"] == "webhook: sent new_undocumented asset 1"

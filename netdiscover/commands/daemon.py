@@ -83,7 +83,8 @@ def _print_check(settings: Settings, db_override: str | None) -> None:
                f"on stop {d.on_stop}, state {d.state or 'none'}")
     click.echo(f"sweeps:   {len(settings.sweeps)}")
     for sweep in settings.sweeps:
-        creds = (f"{sweep.credentials_name} ({len(sweep.credentials)} credentials)"
+        count = len(sweep.credentials)
+        creds = (f"{sweep.credentials_name} ({count} credential{'' if count == 1 else 's'})"
                  if sweep.credentials_name else "none")
         first = next_run(sweep.schedule, None, now, _NoJitter())
         click.echo(f"  - {sweep.name}{'' if sweep.enabled else ' (disabled)'}: {sweep.schedule.describe()}; "
