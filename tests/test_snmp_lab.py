@@ -105,6 +105,16 @@ def test_snmpd_v2c_second_community_works_and_is_remembered(snmp_lab):
     assert COMMUNITY not in json.dumps(result)
 
 
+def test_snmpd_v1_walks_with_getnext(snmp_lab):
+    lab, ns, _ = snmp_lab
+    result = scan_in_namespace(lab, ns, [SNMPD], [{"version": "1", "community": COMMUNITY, "label": "v1#1"}],
+                               QUICK)
+    found = host(result, SNMPD)
+    assert found["credential"] == "v1#1" and found["hostname"] == "lab-snmpd"
+    assert any(SNMPD in i["ips"] for i in found["interfaces"]) and found["mac"] == "02:5e:00:00:00:03"
+    assert found["software"] and not result["messages"]
+
+
 def test_snmpd_v3_authpriv(snmp_lab):
     lab, ns, snmpd = snmp_lab
     result = scan_in_namespace(lab, ns, [SNMPD], [V3], QUICK)

@@ -133,3 +133,13 @@ def test_wrong_community_gets_nothing(bad_agents):
 def test_bad_option_is_a_failed_outcome_not_an_exception():
     result = snmp.scan(ScanContext(targets=IPSet(["127.0.0.1/32"]), options={"snmp_depth": "deep"}))
     assert result.status == "failed" and "snmp_depth" in result.messages[0]
+
+
+def test_packet_rate_is_kept(bad_agents):
+    ctx = ScanContext(targets=IPSet(["127.0.0.16/28"]), credentials=communities(["nope"]), rate=20,
+                      options={"snmp_port": bad_agents, "snmp_timeout": 0.2, "snmp_retries": 0})
+    started = time.monotonic()
+    result = snmp.scan(ctx)
+    elapsed = time.monotonic() - started
+    assert result.stats["requests_sent"] == 16
+    assert elapsed >= 15 / 20

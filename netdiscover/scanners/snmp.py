@@ -15,7 +15,8 @@ the sweep adapts below that when replies time out);
 ``snmp_timeout``/``snmp_retries`` (first contact; ``ctx.timeout``/``ctx.retries`` override),
 ``snmp_walk_timeout``/``snmp_walk_retries`` (once an agent has answered);
 ``snmp_port`` (161); ``snmp_max_repetitions``, ``snmp_max_rows``, ``snmp_max_bytes``,
-``snmp_agent_seconds`` (per-agent budgets). A misbehaving agent is reported in
+``snmp_agent_seconds`` (per-agent budgets). ``ctx.rate`` caps v1/v2c packets per second.
+A misbehaving agent is reported in
 ``messages`` and never stops the sweep.
 """
 
@@ -129,7 +130,7 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
     outcome = ScanOutcome(method=NAME)
     if skipped_v6:
         outcome.messages.append("IPv6 targets are not swept by SNMP yet; skipped")
-    client = SnmpClient(inflight)
+    client = SnmpClient(inflight, rate=ctx.rate)
     await client.community.open()
     pending = _targets(ctx)
     done = 0
@@ -199,7 +200,7 @@ async def interrogate(client: SnmpClient, ip: str, credentials: list[SnmpCredent
         session = attempt
         break
     if session is None:
-        result.problems.extend(f for f in failures if "refused" not in f or len(credentials) == 1)
+        result.problems.extend(failures)
         return result
     result.answered = True
     try:
@@ -224,8 +225,8 @@ async def _collect(session: AgentSession, result: AgentResult, system: dict, dep
     probes, enterprise, entity_classes, cols = await asyncio.gather(
         _safe_getnext(session, list(t.MIB_PROBES.values())),
         _safe_bulk_sample(session, t.ENTERPRISES),
-        session.walk(t.ENT_CLASS, max_rows=2000),
-        session.walk_columns(_columns(depth)),
+        session.walk(t.ENT_CLASS, max_rows=t.MAX_ENTITY_SCAN, sample=True),
+        session.walk_columns(table_columns(depth)),
     )
     facts["mibs"] = t.mibs_present(probes)
     facts["enterprise_oids"] = t.enterprise_oids(enterprise)
@@ -248,6 +249,7 @@ async def _collect(session: AgentSession, result: AgentResult, system: dict, dep
         cols.update(await session.walk_columns([t.IP_ADDR_IFINDEX]))
     ips = t.addresses(cols.get(t.IP_ADDRESS_IFINDEX, {}), cols.get(t.IP_ADDR_IFINDEX, {}))
     host.interfaces = t.interfaces(cols, ips)
+    host.mac = next((i.mac for i in host.interfaces if i.mac and session.ip in i.ips), None)
     host.software = t.software(cols.get(t.HR_SW_NAME, {}))
     names = t.if_names(cols)
     own_macs = {iface.mac for iface in host.interfaces if iface.mac}
@@ -268,7 +270,8 @@ async def _collect(session: AgentSession, result: AgentResult, system: dict, dep
                                                      local, reporter))
 
 
-def _columns(depth: str) -> list[tuple[int, ...]]:
+def table_columns(depth: str) -> list[tuple[int, ...]]:
+    """The table columns walked at ``depth`` (besides ENTITY and the fallbacks)."""
     cols = [t.IF_TYPE]
     if depth == "full":
         cols += [*t.IF_COLUMNS, t.IP_ADDRESS_IFINDEX, t.NET_TO_PHYS_ADDR, t.NET_TO_PHYS_TYPE,

@@ -111,8 +111,10 @@ class CommunityClient:
     answered go through the congestion ``Window`` (``paced=True``).
     """
 
-    def __init__(self, max_inflight: int = 256) -> None:
+    def __init__(self, max_inflight: int = 256, rate: float | None = None) -> None:
         self.window = Window(initial=min(32, max_inflight), maximum=max_inflight)
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next_send = 0.0
         self._transport: asyncio.DatagramTransport | None = None
         self._pending: dict[int, tuple[asyncio.Future, str]] = {}
         self._next_id = secrets.randbelow(1 << 30)
@@ -139,6 +141,16 @@ class CommunityClient:
             if not fut.done():
                 fut.cancel()
         self._pending.clear()
+
+    async def _pace(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Keep to the sweep's packet rate, when it has one."""
+        if not self._interval:
+            return
+        now = loop.time()
+        slot = max(now, self._next_send)
+        self._next_send = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     def _request_id(self) -> int:
         self._next_id = (self._next_id + 1) & 0x7FFFFFFF
@@ -181,6 +193,7 @@ class CommunityClient:
             ok = False
             self._pending[req_id] = (fut, ip)
             try:
+                await self._pace(loop)
                 self._transport.sendto(packet, (ip, port))  # type: ignore[union-attr]
                 self.sent += 1
                 result = await asyncio.wait_for(fut, timeout)
@@ -309,8 +322,8 @@ def _plain(value: object) -> object:
 class SnmpClient:
     """The one client a sweep uses: dispatches by credential version."""
 
-    def __init__(self, max_inflight: int = 256) -> None:
-        self.community = CommunityClient(max_inflight)
+    def __init__(self, max_inflight: int = 256, rate: float | None = None) -> None:
+        self.community = CommunityClient(max_inflight, rate)
         self.v3 = V3Client()
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,

@@ -64,6 +64,7 @@ ENT_FIELDS = {"descr": 2, "name": 7, "hw_rev": 8, "fw_rev": 9, "sw_rev": 10, "se
               "model": 13}
 ENT_CHASSIS, ENT_STACK = 3, 11
 MAX_ENTITY_ROWS = 4
+MAX_ENTITY_SCAN = 256      # chassis rows come first in practice; big chassis list thousands of parts
 
 # -- IF-MIB --------------------------------------------------------------------------------
 IF_ENTRY = parse_oid("1.3.6.1.2.1.2.2.1")
