@@ -34,7 +34,7 @@ import yaml
 
 from netdiscover.fingerprints.model import FIELDS
 
-MAX_TEXT = 4096          # rules look at most at this much of any text
+MAX_TEXT = 1024          # rules look at most at this much of any text
 DEFAULT_WEIGHT = 0.8
 TEXT_CONDITIONS = ("descr", "entity", "hr", "text")
 SET_CONDITIONS = ("enterprise", "mib", "service", "port")

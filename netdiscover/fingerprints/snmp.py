@@ -27,6 +27,7 @@ from netdiscover.observation import Observation, clean_text
 SOURCE = "snmp"
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
 W_PEN = 0.55
+MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is noise or hostile
 W_ENTITY_SERIAL = 0.95
 W_ENTITY = 0.7
 W_ENTITY_MFG = 0.7
@@ -141,7 +142,7 @@ def subject(facts: Mapping[str, Any]) -> rules.Subject:
     )
     hr = facts.get("hr_devices") if isinstance(facts.get("hr_devices"), list) else []
     hr_text = " | ".join(_text(d.get("descr"), 256) for d in hr[:32] if isinstance(d, dict))
-    descr = _text(facts.get("sysDescr"))
+    descr = _text(facts.get("sysDescr"), MAX_DESCR)
     mibs = facts.get("mibs") if isinstance(facts.get("mibs"), list) else []
     return rules.Subject(
         texts={"descr": descr, "entity": entity_text, "hr": hr_text, "text": f"{descr} | {entity_text}"},
