@@ -34,7 +34,8 @@ def _load(config_path: str) -> Settings:
 @click.command("daemon")
 @click.option("--config", "config_path", required=True, metavar="PATH", envvar="NETDISCOVER_CONFIG",
               help="Settings file (TOML); see examples/netdiscover.toml. Env: NETDISCOVER_CONFIG.")
-@click.option("--once", is_flag=True, help="Run every sweep once now and exit (non-zero if any failed).")
+@click.option("--once", is_flag=True, help="Run every sweep once now, ignoring schedules and windows, "
+              "and exit (non-zero if any failed).")
 @click.option("--check", is_flag=True, help="Validate the settings file, print a summary and exit.")
 @click.pass_obj
 def daemon(app: AppContext, config_path: str, once: bool, check: bool) -> None:
