@@ -114,6 +114,7 @@ class Device:
     ips: list[str] = field(default_factory=list)
     has_ifaces: bool = False
     fingerprint: Any = None
+    fingerprinted: bool = False
     asset_id: int | None = None
 
     @property
@@ -134,23 +135,30 @@ class Device:
         self.ips.extend(ip for ip in other.ips if ip not in self.ips)
         self.has_ifaces = self.has_ifaces or other.has_ifaces
         self.fingerprint = None
+        self.fingerprinted = False
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _obs_keys(o: Observation) -> tuple[set[str], set[str], set[str], set[str], list[str]]:
-    serials = {s for s in (serial_key(o.serial),) if s}
-    engines = {e for e in (engine_key(o.snmp_engine_id),) if e}
+    serial = serial_key(o.serial) if o.serial else None
+    engine = engine_key(o.snmp_engine_id) if o.snmp_engine_id else None
+    serials = {serial} if serial else set()
+    engines = {engine} if engine else set()
     gmacs: set[str] = set()
     lmacs: set[str] = set()
-    if "proxy_arp" not in o.flags:
-        for mac in o.macs():
+    flags = o.flags
+    if not flags or "proxy_arp" not in flags:
+        for mac in (o.macs() if o.interfaces else ([o.mac] if o.mac else ())):
             kind = mac_kind(mac)
             if kind == GLOBAL:
                 gmacs.add(mac)
             elif kind == LOCAL:
                 lmacs.add(mac)
     ips: list[str] = []
-    if "ip_conflict" not in o.flags:
-        for ip in o.ips():
+    if not flags or "ip_conflict" not in flags:
+        for ip in (o.ips() if o.interfaces else ([o.ip] if o.ip else ())):
             norm = identity_ip(ip)
             if norm and norm not in ips:
                 ips.append(norm)
@@ -283,7 +291,10 @@ def _recordable(mac: str) -> bool:
 
 def summarise(dev: Device) -> Summary:
     """Merge a device's observations into one Summary."""
-    obs = sorted(dev.obs, key=lambda o: (o.kind != HOST, HOSTNAME_PRIORITY.get(o.method, 9)))
+    if len(dev.obs) == 1:
+        obs = dev.obs
+    else:
+        obs = sorted(dev.obs, key=lambda o: (o.kind != HOST, HOSTNAME_PRIORITY.get(o.method, 9)))
     times = [_aware(o.seen_at) for o in obs]
     hostname = serial = engine = credential = None
     methods: set[str] = set()
@@ -291,12 +302,15 @@ def summarise(dev: Device) -> Summary:
     macs: dict[str, dict[str, Any]] = {}
     services: dict[tuple[int, str], Any] = {}
     software: dict[tuple[str, str | None], Any] = {}
-    authoritative = False
+    authoritative = host_seen = False
     for o in obs:
         methods.add(o.method)
+        host_seen = host_seen or o.kind == HOST
         hostname = hostname or o.hostname
-        serial = serial or (o.serial if serial_key(o.serial) else None)
-        engine = engine or engine_key(o.snmp_engine_id)
+        if o.serial and not serial and serial_key(o.serial):
+            serial = o.serial
+        if o.snmp_engine_id and not engine:
+            engine = engine_key(o.snmp_engine_id)
         credential = credential or o.credential
         if o.mac and "proxy_arp" not in o.flags and _recordable(o.mac):
             macs.setdefault(o.mac, {})
@@ -327,7 +341,7 @@ def summarise(dev: Device) -> Summary:
         hostname=hostname, serial=serial, engine=engine,
         credential=credential, methods=methods, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
         services=services, services_authoritative=authoritative, software=software,
-        host_seen=any(o.kind == HOST for o in obs),
+        host_seen=host_seen,
     )
 
 
@@ -514,27 +528,33 @@ class _Reconciler:
                                                {e for d in devices for e in d.engines}):
             engine_map[engine].append(asset_id)
         mac_map: dict[str, list[int]] = defaultdict(list)
-        for asset_id, mac in bulk.select_in(conn, [I.c.asset_id, I.c.mac], I.c.mac,
-                                            {m for d in devices for m in (*d.gmacs, *d.lmacs)}):
+        for asset_id, mac in bulk.fetch_in(conn, I, ("asset_id", "mac"), "mac",
+                                           {m for d in devices for m in (*d.gmacs, *d.lmacs)}):
             mac_map[mac].append(asset_id)
-        for asset_id, ip in bulk.select_in(conn, [ADDR.c.asset_id, ADDR.c.ip], ADDR.c.ip,
-                                           {ip for d in devices for ip in d.ips}, CURRENT):
+        for asset_id, ip in bulk.fetch_in(conn, ADDR, ("asset_id", "ip"), "ip",
+                                          {ip for d in devices for ip in d.ips}, CURRENT):
             self.ip_holders[ip].add(asset_id)
 
-        vendor_hint = {id(d): next((o.vendor_hint for o in d.obs if o.vendor_hint), None) for d in devices}
+        vendor_hint = {id(d): next((o.vendor_hint for o in d.obs if o.vendor_hint), None)
+                       for d in devices if d.serials}
         strong_cands: dict[int, list[int]] = {}
         for d in devices:
             found: list[int] = []
-            for s in sorted(d.serials):
-                found.extend(a for a, v in serial_map.get(s, ()) if vendors_compatible(v, vendor_hint[id(d)]))
-            for e in sorted(d.engines):
-                found.extend(engine_map.get(e, ()))
-            for m in sorted(d.gmacs):
-                found.extend(mac_map.get(m, ()))
-            for m in sorted(d.lmacs):
-                found.extend(mac_map.get(m, ()))
+            if d.serials:
+                hint = vendor_hint[id(d)]
+                for s in sorted(d.serials):
+                    found.extend(a for a, v in serial_map.get(s, ()) if vendors_compatible(v, hint))
+            if d.engines:
+                for e in sorted(d.engines):
+                    found.extend(engine_map.get(e, ()))
+            for macs in (d.gmacs, d.lmacs):
+                if len(macs) == 1:
+                    found.extend(mac_map.get(next(iter(macs)), ()))
+                elif macs:
+                    for m in sorted(macs):
+                        found.extend(mac_map.get(m, ()))
             if found:
-                strong_cands[id(d)] = list(dict.fromkeys(found))
+                strong_cands[id(d)] = found if len(found) == 1 else list(dict.fromkeys(found))
 
         # Weaker matches for the rest: hostname within the site, then a current IP.
         rest = [d for d in devices if id(d) not in strong_cands]
@@ -663,8 +683,9 @@ class _Reconciler:
         new = [d for d in devices if d.asset_id is None]
         summaries = {id(d): summarise(d) for d in devices}
         for d in devices:
-            if d.fingerprint is None:
+            if not d.fingerprinted:
                 d.fingerprint = _fingerprint(self.fingerprinter, d)
+                d.fingerprinted = True
         claimed_ips: dict[str, set[int]] = defaultdict(set)
         self._update_known(known, summaries)
         self._insert_new(new, summaries)
@@ -679,10 +700,9 @@ class _Reconciler:
                                               dict[int, list[Any]], dict[int, list[Any]],
                                               dict[int, list[Any]]]:
         conn = self.conn
-        cols = [A.c.id, A.c.hostname, A.c.serial, A.c.snmp_engine_id, A.c.vendor, A.c.model, A.c.os_name,
-                A.c.os_version, A.c.device_class, A.c.status, A.c.present, A.c.methods, A.c.first_seen,
-                A.c.last_seen, A.c.snmp_credential]
-        assets = {r.id: dict(zip(r._fields, r, strict=True)) for r in bulk.select_in(conn, cols, A.c.id, ids)}
+        cols = ("id", "hostname", "serial", "snmp_engine_id", "vendor", "model", "os_name", "os_version",
+                "device_class", "status", "present", "methods", "first_seen", "last_seen", "snmp_credential")
+        assets = {r[0]: dict(zip(cols, r, strict=True)) for r in bulk.fetch_in(conn, A, cols, "id", ids)}
         for row in assets.values():
             row["fingerprint"] = None
         for asset_id, fp in bulk.select_in(conn, [A.c.id, A.c.fingerprint], A.c.id, with_fp):
@@ -740,16 +760,17 @@ class _Reconciler:
                 changed["snmp_engine_id"] = s.engine
             if s.credential and s.credential != row["snmp_credential"]:
                 changed["snmp_credential"] = s.credential
-            fields, fp, overall = merge_fingerprint(row, row["fingerprint"], d.fingerprint)
-            for name, value in fields.items():
-                changed[name] = value
-            self._field_events(aid, row, fields)
-            if fp is not None and fp != row["fingerprint"]:
-                changed["fingerprint"] = fp
-                changed["confidence"] = overall
-            methods = sorted(set(row["methods"] or []) | s.methods)
-            if methods != sorted(row["methods"] or []):
-                changed["methods"] = methods
+            if d.fingerprint is not None:
+                fields, fp, overall = merge_fingerprint(row, row["fingerprint"], d.fingerprint)
+                changed.update(fields)
+                if fields:
+                    self._field_events(aid, row, fields)
+                if fp is not None and fp != row["fingerprint"]:
+                    changed["fingerprint"] = fp
+                    changed["confidence"] = overall
+            old_methods = row["methods"] or []
+            if not s.methods.issubset(old_methods):
+                changed["methods"] = sorted(s.methods.union(old_methods))
             if not row["present"]:
                 changed["present"] = True
                 if row["last_seen"] is not None:      # never seen before: an imported record, first sighting
@@ -775,7 +796,7 @@ class _Reconciler:
             # addresses
             rows = addrs.get(aid, ())
             by_ip = {r.ip: r for r in rows}
-            old_current = sorted(r.ip for r in rows if r.current)
+            old_current = {r.ip for r in rows if r.current}
             new_current = set(old_current)
             for ip in s.ips:
                 r = by_ip.get(ip)
@@ -790,15 +811,16 @@ class _Reconciler:
                     addr_upd.append(upd)
                 new_current.add(ip)
             if self.complete and s.host_seen:
-                for ip in old_current:
+                for ip in sorted(old_current):
                     if ip not in s.ips and self.in_scope(ip):
                         addr_upd.append({"id": by_ip[ip].id, "current": False})
                         new_current.discard(ip)
-            if sorted(new_current) != old_current:
-                self.event(aid, "ip_changed", {"ips": old_current}, {"ips": sorted(new_current)})
+            if new_current != old_current:
+                self.event(aid, "ip_changed", {"ips": sorted(old_current)}, {"ips": sorted(new_current)})
             # services and software
-            self._services(aid, s, svcs.get(aid, ()), svc_ins, svc_upd)
-            sw_have = {(r.name, r.version): r for r in sws.get(aid, ())}
+            if s.services or aid in svcs:
+                self._services(aid, s, svcs.get(aid, ()), svc_ins, svc_upd)
+            sw_have = {(r.name, r.version): r for r in sws.get(aid, ())} if s.software else {}
             for key, sw in s.software.items():
                 r = sw_have.get(key)
                 if r is None:
@@ -1041,6 +1063,7 @@ def reconcile(
     devices = group_devices(hosts)
     for d in devices:
         d.fingerprint = _fingerprint(fingerprinter, d)
+        d.fingerprinted = True
 
     with write_session(sessions) as session:
         rec = _Reconciler(session.connection(), now=now, scan_id=scan_id, site=site, scope=scope,
