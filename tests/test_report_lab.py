@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 from netdiscover.cli import main
 from netdiscover.lab.arp_lab import small_lab
 from netdiscover.storage.engine import open_database
-from netdiscover.storage.models import Address, Asset, Interface
+from netdiscover.storage.models import Asset
 
 pytestmark = pytest.mark.lab
 
@@ -24,19 +23,13 @@ UNDOCUMENTED = {"10.20.0.50": "b8:27:eb:3a:00:50", "10.20.0.51": "00:1e:c9:3a:00
 NETDISCOVER = str(Path(sys.executable).with_name("netdiscover"))
 
 
-def import_inventory(url: str) -> None:
-    """The documented records an organisation keeps, as an inventory import stores them."""
-    now = datetime.now(UTC)
-    sessions = open_database(url)
-    with sessions.begin() as s:
-        for i, (ip, mac) in enumerate(DOCUMENTED.items()):
-            asset = Asset(status="documented", hostname=f"known-{i}", created_at=now, updated_at=now,
-                          present=False)
-            s.add(asset)
-            s.flush()
-            s.add(Interface(asset_id=asset.id, mac=mac))
-            s.add(Address(asset_id=asset.id, ip=ip, mac=mac, current=True))
-    sessions.kw["bind"].dispose()
+def import_inventory(url: str, tmp_path: Path) -> None:
+    """The documented records an organisation keeps, through the real inventory import."""
+    csv_file = tmp_path / "inventory.csv"
+    csv_file.write_text("hostname,mac,ip,owner\n" + "".join(
+        f"known-{i},{mac},{ip},it\n" for i, (ip, mac) in enumerate(DOCUMENTED.items())))
+    res = CliRunner().invoke(main, ["--db", url, "inventory", "import", str(csv_file)])
+    assert res.exit_code == 0, res.output
 
 
 def sweep(lab, net, url: str) -> None:
@@ -56,7 +49,7 @@ def test_lab_sweep_report_and_approval_through_ip_change(lab, tmp_path):
     net = small_lab(lab)
     for i, (ip, mac) in enumerate({**DOCUMENTED, **UNDOCUMENTED}.items()):
         net.add_host(f"h{i}", ip, mac)
-    import_inventory(url)
+    import_inventory(url, tmp_path)
     sweep(lab, net, url)
 
     rows = report(url)

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import netaddr
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from netdiscover.cli import main
 from netdiscover.observation import Observation, Service
 from netdiscover.reconcile import reconcile
 from netdiscover.reports.unknown import unknown_rows
 from netdiscover.review import decide
-from netdiscover.storage.models import Address, Asset, Interface
+from netdiscover.storage.models import Asset
 from netdiscover.storage.repository import find_asset
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -26,17 +28,15 @@ PHONE = "da:a1:19:10:00:70"     # randomised
 AP_MAC1, AP_MAC2 = "00:0b:86:10:00:80", "00:0b:86:10:00:81"
 
 
-def inventory(sessions) -> None:
-    """What an inventory import leaves behind: documented assets with their MAC and IP."""
-    with sessions.begin() as s:
-        for name, mac, ip, cls in (("printer-2f", PRINTER, "10.20.0.10", "printer"),
-                                   ("core-sw", SWITCH, "10.20.0.2", "switch")):
-            a = Asset(status="documented", hostname=name, device_class=cls, created_at=T0, updated_at=T0,
-                      present=False)
-            s.add(a)
-            s.flush()
-            s.add(Interface(asset_id=a.id, mac=mac))
-            s.add(Address(asset_id=a.id, ip=ip, mac=mac, current=True))
+def inventory(sessions, tmp_path) -> None:
+    """The records the organisation keeps, through the real inventory import."""
+    csv_file = tmp_path / "inventory.csv"
+    csv_file.write_text("Asset_Tag,Name,MAC,IP,Vendor,Owner\n"
+                        f"IT-0010,printer-2f,{PRINTER},10.20.0.10,Xerox,facilities\n"
+                        f"IT-0002,core-sw,{SWITCH},10.20.0.2,Cisco,network team\n")
+    url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+    res = CliRunner().invoke(main, ["--db", url, "inventory", "import", str(csv_file)])
+    assert res.exit_code == 0, res.output
 
 
 def sweep(sessions, at, laptop_ip="10.20.0.50", phone_mac=PHONE, ap_mac=AP_MAC1, ap_ip="10.20.0.80"):
@@ -64,8 +64,8 @@ def report_ids(sessions) -> list[int]:
         return [r["id"] for r in unknown_rows(s)]
 
 
-def test_report_lists_exactly_the_undocumented_after_import_and_sweep(sessions):
-    inventory(sessions)
+def test_report_lists_exactly_the_undocumented_after_import_and_sweep(sessions, tmp_path):
+    inventory(sessions, tmp_path)
     sweep(sessions, T0)
     undocumented = {asset_for(sessions, m).id for m in (LAPTOP, CAMERA, PHONE, AP_MAC1)}
     documented = {asset_for(sessions, m).id for m in (PRINTER, SWITCH)}
@@ -78,8 +78,8 @@ def test_report_lists_exactly_the_undocumented_after_import_and_sweep(sessions):
     assert sorted(cam["found_by"]["methods"]) == ["arp", "nmap"]
 
 
-def test_decisions_survive_rescans_ip_and_mac_changes(sessions):
-    inventory(sessions)
+def test_decisions_survive_rescans_ip_and_mac_changes(sessions, tmp_path):
+    inventory(sessions, tmp_path)
     sweep(sessions, T0)
     laptop, camera = asset_for(sessions, LAPTOP).id, asset_for(sessions, CAMERA).id
     phone, ap = asset_for(sessions, PHONE).id, asset_for(sessions, AP_MAC1).id
