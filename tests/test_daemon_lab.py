@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -21,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from netdiscover.lab.arp_lab import small_lab
-from netdiscover.lab.daemon_lab import DAEMON_CMD, DaemonProcess, settings_text, terminate
+from netdiscover.lab.daemon_lab import DAEMON_CMD, DaemonProcess, postgres_socket, settings_text, terminate
 from netdiscover.storage.engine import normalise_url, open_database
 from netdiscover.storage.models import Asset, AssetEvent, Interface, ObservationRecord, Scan
 
@@ -159,27 +160,13 @@ def test_sqlite_locked_by_another_writer_is_survived(lab, tmp_path):
 @pytest.fixture
 def pg_socket_url(pg_url, tmp_path):
     """The test database reached through a Unix socket, so a process in a namespace can use it."""
-    url = normalise_url(pg_url)
-    sock_dir = tmp_path / "pgsock"
-    sock_dir.mkdir()
-    relay = subprocess.Popen(
-        ["socat", f"UNIX-LISTEN:{sock_dir}/.s.PGSQL.5432,fork,mode=600",
-         f"TCP:{url.host or '127.0.0.1'}:{url.port or 5432}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        if (sock_dir / ".s.PGSQL.5432").exists():
-            break
-        time.sleep(0.05)
-    try:
-        yield url.set(host=None, port=None, query={"host": str(sock_dir)}).render_as_string(False), url
-    finally:
-        relay.terminate()
-        relay.wait(5)
+    if shutil.which("socat") is None:
+        pytest.skip("socat is not installed")
+    with postgres_socket(pg_url, tmp_path / "pgsock") as url:
+        yield url, normalise_url(pg_url)
 
 
 def test_postgresql_refusing_connections_is_retried(lab, tmp_path, pg_socket_url):
-    if subprocess.run(["which", "socat"], capture_output=True).returncode:
-        pytest.skip("socat is not installed")
     socket_url, direct = pg_socket_url
     name = direct.database
     d = build(lab, tmp_path)

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,38 @@ class ChurnHost:
         self.lab.run(self.host.ns, ["ip", "addr", "flush", "dev", "eth0"])
         self.lab.run(self.host.ns, ["ip", "addr", "add", f"{ip}/{self.prefixlen}", "dev", "eth0"])
         self.host.ip = ip
+
+
+@contextlib.contextmanager
+def postgres_socket(url: str, sock_dir: Path) -> Iterator[str]:
+    """Yield ``url`` rewritten to reach its TCP server through a Unix socket in ``sock_dir``.
+
+    A process inside a lab namespace has its own loopback, so it cannot reach a PostgreSQL
+    server on the host's 127.0.0.1; a Unix socket lives in the file system and crosses the
+    namespace boundary. socat relays it to the server (loopback only); it is stopped on exit.
+    """
+    from netdiscover.storage.engine import normalise_url
+
+    parsed = normalise_url(url)
+    sock_dir.mkdir(parents=True, exist_ok=True)
+    port = parsed.port or 5432
+    sock = sock_dir / f".s.PGSQL.{port}"
+    relay = subprocess.Popen(
+        ["socat", f"UNIX-LISTEN:{sock},fork,mode=600", f"TCP:{parsed.host or '127.0.0.1'}:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while not sock.exists() and time.monotonic() < deadline and relay.poll() is None:
+            time.sleep(0.05)
+        if not sock.exists():
+            raise RuntimeError("socat did not open the PostgreSQL relay socket")
+        yield parsed.set(host=None, query={"host": str(sock_dir)}).render_as_string(hide_password=False)
+    finally:
+        relay.terminate()
+        try:
+            relay.wait(5)
+        except subprocess.TimeoutExpired:
+            relay.kill()
 
 
 def terminate(proc: DaemonProcess, timeout: float = 20) -> int | None:
