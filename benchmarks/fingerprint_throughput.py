@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -94,11 +95,12 @@ def devices(count: int, facts: list[dict], unique_descr: bool, seed: int = 7) ->
     return out
 
 
-def timed(batch: list[list[Observation]]) -> float:
-    started = time.perf_counter()
+def timed(batch: list[list[Observation]]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) to fingerprint every device of ``batch``."""
+    started, cpu = time.perf_counter(), time.process_time()
     for observations in batch:
         fingerprint(observations)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def naive_rate(batch: list[list[Observation]], sample: int) -> float:
@@ -130,11 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     facts = corpus_facts(args.corpus)
     batch = devices(args.devices, facts, unique_descr=False)
-    cold = timed(batch[:1000])   # first use: rule files parsed and compiled
-    times = [timed(batch) for _ in range(args.runs)]
+    cold, _ = timed(batch[:1000])   # first use: rule files parsed and compiled
+    runs = [timed(batch) for _ in range(args.runs)]
+    times = [wall for wall, _ in runs]
     median = statistics.median(times)
+    cpu_median = statistics.median(cpu for _, cpu in runs)
     worst_batch = devices(args.devices, facts, unique_descr=True, seed=11)
-    worst = timed(worst_batch)
+    worst, worst_cpu = timed(worst_batch)
     naive = naive_rate(batch, min(2000, args.devices))
     ours = args.devices / median
     print(json.dumps({
@@ -142,12 +146,14 @@ def main(argv: list[str] | None = None) -> int:
         "sources": [m.__name__.rsplit(".", 1)[-1] for m in combine.sources()],
         "first_1000_devices_cold_s": round(cold, 3),
         "median_s": round(median, 3), "runs_s": [round(t, 3) for t in times],
+        "median_cpu_s": round(cpu_median, 3),
+        "load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         "devices_per_s": round(ours),
-        "worst_case_unique_sysdescr_s": round(worst, 3),
+        "worst_case_unique_sysdescr_s": round(worst, 3), "worst_case_cpu_s": round(worst_cpu, 3),
         "reference_naive_rules_devices_per_s": round(naive),
         "reference_naive_extrapolated_s": round(args.devices / naive, 1),
         "speedup_vs_naive": round(ours / naive, 1),
-        "target_s": 10.0, "meets_target": median < 10.0,
+        "target_s": 10.0, "meets_target_wall": median < 10.0, "meets_target_cpu": cpu_median < 10.0,
     }, indent=1))
     return 0
 

@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from types import ModuleType
 
@@ -54,6 +55,7 @@ SOURCE_FACTS: dict[str, tuple[str, ...]] = {
 
 _CLASSES = frozenset(DEVICE_CLASSES) - {"unknown"}
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_BY_WEIGHT = attrgetter("weight")
 _FIELDS = frozenset(FIELDS)
 _loaded: list[tuple[ModuleType, tuple[str, ...] | None]] | None = None
 
@@ -148,13 +150,13 @@ def _key(value: str) -> str:
 
 
 def _valid(item: Evidence) -> bool:
+    weight = item.weight
+    if weight.__class__ not in (float, int) or weight <= 0 or weight != weight:
+        return False
     value, field = item.value, item.field
     if field not in _FIELDS or value.__class__ is not str or not value or value.isspace():
         return False
-    if field == "device_class" and value not in _CLASSES:
-        return False
-    weight = item.weight
-    return weight.__class__ in (float, int) and weight > 0
+    return field != "device_class" or value in _CLASSES
 
 
 def _weight(item: Evidence) -> float:
@@ -175,14 +177,12 @@ def _score(group: list[Evidence], skip: set[str] | frozenset[str] = frozenset())
 
 def decide(evidence: Sequence[Evidence]) -> Fingerprint:
     """Weigh evidence per field; the winner per field, its confidence, and the conflicts."""
-    items = []
+    items = [item for item in evidence if _valid(item)]
+    items.sort(key=_BY_WEIGHT, reverse=True)
     by_field: dict[str, dict[str, list[Evidence]]] = {}
-    for item in sorted(evidence, key=_weight):
-        if not _valid(item):
-            continue
+    for item in items:
         if item.weight > 1:
             item.weight = 1.0
-        items.append(item)
         groups = by_field.get(item.field)
         if groups is None:
             groups = by_field[item.field] = {}

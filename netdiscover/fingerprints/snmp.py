@@ -25,6 +25,7 @@ from netdiscover.fingerprints.vendors import short_vendor
 from netdiscover.observation import Observation, clean_text
 
 SOURCE = "snmp"
+FACT_KEYS = ("snmp",)     # only devices with SNMP facts are looked at
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
 W_PEN = 0.55
 MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is noise or hostile
