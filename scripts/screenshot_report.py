@@ -42,11 +42,11 @@ def sample_office(url: str) -> None:
     """A small office: an inventory of documented gear and a sweep that finds more than that."""
     import netaddr
 
+    from netdiscover.inventory import import_records, parse_csv
     from netdiscover.observation import LOCATION, NEIGHBOUR, Observation, Service
     from netdiscover.reconcile import reconcile
     from netdiscover.review import decide
     from netdiscover.storage.engine import open_database
-    from netdiscover.storage.models import Address, Asset, Interface
     from netdiscover.storage.repository import find_asset
 
     sessions = open_database(url)
@@ -59,14 +59,12 @@ def sample_office(url: str) -> None:
         ("ws-carla", "f4:8e:38:20:00:23", "10.20.0.23", "workstation"),
         ("fileserver", "00:25:90:20:00:05", "10.20.0.5", "server"),
     ]
-    with sessions.begin() as s:
-        for name, mac, ip, cls in documented:
-            a = Asset(status="documented", hostname=name, device_class=cls, created_at=t0, updated_at=t0,
-                      first_seen=t0, last_seen=t0)
-            s.add(a)
-            s.flush()
-            s.add(Interface(asset_id=a.id, mac=mac, first_seen=t0, last_seen=t0))
-            s.add(Address(asset_id=a.id, ip=ip, mac=mac, current=True, first_seen=t0, last_seen=t0))
+    inventory = "name,mac,ip,device_class,owner\n" + "".join(
+        f"{name},{mac},{ip},{cls},it\n" for name, mac, ip, cls in documented)
+    records, errors = parse_csv(inventory)
+    if errors:
+        raise SystemExit(f"sample inventory: {errors[0]}")
+    import_records(sessions, records, actor="sample", now=t0)
 
     def seen(at):
         obs = [Observation(method="arp", ip=ip, mac=mac, seen_at=at) for _, mac, ip, _ in documented]

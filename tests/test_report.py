@@ -90,6 +90,7 @@ def test_risk_hints(db):
                       device_class="mobile")
     printer2 = add_asset(db, hostname="printer2", ips=["10.20.0.52"], device_class="printer",
                          services=[(161, "snmp")])
+    guess = add_asset(db, hostname="guess", ips=["10.20.0.53"], device_class="camera", confidence=0.2)
     db.add(ObservationRecord(asset_id=printer2, method="snmp", kind="host", ip="10.20.0.52", seen_at=NOW,
                              data={"method": "snmp", "credential": "v2c#1", "flags": ["default-community"]}))
     db.commit()
@@ -103,6 +104,7 @@ def test_risk_hints(db):
     assert "snmp-default-community" in codes[printer2]
     assert "new-class-on-subnet" not in codes[printer2]    # a printer is documented there
     assert "iot-on-user-subnet" not in codes[printer2]
+    assert codes[guess] == []           # a class we are unsure of makes no class-based hints
 
 
 def test_found_by_names_router_and_switch_port(db):

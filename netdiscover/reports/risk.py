@@ -24,6 +24,8 @@ USER_CLASSES = {"workstation", "mobile"}
 DEFAULT_COMMUNITIES = {"public", "private"}
 # Devices first seen this long before another one count as the subnet's established population.
 ESTABLISHED_AFTER = timedelta(hours=1)
+# Hints that rest on the device class need a class we are reasonably sure of.
+CLASS_CONFIDENCE = 0.5
 
 
 def hint(code: str, severity: str, text: str) -> dict[str, str]:
@@ -162,7 +164,8 @@ def assess(asset: dict[str, Any], index: SubnetIndex | None = None,
     if randomised or asset.get("randomised_mac"):
         hints.append(hint("randomised-mac", "low",
                           "randomised (locally administered) MAC: identity may change"))
-    if index is not None:
+    sure = float(asset.get("confidence") or 0.0) >= CLASS_CONFIDENCE
+    if index is not None and sure:
         cls = asset.get("device_class") or "unknown"
         first_seen = _aware(asset.get("_first_seen_dt"))
         for net in sorted({n for n in (subnet_of(ip) for ip in asset.get("ips") or []) if n}):
