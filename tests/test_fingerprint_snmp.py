@@ -134,3 +134,9 @@ def test_clean_oid():
     assert snmp.clean_oid(".1.3.6.1.4.1.9.") == "1.3.6.1.4.1.9"
     assert snmp.clean_oid("1.3.6.x") == ""
     assert snmp.clean_oid(None) == ""
+
+
+def test_sysdescr_starting_with_a_maker_names_the_vendor():
+    fp = fingerprint([snmp_obs("Dell B2360dn Laser Printer version NH.HD.N123 kernel 2.6", "")])
+    assert fp.vendor == "Dell" and fp.device_class == "printer"
+    assert fingerprint([snmp_obs("Linux printer 4.19 #1 SMP", "")]).vendor is None

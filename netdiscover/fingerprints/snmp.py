@@ -21,13 +21,14 @@ from typing import Any
 
 from netdiscover.fingerprints import pen, rules
 from netdiscover.fingerprints.model import Evidence
-from netdiscover.fingerprints.vendors import short_vendor
+from netdiscover.fingerprints.vendors import known_vendor, short_vendor
 from netdiscover.observation import Observation, clean_text
 
 SOURCE = "snmp"
 FACT_KEYS = ("snmp",)     # only devices with SNMP facts are looked at
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
 W_PEN = 0.55
+W_DESCR_MAKER = 0.68    # sysDescr starts with a known maker's name
 MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is noise or hostile
 W_ENTITY_SERIAL = 0.95
 W_ENTITY = 0.7
@@ -231,6 +232,9 @@ def facts_evidence(facts: Mapping[str, Any]) -> list[Evidence]:
         vendor = short_vendor(org)
         if vendor:
             out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor, W_PEN, f"{subj.oid} ({org})"))
+    maker = known_vendor(subj.text("descr")[:120])
+    if maker:
+        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, W_DESCR_MAKER, subj.text("descr")[:60]))
     out.extend(_rule_evidence(subj))
     out.extend(_entity_evidence(_entities(facts.get("entity"))))
     out.extend(_class_hints(facts))

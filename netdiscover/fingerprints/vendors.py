@@ -50,3 +50,20 @@ def short_vendor(org: str | None) -> str | None:
         previous = text
         text = _SUFFIX.sub("", text).strip(" ,.&")
     return text or None
+
+
+@lru_cache(maxsize=8192)
+def known_vendor(text: str | None) -> str | None:
+    """The short vendor name when ``text`` begins with a maker the table knows, else None.
+
+    Unlike ``short_vendor`` it never falls back to the text itself, so it can be asked of free
+    text such as a sysDescr that starts with its maker's name ("Dell EMC Networking N1524P").
+    """
+    if not text:
+        return None
+    head = _SPACES.sub(" ", str(text)[:120]).strip(" ,.\"'")
+    for pattern, short in _table():
+        if pattern.search(head):
+            return short or None
+    return None
+
