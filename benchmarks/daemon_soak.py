@@ -21,6 +21,7 @@ against the daemon's median sweep time, and whether both see the same hosts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -37,7 +38,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from netdiscover.lab.arp_lab import small_lab
-from netdiscover.lab.daemon_lab import ChurnHost, DaemonProcess, settings_text, terminate
+from netdiscover.lab.daemon_lab import ChurnHost, DaemonProcess, postgres_socket, settings_text, terminate
 from netdiscover.lab.netns import Lab
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface, Scan
@@ -79,7 +80,8 @@ def main() -> int:
     ap.add_argument("--hosts", type=int, default=12, help="hosts present at the start")
     ap.add_argument("--every", type=int, default=5, help="sweep interval in seconds")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--db", help="database URL (default: a SQLite file in a temporary directory)")
+    ap.add_argument("--db", help="database URL (default: a SQLite file in a temporary directory); "
+                    "a PostgreSQL server is reached from the lab through a Unix-socket relay")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, database)")
     args = ap.parse_args()
 
@@ -93,7 +95,10 @@ def main() -> int:
     print(f"soak: {args.minutes} min, {args.hosts} hosts, sweep every {args.every}s, "
           f"a change every {step_every}s, work dir {work}")
 
-    with Lab() as lab:
+    with Lab() as lab, contextlib.ExitStack() as stack:
+        daemon_db = db_url
+        if db_url.startswith("postgres"):
+            daemon_db = stack.enter_context(postgres_socket(db_url, work / "pgsock"))
         net = small_lab(lab, f"{SUBNET}.2/24")
         hosts: dict[str, ChurnHost] = {}           # mac -> host
         serial = 0
@@ -109,7 +114,7 @@ def main() -> int:
         for i in range(args.hosts):
             new_host(f"{SUBNET}.{10 + i}")
         daemon = DaemonProcess(lab, net.scanner.ns, work / "daemon")
-        daemon.write_settings(settings_text(db_url, [{
+        daemon.write_settings(settings_text(daemon_db, [{
             "name": "soak", "targets": [f"{SUBNET}.0/24"], "exclude": [f"{SUBNET}.2"], "methods": ["arp"],
             "interface": "eth0", "every": f"{args.every}s", "jitter": "0s"}],
             {"log_format": "json", "stop_timeout": "20s"}))
