@@ -131,10 +131,11 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
     """
     from netdiscover import reconcile as reconcile_mod
     from netdiscover.storage import repository
+    from netdiscover.storage.engine import write_session
 
     scope = scope or parse_scope(request.targets, request.exclude, allow_large=request.allow_large)
     started = time.monotonic()
-    with sessions.begin() as session:
+    with write_session(sessions) as session:
         scan_id = repository.start_scan(
             session, targets=scope.specs, exclusions=scope.excluded, methods=list(request.methods),
             sweep_name=request.sweep_name, started_by=request.started_by,
@@ -173,7 +174,7 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
         result.duration_s = round(time.monotonic() - started, 3)
         error = next((m for m in result.messages if m.startswith(("failed:", "aborted:"))), None)
         try:
-            with sessions.begin() as session:
+            with write_session(sessions) as session:
                 repository.finish_scan(session, scan_id, status=result.status, counts=result.counts,
                                        messages=result.messages, error=error)
         except Exception:
