@@ -45,6 +45,7 @@ MIB_CLASS: dict[str, tuple[str, float]] = {
     "power-ethernet": ("switch", 0.25),
     "q-bridge": ("switch", 0.2),
     "bridge": ("switch", 0.15),
+    "host-resources": ("server", 0.12),   # general-purpose hosts; many appliances answer it too
 }
 HR_PRINTER = "1.3.6.1.2.1.25.3.1.5"
 HR_PROCESSOR = "1.3.6.1.2.1.25.3.1.3"
