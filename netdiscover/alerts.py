@@ -348,8 +348,12 @@ def dispatch(alert_settings: dict[str, Any] | None, sessions: sessionmaker[Sessi
             todo.append((alert, missing))
     messages = []
     if len(todo) > settings.max_per_sweep:
-        messages.append(f"alerts: {len(todo) - settings.max_per_sweep} more held back for later sweeps")
+        held = todo[settings.max_per_sweep:]
         todo = todo[: settings.max_per_sweep]
+        messages.append(f"alerts: {len(held)} more held back for later sweeps")
+        log.warning("%s", messages[-1])
+        # Logged as not yet delivered, so the next dispatch picks them up.
+        _log_deliveries(sessions, [(alert, [], []) for alert, _ in held])
     if not todo:
         return messages
 

@@ -253,3 +253,16 @@ def test_alerts_follow_reconciled_sweeps(sessions, receiver):
     sweep(4)
     assert [b["event"] for b in r.accepted][2:] == ["rogue_reappeared"]
     assert r.accepted[2]["asset"]["id"] == stranger
+
+
+def test_alerts_beyond_the_per_sweep_limit_go_out_later(sessions, receiver):
+    r = receiver()
+    with sessions.begin() as s:
+        ids = [add(s, f"dev{i}", ip=f"10.40.1.{i}", mac=f"00:11:22:33:45:{i:02x}") for i in range(3)]
+    settings = {**hook(r.url), "max_per_sweep": 2}
+    messages = dispatch(settings, sessions, SweepResult(scan_id=None, status="completed",
+                                                        new_undocumented_ids=ids))
+    assert len(r.accepted) == 2 and "1 more held back" in messages[0]
+    dispatch(settings, sessions, SweepResult(scan_id=None, status="completed"))
+    dispatch(settings, sessions, SweepResult(scan_id=None, status="completed"))
+    assert sorted(b["asset"]["id"] for b in r.accepted) == sorted(ids)
