@@ -159,12 +159,12 @@ def subject(facts: Mapping[str, Any]) -> rules.Subject:
 
 
 @lru_cache(maxsize=16384)
-def _matches(key: tuple[Any, ...], generation: int) -> tuple[tuple[str, str, str, float], ...]:
+def _matches(key: tuple[Any, ...], generation: int) -> tuple[tuple[str, str, str, float, bool], ...]:
     texts, oid, subtrees, enterprises, mibs = key
     subj = rules.Subject(texts=dict(texts), oid=oid, subtrees=subtrees,
                          sets={"enterprise": enterprises, "mib": mibs})
     return tuple(
-        (rule.id, field, value, rule.weight)
+        (rule.id, field, value, rule.weight, bool(rule.oids) and not rule.texts)
         for rule, values in _ruleset(generation).match(subj)
         for field, value in values.items()
     )
@@ -175,9 +175,9 @@ def _rule_evidence(subj: rules.Subject) -> list[Evidence]:
     # distinct (texts, OIDs, MIB set), which keeps large sweeps cheap.
     key = (tuple(sorted(subj.texts.items())), subj.oid, subj.subtrees,
            subj.sets.get("enterprise", frozenset()), subj.sets.get("mib", frozenset()))
-    matched = subj.text("descr")[:160] or subj.oid
-    return [Evidence(SOURCE, rid, field, value, weight, matched)
-            for rid, field, value, weight in _matches(key, rules.generation())]
+    descr = subj.text("descr")[:160] or subj.oid
+    return [Evidence(SOURCE, rid, field, value, weight, subj.oid if by_oid else descr)
+            for rid, field, value, weight, by_oid in _matches(key, rules.generation())]
 
 
 def _entity_evidence(entities: list[Mapping[str, Any]]) -> list[Evidence]:
