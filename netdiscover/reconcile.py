@@ -14,6 +14,7 @@ queries and rows are written with executemany, so 100k devices take seconds, not
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -233,8 +234,15 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
             d = redirect[id(d)]
         return d
 
-    for dev in sorted(devices, key=lambda d: not d.strong):
+    shared: dict[str, int] = defaultdict(int)
+    for dev in devices:
+        for ip in dev.ips:
+            shared[ip] += 1
+    joinable = [d for d in devices if any(shared[ip] > 1 for ip in d.ips)]
+    for dev in sorted(joinable, key=lambda d: not d.strong):
         for ip in list(dev.ips):
+            if shared[ip] < 2:
+                continue
             me = current(dev)
             holders = owner.setdefault(ip, [])
             for other in holders:
@@ -701,8 +709,10 @@ class _Reconciler:
                                               dict[int, list[Any]]]:
         conn = self.conn
         cols = ("id", "hostname", "serial", "snmp_engine_id", "vendor", "model", "os_name", "os_version",
-                "device_class", "status", "present", "methods", "first_seen", "last_seen", "snmp_credential")
-        assets = {r[0]: dict(zip(cols, r, strict=True)) for r in bulk.fetch_in(conn, A, cols, "id", ids)}
+                "device_class", "status", "present", "methods", "last_seen", "snmp_credential")
+        # last_seen is only tested for NULL here: left unparsed
+        assets = {r[0]: dict(zip(cols, r, strict=True))
+                  for r in bulk.fetch_in(conn, A, cols, "id", ids, raw=("last_seen",))}
         for row in assets.values():
             row["fingerprint"] = None
         for asset_id, fp in bulk.select_in(conn, [A.c.id, A.c.fingerprint], A.c.id, with_fp):
@@ -740,6 +750,9 @@ class _Reconciler:
         sw_ins: list[dict[str, Any]] = []
         sw_upd: list[dict[str, Any]] = []
         result = self.result
+        asset_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+        iface_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+        addr_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
         for d in devices:
             aid = d.asset_id
             row = assets[aid]
@@ -787,12 +800,14 @@ class _Reconciler:
                     iface_ins.append(self._iface_row(aid, mac, info, s))
                     self.event(aid, "mac_added", None, {"mac": mac})
                 else:
-                    upd = {"id": r.id, "last_seen": s.last}
-                    for key, col in (("name", "name"), ("if_index", "if_index"), ("speed", "speed"),
-                                     ("oper_status", "oper_status")):
-                        if key in info and info[key] != getattr(r, col):
-                            upd[col] = info[key]
-                    iface_upd.append(upd)
+                    iface_seen[(s.first, s.last)].append(r.id)
+                    if info:
+                        upd = {"id": r.id}
+                        for key in ("name", "if_index", "speed", "oper_status"):
+                            if key in info and info[key] != getattr(r, key):
+                                upd[key] = info[key]
+                        if len(upd) > 1:
+                            iface_upd.append(upd)
             # addresses
             rows = addrs.get(aid, ())
             by_ip = {r.ip: r for r in rows}
@@ -805,10 +820,9 @@ class _Reconciler:
                     addr_ins.append({"asset_id": aid, "ip": ip, "mac": mac, "current": True,
                                      "first_seen": s.first, "last_seen": s.last})
                 else:
-                    upd = {"id": r.id, "last_seen": s.last, "current": True}
-                    if mac and mac != r.mac:
-                        upd["mac"] = mac
-                    addr_upd.append(upd)
+                    addr_seen[(s.first, s.last)].append(r.id)
+                    if not r.current or (mac and mac != r.mac):
+                        addr_upd.append({"id": r.id, "current": True, "mac": mac or r.mac})
                 new_current.add(ip)
             if self.complete and s.host_seen:
                 for ip in sorted(old_current):
@@ -829,20 +843,19 @@ class _Reconciler:
                 else:
                     sw_upd.append({"id": r.id, "last_seen": s.last})
             # the asset row
-            last = max(row["last_seen"], s.last) if row["last_seen"] else s.last
-            first = min(row["first_seen"], s.first) if row["first_seen"] else s.first
+            asset_seen[(s.first, s.last)].append(aid)
             if changed or len(self.events) > before:
                 changed["updated_at"] = self.now
+                changed["id"] = aid
+                asset_rows.append(changed)
                 result.updated += 1
             else:
                 result.unchanged += 1
-            changed["id"] = aid
-            changed["last_seen"] = last
-            if first != row["first_seen"]:
-                changed["first_seen"] = first
-            asset_rows.append(changed)
         conn = self.conn
         bulk.update_rows(conn, A, asset_rows)
+        bulk.touch_seen(conn, A, asset_seen)
+        bulk.touch_seen(conn, I, iface_seen)
+        bulk.touch_seen(conn, ADDR, addr_seen)
         bulk.update_rows(conn, I, iface_upd)
         bulk.insert_rows(conn, I, iface_ins)
         bulk.update_rows(conn, ADDR, addr_upd)
@@ -1053,6 +1066,21 @@ def reconcile(
     defaults to ``netdiscover.fingerprints.fingerprint``. ``site`` scopes hostname matching of
     randomised-MAC devices and is set on new assets.
     """
+    # A sweep allocates a few objects per observation and frees none until the end: the cyclic
+    # collector would rescan the whole growing heap again and again (3-10x slower at 100k).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _reconcile(sessions, observations, scan_id=scan_id, scope=scope, complete=complete,
+                          fingerprinter=fingerprinter, now=now, site=site)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _reconcile(sessions: sessionmaker[Session], observations: Iterable[Observation], *, scan_id: int | None,
+               scope: netaddr.IPSet | None, complete: bool, fingerprinter: Fingerprinter | None,
+               now: datetime | None, site: str | None) -> ReconcileResult:
     now = _aware(now) if now else utcnow()
     obs = list(observations)
     result = ReconcileResult(scan_id=scan_id, observations=len(obs))

@@ -53,25 +53,29 @@ def _row_type(names: tuple[str, ...]) -> Any:
 
 
 def fetch_in(conn: Connection, table: Table, columns: Sequence[str], key: str, values: Iterable[Any],
-             where: str = "") -> list[tuple[Any, ...]]:
+             where: str = "", raw: Sequence[str] = ()) -> list[tuple[Any, ...]]:
     """Like ``select_in`` but through the driver directly, for hot paths: tuples of ``columns``.
 
-    Timestamps come back timezone-aware and JSON decoded, as through the models. ``where`` is
-    extra literal SQL (no user input) ANDed to the condition.
+    Timestamps come back timezone-aware and JSON decoded, as through the models, except the
+    columns named in ``raw``. ``where`` is extra literal SQL (no user input) ANDed to the condition.
     """
     wanted = sorted({v for v in values if v is not None})
     if not wanted:
         return []
     quote = conn.dialect.identifier_preparer.quote
     mark = _marker(conn)
-    convs = _result_converters(conn, table, columns)
+    convs = [None if name in raw else conv
+             for name, conv in zip(columns, _result_converters(conn, table, columns), strict=True)]
     head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE "
     tail = f" AND {where}" if where else ""
     rows: list[tuple[Any, ...]] = []
-    for part in chunks(wanted):
-        sql = f"{head}{quote(key)} IN ({', '.join([mark] * len(part))}){tail}"
-        got = conn.exec_driver_sql(sql, tuple(part)).fetchall()
-        rows.extend(_convert(got, convs))
+    cursor = conn.connection.driver_connection.cursor()   # same connection and transaction
+    try:
+        for part in chunks(wanted):
+            cursor.execute(f"{head}{quote(key)} IN ({', '.join([mark] * len(part))}){tail}", tuple(part))
+            rows.extend(_convert(cursor.fetchall(), convs))
+    finally:
+        cursor.close()
     return rows
 
 
@@ -273,6 +277,27 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         if single:
             sql = f"UPDATE {quote(table.name)} SET {setter} WHERE id = {mark}"
             _executemany(conn, sql, _tuples(single, [*names, "id"], [*convs, None]))
+
+
+def touch_seen(conn: Connection, table: Table, seen: dict[tuple[datetime, datetime], list[int]]) -> None:
+    """Widen first_seen/last_seen of rows by id to include the given (first, last) sighting.
+
+    Done in SQL (never moves last_seen back, nor first_seen forward), grouped by identical
+    times, so a rescan of 100k devices costs a few dozen statements.
+    """
+    mark = _marker(conn)
+    quote = conn.dialect.identifier_preparer.quote
+    conv = _converters(conn, table, ["last_seen"])[0]
+    assert conv is not None
+    sql_head = (f"UPDATE {quote(table.name)} SET "
+                f"last_seen = CASE WHEN last_seen IS NULL OR last_seen < {mark} THEN {mark} "
+                f"ELSE last_seen END, "
+                f"first_seen = CASE WHEN first_seen IS NULL OR first_seen > {mark} THEN {mark} "
+                f"ELSE first_seen END WHERE id IN ")
+    for (first, last), ids in seen.items():
+        times = (conv(last), conv(last), conv(first), conv(first))
+        for part in chunks(sorted(set(ids))):
+            conn.exec_driver_sql(sql_head + f"({', '.join([mark] * len(part))})", (*times, *part))
 
 
 def update_in(conn: Connection, table: Table, ids: Iterable[int], values: dict[str, Any]) -> None:
