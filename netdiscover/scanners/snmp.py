@@ -26,7 +26,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from netdiscover.credentials import SnmpCredential
@@ -82,8 +82,9 @@ def _settings(ctx: ScanContext) -> dict[str, Any]:
         timeout=float(ctx.timeout if ctx.timeout is not None else opts.get("snmp_timeout", 1.0)),
         retries=int(ctx.retries if ctx.retries is not None else opts.get("snmp_retries", 1)),
         walk_timeout=float(opts.get("snmp_walk_timeout", 2.0)),
-        walk_retries=int(opts.get("snmp_walk_retries", 2)),
+        walk_retries=int(opts.get("snmp_walk_retries", 1)),
         max_repetitions=int(opts.get("snmp_max_repetitions", 50)),
+        initial_repetitions=int(opts.get("snmp_initial_repetitions", 10)),
         max_rows=int(opts.get("snmp_max_rows", 50_000)),
         max_column_rows=int(opts.get("snmp_max_column_rows", 20_000)),
         max_bytes=int(opts.get("snmp_max_bytes", 8 << 20)),
@@ -130,26 +131,38 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
     outcome = ScanOutcome(method=NAME)
     if skipped_v6:
         outcome.messages.append("IPv6 targets are not swept by SNMP yet; skipped")
-    client = SnmpClient(inflight, rate=ctx.rate)
+    client = SnmpClient(inflight, rate=ctx.rate, latency_target=limits.timeout / 2)
     await client.community.open()
-    pending = _targets(ctx)
     done = 0
     results: list[AgentResult] = []
 
-    async def worker() -> None:
+    async def worker(pending: Iterator[str], lim: Limits, final: bool) -> None:
         nonlocal done
         for ip in pending:
             try:
-                result = await interrogate(client, ip, credentials, limits, depth, port)
+                result = await interrogate(client, ip, credentials, lim, depth, port)
             except Exception as exc:  # a bug must not lose the rest of the sweep
                 result = AgentResult(ip=ip, problems=[f"internal error: {type(exc).__name__}"])
                 ctx.log.exception("snmp interrogation of %s failed", ip)
-            results.append(result)
+            if result.answered or result.problems or final:
+                results.append(result)
+            else:
+                silent.append(ip)
             done += 1
-            ctx.progress(done, total, f"snmp {ip}")
+            ctx.progress(min(done, total), total, f"snmp {ip}")
 
+    silent: list[str] = []
     try:
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, max(total, 1)))))
+        first = _targets(ctx)
+        await asyncio.gather(*(worker(first, limits, False) for _ in range(min(concurrency, max(total, 1)))))
+        retry = silent if client.community.window.congested else []
+        if retry:
+            # Replies were queueing somewhere: an agent that stayed silent may only have been late.
+            patient = replace(limits, timeout=limits.timeout * 2)
+            again = iter(list(retry))
+            silent = []
+            await asyncio.gather(*(worker(again, patient, True) for _ in range(min(concurrency, len(retry)))))
+            outcome.stats["second_pass"] = len(retry)
     finally:
         client.close()
 

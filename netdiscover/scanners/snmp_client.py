@@ -73,17 +73,22 @@ class _Protocol(asyncio.DatagramProtocol):
 class Window:
     """How many requests to agents that already answered may await replies at once.
 
-    Additive increase, multiplicative decrease: grows by about one per window of answered
-    requests, halves (at most once per window) when an answering agent's request times out. An
+    Additive increase, multiplicative decrease: grows by about one per window of requests
+    answered promptly, shrinks by one for each answer slower than ``latency_target`` (requests are
+    queueing; the sweep sets it to half the first-contact timeout, so that new agents are still
+    heard in time), halves (at most once per window) when an answering agent's request times out. An
     overloaded agent or a simulator serving hundreds of agents then gets a rate it can answer,
     instead of a flood that turns into timeouts.
     """
 
-    def __init__(self, initial: int = 32, minimum: int = 4, maximum: int = 256) -> None:
+    def __init__(self, initial: int = 32, minimum: int = 8, maximum: int = 256,
+                 latency_target: float = 0.5) -> None:
         self.size = float(min(max(initial, minimum), maximum))
+        self.latency_target = latency_target
         self.minimum = minimum
         self.maximum = maximum
         self.inflight = 0
+        self.congested = False        # a paced request was slow or timed out at least once
         self._cond = asyncio.Condition()
         self._since_cut = 0
 
@@ -92,11 +97,15 @@ class Window:
             await self._cond.wait_for(lambda: self.inflight < int(self.size))
             self.inflight += 1
 
-    async def release(self, ok: bool) -> None:
+    async def release(self, ok: bool, slow: bool = False) -> None:
         async with self._cond:
             self.inflight -= 1
             self._since_cut += 1
-            if ok:
+            if not ok or slow:
+                self.congested = True
+            if ok and slow:
+                self.size = max(self.minimum, self.size - 1)
+            elif ok:
                 self.size = min(self.maximum, self.size + 1 / self.size)
             elif self._since_cut >= self.size:
                 self.size = max(self.minimum, self.size / 2)
@@ -111,8 +120,10 @@ class CommunityClient:
     answered go through the congestion ``Window`` (``paced=True``).
     """
 
-    def __init__(self, max_inflight: int = 256, rate: float | None = None) -> None:
-        self.window = Window(initial=min(32, max_inflight), maximum=max_inflight)
+    def __init__(self, max_inflight: int = 256, rate: float | None = None,
+                 latency_target: float = 0.5) -> None:
+        self.window = Window(initial=min(32, max_inflight), maximum=max_inflight,
+                             latency_target=latency_target)
         self._interval = 1.0 / rate if rate else 0.0
         self._next_send = 0.0
         self._transport: asyncio.DatagramTransport | None = None
@@ -183,33 +194,36 @@ class CommunityClient:
         community = (credential.community or "").encode()
         loop = asyncio.get_running_loop()
         bad_before = self.malformed.get(ip, 0)
-        for _attempt in range(retries + 1):
+        for attempt in range(retries + 1):
+            wait = timeout * (2 ** attempt)     # back off: a busy agent gets longer each time
             req_id = self._request_id()
             packet = ber.encode_message(version, community, pdu_type, req_id,
                                         [(oid, None) for oid in oids], non_repeaters, max_repetitions)
             fut: asyncio.Future = loop.create_future()
             if paced:
                 await self.window.acquire()
-            ok = False
+            ok = slow = False
             self._pending[req_id] = (fut, ip)
             try:
                 await self._pace(loop)
                 self._transport.sendto(packet, (ip, port))  # type: ignore[union-attr]
                 self.sent += 1
-                result = await asyncio.wait_for(fut, timeout)
+                sent_at = loop.time()
+                result = await asyncio.wait_for(fut, wait)
                 ok = True
+                slow = loop.time() - sent_at > self.window.latency_target
             except TimeoutError:
                 continue
             finally:
                 self._pending.pop(req_id, None)
                 if paced:
-                    await self.window.release(ok)
+                    await self.window.release(ok, slow)
             if isinstance(result, SnmpErrorStatus):
                 raise result
             return result
         if self.malformed.get(ip, 0) > bad_before:
             raise SnmpMalformed(f"malformed reply ({self.last_malformed.get(ip, 'undecodable')})")
-        raise SnmpTimeout(f"no reply after {retries + 1} attempt(s) of {timeout:g} s")
+        raise SnmpTimeout(f"no reply after {retries + 1} attempt(s) from {timeout:g} s, doubling")
 
 
 class V3Client:
@@ -322,8 +336,9 @@ def _plain(value: object) -> object:
 class SnmpClient:
     """The one client a sweep uses: dispatches by credential version."""
 
-    def __init__(self, max_inflight: int = 256, rate: float | None = None) -> None:
-        self.community = CommunityClient(max_inflight, rate)
+    def __init__(self, max_inflight: int = 256, rate: float | None = None,
+                 latency_target: float = 0.5) -> None:
+        self.community = CommunityClient(max_inflight, rate, latency_target)
         self.v3 = V3Client()
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,

@@ -43,8 +43,9 @@ class Limits:
     timeout: float = 1.0              # first contact (finding a working credential)
     retries: int = 1
     walk_timeout: float = 2.0         # once the agent has answered: more patience
-    walk_retries: int = 2
+    walk_retries: int = 1             # each retry waits twice as long as the attempt before
     max_repetitions: int = 50
+    initial_repetitions: int = 10     # first GETBULK of a walk; grows 4x per reply up to the maximum
     max_rows: int = 50_000            # values kept per agent, all walks together
     max_column_rows: int = 20_000     # values per column walk
     max_bytes: int = 8 << 20          # bytes of replies per agent
@@ -152,7 +153,9 @@ class AgentSession:
         found: dict[Oid, object] = {}
         depth = len(column)
         last = column
-        reps = self.limits.max_repetitions
+        # Start small (most columns are short or absent, and an agent fills every repetition,
+        # spilling into the next column), then grow while the column goes on.
+        reps = min(self.limits.initial_repetitions, self.limits.max_repetitions)
         bulk = self.credential.version != "1"
         label = oid_text(column)
         try:
@@ -203,6 +206,7 @@ class AgentSession:
                         break
                 if done:
                     break
+                reps = min(self.limits.max_repetitions, reps * 4)
         except (SnmpTimeout, SnmpMalformed) as exc:
             if not self.gone:       # once gone, the one summary note says it all
                 self.note(f"walk of {label} stopped: {exc}")
