@@ -33,10 +33,19 @@ class SnmpCredential:
         return self.label or f"v{self.version}"
 
 
+# Factory defaults that attackers try first: an agent answering one of these is a risk finding.
+DEFAULT_COMMUNITIES = frozenset({"public", "private"})
+
+
 def communities(values: list[str] | tuple[str, ...], version: str = "2c") -> list[SnmpCredential]:
-    """v2c (or v1) credentials for each community, labelled by position, never by value."""
+    """v2c (or v1) credentials for each community, labelled by position, never by value.
+
+    A factory-default community is labelled ``v2c#N-default`` so that reports can flag agents
+    that answer to it without the community itself ever being stored.
+    """
     return [
-        SnmpCredential(version=version, community=c, label=f"v{version}#{i + 1}")
+        SnmpCredential(version=version, community=c,
+                       label=f"v{version}#{i + 1}" + ("-default" if c in DEFAULT_COMMUNITIES else ""))
         for i, c in enumerate(values)
     ]
 
