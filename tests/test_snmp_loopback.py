@@ -6,6 +6,7 @@ finish, keep what is sane and report the rest.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -143,3 +144,14 @@ def test_packet_rate_is_kept(bad_agents):
     elapsed = time.monotonic() - started
     assert result.stats["requests_sent"] == 16
     assert elapsed >= 15 / 20
+
+
+def test_scan_called_from_inside_an_event_loop(bad_agents):
+    ctx = ScanContext(targets=IPSet(["127.0.0.22/32"]), credentials=communities([COMMUNITY]),
+                      options={"snmp_port": bad_agents, "snmp_depth": "basic"})
+
+    async def caller():
+        return snmp.scan(ctx)
+
+    result = asyncio.run(caller())
+    assert [o.hostname for o in result.observations] == ["loop"]

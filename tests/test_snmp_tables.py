@@ -150,3 +150,10 @@ def test_if_types_and_hr_devices_and_enterprise_sample():
     assert devices == [{"type": "1.3.6.1.2.1.25.3.1.5", "descr": "HP LaserJet"}]
     sample = [(parse_oid("1.3.6.1.4.1.9.9.1.0"), 1), (parse_oid("1.3.6.1.6.1"), 1)]
     assert t.enterprise_oids(sample) == ["1.3.6.1.4.1.9.9.1.0"]
+
+
+def test_binary_identifiers_become_mac_or_hex():
+    assert t.display(bytes.fromhex("001ebd100001")) == "00:1e:bd:10:00:01"
+    assert t.display(b"\x01\x02\xff") == "0102ff"
+    assert t.display(b"Gi0/0/1") == "Gi0/0/1"
+    assert t.display(7) is None

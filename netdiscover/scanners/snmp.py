@@ -66,8 +66,8 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     started = time.monotonic()
     try:
         settings = _settings(ctx)
-    except ValueError as exc:
-        return ScanOutcome(method=NAME, status="failed", messages=[str(exc)])
+    except (ValueError, TypeError) as exc:
+        return ScanOutcome(method=NAME, status="failed", messages=[f"bad SNMP option: {exc}"])
     outcome = _run(_sweep(ctx, **settings))
     outcome.stats["elapsed_s"] = round(time.monotonic() - started, 3)
     return outcome

@@ -126,6 +126,19 @@ def text(value: object, limit: int = 1024) -> str | None:
     return None
 
 
+def display(value: object, limit: int = 255) -> str | None:
+    """An identifier that may be text or binary (LLDP IDs): text when printable, else MAC or hex."""
+    if isinstance(value, bytes | bytearray):
+        raw = bytes(value)
+        try:
+            decoded = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            decoded = None
+        if decoded is None or not decoded.isprintable():
+            return mac(raw) or hex_id(raw)
+    return text(value, limit)
+
+
 def integer(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -386,11 +399,11 @@ def lldp_neighbours(cols: Mapping[Oid, Column], man_addrs: Column, local_ports: 
         elif chassis_sub in (LLDP_CHASSIS_MAC, LLDP_CHASSIS_NET):
             chassis_id = hex_id(chassis_raw)
         else:
-            chassis_id = text(chassis_raw, 255)
-        port_id = mac(port_raw) if port_sub == LLDP_PORT_MAC else text(port_raw, 255)
+            chassis_id = display(chassis_raw)
+        port_id = mac(port_raw) if port_sub == LLDP_PORT_MAC else display(port_raw)
         local = (idx[1],)
-        local_port = (text(local_ports.get(LLDP_LOC_PORT_ID, {}).get(local), 128)
-                      or text(local_ports.get(LLDP_LOC_PORT_DESC, {}).get(local), 128))
+        local_port = (display(local_ports.get(LLDP_LOC_PORT_ID, {}).get(local), 128)
+                      or display(local_ports.get(LLDP_LOC_PORT_DESC, {}).get(local), 128))
         facts = {"source": "lldpRemTable", "chassis_id": chassis_id, "chassis_id_subtype": chassis_sub,
                  "port_id": port_id, "port_desc": text(row.get("port_desc"), 255),
                  "sys_desc": text(row.get("sys_desc"), MAX_LONG_TEXT), "local_port": local_port}
