@@ -21,7 +21,8 @@ from netdiscover.scanners import snmp
 from netdiscover.scanners.base import ScanContext
 
 AGENTS = {"127.0.0.21": "malformed", "127.0.0.22": "loop", "127.0.0.23": "huge-table",
-          "127.0.0.24": "big-sysdescr", "127.0.0.25": "wrong-types", "127.0.0.26": "stall"}
+          "127.0.0.24": "big-sysdescr", "127.0.0.25": "wrong-types", "127.0.0.26": "stall",
+          "127.0.0.27": "gen-err"}
 COMMUNITY = "bad-agents-ro"
 
 
@@ -155,3 +156,10 @@ def test_scan_called_from_inside_an_event_loop(bad_agents):
 
     result = asyncio.run(caller())
     assert [o.hostname for o in result.observations] == ["loop"]
+
+
+def test_gen_err_on_one_oid_costs_only_that_oid(outcome):
+    host = hosts(outcome)["127.0.0.27"]
+    assert host.hostname == "gen-err" and host.snmp_engine_id is None
+    assert host.facts["snmp"]["sysObjectID"] == "1.3.6.1.4.1.8072.3.2.10"
+    assert not messages_for(outcome, "127.0.0.27")

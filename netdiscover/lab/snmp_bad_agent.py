@@ -10,6 +10,7 @@ Modes:
                and a sysName with NUL and ANSI escapes
   wrong-types  values of the wrong type everywhere (sysObjectID as text, ifPhysAddress as OID, ...)
   stall        answers the first few requests, then falls silent (timeouts mid-walk)
+  gen-err      a GET that includes snmpEngineID fails whole with genErr pointing at that OID
 
 Only for the namespace lab: bind it inside a lab namespace.
 """
@@ -25,7 +26,8 @@ from collections.abc import Callable, Sequence
 from netdiscover.scanners import snmp_ber as ber
 from netdiscover.scanners.snmp_ber import END_OF_MIB, NO_SUCH_OBJECT, Oid, Typed, parse_oid
 
-MODES = ("malformed", "loop", "huge-table", "big-sysdescr", "wrong-types", "stall")
+MODES = ("malformed", "loop", "huge-table", "big-sysdescr", "wrong-types", "stall", "gen-err")
+ENGINE_ID = parse_oid("1.3.6.1.6.3.10.2.1.1.0")
 HUGE_ROWS = 100_000
 STALL_AFTER = 4
 IF_DESCR = parse_oid("1.3.6.1.2.1.2.2.1.2")
@@ -136,6 +138,11 @@ class BadAgent(asyncio.DatagramProtocol):
     def answer(self, request: ber.Message) -> bytes | None:
         if self.mode == "stall" and self.requests > STALL_AFTER:
             return None
+        asked = [oid for oid, _ in request.varbinds]
+        if self.mode == "gen-err" and request.pdu_type == ber.GET and ENGINE_ID in asked:
+            return ber.encode_message(request.version, request.community, ber.RESPONSE, request.request_id,
+                                      request.varbinds, error_status=5,
+                                      error_index=asked.index(ENGINE_ID) + 1)
         varbinds = self.respond(request)
         reply = self.encode(request, varbinds)
         while len(reply) > MAX_REPLY and len(varbinds) > 1:

@@ -106,7 +106,11 @@ class AgentSession:
         return reply
 
     async def get(self, oids: Sequence[Oid]) -> dict[Oid, object]:
-        """GET; returns only the OIDs that have a value (v1 noSuchName varbinds are dropped)."""
+        """GET; returns only the OIDs that have a value.
+
+        A varbind the agent names in an error (v1 noSuchName, a genErr on one OID) is dropped and
+        the rest asked again, so one unsupported OID never costs the whole answer.
+        """
         wanted = list(oids)
         for _ in range(len(wanted) + 1):
             if not wanted:
@@ -114,15 +118,15 @@ class AgentSession:
             try:
                 reply = await self._request(ber.GET, wanted)
             except SnmpErrorStatus as exc:
-                if exc.status == NO_SUCH_NAME and 1 <= exc.index <= len(wanted):
-                    del wanted[exc.index - 1]
+                if exc.status != TOO_BIG and 1 <= exc.index <= len(wanted):
+                    del wanted[exc.index - 1]     # v1 noSuchName, or an agent choking on one OID
                     continue
                 raise
             return {oid: value for oid, value in reply.varbinds if value not in EXCEPTIONS}
         return {}
 
     async def getnext(self, oids: Sequence[Oid]) -> VarBinds:
-        """GETNEXT of several OIDs at once; v1 noSuchName (end of MIB) drops that varbind."""
+        """GETNEXT of several OIDs at once; a varbind named in an error (v1 end of MIB) is dropped."""
         wanted = list(oids)
         for _ in range(len(wanted) + 1):
             if not wanted:
@@ -130,8 +134,8 @@ class AgentSession:
             try:
                 reply = await self._request(ber.GETNEXT, wanted)
             except SnmpErrorStatus as exc:
-                if exc.status == NO_SUCH_NAME and 1 <= exc.index <= len(wanted):
-                    del wanted[exc.index - 1]
+                if exc.status != TOO_BIG and 1 <= exc.index <= len(wanted):
+                    del wanted[exc.index - 1]     # v1 noSuchName, or an agent choking on one OID
                     continue
                 raise
             return [(oid, value) for oid, value in reply.varbinds if value not in EXCEPTIONS]
