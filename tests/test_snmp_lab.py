@@ -57,7 +57,9 @@ def snmp_lab():
             lab.run(agents.ns, ["ip", "addr", "add", f"{ip}/24", "dev", "eth0"])
         daemon = lab.host("snmpd", seg, f"{SNMPD}/24", mac="02:5e:00:00:00:03")
         snmpd = start_snmpd(lab, daemon.ns, SNMPD, work / "snmpd", community=COMMUNITY,
-                            users=[V3User("monitor", V3["auth_key"], V3["priv_key"])], sys_name="lab-snmpd")
+                            users=[V3User("monitor", V3["auth_key"], V3["priv_key"]),
+                                   V3User("auditor", "auditsecret-55", auth_protocol="SHA-256")],
+                            sys_name="lab-snmpd")
         start_snmpsim(lab, agents.ns, {ROUTER: DATA / "router.snmprec", SWITCH: DATA / "switch.snmprec"},
                       work / "snmpsim")
         start_bad_agents(lab, agents.ns, BAD, log=work / "bad.log")
@@ -123,6 +125,16 @@ def test_snmpd_v3_authpriv(snmp_lab):
     assert any(SNMPD in i["ips"] for i in found["interfaces"])
     dumped = json.dumps(result)
     assert V3["auth_key"] not in dumped and V3["priv_key"] not in dumped
+
+
+def test_snmpd_v3_auth_no_priv_sha256(snmp_lab):
+    lab, ns, snmpd = snmp_lab
+    cred = {"version": "3", "user": "auditor", "auth_protocol": "sha256", "auth_key": "auditsecret-55",
+            "label": "v3:auditor"}
+    result = scan_in_namespace(lab, ns, [SNMPD], [cred], {**QUICK, "snmp_depth": "system"})
+    found = host(result, SNMPD)
+    assert found["credential"] == "v3:auditor" and found["snmp_engine_id"] == snmpd.engine_id
+    assert "host-resources" in found["facts"]["snmp"]["mibs"]
 
 
 def test_snmpd_v3_wrong_key_is_refused_and_reported(snmp_lab):
