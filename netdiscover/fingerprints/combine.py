@@ -21,6 +21,7 @@ from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
 from types import ModuleType
+from typing import Any, NamedTuple
 
 from netdiscover.fingerprints.model import FIELDS, Evidence, Fingerprint
 from netdiscover.observation import Observation
@@ -175,8 +176,63 @@ def _score(group: list[Evidence], skip: set[str] | frozenset[str] = frozenset())
     return 1.0 - miss
 
 
+class _Plan(NamedTuple):
+    """How a given evidence list decides: reused for every device with the same evidence."""
+
+    values: tuple[tuple[str, Any], ...]
+    confidence: tuple[tuple[str, float], ...]
+    order: tuple[int | tuple[Any, ...], ...]        # input index, or a derived Evidence's fields
+    conflicts: tuple[int | tuple[Any, ...], ...]
+
+
 def decide(evidence: Sequence[Evidence]) -> Fingerprint:
-    """Weigh evidence per field; the winner per field, its confidence, and the conflicts."""
+    """Weigh evidence per field; the winner per field, its confidence, and the conflicts.
+
+    Devices with the same evidence (same sources, rules, values and weights; the matched text
+    may differ) decide the same way, so the decision is memoised on that signature.
+    """
+    evidence = list(evidence)
+    try:
+        plan = _plan(tuple((e.source, e.rule, e.field, e.value, e.weight) for e in evidence))
+    except TypeError:            # unhashable odd values: decide without the memo
+        return _decide(evidence)
+    result = Fingerprint(**dict(plan.values))
+    result.confidence = dict(plan.confidence)
+
+    def pick(ref: int | tuple[Any, ...]) -> Evidence:
+        if isinstance(ref, int):
+            item = evidence[ref]
+            if item.weight > 1:
+                item.weight = 1.0
+            return item
+        return Evidence(*ref)
+
+    result.evidence = [pick(ref) for ref in plan.order]
+    result.conflicts = [pick(ref) for ref in plan.conflicts]
+    return result
+
+
+@lru_cache(maxsize=65536)
+def _plan(signature: tuple[tuple[Any, ...], ...]) -> _Plan:
+    stand_ins = [Evidence(src, rule, field, value, weight) for src, rule, field, value, weight in signature]
+    index = {id(item): n for n, item in enumerate(stand_ins)}
+    decided = _decide(stand_ins)
+
+    def ref(item: Evidence) -> int | tuple[Any, ...]:
+        found = index.get(id(item))
+        if found is not None:
+            return found
+        return (item.source, item.rule, item.field, item.value, item.weight, item.matched)
+
+    return _Plan(
+        values=tuple((f, getattr(decided, f)) for f in FIELDS),
+        confidence=tuple(decided.confidence.items()),
+        order=tuple(ref(item) for item in decided.evidence),
+        conflicts=tuple(ref(item) for item in decided.conflicts),
+    )
+
+
+def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     items = [item for item in evidence if _valid(item)]
     items.sort(key=_BY_WEIGHT, reverse=True)
     by_field: dict[str, dict[str, list[Evidence]]] = {}
