@@ -31,6 +31,8 @@ _JUNK_SERIALS = {
     "0123456789", "123456789", "1234567890", "xxxxxxxxxx", "invalid", "empty", "-", "tbd",
 }
 _SPACES = re.compile(r"\s+")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 def is_shared_virtual(mac: str) -> bool:
@@ -87,13 +89,10 @@ def identity_ip(ip: str | None) -> str | None:
     unspecified, multicast or malformed addresses."""
     if not ip:
         return None
-    parts = ip.split(".")
-    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and (p == "0" or p[0] != "0") for p in parts):
-        octets = [int(p) for p in parts]
-        if max(octets) > 255:
-            return None
-        first = octets[0]
-        if first in (0, 127) or first >= 224 or (first == 169 and octets[1] == 254):
+    if _DOTTED_QUAD.fullmatch(ip):
+        first, second = ip.split(".", 2)[:2]
+        octet = int(first)
+        if octet in (0, 127) or octet >= 224 or (octet == 169 and second == "254"):
             return None
         return ip
     try:

@@ -110,7 +110,7 @@ class Interface(Base):
     __table_args__ = (UniqueConstraint("asset_id", "mac", name="uq_interfaces_asset_mac"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))  # unique index leads
     mac: Mapped[str] = mapped_column(String(17), index=True)
     name: Mapped[str | None] = mapped_column(String(255))
     if_index: Mapped[int | None] = mapped_column(Integer)
@@ -136,8 +136,8 @@ class Address(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
-    ip: Mapped[str] = mapped_column(String(45), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))  # unique index leads
+    ip: Mapped[str] = mapped_column(String(45))   # ix_addresses_ip_current serves it
     mac: Mapped[str | None] = mapped_column(String(17))
     current: Mapped[bool] = mapped_column(Boolean, default=True)
     first_seen: Mapped[datetime | None] = mapped_column(TZ)
