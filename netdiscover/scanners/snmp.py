@@ -116,17 +116,20 @@ def _run(coro: Any) -> ScanOutcome:
 
 
 def _targets(ctx: ScanContext) -> Iterator[str]:
+    """IPv4 addresses to probe: every address, less network and broadcast of blocks over 2 addresses."""
     for cidr in ctx.targets.iter_cidrs():
         if cidr.version != 4:
             continue
+        edges = {cidr.network, cidr.broadcast} if cidr.prefixlen < 31 else set()
         for ip in cidr:
-            yield str(ip)
+            if ip not in edges:
+                yield str(ip)
 
 
 async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, inflight: int,
                  port: int) -> ScanOutcome:
     credentials = list(ctx.credentials) or [DEFAULT_CREDENTIAL]
-    total = sum(c.size for c in ctx.targets.iter_cidrs() if c.version == 4)
+    total = sum(c.size - (2 if c.prefixlen < 31 else 0) for c in ctx.targets.iter_cidrs() if c.version == 4)
     skipped_v6 = any(c.version == 6 for c in ctx.targets.iter_cidrs())
     outcome = ScanOutcome(method=NAME)
     if skipped_v6:
