@@ -344,8 +344,9 @@ def summarise(dev: Device) -> Summary:
             authoritative = True
         for sw in o.software:
             software.setdefault((sw.name, sw.version), sw)
+    first = min(times).replace(microsecond=0)
     return Summary(
-        first=min(times).replace(microsecond=0), last=max(times).replace(microsecond=0),
+        first=first, last=first if len(times) == 1 else max(times).replace(microsecond=0),
         hostname=hostname, serial=serial, engine=engine,
         credential=credential, methods=methods, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
         services=services, services_authoritative=authoritative, software=software,

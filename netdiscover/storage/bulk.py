@@ -81,7 +81,7 @@ def fetch_in(conn: Connection, table: Table, columns: Sequence[str], key: str, v
 
 def _convert(rows: Sequence[Sequence[Any]], convs: Sequence[Callable[[Any], Any] | None]) -> list[Any]:
     """Apply per-column converters, touching only the columns that have one."""
-    which = [(i, _memoised(c) if c in _BY_IDENTITY else c) for i, c in enumerate(convs) if c]
+    which = [(i, c) for i, c in enumerate(convs) if c]
     if not which:
         return [tuple(r) for r in rows]
     out = []
@@ -91,20 +91,6 @@ def _convert(rows: Sequence[Sequence[Any]], convs: Sequence[Callable[[Any], Any]
             r[i] = c(r[i])
         out.append(tuple(r))
     return out
-
-
-def _memoised(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Convert each distinct object once per call (rows share their timestamp objects)."""
-    memo: dict[int, Any] = {}
-
-    def convert(value: Any) -> Any:
-        key = id(value)
-        found = memo.get(key, memo)
-        if found is memo:
-            found = memo[key] = conv(value)
-        return found
-
-    return convert
 
 
 def _parse_sqlite_time(value: Any) -> datetime | None:
@@ -198,8 +184,6 @@ def _json(value: Any) -> str | None:
         return found
     return json.dumps(value)
 
-
-_BY_IDENTITY = (_sqlite_time, _pg_time)
 
 
 def _converters(conn: Connection, table: Table, names: Sequence[str]) -> list[Callable[[Any], Any] | None]:
