@@ -163,3 +163,22 @@ def test_gen_err_on_one_oid_costs_only_that_oid(outcome):
     assert host.hostname == "gen-err" and host.snmp_engine_id is None
     assert host.facts["snmp"]["sysObjectID"] == "1.3.6.1.4.1.8072.3.2.10"
     assert not messages_for(outcome, "127.0.0.27")
+
+
+def test_ipv6_agent_and_oversized_ipv6_block():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", COMMUNITY,
+                             "--seconds", "60", "--agent", f"loop@::1:{port}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if proc.stdout.readline().strip() != "ready":
+            pytest.skip(f"no IPv6 loopback here: {proc.stderr.read()[:200]}")
+        ctx = ScanContext(targets=IPSet(["::1/128", "fd00::/64"]), credentials=communities([COMMUNITY]),
+                          options={"snmp_port": port, "snmp_depth": "system", "snmp_timeout": 0.5})
+        result = snmp.scan(ctx)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert [(o.ip, o.hostname) for o in result.observations] == [("::1", "loop")]
+    assert any(m.startswith("fd00::/64: IPv6 block too large") for m in result.messages)
+    assert result.stats["targets"] == 1

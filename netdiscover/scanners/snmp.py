@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from netaddr import IPAddress, IPNetwork
+
 from netdiscover.credentials import SnmpCredential
 from netdiscover.observation import HOST, Observation
 from netdiscover.scanners import snmp_tables as t
@@ -45,6 +47,7 @@ from netdiscover.scanners.snmp_walk import AgentSession, BudgetExceeded, Limits
 NAME = "snmp"
 DEPTHS = ("basic", "system", "full")
 DEFAULT_CONCURRENCY = 64
+MAX_V6_BLOCK = 65_536
 MAX_MESSAGES = 200
 DEFAULT_CREDENTIAL = SnmpCredential(version="2c", community="public", label="v2c:public-default")
 
@@ -115,12 +118,22 @@ def _run(coro: Any) -> ScanOutcome:
     return box["result"]
 
 
-def _targets(ctx: ScanContext) -> Iterator[str]:
-    """IPv4 addresses to probe: every address, less network and broadcast of blocks over 2 addresses."""
+def _blocks(ctx: ScanContext) -> tuple[list[IPNetwork], list[IPNetwork]]:
+    """Target blocks to sweep, and IPv6 blocks too large to walk address by address."""
+    sweep, too_big = [], []
     for cidr in ctx.targets.iter_cidrs():
-        if cidr.version != 4:
-            continue
-        edges = {cidr.network, cidr.broadcast} if cidr.prefixlen < 31 else set()
+        (too_big if cidr.version == 6 and cidr.size > MAX_V6_BLOCK else sweep).append(cidr)
+    return sweep, too_big
+
+
+def _block_size(cidr: IPNetwork) -> int:
+    return cidr.size - 2 if cidr.version == 4 and cidr.prefixlen < 31 else cidr.size
+
+
+def _targets(blocks: list[IPNetwork]) -> Iterator[str]:
+    """Addresses to probe: every address, less network and broadcast of IPv4 blocks over 2 addresses."""
+    for cidr in blocks:
+        edges = {cidr.network, cidr.broadcast} if cidr.version == 4 and cidr.prefixlen < 31 else set()
         for ip in cidr:
             if ip not in edges:
                 yield str(ip)
@@ -129,11 +142,12 @@ def _targets(ctx: ScanContext) -> Iterator[str]:
 async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, inflight: int,
                  port: int) -> ScanOutcome:
     credentials = list(ctx.credentials) or [DEFAULT_CREDENTIAL]
-    total = sum(c.size - (2 if c.prefixlen < 31 else 0) for c in ctx.targets.iter_cidrs() if c.version == 4)
-    skipped_v6 = any(c.version == 6 for c in ctx.targets.iter_cidrs())
+    blocks, too_big = _blocks(ctx)
+    total = sum(_block_size(c) for c in blocks)
     outcome = ScanOutcome(method=NAME)
-    if skipped_v6:
-        outcome.messages.append("IPv6 targets are not swept by SNMP yet; skipped")
+    for cidr in too_big:
+        outcome.messages.append(f"{cidr}: IPv6 block too large to sweep address by address "
+                                f"(over {MAX_V6_BLOCK} addresses); skipped")
     client = SnmpClient(inflight, rate=ctx.rate, latency_target=limits.timeout / 2)
     await client.community.open()
     done = 0
@@ -156,7 +170,7 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
 
     silent: list[str] = []
     try:
-        first = _targets(ctx)
+        first = _targets(blocks)
         await asyncio.gather(*(worker(first, limits, False) for _ in range(min(concurrency, max(total, 1)))))
         retry = silent if client.community.window.congested else []
         if retry:
@@ -170,7 +184,7 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
         client.close()
 
     answered = 0
-    for result in sorted(results, key=lambda r: tuple(int(p) for p in r.ip.split("."))):
+    for result in sorted(results, key=lambda r: IPAddress(r.ip).sort_key()):
         outcome.observations.extend(result.observations)
         answered += result.answered
         for problem in result.problems:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import socket
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ class CommunityClient:
                              latency_target=latency_target)
         self._interval = 1.0 / rate if rate else 0.0
         self._next_send = 0.0
-        self._transport: asyncio.DatagramTransport | None = None
+        self._transports: dict[int, asyncio.DatagramTransport] = {}    # address family -> socket
         self._pending: dict[int, tuple[asyncio.Future, str]] = {}
         self._next_id = secrets.randbelow(1 << 30)
         self.malformed: dict[str, int] = defaultdict(int)
@@ -134,20 +135,25 @@ class CommunityClient:
         self.sent = 0
         self.received = 0
 
-    async def open(self) -> None:
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), local_addr=("0.0.0.0", 0))
-        self._transport = transport  # type: ignore[assignment]
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            import socket
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    async def open(self, family: int = socket.AF_INET) -> asyncio.DatagramTransport:
+        """The sweep's socket for ``family`` (IPv4 or IPv6), opened on first use."""
+        transport = self._transports.get(family)
+        if transport is None:
+            loop = asyncio.get_running_loop()
+            local = ("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0)
+            transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), local_addr=local,
+                                                               family=family)
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            self._transports[family] = transport  # type: ignore[assignment]
+        return transport  # type: ignore[return-value]
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        for transport in self._transports.values():
+            transport.close()
+        self._transports.clear()
         for fut, _ in self._pending.values():
             if not fut.done():
                 fut.cancel()
@@ -169,7 +175,7 @@ class CommunityClient:
 
     def _received(self, data: bytes, addr: tuple) -> None:
         self.received += 1
-        ip = addr[0]
+        ip = addr[0].split("%", 1)[0]
         try:
             msg = ber.decode_message(data)
         except ber.BerError as exc:
@@ -188,8 +194,7 @@ class CommunityClient:
                       oids: Sequence[Oid], timeout: float, retries: int,
                       non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
         """Send one request and wait for its reply; raise SnmpTimeout/SnmpMalformed/SnmpErrorStatus."""
-        if self._transport is None:
-            await self.open()
+        transport = await self.open(socket.AF_INET6 if ":" in ip else socket.AF_INET)
         version = 0 if credential.version == "1" else 1
         community = (credential.community or "").encode()
         loop = asyncio.get_running_loop()
@@ -206,7 +211,7 @@ class CommunityClient:
             self._pending[req_id] = (fut, ip)
             try:
                 await self._pace(loop)
-                self._transport.sendto(packet, (ip, port))  # type: ignore[union-attr]
+                transport.sendto(packet, (ip, port))
                 self.sent += 1
                 sent_at = loop.time()
                 result = await asyncio.wait_for(fut, wait)
@@ -265,6 +270,7 @@ class V3Client:
             ObjectIdentity,
             ObjectType,
             SnmpEngine,
+            Udp6TransportTarget,
             UdpTransportTarget,
             bulk_cmd,
             get_cmd,
@@ -277,7 +283,8 @@ class V3Client:
         key = (ip, port, timeout, retries)
         target = self._targets.get(key)
         if target is None:
-            target = await UdpTransportTarget.create((ip, port), timeout=timeout, retries=retries)
+            kind = Udp6TransportTarget if ":" in ip else UdpTransportTarget
+            target = await kind.create((ip, port), timeout=timeout, retries=retries)
             self._targets[key] = target
         auth = self._auth(credential)
         vbs = [ObjectType(ObjectIdentity(ObjectName(oid))) for oid in oids]
