@@ -13,7 +13,7 @@ from pathlib import Path
 
 from netdiscover.fingerprints import rules
 from netdiscover.fingerprints.model import Evidence
-from netdiscover.observation import Observation, clean_text
+from netdiscover.observation import Observation
 
 SOURCE = "ports"
 RULES_FILE = Path(__file__).with_name("ports_rules.yaml")
@@ -42,7 +42,8 @@ def subject(observations: Sequence[Observation]) -> rules.Subject | None:
             if svc.name:
                 names.add(str(svc.name).lower()[:64])
             parts = (svc.name, svc.product, svc.version, svc.extrainfo, svc.banner)
-            line = " ".join(clean_text(p, 256) or "" for p in parts if p).strip()
+            # searched by rules only, never shown: bounded, no cleaning needed
+            line = " ".join(p[:256] for p in parts if isinstance(p, str) and p).strip()
             if line and len(texts) < 64:
                 texts.append(line)
     if not ports and not names and not texts:

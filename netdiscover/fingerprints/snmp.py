@@ -54,14 +54,24 @@ ETHERNET_IFTYPES = frozenset({6, 62, 69, 117})
 
 def clean_oid(value: Any) -> str:
     """A dotted numeric OID without leading/trailing dots, or "" when the value is not one."""
-    if value is None:
-        return ""
-    text = str(value)[:1400].strip().strip(".")
+    if isinstance(value, str):
+        return _clean_oid(value[:1400])
+    return "" if value is None else _clean_oid(str(value)[:1400])
+
+
+@lru_cache(maxsize=65536)
+def _clean_oid(value: str) -> str:
+    text = value.strip().strip(".")
     return text if _OID.fullmatch(text) else ""
 
 
 def _text(value: Any, limit: int = rules.MAX_TEXT) -> str:
     return clean_text(value, limit) or ""
+
+
+def _plain(value: Any, limit: int) -> str:
+    """Text that rules only search (never shown): bounded, no cleaning needed."""
+    return value[:limit] if isinstance(value, str) else ""
 
 
 def _useful(value: Any) -> str:
@@ -141,10 +151,11 @@ def subject(facts: Mapping[str, Any]) -> rules.Subject:
     entities = _entities(facts.get("entity"))
     entity_text = " | ".join(
         part for e in entities[:8]
-        for part in (_text(e.get("descr"), 256), _text(e.get("model"), 128), _text(e.get("mfg"), 128)) if part
+        for part in (_plain(e.get("descr"), 256), _plain(e.get("model"), 128), _plain(e.get("mfg"), 128))
+        if part
     )
     hr = facts.get("hr_devices") if isinstance(facts.get("hr_devices"), list) else []
-    hr_text = " | ".join(_text(d.get("descr"), 256) for d in hr[:32] if isinstance(d, dict))
+    hr_text = " | ".join(_plain(d.get("descr"), 256) for d in hr[:32] if isinstance(d, dict))
     descr = _text(facts.get("sysDescr"), MAX_DESCR)
     mibs = facts.get("mibs") if isinstance(facts.get("mibs"), list) else []
     return rules.Subject(
