@@ -45,9 +45,14 @@ def synthetic(first: int, count: int, at: datetime) -> list[Observation]:
     return out
 
 
+CPU: list[float] = []
+
+
 def timed(sessions, obs, at) -> tuple[float, object]:
-    start = time.perf_counter()
+    """Wall time of one reconciliation; its CPU time (this process) is appended to CPU."""
+    start, cpu = time.perf_counter(), time.process_time()
     res = reconcile(sessions, obs, now=at, fingerprinter=lambda o: None, complete=False)
+    CPU.append(time.process_time() - cpu)
     return time.perf_counter() - start, res
 
 
@@ -75,12 +80,13 @@ def run_backend(name: str, url: str, seed: int, repeat: int) -> dict[str, float]
     figures: dict[str, float] = {}
     print(f"\n== {name}: seeding {seed:,} assets ...", flush=True)
     took, res = timed(sessions, synthetic(0, seed, T0), T0)
-    print(f"   seed       {seed:>7,} obs  {took:6.2f} s  {seed / took:>9,.0f} obs/s  (new into empty)")
+    print(f"   seed       {seed:>7,} obs  {took:6.2f} s  {seed / took:>9,.0f} obs/s  "
+          f"(new into empty; client CPU {CPU[-1]:.2f} s)")
     next_free = seed
     rows = []
     for label, count, rescan in (("new-10k", 10_000, False), ("rescan-100k", seed, True),
                                  ("new-100k", 100_000, False)):
-        runs = []
+        runs, cpus = [], []
         for r in range(repeat if count <= seed else 1):
             at = T0 + timedelta(hours=len(rows) + 1, minutes=r)
             first = 0 if rescan else next_free
@@ -92,6 +98,7 @@ def run_backend(name: str, url: str, seed: int, repeat: int) -> dict[str, float]
             else:
                 assert res.new == 0 and res.unchanged == count, res.counts
             runs.append(took)
+            cpus.append(CPU[-1])
             if label == "new-100k":
                 break
         med = statistics.median(runs)
@@ -99,8 +106,11 @@ def run_backend(name: str, url: str, seed: int, repeat: int) -> dict[str, float]
         rows.append(label)
         with sessions() as s:
             total = s.scalar(select(func.count()).select_from(Asset))
-        print(f"   {label:<11}{count:>7,} obs  {med:6.2f} s  {count / med:>9,.0f} obs/s  "
-              f"(median of {len(runs)}; db now {total:,} assets)", flush=True)
+        cpu = statistics.median(cpus)
+        figures[label + " cpu"] = count / cpu
+        print(f"   {label:<12}{count:>7,} obs  {med:6.2f} s  {count / med:>9,.0f} obs/s  "
+              f"(median of {len(runs)}; client CPU {cpu:.2f} s = {count / cpu:,.0f} obs/CPU-s; "
+              f"db now {total:,} assets)", flush=True)
     # reference: per-row ORM on a small sweep of new devices
     ref_n = 2000
     at = T0 + timedelta(days=1)
@@ -123,6 +133,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
+    start = time.perf_counter()
+    sum(range(10_000_000))
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+          f"calibration sum(range(1e7)) {time.perf_counter() - start:.2f} s")
     results = {}
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -144,7 +158,8 @@ def main() -> None:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
-    print("\nsummary (observations/s):")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+    print("summary (observations/s):")
     for backend, figs in results.items():
         print(f"  {backend:<10} " + "  ".join(f"{k}={v:,.0f}" for k, v in figs.items()))
     if "sqlite" in results:
