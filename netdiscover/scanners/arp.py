@@ -43,6 +43,7 @@ MAX_RATE = 1_000_000
 DEFAULT_RETRIES = 2            # extra tries for a silent address
 DEFAULT_RETRY_MS = 100         # wait before asking a silent address again (nmap: min RTT timeout 100 ms)
 DEFAULT_QUIET_MS = 500         # end after this long with nothing sent or received
+MAX_CONFLICT_MESSAGES = 20     # address conflicts named one by one; the rest are counted
 PROXY_THRESHOLD = 4            # one MAC answering for this many addresses looks like proxy ARP
 MAX_TARGETS = 1 << 20          # one sweep (a /12: most of an hour at the default rate)
 
@@ -247,13 +248,16 @@ def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
                         "proxy ARP (a router answering for others); those answers are flagged")
 
     observations: list[Observation] = []
+    conflicts = 0
     for ip in sorted(state.seen):
         macs = state.seen[ip]
         real = [m for m in macs if m not in proxies]
         conflict = len(real) > 1
         if conflict:
-            messages.append(f"{IPAddress(ip)} answered from {len(real)} MACs "
-                            f"({', '.join(m.hex(':') for m in real)}): address conflict")
+            conflicts += 1
+            if conflicts <= MAX_CONFLICT_MESSAGES:
+                messages.append(f"{IPAddress(ip)} answered from {len(real)} MACs "
+                                f"({', '.join(m.hex(':') for m in real)}): address conflict")
         for mac, seen in sorted(macs.items(), key=lambda item: item[1].first_at):
             mac_text = mac.hex(":")
             proxy = mac in proxies
@@ -272,6 +276,8 @@ def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
                 facts={"arp": {"proxy_arp": proxy, "unsolicited": unsolicited,
                                "gratuitous": seen.gratuitous, "replies": seen.replies}},
             ))
+    if conflicts > MAX_CONFLICT_MESSAGES:
+        messages.append(f"... and {conflicts - MAX_CONFLICT_MESSAGES} more addresses with several MACs")
     return observations
 
 
