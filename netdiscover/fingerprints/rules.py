@@ -233,7 +233,12 @@ class RuleSet:
                     self.by_anchor.setdefault(anchor, []).append(rule)
             else:
                 self.always.append(rule)
-        self._anchor_items = tuple(self.by_anchor.items())
+        # anchors bucketed by their first two characters: only buckets whose pair occurs in the
+        # text are looked at
+        self._by_pair: dict[str, list[tuple[str, list[Rule]]]] = {}
+        for anchor, rules in self.by_anchor.items():
+            self._by_pair.setdefault(anchor[:2], []).append((anchor, rules))
+        self._pairs = frozenset(self._by_pair)
 
     def match(self, subject: Subject) -> list[tuple[Rule, dict[str, str]]]:
         """Every rule that matches, with the field values it sets."""
@@ -244,9 +249,11 @@ class RuleSet:
                 candidates.extend(self.by_oid.get(".".join(parts[:n]), ()))
         text = subject.lowered(self.anchor_text)
         if text:
-            for anchor, rules in self._anchor_items:
-                if anchor in text:
-                    candidates.extend(rules)
+            present = {text[i:i + 2] for i in range(len(text) - 1)} & self._pairs
+            for pair in present:
+                for anchor, rules in self._by_pair[pair]:
+                    if anchor in text:
+                        candidates.extend(rules)
         candidates.extend(self.always)
         out = []
         seen: set[str] = set()
