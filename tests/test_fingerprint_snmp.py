@@ -140,3 +140,9 @@ def test_sysdescr_starting_with_a_maker_names_the_vendor():
     fp = fingerprint([snmp_obs("Dell B2360dn Laser Printer version NH.HD.N123 kernel 2.6", "")])
     assert fp.vendor == "Dell" and fp.device_class == "printer"
     assert fingerprint([snmp_obs("Linux printer 4.19 #1 SMP", "")]).vendor is None
+
+
+def test_radio_interfaces_hint_at_an_access_point():
+    fp = fingerprint([snmp_obs("", "", if_types=[6, 71, 71, 24])])
+    assert fp.device_class == "wireless-ap"
+    assert fp.confidence["device_class"] < 0.5

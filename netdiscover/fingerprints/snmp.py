@@ -49,7 +49,14 @@ MIB_CLASS: dict[str, tuple[str, float]] = {
 }
 HR_PRINTER = "1.3.6.1.2.1.25.3.1.5"
 HR_PROCESSOR = "1.3.6.1.2.1.25.3.1.3"
-ETHERNET_IFTYPES = frozenset({6, 62, 69, 117})
+# IANAifType -> (device class, weight): radio and access-line interfaces say what the box does
+IFTYPE_CLASS: dict[int, tuple[str, float]] = {
+    71: ("wireless-ap", 0.3),      # ieee80211
+    127: ("router", 0.3),          # docsCableMaclayer
+    94: ("router", 0.25),          # adsl
+    97: ("router", 0.25),          # vdsl
+    250: ("switch", 0.25),         # gpon
+}
 
 
 def clean_oid(value: Any) -> str:
@@ -222,6 +229,10 @@ def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
         # a general-purpose host lists its print queues as printers too: then it is a weak hint
         weight = 0.2 if HR_PROCESSOR in types else 0.5
         out.append(Evidence(SOURCE, "hr-device:printer", "device_class", "printer", weight, HR_PRINTER))
+    if_types = facts.get("if_types") if isinstance(facts.get("if_types"), list) else []
+    for if_type in sorted({t for t in if_types[:256] if isinstance(t, int) and t in IFTYPE_CLASS}):
+        klass, weight = IFTYPE_CLASS[if_type]
+        out.append(Evidence(SOURCE, f"iftype:{if_type}", "device_class", klass, weight, f"ifType {if_type}"))
     services = _int(facts.get("sysServices"))
     if services is not None and 0 < services < 128:
         layer2, layer3, apps = services & 0x02, services & 0x04, services & 0x48
