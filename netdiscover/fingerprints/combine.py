@@ -8,6 +8,11 @@ wins. Its confidence is that score, reduced by the strongest disagreeing value. 
 the losing values is kept in ``Fingerprint.conflicts``. The weights encode the order of
 trust: a serial-bearing ENTITY-MIB model > a sysDescr pattern > an nmap osclass > a port
 heuristic > a MAC OUI.
+
+Once the vendor is decided, a maker with one dominant product range (``vendor_ranges.csv``)
+lends a weak fallback class/OS when no rule recognised the product. Sources that only read
+certain facts are skipped for devices without them, and the decision is memoised per evidence
+signature, so large sweeps stay cheap.
 """
 
 from __future__ import annotations
