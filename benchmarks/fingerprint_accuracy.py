@@ -132,12 +132,23 @@ def _sweep_chunk(chunk: list[dict], address: dict[str, str], data_dir: Path, dep
             start_snmpsim(built, agents.ns, served, work / "snmpsim", timeout=60 + len(chunk))
             served = time.perf_counter() - started
             started = time.perf_counter()
-            result = scan_in_namespace(built, scanner.ns, [address[r["file"]] for r in chunk],
-                                       [{"version": "2c", "community": "public", "label": "bench"}],
-                                       {"snmp_depth": depth}, timeout=1800)
+            credential = [{"version": "2c", "community": "public", "label": "bench"}]
+            targets = [address[r["file"]] for r in chunk]
+            result = scan_in_namespace(built, scanner.ns, targets, credential, {"snmp_depth": depth},
+                                       timeout=1800)
+            observations = result["observations"]
+            answered = {o.get("ip") for o in observations if o.get("kind") == "host"}
+            missing = [ip for ip in targets if ip not in answered]
+            if missing:
+                # a busy simulator can miss the first contact window: ask the silent ones again, slowly
+                again = scan_in_namespace(built, scanner.ns, missing, credential,
+                                          {"snmp_depth": depth, "snmp_timeout": 5, "snmp_retries": 3,
+                                           "snmp_concurrency": 8}, timeout=1800)
+                observations += again["observations"]
             print(f"{len(chunk)} devices: snmpsim ready in {served:.0f} s, SNMP sweep ({depth}) "
-                  f"{time.perf_counter() - started:.0f} s, status {result['status']}", file=sys.stderr)
-            return result["observations"]
+                  f"{time.perf_counter() - started:.0f} s, status {result['status']}, "
+                  f"{len(missing)} asked again", file=sys.stderr)
+            return observations
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
