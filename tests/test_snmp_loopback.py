@@ -182,3 +182,22 @@ def test_ipv6_agent_and_oversized_ipv6_block():
     assert [(o.ip, o.hostname) for o in result.observations] == [("::1", "loop")]
     assert any(m.startswith("fd00::/64: IPv6 block too large") for m in result.messages)
     assert result.stats["targets"] == 1
+
+
+def test_agent_slower_than_every_first_attempt_is_heard_on_the_second_pass():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", COMMUNITY,
+                             "--seconds", "60", "--agent", f"slow@127.0.0.28:{port}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        # 0.3 s then 0.6 s per attempt: the 0.75 s agent misses both, but its late answer is seen.
+        ctx = ScanContext(targets=IPSet(["127.0.0.28/32"]), credentials=communities([COMMUNITY]),
+                          options={"snmp_port": port, "snmp_depth": "basic", "snmp_timeout": 0.3,
+                                   "snmp_retries": 1})
+        result = snmp.scan(ctx)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert result.stats.get("second_pass") == 1
+    assert [o.hostname for o in result.observations] == ["slow"]

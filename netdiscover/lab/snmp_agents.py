@@ -115,8 +115,8 @@ class V3User:
     """An SNMPv3 user for snmpd's configuration (authPriv when priv_key is set)."""
 
     name: str
-    auth_key: str
-    priv_key: str | None = None
+    auth_key: str = field(repr=False)
+    priv_key: str | None = field(default=None, repr=False)
     auth_protocol: str = "SHA"
     priv_protocol: str = "AES"
 
@@ -161,7 +161,7 @@ def snmpd_config(address: str, port: int, community: str | None, users: Sequence
 
 def start_snmpd(lab: Lab, ns: str, address: str, workdir: Path, community: str | None = "public",
                 users: Sequence[V3User] = (), port: int = 161, sys_name: str = "lab-snmpd",
-                engine_id: str = "80001f8804" + "6e6464656d6f", timeout: float = 15) -> Snmpd:
+                engine_id: str = "80001f88046e6464656d6f", timeout: float = 15) -> Snmpd:
     """Start snmpd in ``ns`` on ``address:port`` with its own config and state directory."""
     reason = snmpd_unavailable_reason()
     if reason:

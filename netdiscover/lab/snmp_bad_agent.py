@@ -11,6 +11,7 @@ Modes:
   wrong-types  values of the wrong type everywhere (sysObjectID as text, ifPhysAddress as OID, ...)
   stall        answers the first few requests, then falls silent (timeouts mid-walk)
   gen-err      a GET that includes snmpEngineID fails whole with genErr pointing at that OID
+  slow         every reply comes 0.75 s late
 
 Only for the namespace lab: bind it inside a lab namespace.
 """
@@ -26,7 +27,8 @@ from collections.abc import Callable, Sequence
 from netdiscover.scanners import snmp_ber as ber
 from netdiscover.scanners.snmp_ber import END_OF_MIB, NO_SUCH_OBJECT, Oid, Typed, parse_oid
 
-MODES = ("malformed", "loop", "huge-table", "big-sysdescr", "wrong-types", "stall", "gen-err")
+MODES = ("malformed", "loop", "huge-table", "big-sysdescr", "wrong-types", "stall", "gen-err", "slow")
+SLOW_DELAY = 0.75
 ENGINE_ID = parse_oid("1.3.6.1.6.3.10.2.1.1.0")
 HUGE_ROWS = 100_000
 STALL_AFTER = 4
@@ -133,7 +135,10 @@ class BadAgent(asyncio.DatagramProtocol):
         self.requests += 1
         reply = self.answer(request)
         if reply is not None and self.transport is not None:
-            self.transport.sendto(reply, addr)
+            if self.mode == "slow":
+                asyncio.get_running_loop().call_later(SLOW_DELAY, self.transport.sendto, reply, addr)
+            else:
+                self.transport.sendto(reply, addr)
 
     def answer(self, request: ber.Message) -> bytes | None:
         if self.mode == "stall" and self.requests > STALL_AFTER:

@@ -174,7 +174,8 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
         await asyncio.gather(*(worker(first, limits, False) for _ in range(min(concurrency, max(total, 1)))))
         retry = silent if client.community.window.congested else []
         if retry:
-            # Replies were queueing somewhere: an agent that stayed silent may only have been late.
+            # Replies were queueing somewhere: an agent that stayed silent may only have been late
+            # (the client saw late answers from some of them).
             patient = replace(limits, timeout=limits.timeout * 2)
             again = iter(list(retry))
             silent = []

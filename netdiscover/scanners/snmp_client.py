@@ -28,7 +28,7 @@ _REJECTIONS = frozenset({
     "AuthenticationFailure", "NotInTimeWindow", "UnknownSecurityName", "ReportPduReceived", "NoSuchView",
     "NoAccessEntry", "NotInView", "UnknownEngineID", "NoGroupName",
 })
-MAX_DATAGRAM = 65_535
+MAX_EXPIRED = 100_000
 
 
 class SnmpTimeout(Exception):
@@ -89,7 +89,7 @@ class Window:
         self.minimum = minimum
         self.maximum = maximum
         self.inflight = 0
-        self.congested = False        # a paced request was slow or timed out at least once
+        self.congested = False        # some reply was slow or late, or a paced request timed out
         self._cond = asyncio.Condition()
         self._since_cut = 0
 
@@ -130,6 +130,8 @@ class CommunityClient:
         self._transports: dict[int, asyncio.DatagramTransport] = {}    # address family -> socket
         self._pending: dict[int, tuple[asyncio.Future, str]] = {}
         self._next_id = secrets.randbelow(1 << 30)
+        self._expired: dict[int, str] = {}      # request id -> address, for requests we gave up on
+        self.late: set[str] = set()             # addresses that answered after we stopped waiting
         self.malformed: dict[str, int] = defaultdict(int)
         self.last_malformed: dict[str, str] = {}
         self.sent = 0
@@ -183,7 +185,12 @@ class CommunityClient:
             self.last_malformed[ip] = str(exc)
             return
         entry = self._pending.get(msg.request_id)
-        if entry is None or entry[1] != ip or msg.pdu_type not in (ber.RESPONSE, ber.REPORT):
+        if entry is None:
+            if self._expired.get(msg.request_id) == ip:
+                self.late.add(ip)       # alive, only slower than we waited: replies are queueing
+                self.window.congested = True
+            return
+        if entry[1] != ip or msg.pdu_type not in (ber.RESPONSE, ber.REPORT):
             return
         fut = entry[0]
         if not fut.done():
@@ -217,7 +224,12 @@ class CommunityClient:
                 result = await asyncio.wait_for(fut, wait)
                 ok = True
                 slow = loop.time() - sent_at > self.window.latency_target
+                if slow:
+                    self.window.congested = True
             except TimeoutError:
+                if len(self._expired) >= MAX_EXPIRED:
+                    self._expired.clear()
+                self._expired[req_id] = ip
                 continue
             finally:
                 self._pending.pop(req_id, None)
