@@ -222,14 +222,29 @@ def _executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> N
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows; rows with different key sets go in separate batches."""
+    """Insert many rows; rows with different key sets go in separate batches.
+
+    PostgreSQL gets them through COPY (an order of magnitude fewer round trips than
+    executemany); SQLite, in-process, through executemany.
+    """
     for batch in _by_keys(rows):
         names = list(batch[0])
-        mark = _marker(conn)
         quote = conn.dialect.identifier_preparer.quote
+        if conn.dialect.name == "postgresql" and len(batch) > 50:
+            _copy(conn, table, names, _tuples(batch, names, _converters(conn, table, names)))
+            continue
+        mark = _marker(conn)
         sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
                f"VALUES ({', '.join([mark] * len(names))})")
         _executemany(conn, sql, _tuples(batch, names, _converters(conn, table, names)))
+
+
+def _copy(conn: Connection, table: Table, names: Sequence[str], rows: list[Any]) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
