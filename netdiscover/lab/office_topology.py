@@ -85,7 +85,7 @@ DEVICES: tuple[Device, ...] = (
     Device("db-01", "10.30.0.10", "e4:54:e8:30:00:10", "server", "Dell", segment="srv",
            roles=("ssh", "tcp:5432"), owner="dba", location="DC row 2"),
     Device("app-01", "10.30.0.11", "94:18:82:30:00:11", "server", "HPE", segment="srv", documented=False,
-           roles=("ssh", "http:8080:app")),
+           roles=("ssh", "http:8080:app", "tcp:6379")),    # an app server with its local Redis
 )
 
 ROUTER_SRV_MAC = "48:8f:5a:20:00:02"
