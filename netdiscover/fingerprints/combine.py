@@ -94,23 +94,25 @@ def reload_sources() -> None:
 
 
 @lru_cache(maxsize=1)
-def _ranges() -> dict[str, tuple[str, str, str]]:
-    table: dict[str, tuple[str, str, str]] = {}
+def _ranges() -> dict[str, tuple[str, str, str, str]]:
+    table: dict[str, tuple[str, str, str, str]] = {}
     with RANGES.open(encoding="utf-8") as handle:
         for row in csv.DictReader(line for line in handle if not line.startswith("#")):
             vendor = (row.get("vendor") or "").strip()
             if vendor:
                 table[_key(vendor)] = tuple(  # type: ignore[assignment]
-                    (row.get(k) or "").strip() for k in ("device_class", "os_family", "os_name"))
+                    (row.get(k) or "").strip() for k in ("device_class", "os_family", "os_name", "when"))
     return table
 
 
-def _range_evidence(vendor: str, confidence: float) -> list[Evidence]:
+def _range_evidence(vendor: str, confidence: float, answered_snmp: bool) -> list[Evidence]:
     """Fallback class/OS for a known maker's unrecognised product (``vendor_ranges.csv``)."""
     found = _ranges().get(_key(vendor))
     if not found:
         return []
-    klass, family, name = found
+    klass, family, name, when = found
+    if when == "snmp" and not answered_snmp:
+        return []
     rule = f"vendor-range:{vendor}"
     out = []
     if klass in _CLASSES:
@@ -283,7 +285,8 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
         if field in ("os_family", "os_name"):
             os_rules.update((item.source, item.rule) for item in winners)
         if field == "vendor":
-            for item in _range_evidence(winners[0].value, result.confidence["vendor"]):
+            answered_snmp = any(item.source == "snmp" for item in items)
+            for item in _range_evidence(winners[0].value, result.confidence["vendor"], answered_snmp):
                 known = by_field.setdefault(item.field, {})
                 # only a fallback: a product rule that already spoke for this field wins alone
                 if max((g[0].weight for g in known.values()), default=0.0) < RANGE_ONLY_BELOW:
