@@ -126,24 +126,19 @@ def _blocks(ctx: ScanContext) -> tuple[list[IPNetwork], list[IPNetwork]]:
     return sweep, too_big
 
 
-def _block_size(cidr: IPNetwork) -> int:
-    return cidr.size - 2 if cidr.version == 4 and cidr.prefixlen < 31 else cidr.size
-
-
 def _targets(blocks: list[IPNetwork]) -> Iterator[str]:
-    """Addresses to probe: every address, less network and broadcast of IPv4 blocks over 2 addresses."""
+    """Every address of the blocks. (An IPSet merges listed addresses into blocks, so a block's
+    first and last address are real targets, not a subnet's network and broadcast address.)"""
     for cidr in blocks:
-        edges = {cidr.network, cidr.broadcast} if cidr.version == 4 and cidr.prefixlen < 31 else set()
         for ip in cidr:
-            if ip not in edges:
-                yield str(ip)
+            yield str(ip)
 
 
 async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, inflight: int,
                  port: int) -> ScanOutcome:
     credentials = list(ctx.credentials) or [DEFAULT_CREDENTIAL]
     blocks, too_big = _blocks(ctx)
-    total = sum(_block_size(c) for c in blocks)
+    total = sum(c.size for c in blocks)
     outcome = ScanOutcome(method=NAME)
     for cidr in too_big:
         outcome.messages.append(f"{cidr}: IPv6 block too large to sweep address by address "
