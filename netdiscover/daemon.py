@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from netdiscover.config import Settings, SettingsError, SweepSettings, load_settings
+from netdiscover.fingerprints.rules import RuleError, load_user_rules
 from netdiscover.schedule import missed_runs, next_run
 
 log = logging.getLogger("netdiscover.daemon")
@@ -516,7 +517,8 @@ class Daemon:
             return
         try:
             fresh = load_settings(self.config_path)
-        except SettingsError as exc:
+            load_user_rules(fresh.fingerprint_rules)
+        except (SettingsError, RuleError) as exc:
             emit("settings.reload_failed", logging.ERROR, error=str(exc),
                  note="keeping the previous settings and schedule")
             return
@@ -735,6 +737,10 @@ def build_daemon(config_path: str, db_url: str | None = None, verbose: int = 0,
                  configure_logs: bool = True) -> Daemon:
     """Load settings, set up logging and metrics, and return a ready Daemon (SettingsError on bad file)."""
     settings = load_settings(config_path)
+    try:
+        load_user_rules(settings.fingerprint_rules)
+    except RuleError as exc:
+        raise SettingsError(str(exc)) from None
     if configure_logs:
         configure_logging(settings.daemon.log_format, verbose)
     metrics = None

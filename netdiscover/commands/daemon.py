@@ -48,6 +48,12 @@ def daemon(app: AppContext, config_path: str, once: bool, check: bool) -> None:
     """
     if check:
         settings = _load(config_path)
+        from netdiscover.fingerprints.rules import RuleError, load_user_rules
+
+        try:
+            load_user_rules(settings.fingerprint_rules)
+        except RuleError as exc:
+            raise UserError(str(exc)) from None
         _print_check(settings, app.db_url)
         return
     from netdiscover.daemon import build_daemon
