@@ -418,8 +418,8 @@ def _fingerprint(fingerprinter: Fingerprinter | None, dev: Device) -> Any:
         return None
 
 
-_OBS_SCALARS = ("method", "ip", "mac", "kind", "hostname", "reporter", "serial", "snmp_engine_id",
-                "vendor_hint", "switch", "switch_port", "credential", "rtt_ms")
+_OBS_OPTIONAL = ("ip", "mac", "hostname", "reporter", "serial", "snmp_engine_id", "vendor_hint", "switch",
+                 "switch_port", "credential", "rtt_ms")
 
 
 def _record_data(o: Observation) -> dict[str, Any]:
@@ -427,8 +427,11 @@ def _record_data(o: Observation) -> dict[str, Any]:
 
     Built directly: ``dataclasses.asdict`` deep-copies and costs more than the rest of a sweep.
     """
-    data = {name: value for name in _OBS_SCALARS if (value := getattr(o, name)) is not None}
-    data["seen_at"] = o.seen_at.isoformat()
+    data = {"method": o.method, "kind": o.kind, "seen_at": o.seen_at.isoformat()}
+    for name in _OBS_OPTIONAL:
+        value = getattr(o, name)
+        if value is not None:
+            data[name] = value
     if o.interfaces:
         data["interfaces"] = [{"name": i.name, "mac": i.mac, "index": i.index, "ips": list(i.ips),
                                "speed": i.speed, "status": i.status, "description": i.description}
@@ -704,7 +707,8 @@ class _Reconciler:
         self._retire_taken_ips(claimed_ips)
         self.result.asset_ids = sorted({d.asset_id for d in devices if d.asset_id is not None})
 
-    def _state(self, ids: list[int], with_fp: list[int]) -> tuple[dict[int, dict[str, Any]],
+    def _state(self, ids: list[int], with_fp: list[int], with_svc: list[int],
+               with_sw: list[int]) -> tuple[dict[int, dict[str, Any]],
                                                                    dict[int, list[Any]],
                                               dict[int, list[Any]], dict[int, list[Any]],
                                               dict[int, list[Any]]]:
@@ -728,10 +732,11 @@ class _Reconciler:
             addrs[r.asset_id].append(r)
         svcs: dict[int, list[Any]] = defaultdict(list)
         for r in bulk.select_in(conn, [SVC.c.id, SVC.c.asset_id, SVC.c.port, SVC.c.protocol, SVC.c.name,
-                                       SVC.c.product, SVC.c.version, SVC.c.open], SVC.c.asset_id, ids):
+                                       SVC.c.product, SVC.c.version, SVC.c.open], SVC.c.asset_id, with_svc):
             svcs[r.asset_id].append(r)
         sws: dict[int, list[Any]] = defaultdict(list)
-        for r in bulk.select_in(conn, [SW.c.id, SW.c.asset_id, SW.c.name, SW.c.version], SW.c.asset_id, ids):
+        for r in bulk.select_in(conn, [SW.c.id, SW.c.asset_id, SW.c.name, SW.c.version], SW.c.asset_id,
+                                with_sw):
             sws[r.asset_id].append(r)
         return assets, ifaces, addrs, svcs, sws
 
@@ -740,7 +745,10 @@ class _Reconciler:
             return
         ids = [d.asset_id for d in devices]
         with_fp = [d.asset_id for d in devices if d.fingerprint is not None]
-        assets, ifaces, addrs, svcs, sws = self._state(ids, with_fp)
+        # services and software rows matter only where this sweep says something about them
+        with_svc = [d.asset_id for d in devices if summaries[id(d)].services]
+        with_sw = [d.asset_id for d in devices if summaries[id(d)].software]
+        assets, ifaces, addrs, svcs, sws = self._state(ids, with_fp, with_svc, with_sw)
         asset_rows: list[dict[str, Any]] = []
         iface_ins: list[dict[str, Any]] = []
         iface_upd: list[dict[str, Any]] = []
