@@ -97,9 +97,13 @@ def full_columns() -> list[str]:
 # -- the outer driver ------------------------------------------------------------------------
 
 def timed(lab: Lab, ns: str, cmd: list[str], stdin: str | None = None) -> float:
+    return timed_output(lab, ns, cmd, stdin)[0]
+
+
+def timed_output(lab: Lab, ns: str, cmd: list[str], stdin: str | None = None) -> tuple[float, str]:
     started = time.perf_counter()
-    lab.run(ns, cmd, check=False, timeout=600, input=stdin)
-    return time.perf_counter() - started
+    proc = lab.run(ns, cmd, check=False, timeout=600, input=stdin)
+    return time.perf_counter() - started, proc.stdout
 
 
 def inner(lab: Lab, ns: str, *args: str) -> dict:
@@ -152,13 +156,14 @@ def main() -> int:
         ip_file = "\n".join(sweep_ips) + "\n"
         oids = " ".join(SYSTEM_OIDS)
         get = "snmpget -v2c -cpublic -t1 -r1 -On -Oq"
-        seq = f"for ip in {' '.join(sweep_ips)}; do {get} $ip {oids} >/dev/null; done"
-        par = f"xargs -P32 -I{{}} {get} {{}} {oids} >/dev/null"
+        seq = f"for ip in {' '.join(sweep_ips)}; do {get} $ip {oids}; done"
+        par = f"xargs -P32 -I{{}} {get} {{}} {oids}"
+        descr = f".{SYSTEM_OIDS[0]} "
 
         rows: dict[str, list[float]] = {k: [] for k in ("nd_basic", "nd_basic_proc", "nd_system", "get_seq",
                                                          "get_par", "nd_walk", "bulkwalk", "bulkwalk50",
                                                          "nd_full", "full_bulkwalk")}
-        answered = walked = 0
+        answered = walked = seq_answered = par_answered = 0
         for _ in range(args.repeat):
             began = time.perf_counter()
             res = inner(lab, scanner.ns, "sweep", "basic", *sweep_ips)
@@ -166,8 +171,12 @@ def main() -> int:
             rows["nd_basic"].append(res["seconds"])
             answered = res["answered"]
             rows["nd_system"].append(inner(lab, scanner.ns, "sweep", "system", *sweep_ips)["seconds"])
-            rows["get_seq"].append(timed(lab, scanner.ns, ["bash", "-c", seq]))
-            rows["get_par"].append(timed(lab, scanner.ns, ["bash", "-c", par], stdin=ip_file))
+            seconds, out = timed_output(lab, scanner.ns, ["bash", "-c", seq])
+            rows["get_seq"].append(seconds)
+            seq_answered = sum(line.startswith(descr) for line in out.splitlines())
+            seconds, out = timed_output(lab, scanner.ns, ["bash", "-c", par], stdin=ip_file)
+            rows["get_par"].append(seconds)
+            par_answered = sum(line.startswith(descr) for line in out.splitlines())
         columns = full_columns()
         bulkwalk = ["snmpbulkwalk", "-v2c", "-cpublic", "-On", "-Oq"]
         walks = " ; ".join(f"{' '.join(bulkwalk)} -t2 -r2 10.90.0.2 {c} >/dev/null" for c in columns)
@@ -190,7 +199,8 @@ def main() -> int:
         print(f"   {label:<44} {m[key]:7.3f} s{ratio}")
 
     print(f"\n1. system-group sweep of {n} agents ({len(SYSTEM_OIDS)} OIDs in one GET each), "
-          f"median of {args.repeat}; netdiscover answered {answered}/{n}")
+          f"median of {args.repeat}; answered (last run): netdiscover {answered}, snmpget sequential "
+          f"{seq_answered}, xargs {par_answered} of {n}")
     line("netdiscover basic sweep (in process)", "nd_basic")
     line("netdiscover basic sweep incl. Python start-up", "nd_basic_proc")
     line("net-snmp snmpget, sequential", "get_seq", "nd_basic")
