@@ -49,6 +49,11 @@ SSH_BANNERS = {
     "mqtt-hub": "SSH-2.0-OpenSSH_9.2p1 Raspbian-2+deb12u2",
 }
 DEFAULT_SSH_BANNER = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
+# The router is a real Linux router (its ARP table is the kernel's) that introduces itself the
+# way the product it stands for does: RouterOS's sysDescr and MikroTik's sysObjectID.
+SNMPD_PERSONAS = {
+    "snmpd-router": ("sysDescr RouterOS CCR2004-16G-2S+", "sysObjectID .1.3.6.1.4.1.14988.1"),
+}
 
 
 @dataclass
@@ -113,7 +118,8 @@ def _start_device(office: Office, device: Device, host: Host) -> None:
             # Engine IDs in the MAC-address format (RFC 3411): unique per agent, as on real gear.
             engine_id = "80001f8803" + device.mac.replace(":", "")
             snmp_agents.start_snmpd(lab, ns, device.ip, work / "snmpd", community="public",
-                                    sys_name=device.name, engine_id=engine_id)
+                                    sys_name=device.name, engine_id=engine_id,
+                                    extra=SNMPD_PERSONAS.get(kind, ()))
         elif kind in ANNOUNCERS:
             ANNOUNCERS[kind](lab, host, device, arg, work)
 

@@ -135,8 +135,8 @@ class Snmpd:
 
 def snmpd_config(address: str, port: int, community: str | None, users: Sequence[V3User],
                  engine_id: str, sys_name: str, location: str = "lab rack 1",
-                 contact: str = "noc@lab.invalid") -> str:
-    """The text of an snmpd.conf that serves only what the lab needs."""
+                 contact: str = "noc@lab.invalid", extra: Sequence[str] = ()) -> str:
+    """The text of an snmpd.conf that serves only what the lab needs (``extra``: more directives)."""
     lines = [
         f"agentAddress udp:{address}:{port}",
         f"exactEngineID 0x{engine_id}",
@@ -156,12 +156,14 @@ def snmpd_config(address: str, port: int, community: str | None, users: Sequence
         else:
             lines.append(f"createUser {user.name} {user.auth_protocol} {user.auth_key}")
             lines.append(f"rouser {user.name} auth -V all")
+    lines.extend(extra)
     return "\n".join(lines) + "\n"
 
 
 def start_snmpd(lab: Lab, ns: str, address: str, workdir: Path, community: str | None = "public",
                 users: Sequence[V3User] = (), port: int = 161, sys_name: str = "lab-snmpd",
-                engine_id: str = "80001f88046e6464656d6f", timeout: float = 15) -> Snmpd:
+                engine_id: str = "80001f88046e6464656d6f", timeout: float = 15,
+                extra: Sequence[str] = ()) -> Snmpd:
     """Start snmpd in ``ns`` on ``address:port`` with its own config and state directory."""
     reason = snmpd_unavailable_reason()
     if reason:
@@ -169,7 +171,7 @@ def start_snmpd(lab: Lab, ns: str, address: str, workdir: Path, community: str |
     workdir = _readable_dir(Path(workdir))
     state = _readable_dir(workdir / "state")
     conf = workdir / "snmpd.conf"
-    conf.write_text(snmpd_config(address, port, community, users, engine_id, sys_name))
+    conf.write_text(snmpd_config(address, port, community, users, engine_id, sys_name, extra=extra))
     conf.chmod(0o600)
     log = workdir / "snmpd.log"
     proc = lab.start(ns, [SNMPD, "-f", "-C", "-c", str(conf), "-Lf", str(log), "-p", str(workdir / "pid")],
