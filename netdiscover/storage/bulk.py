@@ -63,7 +63,6 @@ def fetch_in(conn: Connection, table: Table, columns: Sequence[str], key: str, v
     if not wanted:
         return []
     quote = conn.dialect.identifier_preparer.quote
-    mark = _marker(conn)
     convs = [None if name in raw else conv
              for name, conv in zip(columns, _result_converters(conn, table, columns), strict=True)]
     head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE "
@@ -71,8 +70,9 @@ def fetch_in(conn: Connection, table: Table, columns: Sequence[str], key: str, v
     rows: list[tuple[Any, ...]] = []
     cursor = conn.connection.driver_connection.cursor()   # same connection and transaction
     try:
-        for part in chunks(wanted):
-            cursor.execute(f"{head}{quote(key)} IN ({', '.join([mark] * len(part))}){tail}", tuple(part))
+        for part in chunks(wanted, _chunk(conn)):
+            cursor.execute(f"{head}{quote(key)} {_in_list(conn, len(part), part[0])}{tail}",
+                           _in_params(conn, part))
             rows.extend(_convert(cursor.fetchall(), convs))
     finally:
         cursor.close()
@@ -91,6 +91,25 @@ def _convert(rows: Sequence[Sequence[Any]], convs: Sequence[Callable[[Any], Any]
             r[i] = c(r[i])
         out.append(tuple(r))
     return out
+
+
+def _chunk(conn: Connection) -> int:
+    return 50_000 if conn.dialect.name == "postgresql" else CHUNK
+
+
+def _in_list(conn: Connection, count: int, sample: Any = None) -> str:
+    """``IN (?, ?, ...)`` for SQLite; one array parameter for PostgreSQL.
+
+    ``= ANY(array)`` would let the planner pick a sequential scan that compares every row
+    with every array element; a semi-join on ``unnest`` keeps the index lookups.
+    """
+    if conn.dialect.name == "postgresql":
+        return f"IN (SELECT unnest(%s::{'bigint' if isinstance(sample, int) else 'text'}[]))"
+    return f"IN ({', '.join([_marker(conn)] * count)})"
+
+
+def _in_params(conn: Connection, values: Sequence[Any]) -> tuple[Any, ...]:
+    return (list(values),) if conn.dialect.name == "postgresql" else tuple(values)
 
 
 def _parse_sqlite_time(value: Any) -> datetime | None:
@@ -299,10 +318,9 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
                 single.append({"id": ids[0], **dict(zip(names, values, strict=True))})
                 continue
             params = tuple(c(v) if c else v for v, c in zip(values, convs, strict=True))
-            for part in chunks(sorted(ids)):
-                sql = (f"UPDATE {quote(table.name)} SET {setter} "
-                       f"WHERE id IN ({', '.join([mark] * len(part))})")
-                conn.exec_driver_sql(sql, (*params, *part))
+            for part in chunks(sorted(ids), _chunk(conn)):
+                sql = f"UPDATE {quote(table.name)} SET {setter} WHERE id {_in_list(conn, len(part), part[0])}"
+                conn.exec_driver_sql(sql, (*params, *_in_params(conn, part)))
         if single:
             sql = f"UPDATE {quote(table.name)} SET {setter} WHERE id = {mark}"
             _executemany(conn, sql, _tuples(single, [*names, "id"], [*convs, None]))
@@ -322,11 +340,12 @@ def touch_seen(conn: Connection, table: Table, seen: dict[tuple[datetime, dateti
                 f"last_seen = CASE WHEN last_seen IS NULL OR last_seen < {mark} THEN {mark} "
                 f"ELSE last_seen END, "
                 f"first_seen = CASE WHEN first_seen IS NULL OR first_seen > {mark} THEN {mark} "
-                f"ELSE first_seen END WHERE id IN ")
+                f"ELSE first_seen END WHERE id ")
     for (first, last), ids in seen.items():
         times = (conv(last), conv(last), conv(first), conv(first))
-        for part in chunks(sorted(set(ids))):
-            conn.exec_driver_sql(sql_head + f"({', '.join([mark] * len(part))})", (*times, *part))
+        for part in chunks(sorted(set(ids)), _chunk(conn)):
+            conn.exec_driver_sql(sql_head + _in_list(conn, len(part), part[0]),
+                                     (*times, *_in_params(conn, part)))
 
 
 def update_in(conn: Connection, table: Table, ids: Iterable[int], values: dict[str, Any]) -> None:

@@ -69,6 +69,7 @@ class Asset(Base):
     """One real device."""
 
     __tablename__ = "assets"
+    __table_args__ = {"postgresql_with": {"fillfactor": 80}}   # room for in-place last_seen updates
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     asset_tag: Mapped[str | None] = mapped_column(String(128), index=True)
@@ -92,7 +93,8 @@ class Asset(Base):
     snmp_credential: Mapped[str | None] = mapped_column(String(64))    # label only, never a secret
     present: Mapped[bool] = mapped_column(Boolean, default=True)       # False after "disappeared"
     first_seen: Mapped[datetime | None] = mapped_column(TZ)
-    last_seen: Mapped[datetime | None] = mapped_column(TZ, index=True)
+    # not indexed: every sweep rewrites it, and an unindexed column lets PostgreSQL update in place (HOT)
+    last_seen: Mapped[datetime | None] = mapped_column(TZ)
     created_at: Mapped[datetime] = mapped_column(TZ)
     updated_at: Mapped[datetime] = mapped_column(TZ)
 

@@ -83,6 +83,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_addresses')),
     sa.UniqueConstraint('asset_id', 'ip', name='uq_addresses_asset_ip')
     )
+    op.create_index('ix_addresses_asset_id', 'addresses', ['asset_id'], unique=False)
+    op.create_index('ix_addresses_ip', 'addresses', ['ip'], unique=False)
     op.create_index('ix_addresses_ip_current', 'addresses', ['ip', 'current'], unique=False)
 
     op.create_table('asset_events',
@@ -125,6 +127,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_interfaces')),
     sa.UniqueConstraint('asset_id', 'mac', name='uq_interfaces_asset_mac')
     )
+    op.create_index('ix_interfaces_asset_id', 'interfaces', ['asset_id'], unique=False)
     op.create_index('ix_interfaces_mac', 'interfaces', ['mac'], unique=False)
 
     op.create_table('observations',
@@ -195,6 +198,7 @@ def downgrade() -> None:
 
     op.drop_table('observations')
     op.drop_index('ix_interfaces_mac', table_name='interfaces')
+    op.drop_index('ix_interfaces_asset_id', table_name='interfaces')
 
     op.drop_table('interfaces')
     op.drop_index('ix_asset_events_scan_id', table_name='asset_events')
@@ -204,6 +208,8 @@ def downgrade() -> None:
 
     op.drop_table('asset_events')
     op.drop_index('ix_addresses_ip_current', table_name='addresses')
+    op.drop_index('ix_addresses_ip', table_name='addresses')
+    op.drop_index('ix_addresses_asset_id', table_name='addresses')
 
     op.drop_table('addresses')
     op.drop_index('ix_scans_sweep_name', table_name='scans')
