@@ -20,8 +20,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from netdiscover.fingerprints import rules
 from netdiscover.fingerprints.model import FIELDS, Evidence
 from netdiscover.fingerprints.vendors import short_vendor
@@ -155,7 +153,7 @@ class RuleBook:
 @lru_cache(maxsize=4)
 def _book(generation: int) -> RuleBook:
     with RULES_FILE.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = rules.load_yaml(handle) or {}
 
     def keys(name: str) -> tuple[tuple[str, str, float], ...]:
         return tuple((str(k.get("service", "*")).lower(), str(k["key"]).lower(), float(k.get("weight", 0.6)))

@@ -270,7 +270,8 @@ class RuleSet:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: ~10x faster
 
 
-def _yaml(handle: Any) -> Any:
+def load_yaml(handle: Any) -> Any:
+    """Parse a rules file (libyaml's safe loader when present)."""
     return yaml.load(handle, Loader=_LOADER)
 
 
@@ -283,7 +284,7 @@ def read_rules(path: Path | str) -> list[dict[str, Any]]:
 @lru_cache(maxsize=16)
 def _read_rules(path: str, mtime: int, size: int) -> tuple[dict[str, Any], ...]:
     with open(path, encoding="utf-8") as handle:
-        data = _yaml(handle) or {}
+        data = load_yaml(handle) or {}
     rules = data.get("rules") if isinstance(data, dict) else data
     if not isinstance(rules, list):
         raise RuleError(f"{path}: expected a list of rules")
@@ -313,7 +314,7 @@ def load_user_rules(path: Path | str | None) -> int:
         return 0
     try:
         with open(path, encoding="utf-8") as handle:
-            data = _yaml(handle) or {}
+            data = load_yaml(handle) or {}
     except OSError as exc:
         raise RuleError(f"cannot read rules file {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
