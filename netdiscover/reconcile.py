@@ -103,7 +103,7 @@ class ReconcileResult:
 # Grouping one sweep's observations into devices (pure)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Device:
     """The observations of one sweep that belong to one device, and its identity keys."""
 
@@ -200,7 +200,7 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
         obs_list.append(o)
         keyed.append(keys)
         parent.append(idx)
-        for tag, values in (("s", keys[0]), ("e", keys[1]), ("m", keys[2]), ("l", keys[3])):
+        for tag, values in zip("seml", keys[:4], strict=False):
             for value in values:
                 other = first_of.setdefault((tag, value), idx)
                 if other != idx:
@@ -214,7 +214,10 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
         serials, engines, gmacs, lmacs, ips = keyed[idx]
         dev = by_root.get(root)
         if dev is None:
-            dev = by_root[root] = Device(obs=[])
+            # the key sets were built for this observation alone: the device may own them
+            by_root[root] = Device(obs=[o], serials=serials, engines=engines, gmacs=gmacs, lmacs=lmacs,
+                                   ips=ips, has_ifaces=bool(o.interfaces))
+            continue
         dev.obs.append(o)
         dev.serials |= serials
         dev.engines |= engines
@@ -224,6 +227,12 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
         dev.has_ifaces = dev.has_ifaces or bool(o.interfaces)
 
     devices = list(by_root.values())
+    shared: dict[str, int] = defaultdict(int)
+    for dev in devices:
+        for ip in dev.ips:
+            shared[ip] += 1
+    if len(shared) == sum(shared.values()):
+        return devices             # no IP claimed by two groups: nothing to join
     # Join groups that share an IP, strong groups first, unless their strong keys disagree.
     owner: dict[str, list[Device]] = {}
     alive: dict[int, Device] = {id(d): d for d in devices}
@@ -234,10 +243,6 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
             d = redirect[id(d)]
         return d
 
-    shared: dict[str, int] = defaultdict(int)
-    for dev in devices:
-        for ip in dev.ips:
-            shared[ip] += 1
     joinable = [d for d in devices if any(shared[ip] > 1 for ip in d.ips)]
     for dev in sorted(joinable, key=lambda d: not d.strong):
         for ip in list(dev.ips):
@@ -272,7 +277,7 @@ def _aware(value: datetime | None) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-@dataclass
+@dataclass(slots=True)
 class Summary:
     """What a device's observations say, merged across methods."""
 
@@ -297,9 +302,32 @@ def _recordable(mac: str) -> bool:
     return mac != "00:00:00:00:00:00" and not int(mac[:2], 16) & 0x01
 
 
+def _summarise_plain(dev: Device, o: Observation) -> Summary:
+    """``summarise`` for the common device: one observation without interfaces, services or software."""
+    macs: dict[str, dict[str, Any]] = {}
+    ip_mac: dict[str, str] = {}
+    mac = o.mac
+    if mac and "proxy_arp" not in o.flags and _recordable(mac):
+        macs[mac] = {}
+        ip = identity_ip(o.ip)
+        if ip and "ip_conflict" not in o.flags:
+            ip_mac[ip] = mac
+    seen = _aware(o.seen_at).replace(microsecond=0)
+    return Summary(
+        first=seen, last=seen, hostname=o.hostname,
+        serial=o.serial if o.serial and serial_key(o.serial) else None,
+        engine=engine_key(o.snmp_engine_id) if o.snmp_engine_id else None,
+        credential=o.credential, methods={o.method}, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
+        services={}, services_authoritative=False, software={}, host_seen=o.kind == HOST,
+    )
+
+
 def summarise(dev: Device) -> Summary:
     """Merge a device's observations into one Summary."""
     if len(dev.obs) == 1:
+        o = dev.obs[0]
+        if not (o.interfaces or o.services or o.software):
+            return _summarise_plain(dev, o)
         obs = dev.obs
     else:
         obs = sorted(dev.obs, key=lambda o: (o.kind != HOST, HOSTNAME_PRIORITY.get(o.method, 9)))
@@ -606,6 +634,9 @@ class _Reconciler:
             cands = strong_cands.get(id(d))
             if not cands:
                 continue
+            if len(cands) == 1:
+                claim(d, self.resolve(cands[0]) if self.redirect else cands[0])
+                continue
             cands = list(dict.fromkeys(self.resolve(a) for a in cands))
             primary = cands[0]
             if len(cands) > 1:
@@ -766,6 +797,10 @@ class _Reconciler:
             aid = d.asset_id
             row = assets[aid]
             s = summaries[id(d)]
+            if self._quiet(d, s, row, ifaces.get(aid, ()), addrs.get(aid, ()), asset_seen, iface_seen,
+                           addr_seen):
+                result.unchanged += 1
+                continue
             before = len(self.events)
             changed: dict[str, Any] = {}
             # identity and naming fields
@@ -873,6 +908,54 @@ class _Reconciler:
         bulk.insert_rows(conn, SVC, svc_ins)
         bulk.update_rows(conn, SW, sw_upd)
         bulk.insert_rows(conn, SW, sw_ins)
+
+    def _quiet(self, d: Device, s: Summary, row: dict[str, Any], ifaces: Sequence[Any], addrs: Sequence[Any],
+               asset_seen: dict[tuple[datetime, datetime], list[int]],
+               iface_seen: dict[tuple[datetime, datetime], list[int]],
+               addr_seen: dict[tuple[datetime, datetime], list[int]]) -> bool:
+        """A device that says nothing new (the usual rescan): record the sighting and return True.
+
+        Anything this cannot prove unchanged returns False, untouched, for the full comparison.
+        """
+        if (d.fingerprint is not None or s.services or s.software or not row["present"]
+                or row["status"] == "rogue"
+                or (s.hostname and s.hostname != row["hostname"])
+                or (s.serial and s.serial != row["serial"])
+                or (s.engine and s.engine != row["snmp_engine_id"])
+                or (s.credential and s.credential != row["snmp_credential"])
+                or not s.methods.issubset(row["methods"] or ())):
+            return False
+        iface_ids = []
+        for mac, info in s.macs.items():
+            if info:
+                return False
+            for r in ifaces:
+                if r.mac == mac:
+                    iface_ids.append(r.id)
+                    break
+            else:
+                return False
+        addr_ids = []
+        for ip in s.ips:
+            for r in addrs:
+                if r.ip == ip:
+                    break
+            else:
+                return False
+            mac = s.ip_mac.get(ip)
+            if not r.current or (mac and mac != r.mac):
+                return False
+            addr_ids.append(r.id)
+        # every IP seen is current already; a complete sweep may retire the others
+        if self.complete and s.host_seen and sum(1 for r in addrs if r.current) != len(addr_ids):
+            return False
+        key = (s.first, s.last)
+        asset_seen[key].append(d.asset_id)
+        if iface_ids:
+            iface_seen[key].extend(iface_ids)
+        if addr_ids:
+            addr_seen[key].extend(addr_ids)
+        return True
 
     def _field_events(self, aid: int, row: dict[str, Any], fields: dict[str, Any]) -> None:
         seen_os = False

@@ -163,22 +163,13 @@ def _bool(value: Any) -> bool | None:
 
 # ---- value conversion, as the column types would do it
 
-_TIME_TEXT: dict[datetime, str] = {}
-
-
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
-    found = _TIME_TEXT.get(value)
-    if found is not None:
-        return found
-    norm = value.astimezone(UTC) if value.tzinfo is not None and value.tzinfo is not UTC else value
-    found = (f"{norm.year:04d}-{norm.month:02d}-{norm.day:02d} "
-             f"{norm.hour:02d}:{norm.minute:02d}:{norm.second:02d}.{norm.microsecond:06d}")
-    if len(_TIME_TEXT) > 200_000:
-        _TIME_TEXT.clear()
-    _TIME_TEXT[value] = found
-    return found
+    if value.tzinfo is not None and value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # "YYYY-MM-DD HH:MM:SS.ffffff", as the column type stores it (without the offset)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _pg_time(value: datetime | None) -> datetime | None:
