@@ -59,6 +59,14 @@ SW = Software.__table__
 OBS = ObservationRecord.__table__
 EV = AssetEvent.__table__
 
+EVENT_COLUMNS = ("asset_id", "scan_id", "kind", "at", "actor", "note", "old", "new")
+OBS_COLUMNS = ("scan_id", "asset_id", "method", "kind", "ip", "mac", "seen_at", "data")
+ASSET_COLUMNS = ("id", "hostname", "serial", "snmp_engine_id", "device_class", "vendor", "model", "os_name",
+                 "os_version", "confidence", "fingerprint", "status", "site", "methods", "snmp_credential",
+                 "present", "first_seen", "last_seen", "created_at", "updated_at")
+IFACE_COLUMNS = ("asset_id", "mac", "name", "if_index", "speed", "oper_status", "randomised", "first_seen",
+                 "last_seen")
+ADDR_COLUMNS = ("asset_id", "ip", "mac", "current", "first_seen", "last_seen")
 FP_FIELDS = ("vendor", "model", "os_name", "os_version", "device_class")
 FIELD_EVENTS = {"vendor": "vendor_changed", "model": "model_changed", "os_name": "os_changed",
                 "os_version": "os_changed", "device_class": "class_changed"}
@@ -509,7 +517,7 @@ class _Reconciler:
         self.complete = complete
         self.fingerprinter = fingerprinter
         self.result = result
-        self.events: list[dict[str, Any]] = []
+        self.events: list[tuple[Any, ...]] = []      # rows of EVENT_COLUMNS
         self.redirect: dict[int, int] = {}     # merged-away asset id -> survivor
         self.ip_holders: dict[str, set[int]] = defaultdict(set)
         self._in_scope: dict[str, bool] = {}
@@ -517,8 +525,7 @@ class _Reconciler:
     # ---- helpers
     def event(self, asset_id: int | None, kind: str, old: dict[str, Any] | None = None,
               new: dict[str, Any] | None = None, note: str | None = None) -> None:
-        self.events.append({"asset_id": asset_id, "scan_id": self.scan_id, "kind": kind, "at": self.now,
-                            "actor": "sweep", "note": note, "old": old, "new": new})
+        self.events.append((asset_id, self.scan_id, kind, self.now, "sweep", note, old, new))
 
     def resolve(self, asset_id: int) -> int:
         while asset_id in self.redirect:
@@ -1018,39 +1025,38 @@ class _Reconciler:
     def _insert_new(self, devices: list[Device], summaries: dict[int, Summary]) -> None:
         if not devices:
             return
-        rows = []
-        for d in devices:
-            s = summaries[id(d)]
-            fp = d.fingerprint
-            fields, fp_dict, overall = merge_fingerprint({}, None, fp)
-            rows.append({
-                "hostname": s.hostname, "serial": s.serial, "snmp_engine_id": s.engine,
-                "device_class": fields.get("device_class") or "unknown", "vendor": fields.get("vendor"),
-                "model": fields.get("model"), "os_name": fields.get("os_name"),
-                "os_version": fields.get("os_version"), "confidence": overall or 0.0,
-                "fingerprint": fp_dict, "status": "undocumented", "site": self.site,
-                "methods": sorted(s.methods), "snmp_credential": s.credential, "present": True,
-                "first_seen": s.first, "last_seen": s.last, "created_at": self.now, "updated_at": self.now,
-            })
-        ids = bulk.insert_with_ids(self.conn, A, rows)
-        iface_ins, addr_ins, svc_ins, sw_ins = [], [], [], []
+        ids = bulk.allocate_ids(self.conn, A, len(devices))
+        now, site = self.now, self.site
+        rows, iface_ins, addr_ins, svc_ins, sw_ins = [], [], [], [], []
         for d, aid in zip(devices, ids, strict=True):
             d.asset_id = aid
             s = summaries[id(d)]
+            first, last = s.first, s.last
+            methods = sorted(s.methods)
+            if d.fingerprint is None:
+                fields: dict[str, Any] = {}
+                fp_dict, overall = None, None
+            else:
+                fields, fp_dict, overall = merge_fingerprint({}, None, d.fingerprint)
+            rows.append((aid, s.hostname, s.serial, s.engine, fields.get("device_class") or "unknown",
+                         fields.get("vendor"), fields.get("model"), fields.get("os_name"),
+                         fields.get("os_version"), overall or 0.0, fp_dict, "undocumented", site, methods,
+                         s.credential, True, first, last, now, now))
             for mac, info in s.macs.items():
-                iface_ins.append(self._iface_row(aid, mac, info, s))
+                iface_ins.append((aid, mac, info.get("name"), info.get("if_index"), info.get("speed"),
+                                  info.get("oper_status"), mac_kind(mac) == LOCAL, first, last))
             for ip in s.ips:
-                addr_ins.append({"asset_id": aid, "ip": ip, "mac": s.ip_mac.get(ip), "current": True,
-                                 "first_seen": s.first, "last_seen": s.last})
+                addr_ins.append((aid, ip, s.ip_mac.get(ip), True, first, last))
             for svc in s.services.values():
                 svc_ins.append(self._service_row(aid, svc, s))
             for sw in s.software.values():
                 sw_ins.append({"asset_id": aid, "name": sw.name, "version": sw.version, "cpe": sw.cpe,
-                               "first_seen": s.first, "last_seen": s.last})
+                               "first_seen": first, "last_seen": last})
             self.event(aid, "discovered", None, {"ips": s.ips, "macs": list(s.macs), "hostname": s.hostname,
-                                                  "methods": sorted(s.methods)})
-        bulk.insert_rows(self.conn, I, iface_ins)
-        bulk.insert_rows(self.conn, ADDR, addr_ins)
+                                                  "methods": methods})
+        bulk.insert_tuples(self.conn, A, ASSET_COLUMNS, rows)
+        bulk.insert_tuples(self.conn, I, IFACE_COLUMNS, iface_ins)
+        bulk.insert_tuples(self.conn, ADDR, ADDR_COLUMNS, addr_ins)
         bulk.insert_rows(self.conn, SVC, svc_ins)
         bulk.insert_rows(self.conn, SW, sw_ins)
         self.result.new += len(ids)
@@ -1130,13 +1136,13 @@ class _Reconciler:
         return {i: holder.get(o.mac) for i, o in enumerate(locations) if o.mac}
 
     def store_observations(self, pairs: list[tuple[Observation, int | None]]) -> None:
-        rows = [{"scan_id": self.scan_id, "asset_id": aid, "method": (o.method or "?")[:16],
-                 "kind": o.kind, "ip": identity_ip(o.ip) or None, "mac": o.mac, "seen_at": _aware(o.seen_at),
-                 "data": _record_data(o)} for o, aid in pairs]
-        bulk.insert_rows(self.conn, OBS, rows)
+        scan_id = self.scan_id
+        rows = [(scan_id, aid, (o.method or "?")[:16], o.kind, identity_ip(o.ip) or None, o.mac,
+                 _aware(o.seen_at), _record_data(o)) for o, aid in pairs]
+        bulk.insert_tuples(self.conn, OBS, OBS_COLUMNS, rows)
 
     def flush_events(self) -> None:
-        bulk.insert_rows(self.conn, EV, self.events)
+        bulk.insert_tuples(self.conn, EV, EVENT_COLUMNS, self.events)
         self.events = []
 
 

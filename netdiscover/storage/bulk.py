@@ -163,13 +163,22 @@ def _bool(value: Any) -> bool | None:
 
 # ---- value conversion, as the column types would do it
 
+_TIME_TEXT: dict[datetime, str] = {}
+
+
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is not None and value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
+    found = _TIME_TEXT.get(value)       # the same few seconds repeat on many rows
+    if found is not None:
+        return found
+    norm = value.astimezone(UTC) if value.tzinfo is not None and value.tzinfo is not UTC else value
     # "YYYY-MM-DD HH:MM:SS.ffffff", as the column type stores it (without the offset)
-    return value.isoformat(" ", "microseconds")[:26]
+    found = norm.isoformat(" ", "microseconds")[:26]
+    if len(_TIME_TEXT) > 200_000:
+        _TIME_TEXT.clear()
+    _TIME_TEXT[value] = found
+    return found
 
 
 def _pg_time(value: datetime | None) -> datetime | None:
@@ -239,14 +248,23 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     """
     for batch in _by_keys(rows):
         names = list(batch[0])
-        quote = conn.dialect.identifier_preparer.quote
-        if conn.dialect.name == "postgresql" and len(batch) > 50:
-            _copy(conn, table, names, _tuples(batch, names, _converters(conn, table, names)))
-            continue
-        mark = _marker(conn)
-        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-               f"VALUES ({', '.join([mark] * len(names))})")
-        _executemany(conn, sql, _tuples(batch, names, _converters(conn, table, names)))
+        insert_tuples(conn, table, names, [tuple(row.values()) for row in batch])
+
+
+def insert_tuples(conn: Connection, table: Table, names: Sequence[str],
+                  rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert many rows given as tuples of the columns ``names`` (Python values, converted here)."""
+    if not rows:
+        return
+    values = _convert(rows, _converters(conn, table, names))
+    if conn.dialect.name == "postgresql" and len(values) > 50:
+        _copy(conn, table, names, values)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    mark = _marker(conn)
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join([mark] * len(names))})")
+    _executemany(conn, sql, values)
 
 
 def _copy(conn: Connection, table: Table, names: Sequence[str], rows: list[Any]) -> None:
