@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 import netaddr
@@ -151,6 +152,13 @@ _NONE: frozenset[str] = frozenset()
 
 
 def _obs_keys(o: Observation) -> tuple[set[str], set[str], set[str], set[str], list[str]]:
+    if not (o.interfaces or o.flags or o.serial or o.snmp_engine_id):
+        # the common sighting: one MAC and one IP at most
+        mac = o.mac
+        kind = mac_kind(mac) if mac else None
+        ip = identity_ip(o.ip) if o.ip else None
+        return (set(), set(), {mac} if kind == GLOBAL else set(), {mac} if kind == LOCAL else set(),
+                [ip] if ip else [])
     serial = serial_key(o.serial) if o.serial else None
     engine = engine_key(o.snmp_engine_id) if o.snmp_engine_id else None
     serials = {serial} if serial else set()
@@ -456,6 +464,7 @@ def _fingerprint(fingerprinter: Fingerprinter | None, dev: Device) -> Any:
 
 _OBS_OPTIONAL = ("ip", "mac", "hostname", "reporter", "serial", "snmp_engine_id", "vendor_hint", "switch",
                  "switch_port", "credential", "rtt_ms")
+_optional_values = attrgetter(*_OBS_OPTIONAL)
 
 
 def _record_data(o: Observation) -> dict[str, Any]:
@@ -464,8 +473,7 @@ def _record_data(o: Observation) -> dict[str, Any]:
     Built directly: ``dataclasses.asdict`` deep-copies and costs more than the rest of a sweep.
     """
     data = {"method": o.method, "kind": o.kind, "seen_at": o.seen_at.isoformat()}
-    for name in _OBS_OPTIONAL:
-        value = getattr(o, name)
+    for name, value in zip(_OBS_OPTIONAL, _optional_values(o), strict=True):
         if value is not None:
             data[name] = value
     if o.interfaces:

@@ -190,6 +190,10 @@ def _pg_time(value: datetime | None) -> datetime | None:
 _LIST_TEXT: dict[tuple[str, ...], str] = {}
 
 
+# json.dumps' own text, without the reference-cycle bookkeeping (our values are plain trees)
+_encode = json.JSONEncoder(check_circular=False).encode
+
+
 def _json(value: Any) -> str | None:
     if value is None:
         return None
@@ -199,9 +203,9 @@ def _json(value: Any) -> str | None:
         if found is None:
             if len(_LIST_TEXT) > 10_000:
                 _LIST_TEXT.clear()
-            found = _LIST_TEXT[key] = json.dumps(value)
+            found = _LIST_TEXT[key] = _encode(value)
         return found
-    return json.dumps(value)
+    return _encode(value)
 
 
 
