@@ -528,6 +528,11 @@ class _Reconciler:
         self.events: list[tuple[Any, ...]] = []      # rows of EVENT_COLUMNS
         self.redirect: dict[int, int] = {}     # merged-away asset id -> survivor
         self.ip_holders: dict[str, set[int]] = defaultdict(set)
+        # What identity matching read anyway, kept for the unchanged-device fast path (valid
+        # only while no assets were merged): (asset id, mac) -> interface id and
+        # (asset id, ip) -> (address id, mac) of current addresses.
+        self.iface_ids: dict[tuple[int, str], int] = {}
+        self.current_addrs: dict[tuple[int, str], tuple[int, str | None]] = {}
         self._in_scope: dict[str, bool] = {}
 
     # ---- helpers
@@ -583,12 +588,16 @@ class _Reconciler:
                                                {e for d in devices for e in d.engines}):
             engine_map[engine].append(asset_id)
         mac_map: dict[str, list[int]] = defaultdict(list)
-        for asset_id, mac in bulk.fetch_in(conn, I, ("asset_id", "mac"), "mac",
-                                           {m for d in devices for m in (*d.gmacs, *d.lmacs)}):
+        iface_ids = self.iface_ids
+        for asset_id, mac, iface_id in bulk.fetch_in(conn, I, ("asset_id", "mac", "id"), "mac",
+                                                     {m for d in devices for m in (*d.gmacs, *d.lmacs)}):
             mac_map[mac].append(asset_id)
-        for asset_id, ip in bulk.fetch_in(conn, ADDR, ("asset_id", "ip"), "ip",
-                                          {ip for d in devices for ip in d.ips}, CURRENT):
+            iface_ids[(asset_id, mac)] = iface_id
+        current_addrs = self.current_addrs
+        for asset_id, ip, addr_id, mac in bulk.fetch_in(conn, ADDR, ("asset_id", "ip", "id", "mac"), "ip",
+                                                        {ip for d in devices for ip in d.ips}, CURRENT):
             self.ip_holders[ip].add(asset_id)
+            current_addrs[(asset_id, ip)] = (addr_id, mac)
 
         vendor_hint = {id(d): next((o.vendor_hint for o in d.obs if o.vendor_hint), None)
                        for d in devices if d.serials}
@@ -753,11 +762,7 @@ class _Reconciler:
         self._retire_taken_ips(claimed_ips)
         self.result.asset_ids = sorted({d.asset_id for d in devices if d.asset_id is not None})
 
-    def _state(self, ids: list[int], with_fp: list[int], with_svc: list[int],
-               with_sw: list[int]) -> tuple[dict[int, dict[str, Any]],
-                                                                   dict[int, list[Any]],
-                                              dict[int, list[Any]], dict[int, list[Any]],
-                                              dict[int, list[Any]]]:
+    def _asset_rows(self, ids: list[int], with_fp: list[int]) -> dict[int, dict[str, Any]]:
         conn = self.conn
         cols = ("id", "hostname", "serial", "snmp_engine_id", "vendor", "model", "os_name", "os_version",
                 "device_class", "status", "present", "methods", "last_seen", "snmp_credential")
@@ -768,6 +773,12 @@ class _Reconciler:
             row["fingerprint"] = None
         for asset_id, fp in bulk.select_in(conn, [A.c.id, A.c.fingerprint], A.c.id, with_fp):
             assets[asset_id]["fingerprint"] = fp
+        return assets
+
+    def _state(self, ids: list[int], with_svc: list[int],
+               with_sw: list[int]) -> tuple[dict[int, list[Any]], dict[int, list[Any]], dict[int, list[Any]],
+                                            dict[int, list[Any]]]:
+        conn = self.conn
         ifaces: dict[int, list[Any]] = defaultdict(list)
         for r in bulk.select_in(conn, [I.c.id, I.c.asset_id, I.c.mac, I.c.name, I.c.if_index, I.c.speed,
                                        I.c.oper_status], I.c.asset_id, ids):
@@ -784,7 +795,7 @@ class _Reconciler:
         for r in bulk.select_in(conn, [SW.c.id, SW.c.asset_id, SW.c.name, SW.c.version], SW.c.asset_id,
                                 with_sw):
             sws[r.asset_id].append(r)
-        return assets, ifaces, addrs, svcs, sws
+        return ifaces, addrs, svcs, sws
 
     def _update_known(self, devices: list[Device], summaries: dict[int, Summary]) -> None:
         if not devices:
@@ -794,7 +805,22 @@ class _Reconciler:
         # services and software rows matter only where this sweep says something about them
         with_svc = [d.asset_id for d in devices if summaries[id(d)].services]
         with_sw = [d.asset_id for d in devices if summaries[id(d)].software]
-        assets, ifaces, addrs, svcs, sws = self._state(ids, with_fp, with_svc, with_sw)
+        assets = self._asset_rows(ids, with_fp)
+        result = self.result
+        asset_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+        iface_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+        addr_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+        if not self.redirect:
+            rest = []
+            for d in devices:
+                s = summaries[id(d)]
+                quiet = not (self.complete and s.host_seen) and self._quiet_known(
+                    d, s, assets[d.asset_id], asset_seen, iface_seen, addr_seen)
+                if not quiet:
+                    rest.append(d)
+            result.unchanged += len(devices) - len(rest)
+            devices = rest
+        ifaces, addrs, svcs, sws = self._state([d.asset_id for d in devices], with_svc, with_sw)
         asset_rows: list[dict[str, Any]] = []
         iface_ins: list[dict[str, Any]] = []
         iface_upd: list[dict[str, Any]] = []
@@ -804,10 +830,6 @@ class _Reconciler:
         svc_upd: list[dict[str, Any]] = []
         sw_ins: list[dict[str, Any]] = []
         sw_upd: list[dict[str, Any]] = []
-        result = self.result
-        asset_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
-        iface_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
-        addr_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
         for d in devices:
             aid = d.asset_id
             row = assets[aid]
@@ -932,13 +954,7 @@ class _Reconciler:
 
         Anything this cannot prove unchanged returns False, untouched, for the full comparison.
         """
-        if (d.fingerprint is not None or s.services or s.software or not row["present"]
-                or row["status"] == "rogue"
-                or (s.hostname and s.hostname != row["hostname"])
-                or (s.serial and s.serial != row["serial"])
-                or (s.engine and s.engine != row["snmp_engine_id"])
-                or (s.credential and s.credential != row["snmp_credential"])
-                or not s.methods.issubset(row["methods"] or ())):
+        if not self._same_asset(d, s, row):
             return False
         iface_ids = []
         for mac, info in s.macs.items():
@@ -966,6 +982,51 @@ class _Reconciler:
             return False
         key = (s.first, s.last)
         asset_seen[key].append(d.asset_id)
+        if iface_ids:
+            iface_seen[key].extend(iface_ids)
+        if addr_ids:
+            addr_seen[key].extend(addr_ids)
+        return True
+
+    @staticmethod
+    def _same_asset(d: Device, s: Summary, row: dict[str, Any]) -> bool:
+        """The asset row already says all this device's sighting says, and nothing else is reported."""
+        return not (d.fingerprint is not None or s.services or s.software or not row["present"]
+                    or row["status"] == "rogue"
+                    or (s.hostname and s.hostname != row["hostname"])
+                    or (s.serial and s.serial != row["serial"])
+                    or (s.engine and s.engine != row["snmp_engine_id"])
+                    or (s.credential and s.credential != row["snmp_credential"])
+                    or not s.methods.issubset(row["methods"] or ()))
+
+    def _quiet_known(self, d: Device, s: Summary, row: dict[str, Any],
+                     asset_seen: dict[tuple[datetime, datetime], list[int]],
+                     iface_seen: dict[tuple[datetime, datetime], list[int]],
+                     addr_seen: dict[tuple[datetime, datetime], list[int]]) -> bool:
+        """``_quiet`` from what identity matching read (no merges happened), before the full state is read.
+
+        Not for a complete sweep's HOST sightings: those may retire current IPs this cannot see.
+        """
+        if not self._same_asset(d, s, row):
+            return False
+        aid = d.asset_id
+        iface_ids = []
+        for mac, info in s.macs.items():
+            found = self.iface_ids.get((aid, mac))
+            if info or found is None:
+                return False
+            iface_ids.append(found)
+        addr_ids = []
+        for ip in s.ips:
+            addr = self.current_addrs.get((aid, ip))
+            if addr is None:
+                return False
+            mac = s.ip_mac.get(ip)
+            if mac and mac != addr[1]:
+                return False
+            addr_ids.append(addr[0])
+        key = (s.first, s.last)
+        asset_seen[key].append(aid)
         if iface_ids:
             iface_seen[key].extend(iface_ids)
         if addr_ids:
