@@ -40,7 +40,7 @@ def is_shared_virtual(mac: str) -> bool:
     return mac.startswith(SHARED_VIRTUAL_PREFIXES)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def mac_kind(mac: str | None) -> str | None:
     """GLOBAL, LOCAL, or None when the (normalised) MAC may not identify a device at all.
 

@@ -328,7 +328,11 @@ def _summarise_plain(dev: Device, o: Observation) -> Summary:
         ip = identity_ip(o.ip)
         if ip and "ip_conflict" not in o.flags:
             ip_mac[ip] = mac
-    seen = _aware(o.seen_at).replace(microsecond=0)
+    seen = o.seen_at
+    if seen is None or seen.tzinfo is not UTC:
+        seen = _aware(seen)
+    if seen.microsecond:
+        seen = seen.replace(microsecond=0)
     return Summary(
         first=seen, last=seen, hostname=o.hostname,
         serial=o.serial if o.serial and serial_key(o.serial) else None,
@@ -603,6 +607,12 @@ class _Reconciler:
                        for d in devices if d.serials}
         strong_cands: dict[int, list[int]] = {}
         for d in devices:
+            if len(d.gmacs) == 1 and not (d.serials or d.engines or d.lmacs):
+                # the common device: one global MAC and nothing stronger
+                hit = mac_map.get(next(iter(d.gmacs)))
+                if hit:
+                    strong_cands[id(d)] = hit if len(hit) == 1 else list(dict.fromkeys(hit))
+                continue
             found: list[int] = []
             if d.serials:
                 hint = vendor_hint[id(d)]
@@ -1207,7 +1217,8 @@ class _Reconciler:
     def store_observations(self, pairs: list[tuple[Observation, int | None]]) -> None:
         scan_id = self.scan_id
         rows = [(scan_id, aid, (o.method or "?")[:16], o.kind, identity_ip(o.ip) or None, o.mac,
-                 _aware(o.seen_at), _record_data(o)) for o, aid in pairs]
+                 o.seen_at if o.seen_at is not None and o.seen_at.tzinfo is UTC else _aware(o.seen_at),
+                 _record_data(o)) for o, aid in pairs]
         bulk.insert_tuples(self.conn, OBS, OBS_COLUMNS, rows)
 
     def flush_events(self) -> None:
