@@ -68,20 +68,15 @@ def _sessions(app: Any) -> Any:
 def cell_text(value: Any, limit: int = 60) -> str:
     """One table cell: lists joined, control characters removed, bounded."""
     from netdiscover.observation import clean_text
+    from netdiscover.reports.columns import service_text
 
     if value is None:
         return ""
     if isinstance(value, list):
-        value = ", ".join(_service_text(v) if isinstance(v, dict) else str(v) for v in value)
+        value = ", ".join(service_text(v) if isinstance(v, dict) else str(v) for v in value)
     if isinstance(value, float):
         value = f"{value:.2f}"
     return clean_text(str(value).replace("\n", " ").replace("\t", " "), limit) or ""
-
-
-def _service_text(svc: dict[str, Any]) -> str:
-    parts = [f"{svc.get('port')}/{svc.get('protocol')}"]
-    parts += [str(p) for p in (svc.get("name"), svc.get("product"), svc.get("version")) if p]
-    return " ".join(parts)
 
 
 def _console() -> Any:
@@ -108,6 +103,7 @@ def render_list_table(rows: list[dict[str, Any]]) -> None:
 
 def render_csv(rows: list[dict[str, Any]]) -> str:
     """CSV of the asset rows; every cell passed through the spreadsheet-safe neutraliser."""
+    from netdiscover.reports.columns import service_text
     from netdiscover.reports.render_csv import neutralise
 
     out = io.StringIO()
@@ -118,7 +114,7 @@ def render_csv(rows: list[dict[str, Any]]) -> str:
         for col in CSV_COLUMNS:
             value = row.get(col)
             if isinstance(value, list):
-                value = ";".join(_service_text(v) if isinstance(v, dict) else str(v) for v in value)
+                value = ";".join(service_text(v) if isinstance(v, dict) else str(v) for v in value)
             cells.append(neutralise(value))
         writer.writerow(cells)
     return out.getvalue()

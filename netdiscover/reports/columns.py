@@ -22,13 +22,15 @@ def joined(values: Any, sep: str = ", ") -> str:
     return sep.join(str(v) for v in values or [] if v not in (None, ""))
 
 
+def service_text(svc: dict[str, Any]) -> str:
+    """One service as ``port/proto name product version``."""
+    label = f"{svc.get('port')}/{svc.get('protocol') or 'tcp'}"
+    name = " ".join(str(p) for p in (svc.get("name"), svc.get("product"), svc.get("version")) if p)
+    return f"{label} {name}".strip()
+
+
 def services_text(row: dict[str, Any]) -> str:
-    parts = []
-    for s in row.get("services") or []:
-        label = f"{s.get('port')}/{s.get('protocol') or 'tcp'}"
-        name = " ".join(p for p in (s.get("name"), s.get("product"), s.get("version")) if p)
-        parts.append(f"{label} {name}".strip())
-    return joined(parts)
+    return joined([service_text(s) for s in row.get("services") or []])
 
 
 def found_by_text(row: dict[str, Any]) -> str:
