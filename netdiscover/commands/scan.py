@@ -124,21 +124,10 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
 
 
 def _print_table(assets: list[dict], result) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    from netdiscover.commands.assets import render_list_table
 
-    table = Table(title=f"scan {result.scan_id}: {result.status}, {len(assets)} devices "
-                        f"in {result.duration_s:.1f}s")
-    for column in ("id", "ip", "mac", "vendor", "class", "hostname", "status", "methods"):
-        table.add_column(column)
-    for a in assets:
-        table.add_row(*(Text(str(v)) for v in (
-            a["id"], ", ".join(a["ips"][:2]), ", ".join(a["macs"][:1]), a.get("vendor") or "",
-            a.get("device_class") or "", a.get("hostname") or "", a["status"],
-            ",".join(a.get("methods") or []),
-        )))
-    Console().print(table)
+    click.echo(f"scan {result.scan_id}: {result.status}, {len(assets)} devices in {result.duration_s:.1f}s")
+    render_list_table(assets)
     counts = result.counts
     click.echo(f"new: {counts.get('new', 0)}  updated: {counts.get('updated', 0)}  "
                f"undocumented new: {len(result.new_undocumented_ids)}  "
