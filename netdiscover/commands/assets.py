@@ -56,15 +56,6 @@ CSV_COLUMNS = (
 )
 
 
-def _sessions(app: Any) -> Any:
-    from netdiscover.storage.engine import DatabaseError
-
-    try:
-        return app.sessions()
-    except DatabaseError as exc:
-        raise UserError(str(exc)) from None
-
-
 def cell_text(value: Any, limit: int = 60) -> str:
     """One table cell: lists joined, control characters removed, bounded."""
     from netdiscover.observation import clean_text
@@ -135,7 +126,7 @@ def list_command(app: Any, status: str | None, fmt: str) -> None:
     """List assets (all, or one review status)."""
     from netdiscover.storage.repository import asset_to_dict, list_assets
 
-    with _sessions(app)() as session:
+    with app.sessions()() as session:
         rows = [asset_to_dict(a) for a in list_assets(session, status=status)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -153,7 +144,7 @@ def show_command(app: Any, key: str, fmt: str) -> None:
     """Show one asset, found by id, MAC, IP or hostname, with its recent changes."""
     from netdiscover.storage.repository import asset_to_dict, events_for, find_asset
 
-    with _sessions(app)() as session:
+    with app.sessions()() as session:
         asset = find_asset(session, key)
         if asset is None:
             raise UserError(

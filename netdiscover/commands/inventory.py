@@ -13,15 +13,6 @@ from netdiscover.cli import UserError
 MAX_SHOWN_ERRORS = 20
 
 
-def _sessions(app: Any) -> Any:
-    from netdiscover.storage.engine import DatabaseError
-
-    try:
-        return app.sessions()
-    except DatabaseError as exc:
-        raise UserError(str(exc)) from None
-
-
 def _user() -> str | None:
     try:
         return getpass.getuser()
@@ -69,7 +60,7 @@ def import_command(app: Any, file: Path, fmt: str | None, skip_invalid: bool, en
         ) from None
     for line in errors[:MAX_SHOWN_ERRORS]:
         click.echo(f"skipped: {line}", err=True)
-    result = import_records(_sessions(app), records, actor=_user())
+    result = import_records(app.sessions(), records, actor=_user())
     click.echo(
         f"{result.records} records: {result.created} new, {result.updated} updated, "
         f"{result.unchanged} unchanged" + (f", {len(errors)} invalid rows skipped" if errors else "")
@@ -89,7 +80,7 @@ def export_command(app: Any, fmt: str, output: Path | None) -> None:
     """Export every asset in a form `inventory import` reads back."""
     from netdiscover.inventory import export_csv, export_json, export_rows
 
-    with _sessions(app)() as session:
+    with app.sessions()() as session:
         rows = export_rows(session)
     text = export_json(rows) if fmt == "json" else export_csv(rows)
     if output is None:

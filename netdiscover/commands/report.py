@@ -14,16 +14,6 @@ FORMAT = click.Choice(["table", "json", "csv", "html"])
 FLAT = click.Choice(["table", "json", "csv"])
 
 
-def _sessions(app):
-    """The database's sessionmaker; a database that cannot be opened is a one-line error."""
-    from netdiscover.storage.engine import DatabaseError
-
-    try:
-        return app.sessions()
-    except DatabaseError as exc:
-        raise UserError(str(exc)) from None
-
-
 def _since(value: str | None):
     if value is None:
         return None
@@ -80,7 +70,7 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
     from netdiscover.reports.unknown import summary, unknown_rows
 
     cutoff = _since(since)
-    with _sessions(app)() as session:
+    with app.sessions()() as session:
         rows = unknown_rows(session, since=cutoff, site=site)
     if fmt == "html":
         scope = " · ".join(p for p in (f"site {site}" if site else "",
@@ -103,7 +93,7 @@ def changes(app, since: str, fmt: str, output: Path | None, site: str | None) ->
     from netdiscover.reports.changes import CHANGES_CSV, CHANGES_TABLE, change_rows
 
     cutoff = _since(since)
-    with _sessions(app)() as session:
+    with app.sessions()() as session:
         rows = change_rows(session, cutoff, site=site)
     empty = f"no changes since {cutoff:%Y-%m-%d %H:%M} UTC"
     _emit(_render(rows, CHANGES_TABLE, CHANGES_CSV, fmt, empty, output is not None), output)
@@ -120,7 +110,7 @@ def missing(app, days: int, fmt: str, output: Path | None, site: str | None) -> 
     """Documented assets the network has not shown for N days (or never)."""
     from netdiscover.reports.missing import MISSING_CSV, MISSING_TABLE, missing_rows
 
-    with _sessions(app)() as session:
+    with app.sessions()() as session:
         rows = missing_rows(session, days, site=site)
     empty = f"every documented asset was seen in the last {days} days"
     _emit(_render(rows, MISSING_TABLE, MISSING_CSV, fmt, empty, output is not None), output)

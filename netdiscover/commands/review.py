@@ -11,16 +11,6 @@ NOTE = click.option("--note", metavar="TEXT", help="Why (kept in the change log)
 BY = click.option("--by", "by", metavar="NAME", help="Who decides (default: the logged-in user).")
 
 
-def _sessions(app):
-    """The database's sessionmaker; a database that cannot be opened is a one-line error."""
-    from netdiscover.storage.engine import DatabaseError
-
-    try:
-        return app.sessions()
-    except DatabaseError as exc:
-        raise UserError(str(exc)) from None
-
-
 def _resolve(session, keys: tuple[str, ...]) -> list[int]:
     """Asset ids from ids, MACs, IPs or hostnames as the reviewer typed them."""
     from netdiscover.storage.repository import find_asset
@@ -41,7 +31,7 @@ def _resolve(session, keys: tuple[str, ...]) -> list[int]:
 def _apply(app, decision: str, asset_ids: tuple[str, ...], note: str | None, by: str | None) -> None:
     from netdiscover.review import ReviewError, decide
 
-    with _sessions(app)() as session:
+    with app.sessions()() as session:
         try:
             outcomes = decide(session, decision, _resolve(session, asset_ids), by=by, note=note)
         except ReviewError as exc:
@@ -99,7 +89,7 @@ def undo(app, asset_id: str, note, by) -> None:
     from netdiscover.review import ReviewError
     from netdiscover.review import undo as undo_decision
 
-    with _sessions(app)() as session:
+    with app.sessions()() as session:
         try:
             (key,) = _resolve(session, (asset_id,))
             o = undo_decision(session, key, by=by, note=note)
