@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import attrgetter
 from typing import Any
 
 import netaddr
@@ -38,7 +37,7 @@ from netdiscover.identity import (
     vendors_compatible,
 )
 from netdiscover.observation import HOST, LOCATION, NEIGHBOUR, Observation, utcnow
-from netdiscover.storage import bulk
+from netdiscover.storage import bulk, evidence
 from netdiscover.storage.engine import write_session
 from netdiscover.storage.models import (
     Address,
@@ -61,7 +60,6 @@ OBS = ObservationRecord.__table__
 EV = AssetEvent.__table__
 
 EVENT_COLUMNS = ("asset_id", "scan_id", "kind", "at", "actor", "note", "old", "new")
-OBS_COLUMNS = ("scan_id", "asset_id", "method", "kind", "ip", "mac", "seen_at", "data")
 ASSET_COLUMNS = ("id", "hostname", "serial", "snmp_engine_id", "device_class", "vendor", "model", "os_name",
                  "os_version", "confidence", "fingerprint", "status", "site", "methods", "snmp_credential",
                  "present", "first_seen", "last_seen", "created_at", "updated_at")
@@ -464,38 +462,6 @@ def _fingerprint(fingerprinter: Fingerprinter | None, dev: Device) -> Any:
     except Exception:  # one odd device must not stop the sweep from being stored
         log.exception("fingerprinting failed for a device seen at %s", ", ".join(dev.ips[:3]) or "?")
         return None
-
-
-_OBS_OPTIONAL = ("ip", "mac", "hostname", "reporter", "serial", "snmp_engine_id", "vendor_hint", "switch",
-                 "switch_port", "credential", "rtt_ms")
-_optional_values = attrgetter(*_OBS_OPTIONAL)
-
-
-def _record_data(o: Observation) -> dict[str, Any]:
-    """``Observation.to_dict()`` without empty fields (``from_dict`` restores their defaults).
-
-    Built directly: ``dataclasses.asdict`` deep-copies and costs more than the rest of a sweep.
-    """
-    data = {"method": o.method, "kind": o.kind, "seen_at": o.seen_at.isoformat()}
-    for name, value in zip(_OBS_OPTIONAL, _optional_values(o), strict=True):
-        if value is not None:
-            data[name] = value
-    if o.interfaces:
-        data["interfaces"] = [{"name": i.name, "mac": i.mac, "index": i.index, "ips": list(i.ips),
-                               "speed": i.speed, "status": i.status, "description": i.description}
-                              for i in o.interfaces]
-    if o.services:
-        data["services"] = [{"port": v.port, "protocol": v.protocol, "name": v.name, "product": v.product,
-                             "version": v.version, "extrainfo": v.extrainfo, "cpe": list(v.cpe),
-                             "banner": v.banner} for v in o.services]
-    if o.software:
-        data["software"] = [{"name": w.name, "version": w.version, "cpe": w.cpe, "installed": w.installed}
-                            for w in o.software]
-    if o.flags:
-        data["flags"] = list(o.flags)
-    if o.facts:
-        data["facts"] = o.facts
-    return data
 
 
 # --------------------------------------------------------------------------------------------
@@ -1216,10 +1182,8 @@ class _Reconciler:
 
     def store_observations(self, pairs: list[tuple[Observation, int | None]]) -> None:
         scan_id = self.scan_id
-        rows = [(scan_id, aid, (o.method or "?")[:16], o.kind, identity_ip(o.ip) or None, o.mac,
-                 o.seen_at if o.seen_at is not None and o.seen_at.tzinfo is UTC else _aware(o.seen_at),
-                 _record_data(o)) for o, aid in pairs]
-        bulk.insert_tuples(self.conn, OBS, OBS_COLUMNS, rows)
+        bulk.insert_tuples(self.conn, OBS, evidence.COLUMNS,
+                           [evidence.record_row(o, scan_id, aid) for o, aid in pairs])
 
     def flush_events(self) -> None:
         bulk.insert_tuples(self.conn, EV, EVENT_COLUMNS, self.events)

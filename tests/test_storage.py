@@ -28,6 +28,36 @@ def test_new_database_is_migrated_to_head(sessions):
             "asset_events", "alembic_version"} <= tables
 
 
+def test_migrations_build_the_schema_the_models_declare(sessions):
+    """Every table, column, index (partial ones included) and constraint of the models exists."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from netdiscover.storage.models import Base
+
+    with sessions.kw["bind"].connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_sparse_asset_columns_use_partial_indexes(sessions):
+    engine = sessions.kw["bind"]
+    indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("assets")}
+    for column in ("asset_tag", "hostname", "serial", "snmp_engine_id", "site"):
+        assert indexes[f"ix_assets_{column}"]["column_names"] == [column]
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_assets_hostname'").scalar()
+            plan = " ".join(str(r) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM assets WHERE hostname IN ('a', 'b')"))
+            assert "ix_assets_hostname" in plan
+        else:
+            sql = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_assets_hostname'").scalar()
+    assert "IS NOT NULL" in sql
+
+
 def test_open_twice_is_idempotent(db_url):
     first = open_database(db_url)
     with first() as s, s.begin():

@@ -67,6 +67,7 @@ def _observations(items: list[Any], where: str) -> list[Observation]:
 def _from_database(app: Any, key: str) -> tuple[str, list[Observation]]:
     from sqlalchemy import select
 
+    from netdiscover.storage.evidence import observation_dict
     from netdiscover.storage.models import ObservationRecord
     from netdiscover.storage.repository import find_asset
 
@@ -81,7 +82,8 @@ def _from_database(app: Any, key: str) -> tuple[str, list[Observation]]:
         label = f"asset {asset.id}"
         extra = [getattr(asset, "hostname", None), getattr(asset, "ip", None)]
         label += "".join(f" {clean_text(x, 80)}" for x in extra if x)
-        observations = _observations([r.data for r in records if isinstance(r.data, dict)], label)
+        observations = _observations([observation_dict(r.method, r.kind, r.ip, r.mac, r.seen_at, r.data)
+                                      for r in records if r.data is None or isinstance(r.data, dict)], label)
     return label, observations
 
 

@@ -169,6 +169,8 @@ _TIME_TEXT: dict[datetime, str] = {}
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
+    if value.microsecond and value.tzinfo is UTC:
+        return value.isoformat(" ", "microseconds")[:26]      # a sighting's own moment: unique
     found = _TIME_TEXT.get(value)       # the same few seconds repeat on many rows
     if found is not None:
         return found

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -69,13 +70,20 @@ class Asset(Base):
     """One real device."""
 
     __tablename__ = "assets"
-    __table_args__ = {"postgresql_with": {"fillfactor": 80}}   # room for in-place last_seen updates
+    # Sparse columns are indexed only where set (migration 0003); fillfactor leaves room for
+    # in-place last_seen updates.
+    __table_args__ = (
+        *(Index(f"ix_assets_{name}", name, sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"))
+          for name in ("asset_tag", "hostname", "serial", "snmp_engine_id", "site")),
+        {"postgresql_with": {"fillfactor": 80}},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asset_tag: Mapped[str | None] = mapped_column(String(128), index=True)
-    hostname: Mapped[str | None] = mapped_column(String(255), index=True)
-    serial: Mapped[str | None] = mapped_column(String(128), index=True)
-    snmp_engine_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    asset_tag: Mapped[str | None] = mapped_column(String(128))
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    serial: Mapped[str | None] = mapped_column(String(128))
+    snmp_engine_id: Mapped[str | None] = mapped_column(String(128))
     device_class: Mapped[str] = mapped_column(String(32), default="unknown")
     vendor: Mapped[str | None] = mapped_column(String(255))
     model: Mapped[str | None] = mapped_column(String(255))
@@ -87,7 +95,7 @@ class Asset(Base):
     lifecycle_state: Mapped[str | None] = mapped_column(String(16))
     owner: Mapped[str | None] = mapped_column(String(255))
     location: Mapped[str | None] = mapped_column(String(255))
-    site: Mapped[str | None] = mapped_column(String(128), index=True)
+    site: Mapped[str | None] = mapped_column(String(128))
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # extra inventory columns
     methods: Mapped[list[Any] | None] = mapped_column(JSON)            # scan methods that saw it
     snmp_credential: Mapped[str | None] = mapped_column(String(64))    # label only, never a secret
