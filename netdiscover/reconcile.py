@@ -110,15 +110,19 @@ class ReconcileResult:
 # Grouping one sweep's observations into devices (pure)
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 @dataclass(eq=False, slots=True)
 class Device:
     """The observations of one sweep that belong to one device, and its identity keys."""
 
     obs: list[Observation]
-    serials: set[str] = field(default_factory=set)
-    engines: set[str] = field(default_factory=set)
-    gmacs: set[str] = field(default_factory=set)
-    lmacs: set[str] = field(default_factory=set)
+    # Key sets may be the shared empty frozenset: extend them with |=, never .add().
+    serials: set[str] | frozenset[str] = _NONE
+    engines: set[str] | frozenset[str] = _NONE
+    gmacs: set[str] | frozenset[str] = _NONE
+    lmacs: set[str] | frozenset[str] = _NONE
     ips: list[str] = field(default_factory=list)
     has_ifaces: bool = False
     fingerprint: Any = None
@@ -146,17 +150,13 @@ class Device:
         self.fingerprinted = False
 
 
-_NONE: frozenset[str] = frozenset()
+def _plain(o: Observation) -> bool:
+    """The common sighting: one MAC and one IP at most, no interfaces, flags or strong keys."""
+    return not (o.interfaces or o.flags or o.serial or o.snmp_engine_id)
 
 
 def _obs_keys(o: Observation) -> tuple[set[str], set[str], set[str], set[str], list[str]]:
-    if not (o.interfaces or o.flags or o.serial or o.snmp_engine_id):
-        # the common sighting: one MAC and one IP at most
-        mac = o.mac
-        kind = mac_kind(mac) if mac else None
-        ip = identity_ip(o.ip) if o.ip else None
-        return (set(), set(), {mac} if kind == GLOBAL else set(), {mac} if kind == LOCAL else set(),
-                [ip] if ip else [])
+    """Serials, engine IDs, global MACs, randomised MACs and identity IPs of a non-plain sighting."""
     serial = serial_key(o.serial) if o.serial else None
     engine = engine_key(o.snmp_engine_id) if o.snmp_engine_id else None
     serials = {serial} if serial else set()
@@ -203,10 +203,32 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
             i = parent[i]
         return i
 
+    def join(first: int, idx: int) -> None:
+        ra, rb = find(first), find(idx)
+        if ra != rb:
+            parent[rb] = ra
+
     obs_list: list[Observation] = []
-    keyed: list[tuple[set[str], set[str], set[str], set[str], list[str]]] = []
-    first_of: dict[tuple[str, str], int] = {}
+    # per observation: (mac kind, mac, ip) for plain sightings, else the five key collections
+    keyed: list[tuple[Any, ...]] = []
+    first_mac: dict[str, int] = {}                 # MAC (global or randomised) -> first observation
+    first_strong: dict[tuple[str, str], int] = {}  # ("s", serial) / ("e", engine ID) -> first observation
     for o in observations:
+        if _plain(o):
+            mac = o.mac
+            kind = mac_kind(mac) if mac else None
+            ip = identity_ip(o.ip) if o.ip else None
+            if kind is None and ip is None:
+                continue
+            idx = len(obs_list)
+            obs_list.append(o)
+            parent.append(idx)
+            keyed.append((kind, mac, ip))
+            if kind is not None:
+                first = first_mac.setdefault(mac, idx)
+                if first != idx:
+                    join(first, idx)
+            continue
         keys = _obs_keys(o)
         if not (keys[0] or keys[1] or keys[2] or keys[3] or keys[4]):
             continue
@@ -214,18 +236,29 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
         obs_list.append(o)
         keyed.append(keys)
         parent.append(idx)
-        for tag, values in zip("seml", keys[:4], strict=False):
+        for tag, values in (("s", keys[0]), ("e", keys[1])):
             for value in values:
-                other = first_of.setdefault((tag, value), idx)
-                if other != idx:
-                    ra, rb = find(other), find(idx)
-                    if ra != rb:
-                        parent[rb] = ra
+                first = first_strong.setdefault((tag, value), idx)
+                if first != idx:
+                    join(first, idx)
+        for values in (keys[2], keys[3]):
+            for value in values:
+                first = first_mac.setdefault(value, idx)
+                if first != idx:
+                    join(first, idx)
 
     by_root: dict[int, Device] = {}
     for idx, o in enumerate(obs_list):
         root = find(idx)
-        serials, engines, gmacs, lmacs, ips = keyed[idx]
+        keys = keyed[idx]
+        if len(keys) == 3:
+            kind, mac, ip = keys
+            serials = engines = _NONE
+            gmacs = {mac} if kind == GLOBAL else _NONE
+            lmacs = {mac} if kind == LOCAL else _NONE
+            ips = [ip] if ip else []
+        else:
+            serials, engines, gmacs, lmacs, ips = keys
         dev = by_root.get(root)
         if dev is None:
             # the key sets were built for this observation alone: the device may own them

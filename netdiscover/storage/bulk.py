@@ -199,6 +199,8 @@ _encode = json.JSONEncoder(check_circular=False).encode
 def _json(value: Any) -> str | None:
     if value is None:
         return None
+    if not value and type(value) is dict:
+        return "{}"
     if type(value) is list and len(value) < 8 and all(type(v) is str for v in value):
         key = tuple(value)
         found = _LIST_TEXT.get(key)

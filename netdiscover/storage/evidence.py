@@ -41,7 +41,7 @@ def record_row(o: Observation, scan_id: int | None, asset_id: int | None) -> tup
     ip = identity_ip(o.ip) if o.ip else None
     method = o.method or "?"
     scalars = _scalars(o)
-    if not (any(v is not None for v in scalars) or o.interfaces or o.services or o.software or o.flags
+    if not (scalars.count(None) < len(_SCALARS) or o.interfaces or o.services or o.software or o.flags
             or o.facts or (o.ip and ip != o.ip) or len(method) > METHOD_WIDTH):
         return scan_id, asset_id, method, o.kind, ip, o.mac, _utc(o.seen_at), _EMPTY
     data: dict[str, Any] = {name: value for name, value in zip(_SCALARS, scalars, strict=True)
