@@ -1,0 +1,219 @@
+"""Grouping one sweep's observations into devices by shared identity keys (pure)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from netdiscover.identity import (
+    GLOBAL,
+    LOCAL,
+    engine_key,
+    identity_ip,
+    mac_kind,
+    serial_key,
+)
+from netdiscover.observation import Observation
+
+_NONE: frozenset[str] = frozenset()
+
+
+@dataclass(eq=False, slots=True)
+class Device:
+    """The observations of one sweep that belong to one device, and its identity keys."""
+
+    obs: list[Observation]
+    # Key sets may be the shared empty frozenset: extend them with |=, never .add().
+    serials: set[str] | frozenset[str] = _NONE
+    engines: set[str] | frozenset[str] = _NONE
+    gmacs: set[str] | frozenset[str] = _NONE
+    lmacs: set[str] | frozenset[str] = _NONE
+    ips: list[str] = field(default_factory=list)
+    has_ifaces: bool = False
+    fingerprint: Any = None
+    fingerprinted: bool = False
+    asset_id: int | None = None
+
+    @property
+    def strong(self) -> bool:
+        return bool(self.serials or self.engines or self.gmacs)
+
+    @property
+    def identified(self) -> bool:
+        """Has any identity better than an IP (randomised MACs included)."""
+        return self.strong or bool(self.lmacs)
+
+    def absorb(self, other: Device) -> None:
+        self.obs.extend(other.obs)
+        self.serials |= other.serials
+        self.engines |= other.engines
+        self.gmacs |= other.gmacs
+        self.lmacs |= other.lmacs
+        self.ips.extend(ip for ip in other.ips if ip not in self.ips)
+        self.has_ifaces = self.has_ifaces or other.has_ifaces
+        self.fingerprint = None
+        self.fingerprinted = False
+
+
+def _plain(o: Observation) -> bool:
+    """The common sighting: one MAC and one IP at most, no interfaces, flags or strong keys."""
+    return not (o.interfaces or o.flags or o.serial or o.snmp_engine_id)
+
+
+def _obs_keys(o: Observation) -> tuple[set[str], set[str], set[str], set[str], list[str]]:
+    """Serials, engine IDs, global MACs, randomised MACs and identity IPs of a non-plain sighting."""
+    serial = serial_key(o.serial) if o.serial else None
+    engine = engine_key(o.snmp_engine_id) if o.snmp_engine_id else None
+    serials = {serial} if serial else set()
+    engines = {engine} if engine else set()
+    gmacs: set[str] = set()
+    lmacs: set[str] = set()
+    flags = o.flags
+    if not flags or "proxy_arp" not in flags:
+        for mac in (o.macs() if o.interfaces else ([o.mac] if o.mac else ())):
+            kind = mac_kind(mac)
+            if kind == GLOBAL:
+                gmacs.add(mac)
+            elif kind == LOCAL:
+                lmacs.add(mac)
+    ips: list[str] = []
+    if not flags or "ip_conflict" not in flags:
+        for ip in (o.ips() if o.interfaces else ([o.ip] if o.ip else ())):
+            norm = identity_ip(ip)
+            if norm and norm not in ips:
+                ips.append(norm)
+    return serials, engines, gmacs, lmacs, ips
+
+
+def _compatible(a: Device, b: Device) -> bool:
+    """May two groups sharing an IP be one device? Not when their strong keys disagree."""
+    if a.serials and b.serials and not a.serials & b.serials:
+        return False
+    if a.engines and b.engines and not a.engines & b.engines:
+        return False
+    return not (a.gmacs and b.gmacs and not a.gmacs & b.gmacs and not (a.has_ifaces or b.has_ifaces))
+
+
+def group_devices(observations: Iterable[Observation]) -> list[Device]:
+    """Group HOST and NEIGHBOUR observations into devices by shared keys.
+
+    Strong keys (serial, engine ID, global MAC) and randomised MACs join observations
+    outright; a shared IP joins groups only when their strong keys do not disagree.
+    """
+    parent: list[int] = []
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(first: int, idx: int) -> None:
+        ra, rb = find(first), find(idx)
+        if ra != rb:
+            parent[rb] = ra
+
+    obs_list: list[Observation] = []
+    # per observation: (mac kind, mac, ip) for plain sightings, else the five key collections
+    keyed: list[tuple[Any, ...]] = []
+    first_mac: dict[str, int] = {}                 # MAC (global or randomised) -> first observation
+    first_strong: dict[tuple[str, str], int] = {}  # ("s", serial) / ("e", engine ID) -> first observation
+    for o in observations:
+        if _plain(o):
+            mac = o.mac
+            kind = mac_kind(mac) if mac else None
+            ip = identity_ip(o.ip) if o.ip else None
+            if kind is None and ip is None:
+                continue
+            idx = len(obs_list)
+            obs_list.append(o)
+            parent.append(idx)
+            keyed.append((kind, mac, ip))
+            if kind is not None:
+                first = first_mac.setdefault(mac, idx)
+                if first != idx:
+                    join(first, idx)
+            continue
+        keys = _obs_keys(o)
+        if not (keys[0] or keys[1] or keys[2] or keys[3] or keys[4]):
+            continue
+        idx = len(obs_list)
+        obs_list.append(o)
+        keyed.append(keys)
+        parent.append(idx)
+        for tag, values in (("s", keys[0]), ("e", keys[1])):
+            for value in values:
+                first = first_strong.setdefault((tag, value), idx)
+                if first != idx:
+                    join(first, idx)
+        for values in (keys[2], keys[3]):
+            for value in values:
+                first = first_mac.setdefault(value, idx)
+                if first != idx:
+                    join(first, idx)
+
+    by_root: dict[int, Device] = {}
+    for idx, o in enumerate(obs_list):
+        root = find(idx)
+        keys = keyed[idx]
+        if len(keys) == 3:
+            kind, mac, ip = keys
+            serials = engines = _NONE
+            gmacs = {mac} if kind == GLOBAL else _NONE
+            lmacs = {mac} if kind == LOCAL else _NONE
+            ips = [ip] if ip else []
+        else:
+            serials, engines, gmacs, lmacs, ips = keys
+        dev = by_root.get(root)
+        if dev is None:
+            # the key sets were built for this observation alone: the device may own them
+            by_root[root] = Device(obs=[o], serials=serials, engines=engines, gmacs=gmacs, lmacs=lmacs,
+                                   ips=ips, has_ifaces=bool(o.interfaces))
+            continue
+        dev.obs.append(o)
+        dev.serials |= serials
+        dev.engines |= engines
+        dev.gmacs |= gmacs
+        dev.lmacs |= lmacs
+        dev.ips.extend(ip for ip in ips if ip not in dev.ips)
+        dev.has_ifaces = dev.has_ifaces or bool(o.interfaces)
+
+    devices = list(by_root.values())
+    shared: dict[str, int] = defaultdict(int)
+    for dev in devices:
+        for ip in dev.ips:
+            shared[ip] += 1
+    if len(shared) == sum(shared.values()):
+        return devices             # no IP claimed by two groups: nothing to join
+    # Join groups that share an IP, strong groups first, unless their strong keys disagree.
+    owner: dict[str, list[Device]] = {}
+    alive: dict[int, Device] = {id(d): d for d in devices}
+    redirect: dict[int, Device] = {}
+
+    def current(d: Device) -> Device:
+        while id(d) in redirect:
+            d = redirect[id(d)]
+        return d
+
+    joinable = [d for d in devices if any(shared[ip] > 1 for ip in d.ips)]
+    for dev in sorted(joinable, key=lambda d: not d.strong):
+        for ip in list(dev.ips):
+            if shared[ip] < 2:
+                continue
+            me = current(dev)
+            holders = owner.setdefault(ip, [])
+            for other in holders:
+                other = current(other)
+                if other is me:
+                    break
+                if _compatible(other, me):
+                    other.absorb(me)
+                    redirect[id(me)] = other
+                    alive.pop(id(me), None)
+                    me = other
+                    break
+            else:
+                holders.append(me)
+    return list(alive.values())

@@ -1,0 +1,116 @@
+"""The state one sweep's reconciliation carries: tables, columns, decisions so far, events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import netaddr
+from sqlalchemy import Connection
+
+from netdiscover.observation import Observation
+from netdiscover.storage.models import (
+    Address,
+    Asset,
+    AssetEvent,
+    Interface,
+    ObservationRecord,
+    Service,
+    Software,
+)
+
+A = Asset.__table__
+I = Interface.__table__  # noqa: E741
+ADDR = Address.__table__
+SVC = Service.__table__
+SW = Software.__table__
+OBS = ObservationRecord.__table__
+EV = AssetEvent.__table__
+
+EVENT_COLUMNS = ("asset_id", "scan_id", "kind", "at", "actor", "note", "old", "new")
+ASSET_COLUMNS = ("id", "hostname", "serial", "snmp_engine_id", "device_class", "vendor", "model", "os_name",
+                 "os_version", "confidence", "fingerprint", "status", "site", "methods", "snmp_credential",
+                 "present", "first_seen", "last_seen", "created_at", "updated_at")
+IFACE_COLUMNS = ("asset_id", "mac", "name", "if_index", "speed", "oper_status", "randomised", "first_seen",
+                 "last_seen")
+ADDR_COLUMNS = ("asset_id", "ip", "mac", "current", "first_seen", "last_seen")
+CURRENT = '"current" = TRUE'
+
+Fingerprinter = Callable[[list[Observation]], Any]
+
+
+@dataclass
+class ReconcileResult:
+    """What one reconciliation did."""
+
+    scan_id: int | None = None
+    observations: int = 0
+    devices: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    disappeared: int = 0
+    reappeared: int = 0
+    located: int = 0
+    merged: int = 0
+    new_asset_ids: list[int] = field(default_factory=list)
+    new_undocumented_ids: list[int] = field(default_factory=list)
+    reappeared_ids: list[int] = field(default_factory=list)
+    disappeared_ids: list[int] = field(default_factory=list)
+    rogue_seen_ids: list[int] = field(default_factory=list)
+    asset_ids: list[int] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The figures for the scans row and the CLI."""
+        return {k: getattr(self, k) for k in ("observations", "devices", "new", "updated", "unchanged",
+                                               "disappeared", "reappeared", "located", "merged")}
+
+
+class SweepState:
+    """What one sweep's reconciliation knows and has decided so far, inside its transaction."""
+
+    def __init__(self, conn: Connection, *, now: datetime, scan_id: int | None, site: str | None,
+                 scope: netaddr.IPSet | None, complete: bool, fingerprinter: Fingerprinter | None,
+                 result: ReconcileResult) -> None:
+        self.conn = conn
+        self.now = now
+        self.scan_id = scan_id
+        self.site = site
+        self.scope = scope
+        self.complete = complete
+        self.fingerprinter = fingerprinter
+        self.result = result
+        self.events: list[tuple[Any, ...]] = []      # rows of EVENT_COLUMNS
+        self.redirect: dict[int, int] = {}     # merged-away asset id -> survivor
+        self.ip_holders: dict[str, set[int]] = defaultdict(set)
+        # What identity matching read anyway, kept for the unchanged-device fast path (valid
+        # only while no assets were merged): (asset id, mac) -> interface id and
+        # (asset id, ip) -> (address id, mac) of current addresses.
+        self.iface_ids: dict[tuple[int, str], int] = {}
+        self.current_addrs: dict[tuple[int, str], tuple[int, str | None]] = {}
+        self._in_scope: dict[str, bool] = {}
+
+    def event(self, asset_id: int | None, kind: str, old: dict[str, Any] | None = None,
+              new: dict[str, Any] | None = None, note: str | None = None) -> None:
+        self.events.append((asset_id, self.scan_id, kind, self.now, "sweep", note, old, new))
+
+    def resolve(self, asset_id: int) -> int:
+        while asset_id in self.redirect:
+            asset_id = self.redirect[asset_id]
+        return asset_id
+
+    def in_scope(self, ip: str) -> bool:
+        if self.scope is None:
+            return True
+        hit = self._in_scope.get(ip)
+        if hit is None:
+            try:
+                hit = netaddr.IPAddress(ip) in self.scope
+            except (netaddr.AddrFormatError, ValueError):
+                hit = False
+            self._in_scope[ip] = hit
+        return hit

@@ -1,0 +1,136 @@
+"""Merging one device's observations across methods into a Summary (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from netdiscover.identity import (
+    engine_key,
+    identity_ip,
+    serial_key,
+)
+from netdiscover.observation import HOST, Observation, utcnow
+from netdiscover.reconcile.grouping import Device
+
+# Whose hostname wins when methods disagree: the device's own word first.
+HOSTNAME_PRIORITY = {"snmp": 0, "iot": 1, "nmap": 2, "arp": 3}
+
+
+def aware(value: datetime | None) -> datetime:
+    """``value`` as an aware UTC datetime (now when missing)."""
+    if value is None:
+        return utcnow()
+    if value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class Summary:
+    """What a device's observations say, merged across methods."""
+
+    first: datetime
+    last: datetime
+    hostname: str | None
+    serial: str | None
+    engine: str | None
+    credential: str | None
+    methods: set[str]
+    ips: list[str]
+    ip_mac: dict[str, str]
+    macs: dict[str, dict[str, Any]]         # mac -> interface details
+    services: dict[tuple[int, str], Any]
+    services_authoritative: bool
+    software: dict[tuple[str, str | None], Any]
+    host_seen: bool
+
+
+def _recordable(mac: str) -> bool:
+    """Worth an interfaces row: any unicast, non-zero MAC (shared virtual ones included)."""
+    return mac != "00:00:00:00:00:00" and not int(mac[:2], 16) & 0x01
+
+
+def _summarise_plain(dev: Device, o: Observation) -> Summary:
+    """``summarise`` for the common device: one observation without interfaces, services or software."""
+    macs: dict[str, dict[str, Any]] = {}
+    ip_mac: dict[str, str] = {}
+    mac = o.mac
+    if mac and "proxy_arp" not in o.flags and _recordable(mac):
+        macs[mac] = {}
+        ip = identity_ip(o.ip)
+        if ip and "ip_conflict" not in o.flags:
+            ip_mac[ip] = mac
+    seen = o.seen_at
+    if seen is None or seen.tzinfo is not UTC:
+        seen = aware(seen)
+    if seen.microsecond:
+        seen = seen.replace(microsecond=0)
+    return Summary(
+        first=seen, last=seen, hostname=o.hostname,
+        serial=o.serial if o.serial and serial_key(o.serial) else None,
+        engine=engine_key(o.snmp_engine_id) if o.snmp_engine_id else None,
+        credential=o.credential, methods={o.method}, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
+        services={}, services_authoritative=False, software={}, host_seen=o.kind == HOST,
+    )
+
+
+def summarise(dev: Device) -> Summary:
+    """Merge a device's observations into one Summary."""
+    if len(dev.obs) == 1:
+        o = dev.obs[0]
+        if not (o.interfaces or o.services or o.software):
+            return _summarise_plain(dev, o)
+        obs = dev.obs
+    else:
+        obs = sorted(dev.obs, key=lambda o: (o.kind != HOST, HOSTNAME_PRIORITY.get(o.method, 9)))
+    times = [aware(o.seen_at) for o in obs]
+    hostname = serial = engine = credential = None
+    methods: set[str] = set()
+    ip_mac: dict[str, str] = {}
+    macs: dict[str, dict[str, Any]] = {}
+    services: dict[tuple[int, str], Any] = {}
+    software: dict[tuple[str, str | None], Any] = {}
+    authoritative = host_seen = False
+    for o in obs:
+        methods.add(o.method)
+        host_seen = host_seen or o.kind == HOST
+        hostname = hostname or o.hostname
+        if o.serial and not serial and serial_key(o.serial):
+            serial = o.serial
+        if o.snmp_engine_id and not engine:
+            engine = engine_key(o.snmp_engine_id)
+        credential = credential or o.credential
+        if o.mac and "proxy_arp" not in o.flags and _recordable(o.mac):
+            macs.setdefault(o.mac, {})
+            ip = identity_ip(o.ip)
+            if ip and "ip_conflict" not in o.flags:
+                ip_mac.setdefault(ip, o.mac)
+        for iface in o.interfaces:
+            if iface.mac and _recordable(iface.mac):
+                for ip in iface.ips:
+                    norm = identity_ip(ip)
+                    if norm:
+                        ip_mac.setdefault(norm, iface.mac)
+                info = macs.setdefault(iface.mac, {})
+                for key, value in (("name", iface.name), ("if_index", iface.index), ("speed", iface.speed),
+                                   ("oper_status", iface.status)):
+                    if value is not None and key not in info:
+                        info[key] = value
+        for svc in o.services:
+            key = (int(svc.port), (svc.protocol or "tcp").lower())
+            if key not in services or (svc.product and not services[key].product):
+                services[key] = svc
+        if o.method == "nmap" and o.kind == HOST and o.services:
+            authoritative = True
+        for sw in o.software:
+            software.setdefault((sw.name, sw.version), sw)
+    first = min(times).replace(microsecond=0)
+    return Summary(
+        first=first, last=first if len(times) == 1 else max(times).replace(microsecond=0),
+        hostname=hostname, serial=serial, engine=engine,
+        credential=credential, methods=methods, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
+        services=services, services_authoritative=authoritative, software=software,
+        host_seen=host_seen,
+    )
