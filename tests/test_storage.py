@@ -58,6 +58,17 @@ def test_sparse_asset_columns_use_partial_indexes(sessions):
     assert "IS NOT NULL" in sql
 
 
+def test_swept_tables_leave_room_for_in_place_updates(sessions):
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("fillfactor is a PostgreSQL setting")
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT relname, reloptions FROM pg_class "
+                                    "WHERE relname IN ('assets', 'interfaces', 'addresses')")
+        options = {name: opts for name, opts in rows}
+    assert options == {name: ["fillfactor=50"] for name in ("assets", "interfaces", "addresses")}
+
+
 def test_open_twice_is_idempotent(db_url):
     first = open_database(db_url)
     with first() as s, s.begin():
