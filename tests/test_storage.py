@@ -184,3 +184,24 @@ def test_scans_and_events(sessions):
         with pytest.raises(ValueError):
             repo.list_assets(s, status="bogus")
         assert [a.id for a in repo.list_assets(s, status="undocumented")] == [asset.id]
+
+
+@pytest.mark.parametrize("values", [
+    [3, 1, 2],
+    ["00:11:22:33:44:55", "10.0.0.1"],
+    ['a"quote', "back\\slash", "comma,brace}{", "NULL", "", " spaced ", "ünï"],
+])
+def test_in_lists_find_exactly_the_given_values(sessions, values):
+    """bulk.fetch_in (PostgreSQL: one array literal) matches hostile strings exactly."""
+    from netdiscover.storage import bulk
+
+    now = datetime.now(UTC)
+    with sessions.begin() as s:
+        for v in (*values, "other", 99):
+            s.add(Asset(hostname=str(v), asset_tag=str(v), created_at=now, updated_at=now))
+    with sessions() as s:
+        conn = s.connection()
+        found = bulk.fetch_in(conn, Asset.__table__, ("hostname",), "hostname", [str(v) for v in values])
+        ids = [r[0] for r in bulk.fetch_in(conn, Asset.__table__, ("id",), "id", [1, 2])]
+    assert sorted(r[0] for r in found) == sorted(str(v) for v in values)
+    assert sorted(ids) == [1, 2]
