@@ -75,6 +75,26 @@ def test_ip_change_of_known_mac(sessions):
         assert repo.find_asset(s, "10.20.0.5").id == asset["id"]
 
 
+def test_complete_sweep_retires_only_in_scope_ips_a_device_no_longer_shows(sessions):
+    mac = "00:11:22:33:44:55"
+    sweep(sessions, [arp("10.20.0.5", mac), arp("10.20.0.6", mac), arp("10.99.0.5", mac)],
+          scope=netaddr.IPSet(["10.20.0.0/24", "10.99.0.0/24"]))
+    [asset] = all_assets(sessions)
+    assert sorted(asset["ips"]) == ["10.20.0.5", "10.20.0.6", "10.99.0.5"]
+    t1, t2 = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+    res = sweep(sessions, [arp("10.20.0.5", mac, t1)], at=t1)          # scope: 10.20.0.0/24 only
+    assert (res.updated, res.unchanged) == (1, 0)
+    [asset] = all_assets(sessions)
+    assert sorted(asset["ips"]) == ["10.20.0.5", "10.99.0.5"]          # the other subnet was not swept
+    assert kinds(sessions, asset["id"]).count("ip_changed") == 1
+    res = sweep(sessions, [arp("10.20.0.5", mac, t2)], at=t2)
+    assert (res.updated, res.unchanged) == (0, 1)
+    sweep(sessions, [arp("10.99.0.5", mac, t2)], at=t2, scope=netaddr.IPSet(["10.99.0.0/24", "10.20.0.0/24"]))
+    [asset] = all_assets(sessions)
+    assert asset["ips"] == ["10.99.0.5"]
+    assert asset["last_seen"] == t2.isoformat()
+
+
 def test_macs_swapping_ips_and_ip_moving_to_another_mac(sessions):
     sweep(sessions, [arp("10.20.0.5", "00:11:22:00:00:01"), arp("10.20.0.6", "00:11:22:00:00:02")])
     t1 = T0 + timedelta(hours=1)

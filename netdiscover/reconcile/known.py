@@ -14,7 +14,7 @@ from netdiscover.identity import (
 )
 from netdiscover.reconcile.fingerprint_merge import FIELD_EVENTS, merge_fingerprint
 from netdiscover.reconcile.grouping import Device
-from netdiscover.reconcile.state import ADDR, SVC, SW, A, I, SweepState
+from netdiscover.reconcile.state import ADDR, CURRENT, SVC, SW, A, I, SweepState
 from netdiscover.reconcile.summary import Summary
 from netdiscover.storage import bulk
 
@@ -71,11 +71,17 @@ class KnownAssetUpdates(SweepState):
         iface_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
         addr_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
         if not self.redirect:
+            # A complete sweep retires the current IPs a HOST sighting did not show: such a device
+            # is quiet only when its asset holds no other current IP. Assets holding several are
+            # counted at once (usually few); the rest hold at most one.
+            several = bulk.counts_in(self.conn, ADDR, "asset_id", ids, CURRENT) if self.complete else {}
             rest = []
             for d in devices:
                 s = summaries[id(d)]
-                quiet = not (self.complete and s.host_seen) and self._quiet_known(
-                    d, s, assets[d.asset_id], asset_seen, iface_seen, addr_seen)
+                if self.complete and s.host_seen and not (s.ips and several.get(d.asset_id, 1) == len(s.ips)):
+                    quiet = False
+                else:
+                    quiet = self._quiet_known(d, s, assets[d.asset_id], asset_seen, iface_seen, addr_seen)
                 if not quiet:
                     rest.append(d)
             result.unchanged += len(devices) - len(rest)
@@ -265,7 +271,8 @@ class KnownAssetUpdates(SweepState):
                      addr_seen: dict[tuple[datetime, datetime], list[int]]) -> bool:
         """``_quiet`` from what identity matching read (no merges happened), before the full state is read.
 
-        Not for a complete sweep's HOST sightings: those may retire current IPs this cannot see.
+        For a complete sweep's HOST sightings the caller first makes sure that the asset holds no
+        current IP besides the ones seen (those would be retired).
         """
         if not self._same_asset(d, s, row):
             return False

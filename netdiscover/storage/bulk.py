@@ -84,6 +84,31 @@ def fetch_in(conn: Connection, table: Table, columns: Sequence[str], key: str, v
     return rows
 
 
+def counts_in(conn: Connection, table: Table, key: str, values: Iterable[Any], where: str = "",
+              above: int = 1) -> dict[Any, int]:
+    """How many rows of ``table`` share each ``key`` value in ``values``, for counts above ``above``.
+
+    Values with ``above`` rows or fewer are left out, so the usual answer is small.
+    ``where`` is extra literal SQL (no user input) ANDed to the condition.
+    """
+    wanted = sorted({v for v in values if v is not None})
+    if not wanted:
+        return {}
+    quote = conn.dialect.identifier_preparer.quote
+    tail = f" AND {where}" if where else ""
+    found: dict[Any, int] = {}
+    cursor = conn.connection.driver_connection.cursor()   # same connection and transaction
+    try:
+        for part in chunks(wanted, _chunk(conn)):
+            cursor.execute(f"SELECT {quote(key)}, count(*) FROM {quote(table.name)} "
+                           f"WHERE {quote(key)} {_in_list(conn, len(part), part[0])}{tail} "
+                           f"GROUP BY {quote(key)} HAVING count(*) > {int(above)}", _in_params(conn, part))
+            found.update(cursor.fetchall())
+    finally:
+        cursor.close()
+    return found
+
+
 def _convert(rows: Sequence[Sequence[Any]], convs: Sequence[Callable[[Any], Any] | None]) -> list[Any]:
     """Apply per-column converters, touching only the columns that have one (column-wise: the
     per-row Python loop cost more than the conversions)."""
