@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import socket
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from netaddr import AddrFormatError, IPAddress, IPNetwork, IPRange, IPSet
@@ -23,6 +25,35 @@ _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*\.?$")
 
 class ScopeError(ValueError):
     """A target or exclusion that cannot be used; the message names it."""
+
+
+class AddressRanges:
+    """Fast membership of address strings in an IPSet: its ranges as sorted integers, bisected.
+
+    netaddr's ``IPAddress(ip) in ipset`` hashes one network per prefix length (33 for IPv4),
+    about 40 µs a test; a complete sweep tests every current address in the database (4 s
+    for 100k). This takes well under 1 µs.
+    """
+
+    def __init__(self, ipset: IPSet) -> None:
+        bounds: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+        for span in ipset.iter_ipranges():
+            bounds[span.version].append((span.first, span.last))
+        self._firsts = {v: [first for first, _ in sorted(pairs)] for v, pairs in bounds.items()}
+        self._lasts = {v: [last for _, last in sorted(pairs)] for v, pairs in bounds.items()}
+
+    def __contains__(self, ip: object) -> bool:
+        text = str(ip)
+        try:
+            packed, version = socket.inet_pton(socket.AF_INET, text), 4
+        except OSError:
+            try:
+                packed, version = socket.inet_pton(socket.AF_INET6, text), 6
+            except OSError:
+                return False
+        value = int.from_bytes(packed, "big")
+        i = bisect_right(self._firsts[version], value) - 1
+        return i >= 0 and value <= self._lasts[version][i]
 
 
 @dataclass
@@ -42,11 +73,12 @@ class Scope:
         """The scope as a minimal list of CIDRs (what nmap and logs want)."""
         return [str(c) for c in self.ipset.iter_cidrs()]
 
+    @cached_property
+    def _ranges(self) -> AddressRanges:
+        return AddressRanges(self.ipset)
+
     def __contains__(self, ip: object) -> bool:
-        try:
-            return IPAddress(str(ip)) in self.ipset
-        except (AddrFormatError, ValueError, TypeError):
-            return False
+        return ip in self._ranges
 
 
 def _expand_file(spec: str) -> list[str]:

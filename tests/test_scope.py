@@ -54,3 +54,28 @@ def test_missing_file_and_empty_result():
         parse_scope(["@/nonexistent/targets.txt"])
     with pytest.raises(ScopeError, match="nothing left"):
         parse_scope(["10.0.0.1"], exclude=["10.0.0.0/24"])
+
+
+def test_address_ranges_agree_with_netaddr_membership():
+    import random
+
+    from netaddr import IPAddress, IPNetwork, IPRange, IPSet
+
+    from netdiscover.scope import AddressRanges
+
+    ipset = IPSet([IPNetwork("10.20.0.0/24"), IPNetwork("192.168.1.128/25"), IPNetwork("2001:db8::/120")])
+    ipset.add(IPRange("172.16.0.10", "172.16.3.20"))
+    ipset.remove(IPNetwork("10.20.0.64/28"))
+    ipset.add(IPAddress("8.8.4.4"))
+    ranges = AddressRanges(ipset)
+    rng = random.Random(7)
+    probes = ["10.20.0.0", "10.20.0.63", "10.20.0.64", "10.20.0.79", "10.20.0.80", "10.20.0.255",
+              "10.20.1.0", "172.16.0.9", "172.16.0.10", "172.16.3.20", "172.16.3.21", "8.8.4.4",
+              "2001:db8::ff", "2001:db8::100", "2001:0db8:0000::0001", "::ffff:10.20.0.1", "0.0.0.0"]
+    probes += [".".join(map(str, (rng.choice((10, 172, 192)), rng.choice((16, 20, 168)), rng.randrange(4),
+                                  rng.randrange(256)))) for _ in range(3000)]
+    for ip in probes:
+        assert (ip in ranges) == (IPAddress(ip) in ipset), ip
+    for junk in ("", "10.20.0", "not an ip", "10.20.0.1/24", None, 3):
+        assert junk not in ranges
+    assert "10.20.0.5" not in AddressRanges(IPSet())

@@ -12,6 +12,7 @@ import netaddr
 from sqlalchemy import Connection
 
 from netdiscover.observation import Observation
+from netdiscover.scope import AddressRanges
 from netdiscover.storage.models import (
     Address,
     Asset,
@@ -92,7 +93,7 @@ class SweepState:
         # (asset id, ip) -> (address id, mac) of current addresses.
         self.iface_ids: dict[tuple[int, str], int] = {}
         self.current_addrs: dict[tuple[int, str], tuple[int, str | None]] = {}
-        self._in_scope: dict[str, bool] = {}
+        self._scope_ranges = AddressRanges(scope) if scope is not None else None
 
     def event(self, asset_id: int | None, kind: str, old: dict[str, Any] | None = None,
               new: dict[str, Any] | None = None, note: str | None = None) -> None:
@@ -104,13 +105,6 @@ class SweepState:
         return asset_id
 
     def in_scope(self, ip: str) -> bool:
-        if self.scope is None:
+        if self._scope_ranges is None:
             return True
-        hit = self._in_scope.get(ip)
-        if hit is None:
-            try:
-                hit = netaddr.IPAddress(ip) in self.scope
-            except (netaddr.AddrFormatError, ValueError):
-                hit = False
-            self._in_scope[ip] = hit
-        return hit
+        return ip in self._scope_ranges
