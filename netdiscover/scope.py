@@ -42,6 +42,27 @@ class AddressRanges:
         self._firsts = {v: [first for first, _ in sorted(pairs)] for v, pairs in bounds.items()}
         self._lasts = {v: [last for _, last in sorted(pairs)] for v, pairs in bounds.items()}
 
+    def text_prefixes(self, limit: int) -> list[str] | None:
+        """Dotted IPv4 prefixes such as ``"10.20.0."`` that together cover the set, at most ``limit``.
+
+        The finest octet boundary that fits is used, so the prefixes may cover more than the set
+        (callers still test each address). None when the set holds IPv6 addresses or even
+        first-octet prefixes exceed ``limit``: then nothing narrower than "everything" is known.
+        """
+        if self._firsts[6]:
+            return None
+        spans = list(zip(self._firsts[4], self._lasts[4], strict=True))
+        for octets in (3, 2, 1):
+            shift = 8 * (4 - octets)
+            # spans are disjoint, so they share at most one head with their neighbour
+            if sum((last >> shift) - (first >> shift) + 1 for first, last in spans) > limit + len(spans):
+                continue
+            heads = {head for first, last in spans for head in range(first >> shift, (last >> shift) + 1)}
+            if len(heads) <= limit:
+                return sorted(".".join(str(head >> (8 * (octets - 1 - k)) & 255) for k in range(octets)) + "."
+                              for head in heads)
+        return None
+
     def __contains__(self, ip: object) -> bool:
         text = str(ip)
         try:

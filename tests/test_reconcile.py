@@ -314,6 +314,21 @@ def test_disappeared_and_reappeared(sessions):
     assert kinds(sessions, 2)[-2:] == ["disappeared", "reappeared"]
 
 
+@pytest.mark.parametrize("scope", ["10.20.1.0/24", "10.20.0.0/20", "10.20.1.0/28", "10.20.1.0-10.20.1.9"])
+def test_disappeared_only_within_the_swept_scope(sessions, scope):
+    """Addresses whose text merely starts like the scope's (10.20.10.x vs 10.20.1.x) stay present."""
+    ips = ["10.20.1.5", "10.20.10.5", "10.20.100.5", "10.20.1.50", "10.2.1.5", "110.20.1.5"]
+    macs = [f"00:11:22:00:01:{i:02x}" for i in range(len(ips))]
+    everywhere = netaddr.IPSet(["0.0.0.0/0"])
+    sweep(sessions, [arp(ip, mac) for ip, mac in zip(ips, macs, strict=True)], scope=everywhere)
+    swept = netaddr.IPSet([netaddr.IPRange(*scope.split("-")) if "-" in scope else netaddr.IPNetwork(scope)])
+    t1 = T0 + timedelta(hours=1)
+    res = sweep(sessions, [], at=t1, scope=swept)
+    gone = {a["ips"][0] for a in all_assets(sessions) if not a["present"]}
+    assert gone == {ip for ip in ips if netaddr.IPAddress(ip) in swept}
+    assert res.disappeared == len(gone) > 0
+
+
 def test_router_arp_table_creates_and_switch_fdb_locates(sessions):
     neighbour = Observation(
         method="snmp",

@@ -79,3 +79,22 @@ def test_address_ranges_agree_with_netaddr_membership():
     for junk in ("", "10.20.0", "not an ip", "10.20.0.1/24", None, 3):
         assert junk not in ranges
     assert "10.20.0.5" not in AddressRanges(IPSet())
+
+
+@pytest.mark.parametrize(("targets", "limit", "expected"), [
+    (["10.20.0.0/24"], 16, ["10.20.0."]),
+    (["10.20.0.0/23", "10.20.5.7"], 16, ["10.20.0.", "10.20.1.", "10.20.5."]),
+    (["10.20.0.0/20"], 8, ["10.20."]),
+    (["10.20.0.0/16", "172.16.0.0/16"], 1, None),
+    (["10.20.0.0/16", "172.16.0.0/16"], 2, ["10.20.", "172.16."]),
+    (["10.0.0.0/8"], 16, ["10."]),
+    (["0.0.0.0/0"], 16, None),
+    (["2001:db8::/64"], 16, None),
+    ([], 16, []),
+])
+def test_scope_text_prefixes(targets, limit, expected):
+    from netaddr import IPNetwork, IPSet
+
+    from netdiscover.scope import AddressRanges
+
+    assert AddressRanges(IPSet([IPNetwork(t) for t in targets])).text_prefixes(limit) == expected

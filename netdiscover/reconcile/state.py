@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import netaddr
-from sqlalchemy import Connection
+from sqlalchemy import Connection, and_, false, or_
 
 from netdiscover.observation import Observation
 from netdiscover.scope import AddressRanges
@@ -103,6 +103,25 @@ class SweepState:
         while asset_id in self.redirect:
             asset_id = self.redirect[asset_id]
         return asset_id
+
+    def scope_filter(self, ip_column: Any) -> Any:
+        """A SQL condition on ``ip_column`` that keeps every address of the scope (and maybe a few
+        more: test with ``in_scope``), or None when the whole table must be read.
+
+        IPv4 scopes become dotted prefixes; SQLite compares them as ranges on the IP index,
+        PostgreSQL (whose text collation may ignore dots) matches them with LIKE.
+        """
+        if self._scope_ranges is None:
+            return None
+        sqlite = self.conn.dialect.name == "sqlite"
+        prefixes = self._scope_ranges.text_prefixes(64 if sqlite else 16)
+        if prefixes is None:
+            return None
+        if not prefixes:
+            return false()
+        if sqlite:       # every address starting "10.20.0." sorts from "10.20.0." to before "10.20.0/"
+            return or_(*(and_(ip_column >= p, ip_column < p[:-1] + "/") for p in prefixes))
+        return or_(*(ip_column.startswith(p, autoescape=True) for p in prefixes))
 
     def in_scope(self, ip: str) -> bool:
         if self._scope_ranges is None:

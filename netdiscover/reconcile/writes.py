@@ -120,10 +120,10 @@ class SweepWrites(KnownAssetUpdates):
         """Present assets with a current IP in the swept scope that nobody saw now: disappeared."""
         if not (self.complete and self.scope is not None):
             return
-        rows = self.conn.execute(
-            select(ADDR.c.asset_id, ADDR.c.ip).join(A, A.c.id == ADDR.c.asset_id)
-            .where(A.c.present.is_(True), ADDR.c.current.is_(True))
-        ).all()
+        stmt = (select(ADDR.c.asset_id, ADDR.c.ip).join(A, A.c.id == ADDR.c.asset_id)
+                .where(A.c.present.is_(True), ADDR.c.current.is_(True)))
+        narrowed = self.scope_filter(ADDR.c.ip)
+        rows = self.conn.execute(stmt if narrowed is None else stmt.where(narrowed)).all()
         gone: dict[int, list[str]] = defaultdict(list)
         for asset_id, ip in rows:
             if asset_id not in seen and self.in_scope(ip):
