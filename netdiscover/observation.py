@@ -31,6 +31,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime:
+    """``value`` as a timezone-aware UTC datetime (naive ones are taken as UTC); now when None."""
+    if value is None:
+        return utcnow()
+    if value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def clean_text(value: Any, limit: int = MAX_TEXT) -> str | None:
     """Make a network-supplied value safe to store: text, bounded, no control or escape bytes.
 

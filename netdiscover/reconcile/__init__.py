@@ -26,7 +26,7 @@ from datetime import datetime
 import netaddr
 from sqlalchemy.orm import Session, sessionmaker
 
-from netdiscover.observation import HOST, LOCATION, NEIGHBOUR, Observation, utcnow
+from netdiscover.observation import HOST, LOCATION, NEIGHBOUR, Observation, as_utc, utcnow
 from netdiscover.reconcile.fingerprint_merge import (
     default_fingerprinter,
     fingerprint_device,
@@ -35,7 +35,7 @@ from netdiscover.reconcile.fingerprint_merge import (
 from netdiscover.reconcile.grouping import Device, group_devices
 from netdiscover.reconcile.matching import IdentityMatching
 from netdiscover.reconcile.state import Fingerprinter, ReconcileResult
-from netdiscover.reconcile.summary import Summary, aware, summarise
+from netdiscover.reconcile.summary import Summary, summarise
 from netdiscover.reconcile.writes import SweepWrites
 from netdiscover.storage.engine import write_session
 
@@ -80,7 +80,7 @@ def reconcile(
 def _reconcile(sessions: sessionmaker[Session], observations: Iterable[Observation], *, scan_id: int | None,
                scope: netaddr.IPSet | None, complete: bool, fingerprinter: Fingerprinter | None,
                now: datetime | None, site: str | None) -> ReconcileResult:
-    now = aware(now) if now else utcnow()
+    now = as_utc(now) if now else utcnow()
     obs = list(observations)
     result = ReconcileResult(scan_id=scan_id, observations=len(obs))
     hosts = [o for o in obs if o.kind in (HOST, NEIGHBOUR)]

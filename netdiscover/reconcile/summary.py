@@ -11,20 +11,12 @@ from netdiscover.identity import (
     identity_ip,
     serial_key,
 )
-from netdiscover.observation import HOST, Observation, utcnow
+from netdiscover.observation import HOST, Observation, as_utc
 from netdiscover.reconcile.grouping import Device
 
 # Whose hostname wins when methods disagree: the device's own word first.
 HOSTNAME_PRIORITY = {"snmp": 0, "iot": 1, "nmap": 2, "arp": 3}
 
-
-def aware(value: datetime | None) -> datetime:
-    """``value`` as an aware UTC datetime (now when missing)."""
-    if value is None:
-        return utcnow()
-    if value.tzinfo is UTC:
-        return value
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(slots=True)
@@ -64,7 +56,7 @@ def _summarise_plain(dev: Device, o: Observation) -> Summary:
             ip_mac[ip] = mac
     seen = o.seen_at
     if seen is None or seen.tzinfo is not UTC:
-        seen = aware(seen)
+        seen = as_utc(seen)
     if seen.microsecond:
         seen = seen.replace(microsecond=0)
     return Summary(
@@ -85,7 +77,7 @@ def summarise(dev: Device) -> Summary:
         obs = dev.obs
     else:
         obs = sorted(dev.obs, key=lambda o: (o.kind != HOST, HOSTNAME_PRIORITY.get(o.method, 9)))
-    times = [aware(o.seen_at) for o in obs]
+    times = [as_utc(o.seen_at) for o in obs]
     hostname = serial = engine = credential = None
     methods: set[str] = set()
     ip_mac: dict[str, str] = {}

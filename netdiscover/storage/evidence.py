@@ -12,12 +12,12 @@ layout carry the whole dict in ``data``; its values win, so they read back uncha
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
 from netdiscover.identity import identity_ip
-from netdiscover.observation import Observation, utcnow
+from netdiscover.observation import Observation, as_utc
 
 COLUMNS = ("scan_id", "asset_id", "method", "kind", "ip", "mac", "seen_at", "data")
 METHOD_WIDTH = 16        # observations.method is String(16)
@@ -28,14 +28,6 @@ _scalars = attrgetter(*_SCALARS)
 _EMPTY: Mapping[str, Any] = {}
 
 
-def _utc(value: datetime | None) -> datetime:
-    if value is None:
-        return utcnow()
-    if value.tzinfo is UTC:
-        return value
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def record_row(o: Observation, scan_id: int | None, asset_id: int | None) -> tuple[Any, ...]:
     """The observations row (values in ``COLUMNS`` order) that keeps ``o``."""
     ip = identity_ip(o.ip) if o.ip else None
@@ -43,7 +35,7 @@ def record_row(o: Observation, scan_id: int | None, asset_id: int | None) -> tup
     scalars = _scalars(o)
     if not (scalars.count(None) < len(_SCALARS) or o.interfaces or o.services or o.software or o.flags
             or o.facts or (o.ip and ip != o.ip) or len(method) > METHOD_WIDTH):
-        return scan_id, asset_id, method, o.kind, ip, o.mac, _utc(o.seen_at), _EMPTY
+        return scan_id, asset_id, method, o.kind, ip, o.mac, as_utc(o.seen_at), _EMPTY
     data: dict[str, Any] = {name: value for name, value in zip(_SCALARS, scalars, strict=True)
                             if value is not None}
     if o.ip and ip != o.ip:
@@ -65,7 +57,7 @@ def record_row(o: Observation, scan_id: int | None, asset_id: int | None) -> tup
         data["flags"] = list(o.flags)
     if o.facts:
         data["facts"] = o.facts
-    return scan_id, asset_id, method[:METHOD_WIDTH], o.kind, ip, o.mac, _utc(o.seen_at), data
+    return scan_id, asset_id, method[:METHOD_WIDTH], o.kind, ip, o.mac, as_utc(o.seen_at), data
 
 
 def observation_dict(method: str, kind: str, ip: str | None, mac: str | None, seen_at: datetime | None,
@@ -77,7 +69,7 @@ def observation_dict(method: str, kind: str, ip: str | None, mac: str | None, se
     if mac is not None:
         out["mac"] = mac
     if seen_at is not None:
-        out["seen_at"] = _utc(seen_at).isoformat()
+        out["seen_at"] = as_utc(seen_at).isoformat()
     if data:
         out.update(data)
     return out
