@@ -203,14 +203,10 @@ class KnownAssetUpdates(SweepState):
         bulk.touch_seen(conn, A, asset_seen)
         bulk.touch_seen(conn, I, iface_seen)
         bulk.touch_seen(conn, ADDR, addr_seen)
-        bulk.update_rows(conn, I, iface_upd)
-        bulk.insert_rows(conn, I, iface_ins)
-        bulk.update_rows(conn, ADDR, addr_upd)
-        bulk.insert_rows(conn, ADDR, addr_ins)
-        bulk.update_rows(conn, SVC, svc_upd)
-        bulk.insert_rows(conn, SVC, svc_ins)
-        bulk.update_rows(conn, SW, sw_upd)
-        bulk.insert_rows(conn, SW, sw_ins)
+        for table, updates, inserts in ((I, iface_upd, iface_ins), (ADDR, addr_upd, addr_ins),
+                                        (SVC, svc_upd, svc_ins), (SW, sw_upd, sw_ins)):
+            bulk.update_rows(conn, table, updates)
+            bulk.insert_rows(conn, table, inserts)
 
     def _quiet(self, d: Device, s: Summary, row: dict[str, Any], ifaces: Sequence[Any], addrs: Sequence[Any],
                asset_seen: dict[tuple[datetime, datetime], list[int]],
