@@ -205,3 +205,27 @@ def test_in_lists_find_exactly_the_given_values(sessions, values):
         ids = [r[0] for r in bulk.fetch_in(conn, Asset.__table__, ("id",), "id", [1, 2])]
     assert sorted(r[0] for r in found) == sorted(str(v) for v in values)
     assert sorted(ids) == [1, 2]
+
+
+@pytest.mark.parametrize("count", [3, 120])
+def test_bulk_inserts_read_back_as_the_models_write(sessions, count):
+    """Few rows go through executemany, many through COPY on PostgreSQL: both store the same values."""
+    from netdiscover.storage import bulk
+    from netdiscover.storage.models import AssetEvent
+
+    at = datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
+    rows = [(None, None, "discovered", at, "sweep", None if i % 2 else "n\tote\\", None,
+             {"ips": [f"10.0.0.{i}"], "hostname": None, "quote": 'a"b'}) for i in range(count)]
+    with sessions.begin() as s:
+        bulk.insert_tuples(s.connection(), AssetEvent.__table__,
+                           ("asset_id", "scan_id", "kind", "at", "actor", "note", "old", "new"), rows)
+        s.add(Asset(hostname="x", methods=["arp"], created_at=at, updated_at=at))
+    with sessions() as s:
+        events = s.scalars(select(AssetEvent).order_by(AssetEvent.id)).all()
+        assert len(events) == count
+        assert [e.new for e in events] == [r[7] for r in rows]
+        assert all(e.at == at and e.old is None and e.actor == "sweep" for e in events)
+        assert [e.note for e in events] == [r[5] for r in rows]
+        conn = s.connection()
+        assets = bulk.fetch_in(conn, Asset.__table__, ("methods", "present", "confidence"), "hostname", ["x"])
+    assert assets == [(["arp"], True, 0.0)]

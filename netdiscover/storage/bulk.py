@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Table, text, update
+from sqlalchemy import JSON, BigInteger, Column, Connection, Table, text, update
 
 from netdiscover.storage.models import UTCDateTime
 
@@ -335,10 +335,27 @@ def insert_tuples(conn: Connection, table: Table, names: Sequence[str],
 
 def _copy(conn: Connection, table: Table, names: Sequence[str], rows: list[Any]) -> None:
     quote = conn.dialect.identifier_preparer.quote
-    sql = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN (FORMAT BINARY)"
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.set_types([_copy_type(table.c[name]) for name in names])
         for row in rows:
             copy.write_row(row)
+
+
+def _copy_type(column: Column[Any]) -> str:
+    """The PostgreSQL type COPY is told a column has, so the driver picks each value's dumper once.
+
+    JSON values arrive here already encoded: sent as text, whose bytes the json column reads as
+    the document itself (declared json, the driver would encode the text once more).
+    """
+    col_type = column.type
+    if isinstance(col_type, UTCDateTime):
+        return "timestamptz"
+    if isinstance(col_type, JSON):
+        return "text"
+    if isinstance(col_type, BigInteger):
+        return "int8"
+    return {bool: "bool", int: "int4", float: "float8"}.get(col_type.python_type, "text")
 
 
 def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
