@@ -73,11 +73,12 @@ def fetch_in(conn: Connection, table: Table, columns: Sequence[str], key: str, v
     head = f"SELECT {', '.join(selected)} FROM {quote(table.name)} WHERE "
     tail = f" AND {where}" if where else ""
     rows: list[tuple[Any, ...]] = []
+    binary = {"binary": True} if conn.dialect.name == "postgresql" else {}
     cursor = conn.connection.driver_connection.cursor()   # same connection and transaction
     try:
         for part in chunks(wanted, _chunk(conn)):
             cursor.execute(f"{head}{quote(key)} {_in_list(conn, len(part), part[0])}{tail}",
-                           _in_params(conn, part))
+                           _in_params(conn, part), **binary)
             rows.extend(_convert(cursor.fetchall(), convs))
     finally:
         cursor.close()
