@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import netaddr
-from sqlalchemy import Connection, and_, false, or_
+from sqlalchemy import Connection, and_, or_
 
 from netdiscover.observation import Observation
 from netdiscover.scope import AddressRanges
@@ -104,12 +104,13 @@ class SweepState:
             asset_id = self.redirect[asset_id]
         return asset_id
 
-    def scope_filter(self, ip_column: Any) -> Any:
-        """A SQL condition on ``ip_column`` that keeps every address of the scope (and maybe a few
-        more: test with ``in_scope``), or None when the whole table must be read.
+    def scope_conditions(self, ip_column: Any) -> list[Any] | None:
+        """SQL conditions on ``ip_column``, one query each, that together keep every address of
+        the scope (and maybe a few more: test with ``in_scope``); None when the whole table must
+        be read.
 
-        IPv4 scopes become dotted prefixes; SQLite compares them as ranges on the IP index,
-        PostgreSQL (whose text collation may ignore dots) matches them with LIKE.
+        IPv4 scopes become dotted prefixes. SQLite gets one index range per prefix (ORed ranges
+        made it scan the table); PostgreSQL, whose text collation may ignore dots, one LIKE list.
         """
         if self._scope_ranges is None:
             return None
@@ -117,11 +118,9 @@ class SweepState:
         prefixes = self._scope_ranges.text_prefixes(64 if sqlite else 16)
         if prefixes is None:
             return None
-        if not prefixes:
-            return false()
         if sqlite:       # every address starting "10.20.0." sorts from "10.20.0." to before "10.20.0/"
-            return or_(*(and_(ip_column >= p, ip_column < p[:-1] + "/") for p in prefixes))
-        return or_(*(ip_column.startswith(p, autoescape=True) for p in prefixes))
+            return [and_(ip_column >= p, ip_column < p[:-1] + "/") for p in prefixes]
+        return [or_(*(ip_column.startswith(p, autoescape=True) for p in prefixes))] if prefixes else []
 
     def in_scope(self, ip: str) -> bool:
         if self._scope_ranges is None:

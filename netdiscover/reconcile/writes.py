@@ -122,8 +122,11 @@ class SweepWrites(KnownAssetUpdates):
             return
         stmt = (select(ADDR.c.asset_id, ADDR.c.ip).join(A, A.c.id == ADDR.c.asset_id)
                 .where(A.c.present.is_(True), ADDR.c.current.is_(True)))
-        narrowed = self.scope_filter(ADDR.c.ip)
-        rows = self.conn.execute(stmt if narrowed is None else stmt.where(narrowed)).all()
+        conditions = self.scope_conditions(ADDR.c.ip)
+        if conditions is None:
+            rows = self.conn.execute(stmt).all()
+        else:
+            rows = [row for condition in conditions for row in self.conn.execute(stmt.where(condition))]
         gone: dict[int, list[str]] = defaultdict(list)
         for asset_id, ip in rows:
             if asset_id not in seen and self.in_scope(ip):
