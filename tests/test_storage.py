@@ -229,3 +229,21 @@ def test_bulk_inserts_read_back_as_the_models_write(sessions, count):
         conn = s.connection()
         assets = bulk.fetch_in(conn, Asset.__table__, ("methods", "present", "confidence"), "hostname", ["x"])
     assert assets == [(["arp"], True, 0.0)]
+
+
+def test_bulk_insert_takes_loosely_typed_values_as_an_insert_would(sessions):
+    """A "5" for an integer column or 7 for a text one: COPY falls back from binary to text."""
+    from netdiscover.storage import bulk
+
+    now = datetime.now(UTC)
+    with sessions.begin() as s:
+        asset = Asset(hostname="switch", created_at=now, updated_at=now)
+        s.add(asset)
+        s.flush()
+        rows = [(asset.id, f"00:11:22:33:{i // 256:02x}:{i % 256:02x}", 7, str(i), False, now, now)
+                for i in range(120)]
+        names = ("asset_id", "mac", "name", "if_index", "randomised", "first_seen", "last_seen")
+        bulk.insert_tuples(s.connection(), Interface.__table__, names, rows)
+    with sessions() as s:
+        got = s.execute(select(Interface.name, Interface.if_index).order_by(Interface.id)).all()
+    assert [tuple(r) for r in got] == [("7", i) for i in range(120)]

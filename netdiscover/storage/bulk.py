@@ -335,12 +335,32 @@ def insert_tuples(conn: Connection, table: Table, names: Sequence[str],
 
 
 def _copy(conn: Connection, table: Table, names: Sequence[str], rows: list[Any]) -> None:
+    """COPY the rows in binary when every value has the Python type its column's binary form
+    needs (the usual case, and the driver's fast path); otherwise in text, which PostgreSQL
+    parses as an INSERT would (a "5" for an integer column, say)."""
     quote = conn.dialect.identifier_preparer.quote
-    sql = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN (FORMAT BINARY)"
+    types = [_copy_type(table.c[name]) for name in names]
+    binary = all(set(map(type, column)) <= _BINARY_FITS[kind]
+                 for column, kind in zip(zip(*rows, strict=True), types, strict=True))
+    sql = (f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+           + (" (FORMAT BINARY)" if binary else ""))
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
-        copy.set_types([_copy_type(table.c[name]) for name in names])
+        if binary:
+            copy.set_types(types)
         for row in rows:
             copy.write_row(row)
+
+
+_NONE_TYPE = type(None)
+# Python types whose binary dump each declared COPY type accepts as it is.
+_BINARY_FITS = {
+    "text": {str, _NONE_TYPE},
+    "int4": {int, _NONE_TYPE},
+    "int8": {int, _NONE_TYPE},
+    "float8": {float, int, _NONE_TYPE},
+    "bool": {bool, _NONE_TYPE},
+    "timestamptz": {datetime, _NONE_TYPE},
+}
 
 
 def _copy_type(column: Column[Any]) -> str:
