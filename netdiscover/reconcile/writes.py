@@ -126,7 +126,7 @@ class SweepWrites(KnownAssetUpdates):
         if conditions is None:
             rows = self.conn.execute(stmt).all()
         else:
-            rows = [row for condition in conditions for row in self.conn.execute(stmt.where(condition))]
+            rows = [row for condition in conditions for row in self.conn.execute(stmt.where(condition)).all()]
         gone: dict[int, list[str]] = defaultdict(list)
         for asset_id, ip in rows:
             if asset_id not in seen and self.in_scope(ip):
