@@ -6,7 +6,7 @@ import multiprocessing
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from netdiscover.storage import repository as repo
 from netdiscover.storage.engine import (
@@ -247,3 +247,28 @@ def test_bulk_insert_takes_loosely_typed_values_as_an_insert_would(sessions):
     with sessions() as s:
         got = s.execute(select(Interface.name, Interface.if_index).order_by(Interface.id)).all()
     assert [tuple(r) for r in got] == [("7", i) for i in range(120)]
+
+
+def test_upgrade_to_partial_indexes_and_fillfactor_keeps_data(sessions):
+    """Migrations 0003 and 0004 go down to 0002 and up again over a database holding assets."""
+    from alembic import command
+
+    from netdiscover.storage.engine import _alembic_config
+
+    engine = sessions.kw["bind"]
+    now = datetime.now(UTC)
+    with sessions.begin() as s:
+        s.add_all([Asset(hostname="core-sw", serial="FOC123", created_at=now, updated_at=now),
+                   Asset(created_at=now, updated_at=now)])
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0002")
+    assert current_revision(engine) == "0002"
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    assert current_revision(engine) == head_revision()
+    with sessions() as s:
+        assert s.scalars(select(Asset.id).where(Asset.hostname == "core-sw")).all() == [1]
+        assert s.scalar(select(func.count()).select_from(Asset).where(Asset.serial.is_(None))) == 1
+    indexes = {ix["name"] for ix in inspect(engine).get_indexes("assets")}
+    sparse = ("asset_tag", "hostname", "serial", "snmp_engine_id", "site")
+    assert {f"ix_assets_{c}" for c in sparse} <= indexes
