@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from netaddr import IPSet
@@ -32,22 +34,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def bad_agents():
-    port = free_port()
+@contextmanager
+def agent_process(agents: list[str], seconds: int) -> Iterator[str | None]:
+    """Run the misbehaving agents (``mode@ip:port`` each); yields None once they answer, else
+    why they did not start. The process is stopped on the way out, whatever happened."""
     cmd = [sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", COMMUNITY,
-           "--seconds", "120"]
-    for ip, mode in AGENTS.items():
-        cmd += ["--agent", f"{mode}@{ip}:{port}"]
+           "--seconds", str(seconds)]
+    for agent in agents:
+        cmd += ["--agent", agent]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()
-        if line.strip() != "ready":
-            pytest.fail(f"bad agents did not start: {proc.stderr.read()[:300]}")
-        yield port
+        ready = proc.stdout.readline().strip() == "ready"
+        yield None if ready else proc.stderr.read()[:300]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def bad_agents():
+    port = free_port()
+    with agent_process([f"{mode}@{ip}:{port}" for ip, mode in AGENTS.items()], seconds=120) as failed:
+        if failed is not None:
+            pytest.fail(f"bad agents did not start: {failed}")
+        yield port
 
 
 @pytest.fixture(scope="module")
@@ -167,18 +177,12 @@ def test_gen_err_on_one_oid_costs_only_that_oid(outcome):
 
 def test_ipv6_agent_and_oversized_ipv6_block():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", COMMUNITY,
-                             "--seconds", "60", "--agent", f"loop@::1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        if proc.stdout.readline().strip() != "ready":
-            pytest.skip(f"no IPv6 loopback here: {proc.stderr.read()[:200]}")
+    with agent_process([f"loop@::1:{port}"], seconds=60) as failed:
+        if failed is not None:
+            pytest.skip(f"no IPv6 loopback here: {failed[:200]}")
         ctx = ScanContext(targets=IPSet(["::1/128", "fd00::/64"]), credentials=communities([COMMUNITY]),
                           options={"snmp_port": port, "snmp_depth": "system", "snmp_timeout": 0.5})
         result = snmp.scan(ctx)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     assert [(o.ip, o.hostname) for o in result.observations] == [("::1", "loop")]
     assert any(m.startswith("fd00::/64: IPv6 block too large") for m in result.messages)
     assert result.stats["targets"] == 1
@@ -186,19 +190,13 @@ def test_ipv6_agent_and_oversized_ipv6_block():
 
 def test_agent_slower_than_every_first_attempt_is_heard_on_the_second_pass():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", COMMUNITY,
-                             "--seconds", "60", "--agent", f"slow@127.0.0.28:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready"
+    with agent_process([f"slow@127.0.0.28:{port}"], seconds=60) as failed:
+        assert failed is None
         # 0.3 s then 0.6 s per attempt: the 0.75 s agent misses both, but its late answer is seen.
         ctx = ScanContext(targets=IPSet(["127.0.0.28/32"]), credentials=communities([COMMUNITY]),
                           options={"snmp_port": port, "snmp_depth": "basic", "snmp_timeout": 0.3,
                                    "snmp_retries": 1})
         result = snmp.scan(ctx)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     assert result.stats.get("second_pass") == 1
     assert [o.hostname for o in result.observations] == ["slow"]
 
