@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from datetime import UTC, datetime
 
@@ -247,6 +248,40 @@ def test_bulk_insert_takes_loosely_typed_values_as_an_insert_would(sessions):
     with sessions() as s:
         got = s.execute(select(Interface.name, Interface.if_index).order_by(Interface.id)).all()
     assert [tuple(r) for r in got] == [("7", i) for i in range(120)]
+
+
+@pytest.mark.parametrize("count", [2, 150])
+def test_bulk_insert_of_shared_values_reads_back_exactly(sessions, count):
+    """A large SQLite batch writes values every row shares into the statement: quotes, SQL,
+    non-ASCII, floats and booleans must read back as bound values would; identical rows too."""
+    from netdiscover.storage import bulk
+    from netdiscover.storage.models import AssetEvent
+
+    at = datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
+    shared = ("o'hara'); DROP TABLE assets; --", "Ünïcode ☃", "tab\there", 0.75, False, ["arp", "snmp"])
+    rows = [(1000 + i, *shared, "unknown", "undocumented", at, at, at, at) for i in range(count)]
+    names = ("id", "hostname", "vendor", "model", "confidence", "present", "methods", "device_class",
+             "status", "first_seen", "last_seen", "created_at", "updated_at")
+    with sessions.begin() as s:
+        bulk.insert_tuples(s.connection(), Asset.__table__, names, rows)
+        bulk.insert_tuples(s.connection(), AssetEvent.__table__, ("kind", "at", "actor", "new"),
+                           [("discovered", at, "sweep", {"n": 1})] * count)
+    with sessions() as s:
+        got = s.scalars(select(Asset).order_by(Asset.id)).all()
+        assert [a.id for a in got] == [r[0] for r in rows]
+        for a in got:
+            assert (a.hostname, a.vendor, a.model, a.confidence, a.present, a.methods) == shared
+            assert a.first_seen == at and a.updated_at == at and a.serial is None
+        events = s.scalars(select(AssetEvent)).all()
+        assert len(events) == count and all(e.new == {"n": 1} and e.at == at for e in events)
+
+
+def test_json_documents_encode_as_json_dumps():
+    from netdiscover.storage import bulk
+
+    for value in ({"a": [1, 2.5, None, True]}, [], {}, 'q"é\n', 3, 2.5, {"k": {"n": "é\n\x00"}},
+                  ["arp"], [float("nan")], {"ips": ["10.0.0.1"], "hostname": None}):
+        assert bulk._json(value) == json.dumps(value)
 
 
 def test_upgrade_to_partial_indexes_and_fillfactor_keeps_data(sessions):

@@ -125,20 +125,65 @@ def _columns(rows: Sequence[Sequence[Any]],
     """The rows' values column by column, each converted by its converter (if any)."""
     columns = list(zip(*rows, strict=True))
     for i, conv in enumerate(convs):
-        if conv is not None:
-            columns[i] = tuple(map(conv, columns[i]))
+        if conv is None:
+            continue
+        values = columns[i]
+        if conv in _TIME_CONVERTERS:
+            # a sweep's times repeat (its moment, each device's second): convert each value once
+            distinct = dict.fromkeys(values)
+            if 2 * len(distinct) < len(values):
+                for value in distinct:
+                    distinct[value] = conv(value)
+                columns[i] = tuple(map(distinct.__getitem__, values))
+                continue
+        columns[i] = tuple(map(conv, values))
     return columns
 
 
-def _without_empty_columns(names: Sequence[str],
-                           columns: list[tuple[Any, ...]]) -> tuple[list[str], list[Any]]:
-    """Rows for an INSERT that leaves out the columns NULL in every row (they default to NULL).
+_CONSTANTS_FROM = 100     # rows in a batch before shared values are written into the INSERT
 
-    A new asset leaves most of its twenty columns empty; binding fewer values per row is the
-    cheapest part of an insert to save.
+
+def _sqlite_literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal when it is safe and cheap to write one, else None."""
+    if value is None:
+        return "NULL"
+    if type(value) is bool or type(value) is int:
+        return str(int(value))
+    if type(value) is float and value == value and abs(value) != float("inf"):
+        return repr(value)
+    if type(value) is str and len(value) <= 64 and value.isprintable():
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _sqlite_insert(table: str, names: Sequence[str],
+                   columns: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """An INSERT and its rows that bind only the columns whose value varies between rows.
+
+    Columns NULL in every row are left out (they default to NULL); in a large batch, a value
+    every row shares (a new asset's status, the sweep's moment) is written into the statement
+    once. A new asset leaves most of its twenty columns empty, and binding values is the part
+    of an insert there is to save.
     """
-    kept = [i for i, column in enumerate(columns) if column.count(None) != len(column)] or [0]
-    return [names[i] for i in kept], list(zip(*(columns[i] for i in kept), strict=True))
+    bound: list[int] = []
+    constant: dict[int, str] = {}
+    for i, column in enumerate(columns):
+        first = column[0]
+        if column.count(None) == len(column):
+            continue
+        literal = None
+        if len(column) >= _CONSTANTS_FROM and column.count(first) == len(column):
+            literal = _sqlite_literal(first)
+        if literal is None:
+            bound.append(i)
+        else:
+            constant[i] = literal
+    if not bound:                   # executemany needs a bound value per row
+        bound.append(next(iter(constant), 0))
+        constant.pop(bound[0], None)
+    sql = (f"INSERT INTO {table} ({', '.join([*(names[i] for i in bound), *(names[i] for i in constant)])}) "
+           f"VALUES ({', '.join(['?'] * len(bound) + list(constant.values()))})")
+    return sql, list(zip(*(columns[i] for i in bound), strict=True))
 
 
 def _chunk(conn: Connection) -> int:
@@ -251,8 +296,27 @@ def _pg_time(value: datetime | None) -> datetime | None:
 _LIST_TEXT: dict[tuple[str, ...], str] = {}
 
 
-# json.dumps' own text, without the reference-cycle bookkeeping (our values are plain trees)
-_encode = json.JSONEncoder(check_circular=False).encode
+def _document_encoder() -> Callable[[Any], str]:
+    """json.dumps' own text, without the reference-cycle bookkeeping (our values are plain
+    trees) and, where the C encoder exists, without building it again for every document."""
+    encoder = json.JSONEncoder(check_circular=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    try:        # the arguments JSONEncoder.iterencode passes for its defaults
+        chunks_of = make(None, encoder.default, json.encoder.encode_basestring_ascii, None,
+                         encoder.key_separator, encoder.item_separator, False, False, True)
+    except TypeError:
+        return encoder.encode
+
+    def encode(value: Any) -> str:
+        if type(value) is str:
+            return json.encoder.encode_basestring_ascii(value)
+        return "".join(chunks_of(value, 0))
+    return encode
+
+
+_encode = _document_encoder()
 
 
 def _json(value: Any) -> str | None:
@@ -270,6 +334,10 @@ def _json(value: Any) -> str | None:
         return found
     return _encode(value)
 
+
+
+# Converters of hashable values that repeat within a column: worth mapping once per value.
+_TIME_CONVERTERS = (_sqlite_time, _parse_sqlite_time, _pg_time)
 
 
 def _converters(conn: Connection, table: Table, names: Sequence[str]) -> list[Callable[[Any], Any] | None]:
@@ -326,11 +394,15 @@ def insert_tuples(conn: Connection, table: Table, names: Sequence[str],
     if conn.dialect.name == "postgresql" and len(rows) > 50:
         _copy(conn, table, names, _convert(rows, _converters(conn, table, names)))
         return
-    names, values = _without_empty_columns(names, _columns(rows, _converters(conn, table, names)))
     quote = conn.dialect.identifier_preparer.quote
-    mark = _marker(conn)
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
+    columns = _columns(rows, _converters(conn, table, names))
+    if conn.dialect.name == "sqlite":
+        sql, values = _sqlite_insert(quote(table.name), [quote(n) for n in names], columns)
+    else:
+        mark = _marker(conn)
+        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+               f"VALUES ({', '.join([mark] * len(names))})")
+        values = list(zip(*columns, strict=True))
     _executemany(conn, sql, values)
 
 
