@@ -116,9 +116,12 @@ class IdentityMatching(SweepState):
         host_cands: dict[str, list[int]] = defaultdict(list)
         names = {}
         for d in rest:
-            name = hostname_key(next((o.hostname for o in d.obs if o.hostname), None))
-            if name:
-                names[id(d)] = name
+            for o in d.obs:
+                if o.hostname:
+                    name = hostname_key(o.hostname)
+                    if name:
+                        names[id(d)] = name
+                    break
         if names:
             variants = {v for n in names.values() for v in (n, n.upper(), n + ".")}
             variants |= {o.hostname for d in rest for o in d.obs if o.hostname}
@@ -158,6 +161,7 @@ class IdentityMatching(SweepState):
                 primary = self.merge_assets(cands, infos)
             claim(d, primary)
 
+        ip_holders = self.ip_holders
         for d in rest:
             chosen: int | None = None
             name = names.get(id(d))
@@ -171,7 +175,10 @@ class IdentityMatching(SweepState):
                         break
             if chosen is None:
                 for ip in d.ips:
-                    for asset_id in sorted(self.ip_holders.get(ip, ())):
+                    holders = ip_holders.get(ip)
+                    if not holders:
+                        continue
+                    for asset_id in sorted(holders):
                         asset_id = self.resolve(asset_id)
                         info = infos.get(asset_id)
                         if info is not None and (not d.identified or not info.identified):

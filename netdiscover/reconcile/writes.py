@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import select
 
@@ -59,32 +58,35 @@ class SweepWrites(KnownAssetUpdates):
         ids = bulk.allocate_ids(self.conn, A, len(devices))
         now, site = self.now, self.site
         rows, iface_ins, addr_ins, svc_ins, sw_ins = [], [], [], [], []
+        event_head = (self.scan_id, "discovered", now, "sweep", None, None)
+        events = self.events
         for d, aid in zip(devices, ids, strict=True):
             d.asset_id = aid
             s = summaries[id(d)]
             first, last = s.first, s.last
             methods = sorted(s.methods)
             if d.fingerprint is None:
-                fields: dict[str, Any] = {}
-                fp_dict, overall = None, None
+                rows.append((aid, s.hostname, s.serial, s.engine, "unknown", None, None, None, None, 0.0,
+                             None, "undocumented", site, methods, s.credential, True, first, last, now, now))
             else:
                 fields, fp_dict, overall = merge_fingerprint({}, None, d.fingerprint)
-            rows.append((aid, s.hostname, s.serial, s.engine, fields.get("device_class") or "unknown",
-                         fields.get("vendor"), fields.get("model"), fields.get("os_name"),
-                         fields.get("os_version"), overall or 0.0, fp_dict, "undocumented", site, methods,
-                         s.credential, True, first, last, now, now))
+                rows.append((aid, s.hostname, s.serial, s.engine, fields.get("device_class") or "unknown",
+                             fields.get("vendor"), fields.get("model"), fields.get("os_name"),
+                             fields.get("os_version"), overall or 0.0, fp_dict, "undocumented", site, methods,
+                             s.credential, True, first, last, now, now))
             for mac, info in s.macs.items():
                 iface_ins.append((aid, mac, info.get("name"), info.get("if_index"), info.get("speed"),
                                   info.get("oper_status"), mac_kind(mac) == LOCAL, first, last))
+            ip_mac = s.ip_mac
             for ip in s.ips:
-                addr_ins.append((aid, ip, s.ip_mac.get(ip), True, first, last))
-            for svc in s.services.values():
-                svc_ins.append(self._service_row(aid, svc, s))
+                addr_ins.append((aid, ip, ip_mac.get(ip), True, first, last))
+            if s.services:
+                svc_ins.extend(self._service_row(aid, svc, s) for svc in s.services.values())
             for sw in s.software.values():
                 sw_ins.append({"asset_id": aid, "name": sw.name, "version": sw.version, "cpe": sw.cpe,
                                "first_seen": first, "last_seen": last})
-            self.event(aid, "discovered", None, {"ips": s.ips, "macs": list(s.macs), "hostname": s.hostname,
-                                                  "methods": methods})
+            events.append((aid, *event_head, {"ips": s.ips, "macs": list(s.macs), "hostname": s.hostname,
+                                              "methods": methods}))
         bulk.insert_tuples(self.conn, A, ASSET_COLUMNS, rows)
         bulk.insert_tuples(self.conn, I, IFACE_COLUMNS, iface_ins)
         bulk.insert_tuples(self.conn, ADDR, ADDR_COLUMNS, addr_ins)
