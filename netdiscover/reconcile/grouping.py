@@ -57,11 +57,6 @@ class Device:
         self.fingerprinted = False
 
 
-def _plain(o: Observation) -> bool:
-    """The common sighting: one MAC and one IP at most, no interfaces, flags or strong keys."""
-    return not (o.interfaces or o.flags or o.serial or o.snmp_engine_id)
-
-
 def _obs_keys(o: Observation) -> tuple[set[str], set[str], set[str], set[str], list[str]]:
     """Serials, engine IDs, global MACs, randomised MACs and identity IPs of a non-plain sighting."""
     serial = serial_key(o.serial) if o.serial else None
@@ -121,7 +116,7 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
     first_mac: dict[str, int] = {}                 # MAC (global or randomised) -> first observation
     first_strong: dict[tuple[str, str], int] = {}  # ("s", serial) / ("e", engine ID) -> first observation
     for o in observations:
-        if _plain(o):
+        if not (o.interfaces or o.flags or o.serial or o.snmp_engine_id):      # a plain sighting
             mac = o.mac
             kind = mac_kind(mac) if mac else None
             ip = identity_ip(o.ip) if o.ip else None
@@ -168,9 +163,9 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
             serials, engines, gmacs, lmacs, ips = keys
         dev = by_root.get(root)
         if dev is None:
-            # the key sets were built for this observation alone: the device may own them
-            by_root[root] = Device(obs=[o], serials=serials, engines=engines, gmacs=gmacs, lmacs=lmacs,
-                                   ips=ips, has_ifaces=bool(o.interfaces))
+            # The key sets were built for this observation alone: the device may own them.
+            # Positional, in field order: this runs once per device of every sweep.
+            by_root[root] = Device([o], serials, engines, gmacs, lmacs, ips, bool(o.interfaces))
             continue
         dev.obs.append(o)
         dev.serials |= serials

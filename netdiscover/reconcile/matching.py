@@ -75,7 +75,8 @@ class IdentityMatching(SweepState):
         mac_map: dict[str, list[int]] = defaultdict(list)
         iface_ids = self.iface_ids
         for asset_id, mac, iface_id in bulk.fetch_in(conn, I, ("asset_id", "mac", "id"), "mac",
-                                                     {m for d in devices for m in (*d.gmacs, *d.lmacs)}):
+                                                     {m for d in devices for m in d.gmacs}
+                                                     | {m for d in devices for m in d.lmacs}):
             mac_map[mac].append(asset_id)
             iface_ids[(asset_id, mac)] = iface_id
         current_addrs = self.current_addrs

@@ -48,24 +48,21 @@ def _summarise_plain(dev: Device, o: Observation) -> Summary:
     """``summarise`` for the common device: one observation without interfaces, services or software."""
     macs: dict[str, dict[str, Any]] = {}
     ip_mac: dict[str, str] = {}
-    mac = o.mac
-    if mac and "proxy_arp" not in o.flags and _recordable(mac):
+    mac, flags = o.mac, o.flags
+    if mac and _recordable(mac) and not (flags and "proxy_arp" in flags):
         macs[mac] = {}
         ip = identity_ip(o.ip)
-        if ip and "ip_conflict" not in o.flags:
+        if ip and not (flags and "ip_conflict" in flags):
             ip_mac[ip] = mac
     seen = o.seen_at
     if seen is None or seen.tzinfo is not UTC:
         seen = as_utc(seen)
     if seen.microsecond:
         seen = seen.replace(microsecond=0)
-    return Summary(
-        first=seen, last=seen, hostname=o.hostname,
-        serial=o.serial if o.serial and serial_key(o.serial) else None,
-        engine=engine_key(o.snmp_engine_id) if o.snmp_engine_id else None,
-        credential=o.credential, methods={o.method}, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
-        services={}, services_authoritative=False, software={}, host_seen=o.kind == HOST,
-    )
+    # positional, in field order: this runs once per device of every sweep
+    return Summary(seen, seen, o.hostname, o.serial if o.serial and serial_key(o.serial) else None,
+                   engine_key(o.snmp_engine_id) if o.snmp_engine_id else None, o.credential, {o.method},
+                   list(dev.ips), ip_mac, macs, {}, False, {}, o.kind == HOST)
 
 
 def summarise(dev: Device) -> Summary:

@@ -43,12 +43,14 @@ class SweepWrites(KnownAssetUpdates):
             if not d.fingerprinted:
                 d.fingerprint = fingerprint_device(self.fingerprinter, d)
                 d.fingerprinted = True
-        claimed_ips: dict[str, set[int]] = defaultdict(set)
         self._update_known(known, summaries)
         self._insert_new(new, summaries)
+        held = self.ip_holders
+        claimed_ips: dict[str, set[int]] = defaultdict(set)    # only IPs some asset held before
         for d in devices:
             for ip in d.ips:
-                claimed_ips[ip].add(d.asset_id)
+                if ip in held:
+                    claimed_ips[ip].add(d.asset_id)
         self._retire_taken_ips(claimed_ips)
         self.result.asset_ids = sorted({d.asset_id for d in devices if d.asset_id is not None})
 

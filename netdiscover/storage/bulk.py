@@ -128,6 +128,8 @@ def _columns(rows: Sequence[Sequence[Any]],
         if conv is None:
             continue
         values = columns[i]
+        if values.count(None) == len(values):       # every converter keeps None
+            continue
         if conv in _TIME_CONVERTERS:
             # a sweep's times repeat (its moment, each device's second): convert each value once
             distinct = dict.fromkeys(values)
