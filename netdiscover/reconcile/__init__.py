@@ -98,7 +98,6 @@ def _reconcile(sessions: sessionmaker[Session], observations: Iterable[Observati
         devices = rec.match(devices)
         result.devices = len(devices)
         rec.apply(devices)
-        rec.disappear({d.asset_id for d in devices if d.asset_id is not None})
         owner = {id(o): d.asset_id for d in devices for o in d.obs}
         where = rec.locate(locations)
         pairs = [(o, owner.get(id(o))) for o in hosts]

@@ -44,7 +44,8 @@ class SweepWrites(KnownAssetUpdates):
                 d.fingerprint = fingerprint_device(self.fingerprinter, d)
                 d.fingerprinted = True
         self._update_known(known, summaries)
-        self._insert_new(new, summaries)
+        for d, new_id in zip(new, bulk.allocate_ids(self.conn, A, len(new)), strict=True):
+            d.asset_id = new_id
         held = self.ip_holders
         claimed_ips: dict[str, set[int]] = defaultdict(set)    # only IPs some asset held before
         for d in devices:
@@ -52,18 +53,22 @@ class SweepWrites(KnownAssetUpdates):
                 if ip in held:
                     claimed_ips[ip].add(d.asset_id)
         self._retire_taken_ips(claimed_ips)
-        self.result.asset_ids = sorted({d.asset_id for d in devices if d.asset_id is not None})
+        seen = {d.asset_id for d in devices}
+        self.result.asset_ids = sorted(seen)
+        # before the new assets' rows exist: they were seen, and reading them back costs time
+        self.disappear(seen)
+        self._insert_new(new, summaries)
 
     def _insert_new(self, devices: list[Device], summaries: dict[int, Summary]) -> None:
+        """The rows of devices that match no asset, under the ids ``apply`` gave them."""
         if not devices:
             return
-        ids = bulk.allocate_ids(self.conn, A, len(devices))
+        ids = [d.asset_id for d in devices]
         now, site = self.now, self.site
         rows, iface_ins, addr_ins, svc_ins, sw_ins = [], [], [], [], []
         event_head = (self.scan_id, "discovered", now, "sweep", None, None)
         events = self.events
         for d, aid in zip(devices, ids, strict=True):
-            d.asset_id = aid
             s = summaries[id(d)]
             first, last = s.first, s.last
             methods = sorted(s.methods)

@@ -130,6 +130,9 @@ def _columns(rows: Sequence[Sequence[Any]],
         values = columns[i]
         if values.count(None) == len(values):       # every converter keeps None
             continue
+        if len(set(map(id, values))) == 1:           # one shared object (an empty document, say)
+            columns[i] = (conv(values[0]),) * len(values)
+            continue
         if conv in _TIME_CONVERTERS:
             # a sweep's times repeat (its moment, each device's second): convert each value once
             distinct = dict.fromkeys(values)

@@ -25,6 +25,7 @@ METHOD_WIDTH = 16        # observations.method is String(16)
 _SCALARS = ("hostname", "reporter", "serial", "snmp_engine_id", "vendor_hint", "switch", "switch_port",
             "credential", "rtt_ms")
 _scalars = attrgetter(*_SCALARS)
+_NO_SCALARS = (None,) * len(_SCALARS)
 _EMPTY: Mapping[str, Any] = {}
 
 
@@ -33,7 +34,7 @@ def record_row(o: Observation, scan_id: int | None, asset_id: int | None) -> tup
     ip = identity_ip(o.ip) if o.ip else None
     method = o.method or "?"
     scalars = _scalars(o)
-    if not (scalars.count(None) < len(_SCALARS) or o.interfaces or o.services or o.software or o.flags
+    if not (scalars != _NO_SCALARS or o.interfaces or o.services or o.software or o.flags
             or o.facts or (o.ip and ip != o.ip) or len(method) > METHOD_WIDTH):
         return scan_id, asset_id, method, o.kind, ip, o.mac, as_utc(o.seen_at), _EMPTY
     data: dict[str, Any] = {name: value for name, value in zip(_SCALARS, scalars, strict=True)
