@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from netdiscover.fingerprints import combine, fingerprint
@@ -119,6 +121,19 @@ def test_fingerprint_round_trips_through_dict():
     again = Fingerprint.from_dict(fp.to_dict())
     assert again == fp
     assert fp.device_class in DEVICE_CLASSES
+
+
+def test_fingerprint_dict_is_the_dataclass_fields_copied():
+    """to_dict is written out by hand for speed: it must stay what dataclasses.asdict gives."""
+    fp = combine.decide([ev("snmp", "vendor", "Cisco", 0.9), ev("oui", "vendor", "Juniper", 0.4),
+                         ev("nmap", "os_name", "IOS XE", 0.8), ev("snmp", "device_class", "router", 0.9)])
+    assert fp.evidence and fp.conflicts
+    as_dict = fp.to_dict()
+    assert as_dict == dataclasses.asdict(fp)
+    assert set(as_dict) == {f.name for f in dataclasses.fields(Fingerprint)}
+    as_dict["confidence"]["vendor"] = 0.0
+    as_dict["evidence"][0]["value"] = "changed"
+    assert fp.confidence["vendor"] != 0.0 and fp.evidence[0].value != "changed"
 
 
 def test_vendor_range_is_a_fallback_only():

@@ -6,7 +6,7 @@ the combiner weighs Evidence per field into one Fingerprint. Both are plain data
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 FIELDS = ("vendor", "model", "os_name", "os_version", "device_class", "os_family")
@@ -26,6 +26,10 @@ class Evidence:
     value: str
     weight: float
     matched: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "rule": self.rule, "field": self.field, "value": self.value,
+                "weight": self.weight, "matched": self.matched}
 
 
 @dataclass(slots=True)
@@ -51,7 +55,12 @@ class Fingerprint:
         return max(self.confidence.values(), default=0.0)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON-able dict (what dataclasses.asdict gives, written out: every new asset of a
+        sweep needs one, and asdict's generic deep copy cost more than fingerprinting)."""
+        return {"vendor": self.vendor, "model": self.model, "os_name": self.os_name,
+                "os_version": self.os_version, "device_class": self.device_class, "os_family": self.os_family,
+                "confidence": dict(self.confidence), "evidence": [e.to_dict() for e in self.evidence],
+                "conflicts": [e.to_dict() for e in self.conflicts]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fingerprint:
