@@ -197,6 +197,21 @@ def run_backend(name: str, url: str, seed: int, repeat: int) -> dict[str, float]
     return figures
 
 
+def calibration() -> str:
+    """How fast this machine is right now: pure arithmetic, and building objects as a sweep does.
+
+    A shared VM's speed drifts; the second figure (allocation and memory bound, like
+    reconciliation) drifts the most. Compare runs only when these agree.
+    """
+    start = time.perf_counter()
+    sum(range(10_000_000))
+    arithmetic = time.perf_counter() - start
+    start = time.perf_counter()
+    synthetic(0, 50_000, T0)
+    return (f"calibration: sum(range(1e7)) {arithmetic:.2f} s, "
+            f"50k sightings built {time.perf_counter() - start:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,10 +220,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
-    start = time.perf_counter()
-    sum(range(10_000_000))
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
-          f"calibration sum(range(1e7)) {time.perf_counter() - start:.2f} s")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {calibration()}")
     results = {}
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -230,15 +242,18 @@ def main() -> None:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
-    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+    print(f"\nat the end: load average {os.getloadavg()[0]:.1f}, {calibration()}")
     print("summary (observations/s):")
     for backend, figs in results.items():
         print(f"  {backend:<10} " + "  ".join(f"{k}={v:,.0f}" for k, v in figs.items()))
-    for backend, figs in results.items():
-        rate, rescan_s = figs["new-10k"], args.seed / figs["rescan-100k"]
-        print(f"  {backend} targets: new-10k >= 20,000 obs/s {'met' if rate >= 20_000 else 'NOT met'} "
-              f"({rate:,.0f}); rescan of {args.seed:,} < 10 s {'met' if rescan_s < 10 else 'NOT met'} "
-              f"({rescan_s:.2f} s)")
+    for backend, figs in results.items():     # the targets are stated for SQLite
+        rescan_s = args.seed / figs["rescan-100k"]
+        verdicts = [f"{label} >= 20,000 obs/s {'met' if figs[label] >= 20_000 else 'NOT met'} "
+                    f"({figs[label]:,.0f})" for label in ("new-10k", "new-100k")]
+        verdicts.append(f"rescan of {args.seed:,} < 10 s {'met' if rescan_s < 10 else 'NOT met'} "
+                        f"({rescan_s:.2f} s)")
+        print(f"  {backend} {'targets' if backend == 'sqlite' else 'against the SQLite targets'}: "
+              + "; ".join(verdicts))
 
 
 if __name__ == "__main__":

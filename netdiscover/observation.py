@@ -19,6 +19,7 @@ MAX_LONG_TEXT = 8192     # free text kept as evidence (e.g. full sysDescr, UPnP 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _MAC_HEX = re.compile(r"[0-9a-f]{12}")
+_CANONICAL_MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 
 # observation.kind
 HOST = "host"            # the device itself answered the scanner
@@ -68,6 +69,8 @@ def normalise_mac(value: Any) -> str | None:
     """
     if value is None:
         return None
+    if value.__class__ is str and _CANONICAL_MAC.fullmatch(value):
+        return value                    # already in the form scanners produce
     if isinstance(value, bytes | bytearray):
         if len(value) != 6:
             return None

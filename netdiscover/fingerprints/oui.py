@@ -9,7 +9,6 @@ ranges are named from their published prefixes in ``virtual_macs.csv``.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +22,6 @@ SOURCE = "oui"
 WEIGHT_VENDOR = 0.3
 WEIGHT_VIRTUAL = 0.35
 DATA = Path(__file__).with_name("virtual_macs.csv")
-_CANONICAL = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 
 
 class MacInfo(NamedTuple):
@@ -73,7 +71,7 @@ def _registered(oui: int) -> str | None:
 
 def lookup(mac: str | None) -> MacInfo | None:
     """Describe a MAC, or None when it is not a 48-bit MAC."""
-    norm = mac if isinstance(mac, str) and _CANONICAL.fullmatch(mac) else normalise_mac(mac)
+    norm = normalise_mac(mac)
     if norm is None:
         return None
     first = int(norm[:2], 16)
