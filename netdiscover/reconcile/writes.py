@@ -71,7 +71,7 @@ class SweepWrites(KnownAssetUpdates):
         for d, aid in zip(devices, ids, strict=True):
             s = summaries[id(d)]
             first, last = s.first, s.last
-            methods = sorted(s.methods)
+            methods = sorted(s.methods) if len(s.methods) > 1 else list(s.methods)
             if d.fingerprint is None:
                 rows.append((aid, s.hostname, s.serial, s.engine, "unknown", None, None, None, None, 0.0,
                              None, "undocumented", site, methods, s.credential, True, first, last, now, now))

@@ -128,10 +128,11 @@ def _columns(rows: Sequence[Sequence[Any]],
         if conv is None:
             continue
         values = columns[i]
-        if values.count(None) == len(values):       # every converter keeps None
+        first = values[0]
+        if first is None and values.count(None) == len(values):     # every converter keeps None
             continue
-        if len(set(map(id, values))) == 1:           # one shared object (an empty document, say)
-            columns[i] = (conv(values[0]),) * len(values)
+        if values[-1] is first and len(set(map(id, values))) == 1:  # one shared object ({}, say)
+            columns[i] = (conv(first),) * len(values)
             continue
         if conv in _TIME_CONVERTERS:
             # a sweep's times repeat (its moment, each device's second): convert each value once
@@ -174,10 +175,11 @@ def _sqlite_insert(table: str, names: Sequence[str],
     constant: dict[int, str] = {}
     for i, column in enumerate(columns):
         first = column[0]
-        if column.count(None) == len(column):
+        # (the first and last values reject most columns before a count of the whole column)
+        if first is None and column[-1] is None and column.count(None) == len(column):
             continue
         literal = None
-        if len(column) >= _CONSTANTS_FROM and column.count(first) == len(column):
+        if len(column) >= _CONSTANTS_FROM and column[-1] == first and column.count(first) == len(column):
             literal = _sqlite_literal(first)
         if literal is None:
             bound.append(i)
