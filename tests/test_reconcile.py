@@ -177,6 +177,27 @@ def test_snmp_and_arp_in_one_sweep_group_into_one_device():
     assert sorted(len(d.obs) for d in devices) == [1, 3]
 
 
+@pytest.mark.parametrize(("sightings", "groups"), [
+    # every sighting its own device (the common sweep: no joins at all)
+    ([("10.20.0.1", "00:aa:00:00:00:01"), ("10.20.0.2", "00:aa:00:00:00:02")], [[0], [1]]),
+    # the same MAC twice, from two IPs: one device
+    ([("10.20.0.1", "00:aa:00:00:00:01"), ("10.20.0.2", "00:aa:00:00:00:02"),
+      ("10.20.0.3", "00:aa:00:00:00:01")], [[0, 2], [1]]),
+    # an IP-only sighting joins the MAC sighting of its IP
+    ([("10.20.0.1", "00:aa:00:00:00:01"), ("10.20.0.1", None), ("10.20.0.2", None)], [[0, 1], [2]]),
+    # two global MACs answering for one IP stay two devices
+    ([("10.20.0.1", "00:aa:00:00:00:01"), ("10.20.0.1", "00:aa:00:00:00:02")], [[0], [1]]),
+    # unusable sightings (no MAC that identifies, no IP that can name a device) are left out
+    ([("127.0.0.1", None), ("10.20.0.5", "ff:ff:ff:ff:ff:ff"), ("10.20.0.6", "00:aa:00:00:00:06")],
+     [[1], [2]]),
+])
+def test_plain_sightings_group_by_mac_and_ip(sightings, groups):
+    obs = [Observation(method="arp", ip=ip, mac=mac, seen_at=T0) for ip, mac in sightings]
+    devices = group_devices(obs)
+    found = sorted(sorted(next(i for i, o in enumerate(obs) if o is x) for x in d.obs) for d in devices)
+    assert found == groups
+
+
 def test_randomised_macs_follow_the_hostname_within_a_site(sessions):
     sweep(sessions, [arp("10.20.0.50", "da:a1:19:00:00:01", hostname="pixel-7")], site="hq")
     t1 = T0 + timedelta(days=1)

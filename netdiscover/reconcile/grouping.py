@@ -105,10 +105,14 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
             i = parent[i]
         return i
 
+    joined = False
+
     def join(first: int, idx: int) -> None:
+        nonlocal joined
         ra, rb = find(first), find(idx)
         if ra != rb:
             parent[rb] = ra
+            joined = True
 
     obs_list: list[Observation] = []
     # per observation: (mac kind, mac, ip) for plain sightings, else the five key collections
@@ -151,7 +155,7 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
 
     by_root: dict[int, Device] = {}
     for idx, o in enumerate(obs_list):
-        root = find(idx)
+        root = find(idx) if joined else idx        # no joins: every observation is its own root
         keys = keyed[idx]
         if len(keys) == 3:
             kind, mac, ip = keys
@@ -176,12 +180,12 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
         dev.has_ifaces = dev.has_ifaces or bool(o.interfaces)
 
     devices = list(by_root.values())
-    shared: dict[str, int] = defaultdict(int)
-    for dev in devices:
-        for ip in dev.ips:
-            shared[ip] += 1
-    if len(shared) == sum(shared.values()):
+    claimed = [ip for dev in devices for ip in dev.ips]
+    if len(set(claimed)) == len(claimed):
         return devices             # no IP claimed by two groups: nothing to join
+    shared: dict[str, int] = defaultdict(int)
+    for ip in claimed:
+        shared[ip] += 1
     # Join groups that share an IP, strong groups first, unless their strong keys disagree.
     owner: dict[str, list[Device]] = {}
     alive: dict[int, Device] = {id(d): d for d in devices}

@@ -82,8 +82,11 @@ class SweepWrites(KnownAssetUpdates):
                              fields.get("os_version"), overall or 0.0, fp_dict, "undocumented", site, methods,
                              s.credential, True, first, last, now, now))
             for mac, info in s.macs.items():
-                iface_ins.append((aid, mac, info.get("name"), info.get("if_index"), info.get("speed"),
-                                  info.get("oper_status"), mac_kind(mac) == LOCAL, first, last))
+                if info:
+                    iface_ins.append((aid, mac, info.get("name"), info.get("if_index"), info.get("speed"),
+                                      info.get("oper_status"), mac_kind(mac) == LOCAL, first, last))
+                else:          # a MAC seen in a sighting, not in an interface table
+                    iface_ins.append((aid, mac, None, None, None, None, mac_kind(mac) == LOCAL, first, last))
             ip_mac = s.ip_mac
             for ip in s.ips:
                 addr_ins.append((aid, ip, ip_mac.get(ip), True, first, last))
