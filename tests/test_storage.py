@@ -276,6 +276,29 @@ def test_bulk_insert_of_shared_values_reads_back_exactly(sessions, count):
         assert len(events) == count and all(e.new == {"n": 1} and e.at == at for e in events)
 
 
+def test_bulk_insert_keeps_equal_values_of_different_types_apart(sqlite_url):
+    """1, 1.0 and True are equal in Python but not in a text column: a large SQLite batch of
+    them (shared values written into the statement) stores what small batches (bound) store."""
+    from netdiscover.storage import bulk
+
+    sessions = open_database(sqlite_url)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    names = ("asset_id", "mac", "name", "randomised", "first_seen", "last_seen")
+    with sessions.begin() as s:
+        asset = Asset(hostname="switch", created_at=now, updated_at=now)
+        s.add(asset)
+        s.flush()
+        for batch, values in enumerate(([1, 1.0, True] * 50, [1, 1.0, True])):
+            rows = [(asset.id, f"00:11:22:{batch:02x}:{i // 256:02x}:{i % 256:02x}", v, False, now, now)
+                    for i, v in enumerate(values)]
+            bulk.insert_tuples(s.connection(), Interface.__table__, names, rows)
+    with sessions() as s:
+        stored = s.scalars(select(Interface.name).order_by(Interface.id)).all()
+    assert len(stored) == 153
+    assert stored[:150] == stored[150:] * 50
+    assert stored[0] != stored[1]
+
+
 def test_json_documents_encode_as_json_dumps():
     from netdiscover.storage import bulk
 

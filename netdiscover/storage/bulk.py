@@ -179,7 +179,8 @@ def _sqlite_insert(table: str, names: Sequence[str],
         if first is None and column[-1] is None and column.count(None) == len(column):
             continue
         literal = None
-        if len(column) >= _CONSTANTS_FROM and column[-1] == first and column.count(first) == len(column):
+        if (len(column) >= _CONSTANTS_FROM and column[-1] == first and column.count(first) == len(column)
+                and len(set(map(type, column))) == 1):    # 1 == 1.0 == True, yet a text column differs
             literal = _sqlite_literal(first)
         if literal is None:
             bound.append(i)
