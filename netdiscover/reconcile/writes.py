@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import select
 
@@ -30,6 +31,19 @@ from netdiscover.reconcile.state import (
 )
 from netdiscover.reconcile.summary import Summary, summarise
 from netdiscover.storage import bulk, evidence
+
+# A new asset's fingerprint columns, in ASSET_COLUMNS order (device_class ... fingerprint), when
+# nothing names it; and an interface's details (name, if_index, speed, oper_status) when a
+# sighting, not an interface table, gave its MAC.
+_UNNAMED = ("unknown", None, None, None, None, 0.0, None)
+_NO_DETAILS = (None, None, None, None)
+
+
+def _named(fingerprint: Any) -> tuple[Any, ...]:
+    """A new asset's fingerprint columns from its first fingerprint."""
+    fields, fp_dict, overall = merge_fingerprint({}, None, fingerprint)
+    return (fields.get("device_class") or "unknown", fields.get("vendor"), fields.get("model"),
+            fields.get("os_name"), fields.get("os_version"), overall or 0.0, fp_dict)
 
 
 class SweepWrites(KnownAssetUpdates):
@@ -72,21 +86,13 @@ class SweepWrites(KnownAssetUpdates):
             s = summaries[id(d)]
             first, last = s.first, s.last
             methods = sorted(s.methods) if len(s.methods) > 1 else list(s.methods)
-            if d.fingerprint is None:
-                rows.append((aid, s.hostname, s.serial, s.engine, "unknown", None, None, None, None, 0.0,
-                             None, "undocumented", site, methods, s.credential, True, first, last, now, now))
-            else:
-                fields, fp_dict, overall = merge_fingerprint({}, None, d.fingerprint)
-                rows.append((aid, s.hostname, s.serial, s.engine, fields.get("device_class") or "unknown",
-                             fields.get("vendor"), fields.get("model"), fields.get("os_name"),
-                             fields.get("os_version"), overall or 0.0, fp_dict, "undocumented", site, methods,
-                             s.credential, True, first, last, now, now))
+            named = _UNNAMED if d.fingerprint is None else _named(d.fingerprint)
+            rows.append((aid, s.hostname, s.serial, s.engine, *named, "undocumented", site, methods,
+                         s.credential, True, first, last, now, now))
             for mac, info in s.macs.items():
-                if info:
-                    iface_ins.append((aid, mac, info.get("name"), info.get("if_index"), info.get("speed"),
-                                      info.get("oper_status"), mac_kind(mac) == LOCAL, first, last))
-                else:          # a MAC seen in a sighting, not in an interface table
-                    iface_ins.append((aid, mac, None, None, None, None, mac_kind(mac) == LOCAL, first, last))
+                details = (info.get("name"), info.get("if_index"), info.get("speed"),
+                           info.get("oper_status")) if info else _NO_DETAILS
+                iface_ins.append((aid, mac, *details, mac_kind(mac) == LOCAL, first, last))
             ip_mac = s.ip_mac
             for ip in s.ips:
                 addr_ins.append((aid, ip, ip_mac.get(ip), True, first, last))
