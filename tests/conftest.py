@@ -10,6 +10,34 @@ import pytest
 from netdiscover.lab.netns import Lab, lab_unavailable_reason
 
 PG_ENV = "NETDISCOVER_TEST_PG"
+# Variables that configure the test run itself, not the product under test.
+TEST_RUN_ENV = frozenset({PG_ENV, "NETDISCOVER_SNMPSIM_VENV", "NETDISCOVER_LAB_PREFIX"})
+XDG_DIRS = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
+
+
+def product_env_names(environ: dict[str, str]) -> list[str]:
+    """Variables the product reads that a user's shell may carry (NETDISCOVER_DB, XDG_DATA_HOME, ...)."""
+    product = (name for name in environ if name.startswith(("NETDISCOVER_", "XDG_")))
+    return sorted(name for name in product if name not in TEST_RUN_ENV)
+
+
+def pytest_configure(config):
+    """Hermetic suite: no test, nor any process it starts, sees the user's database or settings."""
+    import tempfile
+
+    for name in product_env_names(dict(os.environ)):
+        del os.environ[name]
+    home = tempfile.mkdtemp(prefix="netdiscover-test-xdg-")
+    for name in XDG_DIRS:
+        os.environ[name] = os.path.join(home, name.lower())
+
+
+@pytest.fixture(autouse=True)
+def _private_xdg_dirs(tmp_path_factory, monkeypatch):
+    """Each test gets its own XDG directories, so the default database is never shared."""
+    base = tmp_path_factory.mktemp("xdg")
+    for name in XDG_DIRS:
+        monkeypatch.setenv(name, str(base / name.lower()))
 
 
 @pytest.fixture
