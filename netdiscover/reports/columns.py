@@ -113,10 +113,10 @@ def methods_text(row: dict[str, Any]) -> str:
 ASSET_TABLE = [
     Column("ID", lambda r: r.get("id"), 7, key=True),
     Column("STATUS", lambda r: r.get("status"), 12, key=True),
-    Column("IP", lambda r: joined(r.get("ips")), 40, key=True, min_width=15, wrap=True),
+    Column("IP", lambda r: joined(r.get("ips")), 32, key=True, min_width=15, wrap=True),
     Column("MAC", lambda r: joined(r.get("macs")), 36, key=True, min_width=17, wrap=True),
-    Column("HOSTNAME", lambda r: r.get("hostname"), 28, key=True, min_width=10, wrap=True),
-    Column("VENDOR", lambda r: r.get("vendor"), 22, key=True, min_width=8, wrap=True),
+    Column("HOSTNAME", lambda r: r.get("hostname"), 24, key=True, min_width=10, wrap=True),
+    Column("VENDOR", lambda r: r.get("vendor"), 18, key=True, min_width=8, wrap=True),
     Column("CLASS", lambda r: r.get("device_class"), 14),
     Column("MODEL", lambda r: r.get("model"), 22),
     Column("OS", lambda r: r.get("os"), 22),
