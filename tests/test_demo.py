@@ -29,6 +29,9 @@ def demo_env(tmp_path):
         "NETDISCOVER_LAB_PREFIX": prefix,
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "NETDISCOVER_DEMO_OUT": str(tmp_path / "out"),
+        # setup.sh links the command into this directory instead of /usr/local/bin
+        "NETDISCOVER_BIN_DIR": str(tmp_path / "bin"),
+        "PATH": f"{tmp_path / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
     }
     env.pop("NETDISCOVER_DB", None)
     yield env
@@ -43,6 +46,10 @@ def test_demo_reports_exactly_the_undocumented_devices(demo_env, tmp_path):
                           text=True, timeout=600)
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "what nobody documented" in demo.stdout
+    link = tmp_path / "bin" / "netdiscover"
+    assert link.is_symlink() and link.resolve() == (ROOT / ".venv/bin/netdiscover").resolve()
+    assert "netdiscover is on PATH" in demo.stdout
+    assert "  netdiscover assets list" in demo.stdout and ".venv/bin/netdiscover assets" not in demo.stdout
     html = tmp_path / "out" / "unknown-devices.html"
     assert html.exists() and html.stat().st_size > 1000
 

@@ -18,19 +18,6 @@ import click
 from netdiscover.cli import UserError
 from netdiscover.vocabulary import ASSET_STATUSES
 
-LIST_COLUMNS = (
-    ("ID", "id"),
-    ("STATUS", "status"),
-    ("CLASS", "device_class"),
-    ("VENDOR", "vendor"),
-    ("MODEL", "model"),
-    ("OS", "os"),
-    ("HOSTNAME", "hostname"),
-    ("IP", "ips"),
-    ("MAC", "macs"),
-    ("LAST SEEN", "last_seen"),
-    ("METHODS", "methods"),
-)
 CSV_COLUMNS = (
     "id",
     "status",
@@ -77,19 +64,20 @@ def _console() -> Any:
     return Console(markup=False, highlight=False, emoji=False, width=width, soft_wrap=False)
 
 
-def render_list_table(rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-    from rich.text import Text
+def on_terminal() -> bool:
+    """Whether standard output is a terminal (tables fit its width) rather than a pipe or file."""
+    return sys.stdout.isatty()
 
-    if not rows:
-        click.echo("no assets")
-        return
-    table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
-    for header, _key in LIST_COLUMNS:
-        table.add_column(header, overflow="ellipsis", no_wrap=True)
-    for row in rows:
-        table.add_row(*(Text(cell_text(row.get(key), 40)) for _h, key in LIST_COLUMNS))
-    _console().print(table)
+
+def render_list_table(rows: list[dict[str, Any]]) -> None:
+    """The asset table: fitted to the terminal (key columns kept, the rest dropped), or every
+    column in full when the output goes to a pipe or a file."""
+    from netdiscover.reports.columns import ASSET_TABLE
+    from netdiscover.reports.render_table import render_table
+
+    text = render_table(rows, ASSET_TABLE, empty="no assets", full=not on_terminal(),
+                        more="see --format json or csv")
+    click.echo(text, nl=False)
 
 
 def render_csv(rows: list[dict[str, Any]]) -> str:

@@ -92,6 +92,12 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
             check_user_args(nmap_args)
     except (ScopeError, CredentialError, NmapArgsError) as exc:
         raise UserError(str(exc)) from None
+    if interface is not None:
+        from netdiscover.scanners.arp_link import missing_interface
+
+        problem = missing_interface(interface)
+        if problem:
+            raise UserError(f"--iface: {problem}")
     request = SweepRequest(
         targets=list(targets), exclude=list(exclude), methods=list(methods or DEFAULT_METHODS),
         interface=interface, rate=rate, credentials=creds, nmap_profile=nmap_profile,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +11,28 @@ from netdiscover.reports.text import when
 
 @dataclass(frozen=True)
 class Column:
-    """A header, how to get the cell text from a row, and the widest the terminal table shows it."""
+    """A header, how to get the cell text from a row, and how the terminal table shows it.
+
+    ``width`` is the widest the cell gets on a terminal. A ``key`` column is never dropped on a
+    narrow terminal; it shrinks down to ``min_width`` and wraps instead. A ``wrap`` column wraps
+    long text onto more lines at word boundaries instead of cutting it.
+    """
 
     header: str
     get: Callable[[dict[str, Any]], Any]
     width: int = 30
+    key: bool = False
+    min_width: int = 0
+    wrap: bool = False
+
+
+class TableColumns(list):
+    """Columns of a terminal table plus a step that turns report rows into table rows first."""
+
+    def __init__(self, columns: Sequence[Column],
+                 prepare: Callable[[Sequence[dict[str, Any]]], list[dict[str, Any]]] | None = None) -> None:
+        super().__init__(columns)
+        self.prepare = prepare
 
 
 def joined(values: Any, sep: str = ", ") -> str:
@@ -85,4 +102,24 @@ UNKNOWN_CSV = [
     Column("risks", lambda r: joined((h.get("text") for h in r.get("risks") or []), "; ")),
     Column("first_seen", lambda r: r.get("first_seen")),
     Column("last_seen", lambda r: r.get("last_seen")),
+]
+
+
+def methods_text(row: dict[str, Any]) -> str:
+    return joined(row.get("methods"), "+")
+
+
+# ``assets list`` and ``scan``: key columns first (never dropped), then the rest by priority.
+ASSET_TABLE = [
+    Column("ID", lambda r: r.get("id"), 7, key=True),
+    Column("STATUS", lambda r: r.get("status"), 12, key=True),
+    Column("IP", lambda r: joined(r.get("ips")), 32, key=True, min_width=15, wrap=True),
+    Column("MAC", lambda r: joined(r.get("macs")), 36, key=True, min_width=17, wrap=True),
+    Column("HOSTNAME", lambda r: r.get("hostname"), 24, key=True, min_width=10, wrap=True),
+    Column("VENDOR", lambda r: r.get("vendor"), 18, key=True, min_width=8, wrap=True),
+    Column("CLASS", lambda r: r.get("device_class"), 14),
+    Column("MODEL", lambda r: r.get("model"), 22),
+    Column("OS", lambda r: r.get("os"), 22),
+    Column("LAST SEEN", lambda r: when(r.get("last_seen")), 16),
+    Column("METHODS", methods_text, 20),
 ]

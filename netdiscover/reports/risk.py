@@ -1,9 +1,11 @@
 """Risk hints for undocumented devices: reasons a reviewer should look at one device first.
 
 Each hint is a small dict ``{"code", "severity", "text"}``; severities are ``high``, ``medium``
-and ``low``. Hints come from what the device exposes (telnet, FTP, plain-HTTP management,
-SNMP answering a default community), how it presents itself (a randomised MAC) and where it
-sits (a camera or IoT device on a user subnet; a device class never seen on that subnet).
+and ``low``. Hints come from what the device exposes (the clear-text and unauthenticated services
+listed with their reasons in ``risky_services.yaml``: telnet, FTP, MQTT, Redis, VNC, Modbus, ...;
+plain-HTTP management; SNMP answering a default community), how it presents itself (a
+randomised MAC) and where it sits (a camera or IoT device on a user subnet; a device class never
+seen on that subnet).
 """
 
 from __future__ import annotations
@@ -123,17 +125,78 @@ class SubnetIndex:
         return established and not seen_before
 
 
+@dataclass(frozen=True)
+class RiskyService:
+    """One entry of risky_services.yaml: which services make the hint, and the reason shown."""
+
+    code: str
+    severity: str
+    protocol: str
+    text: str
+    names: frozenset[str] = frozenset()
+    ports: frozenset[int] = frozenset()
+    products: tuple[str, ...] = ()
+    tls_ok: bool = False
+
+    def matches(self, port: Any, protocol: str, name: str, product: str, tunnel: bool) -> bool:
+        if protocol != self.protocol or (tunnel and not self.tls_ok):
+            return False
+        if name in self.names:
+            return True
+        if any(word in product for word in self.products):
+            return True
+        return name in UNNAMED and port in self.ports
+
+
+# Service names that say nothing: the port alone decides.
+UNNAMED = {"", "unknown"}
+_ENTRY_KEYS = {"code", "severity", "protocol", "names", "ports", "products", "tls_ok", "text"}
+
+
+@lru_cache(maxsize=1)
+def risky_services() -> tuple[RiskyService, ...]:
+    """The shipped risky-service table (risky_services.yaml next to this module), checked on load."""
+    from importlib.resources import files
+
+    import yaml
+
+    return parse_risky_services(
+        yaml.safe_load(files("netdiscover.reports").joinpath("risky_services.yaml").read_text("utf-8")))
+
+
+def parse_risky_services(raw: Any) -> tuple[RiskyService, ...]:
+    """Entries from the loaded YAML list; ValueError naming the entry when one is malformed."""
+    entries = []
+    for i, item in enumerate(raw or [], 1):
+        unknown = set(item) - _ENTRY_KEYS
+        if unknown or not {"code", "severity", "protocol", "text"} <= set(item):
+            raise ValueError(f"risky_services.yaml entry {i}: bad keys {sorted(unknown) or sorted(item)}")
+        if item["severity"] not in SEVERITY_ORDER or item["protocol"] not in ("tcp", "udp"):
+            raise ValueError(f"risky_services.yaml entry {i} ({item['code']}): bad severity or protocol")
+        entries.append(RiskyService(
+            code=str(item["code"]), severity=item["severity"], protocol=item["protocol"],
+            text=str(item["text"]), names=frozenset(str(n).lower() for n in item.get("names") or []),
+            ports=frozenset(int(p) for p in item.get("ports") or []),
+            products=tuple(str(p).lower() for p in item.get("products") or []),
+            tls_ok=bool(item.get("tls_ok", False)),
+        ))
+    return tuple(entries)
+
+
 def _service_hints(services: list[dict[str, Any]]) -> list[dict[str, str]]:
-    hints = []
+    hints, seen = [], set()
+    table = risky_services()
     for svc in services:
         port, proto = svc.get("port"), (svc.get("protocol") or "tcp").lower()
         name = (svc.get("name") or "").lower()
+        product = (svc.get("product") or "").lower()
         tunnel = "ssl" in name or "https" in name or "tls" in name
-        if proto == "tcp" and (name == "telnet" or (port == 23 and not name)):
-            hints.append(hint("telnet", "high", f"telnet open on {port}/tcp (clear-text logins)"))
-        elif proto == "tcp" and (name == "ftp" or (port == 21 and not name)):
-            hints.append(hint("ftp", "medium", f"FTP open on {port}/tcp (clear-text logins)"))
-        elif proto == "tcp" and not tunnel and (name.startswith("http") or (port in HTTP_PORTS and not name)):
+        bare = name.split("/")[-1]           # "ssl/mqtt" names the service under the tunnel
+        for entry in table:
+            if entry.matches(port, proto, bare, product, tunnel) and (entry.code, port) not in seen:
+                seen.add((entry.code, port))
+                hints.append(hint(entry.code, entry.severity, entry.text.format(port=port, protocol=proto)))
+        if proto == "tcp" and not tunnel and (name.startswith("http") or (port in HTTP_PORTS and not name)):
             hints.append(hint("http-admin", "medium",
                               f"plain-HTTP web interface on {port}/tcp (admin page without TLS)"))
     return hints

@@ -157,3 +157,18 @@ def pick_link(targets: IPSet, wanted: str | None, links: dict[str, LinkInfo]) ->
     if not link.addresses:
         raise ScannerUnavailable(f"interface {link.name} has no IPv4 address to send ARP requests from")
     return link
+
+
+def missing_interface(wanted: str) -> str | None:
+    """Why ``wanted`` cannot be used as an interface name here (one line), or None when it exists.
+
+    Checked before a sweep starts so a mistyped ``--iface`` is refused, not recorded as a failed scan.
+    """
+    try:
+        links = {name: info.loopback for name, info in list_links().items()}
+    except ScannerUnavailable:
+        links = {name: name == "lo" for _index, name in socket.if_nameindex()}
+    if wanted in links:
+        return None
+    names = ", ".join(sorted(name for name, loopback in links.items() if not loopback)) or "none"
+    return f"no interface named {wanted!r} (interfaces here: {names})"

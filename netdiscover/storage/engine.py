@@ -87,13 +87,31 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _sqlite_directory(url: URL) -> None:
+    """Create the default database's directory; any other SQLite file's directory must exist.
+
+    A mistyped ``--db`` path must not turn into a fresh, empty database that answers "no assets".
+    """
+    database = str(url.database)
+    if database.startswith("file:") and url.query.get("uri"):
+        return                                    # an SQLite URI filename: SQLite resolves it
+    if database == make_url(default_db_url()).database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        return
+    parent = Path(database).parent
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise DatabaseError(f"cannot use database {safe_url(url)}: directory {parent} {what} "
+                            "(create it first, or leave out --db for the default location)")
+
+
 def create_db_engine(url: URL) -> Engine:
     """An Engine for ``url`` with netdiscover's connection settings (no migration)."""
     try:
         if url.get_backend_name() == "sqlite":
             memory = url.database in (None, "", ":memory:")
             if not memory:
-                Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                _sqlite_directory(url)
             kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S,
                                                        "check_same_thread": False}}
             if memory:
@@ -109,6 +127,9 @@ def create_db_engine(url: URL) -> Engine:
 
 def open_database(url: str | None) -> sessionmaker[Session]:
     """Open (creating and migrating if needed) the database at ``url``; None means the default.
+
+    The default SQLite file's directory is created on first use; for any other SQLite URL the
+    directory must already exist.
 
     Raises DatabaseError with a one-line message when the URL is bad or the database is
     unreachable. Safe to call from several processes at once.
