@@ -35,7 +35,7 @@ EV = AssetEvent.__table__
 EVENT_COLUMNS = ("asset_id", "scan_id", "kind", "at", "actor", "note", "old", "new")
 ASSET_COLUMNS = ("id", "hostname", "serial", "snmp_engine_id", "device_class", "vendor", "model", "os_name",
                  "os_version", "confidence", "fingerprint", "status", "site", "methods", "snmp_credential",
-                 "present", "first_seen", "last_seen", "created_at", "updated_at")
+                 "present", "first_seen", "last_seen", "created_at", "updated_at", "field_sources")
 IFACE_COLUMNS = ("asset_id", "mac", "name", "if_index", "speed", "oper_status", "randomised", "first_seen",
                  "last_seen")
 ADDR_COLUMNS = ("asset_id", "ip", "mac", "current", "first_seen", "last_seen")
@@ -56,6 +56,7 @@ class ReconcileResult:
     unchanged: int = 0
     disappeared: int = 0
     missed: int = 0             # missed by this sweep, still within the grace
+    discrepancies: int = 0      # new disagreements with documented values
     reappeared: int = 0
     located: int = 0
     merged: int = 0
@@ -92,6 +93,7 @@ class SweepState:
         self._coverage = coverage
         self._methods = methods             # methods whose observations this sweep holds
         self.events: list[tuple[Any, ...]] = []      # rows of EVENT_COLUMNS
+        self.found: list[Any] = []             # discrepancies.Seen: sweep vs documented values
         self.redirect: dict[int, int] = {}     # merged-away asset id -> survivor
         self.ip_holders: dict[str, set[int]] = defaultdict(set)
         # What identity matching read anyway, kept for the unchanged-device fast path (valid

@@ -12,6 +12,7 @@ from netdiscover.identity import (
     mac_kind,
 )
 from netdiscover.observation import Observation
+from netdiscover.reconcile import discrepancies
 from netdiscover.reconcile.absence import AbsenceCheck
 from netdiscover.reconcile.fingerprint_merge import fingerprint_device, merge_fingerprint
 from netdiscover.reconcile.grouping import Device
@@ -73,6 +74,8 @@ class SweepWrites(KnownAssetUpdates):
         # before the new assets' rows exist: they were seen, and reading them back costs time
         self.disappear(seen)
         self._insert_new(new, summaries)
+        self.result.discrepancies = discrepancies.record(self.conn, self.found, now=self.now,
+                                                         scan_id=self.scan_id)
 
     def _insert_new(self, devices: list[Device], summaries: dict[int, Summary]) -> None:
         """The rows of devices that match no asset, under the ids ``apply`` gave them."""
@@ -89,7 +92,8 @@ class SweepWrites(KnownAssetUpdates):
             methods = sorted(s.methods) if len(s.methods) > 1 else list(s.methods)
             named = _UNNAMED if d.fingerprint is None else _named(d.fingerprint)
             rows.append((aid, s.hostname, s.serial, s.engine, *named, "undocumented", site, methods,
-                         s.credential, True, first, last, now, now))
+                         s.credential, True, first, last, now, now,
+                         {"hostname": s.hostname_method} if s.hostname else None))
             for mac, info in s.macs.items():
                 details = (info.get("name"), info.get("if_index"), info.get("speed"),
                            info.get("oper_status")) if info else _NO_DETAILS
