@@ -11,10 +11,17 @@ start, so two sweeps never decide on the same stale picture and a crash leaves t
 database as it was. The work is set-based: identities are preloaded with a few chunked
 queries and rows are written with executemany, so 100k devices take seconds, not hours.
 
+Absence is evidence only from a method that could have seen the device there (ARP on the
+scanner's own segment, nmap host discovery, SNMP where the device answered SNMP before; never
+IoT announcements or routers' ARP tables), and only after a grace (missed by 2 such sweeps
+and unseen for an hour, by default): ``absence``. Documented values (inventory, operator) win
+over observed ones, and a sweep that disagrees leaves a discrepancy: ``sources`` and
+``discrepancies``.
+
 The steps, one module each: ``grouping`` (observations -> devices, pure), ``summary`` (one
 device's observations merged, pure), ``fingerprint_merge`` (best value per fingerprint field),
-``matching`` (devices -> existing assets), ``known`` and ``writes`` (the rows), all sharing the
-``state`` of one sweep.
+``matching`` (devices -> existing assets), ``known`` and ``writes`` (the rows), ``absence``
+(who is missed, who is gone), all sharing the ``state`` of one sweep.
 """
 
 from __future__ import annotations
