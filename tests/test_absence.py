@@ -186,3 +186,14 @@ def test_partial_sweeps_through_run_sweep_invent_nothing(sessions, lab_free_scan
     assert present(sessions)[PC[0]] is False and present(sessions)[OWN_IP] is True
     [event] = disappeared_events(sessions)
     assert event.scan_id == res.scan_id and event.new["method"] == "arp"
+
+
+def test_the_grace_comes_from_the_settings_file():
+    from netdiscover.config import SettingsError, parse_settings
+
+    settings = parse_settings('[daemon]\ndisappear_after_misses = 3\ndisappear_after = "30m"\n')
+    assert (settings.daemon.disappear_after_misses, settings.daemon.disappear_after) == (3, 1800.0)
+    default = parse_settings("")
+    assert (default.daemon.disappear_after_misses, default.daemon.disappear_after) == (2, 3600.0)
+    with pytest.raises(SettingsError, match=r"<settings>:2:.*disappear_after_misses must be an integer >= 1"):
+        parse_settings("[daemon]\ndisappear_after_misses = 0\n")
