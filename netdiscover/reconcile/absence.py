@@ -105,10 +105,14 @@ class AbsenceCheck:
         return out
 
     def _answered_before(self, method: str, unseen: Mapping[int, list[str]]) -> set[tuple[int, str]]:
+        """(asset id, IP) pairs where the asset answered ``method`` before, from the evidence kept."""
+        # the assets' method lists narrow the evidence to read to those that ever answered it
+        rows = bulk.fetch_in(self.conn, self.A, ("id", "methods"), "id", unseen)
+        ever = [asset_id for asset_id, methods in rows if methods and method in methods]
         OBS = self.OBS
-        rows = bulk.select_in(self.conn, [OBS.c.asset_id, OBS.c.ip], OBS.c.asset_id, list(unseen),
-                              f"method = '{method}' AND kind = '{HOST}'")
-        return {(r.asset_id, r.ip) for r in rows}
+        evidence = bulk.select_in(self.conn, [OBS.c.asset_id, OBS.c.ip], OBS.c.asset_id, ever,
+                                  f"method = '{method}' AND kind = '{HOST}'")
+        return {(r.asset_id, r.ip) for r in evidence}
 
     def conclude(self, missed: Mapping[int, tuple[str, list[str]]]
                  ) -> tuple[list[dict[str, Any]], list[tuple[int, str, list[str], int, Any]]]:
