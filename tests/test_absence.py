@@ -16,7 +16,7 @@ from netdiscover.observation import NEIGHBOUR, Observation
 from netdiscover.reconcile import Grace, coverage_of, reconcile
 from netdiscover.scanners.base import ScanContext, ScanOutcome
 from netdiscover.storage import repository as repo
-from netdiscover.storage.models import Asset, AssetEvent
+from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
 from netdiscover.sweep import SweepRequest, run_sweep
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -197,3 +197,42 @@ def test_the_grace_comes_from_the_settings_file():
     assert (default.daemon.disappear_after_misses, default.daemon.disappear_after) == (2, 3600.0)
     with pytest.raises(SettingsError, match=r"<settings>:2:.*disappear_after_misses must be an integer >= 1"):
         parse_settings("[daemon]\ndisappear_after_misses = 0\n")
+
+
+@pytest.mark.lab
+def test_a_real_arp_sweep_covers_its_own_segment_but_not_its_own_address(lab):
+    from netdiscover.lab.arp_lab import run_scan, small_lab
+
+    net = small_lab(lab)                            # the scanner is 10.20.0.2/24
+    net.add_host("h0", PC[0], PC[1])
+    result = run_scan(lab, net.scanner.ns, ["10.20.0.0/24", "10.30.0.0/29"],
+                      options={"quiet_ms": 100, "retry_ms": 50})
+    covered = netaddr.IPSet(result["stats"]["covered"])
+    assert covered == ARP_COVERS                    # 10.30.0.0/29 is off the segment, 10.20.0.2 is us
+    outcome = ScanOutcome("arp", status=result["status"], stats=result["stats"])
+    scope = netaddr.IPSet(["10.20.0.0/24", "10.30.0.0/29"])
+    assert coverage_of([outcome], scope) == {"arp": ARP_COVERS}
+
+
+def test_migration_0005_goes_down_and_up_over_assets(sessions):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from netdiscover.storage.engine import _alembic_config, current_revision, head_revision
+
+    full_sweep(sessions)
+    engine = sessions.kw["bind"]
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0004")
+    assert current_revision(engine) == "0004"
+    assert "discrepancies" not in inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    assert current_revision(engine) == head_revision() == "0005"
+    with sessions() as s:
+        assert [a.missed_sweeps for a in s.scalars(select(Asset))] == [0] * 5     # existing rows: 0
+        # nothing cascaded away with the columns (a SQLite table copy would have deleted these)
+        assert [len(s.scalars(select(t)).all()) for t in (Address, Interface)] == [5, 5]
+    at = T0 + timedelta(hours=2)
+    res = sweep(sessions, [], at, {"nmap": SCOPE}, Grace(misses=1, after_s=0))
+    assert res.disappeared == 5

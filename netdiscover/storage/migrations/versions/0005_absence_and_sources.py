@@ -24,13 +24,17 @@ branch_labels = None
 depends_on = None
 
 
+NEW_COLUMNS = ("missed_sweeps", "last_missed_at", "last_missed_scan_id", "field_sources")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("assets") as batch:
-        batch.add_column(sa.Column("missed_sweeps", sa.Integer(), nullable=False,
-                                   server_default=sa.text("0")))
-        batch.add_column(sa.Column("last_missed_at", TZ, nullable=True))
-        batch.add_column(sa.Column("last_missed_scan_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("field_sources", sa.JSON(), nullable=True))
+    # plain ADD/DROP COLUMN, never a batch copy: on SQLite, recreating "assets" with foreign keys
+    # on would cascade-delete every interface, address and event of every asset
+    op.add_column("assets", sa.Column("missed_sweeps", sa.Integer(), nullable=False,
+                                      server_default=sa.text("0")))
+    op.add_column("assets", sa.Column("last_missed_at", TZ, nullable=True))
+    op.add_column("assets", sa.Column("last_missed_scan_id", sa.Integer(), nullable=True))
+    op.add_column("assets", sa.Column("field_sources", sa.JSON(), nullable=True))
     where = sa.text("missed_sweeps > 0")
     op.create_index("ix_assets_missed", "assets", ["missed_sweeps"], unique=False,
                     sqlite_where=where, postgresql_where=where)
@@ -56,6 +60,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("discrepancies")
     op.drop_index("ix_assets_missed", table_name="assets")
-    with op.batch_alter_table("assets") as batch:
-        for column in ("field_sources", "last_missed_scan_id", "last_missed_at", "missed_sweeps"):
-            batch.drop_column(column)
+    for column in reversed(NEW_COLUMNS):     # SQLite 3.35+ drops a column in place
+        op.execute(f"ALTER TABLE assets DROP COLUMN {column}")
