@@ -167,6 +167,7 @@ def test_nmap_os_cpe_leaves_the_oui_vendor_in_place(sessions):
                                      seen_at=at(1))], scope=SCOPE, now=at(1))
     server = asset(sessions)
     assert (server.vendor, server.os_name) == ("HPE", "Linux")
+    assert server.field_sources["os_name"] == "nmap" and "vendor" not in server.field_sources
     assert events(sessions, "vendor_changed") == []
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Interface)) == 1

@@ -21,6 +21,11 @@ from netdiscover.reconcile.summary import Summary
 from netdiscover.storage import bulk
 
 
+def _origin(fingerprint: Any, name: str, value: Any) -> str | None:
+    """The source of the strongest evidence for ``value`` of field ``name`` (oui, snmp, nmap, ...)."""
+    return next((e.source for e in fingerprint.evidence if e.field == name and e.value == value), None)
+
+
 class KnownAssetUpdates(SweepState):
     """Bringing matched assets up to date with what this sweep saw, with an event per change."""
 
@@ -155,6 +160,10 @@ class KnownAssetUpdates(SweepState):
                 fields, fp, overall = merge_fingerprint(row, row["fingerprint"], d.fingerprint)
                 if held:
                     self._keep_documented(aid, row, held, fields, d.fingerprint)
+                for name, value in fields.items():       # observed: the evidence that won says whose
+                    origin = _origin(d.fingerprint, name, value)
+                    if origin:
+                        taken[name] = origin
                 changed.update(fields)
                 if fields:
                     self._field_events(aid, row, fields)
@@ -341,9 +350,7 @@ class KnownAssetUpdates(SweepState):
             observed = getattr(fingerprint, name, None)
             if (name in sources.CHECKED_FIELDS and observed and row.get(name)
                     and not sources.same(name, row[name], observed)):
-                origin = next((e.source for e in fingerprint.evidence
-                               if e.field == name and e.value == observed), None)
-                self.found.append(Seen(aid, name, row[name], observed, origin))
+                self.found.append(Seen(aid, name, row[name], observed, _origin(fingerprint, name, observed)))
 
     def _field_events(self, aid: int, row: dict[str, Any], fields: dict[str, Any]) -> None:
         seen_os = False
