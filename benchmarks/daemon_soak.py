@@ -117,7 +117,9 @@ def main() -> int:
         daemon.write_settings(settings_text(daemon_db, [{
             "name": "soak", "targets": [f"{SUBNET}.0/24"], "exclude": [f"{SUBNET}.2"], "methods": ["arp"],
             "interface": "eth0", "every": f"{args.every}s", "jitter": "0s"}],
-            {"log_format": "json", "stop_timeout": "20s"}))
+            # the grace before a silent host is disappeared: the two sweeps each step lets run
+            {"log_format": "json", "stop_timeout": "20s", "disappear_after_misses": 2,
+             "disappear_after": "1s"}))
         daemon.start()
         daemon.wait_for(lambda: daemon.events("sweep.finished"), 60, "the first sweep")
         start = time.monotonic()

@@ -32,7 +32,7 @@ _SWEEP_KEYS = {"name", "targets", "exclude", "methods", "interface", "every", "c
                "credentials", "nmap_profile", "nmap_args", "rate", "jitter", "options", "enabled"}
 _CRED_KEYS = {"snmp_communities", "snmp_v1_communities", "snmp_v3", "file"}
 _DAEMON_KEYS = {"metrics_port", "metrics_address", "log_format", "state", "max_parallel",
-                "db_retry_max", "on_stop", "stop_timeout"}
+                "db_retry_max", "on_stop", "stop_timeout", "disappear_after_misses", "disappear_after"}
 _KNOWN_METHODS = ("arp", "snmp", "nmap", "iot")
 
 
@@ -84,6 +84,10 @@ class DaemonSettings:
     db_retry_max: float = 300.0           # seconds; cap of the database retry backoff
     on_stop: str = "abort"                # SIGTERM: abort the running sweep, or let it finish
     stop_timeout: float = 60.0            # seconds to wait for sweeps on shutdown
+    # A device missed by sweeps that could have seen it is disappeared only after both
+    # (netdiscover.reconcile.absence): this many such sweeps in a row, and this long unseen.
+    disappear_after_misses: int = 2
+    disappear_after: float = 3600.0       # seconds
 
 
 @dataclass
@@ -454,6 +458,10 @@ class _Reader:
             db_retry_max=self.seconds(t["db_retry_max"], h, "db_retry_max") if "db_retry_max" in t else 300.0,
             on_stop=on_stop,
             stop_timeout=self.seconds(t["stop_timeout"], h, "stop_timeout") if "stop_timeout" in t else 60.0,
+            disappear_after_misses=int(self.number(t.get("disappear_after_misses", 2), h,
+                                                   "disappear_after_misses", minimum=1, integer=True)),
+            disappear_after=(self.seconds(t["disappear_after"], h, "disappear_after")
+                             if "disappear_after" in t else 3600.0),
         )
 
 

@@ -399,6 +399,7 @@ class Daemon:
         thread.start()
 
     def _request(self, sweep: SweepSettings, run_id: str) -> Any:
+        from netdiscover.reconcile.absence import Grace
         from netdiscover.sweep import SweepRequest
 
         options = dict(sweep.options)
@@ -408,6 +409,7 @@ class Daemon:
             interface=sweep.interface, rate=sweep.rate, credentials=list(sweep.credentials),
             nmap_profile=sweep.nmap_profile, nmap_args=sweep.nmap_args, sweep_name=sweep.name,
             started_by=self.started_by, options=options,
+            grace=Grace(self.settings.daemon.disappear_after_misses, self.settings.daemon.disappear_after),
         )
 
     def _run_one(self, state: SweepState, sessions: Any) -> None:

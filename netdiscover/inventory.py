@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.identity import hostname_key, identity_ip, mac_kind, serial_key, vendors_compatible
 from netdiscover.observation import clean_text, normalise_mac, utcnow
+from netdiscover.reconcile.sources import mark_documented
 from netdiscover.storage.engine import write_session
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
 from netdiscover.vocabulary import DEVICE_CLASSES, LIFECYCLE_STATES
@@ -431,6 +432,9 @@ def _apply(session: Session, asset: Asset, rec: Record, now: datetime) -> dict[s
     if rec.device_class and asset.device_class != rec.device_class:
         changes["device_class"] = (asset.device_class, rec.device_class)
         asset.device_class = rec.device_class
+    # the record's values are documented: sweeps no longer overwrite them (reconcile.sources)
+    mark_documented(asset, [n for n in (*TEXT_FIELDS, "lifecycle_state", "device_class")
+                            if getattr(rec, n) not in (None, "", "unknown")])
     fp = dict(asset.fingerprint or {})
     conf = dict(fp.get("confidence") or {})
     for name in ("vendor", "model", "device_class"):

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +21,9 @@ from netdiscover.credentials import SnmpCredential
 from netdiscover.observation import Observation
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 from netdiscover.scope import Scope, parse_scope
+
+if TYPE_CHECKING:
+    from netdiscover.reconcile.absence import Grace
 
 log = logging.getLogger("netdiscover.sweep")
 
@@ -44,6 +47,7 @@ class SweepRequest:
     started_by: str | None = None
     allow_large: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    grace: Grace | None = None          # before a missed device is disappeared (default 2 sweeps, 1 h)
 
 
 @dataclass
@@ -152,7 +156,8 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
         if result.status != "failed" or observations:
             rec = reconcile_mod.reconcile(
                 sessions, observations, scan_id=scan_id, scope=scope.ipset,
-                complete=result.status == "completed",
+                complete=result.status == "completed", grace=request.grace,
+                coverage=reconcile_mod.coverage_of(outcomes, scope.ipset),
             )
             result.counts = dict(rec.counts)
             result.new_asset_ids = list(rec.new_asset_ids)

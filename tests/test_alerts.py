@@ -248,9 +248,10 @@ def test_alerts_follow_reconciled_sweeps(sessions, receiver):
     with sessions.begin() as s:
         decide(s, "rogue", [stranger], by="sec")
     sweep(2)
-    sweep(3, present=False)
+    sweep(3, present=False)      # missed once: within the grace, not gone yet
+    sweep(4, present=False)      # missed twice and unseen for 2 h: disappeared
     assert len(r.accepted) == 2
-    sweep(4)
+    sweep(5)
     assert [b["event"] for b in r.accepted][2:] == ["rogue_reappeared"]
     assert r.accepted[2]["asset"]["id"] == stranger
 

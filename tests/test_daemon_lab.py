@@ -16,13 +16,21 @@ import signal
 import sqlite3
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from netdiscover.lab.arp_lab import small_lab
-from netdiscover.lab.daemon_lab import DAEMON_CMD, DaemonProcess, postgres_socket, settings_text, terminate
+from netdiscover.lab.daemon_lab import (
+    DAEMON_CMD,
+    ChurnHost,
+    DaemonProcess,
+    postgres_socket,
+    settings_text,
+    terminate,
+)
 from netdiscover.storage.engine import normalise_url, open_database
 from netdiscover.storage.models import Asset, AssetEvent, Interface, ObservationRecord, Scan
 
@@ -223,3 +231,35 @@ def test_once_and_broken_settings(lab, tmp_path):
     assert res.stderr.strip().splitlines() == [res.stderr.strip()]       # one line
     assert f"{d.config}:{line}:" in res.stderr and "window" in res.stderr and "Traceback" not in res.stderr
     assert os.path.exists(d.config)
+
+
+def test_powered_off_host_disappears_only_after_the_grace(lab, tmp_path):
+    """ARP sweeps every 2 s; grace: 2 missed sweeps and 5 s unseen. One host is switched off."""
+    net = small_lab(lab)
+    hosts = {ip: net.add_host(f"h{i}", ip, mac) for i, (ip, mac) in enumerate(HOSTS.items())}
+    d = DaemonProcess(lab, net.scanner.ns, tmp_path / "daemon")
+    db = f"sqlite:///{tmp_path}/nd.db"
+    d.write_settings(settings_text(db, [lan()], {**DAEMON, "disappear_after_misses": 2,
+                                                 "disappear_after": "5s"}))
+    d.start()
+    d.wait_for(lambda: finished(d, "lan", "completed"), 30, "a first sweep")
+    off_at = datetime.now(UTC)
+    ChurnHost(lab, hosts["10.20.0.11"]).disappear()
+    sessions = open_database(db)
+
+    def gone():
+        with sessions() as s:
+            return s.scalars(select(AssetEvent).where(AssetEvent.kind == "disappeared")).all()
+
+    [event] = d.wait_for(gone, 60, "the switched-off host to be marked disappeared")
+    assert terminate(d) == 0
+    with sessions() as s:
+        off = s.scalar(select(Asset).join(Interface).where(Interface.mac == HOSTS["10.20.0.11"]))
+        assert event.asset_id == off.id and not off.present
+        assert all(a.present for a in s.scalars(select(Asset).where(Asset.id != off.id)))
+        scans = s.scalars(select(Scan).where(Scan.status == "completed", Scan.id <= event.scan_id))
+        missed = [sc for sc in scans if sc.started_at >= off_at]     # read back timezone-aware
+        last_seen = off.last_seen
+    assert event.new["method"] == "arp" and event.new["scan_id"] == event.scan_id
+    assert len(missed) >= 2 and event.new["missed_sweeps"] >= 2      # not at the first silent sweep
+    assert event.at - last_seen >= timedelta(seconds=5)

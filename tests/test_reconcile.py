@@ -324,6 +324,9 @@ def test_disappeared_and_reappeared(sessions):
     )
     t1 = T0 + timedelta(hours=1)
     res = sweep(sessions, [arp("10.20.0.5", "00:11:22:00:00:05", t1)], at=t1)  # 10.99 not swept
+    assert (res.disappeared, res.missed) == (0, 1)       # missed once: still within the grace
+    t1 += timedelta(minutes=5)
+    res = sweep(sessions, [arp("10.20.0.5", "00:11:22:00:00:05", t1)], at=t1)
     assert (res.disappeared, res.disappeared_ids) == (1, [2])
     present = {a["ips"][0]: a["present"] for a in all_assets(sessions)}
     assert present == {"10.20.0.5": True, "10.20.0.6": False, "10.99.0.7": True}
@@ -343,8 +346,8 @@ def test_disappeared_only_within_the_swept_scope(sessions, scope):
     everywhere = netaddr.IPSet(["0.0.0.0/0"])
     sweep(sessions, [arp(ip, mac) for ip, mac in zip(ips, macs, strict=True)], scope=everywhere)
     swept = netaddr.IPSet([netaddr.IPRange(*scope.split("-")) if "-" in scope else netaddr.IPNetwork(scope)])
-    t1 = T0 + timedelta(hours=1)
-    res = sweep(sessions, [], at=t1, scope=swept)
+    for hours in (1, 2):       # the grace: two sweeps that could have seen them, an hour apart
+        res = sweep(sessions, [], at=T0 + timedelta(hours=hours), scope=swept, coverage={"arp": swept})
     gone = {a["ips"][0] for a in all_assets(sessions) if not a["present"]}
     assert gone == {ip for ip in ips if netaddr.IPAddress(ip) in swept}
     assert res.disappeared == len(gone) > 0

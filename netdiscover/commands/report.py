@@ -1,4 +1,5 @@
-"""``netdiscover report``: the unknown-device report, recent changes and missing documented assets."""
+"""``netdiscover report``: the unknown-device report, recent changes, missing documented assets and
+discrepancies between documented and observed values."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def _render(rows, columns_table, columns_csv, fmt: str, empty: str, to_file: boo
 
 @click.group()
 def report() -> None:
-    """Reports for reviewers: undocumented devices, recent changes, missing assets."""
+    """Reports for reviewers: undocumented devices, recent changes, missing assets, discrepancies."""
 
 
 @report.command("unknown")
@@ -114,3 +115,24 @@ def missing(app, days: int, fmt: str, output: Path | None, site: str | None) -> 
         rows = missing_rows(session, days, site=site)
     empty = f"every documented asset was seen in the last {days} days"
     _emit(_render(rows, MISSING_TABLE, MISSING_CSV, fmt, empty, output is not None), output)
+
+
+@report.command("discrepancies")
+@click.option("--format", "fmt", type=FLAT, default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option("--site", metavar="S", help="Only assets of site S.")
+@click.option("--field", type=click.Choice(["hostname", "serial", "model", "vendor"]),
+              help="Only this field.")
+@click.pass_obj
+def discrepancies(app, fmt: str, output: Path | None, site: str | None, field: str | None) -> None:
+    """Where sweeps saw another hostname, serial, model or vendor than the documented one.
+
+    The documented value stays on the asset; each different observed value is one line, with
+    the source that saw it, how many sweeps did, and when.
+    """
+    from netdiscover.reports.discrepancies import DISCREPANCY_CSV, DISCREPANCY_TABLE, discrepancy_rows
+
+    with app.sessions()() as session:
+        rows = discrepancy_rows(session, site=site, field=field)
+    empty = "no discrepancies: sweeps agree with every documented value"
+    _emit(_render(rows, DISCREPANCY_TABLE, DISCREPANCY_CSV, fmt, empty, output is not None), output)

@@ -3,7 +3,9 @@
 nmap's best osmatch lists osclass entries (vendor, osfamily, osgen, device type, accuracy,
 CPEs). Their words are mapped onto ours through ``nmap_map.yaml``; weights scale with nmap's
 accuracy and stay below SNMP text rules. CPEs (``cpe:/o:vendor:product:version``,
-``cpe:/h:vendor:product``) give vendor, OS version and model.
+``cpe:/h:vendor:product``) give OS version, and hardware vendor and model. The hardware maker
+and the OS vendor are different things: an OS CPE or a general-purpose osclass never names
+the hardware vendor (the IEEE OUI does).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ W_CPE = 0.6
 W_MAC_VENDOR = 0.25
 W_SERVICE_HINT = 0.4
 MIN_ACCURACY = 80
+# osclass vendors that write operating systems, not the devices they run on
+OS_ONLY_VENDORS = frozenset({"linux", "freebsd", "openbsd", "netbsd", "microsoft", "gnu", "debian", "ubuntu",
+                             "red hat", "redhat", "canonical", "google", "wind river", "qnx", "blackberry"})
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +77,8 @@ def _cpe_evidence(cpe: Any, rule: str, scale: float) -> list[Evidence]:
     out = []
     _, families = _maps()
     vendor = short_vendor(parsed.get("vendor", "").title()) if parsed.get("vendor") else None
-    if parsed["part"] in ("o", "h") and vendor:
+    # the hardware maker: an OS CPE names whoever wrote the OS (cpe:/o:linux:linux_kernel on an HPE server)
+    if parsed["part"] == "h" and vendor:
         out.append(Evidence(SOURCE, rule, "vendor", vendor, round(W_CPE * scale * 0.8, 3), str(cpe)))
     if parsed["part"] == "h" and parsed.get("product"):
         model = parsed["product"].upper()
@@ -86,6 +92,12 @@ def _cpe_evidence(cpe: Any, rule: str, scale: float) -> list[Evidence]:
                 out.append(Evidence(SOURCE, rule, "os_version", parsed["version"], round(W_CPE * scale, 3),
                                     str(cpe)))
     return out
+
+
+def _makes_hardware(os_vendor: str, device_type: str) -> bool:
+    """An osclass names the OS vendor; it is the hardware maker only on appliances (a router's,
+    a printer's firmware), never for a general-purpose OS or an OS-only vendor."""
+    return device_type.lower() != "general purpose" and os_vendor.casefold() not in OS_ONLY_VENDORS
 
 
 def _best_match(osmatch: Any) -> dict[str, Any] | None:
@@ -131,7 +143,7 @@ def facts_evidence(facts: dict[str, Any]) -> list[Evidence]:
                 if gen:
                     out.append(Evidence(SOURCE, rule, "os_version", gen, weight * 0.8, matched))
             vendor = short_vendor(_text(cls.get("vendor")))
-            if vendor:
+            if vendor and _makes_hardware(vendor, _text(cls.get("type"), 64)):
                 out.append(Evidence(SOURCE, rule, "vendor", vendor, weight * 0.8, matched))
             cpes = cls.get("cpe") if isinstance(cls.get("cpe"), list) else []
             for cpe in cpes[:4]:

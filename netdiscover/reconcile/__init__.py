@@ -11,10 +11,17 @@ start, so two sweeps never decide on the same stale picture and a crash leaves t
 database as it was. The work is set-based: identities are preloaded with a few chunked
 queries and rows are written with executemany, so 100k devices take seconds, not hours.
 
+Absence is evidence only from a method that could have seen the device there (ARP on the
+scanner's own segment, nmap host discovery, SNMP where the device answered SNMP before; never
+IoT announcements or routers' ARP tables), and only after a grace (missed by 2 such sweeps
+and unseen for an hour, by default): ``absence``. Documented values (inventory, operator) win
+over observed ones, and a sweep that disagrees leaves a discrepancy: ``sources`` and
+``discrepancies``.
+
 The steps, one module each: ``grouping`` (observations -> devices, pure), ``summary`` (one
 device's observations merged, pure), ``fingerprint_merge`` (best value per fingerprint field),
-``matching`` (devices -> existing assets), ``known`` and ``writes`` (the rows), all sharing the
-``state`` of one sweep.
+``matching`` (devices -> existing assets), ``known`` and ``writes`` (the rows), ``absence``
+(who is missed, who is gone), all sharing the ``state`` of one sweep.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import netaddr
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.observation import HOST, LOCATION, NEIGHBOUR, Observation, as_utc, utcnow
+from netdiscover.reconcile.absence import Grace, coverage_of
 from netdiscover.reconcile.fingerprint_merge import (
     default_fingerprinter,
     fingerprint_device,
@@ -39,8 +47,8 @@ from netdiscover.reconcile.summary import Summary, summarise
 from netdiscover.reconcile.writes import SweepWrites
 from netdiscover.storage.engine import write_session
 
-__all__ = ["Device", "ReconcileResult", "Summary", "group_devices", "merge_fingerprint", "reconcile",
-           "summarise"]
+__all__ = ["Device", "Grace", "ReconcileResult", "Summary", "coverage_of", "group_devices",
+           "merge_fingerprint", "reconcile", "summarise"]
 
 
 class _Reconciler(IdentityMatching, SweepWrites):
@@ -57,11 +65,15 @@ def reconcile(
     fingerprinter: Fingerprinter | None = None,
     now: datetime | None = None,
     site: str | None = None,
+    coverage: dict[str, netaddr.IPSet] | None = None,
+    grace: Grace | None = None,
 ) -> ReconcileResult:
     """Merge one sweep's observations into the asset database in one transaction.
 
-    ``scope`` is the IPSet that was swept: with ``complete`` True, present assets whose
-    current IPs lie in it and that were not seen are marked disappeared. ``fingerprinter``
+    ``scope`` is the IPSet that was swept. ``coverage`` says, per method that ran to the end,
+    where its silence counts (``absence.coverage_of``); without it, a ``complete`` sweep's
+    ARP/nmap/SNMP observations stand for their method over the whole scope. Present assets
+    missed there are marked disappeared after the ``grace`` (rule: ``reconcile.absence``). ``fingerprinter``
     defaults to ``netdiscover.fingerprints.fingerprint``. ``site`` scopes hostname matching of
     randomised-MAC devices and is set on new assets.
     """
@@ -71,7 +83,7 @@ def reconcile(
     gc.disable()
     try:
         return _reconcile(sessions, observations, scan_id=scan_id, scope=scope, complete=complete,
-                          fingerprinter=fingerprinter, now=now, site=site)
+                          fingerprinter=fingerprinter, now=now, site=site, coverage=coverage, grace=grace)
     finally:
         if collecting:
             gc.enable()
@@ -79,7 +91,8 @@ def reconcile(
 
 def _reconcile(sessions: sessionmaker[Session], observations: Iterable[Observation], *, scan_id: int | None,
                scope: netaddr.IPSet | None, complete: bool, fingerprinter: Fingerprinter | None,
-               now: datetime | None, site: str | None) -> ReconcileResult:
+               now: datetime | None, site: str | None, coverage: dict[str, netaddr.IPSet] | None,
+               grace: Grace | None) -> ReconcileResult:
     now = as_utc(now) if now else utcnow()
     obs = list(observations)
     result = ReconcileResult(scan_id=scan_id, observations=len(obs))
@@ -94,7 +107,8 @@ def _reconcile(sessions: sessionmaker[Session], observations: Iterable[Observati
 
     with write_session(sessions) as session:
         rec = _Reconciler(session.connection(), now=now, scan_id=scan_id, site=site, scope=scope,
-                          complete=complete, fingerprinter=fingerprinter, result=result)
+                          complete=complete, fingerprinter=fingerprinter, result=result, coverage=coverage,
+                          grace=grace, methods=frozenset(o.method for o in hosts))
         devices = rec.match(devices)
         result.devices = len(devices)
         rec.apply(devices)

@@ -12,11 +12,18 @@ from netdiscover.identity import (
     mac_kind,
     serial_key,
 )
-from netdiscover.reconcile.fingerprint_merge import FIELD_EVENTS, merge_fingerprint
+from netdiscover.reconcile import sources
+from netdiscover.reconcile.discrepancies import Seen
+from netdiscover.reconcile.fingerprint_merge import FIELD_EVENTS, FP_FIELDS, merge_fingerprint
 from netdiscover.reconcile.grouping import Device
 from netdiscover.reconcile.state import ADDR, CURRENT, SVC, SW, A, I, SweepState
 from netdiscover.reconcile.summary import Summary
 from netdiscover.storage import bulk
+
+
+def _origin(fingerprint: Any, name: str, value: Any) -> str | None:
+    """The source of the strongest evidence for ``value`` of field ``name`` (oui, snmp, nmap, ...)."""
+    return next((e.source for e in fingerprint.evidence if e.field == name and e.value == value), None)
 
 
 class KnownAssetUpdates(SweepState):
@@ -30,10 +37,25 @@ class KnownAssetUpdates(SweepState):
         assets = {r[0]: dict(zip(cols, r, strict=True))
                   for r in bulk.fetch_in(conn, A, cols, "id", ids, raw=("last_seen",))}
         for row in assets.values():
-            row["fingerprint"] = None
-        for asset_id, fp in bulk.select_in(conn, [A.c.id, A.c.fingerprint], A.c.id, with_fp):
-            assets[asset_id]["fingerprint"] = fp
+            row["fingerprint"] = row["field_sources"] = None
+        for asset_id, fp, held in bulk.select_in(conn, [A.c.id, A.c.fingerprint, A.c.field_sources], A.c.id,
+                                                 with_fp):
+            row = assets[asset_id]
+            row["fingerprint"], row["field_sources"] = fp, held
         return assets
+
+    def _load_sources(self, devices: list[Device], summaries: dict[int, Summary],
+                      assets: dict[int, dict[str, Any]], loaded: set[int]) -> None:
+        """Field sources of assets whose hostname or serial this sweep may change (few)."""
+        need = []
+        for d in devices:
+            if d.asset_id in loaded:
+                continue
+            s, row = summaries[id(d)], assets[d.asset_id]
+            if (s.hostname and s.hostname != row["hostname"]) or (s.serial and s.serial != row["serial"]):
+                need.append(d.asset_id)
+        for asset_id, held in bulk.select_in(self.conn, [A.c.id, A.c.field_sources], A.c.id, need):
+            assets[asset_id]["field_sources"] = held
 
     def _state(self, ids: list[int], with_svc: list[int],
                with_sw: list[int]) -> tuple[dict[int, list[Any]], dict[int, list[Any]], dict[int, list[Any]],
@@ -66,6 +88,7 @@ class KnownAssetUpdates(SweepState):
         with_svc = [d.asset_id for d in devices if summaries[id(d)].services]
         with_sw = [d.asset_id for d in devices if summaries[id(d)].software]
         assets = self._asset_rows(ids, with_fp)
+        self._load_sources(devices, summaries, assets, set(with_fp))
         result = self.result
         asset_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
         iface_seen: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
@@ -106,28 +129,49 @@ class KnownAssetUpdates(SweepState):
                 continue
             before = len(self.events)
             changed: dict[str, Any] = {}
-            # identity and naming fields
+            # identity and naming fields: the best-ranked source's value stays (reconcile.sources)
+            held = row["field_sources"]
+            taken: dict[str, str] = {}
             if s.hostname and s.hostname != row["hostname"]:
-                if row["hostname"]:
-                    self.event(aid, "hostname_changed", {"hostname": row["hostname"]},
-                               {"hostname": s.hostname})
-                changed["hostname"] = s.hostname
+                method = s.hostname_method or "arp"
+                if sources.should_replace(held, "hostname", row["hostname"], s.hostname, method):
+                    if row["hostname"]:
+                        self.event(aid, "hostname_changed", {"hostname": row["hostname"]},
+                                   {"hostname": s.hostname})
+                    changed["hostname"] = s.hostname
+                    taken["hostname"] = method
+                elif sources.documented(held, "hostname") and not sources.same("hostname", row["hostname"],
+                                                                               s.hostname):
+                    self.found.append(Seen(aid, "hostname", row["hostname"], s.hostname, method))
             if s.serial and serial_key(s.serial) != serial_key(row["serial"]):
-                if row["serial"]:
-                    self.event(aid, "serial_changed", {"serial": row["serial"]}, {"serial": s.serial})
-                changed["serial"] = s.serial
+                method = "snmp" if "snmp" in s.methods else min(s.methods)
+                if sources.should_replace(held, "serial", row["serial"], s.serial, method):
+                    if row["serial"]:
+                        self.event(aid, "serial_changed", {"serial": row["serial"]}, {"serial": s.serial})
+                    changed["serial"] = s.serial
+                    taken["serial"] = method
+                elif sources.documented(held, "serial"):
+                    self.found.append(Seen(aid, "serial", row["serial"], s.serial, method))
             if s.engine and s.engine != row["snmp_engine_id"]:
                 changed["snmp_engine_id"] = s.engine
             if s.credential and s.credential != row["snmp_credential"]:
                 changed["snmp_credential"] = s.credential
             if d.fingerprint is not None:
                 fields, fp, overall = merge_fingerprint(row, row["fingerprint"], d.fingerprint)
+                if held:
+                    self._keep_documented(aid, row, held, fields, d.fingerprint)
+                for name, value in fields.items():       # observed: the evidence that won says whose
+                    origin = _origin(d.fingerprint, name, value)
+                    if origin:
+                        taken[name] = origin
                 changed.update(fields)
                 if fields:
                     self._field_events(aid, row, fields)
                 if fp is not None and fp != row["fingerprint"]:
                     changed["fingerprint"] = fp
                     changed["confidence"] = overall
+            if taken:
+                changed["field_sources"] = {**(held or {}), **taken}
             old_methods = row["methods"] or []
             if not s.methods.issubset(old_methods):
                 changed["methods"] = sorted(s.methods.union(old_methods))
@@ -295,6 +339,18 @@ class KnownAssetUpdates(SweepState):
         if addr_ids:
             addr_seen[key].extend(addr_ids)
         return True
+
+    def _keep_documented(self, aid: int, row: dict[str, Any], held: dict[str, Any], fields: dict[str, Any],
+                         fingerprint: Any) -> None:
+        """Documented fingerprint fields stay; where the sweep says otherwise, a discrepancy."""
+        for name in FP_FIELDS:
+            if not sources.documented(held, name):
+                continue
+            fields.pop(name, None)
+            observed = getattr(fingerprint, name, None)
+            if (name in sources.CHECKED_FIELDS and observed and row.get(name)
+                    and not sources.same(name, row[name], observed)):
+                self.found.append(Seen(aid, name, row[name], observed, _origin(fingerprint, name, observed)))
 
     def _field_events(self, aid: int, row: dict[str, Any], fields: dict[str, Any]) -> None:
         seen_os = False

@@ -12,6 +12,7 @@ import netaddr
 from sqlalchemy import Connection, and_, or_
 
 from netdiscover.observation import Observation
+from netdiscover.reconcile.absence import ABSENCE_METHODS, Grace
 from netdiscover.scope import AddressRanges
 from netdiscover.storage.models import (
     Address,
@@ -34,7 +35,7 @@ EV = AssetEvent.__table__
 EVENT_COLUMNS = ("asset_id", "scan_id", "kind", "at", "actor", "note", "old", "new")
 ASSET_COLUMNS = ("id", "hostname", "serial", "snmp_engine_id", "device_class", "vendor", "model", "os_name",
                  "os_version", "confidence", "fingerprint", "status", "site", "methods", "snmp_credential",
-                 "present", "first_seen", "last_seen", "created_at", "updated_at")
+                 "present", "first_seen", "last_seen", "created_at", "updated_at", "field_sources")
 IFACE_COLUMNS = ("asset_id", "mac", "name", "if_index", "speed", "oper_status", "randomised", "first_seen",
                  "last_seen")
 ADDR_COLUMNS = ("asset_id", "ip", "mac", "current", "first_seen", "last_seen")
@@ -54,6 +55,8 @@ class ReconcileResult:
     updated: int = 0
     unchanged: int = 0
     disappeared: int = 0
+    missed: int = 0             # missed by this sweep, still within the grace
+    discrepancies: int = 0      # new disagreements with documented values
     reappeared: int = 0
     located: int = 0
     merged: int = 0
@@ -68,7 +71,7 @@ class ReconcileResult:
     def counts(self) -> dict[str, int]:
         """The figures for the scans row and the CLI."""
         return {k: getattr(self, k) for k in ("observations", "devices", "new", "updated", "unchanged",
-                                               "disappeared", "reappeared", "located", "merged")}
+                                               "disappeared", "missed", "reappeared", "located", "merged")}
 
 
 class SweepState:
@@ -76,7 +79,8 @@ class SweepState:
 
     def __init__(self, conn: Connection, *, now: datetime, scan_id: int | None, site: str | None,
                  scope: netaddr.IPSet | None, complete: bool, fingerprinter: Fingerprinter | None,
-                 result: ReconcileResult) -> None:
+                 result: ReconcileResult, coverage: dict[str, netaddr.IPSet] | None = None,
+                 grace: Grace | None = None, methods: frozenset[str] = frozenset()) -> None:
         self.conn = conn
         self.now = now
         self.scan_id = scan_id
@@ -85,7 +89,11 @@ class SweepState:
         self.complete = complete
         self.fingerprinter = fingerprinter
         self.result = result
+        self.grace = grace or Grace()
+        self._coverage = coverage
+        self._methods = methods             # methods whose observations this sweep holds
         self.events: list[tuple[Any, ...]] = []      # rows of EVENT_COLUMNS
+        self.found: list[Any] = []             # discrepancies.Seen: sweep vs documented values
         self.redirect: dict[int, int] = {}     # merged-away asset id -> survivor
         self.ip_holders: dict[str, set[int]] = defaultdict(set)
         # What identity matching read anyway, kept for the unchanged-device fast path (valid
@@ -98,6 +106,15 @@ class SweepState:
     def event(self, asset_id: int | None, kind: str, old: dict[str, Any] | None = None,
               new: dict[str, Any] | None = None, note: str | None = None) -> None:
         self.events.append((asset_id, self.scan_id, kind, self.now, "sweep", note, old, new))
+
+    def coverage(self) -> dict[str, netaddr.IPSet]:
+        """Per method, where its silence counts (``reconcile.absence``). Without an explicit
+        coverage, a complete sweep's methods that produced observations cover its whole scope."""
+        if self._coverage is not None:
+            return self._coverage
+        if not self.complete or self.scope is None:
+            return {}
+        return {m: self.scope for m in ABSENCE_METHODS if m in self._methods}
 
     def resolve(self, asset_id: int) -> int:
         while asset_id in self.redirect:

@@ -37,6 +37,7 @@ class Summary:
     services_authoritative: bool
     software: dict[tuple[str, str | None], Any]
     host_seen: bool
+    hostname_method: str | None = None      # the method whose hostname was taken
 
 
 def _recordable(mac: str) -> bool:
@@ -62,7 +63,8 @@ def _summarise_plain(dev: Device, o: Observation) -> Summary:
     # positional, in field order: this runs once per device of every sweep
     return Summary(seen, seen, o.hostname, o.serial if o.serial and serial_key(o.serial) else None,
                    engine_key(o.snmp_engine_id) if o.snmp_engine_id else None, o.credential, {o.method},
-                   list(dev.ips), ip_mac, macs, {}, False, {}, o.kind == HOST)
+                   list(dev.ips), ip_mac, macs, {}, False, {}, o.kind == HOST,
+                   o.method if o.hostname else None)
 
 
 def summarise(dev: Device) -> Summary:
@@ -75,7 +77,7 @@ def summarise(dev: Device) -> Summary:
     else:
         obs = sorted(dev.obs, key=lambda o: (o.kind != HOST, HOSTNAME_PRIORITY.get(o.method, 9)))
     times = [as_utc(o.seen_at) for o in obs]
-    hostname = serial = engine = credential = None
+    hostname = serial = engine = credential = hostname_method = None
     methods: set[str] = set()
     ip_mac: dict[str, str] = {}
     macs: dict[str, dict[str, Any]] = {}
@@ -85,7 +87,8 @@ def summarise(dev: Device) -> Summary:
     for o in obs:
         methods.add(o.method)
         host_seen = host_seen or o.kind == HOST
-        hostname = hostname or o.hostname
+        if o.hostname and not hostname:
+            hostname, hostname_method = o.hostname, o.method
         if o.serial and not serial and serial_key(o.serial):
             serial = o.serial
         if o.snmp_engine_id and not engine:
@@ -121,5 +124,5 @@ def summarise(dev: Device) -> Summary:
         hostname=hostname, serial=serial, engine=engine,
         credential=credential, methods=methods, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
         services=services, services_authoritative=authoritative, software=software,
-        host_seen=host_seen,
+        host_seen=host_seen, hostname_method=hostname_method,
     )

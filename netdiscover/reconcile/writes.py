@@ -12,6 +12,8 @@ from netdiscover.identity import (
     mac_kind,
 )
 from netdiscover.observation import Observation
+from netdiscover.reconcile import discrepancies
+from netdiscover.reconcile.absence import AbsenceCheck
 from netdiscover.reconcile.fingerprint_merge import fingerprint_device, merge_fingerprint
 from netdiscover.reconcile.grouping import Device
 from netdiscover.reconcile.known import KnownAssetUpdates
@@ -72,6 +74,8 @@ class SweepWrites(KnownAssetUpdates):
         # before the new assets' rows exist: they were seen, and reading them back costs time
         self.disappear(seen)
         self._insert_new(new, summaries)
+        self.result.discrepancies = discrepancies.record(self.conn, self.found, now=self.now,
+                                                         scan_id=self.scan_id)
 
     def _insert_new(self, devices: list[Device], summaries: dict[int, Summary]) -> None:
         """The rows of devices that match no asset, under the ids ``apply`` gave them."""
@@ -88,7 +92,8 @@ class SweepWrites(KnownAssetUpdates):
             methods = sorted(s.methods) if len(s.methods) > 1 else list(s.methods)
             named = _UNNAMED if d.fingerprint is None else _named(d.fingerprint)
             rows.append((aid, s.hostname, s.serial, s.engine, *named, "undocumented", site, methods,
-                         s.credential, True, first, last, now, now))
+                         s.credential, True, first, last, now, now,
+                         {"hostname": s.hostname_method} if s.hostname else None))
             for mac, info in s.macs.items():
                 details = (info.get("name"), info.get("if_index"), info.get("speed"),
                            info.get("oper_status")) if info else _NO_DETAILS
@@ -135,8 +140,12 @@ class SweepWrites(KnownAssetUpdates):
         bulk.update_rows(self.conn, ADDR, rows)
 
     def disappear(self, seen: set[int]) -> None:
-        """Present assets with a current IP in the swept scope that nobody saw now: disappeared."""
-        if not (self.complete and self.scope is not None):
+        """Count misses of present assets this sweep could have seen and did not; past the grace
+        they are disappeared (the rule: ``reconcile.absence``)."""
+        check = AbsenceCheck(self.conn, A, ADDR, OBS, now=self.now, scan_id=self.scan_id,
+                             coverage=self.coverage(), grace=self.grace)
+        check.reset_seen(seen)
+        if not (check.ranges and self.scope is not None):
             return
         stmt = (select(ADDR.c.asset_id, ADDR.c.ip).join(A, A.c.id == ADDR.c.asset_id)
                 .where(A.c.present.is_(True), ADDR.c.current.is_(True)))
@@ -145,17 +154,23 @@ class SweepWrites(KnownAssetUpdates):
             rows = self.conn.execute(stmt).all()
         else:
             rows = [row for condition in conditions for row in self.conn.execute(stmt.where(condition)).all()]
-        gone: dict[int, list[str]] = defaultdict(list)
+        unseen: dict[int, list[str]] = defaultdict(list)
         for asset_id, ip in rows:
             if asset_id not in seen and self.in_scope(ip):
-                gone[asset_id].append(ip)
-        if not gone:
+                unseen[asset_id].append(ip)
+        if not unseen:
             return
-        bulk.update_in(self.conn, A, gone, {"present": False, "updated_at": self.now})
-        for asset_id, ips in sorted(gone.items()):
-            self.event(asset_id, "disappeared", {"present": True, "ips": sorted(ips)}, {"present": False})
+        updates, gone = check.conclude(check.missed(unseen))
+        bulk.update_rows(self.conn, A, updates)
+        for asset_id, method, ips, misses, last_seen in sorted(gone):
+            when = last_seen.isoformat() if last_seen else "never"
+            self.event(asset_id, "disappeared", {"present": True, "ips": ips},
+                       {"present": False, "scan_id": self.scan_id, "method": method, "missed_sweeps": misses},
+                       note=f"not seen by {method} in {misses} sweeps (last seen {when}); "
+                            f"concluded by scan {self.scan_id if self.scan_id is not None else '-'}")
         self.result.disappeared = len(gone)
-        self.result.disappeared_ids = sorted(gone)
+        self.result.disappeared_ids = sorted(g[0] for g in gone)
+        self.result.missed = len(updates) - len(gone)
 
     def locate(self, locations: list[Observation]) -> dict[int, int | None]:
         """Place known MACs on switch ports; returns observation index -> asset id."""

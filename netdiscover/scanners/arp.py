@@ -233,6 +233,9 @@ def scan(ctx: ScanContext) -> ScanOutcome:
 
     outcome.observations = _observations(state, proxy_threshold, wall_offset, outcome.messages)
     _report(outcome, stats, state, link, pacing, total, skipped_self, off_link)
+    # where silence counts as absence (reconcile.absence): the addresses asked, not our own
+    covered = (ctx.targets & link.subnets()) - IPSet(str(a.ip) for a in link.addresses)
+    outcome.stats["covered"] = [str(c) for c in covered.iter_cidrs()]
     return outcome
 
 

@@ -1,6 +1,7 @@
 """SQLAlchemy 2.x typed models of the shared asset database (the contract other modules build on).
 
-Tables: assets, interfaces, addresses, services, software, observations, scans, asset_events.
+Tables: assets, interfaces, addresses, services, software, observations, scans, asset_events,
+discrepancies.
 All timestamps are stored as timezone-aware UTC. Names may be refined; meanings may not
 (see DESIGN.md). Schema changes go through Alembic (storage/migrations).
 """
@@ -81,6 +82,9 @@ class Asset(Base):
         *(Index(f"ix_assets_{name}", name, sqlite_where=text(f"{name} IS NOT NULL"),
                 postgresql_where=text(f"{name} IS NOT NULL"))
           for name in ("asset_tag", "hostname", "serial", "snmp_engine_id", "site")),
+        # only assets some sweep missed (migration 0005): a sweep reads them to reset or count on
+        Index("ix_assets_missed", "missed_sweeps", sqlite_where=text("missed_sweeps > 0"),
+              postgresql_where=text("missed_sweeps > 0")),
         SWEPT_TABLE,
     )
 
@@ -105,6 +109,12 @@ class Asset(Base):
     methods: Mapped[list[Any] | None] = mapped_column(JSON)            # scan methods that saw it
     snmp_credential: Mapped[str | None] = mapped_column(String(64))    # label only, never a secret
     present: Mapped[bool] = mapped_column(Boolean, default=True)       # False after "disappeared"
+    # Absence (reconcile.absence): sweeps in a row whose methods could have seen it and did not.
+    missed_sweeps: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_missed_at: Mapped[datetime | None] = mapped_column(TZ)
+    last_missed_scan_id: Mapped[int | None] = mapped_column(Integer)
+    # Where each chosen field value came from ({"hostname": "inventory", ...}; reconcile.sources).
+    field_sources: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     first_seen: Mapped[datetime | None] = mapped_column(TZ)
     # not indexed: every sweep rewrites it, and an unindexed column lets PostgreSQL update in place (HOT)
     last_seen: Mapped[datetime | None] = mapped_column(TZ)
@@ -116,6 +126,8 @@ class Asset(Base):
     services: Mapped[list[Service]] = relationship(back_populates="asset", cascade="all, delete-orphan")
     software: Mapped[list[Software]] = relationship(back_populates="asset", cascade="all, delete-orphan")
     events: Mapped[list[AssetEvent]] = relationship(back_populates="asset")
+    discrepancies: Mapped[list[Discrepancy]] = relationship(back_populates="asset",
+                                                            cascade="all, delete-orphan")
 
 
 class Interface(Base):
@@ -253,3 +265,23 @@ class AssetEvent(Base):
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     asset: Mapped[Asset | None] = relationship(back_populates="events")
+
+
+class Discrepancy(Base):
+    """A sweep saw another value than the documented one: one row per (asset, field, observed value)."""
+
+    __tablename__ = "discrepancies"
+    __table_args__ = (UniqueConstraint("asset_id", "field", "observed", name="uq_discrepancies_asset_field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))  # unique index leads
+    field: Mapped[str] = mapped_column(String(32))
+    documented: Mapped[str | None] = mapped_column(String(255))
+    observed: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str | None] = mapped_column(String(32))          # method that saw it
+    first_seen: Mapped[datetime] = mapped_column(TZ)
+    last_seen: Mapped[datetime] = mapped_column(TZ)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_scan_id: Mapped[int | None] = mapped_column(Integer)
+
+    asset: Mapped[Asset] = relationship(back_populates="discrepancies")

@@ -23,7 +23,7 @@ ASSET_FIELDS = (
     "id", "status", "device_class", "vendor", "model", "os", "os_name", "os_version", "hostname",
     "serial", "macs", "ips", "services", "first_seen", "last_seen", "methods", "confidence",
     "present", "site", "owner", "location", "lifecycle_state", "asset_tag", "snmp_engine_id",
-    "switch_ports", "attributes",
+    "switch_ports", "attributes", "field_sources", "missed_sweeps",
 )
 
 
@@ -79,6 +79,8 @@ def asset_to_dict(asset: Asset) -> dict[str, Any]:
             for i in asset.interfaces if i.switch or i.switch_port
         ],
         "attributes": dict(asset.attributes or {}),
+        "field_sources": dict(asset.field_sources or {}),        # where each chosen value came from
+        "missed_sweeps": int(asset.missed_sweeps or 0),          # in a row, while within the grace
     }
 
 

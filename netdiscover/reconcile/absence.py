@@ -1,0 +1,141 @@
+"""Absence: when a sweep's silence is evidence that a device is gone.
+
+The rule (DESIGN.md, "disappeared"): a present asset is *missed* by a sweep when the sweep
+covered one of its current addresses with a method that could have seen it there, and no
+method of the sweep saw it. Methods whose silence counts:
+
+- ``arp``: only for addresses on the scanner's own segment that it actually asked (the
+  scanner's own addresses are never asked, so the scanner's host is never missed by ARP);
+- ``nmap``: host discovery over the addresses it was given;
+- ``snmp``: only at an address where that asset answered SNMP before (a device without an
+  agent is silent to SNMP whether it is there or not).
+
+IoT announcements (mDNS, SSDP, NetBIOS), passive listening and routers' ARP tables never
+prove absence: a sweep of only those methods misses nothing. A method counts only when it
+ran to the end (a failed or partial method proves nothing).
+
+An asset is marked disappeared only after a grace: missed by at least ``Grace.misses``
+sweeps in a row AND not seen for ``Grace.after_s`` seconds (defaults 2 and one hour; the
+settings file's ``[daemon] disappear_after_misses`` / ``disappear_after``). Any sighting, by
+any method, resets the count. The ``disappeared`` event names the sweep (its scan id) and
+the method that concluded it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import netaddr
+from sqlalchemy import select
+
+from netdiscover.observation import HOST
+from netdiscover.scope import AddressRanges
+from netdiscover.storage import bulk
+
+# Methods whose silence may count, strongest first (the first that covered an address concludes).
+ABSENCE_METHODS = ("arp", "nmap", "snmp")
+# Methods whose silence counts only where the asset answered them before.
+NEEDS_HISTORY = frozenset({"snmp"})
+
+
+@dataclass(frozen=True)
+class Grace:
+    """How long a device may be missed before it is marked disappeared."""
+
+    misses: int = 2              # sweeps in a row that could have seen it and did not
+    after_s: float = 3600.0      # and not seen for at least this long
+
+
+def coverage_of(outcomes: Iterable[Any], scope: netaddr.IPSet) -> dict[str, netaddr.IPSet]:
+    """Per method that ran to the end, the addresses where its silence counts.
+
+    ``outcomes`` are the scanners' ``ScanOutcome``s. ARP covers what it reports in
+    ``stats["covered"]`` (CIDRs it asked on its own segment), nothing when it does not say.
+    """
+    coverage: dict[str, netaddr.IPSet] = {}
+    for outcome in outcomes:
+        if outcome.status != "done" or outcome.method not in ABSENCE_METHODS:
+            continue
+        if outcome.method == "arp":
+            covered = (outcome.stats or {}).get("covered")
+            if covered:
+                coverage["arp"] = netaddr.IPSet(covered) & scope
+        else:
+            coverage[outcome.method] = scope
+    return coverage
+
+
+class AbsenceCheck:
+    """Counting one sweep's misses and concluding disappearances, inside its transaction."""
+
+    def __init__(self, conn: Any, table: Any, addr: Any, obs: Any, *, now: datetime, scan_id: int | None,
+                 coverage: Mapping[str, netaddr.IPSet], grace: Grace) -> None:
+        self.conn, self.A, self.ADDR, self.OBS = conn, table, addr, obs
+        self.now, self.scan_id, self.grace = now, scan_id, grace
+        self.ranges = [(m, AddressRanges(coverage[m])) for m in ABSENCE_METHODS if coverage.get(m)]
+
+    def reset_seen(self, seen: set[int]) -> None:
+        """Seen again: the miss count starts over (only assets in grace carry one)."""
+        A = self.A
+        missed = self.conn.execute(select(A.c.id).where(A.c.missed_sweeps > 0)).scalars().all()
+        back = [i for i in missed if i in seen]
+        if back:
+            bulk.update_in(self.conn, A, back, {"missed_sweeps": 0, "last_missed_at": None})
+
+    def missed(self, unseen: Mapping[int, list[str]]) -> dict[int, tuple[str, list[str]]]:
+        """Of assets not seen (id -> their current in-scope IPs), those some method could have
+        seen: id -> (method, IPs it covered)."""
+        out: dict[int, tuple[str, list[str]]] = {}
+        if not self.ranges:
+            return out
+        history: set[tuple[int, str]] | None = None
+        for asset_id, ips in unseen.items():
+            for method, ranges in self.ranges:
+                covered = [ip for ip in ips if ip in ranges]
+                if covered and method in NEEDS_HISTORY:
+                    if history is None:
+                        history = self._answered_before(method, unseen)
+                    covered = [ip for ip in covered if (asset_id, ip) in history]
+                if covered:
+                    out[asset_id] = (method, sorted(covered))
+                    break
+        return out
+
+    def _answered_before(self, method: str, unseen: Mapping[int, list[str]]) -> set[tuple[int, str]]:
+        """(asset id, IP) pairs where the asset answered ``method`` before, from the evidence kept."""
+        # the assets' method lists narrow the evidence to read to those that ever answered it
+        rows = bulk.fetch_in(self.conn, self.A, ("id", "methods"), "id", unseen)
+        ever = [asset_id for asset_id, methods in rows if methods and method in methods]
+        OBS = self.OBS
+        evidence = bulk.select_in(self.conn, [OBS.c.asset_id, OBS.c.ip], OBS.c.asset_id, ever,
+                                  f"method = '{method}' AND kind = '{HOST}'")
+        return {(r.asset_id, r.ip) for r in evidence}
+
+    def conclude(self, missed: Mapping[int, tuple[str, list[str]]]
+                 ) -> tuple[list[dict[str, Any]], list[tuple[int, str, list[str], int, Any]]]:
+        """Count this sweep's miss on each asset; returns the asset row updates and the
+        disappearances as (asset id, method, IPs, misses, last seen)."""
+        if not missed:
+            return [], []
+        cols = ("id", "missed_sweeps", "last_seen", "created_at")
+        rows = bulk.fetch_in(self.conn, self.A, cols, "id", list(missed))
+        updates: list[dict[str, Any]] = []
+        gone: list[tuple[int, str, list[str], int, Any]] = []
+        for asset_id, count, last_seen, created in rows:
+            count = (count or 0) + 1
+            since = last_seen or created
+            quiet_for = (self.now - since).total_seconds() if since else float("inf")
+            method, ips = missed[asset_id]
+            if count >= self.grace.misses and quiet_for >= self.grace.after_s:
+                # the count restarts: a disappeared asset is no longer in grace
+                updates.append({"id": asset_id, "present": False, "missed_sweeps": 0,
+                                "last_missed_at": self.now, "last_missed_scan_id": self.scan_id,
+                                "updated_at": self.now})
+                gone.append((asset_id, method, ips, count, last_seen))
+            else:
+                updates.append({"id": asset_id, "missed_sweeps": count, "last_missed_at": self.now,
+                                "last_missed_scan_id": self.scan_id})
+        return updates, gone

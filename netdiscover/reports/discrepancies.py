@@ -1,0 +1,56 @@
+"""The discrepancies report: where sweeps saw another value than the documented one.
+
+One row per (asset, field, observed value), from the ``discrepancies`` table that
+reconciliation keeps (``netdiscover.reconcile.sources``): the documented value stays on the
+asset; what the network said instead, by which source, how often and when, is listed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from netdiscover.reports.columns import Column
+from netdiscover.reports.text import when
+from netdiscover.storage.models import Asset, Discrepancy
+
+
+def discrepancy_rows(session: Session, site: str | None = None,
+                     field: str | None = None) -> list[dict[str, Any]]:
+    """Every discrepancy, most recently seen first, with the asset's name and tag."""
+    stmt = (select(Discrepancy, Asset.hostname, Asset.asset_tag, Asset.site)
+            .join(Asset, Asset.id == Discrepancy.asset_id)
+            .order_by(Discrepancy.last_seen.desc(), Discrepancy.asset_id, Discrepancy.field, Discrepancy.id))
+    if site is not None:
+        stmt = stmt.where(Asset.site == site)
+    if field is not None:
+        stmt = stmt.where(Discrepancy.field == field)
+    rows = []
+    for d, hostname, tag, asset_site in session.execute(stmt):
+        rows.append({
+            "asset_id": d.asset_id, "hostname": hostname, "asset_tag": tag, "site": asset_site,
+            "field": d.field, "documented": d.documented, "observed": d.observed, "source": d.source,
+            "count": d.count, "first_seen": d.first_seen.isoformat() if d.first_seen else None,
+            "last_seen": d.last_seen.isoformat() if d.last_seen else None, "last_scan_id": d.last_scan_id,
+        })
+    return rows
+
+
+DISCREPANCY_TABLE = [
+    Column("ASSET", lambda r: r.get("asset_id"), 7),
+    Column("HOSTNAME", lambda r: r.get("hostname"), 22),
+    Column("FIELD", lambda r: r.get("field"), 9),
+    Column("DOCUMENTED", lambda r: r.get("documented"), 24),
+    Column("OBSERVED", lambda r: r.get("observed"), 24),
+    Column("SOURCE", lambda r: r.get("source"), 8),
+    Column("COUNT", lambda r: r.get("count"), 6),
+    Column("LAST SEEN", lambda r: when(r.get("last_seen")), 16),
+]
+
+DISCREPANCY_CSV = [
+    Column(name, lambda r, _n=name: r.get(_n))
+    for name in ("asset_id", "asset_tag", "hostname", "site", "field", "documented", "observed", "source",
+                 "count", "first_seen", "last_seen", "last_scan_id")
+]
