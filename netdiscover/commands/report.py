@@ -46,7 +46,7 @@ def _render(rows, columns_table, columns_csv, fmt: str, empty: str, to_file: boo
         return render_csv(rows, columns_csv)
     # A terminal gets the columns that fit; a file or a pipe gets them all.
     wide = to_file or not sys.stdout.isatty()
-    return render_table(rows, columns_table, width=100_000 if wide else None, empty=empty)
+    return render_table(rows, columns_table, empty=empty, full=wide)
 
 
 @click.group()

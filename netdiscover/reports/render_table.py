@@ -17,7 +17,9 @@ from netdiscover.reports.text import plain, shorten, shorten_words, wrap
 
 # A wrapping cell shows at most this many lines; the rest is cut at a word boundary.
 MAX_WRAP_LINES = 6
-FULL_LIMIT = 100_000
+# Piped tables keep every real value whole (a DNS name is at most 253 characters, a sysDescr 255);
+# only hostile, oversized values are cut, so no line grows without bound.
+FULL_LIMIT = 256
 
 
 def terminal_width() -> int:
