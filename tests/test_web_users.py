@@ -1,4 +1,4 @@
-"""Web accounts from the command line: users with roles, argon2 hashes, tokens shown once and stored hashed."""
+"""Web accounts from the CLI: users with roles, argon2 hashes, tokens shown once and stored hashed."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def run(db_url: str, *args: str, stdin: str | None = None):
 
 def test_user_add_list_disable_and_tokens(db_url):
     assert run(db_url, "user", "list").output.startswith("no users")
-    result = run(db_url, "user", "add", "alice", "--role", "reviewer", "--password-stdin", stdin=PASSWORD + "\n")
+    result = run(db_url, "user", "add", "alice", "--role", "reviewer", "--password-stdin",
+                 stdin=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     created = run(db_url, "token", "create", "--user", "alice", "--label", "ci <script>")
     assert created.exit_code == 0
@@ -53,7 +54,8 @@ def test_user_add_list_disable_and_tokens(db_url):
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [
     (("user", "add", "bob", "--role", "admin", "--password-stdin"), "short\n", "password too short"),
-    (("user", "add", "bad name", "--role", "admin", "--password-stdin"), PASSWORD + "\n", "invalid user name"),
+    (("user", "add", "bad name", "--role", "admin", "--password-stdin"), PASSWORD + "\n",
+     "invalid user name"),
     (("user", "add", "bob", "--role", "root", "--password-stdin"), PASSWORD + "\n", "Invalid value"),
     (("user", "disable", "ghost"), None, "no user named 'ghost'"),
     (("token", "create", "--user", "ghost"), None, "no user named 'ghost'"),
