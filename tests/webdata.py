@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
+from netdiscover.storage.auth_models import User
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface, Scan, Service
-from netdiscover.web.accounts import add_user, create_token
+from netdiscover.web.accounts import create_token
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PASSWORD = "correct horse battery"
 XSS = "<img src=x onerror=alert(1)>"
 HOSTILE = (XSS, "\"'><script>alert(2)</script>", "{{7*7}} ${7*7} %s %n", "'; DROP TABLE assets; --",
            "naïve-\u202etxt.exe", "=cmd|' /C calc'!A0")
+
+
+@cache
+def password_hash() -> str:
+    """PASSWORD's argon2 hash, made once per test run (each hash takes a third of a second)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(PASSWORD)
+
+
+def add_user(session, name: str, role: str) -> None:
+    """A user with PASSWORD (what ``accounts.add_user`` stores, without hashing again)."""
+    session.add(User(name=name, role=role, password_hash=password_hash(), disabled=False, created_at=NOW))
+    session.flush()
 
 
 def add_asset(session, n: int, status: str, hostname: str | None = None, *, device_class: str = "unknown",
@@ -55,6 +71,6 @@ def seed(sessions) -> dict:
                    finished_at=NOW - timedelta(minutes=59), status="completed",
                    counts={"devices": 31, "new": 3}, sweep_name="office <b>"))
         for role in ("viewer", "reviewer", "admin"):
-            add_user(s, role, role, PASSWORD)
+            add_user(s, role, role)
             out["tokens"][role] = create_token(s, role, f"{role} test")[1]
     return out
