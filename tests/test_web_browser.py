@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from webdata import PASSWORD, XSS, seed
+from webdata import PASSWORD, XSS, seed, served
 
 from netdiscover.storage.engine import open_database
 from netdiscover.web.app import create_app
@@ -28,8 +25,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A seeded SQLite database served by uvicorn on a free loopback port, for this module."""
-    import uvicorn
-
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/apt-packages.txt installs it")
@@ -37,23 +32,9 @@ def server(tmp_path_factory):
     db = tmp_path_factory.mktemp("web") / "netdiscover.db"
     sessions = open_database(f"sqlite:///{db}")
     data = seed(sessions)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(sessions), log_level="warning", access_log=False)
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "server did not start"
-    data["url"] = f"http://127.0.0.1:{port}"
-    data["sessions"] = sessions
-    yield data
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with served(create_app(sessions)) as url:
+        data["url"] = url
+        yield data
     sessions.kw["bind"].dispose()
 
 

@@ -71,7 +71,8 @@ class ImportResult(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
-    for code, text in ((401, "no or bad token"), (403, "role too low"), (422, "bad parameter"))
+    for code, text in ((400, "unreadable body"), (401, "no or bad token"), (403, "role too low"),
+                       (404, "no such asset"), (422, "bad parameter"))
 }
 bearer = HTTPBearer(auto_error=False, description="A token from `netdiscover token create`.")
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
