@@ -6,6 +6,7 @@ Every route authenticates a bearer token, checks the role, and calls one functio
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -113,6 +114,12 @@ AssetId = Annotated[int, Path(ge=1, le=2**62)]
 STATUS_HELP = "documented, undocumented, approved, ignored, rogue (repeat or comma-separate)"
 
 
+def fast_json(data: Any, status_code: int = 200) -> Response:
+    """JSON text written straight from plain data (the routes' data is JSON-native already)."""
+    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str),
+                    status_code=status_code, media_type="application/json")
+
+
 def report_json(rows: list[dict[str, Any]]) -> Response:
     """The rows as the CLI's ``--format json`` prints them, byte for byte."""
     from netdiscover.reports.render_json import render_json
@@ -131,14 +138,15 @@ def list_assets(
     sort: Annotated[Literal["id", "-id", "first_seen", "-first_seen", "last_seen", "-last_seen"],
                     Query()] = "id",
     limit: Limit = 100, cursor: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     query = ops.parse_asset_query(status, device_class, vendor, site, subnet, q, seen_since, sort)
-    return ops.asset_page(session, query, limit, cursor)
+    return fast_json(ops.asset_page(session, query, limit, cursor))
 
 
-@router.get("/assets/{asset_id}", summary="One asset with interfaces, IP history, services, evidence, events")
-def get_asset(_who: Viewer, session: DB, asset_id: AssetId) -> dict[str, Any]:
-    return ops.asset_detail(session, asset_id)
+@router.get("/assets/{asset_id}", response_model=dict[str, Any],
+            summary="One asset with interfaces, IP history, services, evidence, events")
+def get_asset(_who: Viewer, session: DB, asset_id: AssetId) -> Response:
+    return fast_json(ops.asset_detail(session, asset_id))
 
 
 @router.post("/assets/{asset_id}/review", response_model=list[ReviewOutcome],
@@ -171,15 +179,15 @@ def report_missing(_who: Viewer, session: DB, days: Annotated[int, Query(ge=0, l
 
 
 @router.get("/scans", response_model=list[dict[str, Any]], summary="The latest sweeps, newest first")
-def list_scans(_who: Viewer, session: DB, limit: Limit = 50) -> list[dict[str, Any]]:
-    return ops.scans(session, limit)
+def list_scans(_who: Viewer, session: DB, limit: Limit = 50) -> Response:
+    return fast_json(ops.scans(session, limit))
 
 
 @router.get("/events", response_model=Page, summary="Asset events in order (since a moment, after an id)")
 def list_events(_who: Viewer, session: DB, since: str | None = None,
                 cursor: Annotated[int | None, Query(ge=0, le=2**62, description="last event id seen")] = None,
-                limit: Limit = 500) -> dict[str, Any]:
-    return ops.events(session, since, cursor, limit)
+                limit: Limit = 500) -> Response:
+    return fast_json(ops.events(session, since, cursor, limit))
 
 
 @router.post("/inventory", response_model=ImportResult, summary="Import a CSV or JSON inventory (admin)")

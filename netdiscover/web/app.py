@@ -85,6 +85,38 @@ def _metrics(app: FastAPI, sessions: sessionmaker[Session]) -> None:
     registry.register(_AssetCounts(sessions))
 
 
+class _HeadersAndMetrics:
+    """ASGI middleware: security headers on every response; request count and latency per route."""
+
+    def __init__(self, app: Any, app_state: Any) -> None:
+        self.app = app
+        self.state = app_state
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                present = {k.lower() for k, _v in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(h for h in self.headers if h[0] not in present)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.state.requests.labels(scope["method"], route, str(status)).inc()
+            self.state.latency.labels(route).observe(time.perf_counter() - started)
+
+
 def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None = None) -> FastAPI:
     """The web application over the asset database of ``sessions``."""
     app = FastAPI(title="netdiscover", version=__version__, docs_url=None, redoc_url=None,
@@ -94,17 +126,6 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
     app.state.limiter = limiter or LoginLimiter()
     app.state.subnet_index = None
     _metrics(app, sessions)
-
-    @app.middleware("http")
-    async def headers_and_metrics(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        app.state.requests.labels(request.method, route, str(response.status_code)).inc()
-        app.state.latency.labels(route).observe(time.perf_counter() - started)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -135,10 +156,7 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        response = error_response(500, "internal error; the server log has the details")
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+        return error_response(500, "internal error; the server log has the details")
 
     @app.get("/healthz", include_in_schema=True, summary="Liveness and database check (no auth)",
              responses={503: {"model": api.ErrorBody}})
@@ -154,7 +172,17 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
     def metrics() -> Response:
         return PlainTextResponse(generate_latest(app.state.registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(_HeadersAndMetrics, app_state=app.state)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for the database named by NETDISCOVER_DB (for ``serve --workers N``: one per process)."""
+    import os
+
+    from netdiscover.storage.engine import open_database
+
+    return create_app(open_database(os.environ.get("NETDISCOVER_DB")))
