@@ -103,6 +103,25 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
 
 
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by the server process and its worker processes (Linux /proc)."""
+    total = 0.0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            pids += [int(p) for p in handle.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def login(base: str) -> httpx.Cookies:
     with httpx.Client(base_url=base) as client:
         form = client.get("/login").text
@@ -161,11 +180,13 @@ def run_backend(label: str, url: str, args: argparse.Namespace) -> dict[str, dic
         for name, path, headers, cookies in scenarios:
             solo = asyncio.run(load(base, path, 1, min(args.seconds, 3), headers, cookies))
             print(f"  {name:<5} one client: p50 {solo['p50']:6.1f} ms  p95 {solo['p95']:6.1f} ms")
+            cpu = server_cpu_s(proc.pid)
             figs = asyncio.run(load(base, path, args.clients, args.seconds, headers, cookies))
+            figs["cpu_ms"] = (server_cpu_s(proc.pid) - cpu) * 1000 / max(figs["n"], 1)
             results[name] = figs
             print(f"  {name:<5} {figs['n']:>6} requests  p50 {figs['p50']:6.1f} ms  "
                   f"p95 {figs['p95']:6.1f} ms  p99 {figs['p99']:6.1f} ms  {figs['rps']:6.1f} req/s  "
-                  f"errors {figs['errors']}")
+                  f"errors {figs['errors']}  server CPU {figs['cpu_ms']:.1f} ms/request")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -182,7 +203,7 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("NETDISCOVER_TEST_PG"), help="PostgreSQL server URL")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before the run; "
           f"{args.assets:,} assets, {args.clients} clients, {args.seconds:.0f} s per scenario")
     results = {}
     if args.only in (None, "sqlite"):

@@ -246,7 +246,9 @@ def _light_assets(session: Session, stmt: Any) -> list[Any]:
     for name, model in (("interfaces", Interface), ("addresses", Address), ("services", Service)):
         by_asset: dict[int, list[Any]] = {i: [] for i in ids}
         table = model.__table__
-        for row in session.execute(select(*table.c).where(table.c.asset_id.in_(ids)).order_by(table.c.id)):
+        # No ORDER BY: SQLite would walk the whole table in id order to avoid a sort.
+        rows = sorted(session.execute(select(*table.c).where(table.c.asset_id.in_(ids))), key=lambda r: r.id)
+        for row in rows:
             by_asset[row.asset_id].append(row)
         children[name] = by_asset
     for a in assets:
