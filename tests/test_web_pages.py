@@ -131,6 +131,12 @@ def test_asset_page_decisions_and_viewer_limits(site):
         assert s.get(Asset, asset_id).status == "rogue"
     bad = reviewer.post(f"/assets/{asset_id}/decide", data={"decision": "explode", "csrf": csrf_of(page)})
     assert bad.status_code == 422 and "decision must be one of" in bad.text
+    for huge in (2**63, 10**30):
+        r = reviewer.post(f"/assets/{huge}/decide", data={"decision": "approve", "csrf": csrf_of(page)})
+        assert r.status_code == 404
+    r = reviewer.post("/unknown/decide",
+                      data={"ids": [asset_id, 2**64], "decision": "ignore", "csrf": csrf_of(page)})
+    assert r.status_code == 404
 
 
 def test_hostile_names_are_escaped_and_every_page_has_the_csp(site):

@@ -366,7 +366,7 @@ def review(session: Session, asset_ids: list[int], decision: str, by: str,
         raise OperationError("note is longer than 2000 characters")
     ids = list(dict.fromkeys(asset_ids))
     for asset_id in ids:
-        if session.get(Asset, asset_id) is None:
+        if not 1 <= asset_id <= 2**62 or session.get(Asset, asset_id) is None:
             raise NotFound(f"no asset with id {asset_id}")
     try:
         if decision == "undo":
