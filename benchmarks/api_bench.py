@@ -143,10 +143,13 @@ async def load(base: str, path: str, clients: int, seconds: float, headers: dict
         nonlocal errors
         while time.perf_counter() < stop:
             t0 = time.perf_counter()
-            r = await client.get(path)
+            try:
+                r = await client.get(path)
+                ok = r.status_code == 200
+            except httpx.HTTPError:
+                ok = False
             latencies.append(time.perf_counter() - t0)
-            if r.status_code != 200:
-                errors += 1
+            errors += not ok
 
     async with httpx.AsyncClient(base_url=base, headers=headers, cookies=cookies, limits=limits,
                                  timeout=30) as client:
@@ -189,7 +192,11 @@ def run_backend(label: str, url: str, args: argparse.Namespace) -> dict[str, dic
                   f"errors {figs['errors']}  server CPU {figs['cpu_ms']:.1f} ms/request")
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
     return results
 
 

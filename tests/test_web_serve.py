@@ -49,3 +49,28 @@ def test_serve_with_a_bad_database_is_a_one_line_error():
     result = CliRunner().invoke(main, ["--db", "mysql://x/y", "serve"])
     assert result.exit_code == 2
     assert "unsupported database 'mysql'" in result.output and "Traceback" not in result.output
+
+
+def test_more_concurrent_requests_than_pooled_connections(sqlite_url):
+    """40 clients at once (the pool holds 15 connections): all answered, none waits out a timeout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webdata import seed, served
+
+    from netdiscover.storage.engine import open_database
+    from netdiscover.web.app import create_app
+
+    sessions = open_database(sqlite_url)
+    token = seed(sessions)["tokens"]["viewer"]
+    with served(create_app(sessions)) as url:
+        def fetch(_: int) -> int:
+            return httpx.get(f"{url}/api/v1/assets?limit=50", timeout=20,
+                             headers={"Authorization": f"Bearer {token}"}).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(40) as pool:
+            codes = list(pool.map(fetch, range(120)))
+        elapsed = time.monotonic() - started
+    sessions.kw["bind"].dispose()
+    assert codes == [200] * 120
+    assert elapsed < 20

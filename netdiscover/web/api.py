@@ -7,7 +7,7 @@ Every route authenticates a bearer token, checks the role, and calls one functio
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
@@ -79,20 +79,19 @@ bearer = HTTPBearer(auto_error=False, description="A token from `netdiscover tok
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 
-async def db(request: Request) -> AsyncIterator[Session]:
+def db(request: Request) -> Iterator[Session]:
     """A read session for one request.
 
-    The dependencies are coroutines on purpose: opening a session and the one indexed token
-    lookup take well under a millisecond, far less than the thread hand-off FastAPI makes for
-    each synchronous dependency; the route itself still runs in the thread pool.
+    Synchronous on purpose, like every dependency that touches the database: when all pooled
+    connections are busy, waiting for one must block a worker thread, never the event loop.
     """
     with request.app.state.sessions() as session:
         yield session
 
 
-async def principal(request: Request,
-                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-                    session: Annotated[Session, Depends(db)]) -> Principal:
+def principal(request: Request,
+              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+              session: Annotated[Session, Depends(db)]) -> Principal:
     """The token's user; 401 without a valid token."""
     found = principal_for_token(session, credentials.credentials) if credentials else None
     if found is None:

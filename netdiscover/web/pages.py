@@ -8,7 +8,7 @@ decisions go through the same operations as the API and the CLI, with the user a
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -64,8 +64,8 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     return render(request, "error.html", status=status, status_code=status, detail=detail)
 
 
-async def db(request: Request) -> AsyncIterator[Session]:
-    """A read session for one page (a coroutine: see ``api.db``)."""
+def db(request: Request) -> Iterator[Session]:
+    """A read session for one page (synchronous: see ``api.db``)."""
     with request.app.state.sessions() as session:
         yield session
 
@@ -73,7 +73,7 @@ async def db(request: Request) -> AsyncIterator[Session]:
 DB = Annotated[Session, Depends(db)]
 
 
-async def browser(request: Request, session: DB) -> BrowserSession:
+def browser(request: Request, session: DB) -> BrowserSession:
     """The signed-in browser; anyone else goes to the login page."""
     found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
