@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from webdata import HOSTILE, NOW, add_asset, seed
+from webdata import HOSTILE, NOW, add_asset, seed, seeded_sqlite
 
 from netdiscover.cli import main
 from netdiscover.storage.auth_models import SweepRequest
@@ -24,8 +24,12 @@ GETS = ("/api/v1/assets", "/api/v1/assets/1", "/api/v1/reports/unknown", "/api/v
 
 @pytest.fixture
 def web(db_url):
-    sessions = open_database(db_url)
-    data = seed(sessions)
+    if db_url.startswith("sqlite:///"):
+        data = seeded_sqlite(db_url)
+        sessions = open_database(db_url)
+    else:
+        sessions = open_database(db_url)
+        data = seed(sessions)
     client = TestClient(create_app(sessions))
     data.update(client=client, sessions=sessions, db_url=db_url)
     yield data

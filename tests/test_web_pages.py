@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from webdata import PASSWORD, XSS, seed
+from webdata import PASSWORD, XSS, seeded_sqlite
 
 from netdiscover.storage.auth_models import SweepRequest
 from netdiscover.storage.engine import open_database
@@ -19,8 +19,8 @@ PAGES = ("/", "/unknown", "/assets/1", "/sweeps", "/changes")
 
 @pytest.fixture
 def site(sqlite_url):
+    data = seeded_sqlite(sqlite_url)
     sessions = open_database(sqlite_url)
-    data = seed(sessions)
     data["sessions"] = sessions
     data["app"] = create_app(sessions)
     yield data

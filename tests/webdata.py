@@ -101,3 +101,28 @@ def served(app) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+_TEMPLATE: dict = {}
+
+
+def seeded_sqlite(url: str) -> dict:
+    """Put a copy of one migrated, seeded SQLite database at ``url`` (a fresh file); returns seed()'s data.
+
+    Migrating and seeding once per run and copying the file keeps each test's setup to milliseconds.
+    """
+    import copy
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from netdiscover.storage.engine import open_database
+
+    if not _TEMPLATE:
+        path = Path(tempfile.mkdtemp(prefix="netdiscover-web-template-")) / "template.db"
+        sessions = open_database(f"sqlite:///{path}")
+        _TEMPLATE["data"] = seed(sessions)
+        sessions.kw["bind"].dispose()          # closing the last connection checkpoints the WAL
+        _TEMPLATE["path"] = path
+    shutil.copyfile(_TEMPLATE["path"], url.removeprefix("sqlite:///"))
+    return copy.deepcopy(_TEMPLATE["data"])
