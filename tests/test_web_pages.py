@@ -188,3 +188,20 @@ def test_dashboard_and_logout(site):
     r = client.post("/logout", data={"csrf": csrf_of(page)}, follow_redirects=False)
     assert r.status_code == 303
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_stale_subnet_index_is_refreshed_in_the_background(site, monkeypatch):
+    from netdiscover.web import operations, pages
+
+    client = login(site["app"], "viewer")
+    client.get("/unknown")
+    first = site["app"].state.subnet_index
+    assert first is not None
+    built = []
+    real = operations.subnet_index
+    monkeypatch.setattr(operations, "subnet_index", lambda s: (built.append(1), real(s))[1])
+    monkeypatch.setattr(pages, "INDEX_TTL_S", 0.0)
+    assert client.get("/unknown").status_code == 200
+    site["app"].state.index_lock.acquire(timeout=10)      # waits for the refresh thread
+    site["app"].state.index_lock.release()
+    assert built == [1] and site["app"].state.subnet_index is not first

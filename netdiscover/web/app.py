@@ -7,6 +7,7 @@ is global, so tests build one app per database.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,7 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
     app.state.sessions = sessions
     app.state.limiter = limiter or LoginLimiter()
     app.state.subnet_index = None
+    app.state.index_lock = threading.Lock()
     _metrics(app, sessions)
 
     @app.exception_handler(StarletteHTTPException)

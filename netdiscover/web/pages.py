@@ -7,6 +7,7 @@ decisions go through the same operations as the API and the CLI, with the user a
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -171,10 +172,22 @@ def dashboard(request: Request, bs: Signed, session: DB) -> Response:
 
 
 def _subnet_index(request: Request, session: Session) -> Any:
-    cached = request.app.state.subnet_index
-    if cached is None or time.monotonic() - cached[0] > INDEX_TTL_S:
+    """Who lives on which subnet, for the subnet risk hints: built once, then refreshed in the
+    background when older than INDEX_TTL_S (a pass over every current address takes seconds
+    on 100k assets; pages keep using the previous index meanwhile)."""
+    state = request.app.state
+    cached = state.subnet_index
+    if cached is None:
         cached = (time.monotonic(), ops.subnet_index(session))
-        request.app.state.subnet_index = cached
+        state.subnet_index = cached
+    elif time.monotonic() - cached[0] > INDEX_TTL_S and state.index_lock.acquire(blocking=False):
+        def refresh() -> None:
+            try:
+                with state.sessions() as fresh:
+                    state.subnet_index = (time.monotonic(), ops.subnet_index(fresh))
+            finally:
+                state.index_lock.release()
+        threading.Thread(target=refresh, name="subnet-index", daemon=True).start()
     return cached[1]
 
 
