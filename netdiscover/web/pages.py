@@ -203,7 +203,7 @@ def unknown(request: Request, bs: Signed, session: DB, status: str | None = None
         if status and status not in ops.UNKNOWN_STATUSES:
             raise ops.OperationError("status must be undocumented or rogue")
         query = ops.parse_asset_query(status, device_class, None, site, subnet, q, None, "-id")
-        page = ops.unknown_page(session, query, limit, cursor, ops._blank(risk),
+        page = ops.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
                                 _subnet_index(request, session))
     except ops.OperationError as exc:
         error, page = str(exc), {"items": [], "next_cursor": None}
