@@ -72,6 +72,8 @@ from netdiscover.commands.lab import lab  # noqa: E402
 from netdiscover.commands.report import report  # noqa: E402
 from netdiscover.commands.review import review  # noqa: E402
 from netdiscover.commands.scan import scan  # noqa: E402
+from netdiscover.commands.serve import serve  # noqa: E402
+from netdiscover.commands.users import token, user  # noqa: E402
 
 main.add_command(assets)
 main.add_command(daemon)
@@ -83,4 +85,7 @@ main.add_command(review)
 main.add_command(lab)
 main.add_command(scan)
 main.add_command(status)
+main.add_command(serve)
+main.add_command(token)
+main.add_command(user)
 # --- end of command registration ---------------------------------------------------------------

@@ -1,0 +1,217 @@
+"""The REST API under /api/v1: assets, reports, review decisions, scans, events, inventory, sweeps.
+
+Every route authenticates a bearer token, checks the role, and calls one function of
+``netdiscover.web.operations``; the JSON it returns is what the matching CLI command prints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from netdiscover.storage.engine import write_session
+from netdiscover.web import operations as ops
+from netdiscover.web.accounts import Principal, principal_for_token
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    error: str
+    detail: str
+
+
+class Page(BaseModel):
+    """One page of a listing; pass ``next_cursor`` back as ``cursor`` for the next (null: no more)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class ReviewRequest(BaseModel):
+    """A reviewer's decision on one asset."""
+
+    decision: Literal["approve", "ignore", "rogue", "undo"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReviewOutcome(BaseModel):
+    """What a decision did."""
+
+    asset_id: int
+    old_status: str
+    new_status: str
+    event_id: int
+
+
+class SweepCreate(BaseModel):
+    """A sweep to queue for the daemon or a worker."""
+
+    targets: list[str] = Field(min_length=1, max_length=256)
+    methods: list[Literal["arp", "snmp", "nmap", "iot"]] | None = None
+    profile: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ImportResult(BaseModel):
+    """What an inventory upload did (or would do, with dry_run)."""
+
+    records: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: list[str]
+    dry_run: bool
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in ((400, "unreadable body"), (401, "no or bad token"), (403, "role too low"),
+                       (404, "no such asset"), (422, "bad parameter"))
+}
+bearer = HTTPBearer(auto_error=False, description="A token from `netdiscover token create`.")
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+def db(request: Request) -> Iterator[Session]:
+    """A read session for one request.
+
+    Synchronous on purpose, like every dependency that touches the database: when all pooled
+    connections are busy, waiting for one must block a worker thread, never the event loop.
+    """
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def principal(request: Request,
+              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+              session: Annotated[Session, Depends(db)]) -> Principal:
+    """The token's user; 401 without a valid token."""
+    found = principal_for_token(session, credentials.credentials) if credentials else None
+    if found is None:
+        raise HTTPException(401, "a valid token is needed: Authorization: Bearer TOKEN",
+                            headers={"WWW-Authenticate": "Bearer"})
+    request.state.principal = found
+    return found
+
+
+def role(needed: str) -> Any:
+    """A dependency admitting ``needed`` and the roles above it; 403 for the rest."""
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not who.can(needed):
+            raise HTTPException(403, f"this needs the {needed} role; {who.name} is {who.role}")
+        return who
+    return check
+
+
+Viewer = Annotated[Principal, Depends(role("viewer"))]
+Reviewer = Annotated[Principal, Depends(role("reviewer"))]
+Admin = Annotated[Principal, Depends(role("admin"))]
+DB = Annotated[Session, Depends(db)]
+Limit = Annotated[int, Query(ge=1, le=ops.MAX_LIMIT)]
+AssetId = Annotated[int, Path(ge=1, le=2**62)]
+STATUS_HELP = "documented, undocumented, approved, ignored, rogue (repeat or comma-separate)"
+
+
+def fast_json(data: Any, status_code: int = 200) -> Response:
+    """JSON text written straight from plain data (the routes' data is JSON-native already)."""
+    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str),
+                    status_code=status_code, media_type="application/json")
+
+
+def report_json(rows: list[dict[str, Any]]) -> Response:
+    """The rows as the CLI's ``--format json`` prints them, byte for byte."""
+    from netdiscover.reports.render_json import render_json
+
+    return Response(render_json(rows), media_type="application/json")
+
+
+@router.get("/assets", response_model=Page, summary="List assets (filters, sort, cursor pagination)")
+def list_assets(
+    _who: Viewer, session: DB,
+    status: Annotated[list[str] | None, Query(description=STATUS_HELP)] = None,
+    device_class: str | None = None, vendor: str | None = None, site: str | None = None,
+    subnet: Annotated[str | None, Query(description="CIDR, e.g. 10.0.0.0/24")] = None,
+    q: Annotated[str | None, Query(description="text in hostname, IP, MAC, vendor or model")] = None,
+    seen_since: Annotated[str | None, Query(description="24h, 7d or an ISO date")] = None,
+    sort: Annotated[Literal["id", "-id", "first_seen", "-first_seen", "last_seen", "-last_seen"],
+                    Query()] = "id",
+    limit: Limit = 100, cursor: str | None = None,
+) -> Response:
+    query = ops.parse_asset_query(status, device_class, vendor, site, subnet, q, seen_since, sort)
+    return fast_json(ops.asset_page(session, query, limit, cursor))
+
+
+@router.get("/assets/{asset_id}", response_model=dict[str, Any],
+            summary="One asset with interfaces, IP history, services, evidence, events")
+def get_asset(_who: Viewer, session: DB, asset_id: AssetId) -> Response:
+    return fast_json(ops.asset_detail(session, asset_id))
+
+
+@router.post("/assets/{asset_id}/review", response_model=list[ReviewOutcome],
+             summary="Approve, ignore, flag as rogue, or undo (reviewer)")
+def review_asset(who: Reviewer, request: Request, asset_id: AssetId,
+                 body: ReviewRequest) -> list[dict[str, Any]]:
+    with write_session(request.app.state.sessions) as session:
+        return ops.review(session, [asset_id], body.decision, who.name, body.note)
+
+
+@router.get("/reports/unknown", response_model=list[dict[str, Any]],
+            summary="The unknown-device report (as `report unknown --format json`)")
+def report_unknown(_who: Viewer, session: DB, since: str | None = None,
+                   site: str | None = None) -> Response:
+    return report_json(ops.unknown_report(session, since, site))
+
+
+@router.get("/reports/changes", response_model=list[dict[str, Any]],
+            summary="Recent changes (as `report changes --format json`)")
+def report_changes(_who: Viewer, session: DB, since: str = "24h",
+                   site: str | None = None) -> Response:
+    return report_json(ops.changes(session, since, site))
+
+
+@router.get("/reports/missing", response_model=list[dict[str, Any]],
+            summary="Documented assets not seen lately (as `report missing --format json`)")
+def report_missing(_who: Viewer, session: DB, days: Annotated[int, Query(ge=0, le=36500)] = 7,
+                   site: str | None = None) -> Response:
+    return report_json(ops.missing(session, days, site))
+
+
+@router.get("/scans", response_model=list[dict[str, Any]], summary="The latest sweeps, newest first")
+def list_scans(_who: Viewer, session: DB, limit: Limit = 50) -> Response:
+    return fast_json(ops.scans(session, limit))
+
+
+@router.get("/events", response_model=Page, summary="Asset events in order (since a moment, after an id)")
+def list_events(_who: Viewer, session: DB, since: str | None = None,
+                cursor: Annotated[int | None, Query(ge=0, le=2**62, description="last event id seen")] = None,
+                limit: Limit = 500) -> Response:
+    return fast_json(ops.events(session, since, cursor, limit))
+
+
+@router.post("/inventory", response_model=ImportResult, summary="Import a CSV or JSON inventory (admin)")
+def import_inventory(
+    who: Admin, request: Request, file: Annotated[UploadFile, File()],
+    format: Annotated[Literal["csv", "json"] | None, Form()] = None,
+    skip_invalid: Annotated[bool, Form()] = False,
+    encoding: Annotated[str, Form(max_length=40)] = "utf-8",
+    dry_run: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    data = file.file.read(ops.MAX_UPLOAD + 1)
+    outcome = ops.import_inventory(request.app.state.sessions, data, file.filename or "upload",
+                                   fmt=format, skip_invalid=skip_invalid, encoding=encoding,
+                                   dry_run=dry_run, actor=who.name)
+    return outcome.to_dict()
+
+
+@router.post("/sweeps", status_code=202, response_model=dict[str, Any],
+             summary="Queue a sweep for the daemon or a worker (admin); nothing is scanned here")
+def queue_sweep(who: Admin, request: Request, body: SweepCreate) -> dict[str, Any]:
+    with write_session(request.app.state.sessions) as session:
+        return ops.queue_sweep(session, body.targets, body.methods, body.profile, body.note, who.name)

@@ -1,0 +1,190 @@
+"""The ASGI application: API and pages on one FastAPI app, JSON errors, security headers, metrics.
+
+``create_app(sessions)`` takes the migrated sessionmaker of the asset database; nothing else
+is global, so tests build one app per database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from netdiscover import __version__
+from netdiscover.web import api, pages
+from netdiscover.web.operations import NotFound, OperationError
+from netdiscover.web.security import LoginLimiter
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+ERROR_NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid_request", 429: "too_many_requests", 500: "internal_error",
+               503: "service_unavailable"}
+
+
+def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one shape of every API error: {"error", "detail"}."""
+    return JSONResponse({"error": ERROR_NAMES.get(status, "error"), "detail": detail}, status_code=status,
+                        headers=headers)
+
+
+def _validation_text(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path"))
+        parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+class _AssetCounts:
+    """Prometheus collector: assets by review status, read at scrape time."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def collect(self) -> Any:
+        from netdiscover.storage.models import Asset
+
+        family = GaugeMetricFamily("netdiscover_assets", "Assets in the database by review status",
+                                   labels=["status"])
+        with self.sessions() as session:
+            for status, count in session.execute(select(Asset.status, func.count()).group_by(Asset.status)):
+                family.add_metric([status], count)
+        yield family
+
+
+def _metrics(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    registry = CollectorRegistry()
+    app.state.registry = registry
+    app.state.requests = Counter("netdiscover_http_requests", "HTTP requests by route and status",
+                                 ["method", "route", "status"], registry=registry)
+    app.state.latency = Histogram("netdiscover_http_request_duration_seconds", "HTTP request latency",
+                                  ["route"], registry=registry,
+                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
+    registry.register(_AssetCounts(sessions))
+
+
+class _HeadersAndMetrics:
+    """ASGI middleware: security headers on every response; request count and latency per route."""
+
+    def __init__(self, app: Any, app_state: Any) -> None:
+        self.app = app
+        self.state = app_state
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                present = {k.lower() for k, _v in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(h for h in self.headers if h[0] not in present)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.state.requests.labels(scope["method"], route, str(status)).inc()
+            self.state.latency.labels(route).observe(time.perf_counter() - started)
+
+
+def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None = None) -> FastAPI:
+    """The web application over the asset database of ``sessions``."""
+    app = FastAPI(title="netdiscover", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json",
+                  description="Discovered assets, the unknown-device report and review decisions.")
+    app.state.sessions = sessions
+    app.state.limiter = limiter or LoginLimiter()
+    app.state.subnet_index = None
+    app.state.index_lock = threading.Lock()
+    _metrics(app, sessions)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if pages.is_page(request):
+            if exc.status_code == 303 and exc.headers:
+                return RedirectResponse(exc.headers["Location"], status_code=303)
+            return pages.error_page(request, exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if pages.is_page(request):
+            return pages.error_page(request, 422, _validation_text(exc))
+        return error_response(422, _validation_text(exc))
+
+    @app.exception_handler(OperationError)
+    async def bad_operation(request: Request, exc: OperationError) -> Response:
+        if pages.is_page(request):
+            return pages.error_page(request, 422, str(exc))
+        return error_response(422, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        if pages.is_page(request):
+            return pages.error_page(request, 404, str(exc))
+        return error_response(404, str(exc))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal error; the server log has the details")
+
+    @app.get("/healthz", include_in_schema=True, summary="Liveness and database check (no auth)",
+             responses={503: {"model": api.ErrorBody}})
+    def healthz() -> Response:
+        try:
+            with sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # any database failure means "not healthy", reported not raised
+            return error_response(503, f"database unavailable: {type(exc).__name__}")
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return PlainTextResponse(generate_latest(app.state.registry).decode(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(_HeadersAndMetrics, app_state=app.state)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for the database named by NETDISCOVER_DB (for ``serve --workers N``: one per process)."""
+    import os
+
+    from netdiscover.storage.engine import open_database
+
+    return create_app(open_database(os.environ.get("NETDISCOVER_DB")))

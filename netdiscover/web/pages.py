@@ -1,0 +1,282 @@
+"""The server-rendered review pages: login, dashboard, unknown devices, asset, sweeps, changes.
+
+Templates are Jinja2 with autoescaping on; every network-supplied string is also passed
+through ``plain`` (controls and bidi overrides removed). Forms carry the session's CSRF token;
+decisions go through the same operations as the API and the CLI, with the user as author.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from netdiscover.reports.text import plain, when
+from netdiscover.storage.engine import write_session
+from netdiscover.vocabulary import DEVICE_CLASSES, SCAN_METHODS
+from netdiscover.web import operations as ops
+from netdiscover.web.accounts import authenticate
+from netdiscover.web.security import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    BrowserSession,
+    end_session,
+    new_session,
+    same_secret,
+    session_for_cookie,
+)
+
+API_PREFIXES = ("/api/", "/healthz", "/metrics", "/openapi.json", "/static/")
+UNKNOWN_FILTERS = ("status", "device_class", "risk", "site", "subnet", "q")
+RISK_CODES = ("telnet", "ftp", "http-admin", "snmp-default-community", "randomised-mac",
+              "iot-on-user-subnet", "new-class-on-subnet")
+INDEX_TTL_S = 60.0
+PAGE_SIZE = 100
+
+router = APIRouter(include_in_schema=False)
+_env = Environment(loader=PackageLoader("netdiscover.web", "templates"),
+                   autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+_env.filters["plain"] = lambda value, limit=200: plain(value, limit)
+_env.filters["when"] = when
+
+
+def is_page(request: Request) -> bool:
+    """True for browser pages (HTML errors), False for the API (JSON errors)."""
+    return not request.url.path.startswith(API_PREFIXES)
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A template rendered with the signed-in user and CSRF token in its context."""
+    bs: BrowserSession | None = getattr(request.state, "browser", None)
+    html = _env.get_template(name).render(me=bs.principal if bs else None, csrf=bs.csrf_token if bs else "",
+                                          path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """An error as a page."""
+    return render(request, "error.html", status=status, status_code=status, detail=detail)
+
+
+def db(request: Request) -> Iterator[Session]:
+    """A read session for one page (synchronous: see ``api.db``)."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(db)]
+
+
+def browser(request: Request, session: DB) -> BrowserSession:
+    """The signed-in browser; anyone else goes to the login page."""
+    found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = "/login?" + urlencode({"next": target})
+        raise HTTPException(303, "login needed", headers={"Location": location})
+    request.state.browser = found
+    return found
+
+
+Signed = Annotated[BrowserSession, Depends(browser)]
+
+
+def _check(bs: BrowserSession, csrf: str, role: str) -> None:
+    if not same_secret(bs.csrf_token, csrf):
+        raise HTTPException(403, "this form has expired or did not come from this site; reload the page")
+    if not bs.principal.can(role):
+        raise HTTPException(403, f"this needs the {role} role; {bs.principal.name} is {bs.principal.role}")
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+# ---- login
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", login_csrf=token, next=_safe_next(next), error=None)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request),
+                        max_age=3600, path="/login")
+    return response
+
+
+@router.post("/login")
+def login(request: Request, session: DB, username: Annotated[str, Form(max_length=200)] = "",
+          password: Annotated[str, Form(max_length=1000)] = "", csrf: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/") -> Response:
+    limiter = request.app.state.limiter
+    client = request.client.host if request.client else "?"
+    keys = (f"ip:{client}", f"user:{username.strip().lower()}")
+    if not same_secret(request.cookies.get(LOGIN_COOKIE), csrf):
+        return render(request, "login.html", status=403, login_csrf=request.cookies.get(LOGIN_COOKIE) or "",
+                      next=_safe_next(next), error="The login form expired; please try again.")
+    wait = limiter.retry_after(*keys)
+    if wait:
+        response = render(request, "login.html", status=429, login_csrf=csrf, next=_safe_next(next),
+                          error=f"Too many failed logins; try again in {wait} s.")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    who = authenticate(session, username.strip(), password)
+    if who is None:
+        limiter.failed(*keys)
+        session.rollback()
+        return render(request, "login.html", status=401, login_csrf=csrf, next=_safe_next(next),
+                      error="Wrong user name or password.")
+    limiter.succeeded(*keys)
+    cookie = new_session(session, who)
+    session.commit()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict", secure=_secure(request),
+                        path="/")
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, bs: Signed, session: DB, csrf: Annotated[str, Form()] = "") -> Response:
+    _check(bs, csrf, "viewer")
+    end_session(session, request.cookies.get(SESSION_COOKIE))
+    session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---- pages
+
+
+@router.get("/")
+def dashboard(request: Request, bs: Signed, session: DB) -> Response:
+    data = ops.dashboard(session)
+    peak = max([n for _d, n in data["new_per_day"]] + [1])
+    return render(request, "dashboard.html", data=data, peak=peak)
+
+
+def _subnet_index(request: Request, session: Session) -> Any:
+    """Who lives on which subnet, for the subnet risk hints: built once, then refreshed in the
+    background when older than INDEX_TTL_S (a pass over every current address takes seconds
+    on 100k assets; pages keep using the previous index meanwhile)."""
+    state = request.app.state
+    cached = state.subnet_index
+    if cached is None:
+        cached = (time.monotonic(), ops.subnet_index(session))
+        state.subnet_index = cached
+    elif time.monotonic() - cached[0] > INDEX_TTL_S and state.index_lock.acquire(blocking=False):
+        def refresh() -> None:
+            try:
+                with state.sessions() as fresh:
+                    state.subnet_index = (time.monotonic(), ops.subnet_index(fresh))
+            finally:
+                state.index_lock.release()
+        threading.Thread(target=refresh, name="subnet-index", daemon=True).start()
+    return cached[1]
+
+
+@router.get("/unknown")
+def unknown(request: Request, bs: Signed, session: DB, status: str | None = None,
+            device_class: str | None = None, risk: str | None = None, site: str | None = None,
+            subnet: str | None = None, q: str | None = None, cursor: str | None = None,
+            limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Response:
+    filters = {"status": status, "device_class": device_class, "risk": risk, "site": site,
+               "subnet": subnet, "q": q}
+    error = None
+    try:
+        if status and status not in ops.UNKNOWN_STATUSES:
+            raise ops.OperationError("status must be undocumented or rogue")
+        query = ops.parse_asset_query(status, device_class, None, site, subnet, q, None, "-id")
+        page = ops.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
+                                _subnet_index(request, session))
+    except ops.OperationError as exc:
+        error, page = str(exc), {"items": [], "next_cursor": None}
+    kept = {k: v for k, v in filters.items() if v}
+    next_url = None
+    if page["next_cursor"]:
+        next_url = "/unknown?" + urlencode({**kept, "cursor": page["next_cursor"]})
+    return render(request, "unknown.html", status=422 if error else 200, rows=page["items"], filters=filters,
+                  error=error, next_url=next_url, back=urlencode(kept), classes=DEVICE_CLASSES,
+                  risk_codes=RISK_CODES)
+
+
+def _back(query: str) -> str:
+    from urllib.parse import parse_qsl
+
+    kept = [(k, v) for k, v in parse_qsl(query)[:20] if k in UNKNOWN_FILTERS]
+    return "/unknown" + (f"?{urlencode(kept)}" if kept else "")
+
+
+@router.post("/unknown/decide")
+def decide_many(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
+                decision: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
+                ids: Annotated[list[int], Form()] = [],  # noqa: B006  (FastAPI reads the default)
+                back: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    _check(bs, csrf, "reviewer")
+    if not ids:
+        raise ops.OperationError("select at least one device")
+    if len(ids) > 1000:
+        raise ops.OperationError("at most 1000 devices at once")
+    with write_session(request.app.state.sessions) as session:
+        ops.review(session, ids, decision, bs.principal.name, note.strip() or None)
+    return RedirectResponse(_back(back), status_code=303)
+
+
+@router.get("/assets/{asset_id}")
+def asset_page(request: Request, bs: Signed, session: DB, asset_id: int) -> Response:
+    if not 1 <= asset_id <= 2**62:
+        raise ops.NotFound(f"no asset with id {asset_id}")
+    row = ops.asset_detail(session, asset_id, _subnet_index(request, session))
+    return render(request, "asset.html", a=row)
+
+
+@router.post("/assets/{asset_id}/decide")
+def decide_one(request: Request, bs: Signed, asset_id: int, csrf: Annotated[str, Form()] = "",
+               decision: Annotated[str, Form()] = "",
+               note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    _check(bs, csrf, "reviewer")
+    with write_session(request.app.state.sessions) as session:
+        ops.review(session, [asset_id], decision, bs.principal.name, note.strip() or None)
+    return RedirectResponse(f"/assets/{asset_id}", status_code=303)
+
+
+@router.get("/sweeps")
+def sweeps(request: Request, bs: Signed, session: DB) -> Response:
+    return render(request, "sweeps.html", scans=ops.scans(session, 100), requests=ops.sweep_requests(session),
+                  methods=SCAN_METHODS)
+
+
+@router.post("/sweeps")
+def queue_sweep(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
+                targets: Annotated[str, Form(max_length=10000)] = "",
+                methods: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI reads the default)
+                profile: Annotated[str, Form(max_length=64)] = "",
+                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    _check(bs, csrf, "admin")
+    wanted = [t for t in targets.replace(",", " ").split() if t]
+    with write_session(request.app.state.sessions) as session:
+        ops.queue_sweep(session, wanted, methods or None, profile.strip() or None, note.strip() or None,
+                        bs.principal.name)
+    return RedirectResponse("/sweeps", status_code=303)
+
+
+@router.get("/changes")
+def changes(request: Request, bs: Signed, session: DB, since: str = "24h") -> Response:
+    rows = ops.changes(session, since)
+    return render(request, "changes.html", rows=rows[:2000], total=len(rows), since=since)
