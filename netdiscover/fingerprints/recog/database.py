@@ -1,0 +1,195 @@
+"""Recog fingerprint databases: XML read on first use, patterns compiled, first match wins.
+
+Each vendored file (``data/*.xml``) is one database, keyed by its file stem and by its
+``matches`` attribute (``http_header.server``, ``ssh.banner``...). A fingerprint's ``<param>``
+with ``pos="0"`` is a constant (``{name}`` placeholders filled from the other params), with
+``pos="N"`` capture group N. Input is cut to ``MAX_INPUT`` characters before matching, so a
+huge banner costs no more than a long one; results are memoised per (database, text).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from defusedxml import ElementTree as SafeET
+
+from netdiscover.fingerprints.recog.translate import Untranslatable, compile_ruby
+
+log = logging.getLogger(__name__)
+
+DATA = Path(__file__).with_name("data")
+MAX_INPUT = 4096
+_PLACEHOLDER = re.compile(r"\{([^\s{}]+)\}")
+_EXAMPLE_META = frozenset({"_encoding", "_filename"})
+
+
+@dataclass(slots=True)
+class Example:
+    """One labelled sample of a fingerprint: its text and the params it must yield."""
+
+    text: str
+    expected: dict[str, str]
+
+
+@dataclass(slots=True)
+class RecogFingerprint:
+    """One ``<fingerprint>``: compiled pattern, its params, its examples."""
+
+    description: str
+    pattern: str
+    regex: re.Pattern[str] | None
+    constants: tuple[tuple[str, str], ...]
+    captures: tuple[tuple[str, int], ...]
+    examples: list[Example] = field(default_factory=list)
+    error: str | None = None        # why the pattern could not be compiled
+
+    def match(self, text: str) -> dict[str, str] | None:
+        """The params this fingerprint yields for ``text`` (already bounded), or None."""
+        if self.regex is None:
+            return None
+        found = self.regex.search(text)
+        if found is None:
+            return None
+        return self.params(found)
+
+    def params(self, found: re.Match[str]) -> dict[str, str]:
+        result: dict[str, str] = {}
+        for name, pos in self.captures:
+            try:
+                value = found.group(pos)
+            except IndexError:
+                continue
+            if value is not None:
+                result[name] = value
+        templated = []
+        for name, value in self.constants:
+            if "{" in value:
+                templated.append((name, value))
+            else:
+                result[name] = value
+        for name, value in templated:
+            filled = _fill(value, result)
+            if filled is not None:
+                result[name] = filled
+        return result
+
+
+def _fill(value: str, params: dict[str, str]) -> str | None:
+    missing = False
+
+    def sub(found: re.Match[str]) -> str:
+        nonlocal missing
+        got = params.get(found.group(1))
+        if got is None:
+            missing = True
+            return ""
+        return got
+
+    filled = _PLACEHOLDER.sub(sub, value)
+    return None if missing else filled
+
+
+@dataclass(slots=True)
+class Database:
+    """One vendored file's fingerprints, in file order."""
+
+    name: str
+    matches: str
+    fingerprints: list[RecogFingerprint]
+
+    def match(self, text: Any) -> tuple[RecogFingerprint, dict[str, str]] | None:
+        """The first fingerprint matching ``text`` and its params, or None (never raises)."""
+        if not isinstance(text, str) or not text:
+            return None
+        found = _match(self.name, text[:MAX_INPUT])
+        return None if found is None else (found[0], dict(found[1]))
+
+    def match_all(self, text: str) -> list[tuple[RecogFingerprint, dict[str, str]]]:
+        """Every fingerprint matching ``text`` (for tests and analysis, not memoised)."""
+        bounded = text[:MAX_INPUT]
+        hits = []
+        for fp in self.fingerprints:
+            params = fp.match(bounded)
+            if params is not None:
+                hits.append((fp, params))
+        return hits
+
+
+def names() -> list[str]:
+    """The stems of the vendored database files."""
+    return sorted(p.stem for p in DATA.glob("*.xml"))
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> Database:
+    """The database in ``data/<name>.xml`` (parsed and compiled once)."""
+    path = DATA / f"{name}.xml"
+    if not path.is_file() or path.parent != DATA:
+        raise KeyError(f"no Recog database {name!r}")
+    root = SafeET.parse(str(path)).getroot()
+    fingerprints = [_fingerprint(elem) for elem in root.iter("fingerprint")]
+    broken = [fp for fp in fingerprints if fp.error]
+    if broken:
+        log.debug("recog %s: %d patterns skipped (%s)", name, len(broken), broken[0].error)
+    return Database(name, root.get("matches") or name, fingerprints)
+
+
+def _fingerprint(elem: Any) -> RecogFingerprint:
+    pattern = elem.get("pattern") or ""
+    regex, error = None, None
+    try:
+        regex = compile_ruby(pattern, elem.get("flags"))
+    except (Untranslatable, re.error) as exc:
+        error = str(exc)
+    constants, captures = [], []
+    for param in elem.iter("param"):
+        name = param.get("name")
+        try:
+            pos = int(param.get("pos") or "0")
+        except ValueError:
+            continue
+        if not name:
+            continue
+        if pos == 0:
+            constants.append((name, param.get("value") or ""))
+        else:
+            captures.append((name, pos))
+    description = (elem.findtext("description") or "").strip()
+    examples = [_example(e) for e in elem.iter("example")]
+    return RecogFingerprint(description, pattern, regex, tuple(constants), tuple(captures),
+                            [e for e in examples if e is not None], error)
+
+
+def _example(elem: Any) -> Example | None:
+    text = elem.text or ""
+    if elem.get("_encoding") == "base64":
+        try:
+            text = base64.b64decode("".join(text.split()), validate=True).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return Example(f"\x00undecodable base64: {text[:40]}", {})
+    expected = {k: v for k, v in elem.attrib.items() if k not in _EXAMPLE_META}
+    return Example(text, expected)
+
+
+@lru_cache(maxsize=32768)
+def _match(name: str, text: str) -> tuple[RecogFingerprint, dict[str, str]] | None:
+    for fp in load(name).fingerprints:
+        regex = fp.regex
+        if regex is None:
+            continue
+        found = regex.search(text)
+        if found is not None:
+            return fp, fp.params(found)
+    return None
+
+
+def match(name: str, text: Any) -> tuple[RecogFingerprint, dict[str, str]] | None:
+    """First match of ``text`` in database ``name`` (a file stem), or None; never raises on bad text."""
+    return load(name).match(text)
