@@ -3,8 +3,13 @@
 Each vendored file (``data/*.xml``) is one database, keyed by its file stem and by its
 ``matches`` attribute (``http_header.server``, ``ssh.banner``...). A fingerprint's ``<param>``
 with ``pos="0"`` is a constant (``{name}`` placeholders filled from the other params), with
-``pos="N"`` capture group N. Input is cut to ``MAX_INPUT`` characters before matching, so a
-huge banner costs no more than a long one; results are memoised per (database, text).
+``pos="N"`` capture group N.
+
+Some Recog patterns backtrack badly (``^\\s*(?:\\S)*\\s*::`` on a page of blank lines is cubic), and
+Python's ``re`` has no timeout, so the input is bounded before matching: cut to ``MAX_INPUT``
+characters, whitespace runs cut to ``MAX_SPACE_RUN`` and runs of one character to
+``MAX_CHAR_RUN``. No fingerprint needs longer runs (every example still matches, see the
+tests), and hostile strings then cost milliseconds. Results are memoised per (database, text).
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ from netdiscover.fingerprints.recog.translate import Untranslatable, compile_rub
 log = logging.getLogger(__name__)
 
 DATA = Path(__file__).with_name("data")
-MAX_INPUT = 4096
+MAX_INPUT = 2048
+MAX_SPACE_RUN = 32
+MAX_CHAR_RUN = 64
+_LONG_RUN = re.compile(rf"(\s{{{MAX_SPACE_RUN}}})\s+|((.)\3{{{MAX_CHAR_RUN - 1}}})\3+", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\{([^\s{}]+)\}")
 _EXAMPLE_META = frozenset({"_encoding", "_filename"})
 
@@ -108,18 +116,27 @@ class Database:
         """The first fingerprint matching ``text`` and its params, or None (never raises)."""
         if not isinstance(text, str) or not text:
             return None
-        found = _match(self.name, text[:MAX_INPUT])
+        found = _match(self.name, bounded(text))
         return None if found is None else (found[0], dict(found[1]))
 
     def match_all(self, text: str) -> list[tuple[RecogFingerprint, dict[str, str]]]:
         """Every fingerprint matching ``text`` (for tests and analysis, not memoised)."""
-        bounded = text[:MAX_INPUT]
+        subject = bounded(text)
         hits = []
         for fp in self.fingerprints:
-            params = fp.match(bounded)
+            params = fp.match(subject)
             if params is not None:
                 hits.append((fp, params))
         return hits
+
+
+def _cut_run(found: re.Match[str]) -> str:
+    return found.group(1) or found.group(2)
+
+
+def bounded(text: str) -> str:
+    """``text`` as it is matched: at most MAX_INPUT characters, long runs cut (see module doc)."""
+    return _LONG_RUN.sub(_cut_run, text[:MAX_INPUT])
 
 
 def names() -> list[str]:
@@ -127,7 +144,7 @@ def names() -> list[str]:
     return sorted(p.stem for p in DATA.glob("*.xml"))
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=64)
 def load(name: str) -> Database:
     """The database in ``data/<name>.xml`` (parsed and compiled once)."""
     path = DATA / f"{name}.xml"
