@@ -172,3 +172,20 @@ def test_backtracking_patterns_stay_fast_on_their_own_bait():
         assert time.perf_counter() - started < 2.0
     assert len(database.bounded("x" * 100_000)) <= database.MAX_INPUT
     assert database.bounded("a" + " " * 1000 + "b") == "a" + " " * database.MAX_SPACE_RUN + "b"
+
+
+@pytest.mark.parametrize("name", VENDORED)
+def test_literal_prefilter_never_changes_the_answer(name):
+    """The anchor index picks the same first fingerprint as trying every pattern in order."""
+    db = recog.load(name)
+    assert sum(fp.anchors is not None for fp in db.fingerprints) > 0.8 * len(db.fingerprints)
+    compared = 0
+    for fp in db.fingerprints:
+        for example in fp.examples[:4]:
+            for text in (example.text, example.text.upper(), example.text.lower(), "x " + example.text,
+                         example.text[: len(example.text) // 2]):
+                naive = db.match_all(text)
+                hit = db.match(text)
+                assert (hit[0] if hit else None) is (naive[0][0] if naive else None), (fp.pattern, text)
+                compared += 1
+    assert compared >= len(db.fingerprints)

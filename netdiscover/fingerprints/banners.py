@@ -167,7 +167,9 @@ def texts(observations: Sequence[Observation]) -> list[tuple[str, str, str]]:
         facts = obs.facts if isinstance(obs.facts, Mapping) else {}
         found: list[Iterator[tuple[str, str, str]]] = []
         services = obs.services if isinstance(obs.services, list) else []
-        found.extend(_service_texts(s) for s in services[:MAX_SERVICES] if isinstance(s, Service))
+        # a port nmap could not identify says nothing: skip it before any string work
+        found.extend(_service_texts(s) for s in services[:MAX_SERVICES]
+                     if s.__class__ is Service and (s.product or s.banner or s.extrainfo))
         nmap = facts.get("nmap")
         if isinstance(nmap, Mapping):
             found.append(_script_texts(nmap.get("scripts")))

@@ -9,7 +9,9 @@ Some Recog patterns backtrack badly (``^\\s*(?:\\S)*\\s*::`` on a page of blank 
 Python's ``re`` has no timeout, so the input is bounded before matching: cut to ``MAX_INPUT``
 characters, whitespace runs cut to ``MAX_SPACE_RUN`` and runs of one character to
 ``MAX_CHAR_RUN``. No fingerprint needs longer runs (every example still matches, see the
-tests), and hostile strings then cost milliseconds. Results are memoised per (database, text).
+tests), and hostile strings then cost milliseconds. A fingerprint whose pattern requires a
+literal (``rules.anchors_of``) is tried only when the text contains it; results are memoised
+per (database, text).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from defusedxml import ElementTree as SafeET
 
 from netdiscover.fingerprints.recog.translate import Untranslatable, compile_ruby
+from netdiscover.fingerprints.rules import anchors_of
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ class RecogFingerprint:
     captures: tuple[tuple[str, int], ...]
     examples: list[Example] = field(default_factory=list)
     error: str | None = None        # why the pattern could not be compiled
+    # lower-cased literals one of which any match contains (a cheap test before the regex)
+    anchors: tuple[str, ...] | None = None
 
     def match(self, text: str) -> dict[str, str] | None:
         """The params this fingerprint yields for ``text`` (already bounded), or None."""
@@ -111,6 +116,34 @@ class Database:
     name: str
     matches: str
     fingerprints: list[RecogFingerprint]
+    # anchors bucketed by their first two characters -> (anchor, fingerprint index); the
+    # fingerprints without an anchor are always tried
+    by_pair: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    always: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        always = []
+        for index, fp in enumerate(self.fingerprints):
+            if fp.regex is None:
+                continue
+            if fp.anchors is None:
+                always.append(index)
+            else:
+                for anchor in fp.anchors:
+                    self.by_pair.setdefault(anchor[:2], []).append((anchor, index))
+        self.always = tuple(always)
+
+    def candidates(self, lowered: str) -> list[int]:
+        """Indexes of the fingerprints that may match ``lowered`` text, in file order."""
+        found = set(self.always)
+        by_pair = self.by_pair
+        for pair in {lowered[i:i + 2] for i in range(len(lowered) - 1)}:
+            bucket = by_pair.get(pair)
+            if bucket:
+                for anchor, index in bucket:
+                    if index not in found and anchor in lowered:
+                        found.add(index)
+        return sorted(found)
 
     def match(self, text: Any) -> tuple[RecogFingerprint, dict[str, str]] | None:
         """The first fingerprint matching ``text`` and its params, or None (never raises)."""
@@ -160,9 +193,11 @@ def load(name: str) -> Database:
 
 def _fingerprint(elem: Any) -> RecogFingerprint:
     pattern = elem.get("pattern") or ""
-    regex, error = None, None
+    regex, error, anchors = None, None, None
     try:
         regex = compile_ruby(pattern, elem.get("flags"))
+        if not regex.flags & re.VERBOSE and "(?x" not in regex.pattern:
+            anchors = anchors_of(regex.pattern)
     except (Untranslatable, re.error) as exc:
         error = str(exc)
     constants, captures = [], []
@@ -181,7 +216,7 @@ def _fingerprint(elem: Any) -> RecogFingerprint:
     description = (elem.findtext("description") or "").strip()
     examples = [_example(e) for e in elem.iter("example")]
     return RecogFingerprint(description, pattern, regex, tuple(constants), tuple(captures),
-                            [e for e in examples if e is not None], error)
+                            [e for e in examples if e is not None], error, anchors)
 
 
 def _example(elem: Any) -> Example | None:
@@ -197,11 +232,11 @@ def _example(elem: Any) -> Example | None:
 
 @lru_cache(maxsize=32768)
 def _match(name: str, text: str) -> tuple[RecogFingerprint, dict[str, str]] | None:
-    for fp in load(name).fingerprints:
-        regex = fp.regex
-        if regex is None:
-            continue
-        found = regex.search(text)
+    db = load(name)
+    fingerprints = db.fingerprints
+    for index in db.candidates(text.lower()):
+        fp = fingerprints[index]
+        found = fp.regex.search(text)  # type: ignore[union-attr]
         if found is not None:
             return fp, fp.params(found)
     return None
