@@ -242,19 +242,30 @@ def params_evidence(params: Mapping[str, str], rule: str, matched: str, scale: f
 _SCALE = {"html_title": 0.9, "x509_subjects": 0.9, "telnet_banners": 0.9}
 
 
+@lru_cache(maxsize=32768)
+def _hit(db: str, text: str) -> tuple[tuple[str, str, str, float], ...]:
+    """(rule, field, value, weight) for one string of one database (memoised: banners repeat)."""
+    hit = recog.match(db, text)
+    if hit is None:
+        return ()
+    fingerprint, params = hit
+    rule = f"{db}:{fingerprint.description[:60] or fingerprint.pattern[:60]}"
+    return tuple((e.rule, e.field, e.value, e.weight)
+                 for e in params_evidence(params, rule, "", _SCALE.get(db, 1.0)))
+
+
 def evidence(observations: Sequence[Observation]) -> list[Evidence]:
     """Recog evidence for one device's banners and announcements."""
     out: list[Evidence] = []
     seen: set[tuple[str, str, str]] = set()
     for db, text, where in texts(observations):
-        hit = recog.match(db, text)
-        if hit is None:
+        found = _hit(db, text)
+        if not found:
             continue
-        fingerprint, params = hit
-        rule = f"{db}:{fingerprint.description[:60] or fingerprint.pattern[:60]}"
-        for item in params_evidence(params, rule, f"{where}: {text[:120]}", _SCALE.get(db, 1.0)):
-            key = (item.rule, item.field, item.value)
+        matched = f"{where}: {text[:120]}"
+        for rule, field, value, weight in found:
+            key = (rule, field, value)
             if key not in seen:
                 seen.add(key)
-                out.append(item)
+                out.append(Evidence(SOURCE, rule, field, value, weight, matched))
     return out
