@@ -100,7 +100,8 @@ def test_ruby_m_flag_is_dotall():
     assert flags("REG_ICASE,REG_MULTILINE") & re.IGNORECASE
 
 
-@pytest.mark.parametrize("ruby", [r"[a-z&&[^aeiou]]", r"\K", r"\p{Alpha}", "[abc", "(abc", "abc)", "a\\"])
+@pytest.mark.parametrize("ruby", [r"[a-z&&[^aeiou]]", r"\K", r"\p{Alpha}", "[abc", "(abc", "abc)", "a\\",
+                                  r"(?<name>x)(y)"])
 def test_untranslatable_constructs_are_refused(ruby):
     with pytest.raises((Untranslatable, re.error)):
         compile_ruby(ruby)

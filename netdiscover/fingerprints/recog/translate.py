@@ -79,7 +79,11 @@ def translate(pattern: str) -> str:
     if len(pending) != 1:
         raise Untranslatable("unbalanced parenthesis")
     out.append(")" * pending[0])
-    return "".join(out)
+    text = "".join(out)
+    if "(?P<" in text and re.search(r"(?<!\\)\((?!\?)", text):
+        # Ruby: once a group is named, plain parentheses stop capturing; numbering would differ
+        raise Untranslatable("named and numbered groups together")
+    return text
 
 
 def _open_group(pattern: str, i: int, out: list[str], pending: list[int]) -> int:
