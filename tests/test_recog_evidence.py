@@ -236,3 +236,25 @@ def test_hostile_observations_never_raise_and_stay_fast():
     assert time.perf_counter() - started < 5
     assert isinstance(ev, list) and fp.device_class in DEVICE_CLASSES
     assert len(banners.texts(odd)) <= banners.MAX_TEXTS
+
+
+def test_mdns_model_key_of_other_apple_services():
+    obs = Observation(method="iot", ip="10.1.2.6", facts={"mdns": {"records": [
+        {"instance": "Living Room", "service": "_airplay._tcp",
+         "txt": {"model": "AppleTV5,3", "deviceid": "x"}},
+        {"instance": "Printer", "service": "_ipp._tcp",
+         "txt": {"ty": "HP LaserJet", "note": "model=J207AP"}}]}})
+    found = banners.texts([obs])
+    assert found == [("mdns_device-info_txt", "model=AppleTV5,3", "mdns _airplay._tcp")]
+    ev = banners.evidence([obs])
+    assert by_field(ev, "vendor") == {"Apple"} and by_field(ev, "device_class") == {"media"}
+
+
+def test_certificate_subject_commas_are_escaped_as_recog_writes_them():
+    obs = nmap(Service(port=443, name="https"), scripts=[{"port": 443, "id": "ssl-cert", "subject": {
+        "commonName": "00:22:6b:ef:1e:d0", "organizationalUnitName": "RV042",
+        "organizationName": "Cisco-Linksys, LLC", "localityName": "Irvine", "countryName": "US"}}])
+    assert banners.texts([obs]) == [("x509_subjects", r"CN=00:22:6b:ef:1e:d0,OU=RV042,O=Cisco-Linksys\, LLC,"
+                                     "L=Irvine,C=US", "port 443 ssl-cert")]
+    ev = banners.evidence([obs])
+    assert by_field(ev, "model") == {"RV042"}

@@ -141,7 +141,8 @@ def _script_texts(scripts: Any) -> Iterator[tuple[str, str, str]]:
         elif script == "ssl-cert":
             subject = item.get("subject")
             if isinstance(subject, Mapping):
-                parts = [f"{short}={subject[key]}" for key, short in _X509_ORDER
+                # RFC 4514 order as Recog writes it, commas in values escaped
+                parts = [f"{short}={subject[key].replace(',', chr(92) + ',')}" for key, short in _X509_ORDER
                          if isinstance(subject.get(key), str) and subject[key]]
                 if parts:
                     yield "x509_subjects", ",".join(parts)[:MAX_TEXT], where
@@ -150,14 +151,16 @@ def _script_texts(scripts: Any) -> Iterator[tuple[str, str, str]]:
 def _mdns_texts(mdns: Any) -> Iterator[tuple[str, str, str]]:
     if not isinstance(mdns, Mapping):
         return
-    for record in (mdns.get("records") or [])[:MAX_TEXTS]:
-        if not isinstance(record, Mapping) or record.get("service") != "_device-info._tcp":
+    records = mdns.get("records")
+    for record in (records if isinstance(records, list) else [])[:MAX_TEXTS]:
+        if not isinstance(record, Mapping) or not isinstance(record.get("txt"), Mapping):
             continue
-        txt = record.get("txt")
-        if isinstance(txt, Mapping):
-            for key, value in list(txt.items())[:16]:
-                if isinstance(key, str) and isinstance(value, str):
-                    yield "mdns_device-info_txt", f"{key}={value}"[:MAX_TEXT], "mdns _device-info"
+        service = record.get("service")
+        device_info = service == "_device-info._tcp"
+        for key, value in list(record["txt"].items())[:16]:
+            # other Apple services (_airplay, _raop...) carry the same model identifier
+            if isinstance(key, str) and isinstance(value, str) and (device_info or key.lower() == "model"):
+                yield "mdns_device-info_txt", f"{key}={value}"[:MAX_TEXT], f"mdns {service}"
 
 
 def texts(observations: Sequence[Observation]) -> list[tuple[str, str, str]]:
