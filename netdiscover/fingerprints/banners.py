@@ -3,7 +3,8 @@
 The strings a device gives without SNMP are matched against the vendored Recog databases:
 nmap's service product/version and banner per port (SSH, FTP, telnet, HTTP, SIP, RTSP, PJL),
 nmap script output when present (``http-title``, ``http-server-header``, ``ssl-cert``), the
-SSDP ``SERVER`` header, mDNS ``_device-info`` TXT items and a DHCP vendor class. Recog's params
+SSDP ``SERVER`` header, mDNS ``_device-info`` TXT items (and the ``model`` item of other
+services), a DHCP vendor class when a collector recorded one. Recog's params
 become Evidence: ``hw.vendor`` the vendor (never ``service.vendor``: the maker of Apache or
 OpenSSH is not the maker of the box), ``hw.product`` the model, ``hw.device`` the device class
 (``recog/mapping.yaml``), ``os.family``/``os.product`` the OS; a printer's ``os.vendor`` is its maker
