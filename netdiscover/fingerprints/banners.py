@@ -164,30 +164,36 @@ def _mdns_texts(mdns: Any) -> Iterator[tuple[str, str, str]]:
                 yield "mdns_device-info_txt", f"{key}={value}"[:MAX_TEXT], f"mdns {service}"
 
 
+def _fact_texts(facts: Mapping[str, Any]) -> list[Iterator[tuple[str, str, str]]]:
+    found: list[Iterator[tuple[str, str, str]]] = []
+    nmap = facts.get("nmap")
+    if isinstance(nmap, Mapping) and nmap.get("scripts"):
+        found.append(_script_texts(nmap["scripts"]))
+    if facts.get("mdns"):
+        found.append(_mdns_texts(facts["mdns"]))
+    ssdp = facts.get("ssdp")
+    if isinstance(ssdp, Mapping):
+        server = _clip(ssdp.get("server"))
+        if server:
+            found.append(iter([("http_servers", server, "ssdp SERVER")]))
+    dhcp = facts.get("dhcp")
+    if isinstance(dhcp, Mapping):
+        vendor_class = _clip(dhcp.get("vendor_class"))
+        if vendor_class:
+            found.append(iter([("dhcp_vendor_class", vendor_class, "dhcp vendor class")]))
+    return found
+
+
 def texts(observations: Sequence[Observation]) -> list[tuple[str, str, str]]:
     """Every (database, text, where) worth matching for one device, deduplicated and bounded."""
     out: dict[tuple[str, str], str] = {}
     for obs in observations:
-        facts = obs.facts if isinstance(obs.facts, Mapping) else {}
-        found: list[Iterator[tuple[str, str, str]]] = []
-        services = obs.services if isinstance(obs.services, list) else []
+        services = obs.services if isinstance(obs.services, list) else ()
         # a port nmap could not identify says nothing: skip it before any string work
-        found.extend(_service_texts(s) for s in services[:MAX_SERVICES]
-                     if s.__class__ is Service and (s.product or s.banner or s.extrainfo))
-        nmap = facts.get("nmap")
-        if isinstance(nmap, Mapping):
-            found.append(_script_texts(nmap.get("scripts")))
-        found.append(_mdns_texts(facts.get("mdns")))
-        ssdp = facts.get("ssdp")
-        if isinstance(ssdp, Mapping):
-            server = _clip(ssdp.get("server"))
-            if server:
-                found.append(iter([("http_servers", server, "ssdp SERVER")]))
-        dhcp = facts.get("dhcp")
-        if isinstance(dhcp, Mapping):
-            vendor_class = _clip(dhcp.get("vendor_class"))
-            if vendor_class:
-                found.append(iter([("dhcp_vendor_class", vendor_class, "dhcp vendor class")]))
+        found = [_service_texts(s) for s in services[:MAX_SERVICES]
+                 if s.__class__ is Service and (s.product or s.banner or s.extrainfo)]
+        if obs.facts and isinstance(obs.facts, Mapping):
+            found.extend(_fact_texts(obs.facts))
         for items in found:
             for db, text, where in items:
                 if len(out) >= MAX_TEXTS:
@@ -260,9 +266,12 @@ def _hit(db: str, text: str) -> tuple[tuple[str, str, str, float], ...]:
 
 def evidence(observations: Sequence[Observation]) -> list[Evidence]:
     """Recog evidence for one device's banners and announcements."""
+    found_texts = texts(observations)
+    if not found_texts:
+        return []
     out: list[Evidence] = []
     seen: set[tuple[str, str, str]] = set()
-    for db, text, where in texts(observations):
+    for db, text, where in found_texts:
         found = _hit(db, text)
         if not found:
             continue
