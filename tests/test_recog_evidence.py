@@ -258,3 +258,20 @@ def test_certificate_subject_commas_are_escaped_as_recog_writes_them():
                                      "L=Irvine,C=US", "port 443 ssl-cert")]
     ev = banners.evidence([obs])
     assert by_field(ev, "model") == {"RV042"}
+
+
+def test_device_map_agrees_with_the_labelled_corpus():
+    """Recog's device words through our map, checked on labelled sysDescr strings (read in place)."""
+    from tests.test_fingerprint_corpus import INDEX
+
+    if not INDEX.exists():
+        pytest.skip(f"corpus not found at {INDEX} (set NETDISCOVER_CORPUS)")
+    answered = right = 0
+    for record in json.loads(INDEX.read_text())["records"]:
+        hit = recog.match("snmp_sysdescr", record.get("sysDescr") or "")
+        klass = next((e.value for e in banners.params_evidence(hit[1], "r", "m")
+                      if e.field == "device_class"), None) if hit else None
+        if klass:
+            answered += 1
+            right += klass in (record.get("itam_accept") or [record.get("itam_class")])
+    assert answered >= 50 and right / answered >= 0.9, (right, answered)
