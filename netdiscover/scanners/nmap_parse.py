@@ -19,6 +19,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from netdiscover.observation import Observation, Service, clean_text, normalise_mac
+from netdiscover.scanners.nmap_scripts import port_scripts
 
 MAX_PORTS = 2048        # per host
 MAX_CPES = 8            # per service or osclass
@@ -162,11 +163,13 @@ def host_observation(host: Element, local_ips: Collection[str] = ()) -> Observat
         return None
     ports = host.find("ports")
     services = []
+    scripts: list[dict[str, Any]] = []
     if ports is not None:
         for port in ports.findall("port")[:MAX_PORTS]:
             svc = _service(port)
             if svc is not None:
                 services.append(svc)
+                port_scripts(svc.port, port, scripts)
     uptime = host.find("uptime")
     distance = host.find("distance")
     times = host.find("times")
@@ -183,6 +186,8 @@ def host_observation(host: Element, local_ips: Collection[str] = ()) -> Observat
     hints = _service_hints(ports)
     if hints:
         facts["service_hints"] = hints
+    if scripts:
+        facts["scripts"] = scripts
     names = _hostnames(host)
     if len(names) > 1:
         facts["hostnames"] = names
