@@ -33,6 +33,7 @@ ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_STATISTICS = 6
 PACKET_IGNORE_OUTGOING = 23
+SO_RCVBUFFORCE = 33
 RCVBUF = 8 << 20                   # 8 MiB of kernel buffer per socket rides out a flush
 BURST = 256                        # frames read from one ready socket before looking at the clock
 FlushHook = Callable[[list[Observation]], None]
@@ -75,7 +76,7 @@ def open_socket(interface: str) -> socket.socket:
         with contextlib.suppress(OSError):            # older kernels: outgoing frames are parsed too
             sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, RCVBUF)
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         sock.bind((interface, ETH_P_ALL))
