@@ -38,9 +38,12 @@ def mirror_segment(lab: Lab, name: str = "lan") -> Segment:
     """A segment whose bridge floods every frame to every port, like a switch's mirror port.
 
     Unicast is flooded (no MAC learning) and LLDP's link-local group 01:80:c2:00:00:0e, which a
-    bridge normally keeps to itself, is forwarded (group_fwd_mask bit 14).
+    bridge normally keeps to itself, is forwarded (group_fwd_mask bit 14). The bridge's own ports
+    have IPv6 off, so the segment adds no frames of its own to what the hosts send.
     """
     seg = lab.segment(name)
+    for scope in ("all", "default"):
+        lab.sysctl(seg.ns, f"net.ipv6.conf.{scope}.disable_ipv6", "1")
     lab.run(seg.ns, ["ip", "link", "set", "br0", "type", "bridge", "ageing_time", "0",
                      "group_fwd_mask", "0x4000"])
     return seg
@@ -179,3 +182,46 @@ def start_radvd(lab: Lab, host: Host, workdir: Path, prefix: str, iface: str = "
     _wait_for(lambda: (workdir / "radvd.pid").exists(), wait,
               f"radvd did not start: {log.read_text(errors='replace')[-300:] if log.exists() else ''}")
     return log
+
+
+def count_frames(interface: str, expect: int, timeout: float) -> dict:
+    """Listen (no storage) until ``expect`` frames arrived or ``timeout``; the figures and CPU used."""
+    import resource
+
+    from netdiscover.scanners.passive.listener import Listener
+
+    listener = Listener([interface])
+    listener.open()
+    print("ready", flush=True)
+    first: list[float] = []
+    original = listener.handle
+
+    def timed(frame: bytes) -> None:
+        if not first:
+            first.append(time.monotonic())
+            first.append(resource.getrusage(resource.RUSAGE_SELF))  # type: ignore[arg-type]
+        original(frame)
+
+    listener.handle = timed  # type: ignore[method-assign]
+    try:
+        stats = listener.run(timeout, flush_every=timeout, max_packets=expect)
+    finally:
+        listener.close()
+    end, usage = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
+    wall = end - first[0] if first else 0.0
+    cpu = (usage.ru_utime + usage.ru_stime - first[1].ru_utime - first[1].ru_stime) if first else 0.0
+    return {**stats.to_dict(), "wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m netdiscover.lab.passive_lab count IFACE EXPECT TIMEOUT``: print count_frames as JSON."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 4 or args[0] != "count":
+        print("usage: python -m netdiscover.lab.passive_lab count IFACE EXPECT TIMEOUT", file=sys.stderr)
+        return 2
+    print(json.dumps(count_frames(args[1], int(args[2]), float(args[3]))), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -34,7 +34,7 @@ SOL_PACKET = 263
 PACKET_STATISTICS = 6
 PACKET_IGNORE_OUTGOING = 23
 SO_RCVBUFFORCE = 33
-RCVBUF = 8 << 20                   # 8 MiB of kernel buffer per socket rides out a flush
+RCVBUF = 64 << 20                  # 64 MiB of kernel buffer per socket rides out a flush and scheduling gaps
 BURST = 256                        # frames read from one ready socket before looking at the clock
 FlushHook = Callable[[list[Observation]], None]
 
