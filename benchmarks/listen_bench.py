@@ -4,8 +4,8 @@ Run as root:  .venv/bin/python benchmarks/listen_bench.py [--frames 100000] [--l
 
 Writes a capture of ``--frames`` announcement frames (ARP, DHCP requests, mDNS responses, SSDP
 NOTIFY, LLDP, neighbour solicitations; 2,000 different senders), then for each rate replays it
-``--loops`` times with ``tcpreplay --pps`` from one namespace into a listener in another, over a mirror segment.
-Every frame passes the kernel filter, so a frame the listener did not parse was lost (in the
+``--loops`` times with ``tcpreplay --pps`` from one namespace into a listener in another, over
+a mirror segment. Every frame passes the kernel filter, so a frame the listener did not parse was lost (in the
 kernel or on the way). Prints per rate: frames sent, received, lost, kernel drops, the
 listener's CPU time as a share of one core over the replay, and the highest rate with no loss.
 """
