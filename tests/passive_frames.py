@@ -52,7 +52,8 @@ def dhcp_request(mac: str = CLIENT, hostname: bytes = b"lab-laptop", prl=(1, 3, 
         opts.append(("vendor_class_id", vendor))
     if client_id is None:
         client_id = b"\x01" + bytes.fromhex(mac.replace(":", ""))
-    opts.append(("client_id", client_id))
+    if client_id:                                   # b"" sends no client identifier
+        opts.append(("client_id", client_id))
     opts.append("end")
     return raw(Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
                / UDP(sport=68, dport=67) / BOOTP(op=1, chaddr=bytes.fromhex(mac.replace(":", "")))

@@ -217,3 +217,31 @@ def test_kernel_filter_accepts_every_parsed_protocol(name):
 def test_kernel_filter_rejects_other_traffic():
     assert run_bpf(bpf.program(), pf.tcp_frame()) == 0
     assert "icmp6" in bpf.expression()
+
+
+# -- randomised MACs: the identity key the reconciler can join on -----------------------------
+def keys_of(*frames: bytes) -> dict[str, str | None]:
+    listener = Listener(["unused"])
+    for frame in frames:
+        listener.handle(frame)
+    return {o.mac: o.facts.get("passive", {}).get("identity_key") for o in listener.table.drain() if o.facts}
+
+
+def test_one_client_id_across_three_random_macs_gives_one_key():
+    macs = ["02:11:22:33:44:01", "8a:11:22:33:44:02", "3e:11:22:33:44:03"]
+    keys = keys_of(*(pf.dhcp_request(mac=m, hostname=b"Pixel-7", client_id=b"\xffstable-iaid-duid")
+                     for m in macs))
+    assert len(set(keys.values())) == 1 and next(iter(keys.values())).startswith("dhcp-client-id:")
+
+
+def test_two_iphones_with_their_own_client_ids_keep_two_keys():
+    keys = keys_of(pf.dhcp_request(mac="02:aa:00:00:00:01", hostname=b"iPhone"),
+                   pf.dhcp_request(mac="02:aa:00:00:00:02", hostname=b"iPhone"))
+    assert len(set(keys.values())) == 2 and all(k.startswith("dhcp-client-id:") for k in keys.values())
+
+
+def test_without_client_id_hostname_and_request_list_link():
+    keys = keys_of(pf.dhcp_request(mac="02:bb:00:00:00:01", hostname=b"Lab-Tab", client_id=b""),
+                   pf.dhcp_request(mac="02:bb:00:00:00:02", hostname=b"lab-tab", client_id=b""))
+    assert set(keys.values()) == {"dhcp-host:lab-tab|1,3,6,15,31,33,43,44,46,47,119,121,249,252"}
+    assert keys_of(pf.dhcp_request())[pf.CLIENT] is None            # a global MAC is its own identity

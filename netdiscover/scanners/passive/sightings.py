@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from netdiscover.observation import Observation, utcnow
+from netdiscover.scanners.passive.linking import identity_key
 from netdiscover.scanners.passive.records import Sighting
 
 METHOD = "passive"
@@ -100,6 +101,9 @@ def observations_of(mac: str, entry: Entry) -> list[Observation]:
     facts = dict(entry.facts)
     facts["passive"] = {"protocols": sorted(entry.protocols), "packets": entry.packets,
                         "first_seen": entry.first_seen.isoformat(), "addresses": ordered}
+    key = identity_key(mac, entry.facts.get("dhcp"))
+    if key:
+        facts["passive"]["identity_key"] = key
     main = Observation(method=METHOD, mac=mac, ip=ordered[0] if ordered else None,
                        hostname=_hostname(entry), seen_at=entry.last_seen, facts=facts)
     more = [Observation(method=METHOD, mac=mac, ip=ip, seen_at=entry.last_seen) for ip in ordered[1:]]
