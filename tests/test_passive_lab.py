@@ -35,7 +35,7 @@ def by_mac(rows: list[dict], mac: str) -> dict:
 
 
 def test_dhcp_clients_and_avahi_are_heard_and_listener_sends_nothing(lab, tmp_path, sqlite_url):
-    need("dnsmasq", "udhcpc", "dhclient", "avahi-daemon")
+    need("dnsmasq", "udhcpc", "dhclient", "dhcpcd", "avahi-daemon")
     seg = pl.mirror_segment(lab)
     ear = pl.silent_host(lab, "ear", seg)
     server = lab.host("dhcpd", seg, "10.21.0.1/24", mac="00:1b:21:21:00:01")
@@ -46,8 +46,10 @@ def test_dhcp_clients_and_avahi_are_heard_and_listener_sends_nothing(lab, tmp_pa
     busybox = lab.host("busybox", seg, None, mac="00:1b:21:21:00:02")
     isc = lab.host("isc", seg, None, mac="00:1b:21:21:00:03")
     printer = lab.host("printer", seg, "10.21.0.40/24", mac="00:1b:21:21:00:04")
+    dcd = lab.host("dcd", seg, None, mac="00:1b:21:21:00:05")
     pl.run_udhcpc(lab, busybox, "bb-<b>sensor</b>")
     pl.run_dhclient(lab, isc, "isc-laptop", tmp_path / "dhclient")
+    pl.run_dhcpcd(lab, dcd, "dcd-box")
     start_avahi(lab, printer, "lab-printer", [], tmp_path / "avahi")
     time.sleep(2.0)
     summary = running.finish()
@@ -56,7 +58,7 @@ def test_dhcp_clients_and_avahi_are_heard_and_listener_sends_nothing(lab, tmp_pa
     assert after == before, f"the listener's interface sent {after - before} packets"
     assert summary["packets"].get("dhcp", 0) >= 4 and summary["packets"].get("mdns", 0) >= 1
     assert summary["malformed"] == 0 and summary["kernel_drops"] == 0
-    assert summary["assets"]["new"] >= 4 and not summary["errors"]
+    assert summary["assets"]["new"] >= 5 and not summary["errors"]
     rows = assets(sqlite_url)
     bb = by_mac(rows, "00:1b:21:21:00:02")
     assert bb["hostname"] == "bb-<b>sensor</b>"                 # markup stored as text, not dropped
@@ -66,6 +68,8 @@ def test_dhcp_clients_and_avahi_are_heard_and_listener_sends_nothing(lab, tmp_pa
     assert by_mac(rows, "00:1b:21:21:00:01")["ips"] == ["10.21.0.1"]
     assert by_mac(rows, "00:1b:21:21:00:04")["hostname"].startswith("lab-printer")
     assert isc_row["os_name"] and "linux" in isc_row["os_name"].lower()
+    dcd_row = by_mac(rows, "00:1b:21:21:00:05")
+    assert dcd_row["hostname"] == "dcd-box" and dcd_row["os_name"] == "Linux"
 
 
 def test_lldp_and_slaac_hosts_are_heard(lab, tmp_path, sqlite_url, request):

@@ -4,7 +4,7 @@ The listener's namespace has IPv6 switched off before its interface exists and g
 address, so its kernel has nothing of its own to say: the interface's ``tx_packets`` counter
 must stay where it was while ``netdiscover listen`` runs. The clients are the real Debian
 programs: dnsmasq as DHCP server, udhcpc and dhclient asking it, lldpd announcing LLDP, radvd
-sending router advertisements for SLAAC.
+sending router advertisements for SLAAC, dhcpcd with Debian's configuration.
 """
 
 from __future__ import annotations
@@ -149,6 +149,17 @@ def run_dhclient(lab: Lab, host: Host, hostname: str, workdir: Path, iface: str 
             os.kill(int(pid.read_text().strip()), signal.SIGTERM)
         except (ValueError, ProcessLookupError):
             pass
+
+
+def run_dhcpcd(lab: Lab, host: Host, hostname: str, iface: str = "eth0", timeout: float = 25.0) -> str:
+    """One dhcpcd lease with Debian's /etc/dhcpcd.conf and ``hostname``; returns its output.
+
+    Its state (/run, /var/lib/dhcpcd) lives on tmpfs mounts private to the namespace's mount
+    namespace, and no hook script runs, so nothing outside the lab is touched.
+    """
+    script = ("mount -t tmpfs none /run && mount -t tmpfs none /var/lib/dhcpcd && "
+              f"exec dhcpcd -B -4 -1 -t 15 -h {hostname} -c /bin/true {iface}")
+    return lab.run(host.ns, ["sh", "-c", script], timeout=timeout).stdout
 
 
 def start_lldpd(lab: Lab, host: Host, system_name: str, iface: str = "eth0", wait: float = 10.0) -> Path:
