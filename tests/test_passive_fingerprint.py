@@ -72,3 +72,19 @@ def test_lldp_bridge_is_a_switch_and_cdp_platform_is_the_model():
 def test_dhcpv6_microsoft_enterprise_number():
     (obs,) = heard(pf.dhcpv6_solicit())
     assert fingerprint([obs]).os_family == "windows"
+
+
+def test_fingerprint_explain_shows_dhcp_evidence(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from netdiscover.cli import main
+
+    path = tmp_path / "heard.json"
+    path.write_text(json.dumps([o.to_dict() for o in heard(pf.dhcp_request(hostname=b"<i>pc</i>"))]))
+    result = CliRunner().invoke(main, ["fingerprint", "explain", "--observations", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    rules = {e["rule"] for e in data["evidence"] if e["source"] == "dhcp"}
+    assert rules == {"windows-10-11", "msft-5"} and data["os_name"] == "Microsoft Windows"
