@@ -102,3 +102,44 @@ def test_lldp_and_slaac_hosts_are_heard(lab, tmp_path, sqlite_url, request):
     assert sw["hostname"] == "lab-switch"
     host = by_mac(rows, "00:1b:21:21:01:03")
     assert slaac in host["ips"]
+
+
+def observed_keys(db_url: str) -> dict[str, set[str]]:
+    """MAC -> identity keys recorded on its passive observations."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT mac, data FROM observations WHERE method = 'passive'")).all()
+    finally:
+        engine.dispose()
+    keys: dict[str, set[str]] = {}
+    for mac, data in rows:
+        record = json.loads(data) if isinstance(data, str) else data
+        key = ((record.get("facts") or {}).get("passive") or {}).get("identity_key")
+        if key:
+            keys.setdefault(mac, set()).add(key)
+    return keys
+
+
+def test_randomised_mac_client_keeps_one_identity_key(lab, tmp_path, sqlite_url):
+    need("dnsmasq", "udhcpc")
+    seg = pl.mirror_segment(lab)
+    ear = pl.silent_host(lab, "ear", seg)
+    server = lab.host("dhcpd", seg, "10.21.2.1/24", mac="00:1b:21:21:02:01")
+    running = pl.start_listen(lab, ear, sqlite_url, tmp_path / "listen", duration="60s", flush="60s")
+    pl.start_dnsmasq(lab, server, tmp_path / "dnsmasq", "10.21.2.100", "10.21.2.150")
+    phone = lab.host("phone", seg, None, mac="02:5a:00:00:00:01")
+    rotations = ["02:5a:00:00:00:01", "06:5a:00:00:00:02", "0a:5a:00:00:00:03"]
+    for mac in rotations:
+        for args in (["down"], ["address", mac], ["up"]):
+            lab.run(phone.ns, ["ip", "link", "set", "eth0", *args])
+        pl.run_udhcpc(lab, phone, "iPhone", client_id="ff00112233445566")
+    twin = lab.host("twin", seg, None, mac="02:5a:00:00:00:09")
+    pl.run_udhcpc(lab, twin, "iPhone", client_id="ff99887766554433")
+    time.sleep(1.0)
+    running.finish()
+    keys = observed_keys(sqlite_url)
+    assert {frozenset(keys[m]) for m in rotations} == {frozenset({"dhcp-client-id:ff00112233445566"})}
+    assert keys["02:5a:00:00:00:09"] == {"dhcp-client-id:ff99887766554433"}
