@@ -17,7 +17,7 @@ from netdiscover.scanners.passive.linking import identity_key
 from netdiscover.scanners.passive.records import Sighting
 
 METHOD = "passive"
-MAX_DEVICES = 50_000
+MAX_DEVICES = 20_000         # ~3 KB each with long DHCP strings and SSDP headers: ~60 MB
 MAX_IPS = 16
 # Whose word on a hostname counts most: the name a client asks DHCP for, then what it announces.
 HOSTNAME_ORDER = ("dhcp", "dhcpv6", "lldp", "cdp", "mdns", "netbios")
