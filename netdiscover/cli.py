@@ -69,6 +69,7 @@ from netdiscover.commands.db import db  # noqa: E402
 from netdiscover.commands.fingerprint import fingerprint  # noqa: E402
 from netdiscover.commands.inventory import inventory  # noqa: E402
 from netdiscover.commands.lab import lab  # noqa: E402
+from netdiscover.commands.listen import listen  # noqa: E402
 from netdiscover.commands.report import report  # noqa: E402
 from netdiscover.commands.review import review  # noqa: E402
 from netdiscover.commands.scan import scan  # noqa: E402
@@ -83,6 +84,7 @@ main.add_command(fingerprint)
 main.add_command(report)
 main.add_command(review)
 main.add_command(lab)
+main.add_command(listen)
 main.add_command(scan)
 main.add_command(status)
 main.add_command(serve)

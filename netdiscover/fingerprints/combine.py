@@ -41,6 +41,7 @@ SOURCES: list[str] = [
     "netdiscover.fingerprints.ports",
     "netdiscover.fingerprints.iot",
     "netdiscover.fingerprints.banners",
+    "netdiscover.fingerprints.dhcp",
 ]
 # Modules that may legitimately be absent (built separately); others must import.
 OPTIONAL_SOURCES = frozenset({"netdiscover.fingerprints.iot"})

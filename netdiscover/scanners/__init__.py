@@ -14,6 +14,7 @@ SCANNER_MODULES: dict[str, str] = {
     "snmp": "netdiscover.scanners.snmp",
     "nmap": "netdiscover.scanners.nmap",
     "iot": "netdiscover.scanners.iot",
+    "ndp": "netdiscover.scanners.ndp",
 }
 
 

@@ -1,0 +1,35 @@
+"""``netdiscover listen`` arguments: durations, bad interfaces, one-line errors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from netdiscover.cli import main
+from netdiscover.commands.listen import parse_duration
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("30s", 30), ("10m", 600), ("1h30m", 5400),
+                                               ("0.5s", 0.5)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "ten", "10x", "0s", "-5m", "400d"])
+def test_bad_durations(text):
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--iface", "eth0", "--duration", "soon"], "cannot read 'soon' as a duration"),
+    (["--iface", "nd-no-such0", "--duration", "1s"],
+     "cannot listen on nd-no-such0" if os.geteuid() == 0 else "listening needs root"),
+    (["--duration", "1s"], "Missing option '--iface'"),
+])
+def test_bad_input_is_one_line_and_no_traceback(args, message, sqlite_url):
+    result = CliRunner().invoke(main, ["--db", sqlite_url, "listen", *args])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
