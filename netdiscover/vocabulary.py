@@ -18,7 +18,7 @@ LIFECYCLE_STATES: tuple[str, ...] = (
     "planned", "procured", "deployed", "maintenance", "retired", "disposed",
 )
 
-SCAN_METHODS: tuple[str, ...] = ("arp", "snmp", "nmap", "iot")
+SCAN_METHODS: tuple[str, ...] = ("arp", "snmp", "nmap", "iot", "ndp")   # sweep methods; "passive" is listen
 
 SCAN_OUTCOMES: tuple[str, ...] = ("running", "completed", "partial", "failed", "aborted")
 

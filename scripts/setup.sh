@@ -50,7 +50,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Services installed above must not run on the host itself: the lab starts its own copies
 # inside namespaces.
-for svc in snmpd avahi-daemon nmbd smbd miniupnpd; do
+for svc in snmpd avahi-daemon nmbd smbd miniupnpd lldpd radvd dnsmasq; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
   fi

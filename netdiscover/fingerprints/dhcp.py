@@ -7,8 +7,8 @@ device class, and a CDP platform string gives the model. Values are read from
 ``facts["dhcp"]``, ``facts["dhcpv6"]``, ``facts["lldp"]`` and ``facts["cdp"]`` as the passive
 listener records them.
 
-Follow-up: the Recog ``dhcp_vendor_class`` patterns (BSD-2) are to be consulted for option 60
-through the shared Recog matcher once that lands; until then only the prefixes below are used.
+Option 60 is also matched against Recog's ``dhcp_vendor_class`` patterns by the banner source
+(``fingerprints/banners.py``), which reads the same ``facts["dhcp"]["vendor_class"]``.
 """
 
 from __future__ import annotations
