@@ -105,6 +105,11 @@ def _ranges() -> dict[str, tuple[str, str, str, str]]:
     return table
 
 
+def vendor_range(vendor: str) -> tuple[str, str, str, str] | None:
+    """(device class, OS family, OS name, when) of a maker's usual product range, or None."""
+    return _ranges().get(_key(vendor)) if isinstance(vendor, str) and vendor else None
+
+
 def _range_evidence(vendor: str, confidence: float, answered_snmp: bool) -> list[Evidence]:
     """Fallback class/OS for a known maker's unrecognised product (``vendor_ranges.csv``)."""
     found = _ranges().get(_key(vendor))

@@ -7,8 +7,12 @@
   conventions) that set vendor, OS family/name/version, model and device class.
 - ENTITY-MIB: the chassis entry's model name (strongest when it carries a serial number) and
   manufacturer.
-- sysServices layer bits, MIB presence (Printer-MIB, UPS-MIB, IEEE 802.11, bridge, ...) and
-  HOST-RESOURCES device types as weak class evidence.
+- The device class comes from the learned model (``class_model.json``, see ``snmp_features``):
+  standard-MIB facts, the maker behind the enterprise number, sysDescr/ENTITY words and the
+  classes the rules propose are its features; its top contributions are listed as evidence.
+  Without a model file, the rules' classes and the MIB/sysServices hints speak directly.
+- LLDP-MIB ``lldpLocSysCapEnabled`` is the device's own statement of what it is (IEEE 802.1AB);
+  it is weighed as a separate source, ``lldp``.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from netdiscover.fingerprints import pen, rules
+from netdiscover.fingerprints import class_model, pen, rules, snmp_features
+from netdiscover.fingerprints.combine import vendor_range
 from netdiscover.fingerprints.model import Evidence
 from netdiscover.fingerprints.vendors import known_vendor, short_vendor
 from netdiscover.observation import Observation, clean_text
 
 SOURCE = "snmp"
+LLDP_SOURCE = "lldp"
+MODEL_RULE = "class-model"
+EXPLAIN = 6         # model features listed as evidence
 FACT_KEYS = ("snmp",)     # only devices with SNMP facts are looked at
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
 W_PEN = 0.55
@@ -46,6 +54,15 @@ MIB_CLASS: dict[str, tuple[str, float]] = {
     "q-bridge": ("switch", 0.2),
     "bridge": ("switch", 0.15),
     "host-resources": ("server", 0.12),   # general-purpose hosts; many appliances answer it too
+}
+# lldpLocSysCapEnabled capability -> (class, weight); the standard's own words, so not learned
+# (IEEE 802.1AB-2009 LldpSystemCapabilitiesMap). Bridge and router together: a layer-3 switch.
+LLDP_CLASS: dict[str, tuple[str, float]] = {
+    "wlanAccessPoint": ("wireless-ap", 0.6),
+    "telephone": ("voip", 0.7),
+    "docsisCableDevice": ("router", 0.5),
+    "router": ("router", 0.45),
+    "bridge": ("switch", 0.45),
 }
 HR_PRINTER = "1.3.6.1.2.1.25.3.1.5"
 HR_PROCESSOR = "1.3.6.1.2.1.25.3.1.3"
@@ -245,9 +262,7 @@ def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
     return out
 
 
-def facts_evidence(facts: Mapping[str, Any]) -> list[Evidence]:
-    """Evidence from one device's SNMP facts (the agreed ``facts["snmp"]`` keys)."""
-    subj = subject(facts)
+def _vendor_evidence(subj: rules.Subject) -> list[Evidence]:
     out: list[Evidence] = []
     number = pen.enterprise_number(subj.oid)
     if number is not None:
@@ -258,9 +273,83 @@ def facts_evidence(facts: Mapping[str, Any]) -> list[Evidence]:
     maker = known_vendor(subj.text("descr")[:120])
     if maker:
         out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, W_DESCR_MAKER, subj.text("descr")[:60]))
-    out.extend(_rule_evidence(subj))
-    out.extend(_entity_evidence(_entities(facts.get("entity"))))
-    out.extend(_class_hints(facts))
+    return out
+
+
+def _parts(facts: Mapping[str, Any], drop: frozenset[str]) -> tuple[list[Evidence], dict[str, float]]:
+    """Evidence for every field but the class, and the class model's features."""
+    subj = subject(facts)
+    found = _vendor_evidence(subj)
+    found += [e for e in _rule_evidence(subj) if e.rule not in drop]
+    found += _entity_evidence(_entities(facts.get("entity")))
+    rule_classes = [(e.value, e.weight) for e in found if e.field == "device_class"]
+    makers = [e.value for e in found if e.field == "vendor" and e.rule in ("descr-maker", "entity-mfg")]
+    ranges = {r[0] for e in found if e.field == "vendor" and (r := vendor_range(e.value)) and r[0]}
+    feats = snmp_features.features(facts, rule_classes, makers)
+    for klass in sorted(ranges):
+        feats[f"range:{klass}"] = 1.0
+    return found, feats
+
+
+def device_features(facts: Mapping[str, Any], drop: frozenset[str] = frozenset()) -> dict[str, float]:
+    """The class model's features for one device's SNMP facts (rules in ``drop`` left out)."""
+    return _parts(facts, drop)[1]
+
+
+def class_evidence(feats: Mapping[str, float], model: class_model.ClassModel) -> list[Evidence]:
+    """The model's class, weighted by its calibrated confidence, and its top contributions."""
+    pred = model.predict(feats, EXPLAIN)
+    if pred.abstained or pred.confidence <= 0:
+        return []
+    out = [Evidence(SOURCE, MODEL_RULE, "device_class", pred.device_class, pred.confidence,
+                    f"p={pred.probability:.2f} calibrated {pred.confidence:.2f}")]
+    total = sum(push for _, push in pred.contributions) or 1.0
+    for name, push in pred.contributions:
+        share = max(0.001, round(pred.confidence * push / total, 3))
+        out.append(Evidence(SOURCE, f"{MODEL_RULE}:{name}", "device_class", pred.device_class, share,
+                            f"{name} +{push:.2f}"))
+    return out
+
+
+def lldp_evidence(facts: Mapping[str, Any]) -> list[Evidence]:
+    """Class evidence from the device's own LLDP capability statement (enabled capabilities)."""
+    caps = facts.get("lldp_caps")
+    enabled = caps.get("enabled") if isinstance(caps, Mapping) else None
+    if not isinstance(enabled, list):
+        return []
+    names = {c for c in enabled[:16] if isinstance(c, str)}
+    if "bridge" in names and "router" in names:
+        names.discard("router")          # a layer-3 switch: bridging is what it is bought for
+    out = []
+    for cap in sorted(names):
+        hint = LLDP_CLASS.get(cap)
+        if hint:
+            out.append(Evidence(LLDP_SOURCE, f"lldp-cap:{cap}", "device_class", hint[0], hint[1],
+                                "lldpLocSysCapEnabled " + ",".join(sorted(names))))
+    return out
+
+
+_MISSING: Any = object()
+
+
+def facts_evidence(facts: Mapping[str, Any], drop: frozenset[str] = frozenset(),
+                   model: class_model.ClassModel | None = _MISSING) -> list[Evidence]:
+    """Evidence from one device's SNMP facts (the agreed ``facts["snmp"]`` keys).
+
+    ``drop`` leaves rules out and ``model`` replaces the shipped class model (both for
+    held-out evaluation).
+    """
+    found, feats = _parts(facts, drop)
+    if model is _MISSING:
+        model = class_model.shipped()
+    site = rules.user_rule_ids(SOURCE)
+    if model is None or any(e.field == "device_class" and e.rule in site for e in found):
+        # no model, or the site's own rule names the class: rules and hints speak directly
+        out = found + _class_hints(facts)
+    else:
+        out = [e for e in found if e.field != "device_class"]
+        out.extend(class_evidence(feats, model))
+    out.extend(lldp_evidence(facts))
     return out
 
 
