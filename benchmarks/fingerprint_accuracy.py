@@ -215,19 +215,19 @@ def main(argv: list[str] | None = None) -> int:
         label = "leave-one-out: rules seen on that device only dropped"
         print(json.dumps(score(args.corpus, held_out, label), indent=1))
     if args.misses:
-        show_misses(records, preds)
+        show_misses(args.corpus, records, preds)
     return 0
 
 
 def cross_validate(corpus: Path, use_model: bool) -> int:
     """Print held-out figures (scorer's rules) and calibration tables for both groupings."""
     devices = training.load_corpus(corpus)
-    scorer = cv.scorer_module(corpus)
+    scorer = training.scorer_module(corpus)
     index = json.loads((corpus / "snmp-public" / "index.json").read_text())
     records = {r["file"]: r for r in index["records"]}
     for key in ("vendor", "os"):
         started = time.perf_counter()
-        readings = cv.run(devices, key, use_model)
+        readings = cv.run(devices, key, use_model, scorer)
         for reading, preds in readings.items():
             result = score(corpus, preds, f"grouped CV, whole {key} groups held out, {reading}"
                            + ("" if use_model else " (no model: rules and hand weights)"))
@@ -283,9 +283,8 @@ def rule_usage(preds: list[dict]) -> None:
     print("answers decided by a rule that fired on a single corpus device: " + ", ".join(parts))
 
 
-def show_misses(records: list[dict], preds: list[dict]) -> None:
-    sys.path.insert(0, str(DEFAULT_CORPUS))
-    import score as scorer  # type: ignore[import-not-found]
+def show_misses(corpus: Path, records: list[dict], preds: list[dict]) -> None:
+    scorer = training.scorer_module(corpus)
 
     for record, pred in zip(records, preds, strict=True):
         accept = record.get("itam_accept") or [record["itam_class"]]

@@ -10,31 +10,22 @@ held-out devices. Two readings per grouping:
   seeing them could not have been written without them) — the estimate for devices nobody
   here has seen.
 
+The vendor/OS calibration tables are refitted per fold too (from the training part only).
 Used by ``fingerprint_accuracy.py --cv``; the numbers go through the corpus's own score rules.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from collections import defaultdict
 from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from netdiscover.fingerprints import snmp, training
 from netdiscover.fingerprints.class_model import ClassModel
-from netdiscover.fingerprints.combine import decide
+from netdiscover.fingerprints.combine import decide, set_field_calibration
 
 BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0001)
 FIELDS = ("vendor", "device_class", "os_family")
-
-
-def scorer_module(corpus: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corpus_score", corpus / "score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
 
 
 def calibrated_fit(part: Sequence[training.Sample], key: str, classes: list[str]) -> ClassModel:
@@ -45,28 +36,22 @@ def calibrated_fit(part: Sequence[training.Sample], key: str, classes: list[str]
                            [(p, k in s.accept) for s, (k, p, _) in zip(part, held, strict=True)])
 
 
-def fired_rules(devices: Sequence[training.Device]) -> dict[str, set[str]]:
-    """Rule id -> devices it fired on (registry evidence such as ``iana-pen:N`` is not a rule)."""
-    fired: dict[str, set[str]] = defaultdict(set)
-    for device in devices:
-        for item in snmp._rule_evidence(snmp.subject(device.facts)):
-            fired[item.rule].add(device.name)
-    return fired
-
-
-def run(devices: Sequence[training.Device], key: str, use_model: bool,
+def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: ModuleType,
         k: int = 5) -> dict[str, list[dict[str, Any]]]:
     """Held-out predictions per reading ("refit", "strict"): file, values and confidences."""
     data = training.samples(devices, lambda d: snmp.device_features(d.facts))
     classes = sorted({c for s in data for c in s.accept})
     fold_of = training.folds(data, key, k)
-    fired = fired_rules(devices)
+    fired = training.rules_fired(devices)
     out: dict[str, list[dict[str, Any]]] = {"refit": [], "strict": []}
     for fold in range(k):
         train = [s for s, f in zip(data, fold_of, strict=True) if f != fold]
         held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
         only_held = frozenset(rule for rule, names in fired.items() if names <= held)
         model = calibrated_fit(train, key, classes) if use_model else None
+        train_devices = [d for d, f in zip(devices, fold_of, strict=True) if f != fold]
+        set_field_calibration(training.field_tables(training.field_points(train_devices, scorer, key))
+                              if use_model else {})
         for device, f in zip(devices, fold_of, strict=True):
             if f != fold:
                 continue
@@ -76,24 +61,8 @@ def run(devices: Sequence[training.Device], key: str, use_model: bool,
                     "file": device.name, "vendor": fp.vendor, "os_family": fp.os_family or fp.os_name,
                     "device_class": None if fp.device_class == "unknown" else fp.device_class,
                     "_conf": dict(fp.confidence)})
+    set_field_calibration(None)
     return out
-
-
-def correctness(scorer: ModuleType, records: dict[str, dict], pred: dict[str, Any]) -> dict[str, bool | None]:
-    """Per field: right, wrong, or None where the corpus does not score it (vendor of software)."""
-    record = records[pred["file"]]
-    result: dict[str, bool | None] = {}
-    if record.get("vendor_kind") == "hardware" and record.get("vendor"):
-        pv, tv = scorer.norm_vendor(pred["vendor"]), scorer.norm_vendor(record["vendor"])
-        result["vendor"] = bool(pv) and (pv == tv or (len(tv) >= 3 and len(pv) >= 3 and
-                                                      (pv.startswith(tv) or tv.startswith(pv))))
-    else:
-        result["vendor"] = None
-    accept = [training.RENAME.get(a, a) for a in record.get("itam_accept") or []]
-    klass = training.RENAME.get(record["itam_class"], record["itam_class"])
-    result["device_class"] = pred["device_class"] in {*accept, klass}
-    result["os_family"] = scorer.norm_os(pred["os_family"]) in scorer.os_aliases(record)
-    return result
 
 
 def calibration(scorer: ModuleType, records: dict[str, dict], preds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -105,7 +74,7 @@ def calibration(scorer: ModuleType, records: dict[str, dict], preds: list[dict[s
         for pred in preds:
             if not pred[field]:
                 continue
-            right = correctness(scorer, records, pred)[field]
+            right = training.correctness(scorer, records[pred["file"]], pred)[field]
             if right is None:
                 continue
             conf = pred["_conf"].get(field, 0.0)

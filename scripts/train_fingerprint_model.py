@@ -4,6 +4,8 @@ Deterministic (devices in file-name order, fixed seed): re-running it on the sam
 the same file. The calibration table comes from held-out predictions of grouped 5-fold
 cross-validation (whole vendors held out, and separately whole OS families), so a confidence
 is the share of such answers that were right on devices of makers and OSes the fit never saw.
+The vendor and OS confidences get their tables the same way, from devices judged without the
+rules that only their own held-out group fired.
 
     .venv/bin/python scripts/train_fingerprint_model.py [--corpus ../shared/corpus] [--out PATH]
 """
@@ -40,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         held = training.out_of_fold(data, fold_of, lambda part: training.fit(part, classes))
         points += [(p, klass in s.accept) for s, (klass, p, _) in zip(data, held, strict=True)]
     snmp_model = training.finish(training.fit(data, classes), points)
+    scorer = training.scorer_module(args.corpus)
+    field_points: dict[str, list] = {}
+    for key in GROUPINGS:
+        for name, pairs in training.field_points(devices, scorer, key).items():
+            field_points.setdefault(name, []).extend(pairs)
+    snmp_model.fields = training.field_tables(field_points)
     snmp_model.meta["trained_on"] = "public SNMP corpus (labels only; no recording is shipped)"
     snmp_model.meta["calibrated_on"] = "held-out predictions, 5 folds by vendor and by OS family"
     args.out.write_text(json.dumps(snmp_model.to_dict(), indent=0, sort_keys=True) + "\n", encoding="utf-8")

@@ -25,7 +25,7 @@ def test_features_of_a_real_looking_switch():
     feats = snmp.device_features(facts)
     for name in ("pen:2636", "maker:juniper", "w:switch", "svc:L2", "svc:L3", "fwd:2", "mib:q-bridge",
                  "if:53", "bports:13-32", "lldp:sup:router", "lldp:ena:bridge", "eclass:chassis",
-                 "e:ex0", "hr:processor", "rule:switch", "rtop:switch"):
+                 "e:ex0", "hr:processor", "rtop:switch"):
         assert name in feats, name
 
 
@@ -101,7 +101,7 @@ def samples() -> list[training.Sample]:
         klass = ("printer", "switch", "power")[i % 3]
         feats = {f"w:{klass}": 1.0, f"w:noise{i}": 1.0, "svc:L2": 1.0}
         if klass == "power":
-            feats["rule:power"] = 0.9
+            feats["rtop:power"] = 1.0
         groups = {"vendor": f"v{i % 4}", "os": f"o{i % 5}"}
         out.append(training.Sample(f"d{i}", feats, frozenset({klass}), groups))
     return out
@@ -114,7 +114,7 @@ def test_fit_is_deterministic_learns_and_ignores_one_device_features():
     assert "w:noise3" not in first.weights          # seen on one device only: no weight
     for klass in ("printer", "switch", "power"):
         assert first.predict({f"w:{klass}": 1.0}).device_class == klass
-    assert first.tied["rule"] > 0
+    assert first.tied["rtop"] > 0
 
 
 def test_accepting_several_classes_and_folds_keep_groups_together():

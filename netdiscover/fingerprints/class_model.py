@@ -45,30 +45,42 @@ class ClassModel:
     min_probability: float = 0.0          # a guess the model itself rates below this is no answer
     meta: dict[str, Any] = field(default_factory=dict)
     tied: dict[str, float] = field(default_factory=dict)     # evidence kind -> weight for its class
+    # vendor / os_family: combined confidence -> share right on held-out devices (combine applies it)
+    fields: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     _slot: dict[str, int] = field(default_factory=dict)
+    _tied_memo: dict[str, tuple[int, float] | None] = field(default_factory=dict)
+    _means: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._slot = {c: i for i, c in enumerate(self.classes)}
+        self._means = {name: sum(row) / len(row) for name, row in self.weights.items() if row}
 
     def tied_slot(self, name: str) -> tuple[int, float] | None:
         """(class index, kind weight) for a feature that names a class, else None."""
+        try:
+            return self._tied_memo[name]
+        except KeyError:
+            pass
         kind, _, klass = name.partition(":")
         weight = self.tied.get(kind)
         at = self._slot.get(klass) if weight is not None else None
-        return None if at is None else (at, weight)  # type: ignore[return-value]
+        found = None if at is None or weight is None else (at, weight)
+        if len(self._tied_memo) < 65536:
+            self._tied_memo[name] = found
+        return found
 
     def scores(self, feats: Mapping[str, float]) -> list[float]:
         totals = list(self.bias)
         weights = self.weights
+        tied = self.tied
         for name, strength in feats.items():
             row = weights.get(name)
             if row is not None:
-                for i, w in enumerate(row):
-                    totals[i] += strength * w
-            if self.tied:
-                tied = self.tied_slot(name)
-                if tied is not None:
-                    totals[tied[0]] += strength * tied[1]
+                totals = [t + strength * w for t, w in zip(totals, row, strict=True)]
+            if tied:
+                slot = self.tied_slot(name)
+                if slot is not None:
+                    totals[slot[0]] += strength * slot[1]
         return totals
 
     def known(self, feats: Mapping[str, float]) -> bool:
@@ -81,17 +93,7 @@ class ClassModel:
 
     def calibrated(self, probability: float) -> float:
         """Piecewise-linear lookup in the calibration table (identity when there is none)."""
-        table = self.calibration
-        if not table:
-            return probability
-        xs = [x for x, _ in table]
-        at = bisect.bisect_left(xs, probability)
-        if at == 0:
-            return table[0][1]
-        if at >= len(table):
-            return table[-1][1]
-        (x0, y0), (x1, y1) = table[at - 1], table[at]
-        return y0 if x1 == x0 else y0 + (y1 - y0) * (probability - x0) / (x1 - x0)
+        return interpolate(self.calibration, probability)
 
     def predict(self, feats: Mapping[str, float], explain: int = 6) -> Prediction:
         probs = self.probabilities(feats)
@@ -102,7 +104,7 @@ class ClassModel:
         for name, strength in feats.items():
             row = self.weights.get(name)
             # how much this feature pushes the winner above the average class
-            push = strength * (row[best] - sum(row) / len(row)) if row is not None else 0.0
+            push = strength * (row[best] - self._means[name]) if row is not None else 0.0
             tied = self.tied_slot(name) if self.tied else None
             if tied is not None and tied[0] == best:
                 push += strength * tied[1] * (1 - 1 / len(self.classes))
@@ -119,7 +121,9 @@ class ClassModel:
                 "calibration": [[round(x, 4), round(y, 4)] for x, y in self.calibration],
                 "abstain_below": self.abstain_below, "min_probability": self.min_probability,
                 "meta": self.meta,
-                "tied": {k: round(w, 5) for k, w in sorted(self.tied.items())}}
+                "tied": {k: round(w, 5) for k, w in sorted(self.tied.items())},
+                "fields": {f: [[round(x, 4), round(y, 4)] for x, y in table]
+                           for f, table in sorted(self.fields.items())}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClassModel:
@@ -130,7 +134,22 @@ class ClassModel:
                    [(float(x), float(y)) for x, y in data.get("calibration") or []],
                    float(data.get("abstain_below") or 0.0), float(data.get("min_probability") or 0.0),
                    dict(data.get("meta") or {}),
-                   {str(k): float(w) for k, w in (data.get("tied") or {}).items()})
+                   {str(k): float(w) for k, w in (data.get("tied") or {}).items()},
+                   {str(f): [(float(x), float(y)) for x, y in table]
+                    for f, table in (data.get("fields") or {}).items()})
+
+
+def interpolate(table: list[tuple[float, float]], x: float) -> float:
+    """Piecewise-linear lookup of ``x`` in sorted (x, y) knots; flat beyond the ends; identity if none."""
+    if not table:
+        return x
+    at = bisect.bisect_left([k for k, _ in table], x)
+    if at == 0:
+        return table[0][1]
+    if at >= len(table):
+        return table[-1][1]
+    (x0, y0), (x1, y1) = table[at - 1], table[at]
+    return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
 def softmax(scores: list[float]) -> list[float]:

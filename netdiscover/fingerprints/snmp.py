@@ -276,24 +276,76 @@ def _vendor_evidence(subj: rules.Subject) -> list[Evidence]:
     return out
 
 
-def _parts(facts: Mapping[str, Any], drop: frozenset[str]) -> tuple[list[Evidence], dict[str, float]]:
-    """Evidence for every field but the class, and the class model's features."""
+def _found(facts: Mapping[str, Any], drop: frozenset[str]) -> list[Evidence]:
+    """Registry, rule and ENTITY evidence (the rules' classes included)."""
     subj = subject(facts)
     found = _vendor_evidence(subj)
     found += [e for e in _rule_evidence(subj) if e.rule not in drop]
     found += _entity_evidence(_entities(facts.get("entity")))
+    return found
+
+
+def _features(facts: Mapping[str, Any], found: list[Evidence]) -> dict[str, float]:
     rule_classes = [(e.value, e.weight) for e in found if e.field == "device_class"]
     makers = [e.value for e in found if e.field == "vendor" and e.rule in ("descr-maker", "entity-mfg")]
     ranges = {r[0] for e in found if e.field == "vendor" and (r := vendor_range(e.value)) and r[0]}
     feats = snmp_features.features(facts, rule_classes, makers)
     for klass in sorted(ranges):
         feats[f"range:{klass}"] = 1.0
-    return found, feats
+    return feats
 
 
 def device_features(facts: Mapping[str, Any], drop: frozenset[str] = frozenset()) -> dict[str, float]:
     """The class model's features for one device's SNMP facts (rules in ``drop`` left out)."""
-    return _parts(facts, drop)[1]
+    return _features(facts, _found(facts, drop))
+
+
+_SIGNATURE_KEYS = ("sysDescr", "sysObjectID", "sysServices", "ipForwarding", "mibs", "if_types", "hr_devices",
+                   "lldp_caps", "bridge_ports", "enterprise_numbers", "enterprise_oids")
+_ENTITY_KEYS = ("class", "descr", "model", "mfg")
+_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
+MEMO_SIZE = 65536
+
+
+def _frozen(value: Any, depth: int = 0) -> Any:
+    """A hashable stand-in for a facts value (lists/dicts bounded), or TypeError for odd values."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if depth < 3 and isinstance(value, list):
+        return tuple(_frozen(v, depth + 1) for v in value[:1024])
+    if depth < 3 and isinstance(value, dict):
+        return tuple(sorted((str(k), _frozen(v, depth + 1)) for k, v in list(value.items())[:64]))
+    raise TypeError(type(value).__name__)
+
+
+def _signature(facts: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What the class model sees of a device (not its name, serial or uptime), or None if odd."""
+    try:
+        entity = facts.get("entity")
+        if isinstance(entity, list):
+            rows = tuple(tuple(_frozen(r.get(k)) for k in _ENTITY_KEYS)
+                         for r in entity[:8] if isinstance(r, dict))
+        else:
+            rows = _frozen(entity)
+        return (rules.generation(), rows, *(_frozen(facts.get(k)) for k in _SIGNATURE_KEYS))
+    except (TypeError, AttributeError):
+        return None
+
+
+def _model_evidence(facts: Mapping[str, Any], found: list[Evidence], model: class_model.ClassModel,
+                    memo: bool = True) -> list[Evidence]:
+    """``class_evidence`` memoised per signature for the shipped model (many devices share firmware)."""
+    key = _signature(facts) if memo and model is class_model.shipped() else None
+    if key is not None:
+        hit = _memo.get(key)
+        if hit is not None:
+            return [Evidence(*item) for item in hit]
+    items = class_evidence(_features(facts, found), model)
+    if key is not None:
+        if len(_memo) >= MEMO_SIZE:
+            _memo.clear()
+        _memo[key] = tuple((e.source, e.rule, e.field, e.value, e.weight, e.matched) for e in items)
+    return items
 
 
 def class_evidence(feats: Mapping[str, float], model: class_model.ClassModel) -> list[Evidence]:
@@ -339,7 +391,7 @@ def facts_evidence(facts: Mapping[str, Any], drop: frozenset[str] = frozenset(),
     ``drop`` leaves rules out and ``model`` replaces the shipped class model (both for
     held-out evaluation).
     """
-    found, feats = _parts(facts, drop)
+    found = _found(facts, drop)
     if model is _MISSING:
         model = class_model.shipped()
     site = rules.user_rule_ids(SOURCE)
@@ -348,7 +400,7 @@ def facts_evidence(facts: Mapping[str, Any], drop: frozenset[str] = frozenset(),
         out = found + _class_hints(facts)
     else:
         out = [e for e in found if e.field != "device_class"]
-        out.extend(class_evidence(feats, model))
+        out.extend(_model_evidence(facts, found, model, memo=not drop))
     out.extend(lldp_evidence(facts))
     return out
 

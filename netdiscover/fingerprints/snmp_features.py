@@ -4,7 +4,7 @@ Every feature is a name (``kind:value``) with a strength, usually 1.0. They are 
 devices nobody here has seen: standard-MIB statements (sysServices layers, ipForwarding, MIB
 presence, LLDP capabilities, bridge port count, ifType mix, HOST-RESOURCES device types, ENTITY
 classes), the maker behind the enterprise number (IANA PEN), words of sysDescr and ENTITY text,
-and the classes the sysDescr/sysObjectID rules propose. Hostile values (wrong types, huge
+and the class the most specific matching sysDescr/sysObjectID rule proposes. Hostile values (wrong types, huge
 strings, long lists) are bounded or ignored; the result is always a plain dict.
 """
 
@@ -21,10 +21,13 @@ MAX_TEXT = 512
 MAX_TOKENS = 48
 MAX_ITEMS = 256
 _WORD = re.compile(r"[a-z][a-z0-9]{1,23}")
+_LETTERS = re.compile(r"[a-z]")
 _DIGITS = re.compile(r"\d+")
 _STOP = frozenset({"the", "and", "for", "with", "inc", "ltd", "co", "of", "on", "by", "version", "copyright",
                    "rights", "reserved", "all", "software", "release", "build", "compiled", "rev",
-                   "revision"})
+                   "revision", "kernel", "smp", "preempt", "date", "time", "mon", "tue", "wed", "thu", "fri",
+                   "sat", "sun", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                   "dec", "utc", "gmt", "cst", "cet", "cest", "est", "edt", "pst", "pdt", "jst"})
 # HOST-RESOURCES hrDeviceTypes arcs (RFC 2790): 1.3.6.1.2.1.25.3.1.N
 HR_TYPES = {1: "other", 2: "unknown", 3: "processor", 4: "network", 5: "printer", 6: "disk", 10: "video",
             11: "audio", 12: "coprocessor", 13: "keyboard", 14: "modem", 15: "parallel", 16: "pointing",
@@ -51,7 +54,7 @@ def words(text: Any, limit: int = MAX_TOKENS) -> list[str]:
         return []
     out: list[str] = []
     for word in _WORD.findall(text[:MAX_TEXT].lower()):
-        if word in _STOP:
+        if word in _STOP or len(_LETTERS.findall(word)) < 2:
             continue
         folded = _DIGITS.sub("0", word)
         if folded not in out:
@@ -123,14 +126,12 @@ def features(facts: Mapping[str, Any], rule_classes: Iterable[tuple[str, float]]
         out["descr:none"] = 1.0
     for word in tokens:
         out[f"w:{word}"] = 1.0
+    # the class of the most specific matching rule (rules' weights order their specificity)
     top, top_weight = "", 0.0
     for klass, weight in rule_classes:
-        if isinstance(klass, str) and isinstance(weight, int | float) and len(klass) < 40:
-            key = f"rule:{klass}"
-            weight = min(1.0, max(0.0, float(weight)))
-            out[key] = max(out.get(key, 0.0), weight)
-            if weight > top_weight:
-                top, top_weight = klass, weight
+        usable = isinstance(klass, str) and isinstance(weight, int | float) and len(klass) < 40
+        if usable and weight > top_weight:
+            top, top_weight = klass, float(weight)
     if top:
         out[f"rtop:{top}"] = 1.0
     services = _int(facts.get("sysServices"))

@@ -9,6 +9,7 @@ rests on one device. Used by ``scripts/train_fingerprint_model.py`` and the accu
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import random
@@ -16,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from netdiscover.fingerprints.class_model import ClassModel, softmax
 
@@ -30,8 +33,8 @@ class Sample:
     groups: Mapping[str, str]
 
 
-RULE_FEATURES = ("rule:", "rtop:", "range:")
-TIED_KINDS = ("rule", "rtop", "range", "std")     # features naming a class; one shared weight per kind
+RULE_FEATURES = ("rtop:", "range:")
+TIED_KINDS = ("rtop", "range", "std")     # features naming a class; one shared weight per kind
 
 
 def without_rules(feats: Mapping[str, float]) -> dict[str, float]:
@@ -134,9 +137,15 @@ def isotonic(points: Sequence[tuple[float, bool]], prior: float = 1.0) -> list[t
     Each block's accuracy is shrunk towards 0.5 by ``prior`` pseudo-answers, so a block of a
     few lucky answers does not claim certainty.
     """
+    tied: dict[float, list[float]] = {}     # equal scores are one block from the start
+    for x, right in points:
+        block = tied.setdefault(x, [0.0, 0.0, 0.0])
+        block[0] += x
+        block[1] += 1.0 if right else 0.0
+        block[2] += 1.0
     blocks: list[list[float]] = []      # [sum_x, right, n]
-    for x, right in sorted(points):
-        blocks.append([x, 1.0 if right else 0.0, 1.0])
+    for x in sorted(tied):
+        blocks.append(tied[x])
         while len(blocks) > 1 and _rate(blocks[-2], prior) >= _rate(blocks[-1], prior):
             last = blocks.pop()
             for i in range(3):
@@ -189,6 +198,7 @@ class Device:
     accept: frozenset[str]
     vendor: str
     os: str
+    record: dict
 
 
 def load_corpus(corpus: Path) -> list[Device]:
@@ -205,7 +215,7 @@ def load_corpus(corpus: Path) -> list[Device]:
             accept.add(klass)
         facts = snmprec.load(corpus / "snmp-public" / "snmprec" / record["file"])
         devices.append(Device(record["file"], facts, frozenset(accept), _group(record.get("vendor")),
-                              _group(record.get("os"))))
+                              _group(record.get("os")), record))
     return devices
 
 
@@ -215,3 +225,75 @@ def _group(value: object) -> str:
 
 def samples(devices: Sequence[Device], featurise: Callable[[Device], Mapping[str, float]]) -> list[Sample]:
     return [Sample(d.name, featurise(d), d.accept, {"vendor": d.vendor, "os": d.os}) for d in devices]
+
+
+def scorer_module(corpus: Path) -> ModuleType:
+    """The corpus's own score.py (its vendor and OS normalisation decide what is right)."""
+    spec = importlib.util.spec_from_file_location("corpus_score", corpus / "score.py")
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(corpus / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def correctness(scorer: ModuleType, record: Mapping[str, Any],
+                pred: Mapping[str, Any]) -> dict[str, bool | None]:
+    """Per field: right, wrong, or None where the corpus does not score it (vendor of software)."""
+    result: dict[str, bool | None] = {}
+    if record.get("vendor_kind") == "hardware" and record.get("vendor"):
+        pv, tv = scorer.norm_vendor(pred.get("vendor")), scorer.norm_vendor(record["vendor"])
+        result["vendor"] = bool(pv) and (pv == tv or (len(tv) >= 3 and len(pv) >= 3 and
+                                                      (pv.startswith(tv) or tv.startswith(pv))))
+    else:
+        result["vendor"] = None
+    accept = {RENAME.get(a, a) for a in record.get("itam_accept") or []}
+    accept.add(RENAME.get(record["itam_class"], record["itam_class"]))
+    result["device_class"] = pred.get("device_class") in accept
+    result["os_family"] = scorer.norm_os(pred.get("os_family")) in scorer.os_aliases(record)
+    return result
+
+
+def rules_fired(devices: Sequence[Device]) -> dict[str, set[str]]:
+    """Rule id -> devices it fired on (registry evidence such as ``iana-pen:N`` is not a rule)."""
+    from netdiscover.fingerprints import snmp
+
+    fired: dict[str, set[str]] = {}
+    for device in devices:
+        for item in snmp._rule_evidence(snmp.subject(device.facts)):
+            fired.setdefault(item.rule, set()).add(device.name)
+    return fired
+
+
+def field_points(devices: Sequence[Device], scorer: ModuleType, key: str,
+                 k: int = 5) -> dict[str, list[tuple[float, bool]]]:
+    """(raw confidence, right) for vendor and OS family, each device judged with the rules that only
+    its own held-out fold fired dropped (what an unseen device of that vendor/OS would show)."""
+    from netdiscover.fingerprints import combine, snmp
+
+    data = samples(devices, lambda d: {})
+    fold_of = folds(data, key, k)
+    fired = rules_fired(devices)
+    points: dict[str, list[tuple[float, bool]]] = {"vendor": [], "os_family": []}
+    combine.set_field_calibration({})
+    try:
+        for fold in range(k):
+            held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
+            drop = frozenset(rule for rule, names in fired.items() if names <= held)
+            for device in devices:
+                if device.name not in held:
+                    continue
+                fp = combine.decide(snmp.facts_evidence(device.facts, drop, None))
+                pred = {"vendor": fp.vendor, "os_family": fp.os_family or fp.os_name}
+                right = correctness(scorer, device.record, pred)
+                for name in points:
+                    if pred[name] and right[name] is not None:
+                        points[name].append((fp.confidence.get(name, 0.0), bool(right[name])))
+    finally:
+        combine.set_field_calibration(None)
+    return points
+
+
+def field_tables(points: Mapping[str, Sequence[tuple[float, bool]]]) -> dict[str, list[tuple[float, float]]]:
+    """Isotonic confidence -> share-right tables per field."""
+    return {name: isotonic(pairs) for name, pairs in points.items() if pairs}
