@@ -28,12 +28,10 @@ BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0001)
 FIELDS = ("vendor", "device_class", "os_family")
 
 
-def calibrated_fit(part: Sequence[training.Sample], key: str, classes: list[str]) -> ClassModel:
+def calibrated_fit(devices: Sequence[training.Device], part: Sequence[training.Sample], key: str,
+                   classes: list[str]) -> ClassModel:
     """A model fitted on ``part`` with a calibration from ``part``'s own grouped held-out predictions."""
-    inner = training.folds(part, key)
-    held = training.out_of_fold(part, inner, lambda p: training.fit(p, classes))
-    return training.finish(training.fit(part, classes),
-                           [(p, k in s.accept) for s, (k, p, _) in zip(part, held, strict=True)])
+    return training.finish(training.fit(part, classes), training.held_out_points(devices, part, key, classes))
 
 
 def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: ModuleType,
@@ -48,8 +46,8 @@ def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: M
         train = [s for s, f in zip(data, fold_of, strict=True) if f != fold]
         held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
         only_held = frozenset(rule for rule, names in fired.items() if names <= held)
-        model = calibrated_fit(train, key, classes) if use_model else None
         train_devices = [d for d, f in zip(devices, fold_of, strict=True) if f != fold]
+        model = calibrated_fit(train_devices, train, key, classes) if use_model else None
         set_field_calibration(training.field_tables(training.field_points(train_devices, scorer, key))
                               if use_model else {})
         for device, f in zip(devices, fold_of, strict=True):

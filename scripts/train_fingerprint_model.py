@@ -2,8 +2,9 @@
 
 Deterministic (devices in file-name order, fixed seed): re-running it on the same corpus writes
 the same file. The calibration table comes from held-out predictions of grouped 5-fold
-cross-validation (whole vendors held out, and separately whole OS families), so a confidence
-is the share of such answers that were right on devices of makers and OSes the fit never saw.
+cross-validation (whole vendors held out, and separately whole OS families; each held-out device
+seen without the rules that only its fold fired), so a confidence is the share of such answers
+that were right on devices of makers and OSes neither the fit nor the rules had seen.
 The vendor and OS confidences get their tables the same way, from devices judged without the
 rules that only their own held-out group fired.
 
@@ -38,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     classes = sorted({c for s in data for c in s.accept})
     points = []
     for key in GROUPINGS:
-        fold_of = training.folds(data, key)
-        held = training.out_of_fold(data, fold_of, lambda part: training.fit(part, classes))
-        points += [(p, klass in s.accept) for s, (klass, p, _) in zip(data, held, strict=True)]
+        points += training.held_out_points(devices, data, key, classes)
     snmp_model = training.finish(training.fit(data, classes), points)
     scorer = training.scorer_module(args.corpus)
     field_points: dict[str, list] = {}

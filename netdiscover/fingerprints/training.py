@@ -297,3 +297,25 @@ def field_points(devices: Sequence[Device], scorer: ModuleType, key: str,
 def field_tables(points: Mapping[str, Sequence[tuple[float, bool]]]) -> dict[str, list[tuple[float, float]]]:
     """Isotonic confidence -> share-right tables per field."""
     return {name: isotonic(pairs) for name, pairs in points.items() if pairs}
+
+
+def held_out_points(devices: Sequence[Device], data: Sequence[Sample], key: str, classes: Sequence[str],
+                    k: int = 5) -> list[tuple[float, bool]]:
+    """(top probability, right) per device from a model fitted without its fold, the device seen
+    without the rules that only its fold fired: the calibration data for devices nobody has seen."""
+    from netdiscover.fingerprints import snmp
+
+    fold_of = folds(data, key, k)
+    fired = rules_fired(devices)
+    points: list[tuple[float, bool]] = []
+    for fold in sorted(set(fold_of)):
+        model = fit([s for s, f in zip(data, fold_of, strict=True) if f != fold], classes)
+        held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
+        drop = frozenset(rule for rule, names in fired.items() if names <= held)
+        for device, sample, f in zip(devices, data, fold_of, strict=True):
+            if f == fold:
+                feats = snmp.device_features(device.facts, drop) if drop else sample.features
+                probs = model.probabilities(feats)
+                best = max(range(len(probs)), key=probs.__getitem__)
+                points.append((probs[best], model.classes[best] in device.accept))
+    return points
