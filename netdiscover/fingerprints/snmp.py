@@ -311,7 +311,14 @@ def _frozen(value: Any, depth: int = 0) -> Any:
     """A hashable stand-in for a facts value (lists/dicts bounded), or TypeError for odd values."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    if depth < 3 and isinstance(value, list):
+    if isinstance(value, list):
+        flat = tuple(value[:1024])
+        try:
+            hash(flat)
+            return flat
+        except TypeError:
+            if depth >= 3:
+                raise
         return tuple(_frozen(v, depth + 1) for v in value[:1024])
     if depth < 3 and isinstance(value, dict):
         return tuple(sorted((str(k), _frozen(v, depth + 1)) for k, v in list(value.items())[:64]))
@@ -340,11 +347,16 @@ def _model_evidence(facts: Mapping[str, Any], found: list[Evidence], model: clas
         hit = _memo.get(key)
         if hit is not None:
             return [Evidence(*item) for item in hit]
-    items = class_evidence(_features(facts, found), model)
+    feats = _features(facts, found)
+    # devices whose texts differ only in numbers (versions, serials) have the same features
+    feature_key = ("features", *sorted(feats.items())) if key is not None else None
+    hit = _memo.get(feature_key) if feature_key is not None else None
+    items = [Evidence(*item) for item in hit] if hit is not None else class_evidence(feats, model)
     if key is not None:
         if len(_memo) >= MEMO_SIZE:
             _memo.clear()
-        _memo[key] = tuple((e.source, e.rule, e.field, e.value, e.weight, e.matched) for e in items)
+        _memo[key] = _memo[feature_key] = tuple(  # type: ignore[index]
+            (e.source, e.rule, e.field, e.value, e.weight, e.matched) for e in items)
     return items
 
 
