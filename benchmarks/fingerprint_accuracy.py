@@ -9,6 +9,7 @@ fast rule work. Both print the scorer's figures next to a reference: the IANA en
 number's registered organisation as vendor, with no class and no OS.
 
     .venv/bin/python benchmarks/fingerprint_accuracy.py --offline [--misses]
+    .venv/bin/python benchmarks/fingerprint_accuracy.py --cv [--no-model]   # grouped cross-validation
     sudo .venv/bin/python benchmarks/fingerprint_accuracy.py [--limit N]
 """
 
@@ -22,7 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from netdiscover.fingerprints import Evidence, fingerprint, pen
+import fingerprint_cv as cv
+
+from netdiscover.fingerprints import Evidence, fingerprint, pen, training
 from netdiscover.lab import snmprec
 from netdiscover.observation import Observation
 
@@ -179,11 +182,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="lab: SNMP scanner depth (system = every fingerprint fact)")
     parser.add_argument("--per-enterprise", action="store_true",
                         help="offline: first OID of every enterprise subtree, not the scanner's first five")
+    parser.add_argument("--cv", action="store_true",
+                        help="grouped cross-validation (folds of whole vendors, then whole OS families)")
+    parser.add_argument("--no-model", action="store_true",
+                        help="cv: rules and hand weights only, no learned class model (the old combination)")
     args = parser.parse_args(argv)
     index = args.corpus / "snmp-public" / "index.json"
     if not index.exists():
         print(f"error: no corpus index at {index}", file=sys.stderr)
         return 2
+    if args.cv:
+        return cross_validate(args.corpus, not args.no_model)
     records = json.loads(index.read_text())["records"]
     if args.limit:
         records = records[: args.limit]
@@ -206,7 +215,26 @@ def main(argv: list[str] | None = None) -> int:
         label = "leave-one-out: rules seen on that device only dropped"
         print(json.dumps(score(args.corpus, held_out, label), indent=1))
     if args.misses:
-        show_misses(records, preds)
+        show_misses(args.corpus, records, preds)
+    return 0
+
+
+def cross_validate(corpus: Path, use_model: bool) -> int:
+    """Print held-out figures (scorer's rules) and calibration tables for both groupings."""
+    devices = training.load_corpus(corpus)
+    scorer = training.scorer_module(corpus)
+    index = json.loads((corpus / "snmp-public" / "index.json").read_text())
+    records = {r["file"]: r for r in index["records"]}
+    for key in ("vendor", "os"):
+        started = time.perf_counter()
+        readings = cv.run(devices, key, use_model, scorer)
+        for reading, preds in readings.items():
+            result = score(corpus, preds, f"grouped CV, whole {key} groups held out, {reading}"
+                           + ("" if use_model else " (no model: rules and hand weights)"))
+            result.pop("predictions", None)
+            result["calibration"] = cv.calibration(scorer, records, preds)
+            print(json.dumps(result, indent=1))
+        print(f"cv by {key}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -255,9 +283,8 @@ def rule_usage(preds: list[dict]) -> None:
     print("answers decided by a rule that fired on a single corpus device: " + ", ".join(parts))
 
 
-def show_misses(records: list[dict], preds: list[dict]) -> None:
-    sys.path.insert(0, str(DEFAULT_CORPUS))
-    import score as scorer  # type: ignore[import-not-found]
+def show_misses(corpus: Path, records: list[dict], preds: list[dict]) -> None:
+    scorer = training.scorer_module(corpus)
 
     for record, pred in zip(records, preds, strict=True):
         accept = record.get("itam_accept") or [record["itam_class"]]

@@ -16,7 +16,15 @@ def ev(source: str, field: str, value: str, weight: float, rule: str = "r") -> E
     return Evidence(source, rule, field, value, weight, "seen")
 
 
-def test_stronger_source_wins_and_loser_is_kept_as_conflict():
+@pytest.fixture
+def raw_scores():
+    """The weighing itself, without the learned calibration of SNMP-backed answers."""
+    combine.set_field_calibration({})
+    yield
+    combine.set_field_calibration(None)
+
+
+def test_stronger_source_wins_and_loser_is_kept_as_conflict(raw_scores):
     fp = combine.decide([
         ev("snmp", "vendor", "Cisco", 0.85),
         ev("oui", "vendor", "Intel", 0.3),
@@ -24,6 +32,20 @@ def test_stronger_source_wins_and_loser_is_kept_as_conflict():
     assert fp.vendor == "Cisco"
     assert [c.value for c in fp.conflicts] == ["Intel"]
     assert 0 < fp.confidence["vendor"] < 0.85   # disagreement costs confidence
+
+
+def test_snmp_backed_vendor_and_os_confidence_is_calibrated():
+    combine.set_field_calibration({"vendor": [(0.5, 0.6), (0.9, 0.97)],
+                                   "os_family": [(0.5, 0.2), (0.8, 0.3)]})
+    try:
+        fp = combine.decide([ev("snmp", "vendor", "Cisco", 0.9), ev("snmp", "os_family", "ios", 0.8),
+                             ev("snmp", "os_name", "Cisco IOS", 0.8), ev("nmap", "vendor", "Other", 0.1)])
+        assert fp.confidence["os_family"] == fp.confidence["os_name"] == 0.3
+        assert 0.6 < fp.confidence["vendor"] < 0.97
+        nmap_only = combine.decide([ev("nmap", "vendor", "Cisco", 0.9)])
+        assert nmap_only.confidence["vendor"] == 0.9      # tables were learned on SNMP answers only
+    finally:
+        combine.set_field_calibration(None)
 
 
 def test_independent_sources_add_up_but_one_source_does_not_double_count():

@@ -56,7 +56,9 @@ def scored():
 
 
 def test_corpus_targets(scored):
-    assert scored["vendor"] >= 0.95, scored
+    # 0.95 before the rules that named a single recording were removed (issue 17, item 5); the
+    # figures that matter are the held-out ones of benchmarks/fingerprint_accuracy.py --cv
+    assert scored["vendor"] >= 0.92, scored
     assert scored["class"] >= 0.90, scored
     assert scored["class_macro"] >= 0.85, scored
     assert scored["os"] >= 0.85, scored

@@ -195,6 +195,13 @@ def test_switch_lldp_neighbours_and_identity(sweep):
     assert [(o["ip"], o["mac"]) for o in media] == [(ROUTER, "00:1e:bd:10:00:01")]
 
 
+def test_switch_states_what_it_is(sweep):
+    facts = host(sweep, SWITCH)["facts"]["snmp"]
+    assert facts["lldp_caps"] == {"supported": ["bridge", "router"], "enabled": ["bridge"]}
+    assert facts["bridge_ports"] == 10
+    assert facts["enterprise_numbers"] == [11]          # HP's subtree, found by the enterprise hops
+
+
 # -- misbehaving agents in the same sweep -----------------------------------------------------
 
 def test_bad_agents_do_not_stop_the_sweep(sweep):

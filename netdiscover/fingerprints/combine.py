@@ -13,6 +13,11 @@ Once the vendor is decided, a maker with one dominant product range (``vendor_ra
 lends a weak fallback class/OS when no rule recognised the product. Sources that only read
 certain facts are skipped for devices without them, and the decision is memoised per evidence
 signature, so large sweeps stay cheap.
+
+Finally the vendor and OS confidences of answers that SNMP evidence backs go through
+calibration tables learned from held-out corpus devices (``class_model.json`` "fields"), so
+that a confidence is the share of such answers that were right; the device class's
+confidence is already calibrated by its model.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
 
+from netdiscover.fingerprints import class_model
 from netdiscover.fingerprints.model import FIELDS, Evidence, Fingerprint
 from netdiscover.observation import Observation
 from netdiscover.vocabulary import DEVICE_CLASSES
@@ -66,6 +72,26 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 _BY_WEIGHT = attrgetter("weight")
 _FIELDS = frozenset(FIELDS)
 _loaded: list[tuple[ModuleType, tuple[str, ...] | None]] | None = None
+_field_tables: dict[str, list[tuple[float, float]]] | None = None
+# confidence fields and the calibration table that maps them (OS name/version follow the family)
+CALIBRATED_SOURCE = "snmp"    # the tables were learned on SNMP-answered devices
+CALIBRATED = {"vendor": "vendor", "os_family": "os_family", "os_name": "os_family", "os_version": "os_family"}
+
+
+def field_calibration() -> dict[str, list[tuple[float, float]]]:
+    """Per field, combined confidence -> share right on held-out devices (from the shipped model)."""
+    global _field_tables
+    if _field_tables is None:
+        model = class_model.shipped()
+        _field_tables = dict(model.fields) if model is not None else {}
+    return _field_tables
+
+
+def set_field_calibration(tables: dict[str, list[tuple[float, float]]] | None) -> None:
+    """Replace the vendor/OS calibration tables ({} = raw scores, None = the shipped ones)."""
+    global _field_tables
+    _field_tables = tables
+    _plan.cache_clear()
 
 
 def sources() -> list[ModuleType]:
@@ -105,6 +131,11 @@ def _ranges() -> dict[str, tuple[str, str, str, str]]:
                 table[_key(vendor)] = tuple(  # type: ignore[assignment]
                     (row.get(k) or "").strip() for k in ("device_class", "os_family", "os_name", "when"))
     return table
+
+
+def vendor_range(vendor: str) -> tuple[str, str, str, str] | None:
+    """(device class, OS family, OS name, when) of a maker's usual product range, or None."""
+    return _ranges().get(_key(vendor)) if isinstance(vendor, str) and vendor else None
 
 
 def _range_evidence(vendor: str, confidence: float, answered_snmp: bool) -> list[Evidence]:
@@ -260,6 +291,7 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     result = Fingerprint()
     conflicts: list[Evidence] = []
     os_rules: set[tuple[str, str]] = set()
+    calibrate: set[str] = set()
     for field in _ORDER:
         groups = by_field.get(field)
         if not groups:
@@ -284,6 +316,8 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
                 conflicts.extend(group)
         setattr(result, field, winners[0].value)
         result.confidence[field] = round(max(0.0, min(1.0, best_score - 0.5 * runner_up)), 3)
+        if any(item.source == CALIBRATED_SOURCE for item in winners):
+            calibrate.add(field)
         if field in ("os_family", "os_name"):
             os_rules.update((item.source, item.rule) for item in winners)
         if field == "vendor":
@@ -297,6 +331,11 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     if "device_class" not in result.confidence:
         result.device_class = "unknown"
         result.confidence["device_class"] = 0.0
+    tables = field_calibration()
+    for field, table_name in CALIBRATED.items():
+        table = tables.get(table_name)
+        if table and field in calibrate:
+            result.confidence[field] = round(class_model.interpolate(table, result.confidence[field]), 3)
     items.sort(key=_weight)
     result.evidence = items
     conflicts.sort(key=_weight)

@@ -300,6 +300,11 @@ def merged(source: str, shipped: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*user, *(r for r in shipped if str(r.get("id")) not in ids)]
 
 
+def user_rule_ids(source: str) -> frozenset[str]:
+    """Ids of the user's rules for ``source`` (site knowledge, which outranks learned evidence)."""
+    return frozenset(str(r.get("id")) for r in _user_rules.get(source) or [])
+
+
 def load_user_rules(path: Path | str | None) -> int:
     """Load a user rules file (source -> rules); returns how many rules it holds.
 

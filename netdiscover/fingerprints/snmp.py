@@ -7,8 +7,12 @@
   conventions) that set vendor, OS family/name/version, model and device class.
 - ENTITY-MIB: the chassis entry's model name (strongest when it carries a serial number) and
   manufacturer.
-- sysServices layer bits, MIB presence (Printer-MIB, UPS-MIB, IEEE 802.11, bridge, ...) and
-  HOST-RESOURCES device types as weak class evidence.
+- The device class comes from the learned model (``class_model.json``, see ``snmp_features``):
+  standard-MIB facts, the maker behind the enterprise number, sysDescr/ENTITY words and the
+  classes the rules propose are its features; its top contributions are listed as evidence.
+  Without a model file, the rules' classes and the MIB/sysServices hints speak directly.
+- LLDP-MIB ``lldpLocSysCapEnabled`` is the device's own statement of what it is (IEEE 802.1AB);
+  it is weighed as a separate source, ``lldp``.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from netdiscover.fingerprints import pen, rules
+from netdiscover.fingerprints import class_model, pen, rules, snmp_features
+from netdiscover.fingerprints.combine import vendor_range
 from netdiscover.fingerprints.model import Evidence
 from netdiscover.fingerprints.vendors import known_vendor, short_vendor
 from netdiscover.observation import Observation, clean_text
 
 SOURCE = "snmp"
+LLDP_SOURCE = "lldp"
+MODEL_RULE = "class-model"
+EXPLAIN = 6         # model features listed as evidence
 FACT_KEYS = ("snmp",)     # only devices with SNMP facts are looked at
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
 W_PEN = 0.55
@@ -46,6 +54,15 @@ MIB_CLASS: dict[str, tuple[str, float]] = {
     "q-bridge": ("switch", 0.2),
     "bridge": ("switch", 0.15),
     "host-resources": ("server", 0.12),   # general-purpose hosts; many appliances answer it too
+}
+# lldpLocSysCapEnabled capability -> (class, weight); the standard's own words, so not learned
+# (IEEE 802.1AB-2009 LldpSystemCapabilitiesMap). Bridge and router together: a layer-3 switch.
+LLDP_CLASS: dict[str, tuple[str, float]] = {
+    "wlanAccessPoint": ("wireless-ap", 0.6),
+    "telephone": ("voip", 0.7),
+    "docsisCableDevice": ("router", 0.5),
+    "router": ("router", 0.45),
+    "bridge": ("switch", 0.45),
 }
 HR_PRINTER = "1.3.6.1.2.1.25.3.1.5"
 HR_PROCESSOR = "1.3.6.1.2.1.25.3.1.3"
@@ -245,9 +262,7 @@ def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
     return out
 
 
-def facts_evidence(facts: Mapping[str, Any]) -> list[Evidence]:
-    """Evidence from one device's SNMP facts (the agreed ``facts["snmp"]`` keys)."""
-    subj = subject(facts)
+def _vendor_evidence(subj: rules.Subject) -> list[Evidence]:
     out: list[Evidence] = []
     number = pen.enterprise_number(subj.oid)
     if number is not None:
@@ -258,9 +273,147 @@ def facts_evidence(facts: Mapping[str, Any]) -> list[Evidence]:
     maker = known_vendor(subj.text("descr")[:120])
     if maker:
         out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, W_DESCR_MAKER, subj.text("descr")[:60]))
-    out.extend(_rule_evidence(subj))
-    out.extend(_entity_evidence(_entities(facts.get("entity"))))
-    out.extend(_class_hints(facts))
+    return out
+
+
+def _found(facts: Mapping[str, Any], drop: frozenset[str]) -> list[Evidence]:
+    """Registry, rule and ENTITY evidence (the rules' classes included)."""
+    subj = subject(facts)
+    found = _vendor_evidence(subj)
+    found += [e for e in _rule_evidence(subj) if e.rule not in drop]
+    found += _entity_evidence(_entities(facts.get("entity")))
+    return found
+
+
+def _features(facts: Mapping[str, Any], found: list[Evidence]) -> dict[str, float]:
+    rule_classes = [(e.value, e.weight) for e in found if e.field == "device_class"]
+    makers = [e.value for e in found if e.field == "vendor" and e.rule in ("descr-maker", "entity-mfg")]
+    ranges = {r[0] for e in found if e.field == "vendor" and (r := vendor_range(e.value)) and r[0]}
+    feats = snmp_features.features(facts, rule_classes, makers)
+    for klass in sorted(ranges):
+        feats[f"range:{klass}"] = 1.0
+    return feats
+
+
+def device_features(facts: Mapping[str, Any], drop: frozenset[str] = frozenset()) -> dict[str, float]:
+    """The class model's features for one device's SNMP facts (rules in ``drop`` left out)."""
+    return _features(facts, _found(facts, drop))
+
+
+_SIGNATURE_KEYS = ("sysDescr", "sysObjectID", "sysServices", "ipForwarding", "mibs", "if_types", "hr_devices",
+                   "lldp_caps", "bridge_ports", "enterprise_numbers", "enterprise_oids")
+_ENTITY_KEYS = ("class", "descr", "model", "mfg")
+_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
+MEMO_SIZE = 65536
+
+
+def _frozen(value: Any, depth: int = 0) -> Any:
+    """A hashable stand-in for a facts value (lists/dicts bounded), or TypeError for odd values."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list):
+        flat = tuple(value[:1024])
+        try:
+            hash(flat)
+            return flat
+        except TypeError:
+            if depth >= 3:
+                raise
+        return tuple(_frozen(v, depth + 1) for v in value[:1024])
+    if depth < 3 and isinstance(value, dict):
+        return tuple(sorted((str(k), _frozen(v, depth + 1)) for k, v in list(value.items())[:64]))
+    raise TypeError(type(value).__name__)
+
+
+def _signature(facts: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What the class model sees of a device (not its name, serial or uptime), or None if odd."""
+    try:
+        entity = facts.get("entity")
+        if isinstance(entity, list):
+            rows = tuple(tuple(_frozen(r.get(k)) for k in _ENTITY_KEYS)
+                         for r in entity[:8] if isinstance(r, dict))
+        else:
+            rows = _frozen(entity)
+        return (rules.generation(), rows, *(_frozen(facts.get(k)) for k in _SIGNATURE_KEYS))
+    except (TypeError, AttributeError):
+        return None
+
+
+def _model_evidence(facts: Mapping[str, Any], found: list[Evidence], model: class_model.ClassModel,
+                    memo: bool = True) -> list[Evidence]:
+    """``class_evidence`` memoised per signature for the shipped model (many devices share firmware)."""
+    key = _signature(facts) if memo and model is class_model.shipped() else None
+    if key is not None:
+        hit = _memo.get(key)
+        if hit is not None:
+            return [Evidence(*item) for item in hit]
+    feats = _features(facts, found)
+    # devices whose texts differ only in numbers (versions, serials) have the same features
+    feature_key = ("features", *sorted(feats.items())) if key is not None else None
+    hit = _memo.get(feature_key) if feature_key is not None else None
+    items = [Evidence(*item) for item in hit] if hit is not None else class_evidence(feats, model)
+    if key is not None:
+        if len(_memo) >= MEMO_SIZE:
+            _memo.clear()
+        _memo[key] = _memo[feature_key] = tuple(  # type: ignore[index]
+            (e.source, e.rule, e.field, e.value, e.weight, e.matched) for e in items)
+    return items
+
+
+def class_evidence(feats: Mapping[str, float], model: class_model.ClassModel) -> list[Evidence]:
+    """The model's class, weighted by its calibrated confidence, and its top contributions."""
+    pred = model.predict(feats, EXPLAIN)
+    if pred.abstained or pred.confidence <= 0:
+        return []
+    out = [Evidence(SOURCE, MODEL_RULE, "device_class", pred.device_class, pred.confidence,
+                    f"p={pred.probability:.2f} calibrated {pred.confidence:.2f}")]
+    total = sum(push for _, push in pred.contributions) or 1.0
+    for name, push in pred.contributions:
+        share = max(0.001, round(pred.confidence * push / total, 3))
+        out.append(Evidence(SOURCE, f"{MODEL_RULE}:{name}", "device_class", pred.device_class, share,
+                            f"{name} +{push:.2f}"))
+    return out
+
+
+def lldp_evidence(facts: Mapping[str, Any]) -> list[Evidence]:
+    """Class evidence from the device's own LLDP capability statement (enabled capabilities)."""
+    caps = facts.get("lldp_caps")
+    enabled = caps.get("enabled") if isinstance(caps, Mapping) else None
+    if not isinstance(enabled, list):
+        return []
+    names = {c for c in enabled[:16] if isinstance(c, str)}
+    if "bridge" in names and "router" in names:
+        names.discard("router")          # a layer-3 switch: bridging is what it is bought for
+    out = []
+    for cap in sorted(names):
+        hint = LLDP_CLASS.get(cap)
+        if hint:
+            out.append(Evidence(LLDP_SOURCE, f"lldp-cap:{cap}", "device_class", hint[0], hint[1],
+                                "lldpLocSysCapEnabled " + ",".join(sorted(names))))
+    return out
+
+
+_MISSING: Any = object()
+
+
+def facts_evidence(facts: Mapping[str, Any], drop: frozenset[str] = frozenset(),
+                   model: class_model.ClassModel | None = _MISSING) -> list[Evidence]:
+    """Evidence from one device's SNMP facts (the agreed ``facts["snmp"]`` keys).
+
+    ``drop`` leaves rules out and ``model`` replaces the shipped class model (both for
+    held-out evaluation).
+    """
+    found = _found(facts, drop)
+    if model is _MISSING:
+        model = class_model.shipped()
+    site = rules.user_rule_ids(SOURCE)
+    if model is None or any(e.field == "device_class" and e.rule in site for e in found):
+        # no model, or the site's own rule names the class: rules and hints speak directly
+        out = found + _class_hints(facts)
+    else:
+        out = [e for e in found if e.field != "device_class"]
+        out.extend(_model_evidence(facts, found, model, memo=not drop))
+    out.extend(lldp_evidence(facts))
     return out
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from netdiscover.scanners import snmp_tables
+
 SYSTEM = "1.3.6.1.2.1.1."
 SYS_FIELDS = {"1": "sysDescr", "2": "sysObjectID", "3": "sysUpTime", "4": "sysContact", "5": "sysName",
               "6": "sysLocation", "7": "sysServices"}
@@ -29,6 +31,9 @@ HR_DEVICE = "1.3.6.1.2.1.25.3.2.1."
 IP_FORWARDING = "1.3.6.1.2.1.4.1.0"
 ENTERPRISES = "1.3.6.1.4.1."
 INT_TYPES = {"2", "65", "66", "67", "70"}
+# BITS values are kept as bytes (their top bits are not text)
+RAW_OIDS = frozenset({"1.0.8802.1.1.2.1.3.5.0", "1.0.8802.1.1.2.1.3.6.0"})
+BRIDGE_PORT = "1.3.6.1.2.1.17.1.4.1.2."   # dot1dBasePortIfIndex, one row per port
 
 
 def _decode(kind: str, raw: str) -> Any:
@@ -55,7 +60,14 @@ def read(path: Path | str) -> list[tuple[str, str, Any]]:
             if len(parts) != 3 or not parts[0]:
                 continue
             oid, kind, raw = parts
-            rows.append((oid.strip("."), kind, _decode(kind, raw)))
+            oid = oid.strip(".")
+            if oid in RAW_OIDS and kind.endswith("x"):
+                try:
+                    rows.append((oid, kind, bytes.fromhex(raw)))
+                except ValueError:
+                    pass
+                continue
+            rows.append((oid, kind, _decode(kind, raw)))
     return rows
 
 
@@ -81,11 +93,16 @@ def facts(rows: Iterable[tuple[str, str, Any]], enterprise_sample: int = 5,
     oids: list[tuple[int, ...]] = []
     enterprise_first: dict[int, tuple[int, ...]] = {}
     enterprise_all: list[tuple[int, ...]] = []
+    by_oid: dict[tuple[int, ...], Any] = {}
+    base_ports = 0
     for oid, _kind, value in rows:
         key = _key(oid)
         if not key:
             continue
         oids.append(key)
+        by_oid[key] = value
+        if oid.startswith(BRIDGE_PORT):
+            base_ports += 1
         if oid.startswith(SYSTEM):
             tail = oid[len(SYSTEM):]
             if tail.endswith(".0") and tail[:-2] in SYS_FIELDS:
@@ -125,7 +142,23 @@ def facts(rows: Iterable[tuple[str, str, Any]], enterprise_sample: int = 5,
     if enterprise_all:
         sample = sorted(enterprise_first.values()) if per_enterprise else sorted(enterprise_all)
         out["enterprise_oids"] = [".".join(map(str, k)) for k in sample[:enterprise_sample]]
+    landed = [(found, None) for start in snmp_tables.ENTERPRISE_HOPS if (found := _next(oids, start))]
+    landed += [(k, None) for k in sorted(enterprise_all)[:snmp_tables.ENTERPRISE_SAMPLE]]
+    numbers = snmp_tables.enterprise_numbers(landed)
+    if numbers:
+        out["enterprise_numbers"] = numbers
+    class_values = {k: by_oid[k] for k in snmp_tables.CLASS_GETS if k in by_oid}
+    if snmp_tables.BRIDGE_NUM_PORTS not in class_values and base_ports:
+        # the recording walked dot1dBasePortTable but not the scalar that counts its rows
+        class_values[snmp_tables.BRIDGE_NUM_PORTS] = base_ports
+    out.update(snmp_tables.class_facts(class_values))
     return out
+
+
+def _next(oids: list[tuple[int, ...]], start: tuple[int, ...]) -> tuple[int, ...] | None:
+    """What a GETNEXT of ``start`` answers from sorted ``oids`` (the first OID after it)."""
+    at = bisect.bisect_right(oids, start)
+    return oids[at] if at < len(oids) else None
 
 
 def load(path: Path | str, enterprise_sample: int = 5, per_enterprise: bool = False) -> dict[str, Any]:

@@ -248,14 +248,17 @@ async def _collect(session: AgentSession, result: AgentResult, system: dict, dep
     if depth == "basic":
         return
 
-    probes, enterprise, entity_classes, cols = await asyncio.gather(
-        _safe_getnext(session, list(t.MIB_PROBES.values())),
+    probes, enterprise, class_values, entity_classes, cols = await asyncio.gather(
+        _safe_getnext(session, [*t.MIB_PROBES.values(), *t.ENTERPRISE_HOPS]),
         _safe_bulk_sample(session, t.ENTERPRISES),
+        _safe_get(session, list(t.CLASS_GETS)),
         session.walk(t.ENT_CLASS, max_rows=t.MAX_ENTITY_SCAN, sample=True),
         session.walk_columns(table_columns(depth)),
     )
     facts["mibs"] = t.mibs_present(probes)
     facts["enterprise_oids"] = t.enterprise_oids(enterprise)
+    facts["enterprise_numbers"] = t.enterprise_numbers([*probes, *enterprise])
+    facts.update(t.class_facts(class_values))
     facts["if_types"] = t.if_types(cols.get(t.IF_TYPE, {}))
     indexes = t.entity_rows_to_fetch(entity_classes)
     entity_values = await _safe_get(session, t.entity_oids(indexes)) if indexes else {}

@@ -56,6 +56,21 @@ MIB_PROBES = {
 }
 ENTERPRISES = parse_oid("1.3.6.1.4.1")
 ENTERPRISE_SAMPLE = 5
+# net-snmp's own subtrees (UCD 2021, NET-SNMP 8072) name no maker: one GETNEXT with these starts
+# finds the first enterprise subtree, and the first after each of net-snmp's.
+NET_SNMP_ENTERPRISES = frozenset({2021, 8072})
+ENTERPRISE_HOPS = (ENTERPRISES, (*ENTERPRISES, 2022), (*ENTERPRISES, 8073))
+MAX_ENTERPRISE_NUMBERS = 8
+
+# -- standard statements of what the box is (one GET) ---------------------------------------
+LLDP_CAP_SUPPORTED = parse_oid("1.0.8802.1.1.2.1.3.5.0")     # lldpLocSysCapSupported (BITS)
+LLDP_CAP_ENABLED = parse_oid("1.0.8802.1.1.2.1.3.6.0")       # lldpLocSysCapEnabled (BITS)
+BRIDGE_NUM_PORTS = parse_oid("1.3.6.1.2.1.17.1.2.0")         # dot1dBaseNumPorts
+CLASS_GETS = (LLDP_CAP_SUPPORTED, LLDP_CAP_ENABLED, BRIDGE_NUM_PORTS)
+# LldpSystemCapabilitiesMap bit order (IEEE 802.1AB LLDP-MIB); bit 0 is the first octet's top bit
+LLDP_CAPS = ("other", "repeater", "bridge", "wlanAccessPoint", "router", "telephone", "docsisCableDevice",
+             "stationOnly")
+MAX_BRIDGE_PORTS = 100_000
 
 # -- ENTITY-MIB entPhysicalTable ------------------------------------------------------------
 ENT_PHYSICAL = parse_oid("1.3.6.1.2.1.47.1.1.1.1")
@@ -223,6 +238,41 @@ def enterprise_oids(answers: list[tuple[Oid, object]]) -> list[str]:
             out.append(oid_text(oid)[:200])
         if len(out) >= ENTERPRISE_SAMPLE:
             break
+    return out
+
+
+def enterprise_numbers(answers: list[tuple[Oid, object]]) -> list[int]:
+    """Enterprise numbers (beyond net-snmp's own) of the subtrees the enterprise GETNEXTs landed in."""
+    found: set[int] = set()
+    for oid, _ in answers:
+        inside = isinstance(oid, tuple) and oid[: len(ENTERPRISES)] == ENTERPRISES
+        if not inside or len(oid) <= len(ENTERPRISES):
+            continue
+        number = oid[len(ENTERPRISES)]
+        if isinstance(number, int) and 0 < number < 2**31 and number not in NET_SNMP_ENTERPRISES:
+            found.add(number)
+    return sorted(found)[:MAX_ENTERPRISE_NUMBERS]
+
+
+def lldp_caps(value: object) -> list[str]:
+    """Capability names set in an LLDP BITS value (first octet only; later bits are reserved)."""
+    if isinstance(value, str):
+        value = value.encode("latin-1", errors="ignore")
+    if not isinstance(value, bytes | bytearray) or not value or len(value) > 8:
+        return []
+    first = value[0]
+    return [name for bit, name in enumerate(LLDP_CAPS) if first & (0x80 >> bit)]
+
+
+def class_facts(values: Mapping[Oid, object]) -> dict[str, Any]:
+    """``lldp_caps`` and ``bridge_ports`` facts from the CLASS_GETS answers (absent ones left out)."""
+    out: dict[str, Any] = {}
+    supported, enabled = lldp_caps(values.get(LLDP_CAP_SUPPORTED)), lldp_caps(values.get(LLDP_CAP_ENABLED))
+    if supported or enabled:
+        out["lldp_caps"] = {"supported": supported, "enabled": enabled}
+    ports = integer(values.get(BRIDGE_NUM_PORTS))
+    if ports is not None and 0 <= ports <= MAX_BRIDGE_PORTS:
+        out["bridge_ports"] = ports
     return out
 
 

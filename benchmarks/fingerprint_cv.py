@@ -1,0 +1,90 @@
+"""Grouped cross-validation of the fingerprinter on the labelled SNMP corpus (offline).
+
+Folds hold out whole vendors, and separately whole OS families. For every fold the class model
+(and its calibration, from an inner grouped split of the training part) is fitted without the
+held-out devices. Two readings per grouping:
+
+- ``model refit``: the shipped sysDescr/sysObjectID rules stay (they are written knowledge, not
+  fitted), only the learned parts are refitted;
+- ``strict``: also drops every rule that fired only on held-out devices (a rule written after
+  seeing them could not have been written without them) — the estimate for devices nobody
+  here has seen.
+
+The vendor/OS calibration tables are refitted per fold too (from the training part only).
+Used by ``fingerprint_accuracy.py --cv``; the numbers go through the corpus's own score rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from netdiscover.fingerprints import snmp, training
+from netdiscover.fingerprints.class_model import ClassModel
+from netdiscover.fingerprints.combine import decide, set_field_calibration
+
+BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0001)
+FIELDS = ("vendor", "device_class", "os_family")
+
+
+def calibrated_fit(devices: Sequence[training.Device], part: Sequence[training.Sample], key: str,
+                   classes: list[str]) -> ClassModel:
+    """A model fitted on ``part`` with a calibration from ``part``'s own grouped held-out predictions."""
+    return training.finish(training.fit(part, classes), training.held_out_points(devices, part, key, classes))
+
+
+def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: ModuleType,
+        k: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """Held-out predictions per reading ("refit", "strict"): file, values and confidences."""
+    data = training.samples(devices, lambda d: snmp.device_features(d.facts))
+    classes = sorted({c for s in data for c in s.accept})
+    fold_of = training.folds(data, key, k)
+    fired = training.rules_fired(devices)
+    out: dict[str, list[dict[str, Any]]] = {"refit": [], "strict": []}
+    for fold in range(k):
+        train = [s for s, f in zip(data, fold_of, strict=True) if f != fold]
+        held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
+        only_held = frozenset(rule for rule, names in fired.items() if names <= held)
+        train_devices = [d for d, f in zip(devices, fold_of, strict=True) if f != fold]
+        model = calibrated_fit(train_devices, train, key, classes) if use_model else None
+        set_field_calibration(training.field_tables(training.field_points(train_devices, scorer, key))
+                              if use_model else {})
+        for device, f in zip(devices, fold_of, strict=True):
+            if f != fold:
+                continue
+            for reading, drop in (("refit", frozenset()), ("strict", only_held)):
+                fp = decide(snmp.facts_evidence(device.facts, drop, model))
+                out[reading].append({
+                    "file": device.name, "vendor": fp.vendor, "os_family": fp.os_family or fp.os_name,
+                    "device_class": None if fp.device_class == "unknown" else fp.device_class,
+                    "_conf": dict(fp.confidence)})
+    set_field_calibration(None)
+    return out
+
+
+def calibration(scorer: ModuleType, records: dict[str, dict], preds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per field: answers per confidence bin and the share right, and the share right at >= 0.8."""
+    table: dict[str, Any] = {}
+    for field in FIELDS:
+        bins = [[0, 0] for _ in BINS[:-1]]
+        high = [0, 0]
+        for pred in preds:
+            if not pred[field]:
+                continue
+            right = training.correctness(scorer, records[pred["file"]], pred)[field]
+            if right is None:
+                continue
+            conf = pred["_conf"].get(field, 0.0)
+            at = next(i for i in range(len(BINS) - 1) if conf < BINS[i + 1])
+            bins[at][0] += 1
+            bins[at][1] += right
+            if conf >= 0.8:
+                high[0] += 1
+                high[1] += right
+        table[field] = {
+            "bins": {f"{BINS[i]:.1f}-{min(BINS[i + 1], 1):.1f}":
+                     f"{ok}/{n}" + (f" = {ok / n:.2f}" if n else "")
+                     for i, (n, ok) in enumerate(bins)},
+            "conf>=0.8_right": round(high[1] / high[0], 4) if high[0] else None, "conf>=0.8_answers": high[0]}
+    return table

@@ -1,0 +1,321 @@
+"""Fitting the class model: multinomial logistic regression, calibration, grouped folds.
+
+Plain Python (no NumPy): the corpus is a few hundred devices with a few dozen features each, so
+a deterministic AdaGrad fit takes seconds. Labels may accept several classes (generic network
+gear is right as ``router`` or ``switch``): the loss is -log of the probability of the accepted
+set. A feature seen on fewer than ``min_count`` training devices gets no weight, so no weight
+rests on one device. Used by ``scripts/train_fingerprint_model.py`` and the accuracy benchmark.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from netdiscover.fingerprints.class_model import ClassModel, softmax
+
+
+@dataclass(slots=True)
+class Sample:
+    """One labelled device: its features, the classes that count as right, and its groups."""
+
+    name: str
+    features: Mapping[str, float]
+    accept: frozenset[str]
+    groups: Mapping[str, str]
+
+
+RULE_FEATURES = ("rtop:", "range:")
+TIED_KINDS = ("rtop", "range", "std")     # features naming a class; one shared weight per kind
+
+
+def without_rules(feats: Mapping[str, float]) -> dict[str, float]:
+    """The features a device shows when no product rule recognises it."""
+    return {k: v for k, v in feats.items() if not k.startswith(RULE_FEATURES)}
+
+
+def fit(samples: Sequence[Sample], classes: Sequence[str] | None = None, *, min_count: int = 2,
+        epochs: int = 30, rate: float = 0.3, l2: float = 1e-2, seed: int = 17,
+        augment: bool = True, learn_bias: bool = False) -> ClassModel:
+    """A multinomial logistic model fitted to ``samples`` (deterministic for a given order and seed).
+
+    With ``augment``, every device is also shown without its rule features, so the model learns
+    to fall back on standard-MIB and text evidence for products no rule knows. The class bias
+    stays 0 unless ``learn_bias``: the corpus's mix of classes is not any network's mix, and a
+    learned prior would bury a rare class under its own rules' evidence.
+    """
+    if augment:
+        samples = [*samples, *(Sample(s.name, without_rules(s.features), s.accept, s.groups) for s in samples
+                               if any(k.startswith(RULE_FEATURES) for k in s.features))]
+    if classes is None:
+        classes = sorted({c for s in samples for c in s.accept})
+    classes = list(classes)
+    index = {c: i for i, c in enumerate(classes)}
+    counts = Counter(name for s in samples for name in s.features)
+    vocab = sorted(name for name, n in counts.items() if n >= min_count)
+    slot = {name: i for i, name in enumerate(vocab)}
+    k = len(classes)
+    kinds = {kind: i for i, kind in enumerate(TIED_KINDS)}
+    rows = []
+    for s in samples:
+        accepted = [index[c] for c in s.accept if c in index]
+        if not accepted:
+            continue
+        feats = [(slot[n], v) for n, v in sorted(s.features.items()) if n in slot and v]
+        tied = []
+        for n, v in sorted(s.features.items()):
+            kind, _, klass = n.partition(":")
+            if kind in kinds and klass in index and v:
+                tied.append((kinds[kind], index[klass], v))
+        rows.append((feats, tied, accepted))
+    weights = [[0.0] * k for _ in vocab]
+    squares = [[1e-8] * k for _ in vocab]
+    bias, bias_sq = [0.0] * k, [1e-8] * k
+    tied_w, tied_sq = [0.0] * len(kinds), [1e-8] * len(kinds)
+    order = list(range(len(rows)))
+    rng = random.Random(seed)
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for at in order:
+            feats, tied, accepted = rows[at]
+            scores = list(bias)
+            for f, v in feats:
+                row = weights[f]
+                for c in range(k):
+                    scores[c] += v * row[c]
+            for kind, c, v in tied:
+                scores[c] += v * tied_w[kind]
+            probs = softmax(scores)
+            mass = sum(probs[c] for c in accepted) or 1e-12
+            grad = list(probs)
+            for c in accepted:
+                grad[c] -= probs[c] / mass
+            for c in range(k if learn_bias else 0):
+                g = grad[c]
+                bias_sq[c] += g * g
+                bias[c] -= rate * g / math.sqrt(bias_sq[c])
+            for f, v in feats:
+                row, sq = weights[f], squares[f]
+                for c in range(k):
+                    g = v * grad[c] + l2 * row[c]
+                    sq[c] += g * g
+                    row[c] -= rate * g / math.sqrt(sq[c])
+            for kind, c, v in tied:
+                g = v * grad[c]
+                tied_sq[kind] += g * g
+                tied_w[kind] -= rate * g / math.sqrt(tied_sq[kind])
+    return ClassModel(classes, bias, dict(zip(vocab, weights, strict=True)),
+                      tied=dict(zip(TIED_KINDS, tied_w, strict=True)),
+                      meta={"min_count": min_count, "epochs": epochs, "rate": rate, "l2": l2, "seed": seed,
+                            "devices": len(rows), "features": len(vocab), "augment": augment,
+                            "learn_bias": learn_bias})
+
+
+ABSTAIN_BELOW = 0.3      # calibrated confidence under which the class is left "unknown"
+MIN_PROBABILITY = 0.25   # and the model's own probability under which it is no answer either
+
+
+def finish(model: ClassModel, held_out: Sequence[tuple[float, bool]]) -> ClassModel:
+    """Calibration from held-out (probability, right) pairs, and the abstention thresholds."""
+    model.calibration = isotonic(held_out)
+    model.abstain_below = ABSTAIN_BELOW
+    model.min_probability = MIN_PROBABILITY
+    return model
+
+
+def isotonic(points: Sequence[tuple[float, bool]], prior: float = 1.0) -> list[tuple[float, float]]:
+    """Monotone map probability -> share right (pool adjacent violators), as (x, y) knots.
+
+    Each block's accuracy is shrunk towards 0.5 by ``prior`` pseudo-answers, so a block of a
+    few lucky answers does not claim certainty.
+    """
+    tied: dict[float, list[float]] = {}     # equal scores are one block from the start
+    for x, right in points:
+        block = tied.setdefault(x, [0.0, 0.0, 0.0])
+        block[0] += x
+        block[1] += 1.0 if right else 0.0
+        block[2] += 1.0
+    blocks: list[list[float]] = []      # [sum_x, right, n]
+    for x in sorted(tied):
+        blocks.append(tied[x])
+        while len(blocks) > 1 and _rate(blocks[-2], prior) >= _rate(blocks[-1], prior):
+            last = blocks.pop()
+            for i in range(3):
+                blocks[-1][i] += last[i]
+    return [(b[0] / b[2], _rate(b, prior)) for b in blocks]
+
+
+def _rate(block: list[float], prior: float) -> float:
+    return (block[1] + 0.5 * prior) / (block[2] + prior)
+
+
+def folds(samples: Sequence[Sample], key: str, k: int = 5) -> list[int]:
+    """Fold number per sample, whole groups (``Sample.groups[key]``) kept in one fold.
+
+    Groups are dealt largest first to the emptiest fold (ties by name), so it is deterministic.
+    """
+    sizes = Counter(s.groups.get(key, s.name) for s in samples)
+    load = [0] * k
+    where: dict[Hashable, int] = {}
+    for group, size in sorted(sizes.items(), key=lambda item: (-item[1], str(item[0]))):
+        target = min(range(k), key=lambda f: (load[f], f))
+        where[group] = target
+        load[target] += size
+    return [where[s.groups.get(key, s.name)] for s in samples]
+
+
+def out_of_fold(samples: Sequence[Sample], fold_of: Sequence[int],
+                train: Callable[[Sequence[Sample]], ClassModel]) -> list[tuple[str, float, list[float]]]:
+    """(best class, its probability, all probabilities) per sample from a model fitted without its fold."""
+    result: list[tuple[str, float, list[float]] | None] = [None] * len(samples)
+    for fold in sorted(set(fold_of)):
+        model = train([s for s, f in zip(samples, fold_of, strict=True) if f != fold])
+        for i, (s, f) in enumerate(zip(samples, fold_of, strict=True)):
+            if f == fold:
+                probs = model.probabilities(s.features)
+                best = max(range(len(probs)), key=probs.__getitem__)
+                result[i] = (model.classes[best], probs[best], probs)
+    return [r for r in result if r is not None]
+
+
+RENAME = {"ups/power": "power", "phone/voip": "voip"}
+
+
+@dataclass(slots=True)
+class Device:
+    """One labelled corpus recording: its SNMP facts and what it really is."""
+
+    name: str
+    facts: dict
+    accept: frozenset[str]
+    vendor: str
+    os: str
+    record: dict
+
+
+def load_corpus(corpus: Path) -> list[Device]:
+    """The labelled devices of a corpus folder (``snmp-public/index.json`` + recordings), by file name."""
+    from netdiscover.lab import snmprec
+
+    index = corpus / "snmp-public" / "index.json"
+    records = json.loads(index.read_text(encoding="utf-8"))["records"]
+    devices = []
+    for record in sorted(records, key=lambda r: r["file"]):
+        accept = {RENAME.get(a, a) for a in record.get("itam_accept") or []}
+        klass = RENAME.get(record["itam_class"], record["itam_class"])
+        if klass != "router-or-switch":
+            accept.add(klass)
+        facts = snmprec.load(corpus / "snmp-public" / "snmprec" / record["file"])
+        devices.append(Device(record["file"], facts, frozenset(accept), _group(record.get("vendor")),
+                              _group(record.get("os")), record))
+    return devices
+
+
+def _group(value: object) -> str:
+    return "".join(ch for ch in str(value or "").casefold() if ch.isalnum()) or "-"
+
+
+def samples(devices: Sequence[Device], featurise: Callable[[Device], Mapping[str, float]]) -> list[Sample]:
+    return [Sample(d.name, featurise(d), d.accept, {"vendor": d.vendor, "os": d.os}) for d in devices]
+
+
+def scorer_module(corpus: Path) -> ModuleType:
+    """The corpus's own score.py (its vendor and OS normalisation decide what is right)."""
+    spec = importlib.util.spec_from_file_location("corpus_score", corpus / "score.py")
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(corpus / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def correctness(scorer: ModuleType, record: Mapping[str, Any],
+                pred: Mapping[str, Any]) -> dict[str, bool | None]:
+    """Per field: right, wrong, or None where the corpus does not score it (vendor of software)."""
+    result: dict[str, bool | None] = {}
+    if record.get("vendor_kind") == "hardware" and record.get("vendor"):
+        pv, tv = scorer.norm_vendor(pred.get("vendor")), scorer.norm_vendor(record["vendor"])
+        result["vendor"] = bool(pv) and (pv == tv or (len(tv) >= 3 and len(pv) >= 3 and
+                                                      (pv.startswith(tv) or tv.startswith(pv))))
+    else:
+        result["vendor"] = None
+    accept = {RENAME.get(a, a) for a in record.get("itam_accept") or []}
+    accept.add(RENAME.get(record["itam_class"], record["itam_class"]))
+    result["device_class"] = pred.get("device_class") in accept
+    result["os_family"] = scorer.norm_os(pred.get("os_family")) in scorer.os_aliases(record)
+    return result
+
+
+def rules_fired(devices: Sequence[Device]) -> dict[str, set[str]]:
+    """Rule id -> devices it fired on (registry evidence such as ``iana-pen:N`` is not a rule)."""
+    from netdiscover.fingerprints import snmp
+
+    fired: dict[str, set[str]] = {}
+    for device in devices:
+        for item in snmp._rule_evidence(snmp.subject(device.facts)):
+            fired.setdefault(item.rule, set()).add(device.name)
+    return fired
+
+
+def field_points(devices: Sequence[Device], scorer: ModuleType, key: str,
+                 k: int = 5) -> dict[str, list[tuple[float, bool]]]:
+    """(raw confidence, right) for vendor and OS family, each device judged with the rules that only
+    its own held-out fold fired dropped (what an unseen device of that vendor/OS would show)."""
+    from netdiscover.fingerprints import combine, snmp
+
+    data = samples(devices, lambda d: {})
+    fold_of = folds(data, key, k)
+    fired = rules_fired(devices)
+    points: dict[str, list[tuple[float, bool]]] = {"vendor": [], "os_family": []}
+    combine.set_field_calibration({})
+    try:
+        for fold in range(k):
+            held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
+            drop = frozenset(rule for rule, names in fired.items() if names <= held)
+            for device in devices:
+                if device.name not in held:
+                    continue
+                fp = combine.decide(snmp.facts_evidence(device.facts, drop, None))
+                pred = {"vendor": fp.vendor, "os_family": fp.os_family or fp.os_name}
+                right = correctness(scorer, device.record, pred)
+                for name in points:
+                    if pred[name] and right[name] is not None:
+                        points[name].append((fp.confidence.get(name, 0.0), bool(right[name])))
+    finally:
+        combine.set_field_calibration(None)
+    return points
+
+
+def field_tables(points: Mapping[str, Sequence[tuple[float, bool]]]) -> dict[str, list[tuple[float, float]]]:
+    """Isotonic confidence -> share-right tables per field."""
+    return {name: isotonic(pairs) for name, pairs in points.items() if pairs}
+
+
+def held_out_points(devices: Sequence[Device], data: Sequence[Sample], key: str, classes: Sequence[str],
+                    k: int = 5) -> list[tuple[float, bool]]:
+    """(top probability, right) per device from a model fitted without its fold, the device seen
+    without the rules that only its fold fired: the calibration data for devices nobody has seen."""
+    from netdiscover.fingerprints import snmp
+
+    fold_of = folds(data, key, k)
+    fired = rules_fired(devices)
+    points: list[tuple[float, bool]] = []
+    for fold in sorted(set(fold_of)):
+        model = fit([s for s, f in zip(data, fold_of, strict=True) if f != fold], classes)
+        held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
+        drop = frozenset(rule for rule, names in fired.items() if names <= held)
+        for device, sample, f in zip(devices, data, fold_of, strict=True):
+            if f == fold:
+                feats = snmp.device_features(device.facts, drop) if drop else sample.features
+                probs = model.probabilities(feats)
+                best = max(range(len(probs)), key=probs.__getitem__)
+                points.append((probs[best], model.classes[best] in device.accept))
+    return points

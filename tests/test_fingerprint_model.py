@@ -1,0 +1,158 @@
+"""The learned class model: features, prediction, calibration, abstention, fitting, explanation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from netdiscover.fingerprints import class_model, fingerprint, snmp, snmp_features, training
+from netdiscover.fingerprints.class_model import ClassModel
+from netdiscover.observation import Observation
+
+
+def snmp_obs(**facts) -> Observation:
+    return Observation(method="snmp", ip="192.0.2.20", facts={"snmp": facts})
+
+
+def test_features_of_a_real_looking_switch():
+    facts = {"sysDescr": "Juniper Networks, Inc. ex2300-24p Ethernet Switch, kernel JUNOS 21.4R3",
+             "sysObjectID": "1.3.6.1.4.1.2636.1.1.1.2.132", "sysServices": 6, "ipForwarding": 2,
+             "mibs": ["bridge", "q-bridge", "lldp", "power-ethernet"], "if_types": [6, 6, 24, 53],
+             "bridge_ports": 28, "lldp_caps": {"supported": ["bridge", "router"], "enabled": ["bridge"]},
+             "enterprise_numbers": [2636], "entity": [{"class": 3, "model": "EX2300-24P", "mfg": "Juniper"}],
+             "hr_devices": [{"type": "1.3.6.1.2.1.25.3.1.3"}]}
+    feats = snmp.device_features(facts)
+    for name in ("pen:2636", "maker:juniper", "w:switch", "svc:L2", "svc:L3", "fwd:2", "mib:q-bridge",
+                 "if:53", "bports:13-32", "lldp:sup:router", "lldp:ena:bridge", "eclass:chassis",
+                 "e:ex0", "hr:processor", "rtop:switch"):
+        assert name in feats, name
+
+
+HOSTILE_FACTS = [
+    {"sysDescr": "A" * 1_000_000, "sysObjectID": "." + ".1" * 5000},
+    {"sysDescr": b"\xff\xfe", "sysObjectID": ["x"], "sysServices": "lots", "ipForwarding": 10**30,
+     "mibs": "printer", "if_types": [True, "71", None, -5, 10**12], "bridge_ports": -3,
+     "lldp_caps": {"supported": "bridge", "enabled": [None, 7, "x" * 100]},
+     "enterprise_numbers": ["9", None, True],
+     "hr_devices": [None, {"type": 5}, {"type": "1.3.6.1.2.1.25.3.1." + "9" * 50}], "entity": {"a": 1}},
+    {"lldp_caps": ["router"], "bridge_ports": "many", "entity": [None, {"class": "3", "model": 5}] * 3000},
+    {"mibs": [["printer"]] * 10_000, "if_types": list(range(100_000)),
+     "enterprise_numbers": list(range(10**5))},
+]
+
+
+@pytest.mark.parametrize("facts", HOSTILE_FACTS)
+def test_hostile_facts_never_raise(facts):
+    feats = snmp.device_features(facts)
+    assert all(isinstance(v, float) and 0 <= v <= 1 for v in feats.values())
+    assert len(feats) < 2000
+    fp = fingerprint([snmp_obs(**facts)])
+    assert 0 <= fp.confidence["device_class"] <= 1
+
+
+def test_no_evidence_gives_unknown():
+    assert snmp_features.features("garbage") == {}     # type: ignore[arg-type]
+    for facts in ({}, {"sysDescr": None, "sysObjectID": "1.3.6.1.4.1.abc"}, {"sysServices": None}):
+        fp = fingerprint([snmp_obs(**facts)])
+        assert fp.device_class == "unknown" and fp.confidence["device_class"] < 0.2
+
+
+def toy() -> ClassModel:
+    weights = {"mib:printer": [2.0, -2.0], "w:switch": [-1.0, 1.0]}
+    return ClassModel(["printer", "switch"], [0.0, 0.0], weights,
+                      calibration=[(0.5, 0.4), (0.9, 0.95)], abstain_below=0.5, min_probability=0.25,
+                      tied={"rule": 1.5})
+
+
+def test_prediction_calibration_and_contributions():
+    model = toy()
+    pred = model.predict({"mib:printer": 1.0, "rule:printer": 1.0})
+    assert pred.device_class == "printer" and pred.probability > 0.9
+    assert pred.confidence == 0.95                              # above the last knot
+    assert [name for name, _ in pred.contributions] == ["mib:printer", "rule:printer"]
+    assert model.calibrated(0.7) == pytest.approx(0.675)         # between knots
+    weak = model.predict({"w:switch": 0.1})
+    assert weak.abstained                                        # calibrated 0.47 < 0.5
+    assert model.predict({"unseen:x": 1.0, "oid:none": 1.0}).abstained   # nothing the model knows
+
+
+def test_model_round_trips_through_json():
+    model = toy()
+    again = ClassModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    feats = {"mib:printer": 1.0, "w:switch": 1.0, "rule:switch": 0.9}
+    assert again.probabilities(feats) == pytest.approx(model.probabilities(feats))
+    assert again.tied == model.tied and again.calibration == model.calibration
+
+
+def test_shipped_model_is_calibrated_and_small():
+    model = class_model.shipped()
+    assert model is not None
+    ys = [y for _, y in model.calibration]
+    assert ys == sorted(ys) and all(0 < y < 1 for y in ys)
+    assert 0 < model.abstain_below < 0.5
+    assert class_model.DATA.stat().st_size < 1_000_000
+    assert set(model.tied) == set(training.TIED_KINDS)
+
+
+def samples() -> list[training.Sample]:
+    out = []
+    for i in range(12):
+        klass = ("printer", "switch", "power")[i % 3]
+        feats = {f"w:{klass}": 1.0, f"w:noise{i}": 1.0, "svc:L2": 1.0}
+        if klass == "power":
+            feats["rtop:power"] = 1.0
+        groups = {"vendor": f"v{i % 4}", "os": f"o{i % 5}"}
+        out.append(training.Sample(f"d{i}", feats, frozenset({klass}), groups))
+    return out
+
+
+def test_fit_is_deterministic_learns_and_ignores_one_device_features():
+    data = samples()
+    first, second = training.fit(data, epochs=15), training.fit(data, epochs=15)
+    assert first.to_dict() == second.to_dict()
+    assert "w:noise3" not in first.weights          # seen on one device only: no weight
+    for klass in ("printer", "switch", "power"):
+        assert first.predict({f"w:{klass}": 1.0}).device_class == klass
+    assert first.tied["rtop"] > 0
+
+
+def test_accepting_several_classes_and_folds_keep_groups_together():
+    data = samples()
+    data[0] = training.Sample("d0", {"w:switch": 1.0}, frozenset({"router", "switch"}), {"vendor": "v0"})
+    model = training.fit(data, epochs=10)
+    assert "router" in model.classes
+    fold_of = training.folds(data, "vendor", 3)
+    for group in {s.groups["vendor"] for s in data}:
+        assert len({f for s, f in zip(data, fold_of, strict=True) if s.groups["vendor"] == group}) == 1
+    held = training.out_of_fold(data, fold_of, lambda part: training.fit(part, epochs=5))
+    assert len(held) == len(data)
+
+
+def test_isotonic_is_monotone_and_shrunk():
+    points = [(0.1, False), (0.2, True), (0.3, False), (0.6, True), (0.7, True), (0.9, True), (0.95, True)]
+    table = training.isotonic(points)
+    ys = [y for _, y in table]
+    assert ys == sorted(ys)
+    assert ys[-1] < 1.0                          # never certainty from a handful of answers
+
+
+def test_explain_lists_model_contributions():
+    fp = fingerprint([snmp_obs(sysDescr="", sysObjectID="", mibs=["printer", "host-resources"],
+                               hr_devices=[{"type": "1.3.6.1.2.1.25.3.1.5", "descr": "Laser"}])])
+    assert fp.device_class == "printer"
+    items = [e for e in fp.evidence if e.field == "device_class"]
+    assert items[0].rule == snmp.MODEL_RULE and items[0].weight == fp.confidence["device_class"]
+    named = {e.rule.split(":", 1)[1] for e in items[1:] if e.rule.startswith(snmp.MODEL_RULE + ":")}
+    assert "std:printer" in named
+    assert all(0 < e.weight <= items[0].weight for e in items)
+
+
+def test_lldp_capabilities_are_class_evidence():
+    fp = fingerprint([snmp_obs(sysDescr="", sysObjectID="",
+                               lldp_caps={"supported": ["bridge", "telephone"], "enabled": ["telephone"]})])
+    assert fp.device_class == "voip"
+    assert any(e.source == snmp.LLDP_SOURCE and e.rule == "lldp-cap:telephone" for e in fp.evidence)
+    both = snmp.lldp_evidence({"lldp_caps": {"enabled": ["bridge", "router"]}})
+    assert [e.value for e in both] == ["switch"]
+    assert snmp.lldp_evidence({"lldp_caps": {"enabled": "router"}}) == []
