@@ -58,7 +58,7 @@ def _show_mapping(source: Any, full: bool) -> None:
     how = "detected from the header" if source.detected else "as asked"
     extra = "" if source.format == "json" else f", delimiter {source.delimiter!r}"
     click.echo(f"preset: {source.preset.name} ({source.preset.title}), {how}; "
-               f"encoding {source.encoding}{extra}", err=True)
+               f"encoding {source.encoding.replace('utf-8-sig', 'utf-8')}{extra}", err=True)
     for note in source.notes:
         click.echo(f"note: {note}", err=True)
     if full:

@@ -62,7 +62,7 @@ PRESET_NAMES: tuple[str, ...] = ("snipeit", "netbox", "glpi", "lansweeper", "net
 def get(name: str) -> Preset:
     """The preset called ``name`` (``generic``: no product columns, synonyms only)."""
     if name == GENERIC:
-        return Preset(name=GENERIC, title="generic inventory (column names matched by synonyms)")
+        return Preset(name=GENERIC, title="column names matched by synonyms")
     return presets()[name]
 
 
