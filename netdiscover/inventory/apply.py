@@ -34,6 +34,8 @@ from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
 BATCH = 5000
 _TEMP = 1 << 60          # provisional ids of rows created in this batch sort after every real id
 _DOCUMENTING = (None, "documented", "approved")
+_RECORD_FIELDS = (*TEXT_FIELDS, "lifecycle_state", "device_class")
+EVENT_COLUMNS = ("asset_id", "kind", "at", "actor", "note", "old", "new")
 ASSET_COLUMNS = ("id", "asset_tag", "hostname", "serial", "vendor", "model", "owner", "location", "site",
                  "lifecycle_state", "device_class", "status", "fingerprint", "attributes")
 
@@ -77,11 +79,12 @@ class _Batch:
         self.by_host: dict[str, list[int]] = {}
         self.by_mac: dict[str, list[tuple[int, int]]] = {}     # mac -> (interface id, asset id)
         self.by_ip: dict[str, list[tuple[int, int]]] = {}      # current ip -> (address id, asset id)
-        self.new_interfaces: list[dict[str, Any]] = []
-        self.new_addresses: list[dict[str, Any]] = []
-        self.events: list[dict[str, Any]] = []
+        self.new_interfaces: list[tuple[int, str, bool]] = []
+        self.new_addresses: list[tuple[int, str, bool]] = []
+        self.events: list[tuple[Any, ...]] = []
         self.order: list[int] = []                             # asset id per record
         self._next = _TEMP
+        self._tables = {"asset_tag": self.by_tag, "serial": self.by_serial, "hostname": self.by_host}
         self._load(records)
 
     def temp_id(self) -> int:
@@ -129,12 +132,14 @@ class _Batch:
             self._index(view)
 
     def _index(self, view: _View, names: Iterable[str] = ("asset_tag", "serial", "hostname")) -> None:
+        cols = view.cols
         for name in names:
-            value = view.cols.get(name)
+            value = cols[name]
             if value:
-                table = {"asset_tag": self.by_tag, "serial": self.by_serial, "hostname": self.by_host}[name]
-                ids = table.setdefault(value, [])
-                if view.id not in ids:
+                ids = self._tables[name].setdefault(value, [])
+                if not ids or ids[-1] < view.id:
+                    ids.append(view.id)
+                elif view.id not in ids:
                     bisect.insort(ids, view.id)
 
     # ---- matching (the same rules, in the same order, as a query per key would apply)
@@ -145,7 +150,7 @@ class _Batch:
                 view = self.views[aid]
                 if view.cols["asset_tag"] == rec.asset_tag:
                     return view
-        key = serial_key(rec.serial)
+        key = serial_key(rec.serial) if self.by_serial else None
         if key and rec.serial:
             variants = {rec.serial, key, key.lower()}
             for aid in sorted({a for s in variants for a in self.by_serial.get(s, ())}):
@@ -153,13 +158,13 @@ class _Batch:
                 if (view.cols["serial"] in variants and vendors_compatible(view.cols["vendor"], rec.vendor)
                         and not _other_record(view, rec)):
                     return view
-        macs = [m for m in rec.macs if mac_kind(m)]
+        macs = [m for m in rec.macs if mac_kind(m)] if self.by_mac else None
         if macs:
             for _, aid in sorted(e for m in macs for e in self.by_mac.get(m, ())):
                 view = self.views[aid]
                 if not _other_record(view, rec):
                     return view
-        name = hostname_key(rec.hostname)
+        name = hostname_key(rec.hostname) if self.by_host else None
         if name and rec.hostname:
             variants = {rec.hostname, name, name.upper()}
             for aid in sorted({a for h in variants for a in self.by_host.get(h, ())}):
@@ -167,7 +172,7 @@ class _Batch:
                 if (view.cols["hostname"] in variants and (view.cols["site"] or None) == (rec.site or None)
                         and not _other_record(view, rec)):
                     return view
-        if rec.ips:
+        if rec.ips and self.by_ip:
             for _, aid in sorted(e for ip in rec.ips for e in self.by_ip.get(ip, ())):
                 view = self.views[aid]
                 if not _other_record(view, rec) and not _conflicting_macs(view, rec):
@@ -187,7 +192,7 @@ class _Batch:
         """Write the record's values onto the view; field -> (old, new) for what changed."""
         cols = view.cols
         changes: dict[str, tuple[Any, Any]] = {}
-        for name in (*TEXT_FIELDS, "lifecycle_state", "device_class"):
+        for name in _RECORD_FIELDS:
             value = getattr(rec, name)
             if value is not None and cols[name] != value:
                 changes[name] = (cols[name], value)
@@ -196,15 +201,14 @@ class _Batch:
                 if name in ("asset_tag", "serial", "hostname"):
                     self._index(view, (name,))
         if rec.status in _DOCUMENTING:
-            fp = dict(cols["fingerprint"] or {})
-            conf = dict(fp.get("confidence") or {})
-            for name in ("vendor", "model", "device_class"):
-                value = getattr(rec, name)
-                if value and value != "unknown" and conf.get(name) != 1.0:
-                    conf[name] = 1.0  # what people recorded outranks a guess
-                    fp[name] = value
-            if conf != (cols["fingerprint"] or {}).get("confidence", {}):
-                fp["confidence"] = conf
+            old_conf = (cols["fingerprint"] or {}).get("confidence") or {}
+            recorded = [(name, value) for name, value in
+                        (("vendor", rec.vendor), ("model", rec.model), ("device_class", rec.device_class))
+                        if value and value != "unknown" and old_conf.get(name) != 1.0]
+            if recorded:      # what people recorded outranks a guess
+                fp = dict(cols["fingerprint"] or {})
+                fp["confidence"] = {**old_conf, **{name: 1.0 for name, _ in recorded}}
+                fp.update(recorded)
                 cols["fingerprint"] = fp
                 view.dirty.add("fingerprint")
         if rec.attributes:
@@ -218,25 +222,54 @@ class _Batch:
             changes["status"] = (cols["status"], status)
             cols["status"] = status
             view.dirty.add("status")
-        for mac in rec.macs:
-            if mac not in view.macs:
-                changes.setdefault("macs", (sorted(view.macs), []))[1].append(mac)
-                view.macs.add(mac)
-                self.by_mac.setdefault(mac, []).append((self.temp_id(), view.id))
-                self.new_interfaces.append(
-                    {"asset_id": view.id, "mac": mac, "randomised": mac_kind(mac) == "local"})
-        for ip in rec.ips:
-            if ip not in view.ips:
-                changes.setdefault("ips", (sorted(view.ips), []))[1].append(ip)
-                view.ips.add(ip)
-                current = not self.by_ip.get(ip)
-                if current:
-                    self.by_ip.setdefault(ip, []).append((self.temp_id(), view.id))
-                self.new_addresses.append({"asset_id": view.id, "ip": ip, "current": current})
+        added = self._add_addresses(view, rec)
+        if added:
+            if added[0]:
+                changes["macs"] = (sorted(view.macs.difference(added[0])), added[0])
+            if added[1]:
+                changes["ips"] = (sorted(view.ips.difference(added[1])), added[1])
         if changes:
             cols["updated_at"] = now
             view.dirty.add("updated_at")
         return changes
+
+    def fill_new(self, view: _View, rec: Record) -> None:
+        """``apply`` for an asset this import creates: nothing to compare, no changes to list."""
+        cols = view.cols
+        for name in _RECORD_FIELDS:
+            value = getattr(rec, name)
+            if value is not None:
+                cols[name] = value
+        if rec.status is not None:
+            cols["status"] = rec.status
+        if rec.status in _DOCUMENTING:
+            recorded = [(name, value) for name, value in
+                        (("vendor", rec.vendor), ("model", rec.model), ("device_class", rec.device_class))
+                        if value and value != "unknown"]
+            if recorded:
+                cols["fingerprint"] = {**dict(recorded), "confidence": {name: 1.0 for name, _ in recorded}}
+        if rec.attributes:
+            cols["attributes"] = dict(rec.attributes)
+        self._index(view)
+        self._add_addresses(view, rec)
+
+    def _add_addresses(self, view: _View, rec: Record) -> tuple[list[str], list[str]] | None:
+        """Queue the record's MACs and IPs the asset lacks; returns (new MACs, new IPs) if any."""
+        new_macs = [m for m in rec.macs if m not in view.macs]
+        new_ips = [ip for ip in rec.ips if ip not in view.ips]
+        if not new_macs and not new_ips:
+            return None
+        for mac in new_macs:
+            view.macs.add(mac)
+            self.by_mac.setdefault(mac, []).append((self.temp_id(), view.id))
+            self.new_interfaces.append((view.id, mac, mac_kind(mac) == "local"))
+        for ip in new_ips:
+            view.ips.add(ip)
+            current = not self.by_ip.get(ip)
+            if current:
+                self.by_ip.setdefault(ip, []).append((self.temp_id(), view.id))
+            self.new_addresses.append((view.id, ip, current))
+        return new_macs, new_ips
 
     # ---- writing
 
@@ -247,23 +280,24 @@ class _Batch:
         real = dict(zip((v.id for v in created), bulk.allocate_ids(conn, Asset.__table__, len(created)),
                         strict=True))
         if created:
-            rows = []
-            for view in created:
-                row = {c: view.cols[c] for c in ASSET_COLUMNS}
-                row.update(id=real[view.id], methods=[], present=False, confidence=0.0,
-                           created_at=now, updated_at=now)
-                rows.append(row)
-            bulk.insert_rows(conn, Asset.__table__, rows)
+            names = [*ASSET_COLUMNS[1:], "id", "methods", "present", "confidence", "created_at", "updated_at"]
+            fixed = ([], False, 0.0, now, now)
+            rows = [(*map(view.cols.__getitem__, ASSET_COLUMNS[1:]), real[view.id], *fixed)
+                    for view in created]
+            bulk.insert_tuples(conn, Asset.__table__, names, rows)
         updates = []
         for view in self.views.values():
             if view.dirty and not view.new:
                 updates.append({"id": view.id, **{c: view.cols[c] for c in sorted(view.dirty)}})
         bulk.update_rows(conn, Asset.__table__, updates)
-        for rows, table in ((self.new_interfaces, Interface.__table__),
-                            (self.new_addresses, Address.__table__), (self.events, AssetEvent.__table__)):
-            for row in rows:
-                row["asset_id"] = real.get(row["asset_id"], row["asset_id"])
-            bulk.insert_rows(conn, table, rows)
+        for rows, table, names in (
+            (self.new_interfaces, Interface.__table__, ("asset_id", "mac", "randomised")),
+            (self.new_addresses, Address.__table__, ("asset_id", "ip", "current")),
+            (self.events, AssetEvent.__table__, EVENT_COLUMNS),
+        ):
+            if real:
+                rows = [(real.get(row[0], row[0]), *row[1:]) for row in rows]
+            bulk.insert_tuples(conn, table, names, rows)
         return real
 
 
@@ -293,21 +327,16 @@ def _store(session: Session, batch_records: list[Record], result: ImportResult, 
         view = batch.match(rec)
         if view is None:
             view = batch.create(now)
-            batch.apply(view, rec, now)
-            batch.events.append({"asset_id": view.id, "scan_id": None, "kind": "imported", "at": now,
-                                 "actor": actor, "note": f"inventory line {rec.line}", "old": None,
-                                 "new": {"asset_tag": view.cols["asset_tag"],
-                                         "hostname": view.cols["hostname"]}})
+            batch.fill_new(view, rec)
+            batch.events.append((view.id, "imported", now, actor, f"inventory line {rec.line}", None,
+                                 {"asset_tag": view.cols["asset_tag"], "hostname": view.cols["hostname"]}))
             result.created += 1
         else:
             changes = batch.apply(view, rec, now)
             if changes:
-                batch.events.append({
-                    "asset_id": view.id, "scan_id": None, "kind": "updated", "at": now, "actor": actor,
-                    "note": f"inventory line {rec.line}",
-                    "old": {k: _jsonable(v[0]) for k, v in changes.items()},
-                    "new": {k: _jsonable(v[1]) for k, v in changes.items()},
-                })
+                batch.events.append((view.id, "updated", now, actor, f"inventory line {rec.line}",
+                                     {k: _jsonable(v[0]) for k, v in changes.items()},
+                                     {k: _jsonable(v[1]) for k, v in changes.items()}))
                 result.updated += 1
             else:
                 result.unchanged += 1

@@ -28,6 +28,7 @@ from netdiscover.observation import clean_text, normalise_mac
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES, LIFECYCLE_STATES
 
 MAX_FIELD = 65536  # characters in one cell; longer is a malformed row
+CELL_LIMIT = 4096  # characters kept of one cell
 TEXT_FIELDS = ("asset_tag", "hostname", "serial", "vendor", "model", "owner", "location", "site")
 FIELD_LIMITS = {
     "asset_tag": 128, "hostname": 255, "serial": 128, "vendor": 255, "model": 255, "owner": 255,
@@ -137,6 +138,10 @@ def _split(text: str) -> list[str]:
 
 def _ip(part: str, rec: Record) -> str | None:
     """A cell's IP in canonical form; link-local is skipped with a warning; ValueError if unusable."""
+    if "/" not in part and "%" not in part:
+        found = identity_ip(part)
+        if found is not None:
+            return found
     text = part.split("/", 1)[0] if "/" in part else part
     text = text.split("%", 1)[0]          # a zone index (fe80::1%eth0)
     try:
@@ -203,7 +208,8 @@ def fill(rec: Record, col: Column, text: str, class_words: tuple[tuple[str, str]
             raise ValueError(f"unknown status {text[:40]!r}; use one of {', '.join(ASSET_STATUSES)}")
         rec.status = status
     else:
-        value = clean_text(text, FIELD_LIMITS[target])
+        limit = FIELD_LIMITS[target]
+        value = text if len(text) <= limit else clean_text(text, limit)
         current = getattr(rec, target)
         if current is None:
             setattr(rec, target, value)
@@ -213,9 +219,11 @@ def fill(rec: Record, col: Column, text: str, class_words: tuple[tuple[str, str]
 
 def cell_text(value: Any, column: str) -> str | None:
     """A cell as text (JSON numbers and booleans too), None when empty; ValueError for nested values."""
-    if value is None:
+    if type(value) is str:
+        text = value
+    elif value is None:
         return None
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, int | float | str):
         text = str(value)
@@ -223,22 +231,37 @@ def cell_text(value: Any, column: str) -> str | None:
         raise ValueError(f"column {column!r} must be text or a number, not {type(value).__name__}")
     if len(text) > MAX_FIELD:
         raise ValueError(f"column {column!r} is {len(text):,} characters long (limit {MAX_FIELD:,})")
+    if text.isprintable():        # the usual cell: nothing for clean_text to remove
+        text = text.strip()
+        if len(text) <= CELL_LIMIT:
+            return text or None
     if "\x00" in text:
         raise ValueError(f"NUL character in column {column!r} (the file is damaged or not a text export)")
-    return clean_text(text, 4096)
+    return clean_text(text, CELL_LIMIT)
 
 
 def record_from_cells(line: int, plan: list[Column], cells: list[Any],
                       class_words: tuple[tuple[str, str], ...] = ()) -> Record:
     """Validate one row (cells in plan order) into a Record; raises ValueError with a short reason."""
     rec = Record(line=line)
+    attributes = rec.attributes
     for col, raw in zip(plan, cells, strict=True):
         if raw is None or raw == "" or col.target == "ignore":
             continue
-        if isinstance(raw, list) and col.target in ("mac", "ip"):
-            raw = " ".join(cell_text(v, col.header) or "" for v in raw)
-        text = cell_text(raw, col.header)
-        if text is not None:
+        if type(raw) is str and len(raw) <= CELL_LIMIT and raw.isprintable():
+            text: str | None = raw.strip()     # the usual cell, without cell_text's checks
+        else:
+            if isinstance(raw, list) and col.target in ("mac", "ip"):
+                raw = " ".join(cell_text(v, col.header) or "" for v in raw)
+            text = cell_text(raw, col.header)
+        if not text:
+            continue
+        target = col.target
+        if target == "attribute":
+            attributes[col.attribute] = text
+        elif target in FIELD_LIMITS and len(text) <= FIELD_LIMITS[target] and getattr(rec, target) is None:
+            setattr(rec, target, text)
+        else:
             fill(rec, col, text, class_words)
     if not (rec.asset_tag or rec.hostname or rec.macs or rec.ips or serial_key(rec.serial)):
         raise ValueError("nothing identifies the device: give asset_tag, name, mac, ip or serial")
