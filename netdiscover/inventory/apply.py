@@ -250,8 +250,12 @@ class _Batch:
                 cols["fingerprint"] = {**dict(recorded), "confidence": {name: 1.0 for name, _ in recorded}}
         if rec.attributes:
             cols["attributes"] = dict(rec.attributes)
-        self._index(view)
-        self._add_addresses(view, rec)
+        for name, table in self._tables.items():     # a new asset has the highest id so far
+            value = cols[name]
+            if value:
+                table.setdefault(value, []).append(view.id)
+        if rec.macs or rec.ips:
+            self._add_addresses(view, rec)
 
     def _add_addresses(self, view: _View, rec: Record) -> tuple[list[str], list[str]] | None:
         """Queue the record's MACs and IPs the asset lacks; returns (new MACs, new IPs) if any."""
