@@ -122,7 +122,7 @@ class Source:
         self.warning_count = 0
         self.notes: list[str] = []
         self.rows = 0
-        self._seen: dict[tuple[str, str], int] = {}
+        self._seen: dict[int, int] = {}
         self._fh: IO[bytes] | None = None
         try:
             self.size = self.path.stat().st_size
@@ -274,7 +274,8 @@ class Source:
         keys += [("serial", s) for s in (serial_key(rec.serial),) if s]
         keys += [("mac", m) for m in rec.macs if mac_kind(m)]
         for key in keys:
-            first = self._seen.setdefault(key, rec.line)
+            # a hash per key, not the key: what a 1M-row file keeps for this check stays small
+            first = self._seen.setdefault(hash(key), rec.line)
             if first != rec.line:
                 self._error(f"line {rec.line}: same {key[0]} {key[1]!r} as line {first}")
                 return None
