@@ -178,3 +178,32 @@ def test_a_plain_inventory_still_documents_what_it_lists(db_url, tmp_path):
     finally:
         sessions.kw["bind"].dispose()
     assert len(json.loads(run(db_url, "report", "unknown", "--format", "json")[1])) == 2
+
+
+def test_a_product_import_exported_and_imported_elsewhere_is_the_same(sqlite_url, tmp_path):
+    """Attributes named like export columns (GLPI's os, status) survive the trip as attributes."""
+    assert run(sqlite_url, "inventory", "import", str(EXPORTS / "glpi_computers.csv"))[0] == 0
+    out = tmp_path / "export.csv"
+    assert run(sqlite_url, "inventory", "export", "-o", str(out))[0] == 0
+    header = out.read_text().splitlines()[0]
+    assert "attribute:os" in header and "attribute:status" in header
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    code, stdout, _ = run(other, "inventory", "import", str(out))
+    assert code == 0 and stdout == "12 records: 12 new, 0 updated, 0 unchanged\n"
+
+    def comparable(url: str) -> list[dict]:
+        return sorted(({k: v for k, v in a.items() if k != "id"} for a in assets(url)),
+                      key=lambda a: a["asset_tag"])
+
+    original = comparable(sqlite_url)
+    assert original[0]["attributes"]["os"] and original[0]["attributes"]["status"] == "In use"
+    assert comparable(other) == original
+
+
+def test_blank_rows_and_unnamed_columns(sqlite_url, tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_text("name,mac,,\npc-1,00:11:22:33:44:01,x,y\n,,,\n\n")
+    code, out, err = run(sqlite_url, "inventory", "import", str(path))
+    assert code == 0 and out.startswith("1 records: 1 new"), err
+    (asset,) = assets(sqlite_url)
+    assert asset["attributes"] == {"column_3": "x", "column_4": "y"}

@@ -114,7 +114,8 @@ def build_plan(headers: list[str], preset: Preset, user: dict[str, str] | None =
             target, attr = parse_target(SYNONYMS[key])
             why = "synonym"
         else:
-            target, attr, why = "attribute", attribute_name(header), "unmapped"
+            name = attribute_name(header) if key else f"column_{index + 1}"
+            target, attr, why = "attribute", name, "unmapped"
         if target not in ("attribute", "ignore") and not attr:
             attr = attribute_name(header) if not preset.exact else verbatim
         strict = key in STRICT_KEYS and why != "--map"

@@ -323,6 +323,8 @@ class Source:
                 else:
                     self._error(f"line {start}: {len(cells)} cells but the header has {width} columns")
                 continue
+            if not any(cells) or not any(c.strip() for c in cells):
+                continue        # a blank row (spreadsheets leave them at the end)
             if end > start and width > 1 and self._swallows(cells, width):
                 self._error(f"line {start}: unterminated quote: a quoted field swallows the following "
                             f"line(s) up to line {end}, which look like rows of their own")
