@@ -10,6 +10,7 @@ transaction (apply.py); ``export.py`` writes assets back in a form this reads un
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from netdiscover.inventory.apply import ImportResult, import_records
@@ -25,7 +26,8 @@ from netdiscover.inventory.reader import MAX_FILE_BYTES, InventoryError, Source
 
 __all__ = [
     "EXPORT_COLUMNS", "MAX_FILE_BYTES", "ImportResult", "InventoryError", "Record", "Source", "export_csv",
-    "export_json", "export_rows", "import_records", "parse_file", "summary_by_status",
+    "export_json", "export_rows", "import_records", "parse_csv", "parse_file", "parse_json",
+    "summary_by_status",
 ]
 
 
@@ -45,3 +47,21 @@ def parse_file(
     if source.errors and not skip_invalid:
         raise InventoryError(source.errors)
     return records, source.errors
+
+
+def _parse_text(text: str, suffix: str) -> tuple[list[Record], list[str]]:
+    with tempfile.TemporaryDirectory(prefix="netdiscover-inventory-") as tmp:
+        path = Path(tmp) / f"inventory{suffix}"
+        path.write_text(text, encoding="utf-8")
+        source = Source(path, encoding="utf-8", skip_invalid=True)
+        return list(source), source.errors
+
+
+def parse_csv(text: str) -> tuple[list[Record], list[str]]:
+    """Records and per-line errors of CSV text with a header row (InventoryError if unusable)."""
+    return _parse_text(text, ".csv")
+
+
+def parse_json(text: str) -> tuple[list[Record], list[str]]:
+    """Records and per-entry errors of a JSON array of objects (InventoryError if unusable)."""
+    return _parse_text(text, ".json")
