@@ -210,3 +210,16 @@ def test_later_sighting_updates_times_not_inventory_fields(sessions, tmp_path):
     )
     a1 = dicts(sessions)["A-1"]
     assert a1["last_seen"] == t1.isoformat() and a1["owner"] == "alice" and a1["present"] is True
+
+
+@pytest.mark.parametrize("in_memory", [1_000, 1_000_000])
+def test_a_repeated_key_far_down_a_large_file_is_still_found(tmp_path, monkeypatch, in_memory):
+    """Past IN_MEMORY_KEYS the keys seen are kept on disk; a repeat 30,000 rows later is still named."""
+    monkeypatch.setattr("netdiscover.inventory.reader.IN_MEMORY_KEYS", in_memory)
+    rows = "".join(f"h{i},00:11:22:00:{i >> 8 & 255:02x}:{i & 255:02x}\r\n" for i in range(30_000))
+    path = write(tmp_path, "big.csv", "name,mac\r\n" + rows + "again,00:11:22:00:00:07\r\n")
+    with pytest.raises(InventoryError) as err:
+        parse_file(path)
+    assert err.value.errors == ["line 30002: same mac '00:11:22:00:00:07' as line 9"]
+    records, errors = parse_file(path, skip_invalid=True)
+    assert len(records) == 30_000 and len(errors) == 1

@@ -13,7 +13,8 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +29,8 @@ from netdiscover.observation import clean_text
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 1_000_000
 MAX_WARNINGS = 1000
+WINDOW = 5000          # rows checked for repeated identity keys together
+IN_MEMORY_KEYS = 100_000  # identity keys kept in memory before they move to a temporary file
 _DELIMITERS = (",", ";", "\t", "|")
 _LEGACY = "cp1252"
 
@@ -104,6 +107,51 @@ class _Lines:
         return text
 
 
+def _line_number(error: str) -> int:
+    parts = error.split(" ", 2)
+    return int(parts[1].rstrip(":")) if len(parts) > 1 and parts[1].rstrip(":").isdigit() else 0
+
+
+class _SeenKeys:
+    """Identity keys of the rows read so far (as hashes), with the line that first had each.
+
+    Kept in a private temporary SQLite file once the file outgrows one window, so a
+    million-row import does not hold millions of keys in memory.
+    """
+
+    def __init__(self) -> None:
+        self.small: dict[int, int] = {}
+        self.db: sqlite3.Connection | None = None
+
+    def lines(self, digests: Iterable[int]) -> dict[int, int]:
+        wanted = list(set(digests))
+        if self.db is None:
+            return {d: self.small[d] for d in wanted if d in self.small}
+        found: dict[int, int] = {}
+        for start in range(0, len(wanted), 10_000):
+            part = wanted[start : start + 10_000]
+            marks = ",".join("?" * len(part))
+            found.update(self.db.execute(f"SELECT h, line FROM seen WHERE h IN ({marks})", part))
+        return found
+
+    def add(self, first_lines: dict[int, int]) -> None:
+        if self.db is None and len(self.small) + len(first_lines) <= IN_MEMORY_KEYS:
+            for digest, line in first_lines.items():
+                self.small.setdefault(digest, line)
+            return
+        if self.db is None:
+            self.db = sqlite3.connect("")        # "": a private temporary file, deleted on close
+            self.db.execute("CREATE TABLE seen (h INTEGER PRIMARY KEY, line INTEGER)")
+            self.db.executemany("INSERT INTO seen VALUES (?, ?)", self.small.items())
+            self.small = {}
+        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", first_lines.items())
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
 class Source:
     """An inventory file opened for import: its preset, column plan, and a stream of Records.
 
@@ -122,7 +170,7 @@ class Source:
         self.warning_count = 0
         self.notes: list[str] = []
         self.rows = 0
-        self._seen: dict[int, int] = {}
+        self._seen = _SeenKeys()
         self._fh: IO[bytes] | None = None
         try:
             self.size = self.path.stat().st_size
@@ -265,32 +313,47 @@ class Source:
     def _error(self, message: str) -> None:
         self.errors.append(clean_text(message, 400) or message[:400])
 
-    def _accept(self, rec: Record) -> Record | None:
-        for warning in rec.warnings:
-            self.warning_count += 1
-            if len(self.warnings) < MAX_WARNINGS:
-                self.warnings.append(warning)
-        keys = [("asset_tag", rec.asset_tag)] if rec.asset_tag else []
-        keys += [("serial", s) for s in (serial_key(rec.serial),) if s]
-        keys += [("mac", m) for m in rec.macs if mac_kind(m)]
-        for key in keys:
-            # a hash per key, not the key: what a 1M-row file keeps for this check stays small
-            first = self._seen.setdefault(hash(key), rec.line)
-            if first != rec.line:
-                self._error(f"line {rec.line}: same {key[0]} {key[1]!r} as line {first}")
-                return None
+    def _accept(self, window: list[Record]) -> Iterator[Record]:
+        """The window's records that repeat no identity key (asset tag, serial, MAC) of an earlier row."""
+        keyed = []
+        for rec in window:
+            for warning in rec.warnings:
+                self.warning_count += 1
+                if len(self.warnings) < MAX_WARNINGS:
+                    self.warnings.append(warning)
+            keys = [("asset_tag", rec.asset_tag)] if rec.asset_tag else []
+            keys += [("serial", s) for s in (serial_key(rec.serial),) if s]
+            keys += [("mac", m) for m in rec.macs if mac_kind(m)]
+            keyed.append((rec, [(hash(k), k) for k in keys]))
+        earlier = self._seen.lines(h for _, keys in keyed for h, _ in keys)
+        here: dict[int, int] = {}
+        accepted = []
+        for rec, keys in keyed:
+            for digest, key in keys:
+                first = earlier.get(digest) or here.setdefault(digest, rec.line)
+                if first != rec.line:
+                    self._error(f"line {rec.line}: same {key[0]} {key[1]!r} as line {first}")
+                    break
+            else:
+                accepted.append(rec)
+        self._seen.add(here)
         if self.errors and not self.skip_invalid:
-            return None
-        return rec
+            return iter(())
+        return iter(accepted)
 
     def __iter__(self) -> Iterator[Record]:
+        window: list[Record] = []
         try:
-            if self.format == "json":
-                yield from self._json_records()
-            else:
-                yield from self._csv_records()
+            for rec in self._json_records() if self.format == "json" else self._csv_records():
+                window.append(rec)
+                if len(window) >= WINDOW:
+                    yield from self._accept(window)
+                    window = []
+            yield from self._accept(window)
         finally:
             self.close()
+            self._seen.close()
+            self.errors.sort(key=_line_number)
 
     def _csv_records(self) -> Iterator[Record]:
         reader, lines, plan = self._reader, self._lines, self.plan
@@ -340,8 +403,7 @@ class Source:
             except ValueError as exc:
                 self._error(f"line {start}: {exc}")
                 continue
-            if self._accept(rec) is not None:
-                yield rec
+            yield rec
 
     def _swallows(self, cells: list[str], width: int) -> bool:
         """A cell holding whole lines that carry a row's worth of delimiters: a lost closing quote."""
@@ -373,8 +435,7 @@ class Source:
             except ValueError as exc:
                 self._error(f"entry {number}: {exc}")
                 continue
-            if self._accept(rec) is not None:
-                yield rec
+            yield rec
 
 
 def _attribute_text(value: Any, key: str) -> str | None:
