@@ -207,3 +207,23 @@ def test_blank_rows_and_unnamed_columns(sqlite_url, tmp_path):
     assert code == 0 and out.startswith("1 records: 1 new"), err
     (asset,) = assets(sqlite_url)
     assert asset["attributes"] == {"column_3": "x", "column_4": "y"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[{"name": "a", "mac": "00:11:22:33:44:01"},\n {"name": "b\x00", "mac": "00:11:22:33:44:02"}]',
+         "error: line 2: invalid JSON (Invalid control character at)"),
+        ('[{"name": "a", "mac": "00:11:22:33:44:01"},\n {"name": "b\\u0000", "mac": "00:11:22:33:44:02"}]',
+         "error: entry 2: NUL character in column 'name'"),
+        ('[{"name": "a", "mac": "00:11:22:33:44:01"},\n {"name": "b, "mac": "00:11:22:33:44:02"}]',
+         "error: line 2: invalid JSON"),
+    ],
+    ids=["raw-nul", "escaped-nul", "unterminated-string"],
+)
+def test_malformed_json_is_refused_whole(sqlite_url, tmp_path, text, message):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    code, _out, err = run(sqlite_url, "inventory", "import", str(path))
+    assert code == 2 and err.startswith(message), err
+    assert assets(sqlite_url) == []
