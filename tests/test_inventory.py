@@ -134,7 +134,12 @@ def test_bad_csv_files_get_a_clear_error(tmp_path, data, message):
 def test_other_encodings_nul_bytes_and_script_hostnames_are_stored_safely(sessions, tmp_path):
     res, _ = load(sessions, tmp_path, b"name,mac\r\ncaf\xe9,00:11:22:33:44:56\r\n", encoding="latin-1")
     assert res.created == 1
-    res, _ = load(sessions, tmp_path, b"name,mac\r\nnu\x00ll<script>x()</script>,00:11:22:33:44:57\r\n")
+    nul = b"name,mac\r\nnu\x00ll,00:11:22:33:44:58\r\n"
+    with pytest.raises(InventoryError, match=r"^line 2: NUL byte in the row"):
+        load(sessions, tmp_path, nul)  # a NUL is damage to report, not to edit away silently
+    res, errors = load(sessions, tmp_path, nul, skip_invalid=True)
+    assert res.records == 0 and errors[0].startswith("line 2: NUL byte")
+    res, _ = load(sessions, tmp_path, b"name,mac\r\nnull<script>x()</script>,00:11:22:33:44:57\r\n")
     assert res.created == 1
     names = {a["hostname"] for a in dicts(sessions).values()}
     assert names == {"café", "null<script>x()</script>"}
@@ -189,9 +194,8 @@ def test_export_round_trip_changes_nothing(sessions, tmp_path):
         res, errors = load(sessions, tmp_path, text, name=name)
         assert errors == [] and res.created == 0
     after = dicts(sessions)
-    # the one discovered device became documented by being exported and imported back; nothing else moved
-    assert after["00:11:22:33:44:77"]["status"] == "documented"
-    after["00:11:22:33:44:77"]["status"] = "undocumented"
+    # the export carries each review status: the discovered device stays undocumented, nothing moved
+    assert after["00:11:22:33:44:77"]["status"] == "undocumented"
     assert after == before
 
 
@@ -206,3 +210,16 @@ def test_later_sighting_updates_times_not_inventory_fields(sessions, tmp_path):
     )
     a1 = dicts(sessions)["A-1"]
     assert a1["last_seen"] == t1.isoformat() and a1["owner"] == "alice" and a1["present"] is True
+
+
+@pytest.mark.parametrize("in_memory", [1_000, 1_000_000])
+def test_a_repeated_key_far_down_a_large_file_is_still_found(tmp_path, monkeypatch, in_memory):
+    """Past IN_MEMORY_KEYS the keys seen are kept on disk; a repeat 30,000 rows later is still named."""
+    monkeypatch.setattr("netdiscover.inventory.reader.IN_MEMORY_KEYS", in_memory)
+    rows = "".join(f"h{i},00:11:22:00:{i >> 8 & 255:02x}:{i & 255:02x}\r\n" for i in range(30_000))
+    path = write(tmp_path, "big.csv", "name,mac\r\n" + rows + "again,00:11:22:00:00:07\r\n")
+    with pytest.raises(InventoryError) as err:
+        parse_file(path)
+    assert err.value.errors == ["line 30002: same mac '00:11:22:00:00:07' as line 9"]
+    records, errors = parse_file(path, skip_invalid=True)
+    assert len(records) == 30_000 and len(errors) == 1

@@ -1,0 +1,414 @@
+"""Storing records: match each to an existing asset and write them in batches, all or nothing.
+
+A record is matched to an asset by the strongest key both have, in this order: asset tag;
+serial (makers compatible); a MAC that can identify a device; hostname within the same site;
+a current IP whose asset has no conflicting MAC. A candidate already documented under a
+different asset tag is never taken. Matching happens in memory per batch: the candidates of a
+batch's keys are read with a handful of set-based queries, records earlier in the file are
+visible to later ones, and the batch's new assets, interfaces, addresses, updates and events
+are written with executemany/COPY (storage/bulk.py). Everything runs in one write transaction.
+
+Review status: a plain inventory row documents its asset (new assets are documented, an
+undocumented asset becomes documented). A row carrying a review status (our own export's
+``status`` column) restores that status instead and never documents an undocumented device.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+from netdiscover.identity import hostname_key, mac_kind, serial_key, vendors_compatible
+from netdiscover.inventory.mapping import TEXT_FIELDS, Record
+from netdiscover.observation import clean_text, utcnow
+from netdiscover.reconcile.sources import DOCUMENTABLE, INVENTORY, with_sources
+from netdiscover.storage import bulk
+from netdiscover.storage.engine import write_session
+from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
+
+BATCH = 5000
+_TEMP = 1 << 60          # provisional ids of rows created in this batch sort after every real id
+_DOCUMENTING = (None, "documented", "approved")
+_RECORD_FIELDS = (*TEXT_FIELDS, "lifecycle_state", "device_class")
+EVENT_COLUMNS = ("asset_id", "kind", "at", "actor", "note", "old", "new")
+ASSET_COLUMNS = ("id", "asset_tag", "hostname", "serial", "vendor", "model", "owner", "location", "site",
+                 "lifecycle_state", "device_class", "status", "fingerprint", "attributes", "field_sources")
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    records: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+    asset_ids: list[int] = field(default_factory=list)
+
+
+class _DryRun(Exception):
+    """Raised to roll a dry run's transaction back."""
+
+
+@dataclass(slots=True)
+class _View:
+    """An asset as the import sees it: its columns, MACs, IPs, and what the import changed."""
+
+    id: int
+    cols: dict[str, Any]
+    macs: set[str]
+    ips: set[str]
+    new: bool = False
+    dirty: set[str] = field(default_factory=set)
+
+
+class _Batch:
+    """One batch's candidate assets and key indexes, then its pending writes."""
+
+    def __init__(self, conn: Connection, records: list[Record]) -> None:
+        self.conn = conn
+        self.views: dict[int, _View] = {}
+        self.by_tag: dict[str, list[int]] = {}
+        self.by_serial: dict[str, list[int]] = {}
+        self.by_host: dict[str, list[int]] = {}
+        self.by_mac: dict[str, list[tuple[int, int]]] = {}     # mac -> (interface id, asset id)
+        self.by_ip: dict[str, list[tuple[int, int]]] = {}      # current ip -> (address id, asset id)
+        self.new_interfaces: list[tuple[int, str, bool]] = []
+        self.new_addresses: list[tuple[int, str, bool]] = []
+        self.events: list[tuple[Any, ...]] = []
+        self.order: list[int] = []                             # asset id per record
+        self._next = _TEMP
+        self._tables = {"asset_tag": self.by_tag, "serial": self.by_serial, "hostname": self.by_host}
+        self._load(records)
+
+    def temp_id(self) -> int:
+        self._next += 1
+        return self._next
+
+    def _load(self, records: list[Record]) -> None:
+        conn = self.conn
+        assets, ifaces, addrs = Asset.__table__, Interface.__table__, Address.__table__
+        tags = {r.asset_tag for r in records if r.asset_tag}
+        serials: set[str] = set()
+        hosts: set[str] = set()
+        for r in records:
+            key = serial_key(r.serial)
+            if key and r.serial:
+                serials.update((r.serial, key, key.lower()))
+            name = hostname_key(r.hostname)
+            if name and r.hostname:
+                hosts.update((r.hostname, name, name.upper()))
+        macs = {m for r in records for m in r.macs if mac_kind(m)}
+        ips = {ip for r in records for ip in r.ips}
+        ids: set[int] = set()
+        ids.update(i for (i,) in bulk.fetch_in(conn, assets, ["id"], "asset_tag", tags))
+        ids.update(i for (i,) in bulk.fetch_in(conn, assets, ["id"], "serial", serials))
+        ids.update(i for (i,) in bulk.fetch_in(conn, assets, ["id"], "hostname", hosts))
+        ids.update(a for (a,) in bulk.fetch_in(conn, ifaces, ["asset_id"], "mac", macs))
+        ids.update(a for (a,) in bulk.fetch_in(conn, addrs, ["asset_id"], "ip", ips, where='"current"'))
+        if not ids:
+            return
+        for row in bulk.fetch_in(conn, assets, ASSET_COLUMNS, "id", ids):
+            cols = dict(zip(ASSET_COLUMNS, row, strict=True))
+            self.views[row[0]] = _View(row[0], cols, set(), set())
+        for iface_id, asset_id, mac in sorted(
+            bulk.fetch_in(conn, ifaces, ["id", "asset_id", "mac"], "asset_id", ids)
+        ):
+            self.views[asset_id].macs.add(mac)
+            self.by_mac.setdefault(mac, []).append((iface_id, asset_id))
+        for addr_id, asset_id, ip, current in sorted(
+            bulk.fetch_in(conn, addrs, ["id", "asset_id", "ip", "current"], "asset_id", ids)
+        ):
+            self.views[asset_id].ips.add(ip)
+            if current:
+                self.by_ip.setdefault(ip, []).append((addr_id, asset_id))
+        for view in sorted(self.views.values(), key=lambda v: v.id):
+            self._index(view)
+
+    def _index(self, view: _View, names: Iterable[str] = ("asset_tag", "serial", "hostname")) -> None:
+        cols = view.cols
+        for name in names:
+            value = cols[name]
+            if value:
+                ids = self._tables[name].setdefault(value, [])
+                if not ids or ids[-1] < view.id:
+                    ids.append(view.id)
+                elif view.id not in ids:
+                    bisect.insort(ids, view.id)
+
+    # ---- matching (the same rules, in the same order, as a query per key would apply)
+
+    def match(self, rec: Record) -> _View | None:
+        if rec.asset_tag:
+            for aid in self.by_tag.get(rec.asset_tag, ()):
+                view = self.views[aid]
+                if view.cols["asset_tag"] == rec.asset_tag:
+                    return view
+        key = serial_key(rec.serial) if self.by_serial else None
+        if key and rec.serial:
+            variants = {rec.serial, key, key.lower()}
+            for aid in sorted({a for s in variants for a in self.by_serial.get(s, ())}):
+                view = self.views[aid]
+                if (view.cols["serial"] in variants and vendors_compatible(view.cols["vendor"], rec.vendor)
+                        and not _other_record(view, rec)):
+                    return view
+        macs = [m for m in rec.macs if mac_kind(m)] if self.by_mac else None
+        if macs:
+            for _, aid in sorted(e for m in macs for e in self.by_mac.get(m, ())):
+                view = self.views[aid]
+                if not _other_record(view, rec):
+                    return view
+        name = hostname_key(rec.hostname) if self.by_host else None
+        if name and rec.hostname:
+            variants = {rec.hostname, name, name.upper()}
+            for aid in sorted({a for h in variants for a in self.by_host.get(h, ())}):
+                view = self.views[aid]
+                if (view.cols["hostname"] in variants and (view.cols["site"] or None) == (rec.site or None)
+                        and not _other_record(view, rec)):
+                    return view
+        if rec.ips and self.by_ip:
+            for _, aid in sorted(e for ip in rec.ips for e in self.by_ip.get(ip, ())):
+                view = self.views[aid]
+                if not _other_record(view, rec) and not _conflicting_macs(view, rec):
+                    return view
+        return None
+
+    def create(self, now: datetime) -> _View:
+        view = _View(self.temp_id(), {c: None for c in ASSET_COLUMNS}, set(), set(), new=True)
+        view.cols.update(device_class="unknown", status="documented")
+        view.cols["id"] = view.id
+        self.views[view.id] = view
+        return view
+
+    # ---- applying
+
+    def apply(self, view: _View, rec: Record, now: datetime) -> dict[str, tuple[Any, Any]]:
+        """Write the record's values onto the view; field -> (old, new) for what changed."""
+        cols = view.cols
+        changes: dict[str, tuple[Any, Any]] = {}
+        for name in _RECORD_FIELDS:
+            value = getattr(rec, name)
+            if value is not None and cols[name] != value:
+                changes[name] = (cols[name], value)
+                cols[name] = value
+                view.dirty.add(name)
+                if name in ("asset_tag", "serial", "hostname"):
+                    self._index(view, (name,))
+        if rec.status in _DOCUMENTING:
+            old_conf = (cols["fingerprint"] or {}).get("confidence") or {}
+            recorded = [(name, value) for name, value in
+                        (("vendor", rec.vendor), ("model", rec.model), ("device_class", rec.device_class))
+                        if value and value != "unknown" and old_conf.get(name) != 1.0]
+            if recorded:      # what people recorded outranks a guess
+                fp = dict(cols["fingerprint"] or {})
+                fp["confidence"] = {**old_conf, **{name: 1.0 for name, _ in recorded}}
+                fp.update(recorded)
+                cols["fingerprint"] = fp
+                view.dirty.add("fingerprint")
+            sources = _documented_sources(cols["field_sources"], rec)
+            if sources != (cols["field_sources"] or {}):
+                cols["field_sources"] = sources
+                view.dirty.add("field_sources")
+        if rec.attributes:
+            merged = {**(cols["attributes"] or {}), **rec.attributes}
+            if merged != (cols["attributes"] or {}):
+                changes["attributes"] = (cols["attributes"], merged)
+                cols["attributes"] = merged
+                view.dirty.add("attributes")
+        status = "documented" if rec.status is None and cols["status"] == "undocumented" else rec.status
+        if status is not None and status != cols["status"]:
+            changes["status"] = (cols["status"], status)
+            cols["status"] = status
+            view.dirty.add("status")
+        added = self._add_addresses(view, rec)
+        if added:
+            if added[0]:
+                changes["macs"] = (sorted(view.macs.difference(added[0])), added[0])
+            if added[1]:
+                changes["ips"] = (sorted(view.ips.difference(added[1])), added[1])
+        if changes:
+            cols["updated_at"] = now
+            view.dirty.add("updated_at")
+        return changes
+
+    def fill_new(self, view: _View, rec: Record) -> None:
+        """``apply`` for an asset this import creates: nothing to compare, no changes to list."""
+        cols = view.cols
+        for name in _RECORD_FIELDS:
+            value = getattr(rec, name)
+            if value is not None:
+                cols[name] = value
+        if rec.status is not None:
+            cols["status"] = rec.status
+        if rec.status in _DOCUMENTING:
+            recorded = [(name, value) for name, value in
+                        (("vendor", rec.vendor), ("model", rec.model), ("device_class", rec.device_class))
+                        if value and value != "unknown"]
+            if recorded:
+                cols["fingerprint"] = {**dict(recorded), "confidence": {name: 1.0 for name, _ in recorded}}
+            cols["field_sources"] = _documented_sources(None, rec) or None
+        if rec.attributes:
+            cols["attributes"] = dict(rec.attributes)
+        for name, table in self._tables.items():     # a new asset has the highest id so far
+            value = cols[name]
+            if value:
+                table.setdefault(value, []).append(view.id)
+        if rec.macs or rec.ips:
+            self._add_addresses(view, rec)
+
+    def _add_addresses(self, view: _View, rec: Record) -> tuple[list[str], list[str]] | None:
+        """Queue the record's MACs and IPs the asset lacks; returns (new MACs, new IPs) if any."""
+        new_macs = [m for m in rec.macs if m not in view.macs]
+        new_ips = [ip for ip in rec.ips if ip not in view.ips]
+        if not new_macs and not new_ips:
+            return None
+        for mac in new_macs:
+            view.macs.add(mac)
+            self.by_mac.setdefault(mac, []).append((self.temp_id(), view.id))
+            self.new_interfaces.append((view.id, mac, mac_kind(mac) == "local"))
+        for ip in new_ips:
+            view.ips.add(ip)
+            current = not self.by_ip.get(ip)
+            if current:
+                self.by_ip.setdefault(ip, []).append((self.temp_id(), view.id))
+            self.new_addresses.append((view.id, ip, current))
+        return new_macs, new_ips
+
+    # ---- writing
+
+    def write(self, now: datetime) -> dict[int, int]:
+        """Write the batch; returns provisional id -> real id of the assets it created."""
+        conn = self.conn
+        created = [v for v in self.views.values() if v.new]
+        real = dict(zip((v.id for v in created), bulk.allocate_ids(conn, Asset.__table__, len(created)),
+                        strict=True))
+        if created:
+            names = [*ASSET_COLUMNS[1:], "id", "methods", "present", "confidence", "created_at", "updated_at"]
+            fixed = ([], False, 0.0, now, now)
+            rows = [(*map(view.cols.__getitem__, ASSET_COLUMNS[1:]), real[view.id], *fixed)
+                    for view in created]
+            bulk.insert_tuples(conn, Asset.__table__, names, rows)
+        updates = []
+        for view in self.views.values():
+            if view.dirty and not view.new:
+                updates.append({"id": view.id, **{c: view.cols[c] for c in sorted(view.dirty)}})
+        bulk.update_rows(conn, Asset.__table__, updates)
+        for rows, table, names in (
+            (self.new_interfaces, Interface.__table__, ("asset_id", "mac", "randomised")),
+            (self.new_addresses, Address.__table__, ("asset_id", "ip", "current")),
+            (self.events, AssetEvent.__table__, EVENT_COLUMNS),
+        ):
+            if real:
+                rows = [(real.get(row[0], row[0]), *row[1:]) for row in rows]
+            bulk.insert_tuples(conn, table, names, rows)
+        return real
+
+
+def _documented_sources(sources: dict[str, Any] | None, rec: Record) -> dict[str, Any]:
+    """``sources`` with the fields this documenting record gives marked as inventory: sweeps keep them."""
+    given = [name for name in DOCUMENTABLE if getattr(rec, name, None) not in (None, "", "unknown")]
+    return with_sources(sources, given, INVENTORY)
+
+
+def _other_record(view: _View, rec: Record) -> bool:
+    """The asset is already a different documented record (another asset tag)."""
+    tag = view.cols["asset_tag"]
+    return bool(tag and rec.asset_tag and tag != rec.asset_tag)
+
+
+def _conflicting_macs(view: _View, rec: Record) -> bool:
+    mine = {m for m in rec.macs if mac_kind(m)}
+    theirs = {m for m in view.macs if mac_kind(m)}
+    return bool(mine and theirs and not mine & theirs)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _store(session: Session, batch_records: list[Record], result: ImportResult, actor: str | None,
+           now: datetime) -> None:
+    batch = _Batch(session.connection(), batch_records)
+    for rec in batch_records:
+        result.records += 1
+        view = batch.match(rec)
+        if view is None:
+            view = batch.create(now)
+            batch.fill_new(view, rec)
+            batch.events.append((view.id, "imported", now, actor, f"inventory line {rec.line}", None,
+                                 {"asset_tag": view.cols["asset_tag"], "hostname": view.cols["hostname"]}))
+            result.created += 1
+        else:
+            changes = batch.apply(view, rec, now)
+            if changes:
+                batch.events.append((view.id, "updated", now, actor, f"inventory line {rec.line}",
+                                     {k: _jsonable(v[0]) for k, v in changes.items()},
+                                     {k: _jsonable(v[1]) for k, v in changes.items()}))
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        batch.order.append(view.id)
+    real = batch.write(now)
+    result.asset_ids.extend(real.get(i, i) for i in batch.order)
+
+
+def import_records(
+    sessions: sessionmaker[Session],
+    records: Iterable[Record],
+    *,
+    actor: str | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    batch_size: int = BATCH,
+    after_batch: Callable[[ImportResult], None] | None = None,
+    check: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Store records as documented assets in one transaction (all or nothing).
+
+    ``records`` may be a stream; it is consumed in batches of ``batch_size``. ``check`` runs
+    after the last batch, inside the transaction: raising there (a malformed row found late in
+    the file, say) rolls everything back. ``dry_run`` computes the same result and rolls back.
+    """
+    now = now or utcnow()
+    actor = clean_text(actor, 128)
+    result = ImportResult()
+    # A batch allocates hundreds of thousands of small objects, none of them in a reference
+    # cycle; automatic collection would walk them all again and again (half the import's time).
+    # It is paused and run once per batch instead.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with write_session(sessions) as session:
+            pending: list[Record] = []
+            for rec in records:
+                pending.append(rec)
+                if len(pending) >= batch_size:
+                    _store(session, pending, result, actor, now)
+                    pending = []
+                    gc.collect(1)
+                    if after_batch:
+                        after_batch(result)
+            if pending:
+                _store(session, pending, result, actor, now)
+                if after_batch:
+                    after_batch(result)
+            if check:
+                check()
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    finally:
+        if collecting:
+            gc.enable()
+    return result
