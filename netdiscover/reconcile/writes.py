@@ -149,6 +149,8 @@ class SweepWrites(KnownAssetUpdates):
             return
         stmt = (select(ADDR.c.asset_id, ADDR.c.ip).join(A, A.c.id == ADDR.c.asset_id)
                 .where(A.c.present.is_(True), ADDR.c.current.is_(True)))
+        if self.other_sites():
+            stmt = stmt.where(self.site_condition())
         conditions = self.scope_conditions(ADDR.c.ip)
         if conditions is None:
             rows = self.conn.execute(stmt).all()
