@@ -5,7 +5,6 @@ an ingest worker killed while it holds a message."""
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -41,19 +40,8 @@ def rabbit():
     """A fresh vhost with a collector user for sites paris and lyon; removed afterwards."""
     if not shutil.which("rabbitmqctl") or not _port_open(5672):
         pytest.skip("RabbitMQ is not running on 127.0.0.1:5672 (scripts/services.sh starts it)")
-    tag = secrets.token_hex(4)
-    vhost = f"nd_test_{tag}"
-    users = {site: (f"nd_{site}_{tag}", secrets.token_hex(8)) for site in ("paris", "lyon")}
-    rabbitadmin.add_vhost(vhost)
-    try:
-        for site, (user, password) in users.items():
-            rabbitadmin.add_collector_user(vhost, site, user, password)
-        yield {"vhost": vhost, "central": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-               **{site: f"amqp://{u}:{p}@127.0.0.1:5672/{vhost}" for site, (u, p) in users.items()}}
-    finally:
-        for user, _p in users.values():
-            rabbitadmin.delete_user(user)
-        rabbitadmin.delete_vhost(vhost)
+    with rabbitadmin.throwaway_vhost(["paris", "lyon"]) as urls:
+        yield urls
 
 
 def hosts(n: int, at: datetime = T0) -> list[Observation]:

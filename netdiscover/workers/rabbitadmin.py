@@ -11,8 +11,11 @@ A collector's permissions (configure / write / read regular expressions):
 
 from __future__ import annotations
 
+import contextlib
 import re
+import secrets
 import subprocess
+from collections.abc import Iterator
 
 
 class RabbitError(RuntimeError):
@@ -49,3 +52,28 @@ def delete_vhost(vhost: str) -> None:
 
 def delete_user(user: str) -> None:
     ctl("delete_user", user)
+
+
+@contextlib.contextmanager
+def throwaway_vhost(sites: list[str], host: str = "127.0.0.1", port: int = 5672) -> Iterator[dict[str, str]]:
+    """A fresh vhost with a collector user per site, removed on exit (tests, labs, benchmarks).
+
+    Yields broker URLs: ``central`` (guest, everything) and one per site (its collector user).
+    """
+    tag = secrets.token_hex(4)
+    vhost = f"nd_{tag}"
+    users = {site: (f"nd_{site}_{tag}", secrets.token_hex(8)) for site in sites}
+    add_vhost(vhost)
+    made: list[str] = []
+    try:
+        for site, (user, password) in users.items():
+            add_collector_user(vhost, site, user, password)
+            made.append(user)
+        urls = {"vhost": vhost, "central": f"amqp://guest:guest@{host}:{port}/{vhost}"}
+        urls.update({site: f"amqp://{u}:{p}@{host}:{port}/{vhost}" for site, (u, p) in users.items()})
+        yield urls
+    finally:
+        for user in made:
+            with contextlib.suppress(RabbitError):
+                delete_user(user)
+        delete_vhost(vhost)
