@@ -55,7 +55,8 @@ class BrokerRelay:
         self.port = port
         self.sock = directory / f"broker-{port}.sock"
         self.proc = subprocess.Popen(["socat", f"UNIX-LISTEN:{self.sock},fork,mode=600",
-                                      f"TCP:127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      f"TCP:127.0.0.1:{port}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 5
         while not self.sock.exists() and time.monotonic() < deadline and self.proc.poll() is None:
             time.sleep(0.05)
