@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 import click
@@ -33,9 +32,8 @@ def submit_command(app: Any, targets: tuple[str, ...], methods: tuple[str, ...],
                    timeout: float) -> None:
     """Send a sweep of TARGETS to SITE's collector; prints the sweep id."""
     from netdiscover.scope import ScopeError, parse_scope
-    from netdiscover.workers.app import SWEEP_TASK, SWEEPS, declare, make_app, send
-    from netdiscover.workers.collector import sweep_request
-    from netdiscover.workers.ingest import submit, sweep_state
+    from netdiscover.workers.dispatch import submit_sweep
+    from netdiscover.workers.ingest import sweep_state
     from netdiscover.workers.messages import PoisonMessage
 
     try:
@@ -43,16 +41,11 @@ def submit_command(app: Any, targets: tuple[str, ...], methods: tuple[str, ...],
     except ScopeError as exc:
         raise UserError(str(exc)) from None
     sessions = app.sessions()
-    sweep_id = f"{site[:24]}-{uuid.uuid4().hex[:16]}"
     try:
-        submit(sessions, site, sweep_id, list(targets), list(methods))
+        sweep_id = submit_sweep(sessions, broker, site, list(targets), methods=list(methods),
+                                exclude=list(exclude), credentials=credentials)
     except PoisonMessage as exc:
         raise UserError(str(exc)) from None
-    celery = make_app(broker)
-    declare(celery, [site])
-    send(celery, SWEEP_TASK, sweep_request(site, sweep_id, list(targets), methods=list(methods),
-                                           exclude=list(exclude), credentials=credentials),
-         exchange=SWEEPS.name, routing_key=site)
     click.echo(sweep_id)
     if not wait:
         return

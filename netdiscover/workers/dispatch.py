@@ -1,0 +1,44 @@
+"""Sending a sweep to a site's collector: recorded in the database, then published to the site's
+queue. Used by ``netdiscover sweep submit`` and by the daemon for a ``[[sweep]]`` with a ``site``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from netdiscover.workers.app import SWEEP_TASK, SWEEPS, declare, make_app, send
+from netdiscover.workers.collector import sweep_request
+from netdiscover.workers.ingest import submit
+
+
+def submit_sweep(sessions: sessionmaker[Session], broker: str, site: str, targets: list[str], *,
+                 methods: list[str], exclude: list[str] | None = None, credentials: str | None = None,
+                 interface: str | None = None, rate: int | None = None, nmap_profile: str = "quick",
+                 options: dict[str, Any] | None = None) -> str:
+    """Record and publish one sweep for ``site``; returns its sweep id. Raises PoisonMessage for an
+    unknown site. Credentials go by name only."""
+    sweep_id = f"{site[:24]}-{uuid.uuid4().hex[:16]}"
+    submit(sessions, site, sweep_id, list(targets), list(methods))
+    app = make_app(broker)
+    declare(app, [site])
+    send(app, SWEEP_TASK, sweep_request(site, sweep_id, list(targets), methods=list(methods),
+                                        exclude=list(exclude or []), credentials=credentials,
+                                        interface=interface, rate=rate, nmap_profile=nmap_profile,
+                                        options=options),
+         exchange=SWEEPS.name, routing_key=site)
+    return sweep_id
+
+
+def dispatch_settings_sweep(sessions: sessionmaker[Session], broker: str, sweep: Any) -> Any:
+    """The daemon's runner for a ``[[sweep]]`` with a ``site``: send it, and say so in a SweepResult
+    (the central ingest reconciles it when the collector is done)."""
+    from netdiscover.sweep import SweepResult
+
+    sweep_id = submit_sweep(sessions, broker, sweep.site, list(sweep.targets), methods=list(sweep.methods),
+                            exclude=list(sweep.exclude), credentials=sweep.credentials_name,
+                            interface=sweep.interface, rate=sweep.rate, nmap_profile=sweep.nmap_profile,
+                            options=dict(sweep.options))
+    return SweepResult(scan_id=None, status="completed",
+                       messages=[f"sent to site {sweep.site} as sweep {sweep_id}"])
