@@ -109,3 +109,21 @@ def test_an_unsited_asset_takes_the_site_and_a_local_sweep_keeps_it(sessions):
     res = sweep(sessions, [seen("10.1.0.5")], "lyon", at=T0 + timedelta(minutes=15))
     assert res.new == 1
     assert sorted(r["site"] for r in assets(sessions)) == ["lyon", "paris"]
+
+
+def test_assets_list_filters_by_site(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from netdiscover.cli import main
+    from netdiscover.storage.engine import open_database
+
+    url = f"sqlite:///{tmp_path}/nd.db"
+    sessions = open_database(url)
+    sweep(sessions, [seen("10.1.0.5"), seen("10.1.0.6")], "paris")
+    sweep(sessions, [seen("10.1.0.5")], "lyon")
+    out = CliRunner().invoke(main, ["--db", url, "assets", "list", "--site", "lyon", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert [(a["site"], a["ips"]) for a in json.loads(out.output)] == [("lyon", ["10.1.0.5"])]
+    sessions.kw["bind"].dispose()
