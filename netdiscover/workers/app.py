@@ -100,8 +100,9 @@ def run_worker(app: Celery, queues: list[str], name: str, concurrency: int = 1,
     app.worker_main(argv)
 
 
-def ingest_app(broker: str, sessions_factory: Callable[[], Any]) -> Celery:
-    """The central ingest's app: consumes ``ingest``; poison goes to ``ingest.dead`` with a log line."""
+def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: Any = None) -> Celery:
+    """The central ingest's app: consumes ``ingest``; poison goes to ``ingest.dead`` with a log line.
+    ``fingerprinter`` defaults to the real one (benchmarks may leave it out)."""
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     from netdiscover.storage.engine import DatabaseError
@@ -113,7 +114,7 @@ def ingest_app(broker: str, sessions_factory: Callable[[], Any]) -> Celery:
 
     def ingest() -> Ingest:
         if "ingest" not in state:
-            state["ingest"] = Ingest(sessions_factory())
+            state["ingest"] = Ingest(sessions_factory(), fingerprinter=fingerprinter)
         return state["ingest"]
 
     @app.task(name=INGEST_TASK, bind=True, autoretry_for=(OperationalError, InterfaceError, DatabaseError),

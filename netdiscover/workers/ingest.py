@@ -129,6 +129,10 @@ class Ingest:
     def maybe_reconcile(self, sweep_id: str) -> bool:
         """Reconcile the sweep if it is closed, complete in batches and nobody else is at it."""
         now = utcnow()
+        with self.sessions() as s:     # most batches find the sweep still open: no write lock for that
+            state = s.scalar(select(SiteSweep.state).where(SiteSweep.id == sweep_id))
+        if state not in ("closed", "reconciling"):
+            return False
         with write_session(self.sessions) as s:
             sweep = s.get(SiteSweep, sweep_id)
             if sweep is None or sweep.state not in ("closed", "reconciling"):
