@@ -228,3 +228,65 @@ def test_ingest_worker_over_redis(sqlite_url, tmp_path):
         worker.stop()
         client.flushdb()
         sessions.kw["bind"].dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PgRelay:
+    """socat between the worker and PostgreSQL: stopping it is the database going away."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["socat", f"TCP-LISTEN:{self.port},bind=127.0.0.1,reuseaddr,fork",
+                                      "TCP:127.0.0.1:5432"], start_new_session=True,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: _port_open(self.port), 10, "the PostgreSQL relay")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)      # the relay and every connection it carries
+            self.proc.wait(5)
+
+
+@pytest.mark.postgres
+def test_database_outage_during_ingest_is_retried(rabbit, pg_url, tmp_path):
+    if not shutil.which("socat"):
+        pytest.skip("socat is not installed")
+    from netdiscover.storage.engine import normalise_url
+
+    sessions = open_database(pg_url)
+    add_site(sessions, "paris")
+    central = make_app(rabbit["central"])
+    declare(central, ["paris"])
+    relay = PgRelay(_free_port())
+    relay.start()
+    relayed = normalise_url(pg_url).set(port=relay.port).render_as_string(hide_password=False)
+    worker = Worker(relayed, rabbit["central"], tmp_path / "worker.log")
+    try:
+        paris = make_app(rabbit["paris"])
+        publish_sweep(paris, "paris", "sw-up", hosts(100))
+        wait_for(lambda: getattr(sweep_state(sessions, "sw-up"), "state", None) == "reconciled", 60,
+                 "the first sweep")
+        relay.stop()
+        publish_sweep(paris, "paris", "sw-down", hosts(400), size=100)
+        wait_for(lambda: "retried with backoff" in worker.text(), 30, "a retry")
+        time.sleep(3)
+        down = sweep_state(sessions, "sw-down")
+        assert down is None or down.state != "reconciled"          # nothing reached the database
+        relay.start()
+        wait_for(lambda: getattr(sweep_state(sessions, "sw-down"), "state", None) == "reconciled", 90,
+                 "the sweep sent while the database was away")
+        assert count_assets(sessions) == 400
+        assert stored_batches(sessions) == 1 + 4
+        assert worker.proc.poll() is None
+    finally:
+        worker.stop()
+        relay.stop()
+        sessions.kw["bind"].dispose()
