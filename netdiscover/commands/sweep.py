@@ -32,7 +32,7 @@ def submit_command(app: Any, targets: tuple[str, ...], methods: tuple[str, ...],
                    timeout: float) -> None:
     """Send a sweep of TARGETS to SITE's collector; prints the sweep id."""
     from netdiscover.scope import ScopeError, parse_scope
-    from netdiscover.workers.dispatch import submit_sweep
+    from netdiscover.workers.dispatch import BrokerError, submit_sweep
     from netdiscover.workers.ingest import sweep_state
     from netdiscover.workers.messages import PoisonMessage
 
@@ -44,7 +44,7 @@ def submit_command(app: Any, targets: tuple[str, ...], methods: tuple[str, ...],
     try:
         sweep_id = submit_sweep(sessions, broker, site, list(targets), methods=list(methods),
                                 exclude=list(exclude), credentials=credentials)
-    except PoisonMessage as exc:
+    except (PoisonMessage, BrokerError) as exc:
         raise UserError(str(exc)) from None
     click.echo(sweep_id)
     if not wait:
