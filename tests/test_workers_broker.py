@@ -290,3 +290,61 @@ def test_database_outage_during_ingest_is_retried(rabbit, pg_url, tmp_path):
         worker.stop()
         relay.stop()
         sessions.kw["bind"].dispose()
+
+
+class AmqpRelay(PgRelay):
+    """socat between the clients and RabbitMQ: stopping it drops every broker connection."""
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["socat", f"TCP-LISTEN:{self.port},bind=127.0.0.1,reuseaddr,fork",
+                                      "TCP:127.0.0.1:5672"], start_new_session=True,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: _port_open(self.port), 10, "the broker relay")
+
+
+@pytest.mark.postgres
+def test_collectors_broker_connection_cut_mid_sweep(rabbit, pg_url, tmp_path):
+    """The collector loses the broker for 3 s in the middle of a sweep's batches: its publishes
+    wait and retry, every batch still arrives, once (a batch published twice around the cut is
+    stored once). (The worker's side of a lost connection: the SIGKILL test above.)"""
+    import threading
+
+    if not shutil.which("socat"):
+        pytest.skip("socat is not installed")
+    sessions = open_database(pg_url)
+    add_site(sessions, "paris")
+    declare(make_app(rabbit["central"]), ["paris"])
+    relay = AmqpRelay(_free_port())
+    relay.start()
+    via = {k: v.replace(":5672/", f":{relay.port}/") for k, v in rabbit.items()}
+    worker = Worker(pg_url, rabbit["central"], tmp_path / "worker.log")
+    sent: list[int] = []
+    try:
+        paris = make_app(via["paris"])
+        batches = list(messages.batches("paris", "sw-cut", hosts(2000), run="r1", size=100))
+
+        def collector() -> None:
+            for i, msg in enumerate(batches):
+                send(paris, INGEST_TASK, msg)
+                sent.append(i)
+                time.sleep(0.05)
+            send(paris, INGEST_TASK, messages.closing("paris", "sw-cut", outcome="complete",
+                                                      batches=len(batches), run="r1", scope=["10.1.0.0/16"],
+                                                      coverage={"arp": ["10.1.0.0/16"]}))
+
+        thread = threading.Thread(target=collector)
+        thread.start()
+        wait_for(lambda: len(sent) >= 5, 30, "the first batches")
+        relay.stop()
+        time.sleep(3)
+        relay.start()
+        thread.join(120)
+        assert not thread.is_alive() and len(sent) == len(batches)
+        wait_for(lambda: getattr(sweep_state(sessions, "sw-cut"), "state", None) == "reconciled", 90,
+                 "the sweep after the cut")
+        assert count_assets(sessions) == 2000 and stored_batches(sessions) == len(batches)
+        assert sweep_state(sessions, "sw-cut").counts["new"] == 2000
+    finally:
+        worker.stop()
+        relay.stop()
+        sessions.kw["bind"].dispose()
