@@ -11,7 +11,12 @@ Target: >= 20,000 observations/s with 2 ingest workers. Fingerprinting is left o
 Needs RabbitMQ on 127.0.0.1:5672 (guest; a throw-away vhost and users are created and removed)
 and a PostgreSQL server (--pg or NETDISCOVER_TEST_PG; a throw-away database is created and dropped).
 
+With --site-sweep: a 1,000-host lab site (namespaces, ARP over 10.77.0.0/20) swept once by
+``netdiscover scan`` run locally at the site into PostgreSQL, once through a collector in the same
+namespace (broker over a Unix-socket relay) and the central ingest; target: <= 1.2x the local time.
+
 Usage: python benchmarks/collector_bench.py [--pg URL] [--hosts 20000] [--batch 5000] [--workers 2]
+       python benchmarks/collector_bench.py --site-sweep [--pg URL] [--live 1000]   (root)
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from netdiscover.workers.app import INGEST_TASK, declare, make_app, send
 from netdiscover.workers.ingest import add_site, sweep_state
 
 SITES = ("paris", "lyon", "nantes")
+CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 # An ingest worker process, as ``netdiscover worker`` runs it; argv: db url, broker url, fingerprint 0/1.
 WORKER = """
 import sys
@@ -94,6 +100,69 @@ def round_trip(urls: dict[str, str], sessions, hosts: int, batch: int, label: st
     return total / took
 
 
+def site_sweep(url: str, live: int) -> None:
+    """Local scan vs the same sweep through a collector, on one large lab site."""
+    import tempfile
+    from pathlib import Path
+
+    from netdiscover.lab.arp_lab import large_lab
+    from netdiscover.lab.daemon_lab import postgres_socket
+    from netdiscover.lab.netns import Lab
+    from netdiscover.lab.sites_lab import BrokerRelay, SiteNet, start_collector
+
+    lab = Lab()
+    net = None
+    work = Path(tempfile.mkdtemp(prefix="nd-collector-bench-"))
+    relay = None
+    worker = None
+    try:
+        net = large_lab(lab, network="10.77.0.0/20", live=live, dense_cidr="10.77.0.0/24", dense_live=80)
+        target = str(net.network)
+        sessions = open_database(url)
+        with postgres_socket(url, work / "pg") as inside_url:
+            started = time.monotonic()
+            done = lab.run(net.scanner_ns, [*CLI, "--db", inside_url, "scan", target, "-m", "arp"],
+                           check=False, timeout=600)
+            local = time.monotonic() - started
+            if done.returncode != 0:
+                raise SystemExit(f"local scan failed: {done.stderr[-500:]}")
+        add_site(sessions, "big")
+        with rabbitadmin.throwaway_vhost(["big"]) as urls:
+            declare(make_app(urls["central"]), ["big"])
+            worker = subprocess.Popen([*CLI, "--db", url, "worker", "--broker", urls["central"]],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)
+            relay = BrokerRelay(work / "relay")
+            relay.into(lab, net.scanner_ns)
+            site = SiteNet(name="big", cidr=target, collector=lab.hosts["scan"])
+            start_collector(lab, site, urls["big"], work, heartbeat=60)
+            time.sleep(5)                 # collector and worker connected
+            started = time.monotonic()
+            done = subprocess.run([*CLI, "--db", url, "sweep", "submit", target, "-m", "arp", "--site",
+                                   "big", "--broker", urls["central"], "--wait", "--timeout", "600"],
+                                  capture_output=True, text=True, timeout=700)
+            remote = time.monotonic() - started
+            if done.returncode != 0:
+                raise SystemExit(f"collector sweep failed: {done.stdout[-300:]} {done.stderr[-500:]}")
+        print(f"site sweep of {len(net.hosts):,} hosts over {target}: local scan {local:.2f} s, "
+              f"through a collector {remote:.2f} s = {remote / local:.2f}x "
+              f"(target <= 1.2x {'met' if remote <= 1.2 * local else 'NOT met'}); "
+              f"{done.stdout.splitlines()[-1]}")
+        sessions.kw["bind"].dispose()
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+        lab.close()
+        if relay is not None:
+            relay.close()
+        if net is not None:
+            net.restore_gc()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=os.environ.get("NETDISCOVER_TEST_PG"), help="PostgreSQL server URL")
@@ -103,6 +172,8 @@ def main() -> int:
     parser.add_argument("--fingerprint", action="store_true",
                         help="ingest with the real fingerprinter (vendor by OUI ...); left out by default, "
                              "as in reconcile_bench: the target is the ingest's")
+    parser.add_argument("--site-sweep", action="store_true", help="local vs collector sweep of a lab site")
+    parser.add_argument("--live", type=int, default=1000, help="hosts of the --site-sweep lab")
     args = parser.parse_args()
     if not args.pg:
         parser.error("a PostgreSQL server URL is needed (--pg or NETDISCOVER_TEST_PG)")
@@ -114,6 +185,9 @@ def main() -> int:
     url = base.set(database=name).render_as_string(hide_password=False)
     workers: list[subprocess.Popen] = []
     try:
+        if args.site_sweep:
+            site_sweep(url, args.live)
+            return 0
         sessions = open_database(url)
         for site in SITES:
             add_site(sessions, site)
