@@ -136,10 +136,6 @@ class SweepState:
         rows = bulk.fetch_in(self.conn, A, ("id", "site"), "id", ids)
         return {i for i, site in rows if site is None or site == self.site}
 
-    def site_condition(self) -> Any:
-        """SQL condition on the assets table: this site's assets (absence is decided per site)."""
-        return A.c.site == self.site
-
     def resolve(self, asset_id: int) -> int:
         while asset_id in self.redirect:
             asset_id = self.redirect[asset_id]
