@@ -64,6 +64,7 @@ def main(ctx: click.Context, db_url: str | None, verbose: int) -> None:
 
 # --- command registration (one line per command module; keep this block sorted) ---------------
 from netdiscover.commands.assets import assets  # noqa: E402
+from netdiscover.commands.collector import collector  # noqa: E402
 from netdiscover.commands.daemon import daemon, status  # noqa: E402
 from netdiscover.commands.db import db  # noqa: E402
 from netdiscover.commands.fingerprint import fingerprint  # noqa: E402
@@ -74,20 +75,27 @@ from netdiscover.commands.report import report  # noqa: E402
 from netdiscover.commands.review import review  # noqa: E402
 from netdiscover.commands.scan import scan  # noqa: E402
 from netdiscover.commands.serve import serve  # noqa: E402
+from netdiscover.commands.sites import sites  # noqa: E402
+from netdiscover.commands.sweep import sweep  # noqa: E402
 from netdiscover.commands.users import token, user  # noqa: E402
+from netdiscover.commands.worker import worker  # noqa: E402
 
 main.add_command(assets)
+main.add_command(collector)
 main.add_command(daemon)
 main.add_command(db)
-main.add_command(inventory)
 main.add_command(fingerprint)
-main.add_command(report)
-main.add_command(review)
+main.add_command(inventory)
 main.add_command(lab)
 main.add_command(listen)
+main.add_command(report)
+main.add_command(review)
 main.add_command(scan)
-main.add_command(status)
 main.add_command(serve)
+main.add_command(sites)
+main.add_command(status)
+main.add_command(sweep)
 main.add_command(token)
 main.add_command(user)
+main.add_command(worker)
 # --- end of command registration ---------------------------------------------------------------

@@ -29,10 +29,11 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _TOP_KEYS = {"database", "sweep", "credentials", "alerts", "fingerprint", "daemon"}
 _SWEEP_KEYS = {"name", "targets", "exclude", "methods", "interface", "every", "cron", "window",
-               "credentials", "nmap_profile", "nmap_args", "rate", "jitter", "options", "enabled"}
+               "credentials", "nmap_profile", "nmap_args", "rate", "jitter", "options", "enabled", "site"}
 _CRED_KEYS = {"snmp_communities", "snmp_v1_communities", "snmp_v3", "file"}
 _DAEMON_KEYS = {"metrics_port", "metrics_address", "log_format", "state", "max_parallel",
-                "db_retry_max", "on_stop", "stop_timeout", "disappear_after_misses", "disappear_after"}
+                "db_retry_max", "on_stop", "stop_timeout", "disappear_after_misses", "disappear_after",
+                "broker"}
 _KNOWN_METHODS = ("arp", "snmp", "nmap", "iot")
 
 
@@ -70,6 +71,7 @@ class SweepSettings:
     rate: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    site: str | None = None               # sent to this site's collector instead of run here
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class DaemonSettings:
     # (netdiscover.reconcile.absence): this many such sweeps in a row, and this long unseen.
     disappear_after_misses: int = 2
     disappear_after: float = 3600.0       # seconds
+    broker: str | None = None             # Celery broker URL for sweeps with a site (workers.dispatch)
 
 
 @dataclass
@@ -204,6 +207,10 @@ class _Reader:
         if "rules" in fp:
             settings.fingerprint_rules = str(self.resolve(self.string(fp["rules"], "[fingerprint]", "rules")))
         settings.daemon = self.read_daemon(self.table(raw, "daemon", "[daemon]"))
+        sited = next((i for i, sw in enumerate(settings.sweeps) if sw.site), None)
+        if sited is not None and not settings.daemon.broker:
+            raise self.fail(f"sweep {settings.sweeps[sited].name!r} has a site: [daemon] needs "
+                            "broker = \"amqp://...\" (or NETDISCOVER_BROKER)", "[[sweep]]", "site", sited)
         settings.warnings = self.warnings
         return settings
 
@@ -401,15 +408,19 @@ class _Reader:
 
             jitter = timedelta(seconds=self.seconds(t["jitter"], h, "jitter", i))
 
+        site = self.string(t["site"], h, "site", i) if "site" in t else None
+        if site is not None and not NAME_RE.match(site):
+            raise self.fail(f"{what}: site {site!r}: use letters, digits, '.', '_' or '-' (max 64)",
+                            h, "site", i)
         cred_name = None
         cred_list: list[SnmpCredential] = []
         if "credentials" in t:
             cred_name = self.string(t["credentials"], h, "credentials", i)
-            if cred_name not in creds:
+            if site is None and cred_name not in creds:   # a site's collector resolves its own
                 known = ", ".join(sorted(creds)) or "none defined"
                 raise self.fail(f"{what}: credentials {cred_name!r} has no [credentials.{cred_name}] "
                                 f"table ({known})", h, "credentials", i)
-            cred_list = list(creds[cred_name])
+            cred_list = list(creds.get(cred_name, []))
 
         profile = self.string(t.get("nmap_profile", "quick"), h, "nmap_profile", i)
         if profile not in NMAP_PROFILES:
@@ -429,7 +440,7 @@ class _Reader:
             nmap_profile=profile,
             nmap_args=self.string(t["nmap_args"], h, "nmap_args", i) if "nmap_args" in t else None,
             rate=int(self.number(t["rate"], h, "rate", i, 1, integer=True)) if "rate" in t else None,
-            options=dict(options), enabled=enabled,
+            options=dict(options), enabled=enabled, site=site,
         )
 
     # -- daemon -----------------------------------------------------------------------------------
@@ -462,6 +473,8 @@ class _Reader:
                                                    "disappear_after_misses", minimum=1, integer=True)),
             disappear_after=(self.seconds(t["disappear_after"], h, "disappear_after")
                              if "disappear_after" in t else 3600.0),
+            broker=(self.string(t["broker"], h, "broker") if "broker" in t
+                    else os.environ.get("NETDISCOVER_BROKER") or None),
         )
 
 

@@ -419,10 +419,15 @@ class Daemon:
         status, result, db_trouble = "failed", None, None
         try:
             runner = self.runner
-            if runner is None:
-                from netdiscover.sweep import run_sweep as runner
-            result = runner(sessions, self._request(sweep, run_id), progress=None,
-                            should_stop=state.stop.is_set)
+            if sweep.site:         # the site's collector runs it; the central ingest reconciles it
+                from netdiscover.workers.dispatch import dispatch_settings_sweep
+
+                result = dispatch_settings_sweep(sessions, self.settings.daemon.broker, sweep)
+            else:
+                if runner is None:
+                    from netdiscover.sweep import run_sweep as runner
+                result = runner(sessions, self._request(sweep, run_id), progress=None,
+                                should_stop=state.stop.is_set)
             status = result.status
             if status == "failed" and (_message_says_database(result.messages)
                                        or not self._db_alive(sessions)):

@@ -27,5 +27,5 @@ EVENT_KINDS: tuple[str, ...] = (
     "discovered", "imported", "ip_changed", "mac_added", "os_changed", "class_changed",
     "vendor_changed", "model_changed", "hostname_changed", "serial_changed", "service_opened",
     "service_closed", "switch_port_changed", "disappeared", "reappeared", "merged",
-    "approved", "ignored", "rogue", "review_undone", "updated", "alerted",
+    "approved", "ignored", "rogue", "review_undone", "updated", "alerted", "site_changed",
 )

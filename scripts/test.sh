@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 bash scripts/postgres.sh
+bash scripts/services.sh
 
 db="netdiscover_test_$(date +%s)_$$"
 psql -h 127.0.0.1 -U postgres -d postgres -qc "create database $db" >/dev/null

@@ -228,7 +228,7 @@ def test_migration_0005_goes_down_and_up_over_assets(sessions):
     assert "discrepancies" not in inspect(engine).get_table_names()
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
-    assert current_revision(engine) == head_revision()
+    assert current_revision(engine) == head_revision()      # 0005 and every later revision
     with sessions() as s:
         assert [a.missed_sweeps for a in s.scalars(select(Asset))] == [0] * 5     # existing rows: 0
         # nothing cascaded away with the columns (a SQLite table copy would have deleted these)

@@ -109,13 +109,14 @@ def assets() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True
 )
+@click.option("--site", metavar="S", help="Only assets of site S.")
 @click.pass_obj
-def list_command(app: Any, status: str | None, fmt: str) -> None:
+def list_command(app: Any, status: str | None, fmt: str, site: str | None) -> None:
     """List assets (all, or one review status)."""
     from netdiscover.storage.repository import asset_to_dict, list_assets
 
     with app.sessions()() as session:
-        rows = [asset_to_dict(a) for a in list_assets(session, status=status)]
+        rows = [asset_to_dict(a) for a in list_assets(session, status=status, site=site)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":

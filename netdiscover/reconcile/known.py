@@ -32,7 +32,7 @@ class KnownAssetUpdates(SweepState):
     def _asset_rows(self, ids: list[int], with_fp: list[int]) -> dict[int, dict[str, Any]]:
         conn = self.conn
         cols = ("id", "hostname", "serial", "snmp_engine_id", "vendor", "model", "os_name", "os_version",
-                "device_class", "status", "present", "methods", "last_seen", "snmp_credential")
+                "device_class", "status", "present", "methods", "last_seen", "snmp_credential", "site")
         # last_seen is only tested for NULL here: left unparsed
         assets = {r[0]: dict(zip(cols, r, strict=True))
                   for r in bulk.fetch_in(conn, A, cols, "id", ids, raw=("last_seen",))}
@@ -152,6 +152,7 @@ class KnownAssetUpdates(SweepState):
                     taken["serial"] = method
                 elif sources.documented(held, "serial"):
                     self.found.append(Seen(aid, "serial", row["serial"], s.serial, method))
+            moved = self._moved_site(aid, row, changed)
             if s.engine and s.engine != row["snmp_engine_id"]:
                 changed["snmp_engine_id"] = s.engine
             if s.credential and s.credential != row["snmp_credential"]:
@@ -215,9 +216,9 @@ class KnownAssetUpdates(SweepState):
                     if not r.current or (mac and mac != r.mac):
                         addr_upd.append({"id": r.id, "current": True, "mac": mac or r.mac})
                 new_current.add(ip)
-            if self.complete and s.host_seen:
+            if (self.complete and s.host_seen) or moved:
                 for ip in sorted(old_current):
-                    if ip not in s.ips and self.in_scope(ip):
+                    if ip not in s.ips and (moved or self.in_scope(ip)):
                         addr_upd.append({"id": by_ip[ip].id, "current": False})
                         new_current.discard(ip)
             if new_current != old_current:
@@ -294,10 +295,22 @@ class KnownAssetUpdates(SweepState):
             addr_seen[key].extend(addr_ids)
         return True
 
-    @staticmethod
-    def _same_asset(d: Device, s: Summary, row: dict[str, Any]) -> bool:
+    def _moved_site(self, aid: int, row: dict[str, Any], changed: dict[str, Any]) -> bool:
+        """A sweep at a site that saw an asset known elsewhere: the device moved there (an event says
+        so; its addresses at the old site are no longer current). An asset without a site takes
+        this one. Returns whether it moved from another site."""
+        if self.site is None or row["site"] == self.site:
+            return False
+        old = row["site"]
+        changed["site"] = self.site
+        self.event(aid, "site_changed", {"site": old}, {"site": self.site},
+                   note=f"moved from site {old} to site {self.site}" if old else f"seen at site {self.site}")
+        return old is not None
+
+    def _same_asset(self, d: Device, s: Summary, row: dict[str, Any]) -> bool:
         """The asset row already says all this device's sighting says, and nothing else is reported."""
         return not (d.fingerprint is not None or s.services or s.software or not row["present"]
+                    or (self.site is not None and row["site"] != self.site)
                     or row["status"] == "rogue"
                     or (s.hostname and s.hostname != row["hostname"])
                     or (s.serial and s.serial != row["serial"])

@@ -80,8 +80,13 @@ class IdentityMatching(SweepState):
             mac_map[mac].append(asset_id)
             iface_ids[(asset_id, mac)] = iface_id
         current_addrs = self.current_addrs
-        for asset_id, ip, addr_id, mac in bulk.fetch_in(conn, ADDR, ("asset_id", "ip", "id", "mac"), "ip",
-                                                        {ip for d in devices for ip in d.ips}, CURRENT):
+        held = bulk.fetch_in(conn, ADDR, ("asset_id", "ip", "id", "mac"), "ip",
+                             {ip for d in devices for ip in d.ips}, CURRENT)
+        if self.other_sites():
+            # an IP identifies nothing across sites: two offices may both use 10.1.0.0/24
+            here = self.site_assets({r[0] for r in held})
+            held = [r for r in held if r[0] in here]
+        for asset_id, ip, addr_id, mac in held:
             self.ip_holders[ip].add(asset_id)
             current_addrs[(asset_id, ip)] = (addr_id, mac)
 

@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Any
 
 import netaddr
-from sqlalchemy import Connection, and_, or_
+from sqlalchemy import Connection, and_, or_, select
 
 from netdiscover.observation import Observation
 from netdiscover.reconcile.absence import ABSENCE_METHODS, Grace
 from netdiscover.scope import AddressRanges
+from netdiscover.storage import bulk
 from netdiscover.storage.models import (
     Address,
     Asset,
@@ -102,6 +103,7 @@ class SweepState:
         self.iface_ids: dict[tuple[int, str], int] = {}
         self.current_addrs: dict[tuple[int, str], tuple[int, str | None]] = {}
         self._scope_ranges = AddressRanges(scope) if scope is not None else None
+        self._other_sites: bool | None = None
 
     def event(self, asset_id: int | None, kind: str, old: dict[str, Any] | None = None,
               new: dict[str, Any] | None = None, note: str | None = None) -> None:
@@ -115,6 +117,24 @@ class SweepState:
         if not self.complete or self.scope is None:
             return {}
         return {m: self.scope for m in ABSENCE_METHODS if m in self._methods}
+
+    def other_sites(self) -> bool:
+        """Is this a site's sweep, and does the database hold assets of other sites (read once)?
+
+        A sweep without a site (a single-site install, a local scan) sees every site as before.
+        """
+        if self.site is None:
+            return False
+        if self._other_sites is None:
+            cond = A.c.site.is_not(None) & (A.c.site != self.site)
+            self._other_sites = self.conn.execute(select(A.c.id).where(cond).limit(1)).first() is not None
+        return self._other_sites
+
+    def site_assets(self, ids: set[int]) -> set[int]:
+        """Of ``ids``, the assets this site's sweep may claim by IP: its own and those without a
+        site (which then take this one)."""
+        rows = bulk.fetch_in(self.conn, A, ("id", "site"), "id", ids)
+        return {i for i, site in rows if site is None or site == self.site}
 
     def resolve(self, asset_id: int) -> int:
         while asset_id in self.redirect:

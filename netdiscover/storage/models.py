@@ -285,3 +285,6 @@ class Discrepancy(Base):
     last_scan_id: Mapped[int | None] = mapped_column(Integer)
 
     asset: Mapped[Asset] = relationship(back_populates="discrepancies")
+
+
+from netdiscover.storage import site_models  # noqa: E402,F401  (the several-sites tables)

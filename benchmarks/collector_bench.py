@@ -1,0 +1,227 @@
+"""Central ingest throughput: 3 collectors publish site sweeps through RabbitMQ, 2 ingest workers
+(``netdiscover worker`` processes) reconcile them into PostgreSQL.
+
+Each collector (a thread with its own broker user, as a real collector has) publishes one sweep of
+``--hosts`` ARP observations of its own site in batches of ``--batch``, then its closing message.
+Measured: from the first publish to the last sweep reconciled, observations per second; once
+for sweeps of devices nobody saw before, once for the same sweeps again (the usual rescan).
+Target: >= 20,000 observations/s with 2 ingest workers. Fingerprinting is left out unless
+--fingerprint (as in reconcile_bench.py, whose new-10k fingerprinted line shows its cost).
+
+Needs RabbitMQ on 127.0.0.1:5672 (guest; a throw-away vhost and users are created and removed)
+and a PostgreSQL server (--pg or NETDISCOVER_TEST_PG; a throw-away database is created and dropped).
+
+With --site-sweep: a 1,000-host lab site (namespaces, ARP over 10.77.0.0/20) swept once by
+``netdiscover scan`` run locally at the site into PostgreSQL, once through a collector in the same
+namespace (broker over a Unix-socket relay) and the central ingest; target: <= 1.2x the local time.
+
+Usage: python benchmarks/collector_bench.py [--pg URL] [--hosts 20000] [--batch 5000] [--workers 2]
+       python benchmarks/collector_bench.py --site-sweep [--pg URL] [--live 1000]   (root)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, text
+
+from netdiscover.observation import Observation
+from netdiscover.storage.engine import normalise_url, open_database
+from netdiscover.workers import messages, rabbitadmin
+from netdiscover.workers.app import INGEST_TASK, declare, make_app, send
+from netdiscover.workers.ingest import add_site, sweep_state
+
+SITES = ("paris", "lyon", "nantes")
+CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
+# An ingest worker process, as ``netdiscover worker`` runs it; argv: db url, broker url, fingerprint 0/1.
+WORKER = """
+import sys
+from netdiscover.storage.engine import open_database
+from netdiscover.workers.app import ingest_app, run_worker
+db, broker, fp = sys.argv[1:4]
+sessions = open_database(db)
+app = ingest_app(broker, lambda: sessions, None if fp == "1" else (lambda _obs: None))
+run_worker(app, ["ingest"], "bench@%h", 1, "WARNING")
+"""
+
+
+def site_obs(index: int, n: int, at: datetime) -> list[Observation]:
+    """``n`` ARP sightings on the site's own 10.<index>.0.0/16."""
+    return [Observation(method="arp", ip=f"10.{index}.{i // 250}.{i % 250 + 1}",
+                        mac=f"00:00:5e:{index:02x}:{i // 256:02x}:{i % 256:02x}", seen_at=at)
+            for i in range(n)]
+
+
+def publish(broker: str, site: str, sweep_id: str, obs: list[Observation], batch: int, index: int) -> None:
+    app = make_app(broker)
+    sent = 0
+    for msg in messages.batches(site, sweep_id, obs, run="r1", size=batch):
+        send(app, INGEST_TASK, msg)
+        sent += 1
+    net = [f"10.{index}.0.0/16"]
+    send(app, INGEST_TASK, messages.closing(site, sweep_id, outcome="complete", batches=sent, run="r1",
+                                            scope=net, coverage={"arp": net}, methods=["arp"]))
+
+
+def round_trip(urls: dict[str, str], sessions, hosts: int, batch: int, label: str) -> float:
+    at = datetime.now(UTC)
+    prepared = {site: site_obs(i + 1, hosts, at) for i, site in enumerate(SITES)}
+    ids = {site: f"{site}-{uuid.uuid4().hex[:12]}" for site in SITES}
+    started = time.monotonic()
+    threads = [threading.Thread(target=publish,
+                                args=(urls[site], site, ids[site], prepared[site], batch, i + 1))
+               for i, site in enumerate(SITES)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    published = time.monotonic() - started
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if all(getattr(sweep_state(sessions, i), "state", None) == "reconciled" for i in ids.values()):
+            break
+        time.sleep(0.1)
+    else:
+        raise SystemExit(f"{label}: sweeps not reconciled within 600 s")
+    took = time.monotonic() - started
+    total = hosts * len(SITES)
+    counts = [sweep_state(sessions, i).counts for i in ids.values()]
+    print(f"   {label:<8} {total:>8,} obs  {took:7.2f} s  {total / took:>9,.0f} obs/s  "
+          f"(published in {published:.2f} s; new {sum(c['new'] for c in counts):,}, "
+          f"unchanged {sum(c['unchanged'] for c in counts):,})", flush=True)
+    return total / took
+
+
+def site_sweep(url: str, live: int) -> None:
+    """Local scan vs the same sweep through a collector, on one large lab site."""
+    import tempfile
+    from pathlib import Path
+
+    from netdiscover.lab.arp_lab import large_lab
+    from netdiscover.lab.daemon_lab import postgres_socket
+    from netdiscover.lab.netns import Lab
+    from netdiscover.lab.sites_lab import BrokerRelay, SiteNet, start_collector
+
+    lab = Lab()
+    net = None
+    work = Path(tempfile.mkdtemp(prefix="nd-collector-bench-"))
+    relay = None
+    worker = None
+    try:
+        net = large_lab(lab, network="10.77.0.0/20", live=live, dense_cidr="10.77.0.0/24", dense_live=80)
+        target = str(net.network)
+        sessions = open_database(url)
+        with postgres_socket(url, work / "pg") as inside_url:
+            started = time.monotonic()
+            done = lab.run(net.scanner_ns, [*CLI, "--db", inside_url, "scan", target, "-m", "arp"],
+                           check=False, timeout=600)
+            local = time.monotonic() - started
+            if done.returncode != 0:
+                raise SystemExit(f"local scan failed: {done.stderr[-500:]}")
+        add_site(sessions, "big")
+        with rabbitadmin.throwaway_vhost(["big"]) as urls:
+            declare(make_app(urls["central"]), ["big"])
+            worker = subprocess.Popen([*CLI, "--db", url, "worker", "--broker", urls["central"]],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)
+            relay = BrokerRelay(work / "relay")
+            relay.into(lab, net.scanner_ns)
+            site = SiteNet(name="big", cidr=target, collector=lab.hosts["scan"])
+            start_collector(lab, site, urls["big"], work, heartbeat=60)
+            time.sleep(5)                 # collector and worker connected
+            started = time.monotonic()
+            done = subprocess.run([*CLI, "--db", url, "sweep", "submit", target, "-m", "arp", "--site",
+                                   "big", "--broker", urls["central"], "--wait", "--timeout", "600"],
+                                  capture_output=True, text=True, timeout=700)
+            remote = time.monotonic() - started
+            if done.returncode != 0:
+                raise SystemExit(f"collector sweep failed: {done.stdout[-300:]} {done.stderr[-500:]}")
+        print(f"site sweep of {len(net.hosts):,} hosts over {target}: local scan {local:.2f} s, "
+              f"through a collector {remote:.2f} s = {remote / local:.2f}x "
+              f"(target <= 1.2x {'met' if remote <= 1.2 * local else 'NOT met'}); "
+              f"{done.stdout.splitlines()[-1]}")
+        sessions.kw["bind"].dispose()
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+        lab.close()
+        if relay is not None:
+            relay.close()
+        if net is not None:
+            net.restore_gc()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", default=os.environ.get("NETDISCOVER_TEST_PG"), help="PostgreSQL server URL")
+    parser.add_argument("--hosts", type=int, default=20_000, help="observations per site sweep")
+    parser.add_argument("--batch", type=int, default=messages.MAX_BATCH)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--fingerprint", action="store_true",
+                        help="ingest with the real fingerprinter (vendor by OUI ...); left out by default, "
+                             "as in reconcile_bench: the target is the ingest's")
+    parser.add_argument("--site-sweep", action="store_true", help="local vs collector sweep of a lab site")
+    parser.add_argument("--live", type=int, default=1000, help="hosts of the --site-sweep lab")
+    args = parser.parse_args()
+    if not args.pg:
+        parser.error("a PostgreSQL server URL is needed (--pg or NETDISCOVER_TEST_PG)")
+    base = normalise_url(args.pg)
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"nd_bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    workers: list[subprocess.Popen] = []
+    try:
+        if args.site_sweep:
+            site_sweep(url, args.live)
+            return 0
+        sessions = open_database(url)
+        for site in SITES:
+            add_site(sessions, site)
+        with rabbitadmin.throwaway_vhost(list(SITES)) as urls:
+            declare(make_app(urls["central"]), list(SITES))
+            workers = [subprocess.Popen([sys.executable, "-c", WORKER, url, urls["central"],
+                                         "1" if args.fingerprint else "0"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+                       for _ in range(args.workers)]
+            print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+                  f"{len(SITES)} collectors x {args.hosts:,} observations, batches of {args.batch:,}, "
+                  f"{args.workers} ingest workers, PostgreSQL, "
+                  f"{'real fingerprinter' if args.fingerprint else 'fingerprinting left out'}", flush=True)
+            time.sleep(3)            # the workers connect
+            new = round_trip(urls, sessions, args.hosts, args.batch, "new")
+            rescan = round_trip(urls, sessions, args.hosts, args.batch, "rescan")
+            sessions.kw["bind"].dispose()
+            for label, rate in (("new", new), ("rescan", rescan)):
+                verdict = "met" if rate >= 20_000 else "NOT met"
+                print(f"   target {label}: >= 20,000 obs/s {verdict} ({rate:,.0f})")
+    finally:
+        for w in workers:
+            os.killpg(w.pid, signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(w.pid, signal.SIGKILL)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

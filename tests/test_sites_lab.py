@@ -1,0 +1,124 @@
+"""Three lab sites, two with the same 10.1.0.0/24, each swept by its own collector process inside
+its namespace, reaching RabbitMQ over a relay; the central ingest reconciles into PostgreSQL.
+Every host is one asset with the right site; nothing doubles; a collector killed mid-sweep
+leaves no half-written sweep and its sweep runs again when a collector comes back."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from netdiscover.lab.sites_lab import CLI, BrokerRelay, build_site, start_collector
+from netdiscover.storage.engine import open_database
+from netdiscover.storage.models import Asset
+from netdiscover.workers import rabbitadmin
+from netdiscover.workers.app import declare, make_app
+from netdiscover.workers.ingest import add_site, site_rows, sweep_state
+
+pytestmark = pytest.mark.postgres
+
+
+def _rabbit_up() -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", 5672)) == 0
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def submit(db: str, broker: str, site: str, target: str, wait: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, "--db", db, "sweep", "submit", target, "-m", "arp", "--site", site,
+                           "--broker", broker, *(["--wait", "--timeout", "60"] if wait else [])],
+                          capture_output=True, text=True, timeout=90)
+
+
+def test_three_sites_through_their_collectors(lab, pg_url, tmp_path):
+    if not _rabbit_up():
+        pytest.skip("RabbitMQ is not running on 127.0.0.1:5672")
+    sites = {"paris": build_site(lab, "paris", "10.1.0", 4, 0x11),
+             "lyon": build_site(lab, "lyon", "10.1.0", 4, 0x22),     # the same range as paris
+             "nantes": build_site(lab, "nantes", "10.3.0", 3, 0x33)}
+    sessions = open_database(pg_url)
+    relay = BrokerRelay(tmp_path / "relay")
+    worker = None
+    try:
+        with rabbitadmin.throwaway_vhost(list(sites)) as urls:
+            for name in sites:
+                add_site(sessions, name)
+            declare(make_app(urls["central"]), list(sites))
+            worker = subprocess.Popen([*CLI, "--db", pg_url, "worker", "--broker", urls["central"]],
+                                      stdout=open(tmp_path / "worker.log", "ab"),  # noqa: SIM115
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+            for name, site in sites.items():
+                relay.into(lab, site.collector.ns)
+                start_collector(lab, site, urls[name], tmp_path)
+            wait_for(lambda: all(r["last_heartbeat"] for r in site_rows(sessions)), 60, "three heartbeats")
+            runs = {name: subprocess.Popen(
+                [*CLI, "--db", pg_url, "sweep", "submit", site.cidr, "-m", "arp", "--site", name,
+                 "--broker", urls["central"], "--wait", "--timeout", "60"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name, site in sites.items()}
+            outs = {name: p.communicate(timeout=90) for name, p in runs.items()}
+            for name, p in runs.items():
+                assert p.returncode == 0, (name, outs[name], (tmp_path / f"collector-{name}.log").read_text())
+                assert outs[name][0].splitlines()[1].startswith("complete:")
+            with sessions() as s:
+                rows = s.execute(select(Asset.site, Asset.id)).all()
+                found = {}
+                for site_name, asset_id in rows:
+                    a = s.get(Asset, asset_id)
+                    for iface in a.interfaces:
+                        found.setdefault((site_name, iface.mac), []).append(asset_id)
+            expected = {(name, mac) for name, site in sites.items() for mac in site.hosts.values()}
+            assert set(found) == expected
+            assert all(len(ids) == 1 for ids in found.values())              # 0 duplicates
+            assert len(rows) == sum(len(s.hosts) for s in sites.values()) == 11
+            # the sites listing: version, capabilities, last sweep
+            listing = subprocess.run([*CLI, "--db", pg_url, "sites", "--format", "json", "--broker",
+                                      urls["central"]], capture_output=True, text=True, timeout=60)
+            info = {r["site"]: r for r in json.loads(listing.stdout)}
+            assert set(info) == set(sites)
+            assert all(r["root"] and r["version"] and r["last_sweep_state"] == "reconciled"
+                       and r["queue_depth"] == 0 for r in info.values())
+
+            # a collector SIGKILLed mid-sweep: nothing of that run is reconciled; the broker gives the
+            # sweep to the restarted collector, whose new run is reconciled once
+            paris = sites["paris"]
+            before = paris.log.read_text(errors="replace").count("received")
+            sweep_id = submit(pg_url, urls["central"], "paris", paris.cidr, wait=False).stdout.strip()
+            wait_for(lambda: paris.log.read_text(errors="replace").count("received") > before, 30,
+                     "the collector took the sweep")
+            os.killpg(paris.process.pid, signal.SIGKILL)
+            paris.process.wait(10)
+            time.sleep(1)
+            assert sweep_state(sessions, sweep_id).state == "submitted"
+            start_collector(lab, paris, urls["paris"], tmp_path)
+            wait_for(lambda: getattr(sweep_state(sessions, sweep_id), "state", None) == "reconciled", 60,
+                     "the sweep run again by the restarted collector")
+            state = sweep_state(sessions, sweep_id)
+            assert (state.outcome, state.counts["new"], state.counts["devices"]) == ("complete", 0, 4)
+            with sessions() as s:
+                assert s.scalar(select(func.count()).select_from(Asset)) == 11
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+        relay.close()
+        sessions.kw["bind"].dispose()

@@ -1,0 +1,170 @@
+"""The central ingest without a broker: batches, closing messages, idempotence, poison messages
+(SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from netdiscover.observation import Observation
+from netdiscover.storage import repository as repo
+from netdiscover.storage.models import Asset, Scan
+from netdiscover.workers import messages
+from netdiscover.workers.ingest import Ingest, add_site, submit, sweep_state
+from netdiscover.workers.messages import PoisonMessage
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def hosts(n: int, prefix: str = "10.1", at: datetime = T0) -> list[Observation]:
+    return [Observation(method="arp", ip=f"{prefix}.{i // 250}.{i % 250 + 1}",
+                        mac=f"00:00:00:00:{i // 256:02x}:{i % 256:02x}", seen_at=at) for i in range(n)]
+
+
+@pytest.fixture
+def sqlite_ingest(sqlite_url):
+    from netdiscover.storage.engine import open_database
+
+    sessions = open_database(sqlite_url)
+    add_site(sessions, "paris")
+    yield sessions, Ingest(sessions, fingerprinter=lambda _o: None)
+    sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def ingest(sessions):
+    add_site(sessions, "paris")
+    add_site(sessions, "lyon")
+    return Ingest(sessions, fingerprinter=lambda _o: None)
+
+
+def send(ingest, site, sweep, obs, outcome="complete", run="r1", size=100, scope=("10.1.0.0/16",),
+         close=True):
+    sent = list(messages.batches(site, sweep, obs, run=run, size=size))
+    states = [ingest.handle(m) for m in sent]
+    if close:
+        coverage = {"arp": list(scope)} if outcome == "complete" else {}
+        states.append(ingest.handle(messages.closing(site, sweep, outcome=outcome, batches=len(sent), run=run,
+                                                     scope=scope, coverage=coverage, methods=["arp"])))
+    return sent, states
+
+
+def count_assets(sessions) -> int:
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(Asset))
+
+
+def test_batches_then_close_reconcile_once(sessions, ingest):
+    submit(sessions, "paris", "sw-1", ["10.1.0.0/16"], ["arp"])
+    sent, states = send(ingest, "paris", "sw-1", hosts(250))
+    assert states == ["stored"] * 3 + ["closed"]
+    assert count_assets(sessions) == 250
+    state = sweep_state(sessions, "sw-1")
+    assert (state.state, state.outcome, state.counts["new"]) == ("reconciled", "complete", 250)
+    # every message again (a broker redelivering): nothing changes, nothing doubles
+    assert [ingest.handle(m) for m in sent] == ["duplicate"] * 3
+    again = messages.closing("paris", "sw-1", outcome="complete", batches=3, run="r1")
+    assert ingest.handle(again) == "duplicate"
+    assert count_assets(sessions) == 250
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Scan)) == 1
+        assert {a.site for a in repo.list_assets(s)} == {"paris"}
+
+
+def test_close_before_the_last_batch_waits_for_it(sessions, ingest):
+    sent = list(messages.batches("paris", "sw-2", hosts(30), run="r1", size=10))
+    ingest.handle(sent[0])
+    ingest.handle(messages.closing("paris", "sw-2", outcome="complete", batches=3, run="r1",
+                                   scope=["10.1.0.0/16"]))
+    assert count_assets(sessions) == 0 and sweep_state(sessions, "sw-2").state == "closed"
+    ingest.handle(sent[2])
+    assert count_assets(sessions) == 0
+    ingest.handle(sent[1])
+    assert count_assets(sessions) == 30 and sweep_state(sessions, "sw-2").state == "reconciled"
+
+
+def test_only_the_closing_run_counts(sessions, ingest):
+    """A collector died after two batches; the redelivered sweep ran again under a new run."""
+    send(ingest, "paris", "sw-3", hosts(20, at=T0), run="dead", size=10, close=False)
+    send(ingest, "paris", "sw-3", hosts(5, at=T0), run="again", size=10)
+    assert count_assets(sessions) == 5
+
+
+def test_disappearance_only_after_a_complete_sweep(sessions, ingest):
+    now = datetime.now(UTC)
+    send(ingest, "paris", "a", hosts(10, at=now - timedelta(hours=5)))
+    for i, outcome in enumerate(("partial", "partial", "aborted")):
+        send(ingest, "paris", f"p{i}", hosts(2), outcome=outcome)
+    with sessions() as s:
+        assert all(a.present and a.missed_sweeps == 0 for a in repo.list_assets(s))
+    send(ingest, "paris", "c1", hosts(2))
+    send(ingest, "paris", "c2", hosts(2))
+    with sessions() as s:
+        assert sum(not a.present for a in repo.list_assets(s)) == 8
+    assert sweep_state(sessions, "p2").counts is None        # aborted: nothing written
+
+
+def test_same_range_at_two_sites_through_the_ingest(sessions, ingest):
+    send(ingest, "paris", "s-paris", hosts(50))
+    send(ingest, "lyon", "s-lyon", [Observation(method="nmap", ip=o.ip, seen_at=T0) for o in hosts(50)])
+    with sessions() as s:
+        sites = [a.site for a in repo.list_assets(s)]
+    assert sorted(set(sites)) == ["lyon", "paris"] and len(sites) == 100
+
+
+def _packed(obj) -> str:
+    return base64.b64encode(zlib.compress(json.dumps(obj).encode())).decode()
+
+
+@pytest.mark.parametrize("mutate, why", [
+    (lambda m: "not a dict", "not a message object"),
+    (lambda m: {**m, "site": "atlantis"}, "unknown site"),
+    (lambda m: {**m, "site": "../etc"}, "bad site"),
+    (lambda m: {**m, "count": 99}, "holds"),
+    (lambda m: {**m, "data": "!!!"}, "not compressed base64"),
+    (lambda m: {**m, "data": "A" * (messages.MAX_WIRE + 4)}, "larger than"),
+    (lambda m: {**m, "data": base64.b64encode(zlib.compress(b"[" + b" " * (messages.MAX_JSON + 10)
+                                                           + b"]")).decode()}, "inflates past"),
+    (lambda m: {**m, "count": 1, "data": _packed([{"method": "arp", "bogus": 1}])}, "bad observation"),
+    (lambda m: {**m, "count": 1, "data": _packed([{"method": "arp", "ip": "10.1.0.1", "seen_at": "x"}])},
+     "bad observation"),
+    (lambda m: {**m, "kind": "launch"}, "unknown message kind"),
+    (lambda m: {**m, "v": 99}, "version"),
+])
+def test_poison_messages_are_refused_with_a_reason(sqlite_ingest, mutate, why):
+    sessions, ingest = sqlite_ingest
+    good = messages.encode_batch("paris", "sw-p", 0, hosts(3), run="r1")
+    with pytest.raises(PoisonMessage, match=why):
+        ingest.handle(mutate(good))
+    assert count_assets(sessions) == 0
+
+
+def test_a_bad_closing_message_is_poison(sessions, ingest):
+    close = messages.closing("paris", "sw-x", outcome="complete", batches=0, run="r1")
+    for bad in ({**close, "outcome": "finished"}, {**close, "batches": -1}, {**close, "scope": "10.0.0.0/8"},
+                {**close, "coverage": {"arp": [1]}}):
+        with pytest.raises(PoisonMessage):
+            ingest.handle(bad)
+    ingest.handle(messages.closing("lyon", "sw-y", outcome="complete", batches=0, run="r1"))
+    with pytest.raises(PoisonMessage, match="belongs to site lyon"):
+        ingest.handle(messages.closing("paris", "sw-y", outcome="complete", batches=0, run="r1"))
+
+
+def test_a_dead_workers_claim_is_taken_over(sessions, ingest):
+    sent = list(messages.batches("paris", "sw-l", hosts(10), run="r1"))
+    ingest.handle(sent[0])
+    ingest.lease_s = 3600
+    ingest._reconcile = lambda *a: None          # the claiming worker dies before reconciling
+    ingest.handle(messages.closing("paris", "sw-l", outcome="complete", batches=1, run="r1",
+                                   scope=["10.1.0.0/16"]))
+    assert sweep_state(sessions, "sw-l").state == "reconciling"
+    other = Ingest(sessions, fingerprinter=lambda _o: None, lease_s=3600)
+    assert other.maybe_reconcile("sw-l") is False           # the claim is fresh: someone is at it
+    other.lease_s = 0
+    assert other.maybe_reconcile("sw-l") is True
+    assert count_assets(sessions) == 10 and sweep_state(sessions, "sw-l").state == "reconciled"
