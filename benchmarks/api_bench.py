@@ -26,13 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import create_engine, insert, text
+from scratch_db import scratch_postgres
+from sqlalchemy import insert, text
 
-from netdiscover.storage.engine import normalise_url, open_database
+from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
 from netdiscover.web.accounts import add_user, create_token
 
@@ -220,18 +220,8 @@ def main() -> None:
         if not args.pg:
             print("\n== PostgreSQL: skipped (give --pg URL or NETDISCOVER_TEST_PG)")
         else:
-            url = normalise_url(args.pg)
-            admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-            name = f"nd_bench_{uuid.uuid4().hex[:10]}"
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                results["postgresql"] = run_backend(
-                    "PostgreSQL", url.set(database=name).render_as_string(hide_password=False), args)
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            with scratch_postgres(args.pg) as url:
+                results["postgresql"] = run_backend("PostgreSQL", url, args)
     print("\ntargets: api p95 < 100 ms, page p95 < 300 ms")
     for backend, figs in results.items():
         api_ok = figs["api"]["p95"] < 100

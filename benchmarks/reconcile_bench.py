@@ -27,15 +27,15 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import netaddr
-from sqlalchemy import create_engine, func, select, text
+from scratch_db import scratch_postgres
+from sqlalchemy import func, select
 
 from netdiscover.observation import Observation
 from netdiscover.reconcile import reconcile
-from netdiscover.storage.engine import normalise_url, open_database
+from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Address, Asset, Interface
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -229,19 +229,8 @@ def main() -> None:
         if not args.pg:
             print("\n== PostgreSQL: skipped (give --pg URL or NETDISCOVER_TEST_PG)")
         else:
-            url = normalise_url(args.pg)
-            admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-            name = f"nd_bench_{uuid.uuid4().hex[:10]}"
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                results["postgresql"] = run_backend(
-                    "PostgreSQL", url.set(database=name).render_as_string(hide_password=False),
-                    args.seed, args.repeat)
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            with scratch_postgres(args.pg) as url:
+                results["postgresql"] = run_backend("PostgreSQL", url, args.seed, args.repeat)
     print(f"\nat the end: load average {os.getloadavg()[0]:.1f}, {calibration()}")
     print("summary (observations/s):")
     for backend, figs in results.items():

@@ -14,6 +14,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select
+from waiting import wait_for
 
 from netdiscover.lab.sites_lab import CLI, BrokerRelay, build_site, start_collector
 from netdiscover.storage.engine import open_database
@@ -30,15 +31,6 @@ def _rabbit_up() -> bool:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", 5672)) == 0
 
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def submit(db: str, broker: str, site: str, target: str, wait: bool = True) -> subprocess.CompletedProcess:

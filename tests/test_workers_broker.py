@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from waiting import wait_for
 
 from netdiscover.observation import Observation
 from netdiscover.storage.engine import open_database
@@ -57,15 +58,6 @@ def publish_sweep(app, site: str, sweep: str, obs: list[Observation], size: int 
                                             scope=["10.1.0.0/16"], coverage={"arp": ["10.1.0.0/16"]}))
     return len(sent)
 
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Worker:
