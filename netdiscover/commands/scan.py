@@ -8,14 +8,17 @@ import sys
 import click
 
 from netdiscover.cli import AppContext, UserError
-from netdiscover.credentials import CredentialError, communities, parse_v3
-from netdiscover.scanners import SCANNER_MODULES
-from netdiscover.scanners.nmap_args import NmapArgsError, check_user_args
-from netdiscover.scope import ScopeError, parse_scope
-from netdiscover.sweep import DEFAULT_METHODS, SweepRequest, run_sweep
+from netdiscover.scanners import DEFAULT_METHODS, SCANNER_MODULES
 
 EXIT_FAILED = 1
 EXIT_ABORTED = 130
+
+
+def run_sweep(sessions, request, progress=None, scope=None):
+    """``netdiscover.sweep.run_sweep``, imported only when a sweep runs (it loads SQLAlchemy)."""
+    from netdiscover.sweep import run_sweep as sweep_now
+
+    return sweep_now(sessions, request, progress=progress, scope=scope)
 
 
 class _Progress:
@@ -84,6 +87,11 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
       netdiscover scan 10.0.0.1 10.0.0.2 -m snmp --community s3cret
       netdiscover scan 10.30.0.0/24 -m nmap --nmap-profile standard --format json
     """
+    from netdiscover.credentials import CredentialError, communities, parse_v3
+    from netdiscover.scanners.nmap_args import NmapArgsError, check_user_args
+    from netdiscover.scope import ScopeError, parse_scope
+    from netdiscover.sweep import SweepRequest
+
     try:
         scope = parse_scope(list(targets), list(exclude), allow_large=allow_large)
         creds = communities(list(community_list) or ["public"])

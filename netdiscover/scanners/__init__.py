@@ -16,6 +16,8 @@ SCANNER_MODULES: dict[str, str] = {
     "iot": "netdiscover.scanners.iot",
 }
 
+DEFAULT_METHODS = ("arp", "iot", "snmp", "nmap")
+
 
 def load(name: str) -> ModuleType:
     """Import the scanner module registered under ``name``."""
