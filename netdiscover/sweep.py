@@ -96,7 +96,7 @@ def collect(scope: Scope, request: SweepRequest, progress: MethodProgress | None
                 progress(_m, done, total, message)
 
         ctx = ScanContext(
-            targets=scope.ipset, interface=request.interface, rate=request.rate,
+            targets=scope.ipset, skip=scope.edges, interface=request.interface, rate=request.rate,
             credentials=list(request.credentials), nmap_profile=request.nmap_profile,
             nmap_args=request.nmap_args, options=dict(request.options), progress=method_progress,
             log=logging.getLogger(f"netdiscover.scan.{method}"),

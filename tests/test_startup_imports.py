@@ -16,7 +16,8 @@ HEAVY = ("sqlalchemy", "scapy", "pysnmp", "rich", "netaddr", "alembic")
 def _loaded_after(code: str) -> list[str]:
     probe = (f"import sys\n{code}\nimport json\n"
              f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))))")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -192,7 +192,7 @@ def plan(ctx: ScanContext) -> tuple[Command, list[tuple[int, list[str]]], int]:
         raise ScannerUnavailable(f"{ctx.targets.size} addresses is more than nmap sweeps at once "
                                  f"({MAX_ADDRESSES}); narrow the targets")
     chunk_size = int(ctx.options.get("nmap_chunk_size", DEFAULT_CHUNK))
-    chunks = list(chunk_targets(ctx.targets, chunk_size))
+    chunks = list(chunk_targets(ctx.targets - ctx.skip, chunk_size))
     parallel = max(1, min(int(ctx.options.get("nmap_parallel", DEFAULT_PARALLEL)), MAX_PARALLEL,
                           max(1, len(chunks))))
     command = build_command(ctx.nmap_profile or "quick", ctx.nmap_args, rate=ctx.rate,
