@@ -3,6 +3,7 @@ discrepancies between documented and observed values."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -30,6 +31,21 @@ def _emit(text: str, output: Path | None) -> None:
         return
     try:
         output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+def _emit_stream(chunks, output: Path | None) -> None:
+    """Like ``_emit``, for text that comes in pieces (a JSON array streamed row by row)."""
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    try:
+        with output.open("w", encoding="utf-8") as sink:
+            for chunk in chunks:
+                sink.write(chunk)
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}", err=True)
@@ -68,9 +84,16 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
     """
     from netdiscover.reports.columns import UNKNOWN_CSV, UNKNOWN_TABLE
     from netdiscover.reports.render_html import render_html
-    from netdiscover.reports.unknown import summary, unknown_rows
+    from netdiscover.reports.unknown import iter_unknown_rows, summary, unknown_rows
 
     cutoff = _since(since)
+    if fmt == "json":    # streamed: rows are rendered as they are read
+        from netdiscover.reports.render_json import iter_json_array
+
+        with app.sessions()() as session:
+            rows_in = iter_unknown_rows(session, since=cutoff, site=site)
+            _emit_stream(itertools.chain(iter_json_array(rows_in), ["\n"]), output)
+        return
     with app.sessions()() as session:
         rows = unknown_rows(session, since=cutoff, site=site)
     if fmt == "html":
