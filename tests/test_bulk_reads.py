@@ -81,3 +81,17 @@ def test_streamed_json_without_default_refuses_what_json_refuses():
     except TypeError:
         return
     raise AssertionError("an unserialisable value must raise TypeError")
+
+
+def test_html_report_lists_at_most_the_cap_and_counts_all(monkeypatch):
+    from netdiscover.reports import render_html as html
+
+    rows = [{"id": n, "status": "undocumented", "hostname": f"dev-{n}", "ips": [f"10.0.0.{n}"]}
+            for n in range(5)]
+    monkeypatch.setattr(html, "MAX_HTML_ROWS", 3)
+    page = html.render_html(rows, {"total": 5, "at_risk": 0}, total=5)
+    assert page.count('<tbody class="dev') == 3
+    assert "dev-2" in page and "dev-3" not in page
+    assert "The first 3 of 5 devices" in page
+    small = html.render_html(rows[:3], {"total": 3, "at_risk": 0})
+    assert small.count('<tbody class="dev') == 3 and "The first" not in small

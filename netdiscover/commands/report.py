@@ -94,14 +94,22 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
             rows_in = iter_unknown_rows(session, since=cutoff, site=site)
             _emit_stream(itertools.chain(iter_json_array(rows_in), ["\n"]), output)
         return
-    with app.sessions()() as session:
-        rows = unknown_rows(session, since=cutoff, site=site)
     if fmt == "html":
+        from netdiscover.reports.render_html import MAX_HTML_ROWS
+
+        shown, counted = [], []   # full rows for the table; only what the summary counts for the rest
+        with app.sessions()() as session:
+            for row in iter_unknown_rows(session, since=cutoff, site=site):
+                if len(shown) < MAX_HTML_ROWS:
+                    shown.append(row)
+                counted.append({k: row.get(k) for k in ("status", "device_class", "risks")})
         scope = " · ".join(p for p in (f"site {site}" if site else "",
                                        f"seen since {cutoff:%Y-%m-%d %H:%M} UTC" if cutoff else "") if p)
-        text = render_html(rows, summary(rows), scope=scope)
-    else:
-        text = _render(rows, UNKNOWN_TABLE, UNKNOWN_CSV, fmt, "no undocumented devices", output is not None)
+        _emit(render_html(shown, summary(counted), scope=scope, total=len(counted)), output)
+        return
+    with app.sessions()() as session:
+        rows = unknown_rows(session, since=cutoff, site=site)
+    text = _render(rows, UNKNOWN_TABLE, UNKNOWN_CSV, fmt, "no undocumented devices", output is not None)
     _emit(text, output)
 
 
