@@ -243,8 +243,7 @@ def scan(ctx: ScanContext) -> ScanOutcome:
                     key = obs.ip or obs.mac or ""
                     seen.setdefault(key, obs)
                 ctx.progress(done, len(chunks),
-                             f"nmap: {label}: {len(result.observations)} up"
-                             + (" (failed)" if result.error else ""))
+                             f"{len(seen)} up; {label}" + (" failed" if result.error else ""))
     outcome.observations = list(seen.values())
     if failed == len(chunks):
         outcome.status = "failed"
