@@ -66,6 +66,8 @@ def markdown(startup: dict, reports: list[dict], extra: dict[str, str]) -> str:
                          f"{r['peak_mb']:.0f} MB | {target} | {'yes' if r['met'] else '**no**'} |")
     loads = ", ".join(f"{run['load']:.1f}" for run in reports)
     lines += ["", f"Medians of each command's runs; load average at the end of each run: {loads}.", ""]
+    if (OUT / "NOTES.md").exists():
+        lines += ["Notes, earlier figures and where the time goes: [NOTES.md](NOTES.md).", ""]
     charts = sorted(p.name for p in OUT.glob("*.png"))
     if charts:
         lines += ["## Charts", ""] + [f"![{c}]({c})" for c in charts] + [""]
