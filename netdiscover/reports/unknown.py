@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from netdiscover.reports import risk
 from netdiscover.storage.models import Address, Asset, ObservationRecord
-from netdiscover.storage.repository import BULK_BATCH, asset_to_dict, iter_asset_views
+from netdiscover.storage.repository import BULK_BATCH, among, asset_to_dict, iter_asset_views
 
 REPORTED_STATUSES = ("rogue", "undocumented")
 MAX_EVIDENCE = 200
@@ -146,7 +146,7 @@ def _records_by_asset(session: Session, assets: list[Any]) -> dict[int, list[Any
         chunk = assets[start : start + 500]
         seen = [_aware(a.last_seen) for a in chunk if a.last_seen]
         stmt = select(ObservationRecord.asset_id, ObservationRecord.kind, ObservationRecord.data).where(
-            ObservationRecord.asset_id.in_([a.id for a in chunk]),
+            among(session, ObservationRecord.asset_id, [a.id for a in chunk]),
             (ObservationRecord.kind != "host") | (ObservationRecord.method == "snmp"),
         ).order_by(ObservationRecord.id.desc())
         if seen:
