@@ -4,6 +4,11 @@ Targets are CIDRs (10.0.0.0/24), ranges (10.0.0.1-10.0.0.50 or 10.0.0.1-50), sin
 hostnames (resolved once, here) and ``@file`` lists (one target per line, ``#`` comments).
 Exclusions take the same forms. Anything larger than a /16 (65,536 addresses) is refused
 unless ``allow_large`` is set, so a typo cannot become a sweep of half the Internet.
+
+The network and broadcast addresses of an IPv4 CIDR target wider than /31 (10.0.0.0 and
+10.0.0.255 of 10.0.0.0/24) are kept in ``Scope.edges``: unicast probers (SNMP, nmap) never
+address them (``Scope.probe_ipset``), unless another target names them (a single IP 10.0.0.0,
+a range, or a wider CIDR in which they are ordinary hosts).
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ class Scope:
     specs: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     hostnames: dict[str, str] = field(default_factory=dict)   # ip -> the name it was given as
+    edges: IPSet = field(default_factory=IPSet)    # network/broadcast addresses of CIDR targets
 
     @property
     def size(self) -> int:
@@ -93,6 +99,10 @@ class Scope:
     def cidrs(self) -> list[str]:
         """The scope as a minimal list of CIDRs (what nmap and logs want)."""
         return [str(c) for c in self.ipset.iter_cidrs()]
+
+    def probe_ipset(self) -> IPSet:
+        """The addresses a unicast prober may address: the scope without its CIDR edges."""
+        return self.ipset - self.edges if self.edges else self.ipset
 
     @cached_property
     def _ranges(self) -> AddressRanges:
@@ -156,6 +166,14 @@ def _parse_one(spec: str, resolve: bool, hostnames: dict[str, str]) -> IPSet:
     )
 
 
+def cidr_edges(part: IPSet) -> IPSet:
+    """The network and broadcast address when ``part`` is one IPv4 CIDR wider than /31, else empty."""
+    cidrs = list(part.iter_cidrs())
+    if len(cidrs) != 1 or cidrs[0].version != 4 or cidrs[0].prefixlen > 30:
+        return IPSet()
+    return IPSet([cidrs[0].network, cidrs[0].broadcast])
+
+
 def parse_scope(targets: list[str] | tuple[str, ...], exclude: list[str] | tuple[str, ...] = (),
                 allow_large: bool = False, resolve: bool = True) -> Scope:
     """Turn target and exclusion specs into a Scope, or raise ScopeError naming the bad spec."""
@@ -166,8 +184,12 @@ def parse_scope(targets: list[str] | tuple[str, ...], exclude: list[str] | tuple
     for spec in targets:
         specs.extend(_expand_file(spec) if spec.startswith("@") else [spec])
     ipset = IPSet()
+    edges, named = IPSet(), IPSet()
     for spec in specs:
         part = _parse_one(spec, resolve, hostnames)
+        ends = cidr_edges(part) if "/" in spec else IPSet()
+        edges |= ends
+        named |= part - ends
         if part.size > MAX_ADDRESSES and not allow_large:
             raise ScopeError(
                 f"target {spec!r} has {part.size:,} addresses, more than a /16; "
@@ -189,4 +211,5 @@ def parse_scope(targets: list[str] | tuple[str, ...], exclude: list[str] | tuple
     for ip in list(hostnames):
         if IPAddress(ip) not in ipset:
             del hostnames[ip]
-    return Scope(ipset=ipset, specs=specs, excluded=excluded, hostnames=hostnames)
+    return Scope(ipset=ipset, specs=specs, excluded=excluded, hostnames=hostnames,
+                 edges=(edges - named) & ipset)

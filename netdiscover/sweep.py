@@ -14,20 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from netdiscover import scanners
 from netdiscover.credentials import SnmpCredential
 from netdiscover.observation import Observation
+from netdiscover.scanners import DEFAULT_METHODS
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 from netdiscover.scope import Scope, parse_scope
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from netdiscover.reconcile.absence import Grace
 
 log = logging.getLogger("netdiscover.sweep")
 
-DEFAULT_METHODS = ("arp", "iot", "snmp", "nmap")
 MethodProgress = Callable[[str, int, int, str], None]   # (method, done, total, message)
 
 
@@ -96,7 +96,7 @@ def collect(scope: Scope, request: SweepRequest, progress: MethodProgress | None
                 progress(_m, done, total, message)
 
         ctx = ScanContext(
-            targets=scope.ipset, interface=request.interface, rate=request.rate,
+            targets=scope.ipset, skip=scope.edges, interface=request.interface, rate=request.rate,
             credentials=list(request.credentials), nmap_profile=request.nmap_profile,
             nmap_args=request.nmap_args, options=dict(request.options), progress=method_progress,
             log=logging.getLogger(f"netdiscover.scan.{method}"),

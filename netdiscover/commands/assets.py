@@ -113,13 +113,19 @@ def assets() -> None:
 @click.pass_obj
 def list_command(app: Any, status: str | None, fmt: str, site: str | None) -> None:
     """List assets (all, or one review status)."""
-    from netdiscover.storage.repository import asset_to_dict, list_assets
+    from netdiscover.storage.repository import asset_to_dict, iter_assets
 
     with app.sessions()() as session:
-        rows = [asset_to_dict(a) for a in list_assets(session, status=status, site=site)]
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    elif fmt == "csv":
+        if fmt == "json":   # streamed: 100,000 assets must not sit in memory at once
+            from netdiscover.reports.render_json import iter_json_array
+
+            listed = iter_assets(session, status=status, site=site)
+            for text in iter_json_array(asset_to_dict(a) for a in listed):
+                click.echo(text, nl=False)
+            click.echo("")
+            return
+        rows = [asset_to_dict(a) for a in iter_assets(session, status=status, site=site)]
+    if fmt == "csv":
         click.echo(render_csv(rows), nl=False)
     else:
         render_list_table(rows)

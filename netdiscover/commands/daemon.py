@@ -7,13 +7,14 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from netdiscover.cli import AppContext, UserError
-from netdiscover.config import Settings, SettingsError, load_settings
-from netdiscover.schedule import next_run
+
+if TYPE_CHECKING:
+    from netdiscover.config import Settings
 
 
 class _NoJitter:
@@ -25,6 +26,8 @@ class _NoJitter:
 
 
 def _load(config_path: str) -> Settings:
+    from netdiscover.config import SettingsError, load_settings
+
     try:
         return load_settings(config_path)
     except SettingsError as exc:
@@ -56,6 +59,7 @@ def daemon(app: AppContext, config_path: str, once: bool, check: bool) -> None:
             raise UserError(str(exc)) from None
         _print_check(settings, app.db_url)
         return
+    from netdiscover.config import SettingsError
     from netdiscover.daemon import build_daemon
 
     try:
@@ -80,6 +84,7 @@ def _safe_db(url: str | None) -> str:
 
 def _print_check(settings: Settings, db_override: str | None) -> None:
     from netdiscover.daemon import now_local
+    from netdiscover.schedule import next_run
 
     now = now_local()
     click.echo(f"settings: {settings.path}: OK")
@@ -141,6 +146,8 @@ def _when(value: Any) -> str:
 def status_rows(settings: Settings | None, history: dict[str, dict[str, Any]],
                 state: dict[str, Any] | None, alive: bool, now: datetime) -> list[dict[str, Any]]:
     """One row per sweep: schedule, last run and outcome, next run."""
+    from netdiscover.schedule import next_run
+
     rows: list[dict[str, Any]] = []
     live = (state or {}).get("sweeps", {}) if alive else {}
     configured = settings.sweeps if settings else []

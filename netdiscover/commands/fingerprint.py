@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from netdiscover.cli import UserError
-from netdiscover.fingerprints.model import FIELDS, Fingerprint
-from netdiscover.observation import Observation, clean_text
+
+if TYPE_CHECKING:
+    from netdiscover.fingerprints.model import Fingerprint
+    from netdiscover.observation import Observation
 
 MAX_OBSERVATIONS = 1000
 
@@ -55,6 +57,8 @@ def _from_file(path: str) -> list[Observation]:
 
 
 def _observations(items: list[Any], where: str) -> list[Observation]:
+    from netdiscover.observation import Observation
+
     found = []
     for item in items[:MAX_OBSERVATIONS]:
         try:
@@ -67,6 +71,7 @@ def _observations(items: list[Any], where: str) -> list[Observation]:
 def _from_database(app: Any, key: str) -> tuple[str, list[Observation]]:
     from sqlalchemy import select
 
+    from netdiscover.observation import clean_text
     from netdiscover.storage.evidence import observation_dict
     from netdiscover.storage.models import ObservationRecord
     from netdiscover.storage.repository import find_asset
@@ -88,11 +93,15 @@ def _from_database(app: Any, key: str) -> tuple[str, list[Observation]]:
 
 
 def _safe(value: Any, limit: int = 120) -> str:
+    from netdiscover.observation import clean_text
+
     return clean_text(value, limit) or "-"
 
 
 def render(label: str, fp: Fingerprint, count: int) -> str:
     """The human-readable explanation."""
+    from netdiscover.fingerprints.model import FIELDS
+
     lines = [f"{label}: fingerprint from {count} observation(s)"]
     for field in FIELDS:
         value = getattr(fp, field)

@@ -3,6 +3,7 @@ discrepancies between documented and observed values."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -30,6 +31,21 @@ def _emit(text: str, output: Path | None) -> None:
         return
     try:
         output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+def _emit_stream(chunks, output: Path | None) -> None:
+    """Like ``_emit``, for text that comes in pieces (a JSON array streamed row by row)."""
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    try:
+        with output.open("w", encoding="utf-8") as sink:
+            for chunk in chunks:
+                sink.write(chunk)
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}", err=True)
@@ -68,17 +84,32 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
     """
     from netdiscover.reports.columns import UNKNOWN_CSV, UNKNOWN_TABLE
     from netdiscover.reports.render_html import render_html
-    from netdiscover.reports.unknown import summary, unknown_rows
+    from netdiscover.reports.unknown import iter_unknown_rows, summary, unknown_rows
 
     cutoff = _since(since)
-    with app.sessions()() as session:
-        rows = unknown_rows(session, since=cutoff, site=site)
+    if fmt == "json":    # streamed: rows are rendered as they are read
+        from netdiscover.reports.render_json import iter_json_array
+
+        with app.sessions()() as session:
+            rows_in = iter_unknown_rows(session, since=cutoff, site=site)
+            _emit_stream(itertools.chain(iter_json_array(rows_in), ["\n"]), output)
+        return
     if fmt == "html":
+        from netdiscover.reports.render_html import MAX_HTML_ROWS
+
+        shown, counted = [], []   # full rows for the table; only what the summary counts for the rest
+        with app.sessions()() as session:
+            for row in iter_unknown_rows(session, since=cutoff, site=site):
+                if len(shown) < MAX_HTML_ROWS:
+                    shown.append(row)
+                counted.append({k: row.get(k) for k in ("status", "device_class", "risks")})
         scope = " · ".join(p for p in (f"site {site}" if site else "",
                                        f"seen since {cutoff:%Y-%m-%d %H:%M} UTC" if cutoff else "") if p)
-        text = render_html(rows, summary(rows), scope=scope)
-    else:
-        text = _render(rows, UNKNOWN_TABLE, UNKNOWN_CSV, fmt, "no undocumented devices", output is not None)
+        _emit(render_html(shown, summary(counted), scope=scope, total=len(counted)), output)
+        return
+    with app.sessions()() as session:
+        rows = unknown_rows(session, since=cutoff, site=site)
+    text = _render(rows, UNKNOWN_TABLE, UNKNOWN_CSV, fmt, "no undocumented devices", output is not None)
     _emit(text, output)
 
 

@@ -8,41 +8,70 @@ import sys
 import click
 
 from netdiscover.cli import AppContext, UserError
-from netdiscover.credentials import CredentialError, communities, parse_v3
-from netdiscover.scanners import SCANNER_MODULES
-from netdiscover.scanners.nmap_args import NmapArgsError, check_user_args
-from netdiscover.scope import ScopeError, parse_scope
-from netdiscover.sweep import DEFAULT_METHODS, SweepRequest, run_sweep
+from netdiscover.scanners import DEFAULT_METHODS, SCANNER_MODULES
 
 EXIT_FAILED = 1
 EXIT_ABORTED = 130
 
 
-class _Progress:
-    """Terminal progress for long sweeps: one bar per method, shown only on a terminal."""
+def run_sweep(sessions, request, progress=None, scope=None):
+    """``netdiscover.sweep.run_sweep``, imported only when a sweep runs (it loads SQLAlchemy)."""
+    from netdiscover.sweep import run_sweep as sweep_now
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    return sweep_now(sessions, request, progress=progress, scope=scope)
+
+
+class _Progress:
+    """Sweep progress on stderr: one live line per method on a terminal (rich, gone when done);
+    on a pipe nothing, or with -v a plain line per method every few seconds.
+
+    Each line says the method, hosts (or chunks) done of the total, what the scanner reports
+    found so far, and the time since the method started.
+    """
+
+    EVERY_S = 2.0      # how often a piped -v line may repeat for one method
+
+    def __init__(self, terminal: bool, verbose: bool = False, stream=None) -> None:
+        self.terminal = terminal
+        self.verbose = verbose
+        self.stream = stream if stream is not None else sys.stderr
         self._rich = None
         self._tasks: dict[str, int] = {}
+        self._started: dict[str, float] = {}
+        self._printed: dict[str, float] = {}
+
+    @classmethod
+    def for_stderr(cls, fmt: str, verbose: int) -> _Progress:
+        terminal = fmt != "json" and sys.stderr.isatty()
+        return cls(terminal=terminal, verbose=verbose > 0 and not terminal)
 
     def __enter__(self) -> _Progress:
-        if self.enabled:
+        if self.terminal:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._rich = Progress(TextColumn("{task.description:<6}"), BarColumn(),
                                   TextColumn("{task.completed}/{task.total} {task.fields[note]}"),
-                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+                                  TimeElapsedColumn(), console=Console(file=self.stream), transient=True)
             self._rich.start()
         return self
 
     def __call__(self, method: str, done: int, total: int, message: str) -> None:
-        if self._rich is None:
-            return
-        if method not in self._tasks:
-            self._tasks[method] = self._rich.add_task(method, total=max(total, 1), note="")
-        self._rich.update(self._tasks[method], completed=done, total=max(total, 1), note=message[:40])
+        import time
+
+        now = time.monotonic()
+        self._started.setdefault(method, now)
+        if self._rich is not None:
+            if method not in self._tasks:
+                self._tasks[method] = self._rich.add_task(method, total=max(total, 1), note="")
+            self._rich.update(self._tasks[method], completed=done, total=max(total, 1), note=message[:50])
+        elif self.verbose:
+            last = self._printed.get(method)
+            if last is None or now - last >= self.EVERY_S or done >= total:
+                self._printed[method] = now
+                elapsed = now - self._started[method]
+                print(f"progress: {method} {done}/{total} {message[:80]} ({elapsed:.0f}s)",
+                      file=self.stream, flush=True)
 
     def __exit__(self, *exc: object) -> None:
         if self._rich is not None:
@@ -84,6 +113,11 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
       netdiscover scan 10.0.0.1 10.0.0.2 -m snmp --community s3cret
       netdiscover scan 10.30.0.0/24 -m nmap --nmap-profile standard --format json
     """
+    from netdiscover.credentials import CredentialError, communities, parse_v3
+    from netdiscover.scanners.nmap_args import NmapArgsError, check_user_args
+    from netdiscover.scope import ScopeError, parse_scope
+    from netdiscover.sweep import SweepRequest
+
     try:
         scope = parse_scope(list(targets), list(exclude), allow_large=allow_large)
         creds = communities(list(community_list) or ["public"])
@@ -104,9 +138,8 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
         nmap_args=nmap_args, sweep_name=sweep_name, started_by="cli", allow_large=allow_large,
     )
     sessions = app.sessions()
-    show_progress = fmt != "json" and sys.stderr.isatty()
     try:
-        with _Progress(show_progress) as progress:
+        with _Progress.for_stderr(fmt, app.verbose) as progress:
             result = run_sweep(sessions, request, progress=progress, scope=scope)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing half-written was stored", err=True)

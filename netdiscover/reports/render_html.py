@@ -227,9 +227,19 @@ def _summary(summary: dict[str, Any]) -> str:
                     + bars("By risk hint", summary.get("by_risk", {}), "risk") + "</div>")
 
 
+MAX_HTML_ROWS = 2000
+
+
 def render_html(rows: Sequence[dict[str, Any]], summary: dict[str, Any], title: str = "Undocumented devices",
-                scope: str = "", generated: datetime | None = None) -> str:
-    """The whole page as text; ``scope`` describes filters (site, since) for the header line."""
+                scope: str = "", generated: datetime | None = None, total: int | None = None) -> str:
+    """The whole page as text; ``scope`` describes filters (site, since) for the header line.
+
+    At most MAX_HTML_ROWS devices get a table row (a browser cannot lay out 100,000 of them);
+    ``total`` is how many the report holds when ``rows`` is only its first part. The summary
+    always counts them all, and the page says how to get the rest.
+    """
+    total = len(rows) if total is None else total
+    rows = rows[:MAX_HTML_ROWS]
     generated = generated or datetime.now(UTC)
     meta = (f"Generated {when(generated)} UTC · rogue devices first, then newest first"
             " · ignored devices hidden")
@@ -244,7 +254,10 @@ def render_html(rows: Sequence[dict[str, Any]], summary: dict[str, Any], title: 
             'aria-label="filter devices"><button id="expand-all" type="button">Expand all</button>'
             '<button id="collapse-all" type="button">Collapse all</button>'
             f'<span class="count" id="shown">{len(rows)} shown</span></div>'
-            f'<table class="devices"><colgroup>{cols}</colgroup><thead><tr>{heads}</tr></thead>'
+            + (f'<p class="more">The first {len(rows):,} of {total:,} devices, rogue first, then newest. '
+               "All of them: --format json or csv; fewer: --site or --since.</p>"
+               if total > len(rows) else "")
+            + f'<table class="devices"><colgroup>{cols}</colgroup><thead><tr>{heads}</tr></thead>'
             f"{_device_rows(rows)}</table>"
         )
     else:

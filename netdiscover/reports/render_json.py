@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from json.encoder import py_encode_basestring
 from typing import Any
+
+try:
+    from _json import encode_basestring
+except ImportError:      # an interpreter without the C accelerator
+    encode_basestring = py_encode_basestring
 
 
 def _default(value: Any) -> Any:
@@ -19,3 +25,126 @@ def _default(value: Any) -> Any:
 def render_json(rows: Sequence[dict[str, Any]] | dict[str, Any]) -> str:
     """Pretty JSON text with a trailing newline."""
     return json.dumps(rows, indent=2, default=_default, ensure_ascii=False) + "\n"
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is True or key is False or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    if isinstance(key, int):
+        return int.__repr__(key)
+    if isinstance(key, float):
+        return _float(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+_KEYS: dict[str, str] = {}     # '"key": ' for the few distinct keys rows use
+
+
+def _key_text(key: Any) -> str:
+    text = _KEYS.get(key) if type(key) is str else None
+    if text is None:
+        text = encode_basestring(_key(key)) + ": "
+        if type(key) is str and len(_KEYS) < 4096:
+            _KEYS[key] = text
+    return text
+
+
+def _scalar(value: Any) -> str | None:
+    """The JSON text of a str, None, bool, int or float; None for anything else."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        return _float(value)
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    return None
+
+
+def _indented(value: Any, out: list[str], pad: str, default: Any) -> None:
+    """Append ``value`` as ``json.dumps(indent=2, ensure_ascii=False)`` lays it out at depth ``pad``.
+
+    The standard library's encoder falls back to pure Python whenever ``indent`` is set; this
+    does the same layout with the C string escaper and one call per container, not per value.
+    """
+    text = _scalar(value)
+    if text is not None:
+        out.append(text)
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = pad + "  "
+        lead = "{\n" + inner
+        for key, item in value.items():
+            text = _scalar(item)
+            if text is not None:
+                out.append(lead + _key_text(key) + text)
+            else:
+                out.append(lead + _key_text(key))
+                _indented(item, out, inner, default)
+            lead = ",\n" + inner
+        out.append("\n" + pad + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = pad + "  "
+        lead = "[\n" + inner
+        for item in value:
+            text = _scalar(item)
+            if text is not None:
+                out.append(lead + text)
+            else:
+                out.append(lead)
+                _indented(item, out, inner, default)
+            lead = ",\n" + inner
+        out.append("\n" + pad + "]")
+    elif default is not None:
+        _indented(default(value), out, pad, default)
+    else:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def iter_json_array(rows: Iterable[dict[str, Any]], default: Any = _default,
+                    rows_per_chunk: int = 200) -> Iterator[str]:
+    """``json.dumps(list(rows), indent=2, ensure_ascii=False, default=default)`` in pieces.
+
+    The text is identical to the one-shot dump, but no list of rows is built, so a caller can
+    stream rows straight from the database with memory bounded by one chunk.
+    """
+    out: list[str] = []
+    lead = "[\n  "
+    count = 0
+    for row in rows:
+        out.append(lead)
+        _indented(row, out, "  ", default)
+        lead = ",\n  "
+        count += 1
+        if count % rows_per_chunk == 0:
+            yield "".join(out)
+            out = []
+    out.append("[]" if count == 0 else "\n]")
+    yield "".join(out)

@@ -9,15 +9,16 @@ Ignored assets are never listed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from netdiscover.reports import risk
 from netdiscover.storage.models import Address, Asset, ObservationRecord
-from netdiscover.storage.repository import asset_to_dict
+from netdiscover.storage.repository import BULK_BATCH, among, asset_to_dict, iter_asset_views
 
 REPORTED_STATUSES = ("rogue", "undocumented")
 MAX_EVIDENCE = 200
@@ -134,7 +135,7 @@ def _subnet_index(session: Session) -> risk.SubnetIndex:
     return risk.SubnetIndex.build(rows)
 
 
-def _records_by_asset(session: Session, assets: list[Asset]) -> dict[int, list[Any]]:
+def _records_by_asset(session: Session, assets: list[Any]) -> dict[int, list[Any]]:
     """Recent neighbour/location sightings and SNMP answers per asset (the 'how found' evidence).
 
     Rows carry ``kind`` and ``data``; at most RECORDS_PER_ASSET per asset, newest first, from the
@@ -145,7 +146,7 @@ def _records_by_asset(session: Session, assets: list[Asset]) -> dict[int, list[A
         chunk = assets[start : start + 500]
         seen = [_aware(a.last_seen) for a in chunk if a.last_seen]
         stmt = select(ObservationRecord.asset_id, ObservationRecord.kind, ObservationRecord.data).where(
-            ObservationRecord.asset_id.in_([a.id for a in chunk]),
+            among(session, ObservationRecord.asset_id, [a.id for a in chunk]),
             (ObservationRecord.kind != "host") | (ObservationRecord.method == "snmp"),
         ).order_by(ObservationRecord.id.desc())
         if seen:
@@ -163,22 +164,38 @@ def unknown_rows(session: Session, since: datetime | None = None,
 
     ``since``: only devices seen at or after this moment; ``site``: only this site.
     """
-    stmt = (
-        select(Asset)
-        .where(Asset.status.in_(REPORTED_STATUSES))
-        .options(selectinload(Asset.interfaces), selectinload(Asset.addresses), selectinload(Asset.services))
-    )
+    return list(iter_unknown_rows(session, since=since, site=site))
+
+
+def iter_unknown_rows(session: Session, since: datetime | None = None,
+                      site: str | None = None) -> Iterator[dict[str, Any]]:
+    """``unknown_rows`` one row at a time: assets are read in batches as plain rows, not ORM objects."""
+    stmt = select(Asset.id, Asset.status, Asset.first_seen).where(Asset.status.in_(REPORTED_STATUSES))
     if since is not None:
         stmt = stmt.where(Asset.last_seen >= since)
     if site is not None:
         stmt = stmt.where(Asset.site == site)
-    assets = list(session.scalars(stmt))
+    keys = list(session.execute(stmt))
+    if not keys:
+        return
     epoch = datetime.min.replace(tzinfo=UTC)
-    assets.sort(key=lambda a: (a.status != "rogue", -(_aware(a.first_seen) or epoch).timestamp()
-                               if a.first_seen else float("inf"), -a.id))
+    keys.sort(key=lambda a: (a.status != "rogue", -(_aware(a.first_seen) or epoch).timestamp()
+                             if a.first_seen else float("inf"), -a.id))
+    index = _subnet_index(session)
+    batch: list[Any] = []
+    # batches are a multiple of _records_by_asset's chunk, so its chunks stay those of the whole list
+    for view in iter_asset_views(session, [k.id for k in keys], batch=BULK_BATCH):
+        batch.append(view)
+        if len(batch) == BULK_BATCH:
+            yield from _rows(session, batch, index)
+            batch = []
+    yield from _rows(session, batch, index)
+
+
+def _rows(session: Session, assets: list[Any], index: risk.SubnetIndex) -> Iterator[dict[str, Any]]:
     records = _records_by_asset(session, assets)
-    index = _subnet_index(session) if assets else None
-    return [build_row(a, records.get(a.id, []), index) for a in assets]
+    for asset in assets:
+        yield build_row(asset, records.get(asset.id, []), index)
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:

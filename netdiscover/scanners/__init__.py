@@ -17,6 +17,8 @@ SCANNER_MODULES: dict[str, str] = {
     "ndp": "netdiscover.scanners.ndp",
 }
 
+DEFAULT_METHODS = ("arp", "iot", "snmp", "nmap")
+
 
 def load(name: str) -> ModuleType:
     """Import the scanner module registered under ``name``."""

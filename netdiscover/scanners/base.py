@@ -37,6 +37,7 @@ class ScanContext:
     """Everything a scanner needs for one sweep."""
 
     targets: IPSet
+    skip: IPSet = field(default_factory=IPSet)   # never addressed by unicast probes (Scope.edges)
     interface: str | None = None
     rate: int | None = None                # packets per second; None = scanner default
     credentials: list[SnmpCredential] = field(default_factory=list)

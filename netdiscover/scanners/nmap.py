@@ -192,7 +192,7 @@ def plan(ctx: ScanContext) -> tuple[Command, list[tuple[int, list[str]]], int]:
         raise ScannerUnavailable(f"{ctx.targets.size} addresses is more than nmap sweeps at once "
                                  f"({MAX_ADDRESSES}); narrow the targets")
     chunk_size = int(ctx.options.get("nmap_chunk_size", DEFAULT_CHUNK))
-    chunks = list(chunk_targets(ctx.targets, chunk_size))
+    chunks = list(chunk_targets(ctx.targets - ctx.skip, chunk_size))
     parallel = max(1, min(int(ctx.options.get("nmap_parallel", DEFAULT_PARALLEL)), MAX_PARALLEL,
                           max(1, len(chunks))))
     command = build_command(ctx.nmap_profile or "quick", ctx.nmap_args, rate=ctx.rate,
@@ -243,8 +243,7 @@ def scan(ctx: ScanContext) -> ScanOutcome:
                     key = obs.ip or obs.mac or ""
                     seen.setdefault(key, obs)
                 ctx.progress(done, len(chunks),
-                             f"nmap: {label}: {len(result.observations)} up"
-                             + (" (failed)" if result.error else ""))
+                             f"{len(seen)} up; {label}" + (" failed" if result.error else ""))
     outcome.observations = list(seen.values())
     if failed == len(chunks):
         outcome.status = "failed"

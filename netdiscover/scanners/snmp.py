@@ -121,14 +121,13 @@ def _run(coro: Any) -> ScanOutcome:
 def _blocks(ctx: ScanContext) -> tuple[list[IPNetwork], list[IPNetwork]]:
     """Target blocks to sweep, and IPv6 blocks too large to walk address by address."""
     sweep, too_big = [], []
-    for cidr in ctx.targets.iter_cidrs():
+    for cidr in (ctx.targets - ctx.skip).iter_cidrs():
         (too_big if cidr.version == 6 and cidr.size > MAX_V6_BLOCK else sweep).append(cidr)
     return sweep, too_big
 
 
 def _targets(blocks: list[IPNetwork]) -> Iterator[str]:
-    """Every address of the blocks. (An IPSet merges listed addresses into blocks, so a block's
-    first and last address are real targets, not a subnet's network and broadcast address.)"""
+    """Every address of the blocks (CIDR targets' network and broadcast addresses already left out)."""
     for cidr in blocks:
         for ip in cidr:
             yield str(ip)
