@@ -1,5 +1,5 @@
 """Tables of the several-sites set-up: known sites and their collectors, sweeps sent to a site,
-and the observation batches the central ingest received for them (migration 0008)."""
+and the observation batches the central ingest received for them (migration 0007)."""
 
 from __future__ import annotations
 

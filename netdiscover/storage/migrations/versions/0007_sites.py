@@ -2,7 +2,7 @@
 the observation batches the central ingest received (one row per (sweep, batch): a redelivered
 batch is a no-op).
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 TZ = sa.DateTime(timezone=True)
 
-revision = '0008'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
