@@ -1,44 +1,19 @@
 """The ``netdiscover`` command line (click): global options and the command groups.
 
 Each command group lives in its own module under ``netdiscover/commands/`` and is registered
-below; this module only holds what every command shares (database URL, verbosity, errors).
+below; this module holds the global options. What every command shares (the application
+context, the one-line user error) is in ``commands/context.py``, so no command imports this module.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
 
 import click
 
 from netdiscover import __version__
-
-
-@dataclass
-class AppContext:
-    """What every command gets through ``click.pass_obj``."""
-
-    db_url: str | None = None
-    verbose: int = 0
-    _session_factory: object | None = field(default=None, repr=False)
-
-    def sessions(self):
-        """The sessionmaker for the selected database, migrated on first use."""
-        if self._session_factory is None:
-            from netdiscover.storage.engine import DatabaseError, open_database
-
-            try:
-                self._session_factory = open_database(self.db_url)
-            except DatabaseError as exc:
-                raise UserError(f"database: {exc}") from None
-        return self._session_factory
-
-
-class UserError(click.ClickException):
-    """A one-line error for the user; exits 2 with no traceback."""
-
-    exit_code = 2
+from netdiscover.commands.context import AppContext
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

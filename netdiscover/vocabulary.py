@@ -20,6 +20,9 @@ LIFECYCLE_STATES: tuple[str, ...] = (
 
 SCAN_METHODS: tuple[str, ...] = ("arp", "snmp", "nmap", "iot", "ndp")   # sweep methods; "passive" is listen
 
+# Web and API users: viewer reads; reviewer also decides; admin also imports, sweeps, manages users.
+USER_ROLES: tuple[str, ...] = ("viewer", "reviewer", "admin")
+
 SCAN_OUTCOMES: tuple[str, ...] = ("running", "completed", "partial", "failed", "aborted")
 
 # asset_events.kind: append-only change log consumed by other modules.

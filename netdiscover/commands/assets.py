@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from netdiscover.cli import UserError
+from netdiscover.commands.context import UserError
 from netdiscover.vocabulary import ASSET_STATUSES
 
 CSV_COLUMNS = (

@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from netdiscover.cli import UserError
+from netdiscover.commands.context import UserError
 
 log = logging.getLogger(__name__)
 

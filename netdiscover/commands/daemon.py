@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from netdiscover.cli import AppContext, UserError
+from netdiscover.commands.context import AppContext, UserError
 
 if TYPE_CHECKING:
     from netdiscover.config import Settings

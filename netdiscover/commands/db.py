@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from netdiscover.cli import UserError
+from netdiscover.commands.context import UserError
 
 
 @click.group()

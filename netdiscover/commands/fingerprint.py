@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from netdiscover.cli import UserError
+from netdiscover.commands.context import UserError
 
 if TYPE_CHECKING:
     from netdiscover.fingerprints.model import Fingerprint

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from netdiscover.cli import UserError
+from netdiscover.commands.context import UserError
 
 MAX_SHOWN_ERRORS = 20
 MAX_SHOWN_WARNINGS = 20

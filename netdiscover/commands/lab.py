@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from netdiscover.cli import UserError
+from netdiscover.commands.context import UserError
 
 
 def _need_root() -> None:

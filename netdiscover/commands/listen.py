@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from netdiscover.cli import AppContext, UserError
+from netdiscover.commands.context import AppContext, UserError
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from netdiscover.cli import UserError
+from netdiscover.commands.context import UserError
 from netdiscover.reports.duration import parse_since
 
 FORMAT = click.Choice(["table", "json", "csv", "html"])

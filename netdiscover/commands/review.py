@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from netdiscover.cli import UserError
+from netdiscover.commands.context import UserError
 
 IDS = click.argument("asset_ids", nargs=-1, required=True, metavar="ASSET_ID...")
 NOTE = click.option("--note", metavar="TEXT", help="Why (kept in the change log).")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from netdiscover.cli import AppContext, UserError
+from netdiscover.commands.context import AppContext, UserError
 from netdiscover.scanners import DEFAULT_METHODS, SCANNER_MODULES
 
 EXIT_FAILED = 1

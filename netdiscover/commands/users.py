@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from netdiscover.cli import UserError
-from netdiscover.storage.auth_models import ROLES
+from netdiscover.commands.context import UserError
+from netdiscover.vocabulary import USER_ROLES as ROLES
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -14,8 +14,9 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from netdiscover.storage.models import TZ, Base
+from netdiscover.vocabulary import USER_ROLES
 
-ROLES: tuple[str, ...] = ("viewer", "reviewer", "admin")
+ROLES = USER_ROLES   # one list, in vocabulary.py
 SWEEP_REQUEST_STATES: tuple[str, ...] = ("queued", "running", "done", "failed", "cancelled")
 
 

@@ -286,5 +286,3 @@ class Discrepancy(Base):
 
     asset: Mapped[Asset] = relationship(back_populates="discrepancies")
 
-
-from netdiscover.storage import site_models  # noqa: E402,F401  (the several-sites tables)

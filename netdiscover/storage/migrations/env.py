@@ -8,7 +8,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from netdiscover.storage import auth_models  # noqa: F401  (the web tables join Base.metadata)
+from netdiscover.storage import auth_models, site_models  # noqa: F401  (their tables join Base.metadata)
 from netdiscover.storage.models import Base
 
 target_metadata = Base.metadata

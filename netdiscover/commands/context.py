@@ -1,0 +1,36 @@
+"""What every command shares: the application context click passes around, and the user error.
+
+It lives apart from cli.py so that command modules never import the module that registers them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import click
+
+
+@dataclass
+class AppContext:
+    """What every command gets through ``click.pass_obj``."""
+
+    db_url: str | None = None
+    verbose: int = 0
+    _session_factory: object | None = field(default=None, repr=False)
+
+    def sessions(self):
+        """The sessionmaker for the selected database, migrated on first use."""
+        if self._session_factory is None:
+            from netdiscover.storage.engine import DatabaseError, open_database
+
+            try:
+                self._session_factory = open_database(self.db_url)
+            except DatabaseError as exc:
+                raise UserError(f"database: {exc}") from None
+        return self._session_factory
+
+
+class UserError(click.ClickException):
+    """A one-line error for the user; exits 2 with no traceback."""
+
+    exit_code = 2
