@@ -35,6 +35,7 @@ class Device:
     fingerprint: Any = None
     fingerprinted: bool = False
     asset_id: int | None = None
+    idkeys: dict[str, str] | None = None   # randomised MAC -> its DHCP identity key (passive.linking)
 
     @property
     def strong(self) -> bool:
@@ -53,6 +54,8 @@ class Device:
         self.lmacs |= other.lmacs
         self.ips.extend(ip for ip in other.ips if ip not in self.ips)
         self.has_ifaces = self.has_ifaces or other.has_ifaces
+        if other.idkeys:
+            self.idkeys = {**(self.idkeys or {}), **other.idkeys}
         self.fingerprint = None
         self.fingerprinted = False
 
@@ -82,8 +85,19 @@ def _obs_keys(o: Observation) -> tuple[set[str], set[str], set[str], set[str], l
     return serials, engines, gmacs, lmacs, ips
 
 
+def identity_key_of(o: Observation) -> str | None:
+    """The DHCP identity key the passive listener put on a randomised-MAC sighting, if any."""
+    passive = o.facts.get("passive") if o.facts else None
+    key = passive.get("identity_key") if isinstance(passive, dict) else None
+    if isinstance(key, str) and key and o.mac and mac_kind(o.mac) == LOCAL:
+        return key
+    return None
+
+
 def _compatible(a: Device, b: Device) -> bool:
-    """May two groups sharing an IP be one device? Not when their strong keys disagree."""
+    """May two groups sharing an IP be one device? Not when their strong keys or identity keys disagree."""
+    if a.idkeys and b.idkeys and not set(a.idkeys.values()) & set(b.idkeys.values()):
+        return False
     if a.serials and b.serials and not a.serials & b.serials:
         return False
     if a.engines and b.engines and not a.engines & b.engines:
@@ -94,8 +108,9 @@ def _compatible(a: Device, b: Device) -> bool:
 def group_devices(observations: Iterable[Observation]) -> list[Device]:
     """Group HOST and NEIGHBOUR observations into devices by shared keys.
 
-    Strong keys (serial, engine ID, global MAC) and randomised MACs join observations
-    outright; a shared IP joins groups only when their strong keys do not disagree.
+    Strong keys (serial, engine ID, global MAC), randomised MACs and the DHCP identity key of a
+    randomised-MAC client join observations outright; a shared IP joins groups only when their
+    strong keys do not disagree.
     """
     parent: list[int] = []
 
@@ -118,8 +133,10 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
     # per observation: (mac kind, mac, ip) for plain sightings, else the five key collections
     keyed: list[tuple[Any, ...]] = []
     first_mac: dict[str, int] = {}                 # MAC (global or randomised) -> first observation
-    first_strong: dict[tuple[str, str], int] = {}  # ("s", serial) / ("e", engine ID) -> first observation
+    first_strong: dict[tuple[str, str], int] = {}  # ("s", serial) / ("e", engine ID) / ("k", key) -> first
+    idkey_at: dict[int, str] = {}                  # observation -> its identity key (the few that have one)
     for o in observations:
+        key = identity_key_of(o) if o.facts else None
         if not (o.interfaces or o.flags or o.serial or o.snmp_engine_id):      # a plain sighting
             mac = o.mac
             kind = mac_kind(mac) if mac else None
@@ -130,6 +147,11 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
             obs_list.append(o)
             parent.append(idx)
             keyed.append((kind, mac, ip))
+            if key:
+                idkey_at[idx] = key
+                first = first_strong.setdefault(("k", key), idx)
+                if first != idx:
+                    join(first, idx)
             if kind is not None:
                 first = first_mac.setdefault(mac, idx)
                 if first != idx:
@@ -142,6 +164,11 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
         obs_list.append(o)
         keyed.append(keys)
         parent.append(idx)
+        if key:
+            idkey_at[idx] = key
+            first = first_strong.setdefault(("k", key), idx)
+            if first != idx:
+                join(first, idx)
         for tag, values in (("s", keys[0]), ("e", keys[1])):
             for value in values:
                 first = first_strong.setdefault((tag, value), idx)
@@ -178,6 +205,11 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
         dev.lmacs |= lmacs
         dev.ips.extend(ip for ip in ips if ip not in dev.ips)
         dev.has_ifaces = dev.has_ifaces or bool(o.interfaces)
+    for idx, key in idkey_at.items():
+        dev = by_root[find(idx) if joined else idx]
+        if dev.idkeys is None:
+            dev.idkeys = {}
+        dev.idkeys[obs_list[idx].mac or ""] = key
 
     devices = list(by_root.values())
     claimed = [ip for dev in devices for ip in dev.ips]

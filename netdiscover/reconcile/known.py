@@ -63,7 +63,7 @@ class KnownAssetUpdates(SweepState):
         conn = self.conn
         ifaces: dict[int, list[Any]] = defaultdict(list)
         for r in bulk.select_in(conn, [I.c.id, I.c.asset_id, I.c.mac, I.c.name, I.c.if_index, I.c.speed,
-                                       I.c.oper_status], I.c.asset_id, ids):
+                                       I.c.oper_status, I.c.identity_key], I.c.asset_id, ids):
             ifaces[r.asset_id].append(r)
         addrs: dict[int, list[Any]] = defaultdict(list)
         for r in bulk.select_in(conn, [ADDR.c.id, ADDR.c.asset_id, ADDR.c.ip, ADDR.c.current, ADDR.c.mac],
@@ -186,20 +186,23 @@ class KnownAssetUpdates(SweepState):
                 result.rogue_seen_ids.append(aid)
             # interfaces
             have = {r.mac: r for r in ifaces.get(aid, ())}
+            idkeys = d.idkeys or {}
             for mac, info in s.macs.items():
                 r = have.get(mac)
                 if r is None:
-                    iface_ins.append(self._iface_row(aid, mac, info, s))
+                    iface_ins.append(self._iface_row(aid, mac, info, s, idkeys.get(mac)))
                     self.event(aid, "mac_added", None, {"mac": mac})
                 else:
                     iface_seen[(s.first, s.last)].append(r.id)
+                    upd = {"id": r.id}
                     if info:
-                        upd = {"id": r.id}
                         for key in ("name", "if_index", "speed", "oper_status"):
                             if key in info and info[key] != getattr(r, key):
                                 upd[key] = info[key]
-                        if len(upd) > 1:
-                            iface_upd.append(upd)
+                    if idkeys.get(mac, r.identity_key) != r.identity_key:
+                        upd["identity_key"] = idkeys[mac]
+                    if len(upd) > 1:
+                        iface_upd.append(upd)
             # addresses
             rows = addrs.get(aid, ())
             by_ip = {r.ip: r for r in rows}
@@ -309,7 +312,7 @@ class KnownAssetUpdates(SweepState):
 
     def _same_asset(self, d: Device, s: Summary, row: dict[str, Any]) -> bool:
         """The asset row already says all this device's sighting says, and nothing else is reported."""
-        return not (d.fingerprint is not None or s.services or s.software or not row["present"]
+        return not (d.fingerprint is not None or d.idkeys or s.services or s.software or not row["present"]
                     or (self.site is not None and row["site"] != self.site)
                     or row["status"] == "rogue"
                     or (s.hostname and s.hostname != row["hostname"])
@@ -382,10 +385,12 @@ class KnownAssetUpdates(SweepState):
             else:
                 self.event(aid, kind, {name: old}, {name: value})
 
-    def _iface_row(self, aid: int, mac: str, info: dict[str, Any], s: Summary) -> dict[str, Any]:
+    def _iface_row(self, aid: int, mac: str, info: dict[str, Any], s: Summary,
+                   identity_key: str | None = None) -> dict[str, Any]:
         return {"asset_id": aid, "mac": mac, "name": info.get("name"), "if_index": info.get("if_index"),
                 "speed": info.get("speed"), "oper_status": info.get("oper_status"),
-                "randomised": mac_kind(mac) == LOCAL, "first_seen": s.first, "last_seen": s.last}
+                "randomised": mac_kind(mac) == LOCAL, "first_seen": s.first, "last_seen": s.last,
+                "identity_key": identity_key}
 
     def _services(self, aid: int, s: Summary, existing: Sequence[Any], ins: list[dict[str, Any]],
                   upd: list[dict[str, Any]]) -> None:

@@ -58,6 +58,20 @@ class IdentityMatching(SweepState):
                 infos[asset_id].identified = True
         return infos
 
+    def _identity_key_map(self, keys: set[str]) -> dict[str, list[int]]:
+        """Identity key -> the assets of this sweep's site (or, without a site, of none) whose
+        randomised-MAC interfaces carried it: never across sites."""
+        if not keys:
+            return {}
+        rows = bulk.select_in(self.conn, [I.c.asset_id, I.c.identity_key], I.c.identity_key, keys)
+        sites = dict(bulk.fetch_in(self.conn, A, ("id", "site"), "id", {r[0] for r in rows}))
+        here = self.site or None
+        out: dict[str, list[int]] = defaultdict(list)
+        for asset_id, key in rows:
+            if asset_id in sites and (sites[asset_id] or None) == here and asset_id not in out[key]:
+                out[key].append(asset_id)
+        return out
+
     def match(self, devices: list[Device]) -> list[Device]:
         """Set ``asset_id`` on every device that matches an existing asset; merge duplicates."""
         conn = self.conn
@@ -79,6 +93,7 @@ class IdentityMatching(SweepState):
                                                      | {m for d in devices for m in d.lmacs}):
             mac_map[mac].append(asset_id)
             iface_ids[(asset_id, mac)] = iface_id
+        key_map = self._identity_key_map({k for d in devices if d.idkeys for k in d.idkeys.values()})
         current_addrs = self.current_addrs
         held = bulk.fetch_in(conn, ADDR, ("asset_id", "ip", "id", "mac"), "ip",
                              {ip for d in devices for ip in d.ips}, CURRENT)
@@ -114,6 +129,10 @@ class IdentityMatching(SweepState):
                 elif macs:
                     for m in sorted(macs):
                         found.extend(mac_map.get(m, ()))
+            if not found and d.idkeys:
+                # a randomised MAC never seen before: the client's DHCP identity at this site
+                for k in sorted(set(d.idkeys.values())):
+                    found.extend(key_map.get(k, ()))
             if found:
                 strong_cands[id(d)] = found if len(found) == 1 else list(dict.fromkeys(found))
 
@@ -141,6 +160,13 @@ class IdentityMatching(SweepState):
             if len(ids) > 1:
                 info_ids.update(ids)
         infos = self._asset_infos(info_ids)
+        # a client with an identity key is not another client that kept a different one ("iPhone")
+        held_keys: dict[int, set[str]] = defaultdict(set)
+        if any(d.idkeys for d in rest) and host_cands:
+            for asset_id, key in bulk.select_in(conn, [I.c.asset_id, I.c.identity_key], I.c.asset_id,
+                                                {a for ids in host_cands.values() for a in ids},
+                                                "identity_key IS NOT NULL"):
+                held_keys[asset_id].add(key)
 
         claimed: dict[int, Device] = {}
         out: list[Device] = []
@@ -176,6 +202,8 @@ class IdentityMatching(SweepState):
                     asset_id = self.resolve(asset_id)
                     info = infos.get(asset_id)
                     usable = info is not None and (not d.gmacs or not info.strong)
+                    if usable and d.idkeys and held_keys.get(asset_id):
+                        usable = bool(held_keys[asset_id] & set(d.idkeys.values()))
                     if usable and asset_id not in claimed:
                         chosen = asset_id
                         break

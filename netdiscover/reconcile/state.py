@@ -38,7 +38,7 @@ ASSET_COLUMNS = ("id", "hostname", "serial", "snmp_engine_id", "device_class", "
                  "os_version", "confidence", "fingerprint", "status", "site", "methods", "snmp_credential",
                  "present", "first_seen", "last_seen", "created_at", "updated_at", "field_sources")
 IFACE_COLUMNS = ("asset_id", "mac", "name", "if_index", "speed", "oper_status", "randomised", "first_seen",
-                 "last_seen")
+                 "last_seen", "identity_key")
 ADDR_COLUMNS = ("asset_id", "ip", "mac", "current", "first_seen", "last_seen")
 CURRENT = '"current" = TRUE'
 

@@ -39,6 +39,7 @@ from netdiscover.storage import bulk, evidence
 # sighting, not an interface table, gave its MAC.
 _UNNAMED = ("unknown", None, None, None, None, 0.0, None)
 _NO_DETAILS = (None, None, None, None)
+_NO_KEYS: dict[str, str] = {}
 
 
 def _named(fingerprint: Any) -> tuple[Any, ...]:
@@ -88,6 +89,7 @@ class SweepWrites(KnownAssetUpdates):
         events = self.events
         for d, aid in zip(devices, ids, strict=True):
             s = summaries[id(d)]
+            idkeys = d.idkeys or _NO_KEYS
             first, last = s.first, s.last
             methods = sorted(s.methods) if len(s.methods) > 1 else list(s.methods)
             named = _UNNAMED if d.fingerprint is None else _named(d.fingerprint)
@@ -97,7 +99,7 @@ class SweepWrites(KnownAssetUpdates):
             for mac, info in s.macs.items():
                 details = (info.get("name"), info.get("if_index"), info.get("speed"),
                            info.get("oper_status")) if info else _NO_DETAILS
-                iface_ins.append((aid, mac, *details, mac_kind(mac) == LOCAL, first, last))
+                iface_ins.append((aid, mac, *details, mac_kind(mac) == LOCAL, first, last, idkeys.get(mac)))
             ip_mac = s.ip_mac
             for ip in s.ips:
                 addr_ins.append((aid, ip, ip_mac.get(ip), True, first, last))

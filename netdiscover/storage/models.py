@@ -134,7 +134,12 @@ class Interface(Base):
     """A MAC an asset holds, and where known the switch and port behind it."""
 
     __tablename__ = "interfaces"
-    __table_args__ = (UniqueConstraint("asset_id", "mac", name="uq_interfaces_asset_mac"), SWEPT_TABLE)
+    __table_args__ = (
+        UniqueConstraint("asset_id", "mac", name="uq_interfaces_asset_mac"),
+        Index("ix_interfaces_identity_key", "identity_key", sqlite_where=text("identity_key IS NOT NULL"),
+              postgresql_where=text("identity_key IS NOT NULL")),
+        SWEPT_TABLE,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))  # unique index leads
@@ -147,6 +152,8 @@ class Interface(Base):
     randomised: Mapped[bool] = mapped_column(Boolean, default=False)
     switch: Mapped[str | None] = mapped_column(String(255))
     switch_port: Mapped[str | None] = mapped_column(String(128))
+    # a randomised-MAC client's DHCP identity (scanners.passive.linking): its MACs rotate, this stays
+    identity_key: Mapped[str | None] = mapped_column(String(255))
     first_seen: Mapped[datetime | None] = mapped_column(TZ)
     last_seen: Mapped[datetime | None] = mapped_column(TZ)
 
