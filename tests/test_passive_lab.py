@@ -143,3 +143,8 @@ def test_randomised_mac_client_keeps_one_identity_key(lab, tmp_path, sqlite_url)
     keys = observed_keys(sqlite_url)
     assert {frozenset(keys[m]) for m in rotations} == {frozenset({"dhcp-client-id:ff00112233445566"})}
     assert keys["02:5a:00:00:00:09"] == {"dhcp-client-id:ff99887766554433"}
+    # the reconciler joined the rotations into one asset; the other "iPhone" stays its own
+    rows = assets(sqlite_url)
+    one = by_mac(rows, rotations[0])
+    assert sorted(one["macs"]) == sorted(rotations)
+    assert by_mac(rows, "02:5a:00:00:00:09")["id"] != one["id"]

@@ -1,8 +1,9 @@
 """Reconciliation: merge one sweep's observations into the asset database, deciding identity.
 
 The only code that decides which device an observation belongs to (rules in DESIGN.md):
-serial number (+ vendor), SNMP engine ID, a globally unique MAC, then hostname within a site
-for randomised MACs, and an IP alone only when nothing better exists. Router ARP-table
+serial number (+ vendor), SNMP engine ID, a globally unique MAC, then for randomised MACs the
+DHCP identity key the passive listener recorded (kept on the interface row) or the hostname,
+both within a site, and an IP alone only when nothing better exists. Router ARP-table
 entries (NEIGHBOUR) create and update devices by IP + MAC; switch forwarding-table entries
 (LOCATION) only place a known MAC on a switch port.
 
