@@ -124,3 +124,16 @@ def test_identity_key_never_crosses_sites(sessions):
           site="lyon", at=at)
     lyon = [r for r in assets(sessions) if r["site"] == "lyon"]
     assert len(lyon) == 1 and sorted(lyon[0]["macs"]) == sorted([ROTATING[1], "06:11:22:33:44:04"])
+
+
+def test_key_learned_later_is_stored_on_the_known_interface(sessions):
+    """An ARP sweep saw the MAC first (no key); the listener's key lands on that interface row."""
+    flush(sessions, [Observation(method="arp", mac=ROTATING[0], ip="10.0.0.60", seen_at=T0)])
+    at = T0 + timedelta(hours=1)
+    flush(sessions, [heard(ROTATING[0], "10.0.0.60", client_id="01dd", hostname="laptop", at=at)], at=at)
+    with sessions() as s:
+        assert set(s.scalars(select(Interface.identity_key))) == {"dhcp-client-id:01dd"}
+    at = T0 + timedelta(hours=2)
+    flush(sessions, [heard(ROTATING[1], "10.0.0.61", client_id="01dd", hostname="laptop-2", at=at)], at=at)
+    rows = assets(sessions)
+    assert len(rows) == 1 and sorted(rows[0]["macs"]) == sorted(ROTATING[:2])
