@@ -469,6 +469,8 @@ class _Reader:
             if "interfaces" not in t:
                 raise self.fail("every [[listen]] needs interfaces = [\"eth0\", ...]", h, None, i)
             interfaces = list(dict.fromkeys(self.strings(t["interfaces"], h, "interfaces", i)))
+            if not interfaces:
+                raise self.fail("interfaces must name at least one interface", h, "interfaces", i)
             for name in interfaces:
                 if len(name) > MAX_INTERFACE or "/" in name or any(c.isspace() for c in name):
                     raise self.fail(f"interface {name!r} is not a valid interface name", h, "interfaces", i)
