@@ -27,13 +27,15 @@ STOP_MODES = ("abort", "finish")
 NMAP_PROFILES = ("quick", "standard", "deep")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-_TOP_KEYS = {"database", "sweep", "credentials", "alerts", "fingerprint", "daemon"}
+_TOP_KEYS = {"database", "sweep", "credentials", "alerts", "fingerprint", "daemon", "listen"}
 _SWEEP_KEYS = {"name", "targets", "exclude", "methods", "interface", "every", "cron", "window",
                "credentials", "nmap_profile", "nmap_args", "rate", "jitter", "options", "enabled", "site"}
 _CRED_KEYS = {"snmp_communities", "snmp_v1_communities", "snmp_v3", "file"}
 _DAEMON_KEYS = {"metrics_port", "metrics_address", "log_format", "state", "max_parallel",
                 "db_retry_max", "on_stop", "stop_timeout", "disappear_after_misses", "disappear_after",
-                "broker"}
+                "broker", "request_poll"}
+_LISTEN_KEYS = {"interfaces", "site", "flush"}
+MAX_INTERFACE = 15                    # Linux IFNAMSIZ - 1
 _KNOWN_METHODS = ("arp", "snmp", "nmap", "iot")
 
 
@@ -91,6 +93,16 @@ class DaemonSettings:
     disappear_after_misses: int = 2
     disappear_after: float = 3600.0       # seconds
     broker: str | None = None             # Celery broker URL for sweeps with a site (workers.dispatch)
+    request_poll: float = 5.0             # seconds between looks at the web's sweep queue (0 = off)
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    """One ``[[listen]]`` table: passive listening the daemon keeps running beside its schedule."""
+
+    interfaces: list[str]
+    site: str | None = None
+    flush: float = 30.0                   # seconds between stores of what was heard
 
 
 @dataclass
@@ -104,6 +116,7 @@ class Settings:
     alerts: dict[str, Any] = field(default_factory=dict, repr=False)
     fingerprint_rules: str | None = None
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    listens: list[ListenSettings] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def sweep(self, name: str) -> SweepSettings | None:
@@ -207,6 +220,7 @@ class _Reader:
         if "rules" in fp:
             settings.fingerprint_rules = str(self.resolve(self.string(fp["rules"], "[fingerprint]", "rules")))
         settings.daemon = self.read_daemon(self.table(raw, "daemon", "[daemon]"))
+        settings.listens = self.read_listens(raw.get("listen", []))
         sited = next((i for i, sw in enumerate(settings.sweeps) if sw.site), None)
         if sited is not None and not settings.daemon.broker:
             raise self.fail(f"sweep {settings.sweeps[sited].name!r} has a site: [daemon] needs "
@@ -443,6 +457,35 @@ class _Reader:
             options=dict(options), enabled=enabled, site=site,
         )
 
+    # -- passive listening ------------------------------------------------------------------------
+    def read_listens(self, raw: Any) -> list[ListenSettings]:
+        if not isinstance(raw, list):
+            raise self.fail("listening is written as [[listen]] tables", None, "listen")
+        h = "[[listen]]"
+        listens: list[ListenSettings] = []
+        taken: set[str] = set()
+        for i, t in enumerate(raw):
+            self.check_keys(t, _LISTEN_KEYS, h, h, i)
+            if "interfaces" not in t:
+                raise self.fail("every [[listen]] needs interfaces = [\"eth0\", ...]", h, None, i)
+            interfaces = list(dict.fromkeys(self.strings(t["interfaces"], h, "interfaces", i)))
+            if not interfaces:
+                raise self.fail("interfaces must name at least one interface", h, "interfaces", i)
+            for name in interfaces:
+                if len(name) > MAX_INTERFACE or "/" in name or any(c.isspace() for c in name):
+                    raise self.fail(f"interface {name!r} is not a valid interface name", h, "interfaces", i)
+                if name in taken:
+                    raise self.fail(f"interface {name!r} is listened on twice", h, "interfaces", i)
+                taken.add(name)
+            site = self.string(t["site"], h, "site", i) if "site" in t else None
+            if site is not None and not NAME_RE.match(site):
+                raise self.fail(f"site {site!r}: use letters, digits, '.', '_' or '-' (max 64)", h, "site", i)
+            flush = self.seconds(t["flush"], h, "flush", i) if "flush" in t else 30.0
+            if not 1.0 <= flush <= 86400.0:
+                raise self.fail("flush must be between 1s and 1d", h, "flush", i)
+            listens.append(ListenSettings(interfaces=interfaces, site=site, flush=flush))
+        return listens
+
     # -- daemon -----------------------------------------------------------------------------------
     def read_daemon(self, t: dict) -> DaemonSettings:
         h = "[daemon]"
@@ -475,6 +518,7 @@ class _Reader:
                              if "disappear_after" in t else 3600.0),
             broker=(self.string(t["broker"], h, "broker") if "broker" in t
                     else os.environ.get("NETDISCOVER_BROKER") or None),
+            request_poll=self.seconds(t["request_poll"], h, "request_poll") if "request_poll" in t else 5.0,
         )
 
 

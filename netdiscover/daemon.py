@@ -14,7 +14,10 @@ Rules it keeps:
 - SIGHUP reloads the settings file; a broken file is reported with its line and the old
   schedule stays;
 - a database that is down or locked is retried with backoff while the daemon keeps running;
-- a failing scanner or sweep fails that run only.
+- a failing scanner or sweep fails that run only;
+- sweeps queued over the web (``sweep_requests``) run one at a time, only while no scheduled
+  sweep runs (request_queue.py); ``[[listen]]`` tables keep passive listeners running beside
+  the schedule (daemon_listen.py).
 Every event is one log line carrying the sweep name and run id (JSON optional).
 """
 
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from netdiscover.config import Settings, SettingsError, SweepSettings, load_settings
+from netdiscover.daemon_listen import ListenerFactory, ListenJob
 from netdiscover.fingerprints.rules import RuleError, load_user_rules
 from netdiscover.schedule import missed_runs, next_run
 
@@ -192,7 +196,7 @@ class Daemon:
     def __init__(self, settings: Settings, *, config_path: str | None = None, db_url: str | None = None,
                  runner: Runner | None = None, open_db: Callable[[str | None], Any] | None = None,
                  clock: Callable[[], datetime] = now_local, rng: random.Random | None = None,
-                 metrics: Any = None) -> None:
+                 metrics: Any = None, listener_factory: ListenerFactory | None = None) -> None:
         self.settings = settings
         self.config_path = config_path
         self.db_override = db_url
@@ -218,6 +222,13 @@ class Daemon:
         self._rfd, self._wfd = os.pipe()
         os.set_blocking(self._rfd, False)
         os.set_blocking(self._wfd, False)
+        self.listener_factory = listener_factory
+        self.listen_jobs: list[ListenJob] = []
+        self.listens_started = False
+        self.request_thread: threading.Thread | None = None
+        self.request_stop_event = threading.Event()
+        self.next_request_poll = 0.0
+        self.queue_drained = False            # --once: the queue was found empty with nothing running
         self._apply_sweeps(settings.sweeps)
 
     # -- control (thread- and signal-safe: they only set flags and poke the pipe) -------------
@@ -356,6 +367,8 @@ class Daemon:
                  note="the run outlasted its period; missed starts are not stacked")
 
     def _due(self, now: datetime) -> list[SweepState]:
+        if self.request_thread is not None:      # a queued request runs alone
+            return []
         with self.lock:
             running = sum(1 for s in self.states.values() if s.running)
             room = self.settings.daemon.max_parallel - running
@@ -374,6 +387,8 @@ class Daemon:
             wait = min(wait, max(0.0, (min(dues) - now).total_seconds()))
         if self.sessions is None or self.history_pending:
             wait = min(wait, max(0.05, self.db_retry_at - time.monotonic()))
+        if self.settings.daemon.request_poll > 0 and self.request_thread is None:
+            wait = min(wait, self.next_request_poll - time.monotonic())
         return max(0.05, wait)
 
     # -- running one sweep -----------------------------------------------------------------------
@@ -516,6 +531,94 @@ class Daemon:
             except Exception as exc:
                 emit("metrics.failed", logging.WARNING, error=f"{type(exc).__name__}: {exc}")
 
+    # -- sweeps queued over the web -------------------------------------------------------------
+    def _poll_requests(self) -> None:
+        """Claim and start the oldest queued request when nothing else runs and it is time to look."""
+        poll = self.settings.daemon.request_poll
+        if self.request_thread is not None or (poll <= 0 and not self.once) or self._stop_requests:
+            return
+        if not self.once and time.monotonic() < self.next_request_poll:
+            return
+        with self.lock:
+            if any(s.running for s in self.states.values()):
+                return
+        self.next_request_poll = time.monotonic() + poll
+        from netdiscover.request_queue import claim_next
+
+        try:
+            job = claim_next(self.sessions)
+        except Exception as exc:
+            if not is_database_error(exc):
+                raise
+            self._db_down("sweep queue", exc)
+            return
+        if job is None:
+            self.queue_drained = True
+            return
+        self.request_stop_event.clear()
+        self.request_thread = threading.Thread(target=self._run_request, args=(job, self.sessions),
+                                               name=f"request-{job.id}", daemon=True)
+        self.request_thread.start()
+
+    def _run_request(self, job: Any, sessions: Any) -> None:
+        from netdiscover.reconcile.absence import Grace
+        from netdiscover.request_queue import check_request, finish_request, one_line
+        from netdiscover.scope import ScopeError
+        from netdiscover.sweep import SweepRequest
+
+        run_id = f"request-{job.id}-{secrets.token_hex(3)}"
+        started = time.monotonic()
+        emit("request.started", request=job.id, run=run_id, targets=job.targets, methods=job.methods,
+             requested_by=job.requested_by)
+        status, scan_id, error = "failed", None, check_request(job)
+        if error is None:
+            request = SweepRequest(
+                targets=list(job.targets), methods=list(job.methods), nmap_profile=job.profile or "quick",
+                started_by=f"web request {job.id} ({job.requested_by or 'unknown'})"[:128],
+                options={"run_id": run_id},
+                grace=Grace(self.settings.daemon.disappear_after_misses,
+                            self.settings.daemon.disappear_after))
+            runner = self.runner
+            if runner is None:
+                from netdiscover.sweep import run_sweep as runner
+            try:
+                result = runner(sessions, request, progress=None, should_stop=self.request_stop_event.is_set)
+                scan_id = result.scan_id
+                if result.status in ("completed", "partial"):
+                    status = "done"
+                elif result.status == "aborted" and self._stop_requests:
+                    status, error = "queued", None       # run again at the next start
+                else:
+                    error = next((m for m in result.messages if m.startswith(("failed:", "aborted:"))),
+                                 f"sweep {result.status}")
+            except ScopeError as exc:
+                error = f"targets: {exc}"
+            except Exception as exc:
+                error = _one_line(exc)
+                emit("request.crashed", logging.ERROR, exc_info=exc, request=job.id, run=run_id)
+        try:
+            finish_request(sessions, job.id, status, scan_id=scan_id, error=error)
+        except Exception as exc:
+            emit("request.record_failed", logging.ERROR, request=job.id, error=_one_line(exc))
+        emit("request.finished", logging.INFO if status != "failed" else logging.WARNING, request=job.id,
+             run=run_id, status=status, scan_id=scan_id, duration_s=round(time.monotonic() - started, 3),
+             **({"error": one_line(error)} if error else {}))
+        self.request_thread = None
+        self._poke()
+
+    # -- passive listening ----------------------------------------------------------------------
+    def _start_listens(self) -> None:
+        self.listens_started = True
+        for listen in self.settings.listens:
+            job = ListenJob(listen, self.sessions, emit, self.started_by, self.listener_factory)
+            if job.start():
+                self.listen_jobs.append(job)
+
+    def _stop_listens(self, deadline: float) -> list[str]:
+        for job in self.listen_jobs:
+            job.stop()
+        return [job.name for job in self.listen_jobs if not job.join(max(0.0, deadline - time.monotonic()))]
+
     # -- reload and state file ---------------------------------------------------------------------
     def _reload(self) -> None:
         self._reload_requested = False
@@ -529,7 +632,7 @@ class Daemon:
             emit("settings.reload_failed", logging.ERROR, error=str(exc),
                  note="keeping the previous settings and schedule")
             return
-        old_db, old_daemon = self.db_url, self.settings.daemon
+        old_db, old_daemon, old_listens = self.db_url, self.settings.daemon, self.settings.listens
         with self.lock:
             self.settings = fresh
             changes = self._apply_sweeps(fresh.sweeps)
@@ -542,6 +645,8 @@ class Daemon:
         if (fresh.daemon.metrics_port, fresh.daemon.metrics_address) != (old_daemon.metrics_port,
                                                                        old_daemon.metrics_address):
             emit("settings.restart_needed", logging.WARNING, note="metrics endpoint changes need a restart")
+        if fresh.listens != old_listens:
+            emit("settings.restart_needed", logging.WARNING, note="[[listen]] changes need a restart")
         emit("settings.reloaded", sweeps=sorted(self.states), **{k: v for k, v in changes.items() if v})
         self._publish_state()
 
@@ -622,8 +727,11 @@ class Daemon:
             if self.sessions is not None and time.monotonic() >= self.db_retry_at:
                 if self.stale_scan_ids and not self.history_pending:
                     self.history_pending.update(self.states)
+                if not self.listens_started and not self.once and self.settings.listens:
+                    self._start_listens()
                 for state in self._due(self.clock()):
                     self._start(state)
+                self._poll_requests()
                 self._publish_state()
             if self.once and self._once_done():
                 return
@@ -634,8 +742,13 @@ class Daemon:
 
     def _once_done(self) -> bool:
         with self.lock:
-            return all(name in self.once_results for name in self.states) and \
+            sweeps_done = all(name in self.once_results for name in self.states) and \
                 not any(s.running for s in self.states.values())
+        if not sweeps_done:
+            return False
+        if self.request_thread is None and not self.queue_drained and self.sessions is not None:
+            self._poll_requests()                # the queue runs after the sweeps, one by one
+        return self.request_thread is None and (self.queue_drained or self.sessions is None)
 
     def _shutdown(self) -> int:
         with self.lock:
@@ -648,6 +761,15 @@ class Daemon:
             for state in running:
                 state.stop.set()
         deadline = time.monotonic() + self.settings.daemon.stop_timeout
+        deaf = self._stop_listens(deadline)
+        request = self.request_thread
+        if request is not None:
+            if abort:
+                self.request_stop_event.set()
+            while request.is_alive() and time.monotonic() < deadline:
+                if self._stop_requests > 1:
+                    self.request_stop_event.set()
+                request.join(timeout=0.2)
         for state in running:
             thread = state.thread
             while thread is not None and thread.is_alive() and time.monotonic() < deadline:
@@ -657,6 +779,9 @@ class Daemon:
                         other.stop.set()
                 thread.join(timeout=0.2)
         left = [s.sweep.name for s in running if s.thread is not None and s.thread.is_alive()]
+        if request is not None and request.is_alive():
+            left.append(request.name)
+        left.extend(f"listen:{name}" for name in deaf)
         if left:
             emit("daemon.stop_timeout", logging.ERROR, still_running=left,
                  note="exiting anyway; their scan rows are closed at the next start")

@@ -222,3 +222,41 @@ def test_cli_check(tmp_path, monkeypatch):
     assert res.exit_code == 2
     assert f"{bad}:10:" in res.output and "Traceback" not in res.output
     assert os.path.exists(bad)
+
+
+def test_listen_tables_and_request_poll(tmp_path):
+    text = (ISSUE_SHAPE + '\n[daemon]\nrequest_poll = "2s"\n\n'
+            '[[listen]]\ninterfaces = ["eth1", "eth1", "eth2"]\nsite = "hq"\nflush = "10s"\n\n'
+            '[[listen]]\ninterfaces = "eth3"\n')
+    settings = load_settings(write(tmp_path, text))
+    assert settings.daemon.request_poll == 2.0
+    assert [(x.interfaces, x.site, x.flush) for x in settings.listens] == [
+        (["eth1", "eth2"], "hq", 10.0), (["eth3"], None, 30.0)]
+    plain = parse_settings(ISSUE_SHAPE)
+    assert plain.listens == [] and plain.daemon.request_poll == 5.0
+
+
+@pytest.mark.parametrize("block, line, words", [
+    ('[[listen]]\nsite = "hq"\n', 17, "needs interfaces"),
+    ('[[listen]]\ninterfaces = ["eth1"]\nflush = "0.5s"\n', 19, "flush must be between 1s and 1d"),
+    ('[[listen]]\ninterfaces = ["eth1"]\nflush = "soon"\n', 19, "flush:"),
+    ('[[listen]]\ninterfaces = ["eth1"]\nport = 1\n', 19, "unknown key 'port' in [[listen]]"),
+    ('[[listen]]\ninterfaces = ["a-name-far-too-long"]\n', 18, "not a valid interface name"),
+    ('[[listen]]\ninterfaces = []\n', 18, "at least one interface"),
+    ('[[listen]]\ninterfaces = ["eth1"]\nsite = "h q"\n', 19, "site 'h q'"),
+    ('[[listen]]\ninterfaces = ["eth1"]\n[[listen]]\ninterfaces = ["eth1"]\n', 20, "listened on twice"),
+])
+def test_listen_errors_name_the_line(tmp_path, block, line, words):
+    path = write(tmp_path, ISSUE_SHAPE + "\n" + block)
+    with pytest.raises(SettingsError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert message.startswith(str(path.absolute()) + (f":{line}:" if line else ""))
+    assert "\n" not in message
+    if words:
+        assert words in message, message
+
+
+def test_listen_must_be_tables(tmp_path):
+    err = error_of(tmp_path, 'listen = "eth0"\n' + ISSUE_SHAPE)
+    assert err.line == 1 and "[[listen]] tables" in str(err)

@@ -38,7 +38,7 @@ def _load(config_path: str) -> Settings:
 @click.option("--config", "config_path", required=True, metavar="PATH", envvar="NETDISCOVER_CONFIG",
               help="Settings file (TOML); see examples/netdiscover.toml. Env: NETDISCOVER_CONFIG.")
 @click.option("--once", is_flag=True, help="Run every sweep once now, ignoring schedules and windows, "
-              "and exit (non-zero if any failed).")
+              "then the sweeps queued over the web, and exit (non-zero if a configured sweep failed).")
 @click.option("--check", is_flag=True, help="Validate the settings file, print a summary and exit.")
 @click.pass_obj
 def daemon(app: AppContext, config_path: str, once: bool, check: bool) -> None:
@@ -48,6 +48,10 @@ def daemon(app: AppContext, config_path: str, once: bool, check: bool) -> None:
     Signals: SIGTERM/SIGINT stop (the running sweep is aborted cleanly, or finishes when
     [daemon] on_stop = "finish"); SIGHUP reloads the settings file (a broken file is
     reported and the old schedule kept).
+
+    \b
+    Also runs the sweeps queued over the web ([daemon] request_poll) one at a time, and the
+    passive listeners of [[listen]] tables.
     """
     if check:
         settings = _load(config_path)
@@ -105,6 +109,9 @@ def _print_check(settings: Settings, db_override: str | None) -> None:
                    + (f" minus {', '.join(sweep.exclude)}" if sweep.exclude else ""))
         click.echo(f"      methods {', '.join(sweep.methods)}; interface {sweep.interface or 'auto'}; "
                    f"credentials {creds}")
+    for listen in settings.listens:
+        click.echo(f"listen:   {', '.join(listen.interfaces)}; flush every {listen.flush:g}s"
+                   + (f"; site {listen.site}" if listen.site else ""))
     if settings.alerts:
         click.echo(f"alerts:   {', '.join(sorted(settings.alerts))}")
     for warning in settings.warnings:

@@ -80,3 +80,4 @@ class SweepRequest(Base):
     note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)        # one line: why the request failed
