@@ -510,7 +510,7 @@ def sweep_request_dict(row: SweepRequest) -> dict[str, Any]:
             "methods": list(row.methods or []), "profile": row.profile, "note": row.note,
             "requested_by": row.requested_by,
             "requested_at": row.requested_at.isoformat() if row.requested_at else None,
-            "scan_id": row.scan_id}
+            "scan_id": row.scan_id, "error": row.error}
 
 
 def sweep_requests(session: Session, limit: int = 50) -> list[dict[str, Any]]:
