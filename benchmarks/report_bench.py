@@ -3,8 +3,8 @@
 The database is seeded as reconcile_bench.py seeds it (one complete synthetic ARP sweep of
 ``--seed`` new devices, reconciled for real, an hour ago, so every asset is undocumented and
 has a ``discovered`` event inside the last 24 h). Then each command runs as a user runs it:
-a fresh ``netdiscover`` process, output to a file; the figures are its wall time and peak RSS
-(``/usr/bin/time``), median of ``--repeat`` runs, against the targets of issue 22.
+a fresh ``netdiscover`` process, output to a file; the figures are its wall time, CPU time and
+peak RSS (``/usr/bin/time``), median of ``--repeat`` runs, against the targets of issue 22.
 
 Usage: python benchmarks/report_bench.py [--pg URL] [--seed 100000] [--repeat 3] [--only sqlite]
        (PostgreSQL URL also from NETDISCOVER_TEST_PG; a throw-away database is created and dropped.)
@@ -48,16 +48,16 @@ def netdiscover_cmd() -> list[str]:
     return [found] if found else [sys.executable, "-m", "netdiscover.cli"]
 
 
-def run_once(url: str, args: list[str], out: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB and output bytes of one command."""
+def run_once(url: str, args: list[str], out: Path) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS in MB, output bytes and CPU seconds (user + system) of one command."""
     stats = out.with_suffix(".time")
-    cmd = ["/usr/bin/time", "-o", str(stats), "-f", "%e %M", *netdiscover_cmd(), "--db", url, *args]
+    cmd = ["/usr/bin/time", "-o", str(stats), "-f", "%e %M %U %S", *netdiscover_cmd(), "--db", url, *args]
     with out.open("wb") as sink:
         proc = subprocess.run(cmd, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {proc.stderr.decode()[-500:]}")
-    wall, rss_kb = stats.read_text().split()[-2:]
-    return float(wall), int(rss_kb) / 1024, out.stat().st_size
+    wall, rss_kb, user, system = stats.read_text().split()[-4:]
+    return float(wall), int(rss_kb) / 1024, out.stat().st_size, float(user) + float(system)
 
 
 def seed(url: str, count: int) -> float:
@@ -79,12 +79,14 @@ def run_backend(name: str, url: str, count: int, repeat: int, work: Path) -> lis
         runs = [run_once(url, args, work / "out.txt") for _ in range(repeat)]
         wall = statistics.median(r[0] for r in runs)
         rss = statistics.median(r[1] for r in runs)
+        cpu = statistics.median(r[3] for r in runs)
         met = wall < target_s and (target_mb is None or rss < target_mb)
-        print(f"   {label:<30} {wall:7.2f} s  peak {rss:7.1f} MB  {runs[0][2]:>12,} bytes  "
+        print(f"   {label:<30} {wall:7.2f} s  cpu {cpu:6.2f} s  peak {rss:7.1f} MB  {runs[0][2]:>12,} bytes  "
               f"target < {target_s:g} s{f', < {target_mb} MB' if target_mb else ''}: "
               f"{'met' if met else 'NOT met'}  (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})", flush=True)
-        results.append({"backend": name, "command": label, "seconds": wall, "peak_mb": round(rss, 1),
-                        "bytes": runs[0][2], "target_s": target_s, "target_mb": target_mb, "met": met})
+        results.append({"backend": name, "command": label, "seconds": wall, "cpu_seconds": round(cpu, 2),
+                        "peak_mb": round(rss, 1), "bytes": runs[0][2], "target_s": target_s,
+                        "target_mb": target_mb, "met": met})
     return results
 
 

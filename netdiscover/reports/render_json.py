@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from json.encoder import py_encode_basestring
 from typing import Any
@@ -83,12 +85,39 @@ def _scalar(value: Any) -> str | None:
     return None
 
 
+# The JSON text of exact str, int, float, bool and None values, by type: one dict look-up and a
+# C call instead of a chain of tests (subclasses such as str enums go through _scalar).
+_FAST: dict[type, Any] = {
+    str: encode_basestring,
+    int: int.__repr__,
+    float: _float,
+    bool: lambda v: "true" if v else "false",
+    type(None): lambda _v: "null",
+}
+# Per indentation: key -> ',\n<pad>"key": ' for the few distinct keys rows use.
+_PREFIXES: dict[str, dict[Any, str]] = {}
+
+
+def _prefix(inner: str, key: Any) -> str:
+    keys = _PREFIXES.setdefault(inner, {})
+    text = keys.get(key) if type(key) is str else None
+    if text is None:
+        text = ",\n" + inner + _key_text(key)
+        if type(key) is str and len(keys) < 4096:
+            keys[key] = text
+    return text
+
+
 def _indented(value: Any, out: list[str], pad: str, default: Any) -> None:
     """Append ``value`` as ``json.dumps(indent=2, ensure_ascii=False)`` lays it out at depth ``pad``.
 
     The standard library's encoder falls back to pure Python whenever ``indent`` is set; this
     does the same layout with the C string escaper and one call per container, not per value.
     """
+    fast = _FAST.get(type(value))
+    if fast is not None:
+        out.append(fast(value))
+        return
     text = _scalar(value)
     if text is not None:
         out.append(text)
@@ -97,30 +126,45 @@ def _indented(value: Any, out: list[str], pad: str, default: Any) -> None:
             out.append("{}")
             return
         inner = pad + "  "
-        lead = "{\n" + inner
+        prefixes = _PREFIXES.get(inner) or {}
+        first = True
         for key, item in value.items():
-            text = _scalar(item)
-            if text is not None:
-                out.append(lead + _key_text(key) + text)
-            else:
-                out.append(lead + _key_text(key))
-                _indented(item, out, inner, default)
-            lead = ",\n" + inner
-        out.append("\n" + pad + "}")
-    elif isinstance(value, list | tuple):
-        if not value:
-            out.append("[]")
-            return
-        inner = pad + "  "
-        lead = "[\n" + inner
-        for item in value:
+            lead = prefixes.get(key) if type(key) is str else None
+            if lead is None:
+                lead = _prefix(inner, key)
+            if first:
+                lead = "{" + lead[1:]
+                first = False
+            fast = _FAST.get(type(item))
+            if fast is not None:
+                out.append(lead + fast(item))
+                continue
             text = _scalar(item)
             if text is not None:
                 out.append(lead + text)
             else:
                 out.append(lead)
                 _indented(item, out, inner, default)
-            lead = ",\n" + inner
+        out.append("\n" + pad + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = pad + "  "
+        sep = ",\n" + inner
+        lead = "[\n" + inner
+        for item in value:
+            fast = _FAST.get(type(item))
+            if fast is not None:
+                out.append(lead + fast(item))
+            else:
+                text = _scalar(item)
+                if text is not None:
+                    out.append(lead + text)
+                else:
+                    out.append(lead)
+                    _indented(item, out, inner, default)
+            lead = sep
         out.append("\n" + pad + "]")
     elif default is not None:
         _indented(default(value), out, pad, default)
@@ -138,13 +182,37 @@ def iter_json_array(rows: Iterable[dict[str, Any]], default: Any = _default,
     out: list[str] = []
     lead = "[\n  "
     count = 0
-    for row in rows:
-        out.append(lead)
-        _indented(row, out, "  ", default)
-        lead = ",\n  "
-        count += 1
-        if count % rows_per_chunk == 0:
-            yield "".join(out)
-            out = []
+    source = iter(rows)
+    while True:
+        with _gc_paused():
+            for row in source:
+                out.append(lead)
+                _indented(row, out, "  ", default)
+                lead = ",\n  "
+                count += 1
+                if count % rows_per_chunk == 0:
+                    break
+            else:
+                break
+            text = "".join(out)
+        out = []
+        yield text
     out.append("[]" if count == 0 else "\n]")
     yield "".join(out)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while one chunk is read and encoded.
+
+    Rows and their values hold no reference cycles, so reference counting frees them; left on,
+    the collector would walk every object of the process over and over as rows are allocated
+    (about a seventh of a 100,000-row report's CPU time).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

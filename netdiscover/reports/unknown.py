@@ -44,7 +44,7 @@ def _last_seen(item: Any) -> datetime:
 
 def base_dict(asset: Asset) -> dict[str, Any]:
     """The common asset shape every output starts from (the repository's ``asset_to_dict``)."""
-    return dict(asset_to_dict(asset))
+    return asset_to_dict(asset)           # a fresh dict on every call
 
 
 def _found_by(asset: Asset, records: list[Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,10 +159,17 @@ def _alembic_config(connection: Any = None) -> Any:
 
 
 def head_revision() -> str:
-    """The newest schema revision this code knows."""
-    from alembic.script import ScriptDirectory
+    """The newest schema revision this code knows: the highest ``NNNN`` of the versions folder.
 
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    Every migration file is named ``NNNN_what.py`` with revision id ``NNNN``, each revising the
+    one before (tests/test_migration_head.py checks this against Alembic's own head), so the
+    head is found without loading Alembic's script directory on every command.
+    """
+    names = (p.name for p in (Path(__file__).parent / "migrations" / "versions").iterdir())
+    return max(m.group(1) for m in map(_REVISION_FILE.match, names) if m)
+
+
+_REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -170,6 +178,17 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def _stamped_revision(engine: Engine) -> str | None:
+    """The revision in alembic_version read with one plain query; None when it cannot tell
+    (no such table yet, or not exactly one row), so the caller asks Alembic."""
+    with engine.connect() as conn:
+        try:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        except DBAPIError:
+            return None
+    return rows[0] if len(rows) == 1 else None
 
 
 @contextmanager
@@ -201,16 +220,16 @@ def _migration_lock(engine: Engine) -> Iterator[Any]:
 
 def upgrade(engine: Engine) -> bool:
     """Migrate the database to head if it is behind; True when a migration ran. Idempotent."""
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
-
     head = head_revision()
     try:
-        if current_revision(engine) == head:
+        if _stamped_revision(engine) == head or current_revision(engine) == head:
             return False
     except DBAPIError as exc:
         raise DatabaseError(f"cannot open database {safe_url(engine.url)}: "
                             f"{_first_line(str(exc.orig))}") from exc
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with _migration_lock(engine) as conn:
         if MigrationContext.configure(conn).get_current_revision() == head:
             return False
