@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 
@@ -103,3 +104,31 @@ def sessions(db_url):
     factory = open_database(db_url)
     yield factory
     factory.kw["bind"].dispose()
+
+
+class Events(logging.Handler):
+    """Collects the daemon's structured events."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.items: list[tuple[str, dict]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "event", None):
+            self.items.append((record.event, dict(record.fields)))
+
+    def named(self, name: str) -> list[dict]:
+        return [f for e, f in self.items if e == name]
+
+
+@pytest.fixture
+def events():
+    """The daemon's structured events during the test."""
+    handler = Events()
+    logger = logging.getLogger("netdiscover.daemon")
+    logger.addHandler(handler)
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(old)

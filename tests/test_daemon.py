@@ -14,8 +14,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from netdiscover.config import load_settings
 from netdiscover.daemon import Daemon, EventFormatter, sweep_history
 from netdiscover.storage import engine as engine_mod
@@ -23,33 +21,6 @@ from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session
 from netdiscover.storage.models import Scan
 from netdiscover.sweep import SweepResult
-
-
-class Events(logging.Handler):
-    """Collects the daemon's structured events."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.items: list[tuple[str, dict]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if getattr(record, "event", None):
-            self.items.append((record.event, dict(record.fields)))
-
-    def named(self, name: str) -> list[dict]:
-        return [f for e, f in self.items if e == name]
-
-
-@pytest.fixture
-def events():
-    handler = Events()
-    logger = logging.getLogger("netdiscover.daemon")
-    logger.addHandler(handler)
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(old)
 
 
 class FakeRunner:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
-from test_daemon import Events, FakeRunner, Running, settings_file, sweep, wait_for
+from test_daemon import FakeRunner, Running, settings_file, sweep, wait_for
 
 from netdiscover.config import load_settings
 from netdiscover.daemon import Daemon
@@ -20,18 +18,6 @@ from netdiscover.storage.models import Asset, Scan
 from netdiscover.web.operations import queue_sweep
 
 POLL = 'request_poll = "0.2s"'
-
-
-@pytest.fixture
-def events():
-    handler = Events()
-    logger = logging.getLogger("netdiscover.daemon")
-    logger.addHandler(handler)
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(old)
 
 
 def queue(sessions, targets, methods=("arp",), profile=None) -> int:
