@@ -12,7 +12,7 @@ from netdiscover.lab.netns import Lab, lab_unavailable_reason
 
 PG_ENV = "NETDISCOVER_TEST_PG"
 # Variables that configure the test run itself, not the product under test.
-TEST_RUN_ENV = frozenset({PG_ENV, "NETDISCOVER_SNMPSIM_VENV", "NETDISCOVER_LAB_PREFIX"})
+TEST_RUN_ENV = frozenset({PG_ENV, "NETDISCOVER_SNMPSIM_VENV", "NETDISCOVER_LAB_PREFIX", "NETDISCOVER_CORPUS"})
 XDG_DIRS = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
 
 
