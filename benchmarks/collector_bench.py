@@ -31,10 +31,10 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, text
+from scratch_db import scratch_postgres
 
 from netdiscover.observation import Observation
-from netdiscover.storage.engine import normalise_url, open_database
+from netdiscover.storage.engine import open_database
 from netdiscover.workers import messages, rabbitadmin
 from netdiscover.workers.app import INGEST_TASK, declare, make_app, send
 from netdiscover.workers.ingest import add_site, sweep_state
@@ -177,12 +177,12 @@ def main() -> int:
     args = parser.parse_args()
     if not args.pg:
         parser.error("a PostgreSQL server URL is needed (--pg or NETDISCOVER_TEST_PG)")
-    base = normalise_url(args.pg)
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"nd_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres(args.pg) as url:
+        return run(url, args)
+
+
+def run(url: str, args: argparse.Namespace) -> int:
+    """Both measurements on the empty database at ``url``."""
     workers: list[subprocess.Popen] = []
     try:
         if args.site_sweep:
@@ -217,9 +217,6 @@ def main() -> int:
                 w.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(w.pid, signal.SIGKILL)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     return 0
 
 

@@ -21,17 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from netdiscover.observation import utcnow
-from netdiscover.storage.engine import normalise_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reconcile_bench import synthetic, timed
+from scratch_db import scratch_postgres
 
 # (label, arguments after --db URL, target seconds, target peak MB or None)
 COMMANDS = (
@@ -110,19 +107,8 @@ def main() -> None:
             if not args.pg:
                 print("\n== PostgreSQL: skipped (give --pg URL or NETDISCOVER_TEST_PG)")
             else:
-                url = normalise_url(args.pg)
-                admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-                name = f"nd_bench_{uuid.uuid4().hex[:10]}"
-                with admin.connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{name}"'))
-                try:
-                    results += run_backend("PostgreSQL",
-                                           url.set(database=name).render_as_string(hide_password=False),
-                                           args.seed, args.repeat, work)
-                finally:
-                    with admin.connect() as conn:
-                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                    admin.dispose()
+                with scratch_postgres(args.pg) as url:
+                    results += run_backend("PostgreSQL", url, args.seed, args.repeat, work)
     print(f"\nat the end: load average {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all")
     if args.json:
         Path(args.json).write_text(json.dumps({"cpus": os.cpu_count(), "load": os.getloadavg()[0],
