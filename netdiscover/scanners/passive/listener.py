@@ -58,7 +58,6 @@ class ListenStats:
     overflow: int = 0
     flushes: int = 0
     observations: int = 0
-    bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"packets": dict(sorted(self.packets.items())), "received": self.received,
@@ -201,7 +200,6 @@ class Listener:
                 size = sock.recv_into(buf, len(buf), socket.MSG_TRUNC)
             except BlockingIOError:
                 return
-            self.stats.bytes += size
             if size > MAX_FRAME:
                 self.stats.received += 1
                 self.stats.oversized += 1
