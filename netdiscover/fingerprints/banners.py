@@ -20,9 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from netdiscover.fingerprints import recog
+from netdiscover.fingerprints import recog, rules
 from netdiscover.fingerprints.model import Evidence
 from netdiscover.fingerprints.vendors import short_vendor
 from netdiscover.observation import Observation, Service
@@ -54,7 +52,7 @@ _OWN_FIRMWARE = frozenset({"printer", "multifunction device"})
 def mapping() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     """(Recog device word -> our class, Recog OS family [``vendor/family``] -> (os_family, os_name))."""
     with MAPPING.open(encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        data = rules.load_yaml(handle) or {}
     classes = {str(k).casefold(): str(v) for k, v in (data.get("device_classes") or {}).items()}
     unknown = sorted(set(classes.values()) - _CLASSES)
     if unknown:

@@ -8,15 +8,14 @@ user space.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import socket
-import struct
 from functools import lru_cache
 from pathlib import Path
 
+from netdiscover.scanners.arp_engine import attach_filter
+
 FILTER_FILE = Path(__file__).with_name("filter.json")
-SO_ATTACH_FILTER = 26
 MAX_INSTRUCTIONS = 4096            # the kernel's BPF_MAXINSNS
 
 
@@ -36,9 +35,5 @@ def expression(path: Path = FILTER_FILE) -> str:
 
 
 def attach(sock: socket.socket, path: Path = FILTER_FILE) -> None:
-    """Install the filter in ``path`` on ``sock`` (a struct sock_fprog pointing at the packed program)."""
-    insns = program(path)
-    blob = b"".join(struct.pack("HBBI", *insn) for insn in insns)
-    buf = ctypes.create_string_buffer(blob, len(blob))
-    fprog = struct.pack("HL", len(insns), ctypes.addressof(buf))
-    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+    """Install the filter in ``path`` on ``sock``."""
+    attach_filter(sock, list(program(path)))

@@ -22,6 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netdiscover.observation import Observation, utcnow
+from netdiscover.scanners.arp_engine import (
+    PACKET_IGNORE_OUTGOING,
+    PACKET_STATISTICS,
+    SO_RCVBUFFORCE,
+    SOL_PACKET,
+)
 from netdiscover.scanners.passive import bpf
 from netdiscover.scanners.passive.frames import MAX_FRAME, parse_frame
 from netdiscover.scanners.passive.records import Malformed
@@ -30,10 +36,6 @@ from netdiscover.scanners.passive.sightings import SightingTable
 log = logging.getLogger("netdiscover.passive")
 
 ETH_P_ALL = 0x0003
-SOL_PACKET = 263
-PACKET_STATISTICS = 6
-PACKET_IGNORE_OUTGOING = 23
-SO_RCVBUFFORCE = 33
 RCVBUF = 64 << 20                  # 64 MiB of kernel buffer per socket rides out a flush and scheduling gaps
 BURST = 256                        # frames read from one ready socket before looking at the clock
 FlushHook = Callable[[list[Observation]], None]
@@ -56,7 +58,6 @@ class ListenStats:
     overflow: int = 0
     flushes: int = 0
     observations: int = 0
-    bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"packets": dict(sorted(self.packets.items())), "received": self.received,
@@ -199,7 +200,6 @@ class Listener:
                 size = sock.recv_into(buf, len(buf), socket.MSG_TRUNC)
             except BlockingIOError:
                 return
-            self.stats.bytes += size
             if size > MAX_FRAME:
                 self.stats.received += 1
                 self.stats.oversized += 1
