@@ -291,12 +291,12 @@ def asset_detail(session: Session, asset_id: int,
                  index: risk_mod.SubnetIndex | None = None) -> dict[str, Any]:
     """The ``assets show --format json`` fields plus interfaces, IP history, software, evidence
     (strongest first), risks and the latest events (oldest first)."""
-    from netdiscover.reports.unknown import _records_by_asset, build_row
+    from netdiscover.reports.unknown import build_row, records_by_asset
 
     asset = get_asset(session, asset_id)
     if asset is None:
         raise NotFound(f"no asset with id {asset_id}")
-    row = build_row(asset, _records_by_asset(session, [asset]).get(asset.id, []), index)
+    row = build_row(asset, records_by_asset(session, [asset]).get(asset.id, []), index)
     row["evidence"] = sorted(row["evidence"], key=_evidence_strength, reverse=True)
     row["software"] = [
         {"name": s.name, "version": s.version, "cpe": s.cpe,
@@ -328,15 +328,15 @@ def unknown_report(session: Session, since: str | None = None,
 
 def subnet_index(session: Session) -> risk_mod.SubnetIndex:
     """Who lives on which subnet (for the subnet risk hints); costs one pass over current addresses."""
-    from netdiscover.reports.unknown import _subnet_index
+    from netdiscover.reports.unknown import subnet_index as build_index
 
-    return _subnet_index(session)
+    return build_index(session)
 
 
 def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | None,
                  risk: str | None, index: risk_mod.SubnetIndex | None) -> dict[str, Any]:
     """A page of the unknown-device list (report rows), optionally only rows with risk hint ``risk``."""
-    from netdiscover.reports.unknown import _records_by_asset, build_row
+    from netdiscover.reports.unknown import build_row, records_by_asset
 
     statuses = tuple(s for s in query.statuses if s in UNKNOWN_STATUSES) or UNKNOWN_STATUSES
     query = AssetQuery(statuses, query.device_class, query.vendor, query.site, query.subnet, query.q,
@@ -345,7 +345,7 @@ def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | 
     next_cursor = cursor
     for _ in range(20):                       # a risk filter may need several batches; bounded
         assets, next_cursor = _page_assets(session, query, limit, next_cursor)
-        records = _records_by_asset(session, assets)
+        records = records_by_asset(session, assets)
         for a in assets:
             row = build_row(a, records.get(a.id, []), index)
             if risk is None or any(h.get("code") == risk for h in row["risks"]):
