@@ -466,18 +466,8 @@ def import_inventory(sessions: sessionmaker[Session], data: bytes, filename: str
             raise OperationError("; ".join(exc.errors[:5])) from None
         except LookupError:
             raise OperationError(f"unknown encoding {clean_text(encoding, 40)!r}") from None
-    if not dry_run:
-        result = import_records(sessions, records, actor=actor)
-        return ImportOutcome(result.records, result.created, result.updated, result.unchanged, errors)
-    engine = sessions.kw["bind"]
-    with engine.connect() as conn:
-        outer = conn.begin()
-        try:
-            probe = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-            result = import_records(probe, records, actor=actor)
-        finally:
-            outer.rollback()
-    return ImportOutcome(result.records, result.created, result.updated, result.unchanged, errors, True)
+    result = import_records(sessions, records, actor=actor, dry_run=dry_run)
+    return ImportOutcome(result.records, result.created, result.updated, result.unchanged, errors, dry_run)
 
 
 def queue_sweep(session: Session, targets: list[str], methods: list[str] | None, profile: str | None,
