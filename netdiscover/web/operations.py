@@ -365,8 +365,10 @@ def review(session: Session, asset_ids: list[int], decision: str, by: str,
     if note is not None and len(note) > 2000:
         raise OperationError("note is longer than 2000 characters")
     ids = list(dict.fromkeys(asset_ids))
+    in_range = [i for i in ids if 1 <= i <= 2**62]
+    known = set(session.scalars(select(Asset.id).where(Asset.id.in_(in_range)))) if in_range else set()
     for asset_id in ids:
-        if not 1 <= asset_id <= 2**62 or session.get(Asset, asset_id) is None:
+        if asset_id not in known:
             raise NotFound(f"no asset with id {asset_id}")
     try:
         if decision == "undo":
