@@ -16,7 +16,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import netaddr
@@ -27,8 +26,8 @@ from netdiscover.observation import clean_text, utcnow
 from netdiscover.reports import risk as risk_mod
 from netdiscover.reports.duration import parse_since
 from netdiscover.storage.auth_models import SweepRequest
-from netdiscover.storage.models import TZ, Address, Asset, AssetEvent, Interface, Scan, Service, Software
-from netdiscover.storage.repository import asset_to_dict, events_for, get_asset, list_scans
+from netdiscover.storage.models import TZ, Address, Asset, AssetEvent, Interface, Scan, Software
+from netdiscover.storage.repository import asset_to_dict, events_for, get_asset, iter_asset_views, list_scans
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES, SCAN_METHODS
 
 SORTS = ("id", "-id", "first_seen", "-first_seen", "last_seen", "-last_seen")
@@ -144,7 +143,7 @@ def _subnet_clause(session: Session, net: netaddr.IPNetwork) -> Any:
 
 
 def _filtered(session: Session, query: AssetQuery) -> Any:
-    stmt = select(*Asset.__table__.c)
+    stmt = select(Asset.id)
     if query.statuses:
         stmt = stmt.where(Asset.status.in_(query.statuses))
     if query.device_class:
@@ -232,36 +231,10 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-def _light_assets(session: Session, stmt: Any) -> list[Any]:
-    """Assets as plain attribute objects with interfaces, addresses and services attached.
-
-    ``asset_to_dict`` and the report's ``build_row`` read attributes only; plain rows spare
-    the ORM's per-object bookkeeping, which is most of a page's cost.
-    """
-    assets = [SimpleNamespace(**row._mapping) for row in session.execute(stmt)]
-    if not assets:
-        return assets
-    ids = [a.id for a in assets]
-    children: dict[str, dict[int, list[Any]]] = {}
-    for name, model in (("interfaces", Interface), ("addresses", Address), ("services", Service)):
-        by_asset: dict[int, list[Any]] = {i: [] for i in ids}
-        table = model.__table__
-        # No ORDER BY: SQLite would walk the whole table in id order to avoid a sort.
-        rows = sorted(session.execute(select(*table.c).where(table.c.asset_id.in_(ids))), key=lambda r: r.id)
-        for row in rows:
-            by_asset[row.asset_id].append(row)
-        children[name] = by_asset
-    for a in assets:
-        a.interfaces = children["interfaces"][a.id]
-        a.addresses = children["addresses"][a.id]
-        a.services = children["services"][a.id]
-    return assets
-
-
 def _page_assets(session: Session, query: AssetQuery, limit: int,
                  cursor: str | None) -> tuple[list[Any], str | None]:
     stmt = _keyset(_filtered(session, query), query.sort, cursor).limit(_check_limit(limit) + 1)
-    assets = _light_assets(session, stmt)
+    assets = list(iter_asset_views(session, list(session.scalars(stmt))))
     more = len(assets) > limit
     assets = assets[:limit]
     return assets, (_cursor_after(assets[-1], query.sort) if more and assets else None)
