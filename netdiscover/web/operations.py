@@ -13,7 +13,7 @@ import binascii
 import json
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -312,8 +312,7 @@ def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | 
     from netdiscover.reports.unknown import build_row, records_by_asset
 
     statuses = tuple(s for s in query.statuses if s in UNKNOWN_STATUSES) or UNKNOWN_STATUSES
-    query = AssetQuery(statuses, query.device_class, query.vendor, query.site, query.subnet, query.q,
-                       query.seen_since, query.sort)
+    query = replace(query, statuses=statuses)
     rows: list[dict[str, Any]] = []
     next_cursor = cursor
     for _ in range(20):                       # a risk filter may need several batches; bounded
