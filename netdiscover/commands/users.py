@@ -7,12 +7,25 @@ it is created, and only its digest is stored.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from netdiscover.commands.context import UserError
 from netdiscover.vocabulary import USER_ROLES as ROLES
+
+
+@contextmanager
+def _account_errors() -> Iterator[None]:
+    """An account problem (bad name, unknown user or token) becomes the one-line UserError."""
+    from netdiscover.web.accounts import AccountError
+
+    try:
+        yield
+    except AccountError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -35,15 +48,13 @@ def user() -> None:
 @click.pass_obj
 def add_command(app: Any, name: str, role: str, password_stdin: bool) -> None:
     """Create user NAME with a password (prompted, or from stdin)."""
-    from netdiscover.web.accounts import AccountError, add_user, check_name, check_password
+    from netdiscover.web.accounts import add_user, check_name, check_password
 
-    try:
+    with _account_errors():
         check_name(name)
         password = check_password(_read_password(password_stdin))
         with app.sessions().begin() as session:
             add_user(session, name, role, password)
-    except AccountError as exc:
-        raise UserError(str(exc)) from None
     click.echo(f"user {name} ({role}) created")
 
 
@@ -69,13 +80,10 @@ def list_command(app: Any) -> None:
 @click.pass_obj
 def disable_command(app: Any, name: str) -> None:
     """Disable user NAME: no more logins, tokens or sessions."""
-    from netdiscover.web.accounts import AccountError, disable_user
+    from netdiscover.web.accounts import disable_user
 
-    try:
-        with app.sessions().begin() as session:
-            disable_user(session, name)
-    except AccountError as exc:
-        raise UserError(str(exc)) from None
+    with _account_errors(), app.sessions().begin() as session:
+        disable_user(session, name)
     click.echo(f"user {name} disabled")
 
 
@@ -90,14 +98,11 @@ def token() -> None:
 @click.pass_obj
 def create_command(app: Any, user_name: str, label: str | None) -> None:
     """Create a token and print it (this once only)."""
-    from netdiscover.web.accounts import AccountError, create_token
+    from netdiscover.web.accounts import create_token
 
-    try:
-        with app.sessions().begin() as session:
-            row, text = create_token(session, user_name, label)
-            token_id = row.id
-    except AccountError as exc:
-        raise UserError(str(exc)) from None
+    with _account_errors(), app.sessions().begin() as session:
+        row, text = create_token(session, user_name, label)
+        token_id = row.id
     click.echo(f"token {token_id} for {user_name} (shown once, store it now):", err=True)
     click.echo(text)
 
@@ -108,14 +113,11 @@ def create_command(app: Any, user_name: str, label: str | None) -> None:
 def tokens_command(app: Any, user_name: str | None) -> None:
     """Tokens by id, user, label and state (never the token itself)."""
     from netdiscover.commands.assets import cell_text
-    from netdiscover.web.accounts import AccountError, list_tokens
+    from netdiscover.web.accounts import list_tokens
 
-    try:
-        with app.sessions()() as session:
-            rows = [(t.id, t.user.name, t.label, t.revoked_at, t.created_at)
-                    for t in list_tokens(session, user_name)]
-    except AccountError as exc:
-        raise UserError(str(exc)) from None
+    with _account_errors(), app.sessions()() as session:
+        rows = [(t.id, t.user.name, t.label, t.revoked_at, t.created_at)
+                for t in list_tokens(session, user_name)]
     for token_id, name, label, revoked, created in rows:
         state = f"revoked {revoked:%Y-%m-%d}" if revoked else "active"
         click.echo(f"{token_id:<6} {cell_text(name, 64):<24} {state:<18} created {created:%Y-%m-%d}  "
@@ -127,11 +129,8 @@ def tokens_command(app: Any, user_name: str | None) -> None:
 @click.pass_obj
 def revoke_command(app: Any, token_id: int) -> None:
     """Revoke token TOKEN_ID (see `token list`)."""
-    from netdiscover.web.accounts import AccountError, revoke_token
+    from netdiscover.web.accounts import revoke_token
 
-    try:
-        with app.sessions().begin() as session:
-            revoke_token(session, token_id)
-    except AccountError as exc:
-        raise UserError(str(exc)) from None
+    with _account_errors(), app.sessions().begin() as session:
+        revoke_token(session, token_id)
     click.echo(f"token {token_id} revoked")

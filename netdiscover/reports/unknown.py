@@ -126,7 +126,7 @@ def build_row(asset: Asset, records: list[Any],
     return row
 
 
-def _subnet_index(session: Session) -> risk.SubnetIndex:
+def subnet_index(session: Session) -> risk.SubnetIndex:
     rows = session.execute(
         select(Address.ip, Asset.id, Asset.device_class, Asset.first_seen, Asset.status)
         .join(Asset, Asset.id == Address.asset_id)
@@ -135,7 +135,7 @@ def _subnet_index(session: Session) -> risk.SubnetIndex:
     return risk.SubnetIndex.build(rows)
 
 
-def _records_by_asset(session: Session, assets: list[Any]) -> dict[int, list[Any]]:
+def records_by_asset(session: Session, assets: list[Any]) -> dict[int, list[Any]]:
     """Recent neighbour/location sightings and SNMP answers per asset (the 'how found' evidence).
 
     Rows carry ``kind`` and ``data``; at most RECORDS_PER_ASSET per asset, newest first, from the
@@ -181,9 +181,9 @@ def iter_unknown_rows(session: Session, since: datetime | None = None,
     epoch = datetime.min.replace(tzinfo=UTC)
     keys.sort(key=lambda a: (a.status != "rogue", -(_aware(a.first_seen) or epoch).timestamp()
                              if a.first_seen else float("inf"), -a.id))
-    index = _subnet_index(session)
+    index = subnet_index(session)
     batch: list[Any] = []
-    # batches are a multiple of _records_by_asset's chunk, so its chunks stay those of the whole list
+    # batches are a multiple of records_by_asset's chunk, so its chunks stay those of the whole list
     for view in iter_asset_views(session, [k.id for k in keys], batch=BULK_BATCH):
         batch.append(view)
         if len(batch) == BULK_BATCH:
@@ -193,7 +193,7 @@ def iter_unknown_rows(session: Session, since: datetime | None = None,
 
 
 def _rows(session: Session, assets: list[Any], index: risk.SubnetIndex) -> Iterator[dict[str, Any]]:
-    records = _records_by_asset(session, assets)
+    records = records_by_asset(session, assets)
     for asset in assets:
         yield build_row(asset, records.get(asset.id, []), index)
 

@@ -129,31 +129,28 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
     app.state.index_lock = threading.Lock()
     _metrics(app, sessions)
 
+    def error(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+        if pages.is_page(request):
+            return pages.error_page(request, status, message)
+        return error_response(status, message, headers)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if pages.is_page(request):
-            if exc.status_code == 303 and exc.headers:
-                return RedirectResponse(exc.headers["Location"], status_code=303)
-            return pages.error_page(request, exc.status_code, str(exc.detail))
-        return error_response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+        if pages.is_page(request) and exc.status_code == 303 and exc.headers:
+            return RedirectResponse(exc.headers["Location"], status_code=303)
+        return error(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        if pages.is_page(request):
-            return pages.error_page(request, 422, _validation_text(exc))
-        return error_response(422, _validation_text(exc))
+        return error(request, 422, _validation_text(exc))
 
     @app.exception_handler(OperationError)
     async def bad_operation(request: Request, exc: OperationError) -> Response:
-        if pages.is_page(request):
-            return pages.error_page(request, 422, str(exc))
-        return error_response(422, str(exc))
+        return error(request, 422, str(exc))
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
-        if pages.is_page(request):
-            return pages.error_page(request, 404, str(exc))
-        return error_response(404, str(exc))
+        return error(request, 404, str(exc))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

@@ -13,10 +13,9 @@ import binascii
 import json
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import netaddr
@@ -27,8 +26,8 @@ from netdiscover.observation import clean_text, utcnow
 from netdiscover.reports import risk as risk_mod
 from netdiscover.reports.duration import parse_since
 from netdiscover.storage.auth_models import SweepRequest
-from netdiscover.storage.models import TZ, Address, Asset, AssetEvent, Interface, Scan, Service, Software
-from netdiscover.storage.repository import asset_to_dict, events_for, get_asset, list_scans
+from netdiscover.storage.models import TZ, Address, Asset, AssetEvent, Interface, Scan, Software
+from netdiscover.storage.repository import asset_to_dict, events_for, get_asset, iter_asset_views, list_scans
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES, SCAN_METHODS
 
 SORTS = ("id", "-id", "first_seen", "-first_seen", "last_seen", "-last_seen")
@@ -144,7 +143,7 @@ def _subnet_clause(session: Session, net: netaddr.IPNetwork) -> Any:
 
 
 def _filtered(session: Session, query: AssetQuery) -> Any:
-    stmt = select(*Asset.__table__.c)
+    stmt = select(Asset.id)
     if query.statuses:
         stmt = stmt.where(Asset.status.in_(query.statuses))
     if query.device_class:
@@ -232,36 +231,10 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-def _light_assets(session: Session, stmt: Any) -> list[Any]:
-    """Assets as plain attribute objects with interfaces, addresses and services attached.
-
-    ``asset_to_dict`` and the report's ``build_row`` read attributes only; plain rows spare
-    the ORM's per-object bookkeeping, which is most of a page's cost.
-    """
-    assets = [SimpleNamespace(**row._mapping) for row in session.execute(stmt)]
-    if not assets:
-        return assets
-    ids = [a.id for a in assets]
-    children: dict[str, dict[int, list[Any]]] = {}
-    for name, model in (("interfaces", Interface), ("addresses", Address), ("services", Service)):
-        by_asset: dict[int, list[Any]] = {i: [] for i in ids}
-        table = model.__table__
-        # No ORDER BY: SQLite would walk the whole table in id order to avoid a sort.
-        rows = sorted(session.execute(select(*table.c).where(table.c.asset_id.in_(ids))), key=lambda r: r.id)
-        for row in rows:
-            by_asset[row.asset_id].append(row)
-        children[name] = by_asset
-    for a in assets:
-        a.interfaces = children["interfaces"][a.id]
-        a.addresses = children["addresses"][a.id]
-        a.services = children["services"][a.id]
-    return assets
-
-
 def _page_assets(session: Session, query: AssetQuery, limit: int,
                  cursor: str | None) -> tuple[list[Any], str | None]:
     stmt = _keyset(_filtered(session, query), query.sort, cursor).limit(_check_limit(limit) + 1)
-    assets = _light_assets(session, stmt)
+    assets = list(iter_asset_views(session, list(session.scalars(stmt))))
     more = len(assets) > limit
     assets = assets[:limit]
     return assets, (_cursor_after(assets[-1], query.sort) if more and assets else None)
@@ -291,12 +264,12 @@ def asset_detail(session: Session, asset_id: int,
                  index: risk_mod.SubnetIndex | None = None) -> dict[str, Any]:
     """The ``assets show --format json`` fields plus interfaces, IP history, software, evidence
     (strongest first), risks and the latest events (oldest first)."""
-    from netdiscover.reports.unknown import _records_by_asset, build_row
+    from netdiscover.reports.unknown import build_row, records_by_asset
 
     asset = get_asset(session, asset_id)
     if asset is None:
         raise NotFound(f"no asset with id {asset_id}")
-    row = build_row(asset, _records_by_asset(session, [asset]).get(asset.id, []), index)
+    row = build_row(asset, records_by_asset(session, [asset]).get(asset.id, []), index)
     row["evidence"] = sorted(row["evidence"], key=_evidence_strength, reverse=True)
     row["software"] = [
         {"name": s.name, "version": s.version, "cpe": s.cpe,
@@ -328,24 +301,23 @@ def unknown_report(session: Session, since: str | None = None,
 
 def subnet_index(session: Session) -> risk_mod.SubnetIndex:
     """Who lives on which subnet (for the subnet risk hints); costs one pass over current addresses."""
-    from netdiscover.reports.unknown import _subnet_index
+    from netdiscover.reports.unknown import subnet_index as build_index
 
-    return _subnet_index(session)
+    return build_index(session)
 
 
 def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | None,
                  risk: str | None, index: risk_mod.SubnetIndex | None) -> dict[str, Any]:
     """A page of the unknown-device list (report rows), optionally only rows with risk hint ``risk``."""
-    from netdiscover.reports.unknown import _records_by_asset, build_row
+    from netdiscover.reports.unknown import build_row, records_by_asset
 
     statuses = tuple(s for s in query.statuses if s in UNKNOWN_STATUSES) or UNKNOWN_STATUSES
-    query = AssetQuery(statuses, query.device_class, query.vendor, query.site, query.subnet, query.q,
-                       query.seen_since, query.sort)
+    query = replace(query, statuses=statuses)
     rows: list[dict[str, Any]] = []
     next_cursor = cursor
     for _ in range(20):                       # a risk filter may need several batches; bounded
         assets, next_cursor = _page_assets(session, query, limit, next_cursor)
-        records = _records_by_asset(session, assets)
+        records = records_by_asset(session, assets)
         for a in assets:
             row = build_row(a, records.get(a.id, []), index)
             if risk is None or any(h.get("code") == risk for h in row["risks"]):
@@ -365,8 +337,10 @@ def review(session: Session, asset_ids: list[int], decision: str, by: str,
     if note is not None and len(note) > 2000:
         raise OperationError("note is longer than 2000 characters")
     ids = list(dict.fromkeys(asset_ids))
+    in_range = [i for i in ids if 1 <= i <= 2**62]
+    known = set(session.scalars(select(Asset.id).where(Asset.id.in_(in_range)))) if in_range else set()
     for asset_id in ids:
-        if not 1 <= asset_id <= 2**62 or session.get(Asset, asset_id) is None:
+        if asset_id not in known:
             raise NotFound(f"no asset with id {asset_id}")
     try:
         if decision == "undo":
@@ -466,18 +440,8 @@ def import_inventory(sessions: sessionmaker[Session], data: bytes, filename: str
             raise OperationError("; ".join(exc.errors[:5])) from None
         except LookupError:
             raise OperationError(f"unknown encoding {clean_text(encoding, 40)!r}") from None
-    if not dry_run:
-        result = import_records(sessions, records, actor=actor)
-        return ImportOutcome(result.records, result.created, result.updated, result.unchanged, errors)
-    engine = sessions.kw["bind"]
-    with engine.connect() as conn:
-        outer = conn.begin()
-        try:
-            probe = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-            result = import_records(probe, records, actor=actor)
-        finally:
-            outer.rollback()
-    return ImportOutcome(result.records, result.created, result.updated, result.unchanged, errors, True)
+    result = import_records(sessions, records, actor=actor, dry_run=dry_run)
+    return ImportOutcome(result.records, result.created, result.updated, result.unchanged, errors, dry_run)
 
 
 def queue_sweep(session: Session, targets: list[str], methods: list[str] | None, profile: str | None,
