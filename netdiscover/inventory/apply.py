@@ -100,12 +100,8 @@ class _Batch:
         serials: set[str] = set()
         hosts: set[str] = set()
         for r in records:
-            key = serial_key(r.serial)
-            if key and r.serial:
-                serials.update((r.serial, key, key.lower()))
-            name = hostname_key(r.hostname)
-            if name and r.hostname:
-                hosts.update((r.hostname, name, name.upper()))
+            serials.update(_serial_spellings(r.serial))
+            hosts.update(_host_spellings(r.hostname))
         macs = {m for r in records for m in r.macs if mac_kind(m)}
         ips = {ip for r in records for ip in r.ips}
         ids: set[int] = set()
@@ -152,9 +148,8 @@ class _Batch:
                 view = self.views[aid]
                 if view.cols["asset_tag"] == rec.asset_tag:
                     return view
-        key = serial_key(rec.serial) if self.by_serial else None
-        if key and rec.serial:
-            variants = {rec.serial, key, key.lower()}
+        variants = _serial_spellings(rec.serial) if self.by_serial else None
+        if variants:
             for aid in sorted({a for s in variants for a in self.by_serial.get(s, ())}):
                 view = self.views[aid]
                 if (view.cols["serial"] in variants and vendors_compatible(view.cols["vendor"], rec.vendor)
@@ -166,9 +161,8 @@ class _Batch:
                 view = self.views[aid]
                 if not _other_record(view, rec):
                     return view
-        name = hostname_key(rec.hostname) if self.by_host else None
-        if name and rec.hostname:
-            variants = {rec.hostname, name, name.upper()}
+        variants = _host_spellings(rec.hostname) if self.by_host else None
+        if variants:
             for aid in sorted({a for h in variants for a in self.by_host.get(h, ())}):
                 view = self.views[aid]
                 if (view.cols["hostname"] in variants and (view.cols["site"] or None) == (rec.site or None)
@@ -310,6 +304,18 @@ class _Batch:
                 rows = [(real.get(row[0], row[0]), *row[1:]) for row in rows]
             bulk.insert_tuples(conn, table, names, rows)
         return real
+
+
+def _serial_spellings(serial: str | None) -> set[str]:
+    """The stored spellings a serial may match: as given, and its key upper- and lower-case."""
+    key = serial_key(serial)
+    return {serial, key, key.lower()} if key and serial else set()
+
+
+def _host_spellings(hostname: str | None) -> set[str]:
+    """The stored spellings a hostname may match: as given, and its key lower- and upper-case."""
+    name = hostname_key(hostname)
+    return {hostname, name, name.upper()} if name and hostname else set()
 
 
 def _documented_sources(sources: dict[str, Any] | None, rec: Record) -> dict[str, Any]:
