@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -368,6 +368,18 @@ def _store(session: Session, batch_records: list[Record], result: ImportResult, 
     result.asset_ids.extend(real.get(i, i) for i in batch.order)
 
 
+def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    """The records in lists of ``size`` (the last may be shorter), read from the stream as needed."""
+    pending: list[Record] = []
+    for rec in records:
+        pending.append(rec)
+        if len(pending) >= size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
+
+
 def import_records(
     sessions: sessionmaker[Session],
     records: Iterable[Record],
@@ -395,17 +407,9 @@ def import_records(
     gc.disable()
     try:
         with write_session(sessions) as session:
-            pending: list[Record] = []
-            for rec in records:
-                pending.append(rec)
-                if len(pending) >= batch_size:
-                    _store(session, pending, result, actor, now)
-                    pending = []
-                    gc.collect(1)
-                    if after_batch:
-                        after_batch(result)
-            if pending:
+            for pending in _batches(records, batch_size):
                 _store(session, pending, result, actor, now)
+                gc.collect(1)
                 if after_batch:
                     after_batch(result)
             if check:
