@@ -29,10 +29,10 @@ FORMULA_GUARD = "'"
 
 def export_rows(session: Session) -> list[dict[str, Any]]:
     """Every asset as a flat row for CSV/JSON export (lists joined by ';' for CSV by the writer)."""
-    from netdiscover.storage.repository import asset_to_dict, list_assets
+    from netdiscover.storage.repository import asset_to_dict, iter_assets
 
     rows = []
-    for asset in list_assets(session):
+    for asset in iter_assets(session):
         data = asset_to_dict(asset)
         row = {c: data.get(c) for c in EXPORT_COLUMNS if c not in ("mac", "ip")}
         row["mac"] = data["macs"]
