@@ -19,7 +19,6 @@ from netdiscover.inventory.export import (
     export_csv,
     export_json,
     export_rows,
-    summary_by_status,
 )
 from netdiscover.inventory.mapping import Record
 from netdiscover.inventory.reader import MAX_FILE_BYTES, InventoryError, Source
@@ -27,7 +26,6 @@ from netdiscover.inventory.reader import MAX_FILE_BYTES, InventoryError, Source
 __all__ = [
     "EXPORT_COLUMNS", "MAX_FILE_BYTES", "ImportResult", "InventoryError", "Record", "Source", "export_csv",
     "export_json", "export_rows", "import_records", "parse_csv", "parse_file", "parse_json",
-    "summary_by_status",
 ]
 
 

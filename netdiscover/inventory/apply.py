@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,12 +100,8 @@ class _Batch:
         serials: set[str] = set()
         hosts: set[str] = set()
         for r in records:
-            key = serial_key(r.serial)
-            if key and r.serial:
-                serials.update((r.serial, key, key.lower()))
-            name = hostname_key(r.hostname)
-            if name and r.hostname:
-                hosts.update((r.hostname, name, name.upper()))
+            serials.update(_serial_spellings(r.serial))
+            hosts.update(_host_spellings(r.hostname))
         macs = {m for r in records for m in r.macs if mac_kind(m)}
         ips = {ip for r in records for ip in r.ips}
         ids: set[int] = set()
@@ -152,9 +148,8 @@ class _Batch:
                 view = self.views[aid]
                 if view.cols["asset_tag"] == rec.asset_tag:
                     return view
-        key = serial_key(rec.serial) if self.by_serial else None
-        if key and rec.serial:
-            variants = {rec.serial, key, key.lower()}
+        variants = _serial_spellings(rec.serial) if self.by_serial else None
+        if variants:
             for aid in sorted({a for s in variants for a in self.by_serial.get(s, ())}):
                 view = self.views[aid]
                 if (view.cols["serial"] in variants and vendors_compatible(view.cols["vendor"], rec.vendor)
@@ -166,9 +161,8 @@ class _Batch:
                 view = self.views[aid]
                 if not _other_record(view, rec):
                     return view
-        name = hostname_key(rec.hostname) if self.by_host else None
-        if name and rec.hostname:
-            variants = {rec.hostname, name, name.upper()}
+        variants = _host_spellings(rec.hostname) if self.by_host else None
+        if variants:
             for aid in sorted({a for h in variants for a in self.by_host.get(h, ())}):
                 view = self.views[aid]
                 if (view.cols["hostname"] in variants and (view.cols["site"] or None) == (rec.site or None)
@@ -312,6 +306,18 @@ class _Batch:
         return real
 
 
+def _serial_spellings(serial: str | None) -> set[str]:
+    """The stored spellings a serial may match: as given, and its key upper- and lower-case."""
+    key = serial_key(serial)
+    return {serial, key, key.lower()} if key and serial else set()
+
+
+def _host_spellings(hostname: str | None) -> set[str]:
+    """The stored spellings a hostname may match: as given, and its key lower- and upper-case."""
+    name = hostname_key(hostname)
+    return {hostname, name, name.upper()} if name and hostname else set()
+
+
 def _documented_sources(sources: dict[str, Any] | None, rec: Record) -> dict[str, Any]:
     """``sources`` with the fields this documenting record gives marked as inventory: sweeps keep them."""
     given = [name for name in DOCUMENTABLE if getattr(rec, name, None) not in (None, "", "unknown")]
@@ -362,6 +368,18 @@ def _store(session: Session, batch_records: list[Record], result: ImportResult, 
     result.asset_ids.extend(real.get(i, i) for i in batch.order)
 
 
+def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    """The records in lists of ``size`` (the last may be shorter), read from the stream as needed."""
+    pending: list[Record] = []
+    for rec in records:
+        pending.append(rec)
+        if len(pending) >= size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
+
+
 def import_records(
     sessions: sessionmaker[Session],
     records: Iterable[Record],
@@ -389,17 +407,9 @@ def import_records(
     gc.disable()
     try:
         with write_session(sessions) as session:
-            pending: list[Record] = []
-            for rec in records:
-                pending.append(rec)
-                if len(pending) >= batch_size:
-                    _store(session, pending, result, actor, now)
-                    pending = []
-                    gc.collect(1)
-                    if after_batch:
-                        after_batch(result)
-            if pending:
+            for pending in _batches(records, batch_size):
                 _store(session, pending, result, actor, now)
+                gc.collect(1)
                 if after_batch:
                     after_batch(result)
             if check:

@@ -10,14 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from netdiscover.storage.models import Asset
 
 EXPORT_COLUMNS = (
     "id", "asset_tag", "hostname", "status", "device_class", "vendor", "model", "os", "serial", "mac",
@@ -29,10 +25,10 @@ FORMULA_GUARD = "'"
 
 def export_rows(session: Session) -> list[dict[str, Any]]:
     """Every asset as a flat row for CSV/JSON export (lists joined by ';' for CSV by the writer)."""
-    from netdiscover.storage.repository import asset_to_dict, list_assets
+    from netdiscover.storage.repository import asset_to_dict, iter_assets
 
     rows = []
-    for asset in list_assets(session):
+    for asset in iter_assets(session):
         data = asset_to_dict(asset)
         row = {c: data.get(c) for c in EXPORT_COLUMNS if c not in ("mac", "ip")}
         row["mac"] = data["macs"]
@@ -88,11 +84,3 @@ def unguard(cell: str) -> str:
 def export_json(rows: Sequence[dict[str, Any]]) -> str:
     """A JSON array that ``inventory import`` reads back."""
     return json.dumps(list(rows), indent=2, ensure_ascii=False) + "\n"
-
-
-def summary_by_status(session: Session) -> dict[str, int]:
-    """Asset counts per review status."""
-    counts: dict[str, int] = defaultdict(int)
-    for (status,) in session.execute(select(Asset.status)):
-        counts[status] += 1
-    return dict(counts)
