@@ -50,13 +50,22 @@ def hosts(n: int, at: datetime = T0) -> list[Observation]:
                         mac=f"00:00:5e:01:{i // 256:02x}:{i % 256:02x}", seen_at=at) for i in range(n)]
 
 
-def publish_sweep(app, site: str, sweep: str, obs: list[Observation], size: int = 100) -> int:
+def publish_batches(app, site: str, sweep: str, obs: list[Observation], size: int = 100) -> int:
     sent = list(messages.batches(site, sweep, obs, run="r1", size=size))
     for msg in sent:
         send(app, INGEST_TASK, msg)
-    send(app, INGEST_TASK, messages.closing(site, sweep, outcome="complete", batches=len(sent), run="r1",
-                                            scope=["10.1.0.0/16"], coverage={"arp": ["10.1.0.0/16"]}))
     return len(sent)
+
+
+def publish_closing(app, site: str, sweep: str, batches: int) -> None:
+    send(app, INGEST_TASK, messages.closing(site, sweep, outcome="complete", batches=batches, run="r1",
+                                            scope=["10.1.0.0/16"], coverage={"arp": ["10.1.0.0/16"]}))
+
+
+def publish_sweep(app, site: str, sweep: str, obs: list[Observation], size: int = 100) -> int:
+    sent = publish_batches(app, site, sweep, obs, size)
+    publish_closing(app, site, sweep, sent)
+    return sent
 
 
 
@@ -181,13 +190,16 @@ def test_killed_ingest_worker_leaves_its_message_to_another(rabbit, pg_url, tmp_
     try:
         # wait until the worker consumes, then kill it with a message it has taken but not acked
         wait_for(lambda: "ready" in first.text(), 30, "worker ready")
-        publish_sweep(make_app(rabbit["paris"]), "paris", "sw-k", hosts(3000), size=500)
+        paris = make_app(rabbit["paris"])
+        sent = publish_batches(paris, "paris", "sw-k", hosts(3000), size=500)
         wait_for(lambda: stored_batches(sessions) >= 1, 30, "a first batch stored")
         first.stop(signal.SIGKILL)
     finally:
         first.stop()
     second = Worker(pg_url, rabbit["central"], tmp_path / "w2.log")
     try:
+        # closed only now, so the kill always hits batch storing, never a reconciliation under way
+        publish_closing(paris, "paris", "sw-k", sent)
         wait_for(lambda: getattr(sweep_state(sessions, "sw-k"), "state", None) == "reconciled", 60,
                  "the sweep reconciled by the second worker")
         assert count_assets(sessions) == 3000
