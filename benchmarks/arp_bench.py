@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from netdiscover.lab.arp_lab import LargeArpLab, large_lab
-from netdiscover.lab.netns import Lab, lab_unavailable_reason
+from netdiscover_lab.arp_lab import LargeArpLab, large_lab
+from netdiscover_lab.netns import Lab, lab_unavailable_reason
 
 TUNED = [  # (rate, retries): the same one try as arp-scan -r1, and a faster rate with one retry
     (30000, 0),
@@ -67,7 +67,7 @@ def parse_nmap(out: str) -> tuple[dict[str, str | None], float | None]:
 
 
 def tools() -> list[Tool]:
-    py = [sys.executable, "-m", "netdiscover.scanners.arp"]
+    py = [sys.executable, "-m", "netdiscover.scanners.arp.scanner"]
     found = [
         Tool("netdiscover (defaults)", "default", lambda t: [*py, t], parse_netdiscover),
         Tool("arp-scan (defaults)", "default", lambda t: ["arp-scan", "-I", "eth0", t], parse_arpscan),

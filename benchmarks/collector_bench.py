@@ -105,10 +105,10 @@ def site_sweep(url: str, live: int) -> None:
     import tempfile
     from pathlib import Path
 
-    from netdiscover.lab.arp_lab import large_lab
-    from netdiscover.lab.daemon_lab import postgres_socket
-    from netdiscover.lab.netns import Lab
-    from netdiscover.lab.sites_lab import BrokerRelay, SiteNet, start_collector
+    from netdiscover_lab.arp_lab import large_lab
+    from netdiscover_lab.daemon_lab import postgres_socket
+    from netdiscover_lab.netns import Lab
+    from netdiscover_lab.sites_lab import BrokerRelay, SiteNet, start_collector
 
     lab = Lab()
     net = None

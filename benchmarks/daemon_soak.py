@@ -37,11 +37,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from netdiscover.lab.arp_lab import small_lab
-from netdiscover.lab.daemon_lab import ChurnHost, DaemonProcess, postgres_socket, settings_text, terminate
-from netdiscover.lab.netns import Lab
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface, Scan
+from netdiscover_lab.arp_lab import small_lab
+from netdiscover_lab.daemon_lab import ChurnHost, DaemonProcess, postgres_socket, settings_text, terminate
+from netdiscover_lab.netns import Lab
 
 OUIS = ["00:1b:21", "3c:d9:2b", "00:1e:c9", "b8:27:eb", "00:0d:93"]
 SUBNET = "10.20.0"

@@ -25,8 +25,7 @@ from pathlib import Path
 
 import fingerprint_cv as cv
 
-from netdiscover.fingerprints import Evidence, fingerprint, pen, training
-from netdiscover.lab import snmprec
+from netdiscover.fingerprints import Evidence, fingerprint, pen, snmprec, training
 from netdiscover.observation import Observation
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -69,8 +68,8 @@ def lab(records: list[dict], data_dir: Path, depth: str, batch: int) -> tuple[li
     Devices are served ``batch`` at a time (one snmpsim process each), so that one process never
     needs more sockets and files than its user may open.
     """
-    from netdiscover.lab.netns import lab_unavailable_reason
-    from netdiscover.lab.snmp_agents import LabError, ensure_snmpsim
+    from netdiscover_lab.netns import lab_unavailable_reason
+    from netdiscover_lab.snmp_agents import LabError, ensure_snmpsim
 
     reason = lab_unavailable_reason()
     if reason:
@@ -118,8 +117,8 @@ def _servable(path: Path, scratch: Path) -> Path:
 def _sweep_chunk(chunk: list[dict], address: dict[str, str], data_dir: Path, depth: str) -> list[dict]:
     import shutil
 
-    from netdiscover.lab.netns import Lab
-    from netdiscover.lab.snmp_agents import scan_in_namespace, start_snmpsim
+    from netdiscover_lab.netns import Lab
+    from netdiscover_lab.snmp_agents import scan_in_namespace, start_snmpsim
 
     work = Path(tempfile.mkdtemp(prefix="netdiscover-fp-bench-"))
     work.chmod(0o755)

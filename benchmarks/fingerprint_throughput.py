@@ -24,8 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from netdiscover.fingerprints import combine, fingerprint, snmp
-from netdiscover.lab import snmprec
+from netdiscover.fingerprints import combine, fingerprint, snmp, snmprec
 from netdiscover.observation import Observation, Service
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

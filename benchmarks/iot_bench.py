@@ -3,7 +3,7 @@
 Run as root:  .venv/bin/python benchmarks/iot_bench.py [--runs 3]
 
 1. Lab sweep. One segment with real responders (avahi-daemon x3, nmbd x2, SSDP devices x3) in a
-   /26 of targets; the scanner namespace sweeps it with ``netdiscover.scanners.iot`` and with
+   /26 of targets; the scanner namespace sweeps it with ``netdiscover.scanners.iot.scanner`` and with
    ``nmap -sU -p137,1900,5353 --script nbstat,dns-service-discovery,upnp-info`` (the reference
    tool for the same three protocols), round-robin, ``--runs`` times. Figures: median wall time
    of the whole process, devices reported (worst run), time ratio.
@@ -25,15 +25,15 @@ import time
 import timeit
 from pathlib import Path
 
-from netdiscover.lab import iot_responders as r
-from netdiscover.lab.netns import Lab, lab_unavailable_reason
-from netdiscover.scanners import iot_mdns
+from netdiscover.scanners.iot import mdns as iot_mdns
+from netdiscover_lab import iot_responders as r
+from netdiscover_lab.netns import Lab, lab_unavailable_reason
 
 TARGETS = "10.81.0.0/26"
 SCAN = """
 import json, sys
 from netaddr import IPSet
-from netdiscover.scanners import iot
+from netdiscover.scanners.iot import scanner as iot
 from netdiscover.scanners.base import ScanContext
 out = iot.scan(ScanContext(targets=IPSet([sys.argv[1]]), interface="eth0"))
 print(json.dumps(sorted(o.ip for o in out.observations)))
@@ -119,7 +119,7 @@ def parse_bench() -> None:
         per = statistics.median(min(timeit.repeat(fn, number=2000, repeat=1)) / 2000 for _ in range(5))
         base = base or per
         print(f"  {name:<22} {per * 1e6:8.1f} us/reply   x{per / base:5.1f} of own")
-    modules = {"own parser": "netdiscover.scanners.iot_mdns", "zeroconf DNSIncoming": "zeroconf",
+    modules = {"own parser": "netdiscover.scanners.iot.mdns", "zeroconf DNSIncoming": "zeroconf",
                "scapy DNS": "scapy.layers.dns"}
     print("import time in a fresh interpreter (median of 5)")
     for name, module in modules.items():

@@ -29,8 +29,8 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import ICMPv6ND_NS, IPv6
 from scapy.layers.l2 import ARP, Ether
 
-from netdiscover.lab import passive_lab as pl
-from netdiscover.lab.netns import Lab, lab_unavailable_reason
+from netdiscover_lab import passive_lab as pl
+from netdiscover_lab.netns import Lab, lab_unavailable_reason
 
 SENDERS = 2000
 
@@ -100,7 +100,7 @@ def run_rate(lab: Lab, sender, ear, pcap: Path, count: int, rate: int, loops: in
     timeout = count / rate + 10
     # not lab.start: its output is a log file, and the counter's JSON is read from its stdout
     counter = subprocess.Popen(["ip", "netns", "exec", ear.ns, sys.executable, "-m",
-                                "netdiscover.lab.passive_lab", "count", "eth0", str(count), str(timeout)],
+                                "netdiscover_lab.passive_lab", "count", "eth0", str(count), str(timeout)],
                                stdout=subprocess.PIPE, text=True)
     try:
         assert counter.stdout is not None

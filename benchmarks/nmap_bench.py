@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from netdiscover.lab.netns import Lab, LabError, lab_unavailable_reason
-from netdiscover.lab.services import start_services
-from netdiscover.scanners.nmap_args import build_command
+from netdiscover.scanners.nmap.args import build_command
+from netdiscover_lab.netns import Lab, LabError, lab_unavailable_reason
+from netdiscover_lab.services import start_services
 
 DEVICES = [
     ("prn", "00:1b:78:70:00:11", ["http:80:server=lighttpd/1.4.59", "jetdirect:9100"]),
@@ -50,7 +50,7 @@ import json, sys, time
 t0 = time.monotonic()
 from netaddr import IPSet
 from netdiscover import reconcile
-from netdiscover.scanners import nmap
+from netdiscover.scanners.nmap import scanner as nmap
 from netdiscover.scanners.base import ScanContext
 from netdiscover.storage.engine import open_database
 sessions = open_database(sys.argv[3])

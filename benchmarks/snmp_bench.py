@@ -32,14 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from netdiscover.credentials import SnmpCredential  # noqa: E402
-from netdiscover.lab.netns import Lab  # noqa: E402
-from netdiscover.lab.snmp_agents import start_snmpsim  # noqa: E402
-from netdiscover.scanners import snmp  # noqa: E402
-from netdiscover.scanners import snmp_tables as t  # noqa: E402
 from netdiscover.scanners.base import ScanContext  # noqa: E402
-from netdiscover.scanners.snmp_ber import oid_text  # noqa: E402
-from netdiscover.scanners.snmp_client import SnmpClient  # noqa: E402
-from netdiscover.scanners.snmp_walk import AgentSession, Limits  # noqa: E402
+from netdiscover.scanners.snmp import scanner as snmp  # noqa: E402
+from netdiscover.scanners.snmp import tables as t  # noqa: E402
+from netdiscover.scanners.snmp.ber import oid_text  # noqa: E402
+from netdiscover.scanners.snmp.client import SnmpClient  # noqa: E402
+from netdiscover.scanners.snmp.walk import AgentSession, Limits  # noqa: E402
+from netdiscover_lab.netns import Lab  # noqa: E402
+from netdiscover_lab.snmp_agents import start_snmpsim  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "snmp-public" / "snmprec"
 LARGE = "iosxe_c9600x-svl.snmprec"

@@ -16,7 +16,32 @@ from netdiscover import __version__
 from netdiscover.commands.context import AppContext
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _PluginGroup(click.Group):
+    """The top-level group: built-in commands, plus commands other installed packages offer.
+
+    A package adds a command through the ``netdiscover.commands`` entry-point group (the test
+    network's ``lab`` command comes this way, so the core never imports the lab). Entry points
+    are read only when a name is not built in or the command list is shown.
+    """
+
+    def _plugins(self) -> dict[str, object]:
+        from importlib.metadata import entry_points
+
+        found = entry_points(group="netdiscover.commands")
+        return {ep.name: ep for ep in found if ep.name not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*self.commands, *self._plugins()])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        ep = self._plugins().get(cmd_name)
+        return ep.load() if ep is not None else None  # type: ignore[union-attr]
+
+
+@click.group(cls=_PluginGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--db", "db_url", envvar="NETDISCOVER_DB", metavar="URL",
               help="Database URL (default: SQLite under $XDG_DATA_HOME/netdiscover). "
                    "Example: postgresql+psycopg://user@host/netdiscover. Env: NETDISCOVER_DB.")
@@ -44,7 +69,6 @@ from netdiscover.commands.daemon import daemon, status  # noqa: E402
 from netdiscover.commands.db import db  # noqa: E402
 from netdiscover.commands.fingerprint import fingerprint  # noqa: E402
 from netdiscover.commands.inventory import inventory  # noqa: E402
-from netdiscover.commands.lab import lab  # noqa: E402
 from netdiscover.commands.listen import listen  # noqa: E402
 from netdiscover.commands.report import report  # noqa: E402
 from netdiscover.commands.review import review  # noqa: E402
@@ -61,7 +85,6 @@ main.add_command(daemon)
 main.add_command(db)
 main.add_command(fingerprint)
 main.add_command(inventory)
-main.add_command(lab)
 main.add_command(listen)
 main.add_command(report)
 main.add_command(review)

@@ -63,8 +63,8 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
 
-if .venv/bin/python -c "import netdiscover.lab.snmp_agents" 2>/dev/null; then
-  .venv/bin/python -m netdiscover.lab.snmp_agents --setup
+if .venv/bin/python -c "import netdiscover_lab.snmp_agents" 2>/dev/null; then
+  .venv/bin/python -m netdiscover_lab.snmp_agents --setup
 fi
 link_cli
 echo "setup: done"

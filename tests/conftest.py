@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from netdiscover.lab.netns import Lab, lab_unavailable_reason
+from netdiscover_lab.netns import Lab, lab_unavailable_reason
 
 PG_ENV = "NETDISCOVER_TEST_PG"
 # Variables that configure the test run itself, not the product under test.

@@ -201,7 +201,7 @@ def test_the_grace_comes_from_the_settings_file():
 
 @pytest.mark.lab
 def test_a_real_arp_sweep_covers_its_own_segment_but_not_its_own_address(lab):
-    from netdiscover.lab.arp_lab import run_scan, small_lab
+    from netdiscover_lab.arp_lab import run_scan, small_lab
 
     net = small_lab(lab)                            # the scanner is 10.20.0.2/24
     net.add_host("h0", PC[0], PC[1])

@@ -6,7 +6,7 @@ import os
 import time
 from collections import Counter
 
-from netdiscover.scanners.arp_engine import Pacing, run_probes
+from netdiscover.scanners.arp.engine import Pacing, run_probes
 
 
 class EchoLink:

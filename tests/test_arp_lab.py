@@ -1,6 +1,6 @@
 """ARP sweeps against real hosts in network namespaces (root only; skipped otherwise).
 
-Every sweep runs inside the scanner namespace through ``python -m netdiscover.lab.arp_lab scan``.
+Every sweep runs inside the scanner namespace through ``python -m netdiscover_lab.arp_lab scan``.
 Lab timings (tens of ms) are passed explicitly; the defaults are meant for real networks.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from netdiscover.lab.arp_lab import (
+from netdiscover_lab.arp_lab import (
     add_arp_loss,
     announce,
     drop_first_request,
@@ -141,7 +141,7 @@ def test_clear_errors_for_missing_or_down_interface_and_no_privilege(lab):
 
     import sys
     no_raw = lab.run(net.scanner.ns, ["setpriv", "--inh-caps=-all", "--bounding-set=-net_raw", sys.executable,
-                                      "-m", "netdiscover.scanners.arp", "10.20.0.0/24"], check=False)
+                                      "-m", "netdiscover.scanners.arp.scanner", "10.20.0.0/24"], check=False)
     assert no_raw.returncode == 2
     assert "CAP_NET_RAW" in no_raw.stdout and "Traceback" not in no_raw.stderr
 

@@ -10,8 +10,8 @@ import pytest
 from netaddr import IPAddress, IPNetwork, IPSet
 from scapy.layers.l2 import ARP, Ether
 
-from netdiscover.scanners import arp
-from netdiscover.scanners.arp_link import LinkInfo, list_links, pick_link
+from netdiscover.scanners.arp import scanner as arp
+from netdiscover.scanners.arp.link import LinkInfo, list_links, pick_link
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable
 
 OWN_MAC = bytes.fromhex("020000000002")
@@ -108,7 +108,7 @@ def test_proxy_arp_and_address_conflict_flags():
 
 
 def test_vendor_lookup_agrees_with_netaddr():
-    from netdiscover.scanners.arp_vendor import _netaddr_org, oui_org, vendor_of, vendor_of_bytes
+    from netdiscover.scanners.arp.vendor import _netaddr_org, oui_org, vendor_of, vendor_of_bytes
 
     for oui in (0x001B21, 0x3CD92B, 0x001EC9, 0xB827EB, 0x000D93, 0x00000C, 0x123456, 0xFCFFFF):
         assert oui_org(oui) == _netaddr_org(oui)

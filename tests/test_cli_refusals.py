@@ -78,7 +78,7 @@ def test_unknown_interface_is_refused_whatever_the_method(tmp_path):
 
 
 def test_existing_interface_passes_the_check():
-    from netdiscover.scanners.arp_link import missing_interface
+    from netdiscover.scanners.arp.link import missing_interface
 
     assert missing_interface("lo") is None
     problem = missing_interface("nd-nosuch-if9")

@@ -22,8 +22,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from netdiscover.lab.arp_lab import small_lab
-from netdiscover.lab.daemon_lab import (
+from netdiscover.storage.engine import normalise_url, open_database
+from netdiscover.storage.models import Asset, AssetEvent, Interface, ObservationRecord, Scan
+from netdiscover_lab.arp_lab import small_lab
+from netdiscover_lab.daemon_lab import (
     DAEMON_CMD,
     ChurnHost,
     DaemonProcess,
@@ -31,8 +33,6 @@ from netdiscover.lab.daemon_lab import (
     settings_text,
     terminate,
 )
-from netdiscover.storage.engine import normalise_url, open_database
-from netdiscover.storage.models import Asset, AssetEvent, Interface, ObservationRecord, Scan
 
 pytestmark = pytest.mark.lab
 

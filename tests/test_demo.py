@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from netdiscover.lab.netns import lab_unavailable_reason, list_namespaces
-from netdiscover.lab.office_topology import undocumented
+from netdiscover_lab.netns import lab_unavailable_reason, list_namespaces
+from netdiscover_lab.office_topology import undocumented
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from netdiscover.fingerprints import fingerprint
-from netdiscover.lab import snmprec
+from netdiscover.fingerprints import fingerprint, snmprec
 from netdiscover.observation import Observation
 
 CORPUS = Path(os.environ.get("NETDISCOVER_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))

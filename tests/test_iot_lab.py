@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from netdiscover.fingerprints import fingerprint
-from netdiscover.lab import iot_responders as r
 from netdiscover.observation import Observation
+from netdiscover_lab import iot_responders as r
 
 pytestmark = pytest.mark.lab
 
 SCAN = """
 import json, sys
 from netaddr import IPSet
-from netdiscover.scanners import iot
+from netdiscover.scanners.iot import scanner as iot
 from netdiscover.scanners.base import ScanContext
 out = iot.scan(ScanContext(targets=IPSet([sys.argv[1]]), interface=sys.argv[2] or None))
 print(json.dumps({"status": out.status, "messages": out.messages, "stats": out.stats,
@@ -170,7 +170,7 @@ def test_hostile_announcements_are_bounded_and_outside_locations_never_fetched(l
 def test_unknown_interface_is_a_clear_error(lab):
     seg = lab.segment()
     scanner = lab.host("scan", seg, "10.79.0.2/24", "02:79:00:00:00:02")
-    code = ("import sys\nfrom netaddr import IPSet\nfrom netdiscover.scanners import iot\n"
+    code = ("import sys\nfrom netaddr import IPSet\nfrom netdiscover.scanners.iot import scanner as iot\n"
             "from netdiscover.scanners.base import ScanContext, ScannerUnavailable\n"
             "try:\n    iot.scan(ScanContext(targets=IPSet(['10.79.0.0/24']), interface='eth7'))\n"
             "except ScannerUnavailable as exc:\n    print(exc)\n    sys.exit(3)\n")

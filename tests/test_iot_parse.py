@@ -12,16 +12,18 @@ from netaddr import IPSet
 
 from netdiscover.fingerprints.combine import decide
 from netdiscover.fingerprints.iot import evidence
-from netdiscover.lab.iot_responders import (
+from netdiscover.observation import Observation
+from netdiscover.scanners.base import ScannerUnavailable
+from netdiscover.scanners.iot import mdns as iot_mdns
+from netdiscover.scanners.iot import netbios as iot_netbios
+from netdiscover.scanners.iot import ssdp as iot_ssdp
+from netdiscover.scanners.iot.scanner import Exchange, Pacer, pick_link
+from netdiscover_lab.iot_responders import (
     device_description,
     hostile_mdns_replies,
     malformed_description,
     xml_bomb,
 )
-from netdiscover.observation import Observation
-from netdiscover.scanners import iot_mdns, iot_netbios, iot_ssdp
-from netdiscover.scanners.base import ScannerUnavailable
-from netdiscover.scanners.iot import Exchange, Pacer, pick_link
 
 
 def _rr(name, rtype, rdata):

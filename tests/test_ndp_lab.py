@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from netdiscover.lab import passive_lab as pl
+from netdiscover_lab import passive_lab as pl
 
 pytestmark = pytest.mark.timeout(90)
 PREFIX = "fd00:22::/64"

@@ -7,7 +7,7 @@ import ipaddress
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6ND_NA, ICMPv6NDOptDstLLAddr, IPv6
 from scapy.layers.l2 import Ether
 
-from netdiscover.scanners import ndp
+from netdiscover.scanners.ndp import scanner as ndp
 from netdiscover.scanners.passive import bpf
 
 OWN = bytes.fromhex("001b21220002")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netdiscover.scanners.nmap_args import (
+from netdiscover.scanners.nmap.args import (
     COMMON_TCP,
     NmapArgsError,
     build_command,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from netdiscover.lab.services import (
+from netdiscover_lab.services import (
     mosquitto_unavailable_reason,
     start_mosquitto,
     start_services,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from netdiscover.scanners.nmap_parse import MAX_CPES, NmapXmlError, parse_xml
+from netdiscover.scanners.nmap.parse import MAX_CPES, NmapXmlError, parse_xml
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n'
           '<nmaprun scanner="nmap" args="nmap -oX - 10.9.0.0/24" version="7.93" xmloutputversion="1.05">\n')

@@ -9,8 +9,8 @@ from netaddr import IPSet
 
 from netdiscover.scanners import load
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable
-from netdiscover.scanners.nmap import check_nmap, chunk_targets, local_addresses, plan, scan
-from netdiscover.scanners.nmap_args import NmapArgsError
+from netdiscover.scanners.nmap.args import NmapArgsError
+from netdiscover.scanners.nmap.scanner import check_nmap, chunk_targets, local_addresses, plan, scan
 
 
 def test_registered_under_its_name():

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from netdiscover.cli import main
-from netdiscover.lab import passive_lab as pl
-from netdiscover.lab.iot_responders import start_avahi
+from netdiscover_lab import passive_lab as pl
+from netdiscover_lab.iot_responders import start_avahi
 
 pytestmark = pytest.mark.timeout(90)
 

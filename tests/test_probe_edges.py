@@ -15,7 +15,7 @@ import pytest
 from netaddr import IPSet
 
 from netdiscover.scanners.base import ScanContext
-from netdiscover.scanners.nmap import plan
+from netdiscover.scanners.nmap.scanner import plan
 from netdiscover.scope import parse_scope
 from netdiscover.sweep import SweepRequest, collect
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from netdiscover.cli import main
 from netdiscover.fingerprints import banners, combine, fingerprint, recog
 from netdiscover.observation import Observation, Service
-from netdiscover.scanners.nmap_parse import parse_xml
+from netdiscover.scanners.nmap.parse import parse_xml
 from netdiscover.vocabulary import DEVICE_CLASSES
 
 

@@ -13,8 +13,8 @@ import shutil
 import pytest
 
 from netdiscover.fingerprints import fingerprint
-from netdiscover.lab.services import start_services
-from netdiscover.scanners.nmap_parse import parse_xml
+from netdiscover.scanners.nmap.parse import parse_xml
+from netdiscover_lab.services import start_services
 
 pytestmark = pytest.mark.lab
 

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from netdiscover.cli import main
-from netdiscover.lab.arp_lab import small_lab
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset
+from netdiscover_lab.arp_lab import small_lab
 
 pytestmark = pytest.mark.lab
 

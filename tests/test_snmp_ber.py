@@ -8,8 +8,8 @@ import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api
 
-from netdiscover.scanners import snmp_ber as ber
-from netdiscover.scanners.snmp_ber import BerError, Typed, decode_message, encode_message, parse_oid
+from netdiscover.scanners.snmp import ber
+from netdiscover.scanners.snmp.ber import BerError, Typed, decode_message, encode_message, parse_oid
 
 V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from netdiscover.lab import snmprec
-from netdiscover.scanners import snmp_tables as t
-from netdiscover.scanners.snmp_ber import parse_oid
+from netdiscover.fingerprints import snmprec
+from netdiscover.scanners.snmp import tables as t
+from netdiscover.scanners.snmp.ber import parse_oid
 
 
 def test_lldp_capability_bits():

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from netdiscover.lab.netns import Lab, LabError, lab_unavailable_reason
-from netdiscover.lab.snmp_agents import (
+from netdiscover_lab.netns import Lab, LabError, lab_unavailable_reason
+from netdiscover_lab.snmp_agents import (
     V3User,
     ensure_snmpsim,
     scan_in_namespace,

@@ -1,6 +1,6 @@
 """The SNMP scanner against misbehaving agents on loopback addresses (no root needed).
 
-Each agent from ``netdiscover.lab.snmp_bad_agent`` answers in one wrong way; the sweep must
+Each agent from ``netdiscover_lab.snmp_bad_agent`` answers in one wrong way; the sweep must
 finish, keep what is sane and report the rest.
 """
 
@@ -19,8 +19,8 @@ import pytest
 from netaddr import IPSet
 
 from netdiscover.credentials import communities
-from netdiscover.scanners import snmp
 from netdiscover.scanners.base import ScanContext
+from netdiscover.scanners.snmp import scanner as snmp
 
 AGENTS = {"127.0.0.21": "malformed", "127.0.0.22": "loop", "127.0.0.23": "huge-table",
           "127.0.0.24": "big-sysdescr", "127.0.0.25": "wrong-types", "127.0.0.26": "stall",
@@ -38,7 +38,7 @@ def free_port() -> int:
 def agent_process(agents: list[str], seconds: int) -> Iterator[str | None]:
     """Run the misbehaving agents (``mode@ip:port`` each); yields None once they answer, else
     why they did not start. The process is stopped on the way out, whatever happened."""
-    cmd = [sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", COMMUNITY,
+    cmd = [sys.executable, "-m", "netdiscover_lab.snmp_bad_agent", "--community", COMMUNITY,
            "--seconds", str(seconds)]
     for agent in agents:
         cmd += ["--agent", agent]

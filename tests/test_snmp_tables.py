@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netdiscover.observation import LOCATION, NEIGHBOUR
-from netdiscover.scanners import snmp_tables as t
-from netdiscover.scanners.snmp_ber import parse_oid
+from netdiscover.scanners.snmp import tables as t
+from netdiscover.scanners.snmp.ber import parse_oid
 
 
 def arcs(mac: str) -> tuple[int, ...]:

@@ -23,9 +23,9 @@ from click.testing import CliRunner
 from webdata import seed, served
 
 from netdiscover.cli import main
-from netdiscover.lab.netns import Lab, lab_unavailable_reason
 from netdiscover.storage.engine import open_database
 from netdiscover.web.app import create_app
+from netdiscover_lab.netns import Lab, lab_unavailable_reason
 
 NETDISCOVER = str(Path(sys.executable).with_name("netdiscover"))
 HOSTS = {"10.20.0.10": "00:1b:21:3a:00:10", "10.20.0.50": "b8:27:eb:3a:00:50",
@@ -36,7 +36,7 @@ def lab_sweep(url: str, tmp_path: Path) -> bool:
     """Import one documented host and ARP-sweep a three-host lab segment; False without a lab."""
     if lab_unavailable_reason():
         return False
-    from netdiscover.lab.arp_lab import small_lab
+    from netdiscover_lab.arp_lab import small_lab
 
     inventory = tmp_path / "inventory.csv"
     inventory.write_text("hostname,mac,ip\nknown-0,00:1b:21:3a:00:10,10.20.0.10\n")

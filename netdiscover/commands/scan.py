@@ -114,7 +114,7 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
       netdiscover scan 10.30.0.0/24 -m nmap --nmap-profile standard --format json
     """
     from netdiscover.credentials import CredentialError, communities, parse_v3
-    from netdiscover.scanners.nmap_args import NmapArgsError, check_user_args
+    from netdiscover.scanners.nmap.args import NmapArgsError, check_user_args
     from netdiscover.scope import ScopeError, parse_scope
     from netdiscover.sweep import SweepRequest
 
@@ -127,7 +127,7 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
     except (ScopeError, CredentialError, NmapArgsError) as exc:
         raise UserError(str(exc)) from None
     if interface is not None:
-        from netdiscover.scanners.arp_link import missing_interface
+        from netdiscover.scanners.arp.link import missing_interface
 
         problem = missing_interface(interface)
         if problem:

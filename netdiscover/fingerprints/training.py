@@ -203,7 +203,7 @@ class Device:
 
 def load_corpus(corpus: Path) -> list[Device]:
     """The labelled devices of a corpus folder (``snmp-public/index.json`` + recordings), by file name."""
-    from netdiscover.lab import snmprec
+    from netdiscover.fingerprints import snmprec
 
     index = corpus / "snmp-public" / "index.json"
     records = json.loads(index.read_text(encoding="utf-8"))["records"]

@@ -10,11 +10,11 @@ import importlib
 from types import ModuleType
 
 SCANNER_MODULES: dict[str, str] = {
-    "arp": "netdiscover.scanners.arp",
-    "snmp": "netdiscover.scanners.snmp",
-    "nmap": "netdiscover.scanners.nmap",
-    "iot": "netdiscover.scanners.iot",
-    "ndp": "netdiscover.scanners.ndp",
+    "arp": "netdiscover.scanners.arp.scanner",
+    "snmp": "netdiscover.scanners.snmp.scanner",
+    "nmap": "netdiscover.scanners.nmap.scanner",
+    "iot": "netdiscover.scanners.iot.scanner",
+    "ndp": "netdiscover.scanners.ndp.scanner",
 }
 
 DEFAULT_METHODS = ("arp", "iot", "snmp", "nmap")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import struct
 
 from netdiscover.observation import clean_text
-from netdiscover.scanners.iot_mdns import HostState
-from netdiscover.scanners.iot_mdns import parse_reply as parse_mdns_records
-from netdiscover.scanners.iot_netbios import computer_name
+from netdiscover.scanners.iot.mdns import HostState
+from netdiscover.scanners.iot.mdns import parse_reply as parse_mdns_records
+from netdiscover.scanners.iot.netbios import computer_name
 from netdiscover.scanners.passive.records import Malformed, Packet, Sighting, ipv4_text, sender, useful_ip
 
 MAX_SSDP = 4096

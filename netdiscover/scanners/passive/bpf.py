@@ -13,7 +13,7 @@ import socket
 from functools import lru_cache
 from pathlib import Path
 
-from netdiscover.scanners.arp_engine import attach_filter
+from netdiscover.scanners.arp.engine import attach_filter
 
 FILTER_FILE = Path(__file__).with_name("filter.json")
 MAX_INSTRUCTIONS = 4096            # the kernel's BPF_MAXINSNS

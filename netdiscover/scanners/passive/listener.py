@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netdiscover.observation import Observation, utcnow
-from netdiscover.scanners.arp_engine import (
+from netdiscover.scanners.arp.engine import (
     PACKET_IGNORE_OUTGOING,
     PACKET_STATISTICS,
     SO_RCVBUFFORCE,

@@ -33,16 +33,16 @@ from netaddr import IPAddress, IPNetwork
 
 from netdiscover.credentials import SnmpCredential
 from netdiscover.observation import HOST, Observation
-from netdiscover.scanners import snmp_tables as t
 from netdiscover.scanners.base import ScanContext, ScanOutcome
-from netdiscover.scanners.snmp_client import (
+from netdiscover.scanners.snmp import tables as t
+from netdiscover.scanners.snmp.client import (
     SnmpClient,
     SnmpErrorStatus,
     SnmpMalformed,
     SnmpRejected,
     SnmpTimeout,
 )
-from netdiscover.scanners.snmp_walk import AgentSession, BudgetExceeded, Limits
+from netdiscover.scanners.snmp.walk import AgentSession, BudgetExceeded, Limits
 
 NAME = "snmp"
 DEPTHS = ("basic", "system", "full")

@@ -16,10 +16,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from netdiscover.lab import office_snmp
-from netdiscover.lab.netns import Host, Lab, LabError, remove_namespaces
-from netdiscover.lab.office_iot import ANNOUNCERS
-from netdiscover.lab.office_topology import (
+from netdiscover_lab import office_snmp
+from netdiscover_lab.netns import Host, Lab, LabError, remove_namespaces
+from netdiscover_lab.office_iot import ANNOUNCERS
+from netdiscover_lab.office_topology import (
     DEVICES,
     ROUTER_LAN_IP,
     ROUTER_SRV_IP,
@@ -30,7 +30,7 @@ from netdiscover.lab.office_topology import (
     by_name,
 )
 
-log = logging.getLogger("netdiscover.lab")
+log = logging.getLogger("netdiscover_lab")
 
 STATE_DIR = Path("/var/tmp/netdiscover-lab")   # not under /run: responders mount a private /run
 DEMO_PREFIX = os.environ.get("NETDISCOVER_LAB_PREFIX", "ndlab")   # one demo lab per prefix
@@ -99,7 +99,7 @@ def _service_specs(device: Device) -> list[str]:
 
 def _start_device(office: Office, device: Device, host: Host) -> None:
     """Start everything ``device``'s roles ask for inside its namespace."""
-    from netdiscover.lab import services, snmp_agents
+    from netdiscover_lab import services, snmp_agents
 
     lab, ns, work = office.lab, host.ns, office.workdir / device.name
     work.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutco
 from netdiscover.scanners.passive import bpf
 
 NAME = "ndp"
-FILTER = Path(__file__).with_name("ndp_filter.json")
+FILTER = Path(__file__).with_name("filter.json")
 IF_INET6 = Path("/proc/net/if_inet6")
 ALL_NODES = "ff02::1"
 ETH_P_IPV6 = 0x86DD
@@ -189,7 +189,7 @@ def _drain(sock: socket.socket, heard: Heard, own_mac: bytes, until: float) -> N
 def _pick_interface(ctx: ScanContext) -> str:
     if ctx.interface:
         return ctx.interface
-    from netdiscover.scanners.arp_link import list_links, pick_link
+    from netdiscover.scanners.arp.link import list_links, pick_link
 
     try:
         return pick_link(ctx.targets, None, list_links()).name

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netdiscover.lab.arp_lab import quiet_namespace
-from netdiscover.lab.netns import Host, Lab, LabError
+from netdiscover_lab.arp_lab import quiet_namespace
+from netdiscover_lab.netns import Host, Lab, LabError
 
 CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 

@@ -31,9 +31,9 @@ from netaddr import IPAddress, IPNetwork, IPSet
 
 from netdiscover.observation import Observation, clean_text
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
-from netdiscover.scanners.iot_mdns import MdnsProbe
-from netdiscover.scanners.iot_netbios import NetbiosProbe, computer_name
-from netdiscover.scanners.iot_ssdp import SsdpProbe
+from netdiscover.scanners.iot.mdns import MdnsProbe
+from netdiscover.scanners.iot.netbios import NetbiosProbe, computer_name
+from netdiscover.scanners.iot.ssdp import SsdpProbe
 
 NAME = "iot"
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from netdiscover.lab.iot_responders import (
+from netdiscover_lab.iot_responders import (
     MdnsService,
     device_description,
     start_avahi,
     start_nmbd,
     start_ssdp,
 )
-from netdiscover.lab.netns import Host, Lab
-from netdiscover.lab.office_topology import Device
+from netdiscover_lab.netns import Host, Lab
+from netdiscover_lab.office_topology import Device
 
 MDNS_PROFILES: dict[str, tuple[str, list[MdnsService]]] = {
     "printer": ("prn-hq", [

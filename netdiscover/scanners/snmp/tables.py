@@ -24,7 +24,7 @@ from netdiscover.observation import (
     clean_text,
     normalise_mac,
 )
-from netdiscover.scanners.snmp_ber import Oid, oid_text, parse_oid
+from netdiscover.scanners.snmp.ber import Oid, oid_text, parse_oid
 
 Column = Mapping[Oid, object]
 

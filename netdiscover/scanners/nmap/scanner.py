@@ -24,8 +24,8 @@ from netaddr import IPAddress, IPSet
 
 from netdiscover.observation import Observation, clean_text
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
-from netdiscover.scanners.nmap_args import Command, build_command
-from netdiscover.scanners.nmap_parse import NmapXmlError, parse_xml
+from netdiscover.scanners.nmap.args import Command, build_command
+from netdiscover.scanners.nmap.parse import NmapXmlError, parse_xml
 
 NAME = "nmap"
 MIN_VERSION = (7, 0)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from netdiscover.lab.netns import Host, Lab, LabError, Segment
+from netdiscover_lab.netns import Host, Lab, LabError, Segment
 
 NETDISCOVER = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 
@@ -225,10 +225,10 @@ def count_frames(interface: str, expect: int, timeout: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m netdiscover.lab.passive_lab count IFACE EXPECT TIMEOUT``: print count_frames as JSON."""
+    """``python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT``: print count_frames as JSON."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 4 or args[0] != "count":
-        print("usage: python -m netdiscover.lab.passive_lab count IFACE EXPECT TIMEOUT", file=sys.stderr)
+        print("usage: python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT", file=sys.stderr)
         return 2
     print(json.dumps(count_frames(args[1], int(args[2]), float(args[3]))), flush=True)
     return 0

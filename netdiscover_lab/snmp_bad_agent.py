@@ -1,6 +1,6 @@
 """Misbehaving SNMP agents for tests: each answers SNMPv2c in one particular wrong way.
 
-    python -m netdiscover.lab.snmp_bad_agent --agent MODE@IP:PORT [--agent ...] [--community public]
+    python -m netdiscover_lab.snmp_bad_agent --agent MODE@IP:PORT [--agent ...] [--community public]
 
 Modes:
   malformed    every reply is broken BER (bad lengths, truncated, wrong tags)
@@ -24,8 +24,8 @@ import bisect
 import sys
 from collections.abc import Callable, Sequence
 
-from netdiscover.scanners import snmp_ber as ber
-from netdiscover.scanners.snmp_ber import END_OF_MIB, NO_SUCH_OBJECT, Oid, Typed, parse_oid
+from netdiscover.scanners.snmp import ber
+from netdiscover.scanners.snmp.ber import END_OF_MIB, NO_SUCH_OBJECT, Oid, Typed, parse_oid
 
 MODES = ("malformed", "loop", "huge-table", "big-sysdescr", "wrong-types", "stall", "gen-err", "slow")
 SLOW_DELAY = 0.75
@@ -220,7 +220,7 @@ def parse_spec(text: str) -> tuple[str, str, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m netdiscover.lab.snmp_bad_agent",
+    parser = argparse.ArgumentParser(prog="python -m netdiscover_lab.snmp_bad_agent",
                                      description="Misbehaving SNMPv2c agents for lab tests.")
     parser.add_argument("--agent", action="append", type=parse_spec, required=True, metavar="MODE@IP:PORT")
     parser.add_argument("--community", default="public")

@@ -7,7 +7,7 @@ no daemon that fits, so ``ssdp`` below is a small responder: it answers M-SEARCH
 and serves the device description over HTTP. ``http`` is a recorder that logs every request
 (to prove a URL was never fetched); ``mdns`` answers every query with a hostile reply.
 
-Run the Python responders inside a namespace as ``python -m netdiscover.lab.iot_responders ...``;
+Run the Python responders inside a namespace as ``python -m netdiscover_lab.iot_responders ...``;
 the helpers below do that through a ``Lab``.
 """
 
@@ -26,8 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from netdiscover.lab.netns import Host, Lab, LabError
-from netdiscover.scanners.iot_mdns import (
+from netdiscover.scanners.iot.mdns import (
     SERVICES_ENUM,
     T_A,
     T_PTR,
@@ -36,6 +35,7 @@ from netdiscover.scanners.iot_mdns import (
     pack_name,
     reply_id,
 )
+from netdiscover_lab.netns import Host, Lab, LabError
 
 SSDP_GROUP = "239.255.255.250"
 SSDP_PORT = 1900
@@ -149,7 +149,7 @@ def start_ssdp(lab: Lab, host: Host, description: Path, workdir: Path, location:
                huge: int = 0) -> Path:
     """Run the SSDP responder plus its description server in ``host``; return its request log."""
     log = workdir / f"ssdp-{host.name}.log"
-    cmd = [sys.executable, "-m", "netdiscover.lab.iot_responders", "ssdp", "--ip", host.ip,
+    cmd = [sys.executable, "-m", "netdiscover_lab.iot_responders", "ssdp", "--ip", host.ip,
            "--description", str(description), "--http-port", str(http_port), "--server", server,
            "--log", str(log)]
     if location:
@@ -166,7 +166,7 @@ def start_ssdp(lab: Lab, host: Host, description: Path, workdir: Path, location:
 def start_http_recorder(lab: Lab, host: Host, port: int, workdir: Path) -> Path:
     """An HTTP server in ``host`` that logs every request line; return the log path."""
     log = workdir / f"http-{host.name}.log"
-    lab.start(host.ns, [sys.executable, "-m", "netdiscover.lab.iot_responders", "http", "--ip", host.ip,
+    lab.start(host.ns, [sys.executable, "-m", "netdiscover_lab.iot_responders", "http", "--ip", host.ip,
                         "--port", str(port), "--log", str(log)], log=workdir / f"http-{host.name}.out")
     _wait_for(lambda: f":{port} " in lab.run(host.ns, ["ss", "-tln"]).stdout, 10,
               f"http recorder in {host.ns} did not start")
@@ -175,7 +175,7 @@ def start_http_recorder(lab: Lab, host: Host, port: int, workdir: Path) -> Path:
 
 def start_hostile_mdns(lab: Lab, host: Host, workdir: Path) -> None:
     """A responder in ``host`` that answers every mDNS query with a hostile reply."""
-    lab.start(host.ns, [sys.executable, "-m", "netdiscover.lab.iot_responders", "mdns", "--ip", host.ip],
+    lab.start(host.ns, [sys.executable, "-m", "netdiscover_lab.iot_responders", "mdns", "--ip", host.ip],
               log=workdir / f"mdns-{host.name}.out")
     _wait_for(lambda: ":5353 " in lab.run(host.ns, ["ss", "-uln"]).stdout, 10,
               f"hostile mDNS responder in {host.ns} did not start")
@@ -352,7 +352,7 @@ def serve_hostile_mdns(ip: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m netdiscover.lab.iot_responders")
+    parser = argparse.ArgumentParser(prog="python -m netdiscover_lab.iot_responders")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_ssdp = sub.add_parser("ssdp", help="SSDP responder with a description server")
     p_ssdp.add_argument("--ip", required=True)

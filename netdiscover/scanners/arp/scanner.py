@@ -10,7 +10,7 @@ Frames are 42 bytes of fixed layout, so they are packed and parsed with byte sli
 keeps a whole /16 sweep cheap in Python and avoids loading scapy (half a second) on every run;
 the tests check the frames against scapy's own ARP dissector.
 
-Run alone: ``python -m netdiscover.scanners.arp 10.20.0.0/24 [--iface eth0] [--rate N]``
+Run alone: ``python -m netdiscover.scanners.arp.scanner 10.20.0.0/24 [--iface eth0] [--rate N]``
 prints the outcome as JSON (root or CAP_NET_RAW needed).
 """
 
@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from netaddr import IPAddress, IPSet
 
 from netdiscover.observation import Observation
-from netdiscover.scanners.arp_engine import EngineStats, LinkPermissionError, Pacing, RawLink, run_probes
-from netdiscover.scanners.arp_link import LinkInfo, list_links, pick_link
-from netdiscover.scanners.arp_vendor import vendor_of_bytes
+from netdiscover.scanners.arp.engine import EngineStats, LinkPermissionError, Pacing, RawLink, run_probes
+from netdiscover.scanners.arp.link import LinkInfo, list_links, pick_link
+from netdiscover.scanners.arp.vendor import vendor_of_bytes
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 
 NAME = "arp"
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from netaddr.core import AddrFormatError
 
-    parser = argparse.ArgumentParser(prog="python -m netdiscover.scanners.arp",
+    parser = argparse.ArgumentParser(prog="python -m netdiscover.scanners.arp.scanner",
                                      description="One ARP sweep; the outcome is printed as JSON.")
     parser.add_argument("targets", nargs="+", help="CIDRs or addresses on the local segment")
     parser.add_argument("--iface")

@@ -3,7 +3,7 @@
 Each service speaks its protocol the way common devices do, so that nmap's version detection
 names it from what it says on the wire: an HTTP server with a Server header and a page title,
 an SSH server banner, PJL ``INFO ID`` answers on the raw printing port 9100, RTSP OPTIONS and
-DESCRIBE like an IP camera. ``python -m netdiscover.lab.services --serve SPEC...`` runs them
+DESCRIBE like an IP camera. ``python -m netdiscover_lab.services --serve SPEC...`` runs them
 in one asyncio process (start it inside a host namespace with ``Lab.start``);
 ``start_services`` does that and waits until every port listens. ``start_mosquitto`` runs the
 Debian MQTT broker with its own configuration; ``start_snmpd`` a minimal read-only snmpd.
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netdiscover.lab.netns import Lab, LabError
+from netdiscover_lab.netns import Lab, LabError
 
 MAX_REQUEST = 8192
 IDLE_TIMEOUT = 30.0
@@ -205,7 +205,7 @@ def start_services(lab: Lab, ns: str, specs: Sequence[str | ServiceSpec], log: P
                    timeout: float = 15) -> subprocess.Popen:
     """Run the given services inside ``ns`` (one process) and wait until all ports listen."""
     parsed = [s if isinstance(s, ServiceSpec) else ServiceSpec.parse(s) for s in specs]
-    cmd = [sys.executable, "-m", "netdiscover.lab.services", "--serve", *(s.render() for s in parsed)]
+    cmd = [sys.executable, "-m", "netdiscover_lab.services", "--serve", *(s.render() for s in parsed)]
     proc = lab.start(ns, cmd, log=log)
     _wait_tcp(lab, ns, [s.port for s in parsed], proc, timeout, log)
     return proc
@@ -261,7 +261,7 @@ def start_snmpd(lab: Lab, ns: str, address: str, workdir: Path, community: str =
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m netdiscover.lab.services",
+    parser = argparse.ArgumentParser(prog="python -m netdiscover_lab.services",
                                      description="Serve lab device services (run inside a namespace).")
     parser.add_argument("--serve", nargs="+", required=True, metavar="SPEC", help="kind:port[:k=v,...]")
     parser.add_argument("--bind", default=None, help="address to listen on (default: all)")

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netdiscover.credentials import SnmpCredential
-from netdiscover.scanners import snmp_ber as ber
-from netdiscover.scanners.snmp_ber import END_OF_MIB, NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Oid
+from netdiscover.scanners.snmp import ber
+from netdiscover.scanners.snmp.ber import END_OF_MIB, NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Oid
 
 VarBinds = list[tuple[Oid, object]]
 _REJECTIONS = frozenset({

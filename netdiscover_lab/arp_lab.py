@@ -11,7 +11,7 @@ The neighbour table limits (``gc_thresh1/2/3``) are global to the kernel, not pe
 a large lab raises them and ``restore_gc()`` puts the old values back (the benchmark calls it
 after closing the lab, also on failure).
 
-``run_scan`` runs ``python -m netdiscover.scanners.arp`` inside the scanner namespace and
+``run_scan`` runs ``python -m netdiscover.scanners.arp.scanner`` inside the scanner namespace and
 returns its JSON outcome; ``announce`` sends gratuitous ARP from a host.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from netaddr import IPAddress, IPNetwork
 
-from netdiscover.lab.netns import Host, Lab, LabError, Segment
+from netdiscover_lab.netns import Host, Lab, LabError, Segment
 
 GC_THRESH = Path("/proc/sys/net/ipv4/neigh/default")
 LARGE_GC = {"gc_thresh1": 8192, "gc_thresh2": 32768, "gc_thresh3": 65536}
@@ -214,7 +214,7 @@ def announce(lab: Lab, ns: str, ip: str, mac: str, count: int = 100, interval: f
     """
     with tempfile.TemporaryDirectory(prefix="nd-announce-") as tmp:
         ready = Path(tmp) / "ready"
-        lab.start(ns, [sys.executable, "-m", "netdiscover.lab.arp_lab", "announce", ip, mac,
+        lab.start(ns, [sys.executable, "-m", "netdiscover_lab.arp_lab", "announce", ip, mac,
                        "--count", str(count), "--interval", str(interval), "--iface", iface,
                        "--ready-file", str(ready)])
         deadline = time.monotonic() + wait
@@ -225,7 +225,7 @@ def announce(lab: Lab, ns: str, ip: str, mac: str, count: int = 100, interval: f
 def _announce_main(args: argparse.Namespace) -> int:
     import socket
 
-    from netdiscover.scanners.arp import ETH_P_ARP, request_frame, request_prefix
+    from netdiscover.scanners.arp.scanner import ETH_P_ARP, request_frame, request_prefix
 
     ip = int(IPAddress(args.ip))
     frame = request_frame(request_prefix(bytes.fromhex(args.mac.replace(":", "")), ip), ip)
@@ -242,7 +242,7 @@ def _announce_main(args: argparse.Namespace) -> int:
 def run_scan(lab: Lab, ns: str, targets: list[str], interface: str | None = None, rate: int | None = None,
              retries: int | None = None, options: dict | None = None, timeout: float = 120) -> dict:
     """Run one ARP sweep inside ``ns`` (a separate process) and return its JSON outcome."""
-    cmd = [sys.executable, "-m", "netdiscover.scanners.arp", *targets]
+    cmd = [sys.executable, "-m", "netdiscover.scanners.arp.scanner", *targets]
     if interface:
         cmd += ["--iface", interface]
     if rate is not None:
@@ -259,7 +259,7 @@ def run_scan(lab: Lab, ns: str, targets: list[str], interface: str | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m netdiscover.lab.arp_lab")
+    parser = argparse.ArgumentParser(prog="python -m netdiscover_lab.arp_lab")
     sub = parser.add_subparsers(dest="command", required=True)
     ann = sub.add_parser("announce", help="send gratuitous ARP for IP at MAC (lab use only)")
     ann.add_argument("ip")

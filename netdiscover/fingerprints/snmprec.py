@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from netdiscover.scanners import snmp_tables
+from netdiscover.scanners.snmp import tables as snmp_tables
 
 SYSTEM = "1.3.6.1.2.1.1."
 SYS_FIELDS = {"1": "sysDescr", "2": "sysObjectID", "3": "sysUpTime", "4": "sysContact", "5": "sysName",

@@ -6,7 +6,7 @@ snmpsim process that answers as one simulated device per address: each address g
 SNMP engine and a data directory holding one recording as ``<community>.snmprec``.
 
 snmpsim lives in its own virtualenv (``SNMPSIM_VENV``), built from the system Python so that the
-``nobody`` user snmpsim drops to can read it. ``python -m netdiscover.lab.snmp_agents --setup``
+``nobody`` user snmpsim drops to can read it. ``python -m netdiscover_lab.snmp_agents --setup``
 builds it when missing (CI calls this once).
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netdiscover.lab.netns import Lab, LabError
+from netdiscover_lab.netns import Lab, LabError
 
 SNMPSIM_VENV = Path(os.environ.get("NETDISCOVER_SNMPSIM_VENV", "/opt/netdiscover-snmpsim"))
 SNMPSIM_REQUIREMENTS = ("snmpsim>=1.2,<1.3", "pysmi>=2,<3")
@@ -40,7 +40,7 @@ def snmpsim_responder(venv: Path = SNMPSIM_VENV) -> Path:
 def snmpsim_unavailable_reason(venv: Path = SNMPSIM_VENV) -> str | None:
     """Why snmpsim cannot be started here, or None when it can."""
     if not snmpsim_responder(venv).exists():
-        return f"snmpsim is not installed in {venv} (run: python -m netdiscover.lab.snmp_agents --setup)"
+        return f"snmpsim is not installed in {venv} (run: python -m netdiscover_lab.snmp_agents --setup)"
     return None
 
 
@@ -268,7 +268,7 @@ def start_bad_agents(lab: Lab, ns: str, agents: Mapping[str, str], port: int = 1
                      community: str = "public", log: Path | None = None,
                      timeout: float = 15) -> subprocess.Popen:
     """Serve misbehaving agents (address -> mode, see ``snmp_bad_agent``) in ``ns``; one process."""
-    cmd = [sys.executable, "-m", "netdiscover.lab.snmp_bad_agent", "--community", community]
+    cmd = [sys.executable, "-m", "netdiscover_lab.snmp_bad_agent", "--community", community]
     for address, mode in agents.items():
         cmd += ["--agent", f"{mode}@{address}:{port}"]
     proc = lab.start(ns, cmd, log=log)
@@ -287,7 +287,7 @@ def scan_in_namespace(lab: Lab, ns: str, targets: Sequence[str],
     """
     request = {"targets": list(targets), "credentials": [dict(c) for c in credentials],
                "options": dict(options or {})}
-    proc = lab.run(ns, [sys.executable, "-m", "netdiscover.lab.snmp_agents", "--scan-stdin"],
+    proc = lab.run(ns, [sys.executable, "-m", "netdiscover_lab.snmp_agents", "--scan-stdin"],
                    check=False, timeout=timeout, input=json.dumps(request))
     if proc.returncode != 0:
         raise LabError(f"scanner failed in {ns} ({proc.returncode}): {proc.stderr.strip()[-500:]}")
@@ -298,8 +298,8 @@ def _scan_stdin() -> int:
     from netaddr import IPSet
 
     from netdiscover.credentials import SnmpCredential
-    from netdiscover.scanners import snmp
     from netdiscover.scanners.base import ScanContext
+    from netdiscover.scanners.snmp import scanner as snmp
 
     request = json.loads(sys.stdin.read())
     ctx = ScanContext(targets=IPSet(request["targets"]),
@@ -314,7 +314,7 @@ def _scan_stdin() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``--setup`` builds the snmpsim virtualenv when it is missing."""
-    parser = argparse.ArgumentParser(prog="python -m netdiscover.lab.snmp_agents",
+    parser = argparse.ArgumentParser(prog="python -m netdiscover_lab.snmp_agents",
                                      description="Lab SNMP agents (snmpd, snmpsim).")
     parser.add_argument("--setup", action="store_true",
                         help=f"build the snmpsim virtualenv at {SNMPSIM_VENV}")

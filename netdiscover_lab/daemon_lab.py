@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netdiscover.lab.netns import Host, Lab
+from netdiscover_lab.netns import Host, Lab
 
 DAEMON_CMD = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from netdiscover.credentials import SnmpCredential
-from netdiscover.scanners import snmp_ber as ber
-from netdiscover.scanners.snmp_ber import EXCEPTIONS, Oid, oid_text
-from netdiscover.scanners.snmp_client import (
+from netdiscover.scanners.snmp import ber
+from netdiscover.scanners.snmp.ber import EXCEPTIONS, Oid, oid_text
+from netdiscover.scanners.snmp.client import (
     Reply,
     SnmpClient,
     SnmpErrorStatus,

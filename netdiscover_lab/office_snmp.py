@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from netdiscover.lab.office_topology import DEVICES, Device, by_name
+from netdiscover_lab.office_topology import DEVICES, Device, by_name
 
 SYSTEM = "1.3.6.1.2.1.1"
 IF = "1.3.6.1.2.1.2.2.1"

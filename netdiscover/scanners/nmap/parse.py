@@ -19,7 +19,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from netdiscover.observation import Observation, Service, clean_text, normalise_mac
-from netdiscover.scanners.nmap_scripts import port_scripts
+from netdiscover.scanners.nmap.scripts import port_scripts
 
 MAX_PORTS = 2048        # per host
 MAX_CPES = 8            # per service or osclass

@@ -36,7 +36,7 @@ def lab() -> None:
 def up(inventory_path: Path | None) -> None:
     """Build the office network (replacing any earlier demo lab)."""
     _need_root()
-    from netdiscover.lab.office import DEMO_PREFIX, LabError, build_office, tear_down
+    from netdiscover_lab.office import DEMO_PREFIX, LabError, build_office, tear_down
 
     tear_down(DEMO_PREFIX)
     started = time.monotonic()
@@ -57,7 +57,7 @@ def up(inventory_path: Path | None) -> None:
 def down() -> None:
     """Remove the office network and everything it started."""
     _need_root()
-    from netdiscover.lab.office import DEMO_PREFIX, tear_down
+    from netdiscover_lab.office import DEMO_PREFIX, tear_down
 
     removed = tear_down(DEMO_PREFIX)
     click.echo(f"removed {removed} namespaces")
@@ -66,9 +66,9 @@ def down() -> None:
 @lab.command()
 def status() -> None:
     """Show whether the office lab is up and what it holds."""
-    from netdiscover.lab.netns import list_namespaces
-    from netdiscover.lab.office import DEMO_PREFIX, load_state
-    from netdiscover.lab.office_topology import DEVICES
+    from netdiscover_lab.netns import list_namespaces
+    from netdiscover_lab.office import DEMO_PREFIX, load_state
+    from netdiscover_lab.office_topology import DEVICES
 
     names = [ns for ns in list_namespaces() if ns.startswith(f"{DEMO_PREFIX}-")] if os.geteuid() == 0 else []
     state = load_state(DEMO_PREFIX)
@@ -87,7 +87,7 @@ def status() -> None:
 def exec_(command: tuple[str, ...]) -> None:
     """Run COMMAND inside the lab's scanner namespace (put -- before it)."""
     _need_root()
-    from netdiscover.lab.office import DEMO_PREFIX, load_state
+    from netdiscover_lab.office import DEMO_PREFIX, load_state
 
     state = load_state(DEMO_PREFIX)
     if not state:
@@ -107,7 +107,7 @@ def inventory(path: Path) -> None:
 
 
 def write_inventory(path: Path) -> None:
-    from netdiscover.lab.office_topology import INVENTORY_COLUMNS, inventory_rows
+    from netdiscover_lab.office_topology import INVENTORY_COLUMNS, inventory_rows
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
