@@ -26,7 +26,6 @@ SESSION_METHODS = {"get", "add", "add_all", "delete", "merge", "flush", "refresh
 PENDING: set[str] = {
     "netdiscover.alerts",
     "netdiscover.commands.fingerprint",
-    "netdiscover.daemon",
     "netdiscover.inventory.apply",
     "netdiscover.inventory.reader",
     "netdiscover.reconcile.__init__",
@@ -39,13 +38,10 @@ PENDING: set[str] = {
     "netdiscover.reports.discrepancies",
     "netdiscover.reports.missing",
     "netdiscover.reports.unknown",
-    "netdiscover.request_queue",
     "netdiscover.review",
-    "netdiscover.web.accounts",
     "netdiscover.web.app",
     "netdiscover.web.operations",
     "netdiscover.web.pages",
-    "netdiscover.web.security",
     "netdiscover.workers.dispatch",
     "netdiscover.workers.ingest",
 }
