@@ -24,7 +24,6 @@ SESSION_METHODS = {"get", "add", "add_all", "delete", "merge", "flush", "refresh
 # Modules still speaking SQL outside storage/ while the move is under way; each entry must still
 # offend (a stale entry fails too), and the list only shrinks.
 PENDING: set[str] = {
-    "netdiscover.alerts",
     "netdiscover.commands.fingerprint",
     "netdiscover.inventory.apply",
     "netdiscover.inventory.reader",
@@ -39,11 +38,8 @@ PENDING: set[str] = {
     "netdiscover.reports.missing",
     "netdiscover.reports.unknown",
     "netdiscover.review",
-    "netdiscover.web.app",
     "netdiscover.web.operations",
     "netdiscover.web.pages",
-    "netdiscover.workers.dispatch",
-    "netdiscover.workers.ingest",
 }
 
 
