@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SiteSweepState:
+class SiteSweepStatus:
     """Where one sweep sent to a site is: ``state`` submitted -> closed -> reconciling -> reconciled;
     ``outcome`` is the collector's word (complete, partial, aborted); ``counts`` the reconciliation's."""
 
@@ -91,12 +91,12 @@ def forget_sweep(sessions: sessionmaker[Session], sweep_id: str) -> None:
     store.delete_sweep(sessions, sweep_id)
 
 
-def sweep_state(sessions: sessionmaker[Session], sweep_id: str) -> SiteSweepState | None:
+def sweep_state(sessions: sessionmaker[Session], sweep_id: str) -> SiteSweepStatus | None:
     """Where the sweep is, or None for an unknown sweep id."""
     row = store.sweep(sessions, sweep_id)
     if row is None:
         return None
-    return SiteSweepState(row.id, row.site, row.state, row.outcome, row.reason, row.counts, row.scan_id)
+    return SiteSweepStatus(row.id, row.site, row.state, row.outcome, row.reason, row.counts, row.scan_id)
 
 
 # -- what collectors send back ---------------------------------------------------------------------
