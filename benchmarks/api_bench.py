@@ -32,9 +32,9 @@ import httpx
 from scratch_db import scratch_postgres
 from sqlalchemy import insert, text
 
+from netdiscover.services.accounts import add_user, create_token
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
-from netdiscover.web.accounts import add_user, create_token
 
 PASSWORD = "benchmark password"
 STATUSES = ("undocumented", "undocumented", "undocumented", "undocumented", "documented", "documented",

@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from scratch_db import scratch_postgres
 
 from netdiscover.observation import Observation
+from netdiscover.services.sites import add_site, sweep_state
 from netdiscover.storage.engine import open_database
 from netdiscover.workers import messages, rabbitadmin
 from netdiscover.workers.app import INGEST_TASK, declare, make_app, send
-from netdiscover.workers.ingest import add_site, sweep_state
 
 SITES = ("paris", "lyon", "nantes")
 CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]

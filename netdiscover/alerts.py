@@ -38,13 +38,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover import __version__
 from netdiscover.observation import utcnow
 from netdiscover.reports.text import plain
-from netdiscover.storage.models import Asset, AssetEvent
+from netdiscover.storage import alert_log
+from netdiscover.storage.models import Asset
+from netdiscover.storage.repository import get_asset, record_event
 
 log = logging.getLogger("netdiscover.alerts")
 
@@ -214,11 +215,9 @@ def _candidates(session: Session, result: Any, settings: AlertSettings) -> list[
     new_ids = list(_result_value(result, "new_undocumented_ids") or [])
     rogue_ids = list(_result_value(result, "reappeared_rogue_ids") or [])
     if scan_id is not None and _result_value(result, "new_undocumented_ids") is None:
-        new_ids = list(session.scalars(select(AssetEvent.asset_id).where(
-            AssetEvent.scan_id == scan_id, AssetEvent.kind == "discovered")))
+        new_ids = alert_log.assets_with_event(session, scan_id, "discovered")
     if scan_id is not None and _result_value(result, "reappeared_rogue_ids") is None:
-        rogue_ids = list(session.scalars(select(AssetEvent.asset_id).where(
-            AssetEvent.scan_id == scan_id, AssetEvent.kind == "reappeared")))
+        rogue_ids = alert_log.assets_with_event(session, scan_id, "reappeared")
     wanted: list[tuple[str, int]] = []
     if "new_undocumented" in settings.events:
         wanted += [("new_undocumented", i) for i in new_ids if i is not None]
@@ -230,10 +229,7 @@ def _candidates(session: Session, result: Any, settings: AlertSettings) -> list[
         if event == "rogue_reappeared":
             # A rogue alerts when it comes back after the decision, once per return; one flagged
             # while on the network alerts after it has left and come back.
-            latest = dict(session.execute(
-                select(AssetEvent.kind, func.max(AssetEvent.id))
-                .where(AssetEvent.asset_id == asset_id, AssetEvent.kind.in_(("reappeared", "rogue")))
-                .group_by(AssetEvent.kind)).all())
+            latest = alert_log.latest_event_ids(session, asset_id, ("reappeared", "rogue"))
             back, flagged = latest.get("reappeared"), latest.get("rogue")
             if back is None or (flagged is not None and back < flagged):
                 continue
@@ -247,9 +243,7 @@ def _pending_from_log(session: Session, channels: list[str]) -> tuple[dict[str, 
     since = utcnow() - RETRY_WINDOW
     delivered: dict[str, set[str]] = {}
     logged: dict[str, Alert] = {}
-    rows = session.execute(select(AssetEvent.asset_id, AssetEvent.new, AssetEvent.at, AssetEvent.scan_id)
-                           .where(AssetEvent.kind == ALERTED).order_by(AssetEvent.id))
-    for asset_id, new, at, scan_id in rows:
+    for asset_id, new, at, scan_id in alert_log.events_of_kind(session, ALERTED):
         new = new or {}
         key = new.get("key")
         if not key or asset_id is None:
@@ -338,9 +332,7 @@ def dispatch(alert_settings: dict[str, Any] | None, sessions: sessionmaker[Sessi
         todo = []
         for alert in alerts.values():
             missing = [c for c in channels if c not in delivered.get(alert.key, set())]
-            asset = session.scalars(select(Asset).where(Asset.id == alert.asset_id).options(
-                selectinload(Asset.interfaces), selectinload(Asset.addresses),
-                selectinload(Asset.services))).first()
+            asset = get_asset(session, alert.asset_id)
             wanted_status = "rogue" if alert.event == "rogue_reappeared" else "undocumented"
             if not missing or asset is None or asset.status != wanted_status:
                 continue
@@ -392,8 +384,6 @@ def dispatch(alert_settings: dict[str, Any] | None, sessions: sessionmaker[Sessi
 
 def _log_deliveries(sessions: sessionmaker[Session],
                     results: list[tuple[Alert, list[str], list[str]]]) -> None:
-    from netdiscover.storage.repository import record_event
-
     with sessions.begin() as session:
         for alert, ok, failed in results:
             record_event(session, alert.asset_id, ALERTED, scan_id=alert.scan_id, actor="netdiscover",

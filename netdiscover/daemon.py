@@ -16,7 +16,7 @@ Rules it keeps:
 - a database that is down or locked is retried with backoff while the daemon keeps running;
 - a failing scanner or sweep fails that run only;
 - sweeps queued over the web (``sweep_requests``) run one at a time, only while no scheduled
-  sweep runs (request_queue.py); ``[[listen]]`` tables keep passive listeners running beside
+  sweep runs (services/sweep_requests.py); ``[[listen]]`` tables keep passive listeners running beside
   the schedule (daemon_listen.py).
 Every event is one log line carrying the sweep name and run id (JSON optional).
 """
@@ -45,6 +45,8 @@ from netdiscover.config import Settings, SettingsError, SweepSettings, load_sett
 from netdiscover.daemon_listen import ListenerFactory, ListenJob
 from netdiscover.fingerprints.rules import RuleError, load_user_rules
 from netdiscover.schedule import missed_runs, next_run
+from netdiscover.services.health import database_alive, undocumented_count
+from netdiscover.services.sweep_history import close_stale_scans, sweep_history
 
 log = logging.getLogger("netdiscover.daemon")
 
@@ -53,8 +55,6 @@ ONCE_DB_ATTEMPTS = 3                 # --once gives up after this many failed co
 IDLE_TICK = 30.0                     # longest sleep of the loop with nothing due
 _DB_ERROR_NAMES = ("OperationalError", "DatabaseError", "InterfaceError", "InternalError",
                    "PendingRollbackError", "DisconnectionError", "TimeoutError")
-# Statuses that count as "the sweep ran" when deciding when it is next due.
-_RAN = ("completed", "partial", "failed")
 
 Runner = Callable[..., Any]          # run_sweep(sessions, request, progress=, should_stop=)
 
@@ -62,13 +62,6 @@ Runner = Callable[..., Any]          # run_sweep(sessions, request, progress=, s
 def now_local() -> datetime:
     """The current time, timezone-aware, in the daemon's local zone (windows and cron use it)."""
     return datetime.now().astimezone()
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """Datetimes read back from SQLite are naive UTC; make every one timezone-aware."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -168,7 +161,7 @@ def emit(event: str, level: int = logging.INFO, exc_info: Any = None, **fields: 
 # -- per-sweep state ------------------------------------------------------------------------------
 
 @dataclass
-class SweepState:
+class ScheduledSweep:
     """What the scheduler knows about one sweep between and during runs."""
 
     sweep: SweepSettings
@@ -213,7 +206,7 @@ class Daemon:
         self.db_retry_at = 0.0
         self.history_pending: set[str] = set()
         self.stale_scan_ids: set[int] = set()
-        self.states: dict[str, SweepState] = {}
+        self.states: dict[str, ScheduledSweep] = {}
         self.lock = threading.RLock()
         self.once = False
         self.once_results: dict[str, str] = {}
@@ -313,7 +306,7 @@ class Daemon:
                 state = self.states[name]
                 row = history.get(name)
                 if row and not state.running:
-                    ran = _aware(row.get("last_ran"))
+                    ran = row.get("last_ran")
                     if ran and (state.last_start is None or ran > state.last_start):
                         state.last_start = ran.astimezone(now.tzinfo)
                     state.last_status = state.last_status or row.get("status")
@@ -340,7 +333,7 @@ class Daemon:
             for name, sweep in wanted.items():
                 state = self.states.get(name)
                 if state is None:
-                    self.states[name] = SweepState(sweep=sweep)
+                    self.states[name] = ScheduledSweep(sweep=sweep)
                     self.history_pending.add(name)
                     changes["added"].append(name)
                     continue
@@ -353,7 +346,7 @@ class Daemon:
                         self._plan(state, now, quiet=True)
         return changes
 
-    def _plan(self, state: SweepState, now: datetime, quiet: bool = False) -> None:
+    def _plan(self, state: ScheduledSweep, now: datetime, quiet: bool = False) -> None:
         """Set ``state.next_due`` from its last start; log an overrun when starts were missed."""
         sched = state.sweep.schedule
         if self.once:
@@ -366,7 +359,7 @@ class Daemon:
                  missed_starts=missed, schedule=sched.describe(),
                  note="the run outlasted its period; missed starts are not stacked")
 
-    def _due(self, now: datetime) -> list[SweepState]:
+    def _due(self, now: datetime) -> list[ScheduledSweep]:
         if self.request_thread is not None:      # a queued request runs alone
             return []
         with self.lock:
@@ -392,7 +385,7 @@ class Daemon:
         return max(0.05, wait)
 
     # -- running one sweep -----------------------------------------------------------------------
-    def _start(self, state: SweepState) -> None:
+    def _start(self, state: ScheduledSweep) -> None:
         now = self.clock()
         with self.lock:
             state.run_id = f"{state.sweep.name}-{secrets.token_hex(3)}"
@@ -427,7 +420,7 @@ class Daemon:
             grace=Grace(self.settings.daemon.disappear_after_misses, self.settings.daemon.disappear_after),
         )
 
-    def _run_one(self, state: SweepState, sessions: Any) -> None:
+    def _run_one(self, state: ScheduledSweep, sessions: Any) -> None:
         sweep, run_id = state.sweep, state.run_id
         started = time.monotonic()
         emit("sweep.started", sweep=sweep.name, run=run_id, targets=sweep.targets, methods=sweep.methods)
@@ -445,7 +438,7 @@ class Daemon:
                                 should_stop=state.stop.is_set)
             status = result.status
             if status == "failed" and (_message_says_database(result.messages)
-                                       or not self._db_alive(sessions)):
+                                       or not database_alive(sessions)):
                 db_trouble = next((m for m in result.messages if m.startswith("failed:")),
                                   "database check failed")
                 if result.scan_id:
@@ -503,16 +496,6 @@ class Daemon:
                 self.states.pop(sweep.name, None)
         self._poke()
 
-    def _db_alive(self, sessions: Any) -> bool:
-        from sqlalchemy import text
-
-        try:
-            with sessions() as session:
-                session.execute(text("SELECT 1"))
-            return True
-        except Exception:
-            return False
-
     def _after_sweep(self, sweep: SweepSettings, result: Any, sessions: Any, duration: float) -> None:
         """Alerts and undocumented-asset metrics; failures here never fail the sweep."""
         try:
@@ -527,7 +510,7 @@ class Daemon:
                 emit("alerts.failed", logging.ERROR, exc_info=exc, sweep=sweep.name, scan_id=result.scan_id)
         if self.metrics is not None:
             try:
-                self.metrics.set_undocumented(count_undocumented(sessions))
+                self.metrics.set_undocumented(undocumented_count(sessions))
             except Exception as exc:
                 emit("metrics.failed", logging.WARNING, error=f"{type(exc).__name__}: {exc}")
 
@@ -543,7 +526,7 @@ class Daemon:
             if any(s.running for s in self.states.values()):
                 return
         self.next_request_poll = time.monotonic() + poll
-        from netdiscover.request_queue import claim_next
+        from netdiscover.services.sweep_requests import claim_next
 
         try:
             job = claim_next(self.sessions)
@@ -562,8 +545,8 @@ class Daemon:
 
     def _run_request(self, job: Any, sessions: Any) -> None:
         from netdiscover.reconcile.absence import Grace
-        from netdiscover.request_queue import check_request, finish_request, one_line
         from netdiscover.scope import ScopeError
+        from netdiscover.services.sweep_requests import check_request, finish_request, one_line
         from netdiscover.sweep import SweepRequest
 
         run_id = f"request-{job.id}-{secrets.token_hex(3)}"
@@ -797,72 +780,6 @@ class Daemon:
             with contextlib.suppress(OSError):
                 os.close(fd)
         return code
-
-
-# -- queries on the scans table --------------------------------------------------------------------
-
-def sweep_history(sessions: Any, names: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Per sweep name: the latest scan row (any status) and the last start that counts as a run."""
-    from sqlalchemy import func, select
-
-    from netdiscover.storage.models import Scan
-
-    out: dict[str, dict[str, Any]] = {}
-    with sessions() as session:
-        latest = select(Scan.sweep_name, func.max(Scan.id).label("id")).where(Scan.sweep_name.is_not(None))
-        ran = select(Scan.sweep_name, func.max(Scan.started_at).label("at")).where(
-            Scan.sweep_name.is_not(None), Scan.status.in_(_RAN))
-        if names is not None:
-            latest = latest.where(Scan.sweep_name.in_(names))
-            ran = ran.where(Scan.sweep_name.in_(names))
-        ids = [row.id for row in session.execute(latest.group_by(Scan.sweep_name))]
-        for scan in session.scalars(select(Scan).where(Scan.id.in_(ids))) if ids else []:
-            out[scan.sweep_name] = {
-                "scan_id": scan.id, "status": scan.status, "started_at": _aware(scan.started_at),
-                "finished_at": _aware(scan.finished_at), "counts": scan.counts or {},
-                "error": scan.error, "started_by": scan.started_by,
-            }
-        for row in session.execute(ran.group_by(Scan.sweep_name)):
-            out.setdefault(row.sweep_name, {})["last_ran"] = _aware(row.at)
-    return out
-
-
-def close_stale_scans(sessions: Any, names: list[str], started_by: str, before: datetime,
-                      extra_ids: set[int] = frozenset()) -> list[int]:
-    """Mark scan rows still 'running' that no live run owns as aborted/failed; return their ids.
-
-    Rows of ``names`` started by this daemon's identity before ``before`` (this process's
-    start) were left by a previous process that died; ``extra_ids`` are runs of this process
-    whose outcome could not be recorded because the database went away.
-    """
-    from sqlalchemy import or_, select
-
-    from netdiscover.storage.models import Scan
-    from netdiscover.storage.repository import finish_scan
-
-    closed: list[int] = []
-    with sessions() as session, session.begin():
-        clauses = [Scan.sweep_name.in_(names) & (Scan.started_by == started_by) & (Scan.started_at < before)]
-        if extra_ids:
-            clauses.append(Scan.id.in_(list(extra_ids)))
-        rows = list(session.scalars(select(Scan).where(Scan.status == "running", or_(*clauses))))
-        for scan in rows:
-            lost_db = scan.id in extra_ids
-            finish_scan(session, scan, status="failed" if lost_db else "aborted",
-                        error=("database unavailable while the sweep ran" if lost_db
-                               else "the daemon stopped before the sweep finished"))
-            closed.append(scan.id)
-    return closed
-
-
-def count_undocumented(sessions: Any) -> int:
-    """How many present assets are still undocumented (for metrics)."""
-    from sqlalchemy import func, select
-
-    from netdiscover.storage.models import Asset
-
-    with sessions() as session:
-        return int(session.scalar(select(func.count(Asset.id)).where(Asset.status == "undocumented")) or 0)
 
 
 def build_daemon(config_path: str, db_url: str | None = None, verbose: int = 0,

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from netdiscover.config import load_settings
-from netdiscover.daemon import Daemon, EventFormatter, sweep_history
+from netdiscover.daemon import Daemon, EventFormatter
+from netdiscover.services.sweep_history import sweep_history
 from netdiscover.storage import engine as engine_mod
 from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session

@@ -10,9 +10,9 @@ import pytest
 
 from netdiscover.config import SettingsError, load_settings
 from netdiscover.daemon import Daemon
+from netdiscover.services.sites import add_site, sweep_state
 from netdiscover.storage.engine import open_database
 from netdiscover.workers import rabbitadmin
-from netdiscover.workers.ingest import add_site, sweep_state
 
 SWEEP = ('[[sweep]]\nname = "{name}"\ntargets = ["10.1.0.0/24"]\nmethods = ["arp", "snmp"]\n'
          'every = "1h"\n{extra}\n')

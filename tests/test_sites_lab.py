@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import func, select
 from waiting import wait_for
 
+from netdiscover.services.sites import add_site, site_rows, sweep_state
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset
 from netdiscover.workers import rabbitadmin
 from netdiscover.workers.app import declare, make_app
-from netdiscover.workers.ingest import add_site, site_rows, sweep_state
 from netdiscover_lab.sites_lab import CLI, BrokerRelay, build_site, start_collector
 
 pytestmark = pytest.mark.postgres

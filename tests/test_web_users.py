@@ -7,9 +7,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from netdiscover.cli import main
+from netdiscover.services.accounts import authenticate, principal_for_token
 from netdiscover.storage.auth_models import ApiToken, User
 from netdiscover.storage.engine import open_database
-from netdiscover.web.accounts import authenticate, principal_for_token
 
 PASSWORD = "correct horse battery"
 

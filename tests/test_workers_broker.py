@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 from waiting import wait_for
 
 from netdiscover.observation import Observation
+from netdiscover.services.sites import add_site, sweep_state
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset
 from netdiscover.storage.site_models import SweepBatch
 from netdiscover.workers import messages, rabbitadmin
 from netdiscover.workers.app import INGEST_TASK, declare, make_app, send
-from netdiscover.workers.ingest import add_site, sweep_state
 
 CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

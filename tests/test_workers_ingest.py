@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from netdiscover.observation import Observation
+from netdiscover.services.sites import add_site, record_sweep, sweep_state
 from netdiscover.storage import repository as repo
 from netdiscover.storage.models import Asset, Scan
 from netdiscover.workers import messages
-from netdiscover.workers.ingest import Ingest, add_site, submit, sweep_state
+from netdiscover.workers.ingest import Ingest
 from netdiscover.workers.messages import PoisonMessage
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -60,7 +61,7 @@ def count_assets(sessions) -> int:
 
 
 def test_batches_then_close_reconcile_once(sessions, ingest):
-    submit(sessions, "paris", "sw-1", ["10.1.0.0/16"], ["arp"])
+    record_sweep(sessions, "paris", "sw-1", ["10.1.0.0/16"], ["arp"])
     sent, states = send(ingest, "paris", "sw-1", hosts(250))
     assert states == ["stored"] * 3 + ["closed"]
     assert count_assets(sessions) == 250

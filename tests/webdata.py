@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+from netdiscover.services.accounts import create_token
 from netdiscover.storage.auth_models import User
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface, Scan, Service
-from netdiscover.web.accounts import create_token
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PASSWORD = "correct horse battery"

@@ -199,7 +199,8 @@ def _row(name: str, schedule: str, h: dict, info: dict, nxt: str | None, state_w
 @click.pass_obj
 def status(app: AppContext, config_path: str | None, fmt: str) -> None:
     """Show each sweep's schedule, last and next run, and the outcome of its last run."""
-    from netdiscover.daemon import now_local, sweep_history
+    from netdiscover.daemon import now_local
+    from netdiscover.services.sweep_history import sweep_history
     from netdiscover.storage.engine import DatabaseError, open_database
 
     settings = _load(config_path) if config_path else None

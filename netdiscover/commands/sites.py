@@ -18,7 +18,7 @@ def sites(ctx: click.Context, fmt: str, broker: str | None) -> None:
     """List sites with their collector's last heartbeat, version, queue depth and last sweep."""
     if ctx.invoked_subcommand is not None:
         return
-    from netdiscover.workers.ingest import site_rows
+    from netdiscover.services.sites import site_rows
 
     rows = site_rows(ctx.obj.sessions())
     if broker:
@@ -48,7 +48,7 @@ def sites(ctx: click.Context, fmt: str, broker: str | None) -> None:
 @click.pass_obj
 def add_command(app: Any, name: str, broker: str | None) -> None:
     """Register site NAME: its collector's messages are accepted from now on."""
-    from netdiscover.workers.ingest import add_site
+    from netdiscover.services.sites import add_site
     from netdiscover.workers.messages import PoisonMessage
 
     try:

@@ -32,8 +32,8 @@ def submit_command(app: Any, targets: tuple[str, ...], methods: tuple[str, ...],
                    timeout: float) -> None:
     """Send a sweep of TARGETS to SITE's collector; prints the sweep id."""
     from netdiscover.scope import ScopeError, parse_scope
+    from netdiscover.services.sites import sweep_state
     from netdiscover.workers.dispatch import BrokerError, submit_sweep
-    from netdiscover.workers.ingest import sweep_state
     from netdiscover.workers.messages import PoisonMessage
 
     try:

@@ -20,7 +20,7 @@ from netdiscover.vocabulary import USER_ROLES as ROLES
 @contextmanager
 def _account_errors() -> Iterator[None]:
     """An account problem (bad name, unknown user or token) becomes the one-line UserError."""
-    from netdiscover.web.accounts import AccountError
+    from netdiscover.services.accounts import AccountError
 
     try:
         yield
@@ -48,7 +48,7 @@ def user() -> None:
 @click.pass_obj
 def add_command(app: Any, name: str, role: str, password_stdin: bool) -> None:
     """Create user NAME with a password (prompted, or from stdin)."""
-    from netdiscover.web.accounts import add_user, check_name, check_password
+    from netdiscover.services.accounts import add_user, check_name, check_password
 
     with _account_errors():
         check_name(name)
@@ -63,7 +63,7 @@ def add_command(app: Any, name: str, role: str, password_stdin: bool) -> None:
 def list_command(app: Any) -> None:
     """Every user with role and state."""
     from netdiscover.commands.assets import cell_text
-    from netdiscover.web.accounts import list_users
+    from netdiscover.services.accounts import list_users
 
     with app.sessions()() as session:
         users = list_users(session)
@@ -80,7 +80,7 @@ def list_command(app: Any) -> None:
 @click.pass_obj
 def disable_command(app: Any, name: str) -> None:
     """Disable user NAME: no more logins, tokens or sessions."""
-    from netdiscover.web.accounts import disable_user
+    from netdiscover.services.accounts import disable_user
 
     with _account_errors(), app.sessions().begin() as session:
         disable_user(session, name)
@@ -98,12 +98,11 @@ def token() -> None:
 @click.pass_obj
 def create_command(app: Any, user_name: str, label: str | None) -> None:
     """Create a token and print it (this once only)."""
-    from netdiscover.web.accounts import create_token
+    from netdiscover.services.accounts import create_token
 
     with _account_errors(), app.sessions().begin() as session:
-        row, text = create_token(session, user_name, label)
-        token_id = row.id
-    click.echo(f"token {token_id} for {user_name} (shown once, store it now):", err=True)
+        info, text = create_token(session, user_name, label)
+    click.echo(f"token {info.id} for {user_name} (shown once, store it now):", err=True)
     click.echo(text)
 
 
@@ -113,15 +112,14 @@ def create_command(app: Any, user_name: str, label: str | None) -> None:
 def tokens_command(app: Any, user_name: str | None) -> None:
     """Tokens by id, user, label and state (never the token itself)."""
     from netdiscover.commands.assets import cell_text
-    from netdiscover.web.accounts import list_tokens
+    from netdiscover.services.accounts import list_tokens
 
     with _account_errors(), app.sessions()() as session:
-        rows = [(t.id, t.user.name, t.label, t.revoked_at, t.created_at)
-                for t in list_tokens(session, user_name)]
-    for token_id, name, label, revoked, created in rows:
-        state = f"revoked {revoked:%Y-%m-%d}" if revoked else "active"
-        click.echo(f"{token_id:<6} {cell_text(name, 64):<24} {state:<18} created {created:%Y-%m-%d}  "
-                   f"{cell_text(label, 80)}")
+        rows = list_tokens(session, user_name)
+    for t in rows:
+        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+        click.echo(f"{t.id:<6} {cell_text(t.user, 64):<24} {state:<18} created {t.created_at:%Y-%m-%d}  "
+                   f"{cell_text(t.label, 80)}")
 
 
 @token.command("revoke")
@@ -129,7 +127,7 @@ def tokens_command(app: Any, user_name: str | None) -> None:
 @click.pass_obj
 def revoke_command(app: Any, token_id: int) -> None:
     """Revoke token TOKEN_ID (see `token list`)."""
-    from netdiscover.web.accounts import revoke_token
+    from netdiscover.services.accounts import revoke_token
 
     with _account_errors(), app.sessions().begin() as session:
         revoke_token(session, token_id)

@@ -15,10 +15,10 @@ import click
 @click.pass_obj
 def worker(app: Any, broker: str, concurrency: int) -> None:
     """Receive the collectors' batches and reconcile each finished sweep into the database (--db)."""
+    from netdiscover.services.sites import site_names
     from netdiscover.workers.app import declare, ingest_app, run_worker
-    from netdiscover.workers.ingest import site_rows
 
     sessions = app.sessions()          # a bad --db fails here, with one line
     celery = ingest_app(broker, lambda: sessions)
-    declare(celery, [r["site"] for r in site_rows(sessions)])
+    declare(celery, sorted(site_names(sessions)))
     run_worker(celery, ["ingest"], "ingest@%h", concurrency)

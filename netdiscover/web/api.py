@@ -15,9 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from netdiscover.services.accounts import Principal, principal_for_token
 from netdiscover.storage.engine import write_session
 from netdiscover.web import operations as ops
-from netdiscover.web.accounts import Principal, principal_for_token
 
 
 class ErrorBody(BaseModel):

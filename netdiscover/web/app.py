@@ -18,11 +18,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netdiscover import __version__
+from netdiscover.services.health import assets_by_status, check_database
 from netdiscover.web import api, pages
 from netdiscover.web.operations import NotFound, OperationError
 from netdiscover.web.security import LoginLimiter
@@ -65,13 +65,10 @@ class _AssetCounts:
         self.sessions = sessions
 
     def collect(self) -> Any:
-        from netdiscover.storage.models import Asset
-
         family = GaugeMetricFamily("netdiscover_assets", "Assets in the database by review status",
                                    labels=["status"])
-        with self.sessions() as session:
-            for status, count in session.execute(select(Asset.status, func.count()).group_by(Asset.status)):
-                family.add_metric([status], count)
+        for status, count in assets_by_status(self.sessions).items():
+            family.add_metric([status], count)
         yield family
 
 
@@ -161,8 +158,7 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
              responses={503: {"model": api.ErrorBody}})
     def healthz() -> Response:
         try:
-            with sessions() as session:
-                session.execute(text("SELECT 1"))
+            check_database(sessions)
         except Exception as exc:  # any database failure means "not healthy", reported not raised
             return error_response(503, f"database unavailable: {type(exc).__name__}")
         return JSONResponse({"status": "ok", "version": __version__})

@@ -19,19 +19,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from netdiscover.reports.text import plain, when
+from netdiscover.services.accounts import (
+    BrowserSession,
+    authenticate,
+    end_session,
+    new_session,
+    session_for_cookie,
+)
 from netdiscover.storage.engine import write_session
 from netdiscover.vocabulary import DEVICE_CLASSES, SCAN_METHODS
 from netdiscover.web import operations as ops
-from netdiscover.web.accounts import authenticate
-from netdiscover.web.security import (
-    LOGIN_COOKIE,
-    SESSION_COOKIE,
-    BrowserSession,
-    end_session,
-    new_session,
-    same_secret,
-    session_for_cookie,
-)
+from netdiscover.web.security import LOGIN_COOKIE, SESSION_COOKIE, same_secret
 
 API_PREFIXES = ("/api/", "/healthz", "/metrics", "/openapi.json", "/static/")
 UNKNOWN_FILTERS = ("status", "device_class", "risk", "site", "subnet", "q")

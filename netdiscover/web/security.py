@@ -1,71 +1,19 @@
-"""Who is asking: bearer tokens for the API, session cookies and CSRF tokens for the pages, login limits.
+"""The web door's own guards: cookie names, constant-time secret comparison, login limits.
 
 A browser session is a random id in an HttpOnly, SameSite=Strict cookie (Secure behind HTTPS);
-the database keeps its SHA-256 digest, the user and a per-session CSRF token that every form
-must send back. Failed logins are counted per client address and per user name in memory.
+services/accounts.py stores and checks it. Failed logins are counted per client address and
+per user name in memory.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from datetime import timedelta
-
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
-from netdiscover.observation import utcnow
-from netdiscover.storage.auth_models import User, WebSession
-from netdiscover.web.accounts import Principal, digest
 
 SESSION_COOKIE = "nd_session"
 LOGIN_COOKIE = "nd_login"
-SESSION_HOURS = 12
-
-
-@dataclass(frozen=True)
-class BrowserSession:
-    """A signed-in browser: who, and the CSRF token its forms carry."""
-
-    principal: Principal
-    csrf_token: str
-
-
-def new_session(session: Session, principal: Principal) -> str:
-    """Store a new browser session for ``principal``; returns the cookie value (caller commits)."""
-    now = utcnow()
-    session.execute(delete(WebSession).where(WebSession.expires_at < now))
-    cookie = secrets.token_urlsafe(32)
-    session.add(WebSession(session_hash=digest(cookie), user_id=principal.user_id,
-                           csrf_token=secrets.token_urlsafe(32), created_at=now,
-                           expires_at=now + timedelta(hours=SESSION_HOURS)))
-    session.flush()
-    return cookie
-
-
-def session_for_cookie(session: Session, cookie: str | None) -> BrowserSession | None:
-    """The live session a cookie names (user enabled, not expired), or None."""
-    if not cookie or len(cookie) > 100:
-        return None
-    row = session.execute(
-        select(WebSession.csrf_token, User.id, User.name, User.role)
-        .join(User, User.id == WebSession.user_id)
-        .where(WebSession.session_hash == digest(cookie), WebSession.expires_at > utcnow(),
-               User.disabled.is_(False))
-    ).first()
-    if row is None:
-        return None
-    return BrowserSession(Principal(row[1], row[2], row[3]), row[0])
-
-
-def end_session(session: Session, cookie: str | None) -> None:
-    """Forget a browser session (logout; caller commits)."""
-    if cookie:
-        session.execute(delete(WebSession).where(WebSession.session_hash == digest(cookie)))
 
 
 def same_secret(expected: str | None, given: str | None) -> bool:

@@ -6,13 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from netdiscover.storage.site_models import SiteSweep
+from netdiscover.services.sites import forget_sweep, record_sweep
 from netdiscover.workers.app import SWEEP_TASK, SWEEPS, declare, make_app, send
 from netdiscover.workers.collector import sweep_request
-from netdiscover.workers.ingest import submit
 
 
 def submit_sweep(sessions: sessionmaker[Session], broker: str, site: str, targets: list[str], *,
@@ -22,7 +20,7 @@ def submit_sweep(sessions: sessionmaker[Session], broker: str, site: str, target
     """Record and publish one sweep for ``site``; returns its sweep id. Raises PoisonMessage for an
     unknown site. Credentials go by name only."""
     sweep_id = f"{site[:24]}-{uuid.uuid4().hex[:16]}"
-    submit(sessions, site, sweep_id, list(targets), list(methods))
+    record_sweep(sessions, site, sweep_id, list(targets), list(methods))
     app = make_app(broker)
     app.conf.broker_connection_max_retries = 3
     try:
@@ -33,8 +31,7 @@ def submit_sweep(sessions: sessionmaker[Session], broker: str, site: str, target
                                             options=options),
              exchange=SWEEPS.name, routing_key=site, retry_policy={"max_retries": 3, "interval_max": 2})
     except Exception as exc:     # kombu/amqp raise many kinds: the sweep was not sent, say so
-        with sessions() as s, s.begin():
-            s.execute(delete(SiteSweep).where(SiteSweep.id == sweep_id))
+        forget_sweep(sessions, sweep_id)
         raise BrokerError(f"broker {_safe(broker)}: {type(exc).__name__}: {str(exc)[:200]}") from None
     return sweep_id
 

@@ -9,7 +9,11 @@ reason. A request aborted because the daemon is stopping goes back to ``queued``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from netdiscover.storage import sweep_requests as store
+from netdiscover.storage.engine import write_session
 
 MAX_ERROR = 500
 
@@ -25,23 +29,14 @@ class QueuedSweep:
     requested_by: str | None
 
 
-def claim_next(sessions: Any) -> QueuedSweep | None:
+def claim_next(sessions: sessionmaker[Session]) -> QueuedSweep | None:
     """Mark the oldest queued request running and return it; None when the queue is empty."""
-    from sqlalchemy import select, update
-
-    from netdiscover.storage.auth_models import SweepRequest
-    from netdiscover.storage.engine import write_session
-
     for _ in range(5):                       # another claimer may win the race for a row
         with write_session(sessions) as session:
-            row = session.scalars(select(SweepRequest).where(SweepRequest.status == "queued")
-                                  .order_by(SweepRequest.id).limit(1)).first()
+            row = store.oldest_queued(session)
             if row is None:
                 return None
-            claimed = session.execute(
-                update(SweepRequest).where(SweepRequest.id == row.id, SweepRequest.status == "queued")
-                .values(status="running", error=None).execution_options(synchronize_session=False))
-            if claimed.rowcount == 1:
+            if store.mark_running(session, row.id):
                 return QueuedSweep(id=row.id, targets=[str(t) for t in row.targets or []],
                                    methods=[str(m) for m in row.methods or []] or ["arp"],
                                    profile=row.profile, requested_by=row.requested_by)
@@ -68,20 +63,11 @@ def check_request(job: QueuedSweep) -> str | None:
     return None
 
 
-def finish_request(sessions: Any, request_id: int, status: str, scan_id: int | None = None,
+def finish_request(sessions: sessionmaker[Session], request_id: int, status: str, scan_id: int | None = None,
                    error: str | None = None) -> None:
     """Record the outcome of a claimed request (``done``, ``failed``, or ``queued`` to retry)."""
-    from netdiscover.storage.auth_models import SweepRequest
-    from netdiscover.storage.engine import write_session
-
     with write_session(sessions) as session:
-        row = session.get(SweepRequest, request_id)
-        if row is None:                      # deleted while it ran
-            return
-        row.status = status
-        if scan_id is not None:
-            row.scan_id = scan_id
-        row.error = one_line(error) if error else None
+        store.record_outcome(session, request_id, status, scan_id, one_line(error) if error else None)
 
 
 def one_line(text: str) -> str:

@@ -1,0 +1,157 @@
+"""Sites whose collectors run sweeps: register and list them, record the sweeps sent to them, and
+take in what their collectors send back (batches, closing messages, heartbeats).
+
+Idempotent per (sweep, run, batch): a redelivered batch is a no-op. A sweep is reconciled once,
+when its closing message has arrived and every batch it announced is stored; disappearance is
+decided only when the collector said the sweep was complete (a partial sweep's sightings count,
+its silence does not; an aborted sweep writes no asset). Several ingest workers may run: the one
+that claims a sweep reconciles it; a claim older than the lease (its worker died) is taken over,
+and a sweep whose observations are already stored under its scan is never reconciled twice.
+
+Messages arrive here already checked (workers/messages.py); a request that can never succeed
+(unknown site, a sweep of another site) raises PoisonMessage.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import netaddr
+from sqlalchemy.orm import Session, sessionmaker
+
+from netdiscover.observation import Observation, utcnow
+from netdiscover.reconcile.state import Fingerprinter
+from netdiscover.storage import sites as store
+from netdiscover.workers import messages
+from netdiscover.workers.messages import PoisonMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SiteSweepStatus:
+    """Where one sweep sent to a site is: ``state`` submitted -> closed -> reconciling -> reconciled;
+    ``outcome`` is the collector's word (complete, partial, aborted); ``counts`` the reconciliation's."""
+
+    id: str
+    site: str
+    state: str
+    outcome: str | None
+    reason: str | None
+    counts: dict[str, Any] | None
+    scan_id: int | None
+
+
+# -- sites -----------------------------------------------------------------------------------------
+
+def add_site(sessions: sessionmaker[Session], name: str) -> bool:
+    """Register a site (its collector may then report); False when it existed."""
+    messages.check_name(name, "site name")
+    return store.add_site(sessions, name, utcnow())
+
+
+def site_names(sessions: sessionmaker[Session]) -> set[str]:
+    """The names of every registered site."""
+    return store.site_names(sessions)
+
+
+def site_rows(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+    """Every site with its collector's last heartbeat and last sweep (for ``netdiscover sites``)."""
+    return [{"site": site.name, "last_heartbeat": _iso(site.last_heartbeat), "version": site.version,
+             "host": site.collector_host, "root": site.root, "nmap": site.nmap,
+             "interfaces": site.interfaces or [], "last_sweep": site.last_sweep_id,
+             "last_sweep_state": last.state if last else None,
+             "last_sweep_outcome": last.outcome if last else None}
+            for site, last in store.sites_with_last_sweep(sessions)]
+
+
+def record_heartbeat(sessions: sessionmaker[Session], site: str, msg: dict[str, Any]) -> None:
+    """Store what the collector of a known ``site`` says about itself in a heartbeat message."""
+    ifaces = msg.get("interfaces")
+    interfaces = [str(i)[:64] for i in ifaces[:256]] if isinstance(ifaces, list) else None
+    store.record_heartbeat(sessions, site, utcnow(), version=str(msg.get("version", ""))[:64] or None,
+                           host=str(msg.get("host", ""))[:255] or None, root=bool(msg.get("root")),
+                           nmap=bool(msg.get("nmap")), interfaces=interfaces)
+
+
+# -- sweeps sent to a site -------------------------------------------------------------------------
+
+def record_sweep(sessions: sessionmaker[Session], site: str, sweep_id: str, targets: list[str],
+                 methods: list[str]) -> None:
+    """Record a sweep sent to a site (before its task is published)."""
+    if not store.insert_sweep(sessions, site, sweep_id, targets, methods, utcnow()):
+        raise PoisonMessage(f"unknown site {site!r} (add it with: netdiscover sites add {site})")
+
+
+def forget_sweep(sessions: sessionmaker[Session], sweep_id: str) -> None:
+    """Drop a recorded sweep whose task could not be published."""
+    store.delete_sweep(sessions, sweep_id)
+
+
+def sweep_state(sessions: sessionmaker[Session], sweep_id: str) -> SiteSweepStatus | None:
+    """Where the sweep is, or None for an unknown sweep id."""
+    row = store.sweep(sessions, sweep_id)
+    if row is None:
+        return None
+    return SiteSweepStatus(row.id, row.site, row.state, row.outcome, row.reason, row.counts, row.scan_id)
+
+
+# -- what collectors send back ---------------------------------------------------------------------
+
+def store_batch(sessions: sessionmaker[Session], msg: dict[str, Any], packed: bytes) -> bool:
+    """Store a checked batch message (payload ``packed``); False when it was stored before."""
+    return store.store_batch(sessions, msg["sweep"], msg["run"], msg["batch"], msg["count"], packed, utcnow())
+
+
+def close_sweep(sessions: sessionmaker[Session], msg: dict[str, Any]) -> bool:
+    """Record a checked closing message; False when the sweep was closed before."""
+    try:
+        return store.close_sweep(sessions, msg, utcnow())
+    except store.SweepOfOtherSite as exc:
+        raise PoisonMessage(f"sweep {msg['sweep']} belongs to site {exc.owner}, not {msg['site']}") from None
+
+
+def claim_for_reconcile(sessions: sessionmaker[Session], sweep_id: str,
+                        lease_s: float) -> store.ClaimedSweep | None:
+    """Claim the sweep for reconciliation if it is closed, complete in batches and nobody else is at
+    it (a claim older than ``lease_s`` seconds is taken over); None otherwise."""
+    now = utcnow()
+    if store.sweep_state(sessions, sweep_id) not in ("closed", "reconciling"):
+        return None             # most batches find the sweep still open: no write lock for that
+    return store.claim_for_reconcile(sessions, sweep_id, now, timedelta(seconds=lease_s))
+
+
+def reconcile_claimed(sessions: sessionmaker[Session], sweep_id: str, sweep: store.ClaimedSweep,
+                      fingerprinter: Fingerprinter | None = None) -> None:
+    """Reconcile a claimed sweep's observations (unless it was aborted or is reconciled already)
+    and close it and its scan row."""
+    from netdiscover.reconcile import reconcile
+
+    counts: dict[str, Any] = {}
+    if sweep.outcome != "aborted" and not store.scan_has_observations(sessions, sweep.scan_id):
+        obs = observations(sessions, sweep_id, sweep.run)
+        covered = {m: netaddr.IPSet(c) for m, c in sweep.coverage.items()}
+        result = reconcile(sessions, obs, scan_id=sweep.scan_id, scope=netaddr.IPSet(sweep.scope),
+                           complete=sweep.outcome == "complete", coverage=covered,
+                           fingerprinter=fingerprinter, site=sweep.site)
+        counts = dict(result.counts)
+        log.info("site %s sweep %s (%s): %s", sweep.site, sweep_id, sweep.outcome, counts)
+    status = {"complete": "completed", "partial": "partial"}.get(sweep.outcome, "aborted")
+    store.mark_reconciled(sessions, sweep_id, sweep.scan_id, utcnow(), counts or None, status,
+                          messages=[f"{sweep.outcome}: {sweep.reason}"] if sweep.reason else None,
+                          error=sweep.reason if sweep.outcome == "aborted" else None)
+
+
+def observations(sessions: sessionmaker[Session], sweep_id: str, run: str) -> list[Observation]:
+    """The observations of a sweep's batches of ``run``, in batch order."""
+    out: list[Observation] = []
+    for count, payload in store.batches(sessions, sweep_id, run):
+        out.extend(messages.decode_observations(messages.unpack(payload), count))
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

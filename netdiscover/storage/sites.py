@@ -1,0 +1,205 @@
+"""Rows of the several-sites set-up: sites and their collectors, sweeps sent to a site, and the
+observation batches the central ingest received for them.
+
+Each writing function is one transaction of its own, holding the locks the ingest relies on:
+a batch is an insert that ignores a duplicate primary key (sweep, run, batch); closing a sweep
+locks its row; claiming a sweep for reconciliation holds the database's write lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from netdiscover.storage import repository
+from netdiscover.storage.engine import write_session
+from netdiscover.storage.models import ObservationRecord
+from netdiscover.storage.site_models import Site, SiteSweep, SweepBatch
+
+
+class SweepOfOtherSite(Exception):
+    """A closing message names a sweep that belongs to another site; ``owner`` is that site."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(owner)
+        self.owner = owner
+
+
+@dataclass(frozen=True)
+class ClaimedSweep:
+    """A closed sweep this worker claimed for reconciliation, detached from its session."""
+
+    site: str
+    run: str
+    outcome: str
+    scope: list[str]
+    coverage: dict[str, list[str]]
+    scan_id: int
+    reason: str | None
+
+
+# -- sites -----------------------------------------------------------------------------------------
+
+def site_names(sessions: sessionmaker[Session]) -> set[str]:
+    """The names of every registered site."""
+    with sessions() as s:
+        return set(s.scalars(select(Site.name)))
+
+
+def add_site(sessions: sessionmaker[Session], name: str, now: datetime) -> bool:
+    """Register a site; False when it existed."""
+    with sessions() as s, s.begin():
+        if s.get(Site, name) is not None:
+            return False
+        s.add(Site(name=name, created_at=now))
+    return True
+
+
+def sites_with_last_sweep(sessions: sessionmaker[Session]) -> list[tuple[Site, SiteSweep | None]]:
+    """Every site by name, with the last sweep its collector closed (detached rows)."""
+    out = []
+    with sessions() as s:
+        for site in s.scalars(select(Site).order_by(Site.name)):
+            out.append((site, s.get(SiteSweep, site.last_sweep_id) if site.last_sweep_id else None))
+    return out
+
+
+def record_heartbeat(sessions: sessionmaker[Session], name: str, at: datetime, version: str | None,
+                     host: str | None, root: bool, nmap: bool, interfaces: list[str] | None) -> None:
+    """Store what a site's collector said about itself."""
+    with sessions() as s, s.begin():
+        site = s.get(Site, name)
+        site.last_heartbeat = at
+        site.version = version
+        site.collector_host = host
+        site.root = root
+        site.nmap = nmap
+        site.interfaces = interfaces
+
+
+# -- sweeps sent to a site -------------------------------------------------------------------------
+
+def insert_sweep(sessions: sessionmaker[Session], site: str, sweep_id: str, targets: list[str],
+                 methods: list[str], now: datetime) -> bool:
+    """Record a sweep sent to ``site``; False (nothing stored) when the site is unknown."""
+    with sessions() as s, s.begin():
+        if s.get(Site, site) is None:
+            return False
+        s.add(SiteSweep(id=sweep_id, site=site, state="submitted", targets=targets, methods=methods,
+                        submitted_at=now))
+    return True
+
+
+def delete_sweep(sessions: sessionmaker[Session], sweep_id: str) -> None:
+    """Forget a sweep (its task never reached the broker)."""
+    with sessions() as s, s.begin():
+        s.execute(delete(SiteSweep).where(SiteSweep.id == sweep_id))
+
+
+def sweep(sessions: sessionmaker[Session], sweep_id: str) -> SiteSweep | None:
+    """The sweep row (detached), or None."""
+    with sessions() as s:
+        return s.get(SiteSweep, sweep_id)
+
+
+def sweep_state(sessions: sessionmaker[Session], sweep_id: str) -> str | None:
+    """Where the sweep is (submitted, closed, reconciling, reconciled), without a write lock."""
+    with sessions() as s:
+        return s.scalar(select(SiteSweep.state).where(SiteSweep.id == sweep_id))
+
+
+# -- the ingest ------------------------------------------------------------------------------------
+
+def store_batch(sessions: sessionmaker[Session], sweep_id: str, run: str, batch: int, count: int,
+                payload: bytes, received_at: datetime) -> bool:
+    """Store one batch of observations; False when this (sweep, run, batch) was already stored."""
+    row = {"sweep_id": sweep_id, "run": run, "batch": batch, "count": count, "payload": payload,
+           "received_at": received_at}
+    with sessions() as s, s.begin():
+        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(SweepBatch.__table__).values(**row).on_conflict_do_nothing()
+        return s.execute(stmt.returning(SweepBatch.__table__.c.batch)).first() is not None
+
+
+def close_sweep(sessions: sessionmaker[Session], msg: dict[str, Any], now: datetime) -> bool:
+    """Record a checked closing message on its (row-locked) sweep; False when it was closed already.
+
+    A sweep unknown here (sent by someone else, or its submission lost) is created closed.
+    Raises SweepOfOtherSite when the sweep belongs to another site.
+    """
+    with sessions() as s, s.begin():
+        row = s.get(SiteSweep, msg["sweep"], with_for_update=True)
+        if row is None:
+            row = SiteSweep(id=msg["sweep"], site=msg["site"], state="submitted", submitted_at=now,
+                            methods=msg["methods"], targets=msg["scope"])
+            s.add(row)
+        elif row.site != msg["site"]:
+            raise SweepOfOtherSite(row.site)
+        if row.state != "submitted":
+            return False
+        row.state, row.outcome, row.reason = "closed", msg["outcome"], msg.get("reason")
+        row.run, row.batches, row.scope = msg["run"], msg["batches"], msg["scope"]
+        row.coverage = msg["coverage"] if msg["outcome"] == "complete" else {}
+        row.methods = msg["methods"] or row.methods
+        row.closed_at = now
+        site = s.get(Site, msg["site"])
+        if site is not None:
+            site.last_sweep_id = msg["sweep"]
+    return True
+
+
+def claim_for_reconcile(sessions: sessionmaker[Session], sweep_id: str, now: datetime,
+                        lease: timedelta) -> ClaimedSweep | None:
+    """Claim a closed sweep whose announced batches are all stored, and open its scan row.
+
+    None when the sweep is not closed, another worker's claim is younger than ``lease``, or
+    batches are missing. Runs under the database's write lock.
+    """
+    with write_session(sessions) as s:
+        row = s.get(SiteSweep, sweep_id)
+        if row is None or row.state not in ("closed", "reconciling"):
+            return None
+        if row.state == "reconciling" and row.claimed_at and now - row.claimed_at < lease:
+            return None
+        have = s.scalar(select(func.count()).select_from(SweepBatch).where(
+            SweepBatch.sweep_id == sweep_id, SweepBatch.run == row.run)) or 0
+        if have < (row.batches or 0):
+            return None
+        row.state, row.claimed_at = "reconciling", now
+        if row.scan_id is None:
+            row.scan_id = repository.start_scan(
+                s, targets=row.scope or [], methods=row.methods or [], started_at=row.submitted_at,
+                sweep_name=f"site:{row.site}", started_by=f"collector:{row.site}")
+        return ClaimedSweep(row.site, row.run, row.outcome, row.scope, row.coverage, row.scan_id, row.reason)
+
+
+def scan_has_observations(sessions: sessionmaker[Session], scan_id: int) -> bool:
+    """True when observations are stored under ``scan_id`` (its sweep was reconciled already)."""
+    with sessions() as s:
+        return s.scalar(select(ObservationRecord.id).where(ObservationRecord.scan_id == scan_id)
+                        .limit(1)) is not None
+
+
+def batches(sessions: sessionmaker[Session], sweep_id: str, run: str) -> list[tuple[int, bytes]]:
+    """(count, payload) of the sweep's batches of ``run``, in batch order."""
+    with sessions() as s:
+        return [(count, payload) for count, payload in s.execute(
+            select(SweepBatch.count, SweepBatch.payload).where(
+                SweepBatch.sweep_id == sweep_id, SweepBatch.run == run).order_by(SweepBatch.batch))]
+
+
+def mark_reconciled(sessions: sessionmaker[Session], sweep_id: str, scan_id: int, at: datetime,
+                    counts: dict[str, Any] | None, status: str, messages: list[str] | None,
+                    error: str | None) -> None:
+    """Close a reconciled sweep and its scan row, and drop its payloads (the batch rows stay, so a
+    late redelivery stays a no-op)."""
+    with write_session(sessions) as s:
+        s.execute(update(SiteSweep).where(SiteSweep.id == sweep_id).values(
+            state="reconciled", reconciled_at=at, counts=counts))
+        s.execute(update(SweepBatch).where(SweepBatch.sweep_id == sweep_id).values(payload=b""))
+        repository.finish_scan(s, scan_id, status=status, counts=counts, messages=messages, error=error)
