@@ -28,7 +28,8 @@ KINDS: dict[str, str] = {
     "flag": "true or false",
     "count": "a whole number, 0 when unset",
     "map": "an object, {} when unset",
-    "derived": "computed from several columns or the asset's interfaces, addresses and services",
+    "derived": "text computed from several columns",
+    "list": "a list computed from the asset's interfaces, addresses or services",
 }
 
 
@@ -100,20 +101,20 @@ FIELDS: tuple[AssetField, ...] = (
                documented=2,
                synonyms=("serial", "serialnumber", "serialno", "sn", "servicetag", "serialnum",
                          "hardwareserial")),
-    AssetField("macs", "derived", "MAC", csv=True, show=9,
+    AssetField("macs", "list", "MAC", csv=True, show=9,
                table=Cell(4, 36, key=True, min_width=17, wrap=True), export=10, inventory_name="mac",
                imported=3,
                synonyms=("mac", "macs", "macaddress", "macaddresses", "hwaddr", "hardwareaddress",
                          "physicaladdress", "networkportsmac", "networkportmac", "networkportsmacaddress",
                          "ethernetaddress", "macaddr", "ethernetmac", "wifimac", "primarymac")),
-    AssetField("ips", "derived", "IP", csv=True, show=10,
+    AssetField("ips", "list", "IP", csv=True, show=10,
                table=Cell(3, 32, key=True, min_width=15, wrap=True), export=11, inventory_name="ip",
                imported=4,
                synonyms=("ip", "ips", "ipaddress", "ipaddresses", "address", "ipv4", "ipv4address", "ipv6",
                          "ipv6address", "primaryip", "primaryip4", "primaryip6", "primaryipv4",
                          "primaryipv6", "ipaddr", "managementip", "mgmtip", "networkip", "ipaddressesname",
                          "lastipaddress")),
-    AssetField("services", "derived", "SERVICES", csv=True),
+    AssetField("services", "list", "SERVICES", csv=True),
     AssetField("first_seen", "time", "FIRST SEEN", csv=True, show=16, export=16),
     AssetField("last_seen", "time", "LAST SEEN", csv=True, show=17, table=Cell(10, 16), export=17),
     AssetField("methods", "tags", "METHODS", csv=True, show=19, table=Cell(11, 20, joiner="+"), export=18),
@@ -134,7 +135,7 @@ FIELDS: tuple[AssetField, ...] = (
                synonyms=("assettag", "tag", "asset", "assetid", "assetno", "assetnumber", "inventorynumber",
                          "inventoryno", "inventorytag", "propertytag", "propertynumber", "assettagnumber")),
     AssetField("snmp_engine_id", "value", "SNMP ENGINE ID", show=21),
-    AssetField("switch_ports", "derived", "SWITCH PORTS"),
+    AssetField("switch_ports", "list", "SWITCH PORTS"),
     AssetField("attributes", "map", "ATTRIBUTES"),
     AssetField("field_sources", "map", "SOURCES"),          # where each chosen value came from
     AssetField("missed_sweeps", "count", "MISSED SWEEPS"),  # in a row, while within the grace

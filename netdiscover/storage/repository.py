@@ -76,14 +76,14 @@ _READ_KIND: dict[str, Callable[[Any], Any]] = {
     "count": lambda v: int(v or 0),
     "map": lambda v: dict(v or {}),
 }
-# The fields of kind "derived", each computed from the whole asset.
+# The fields of kinds "derived" and "list", each computed from the whole asset.
 _DERIVED: dict[str, Callable[[Asset], Any]] = {
     "os": os_label, "macs": _macs, "ips": _ips, "services": _services, "switch_ports": _switch_ports,
 }
 
 
 def _reader(field: AssetField) -> Callable[[Asset], Any]:
-    if field.kind == "derived":
+    if field.kind in ("derived", "list"):
         return _DERIVED[field.name]
     column, convert = attrgetter(field.name), _READ_KIND[field.kind]
     return column if field.kind == "value" else lambda asset: convert(column(asset))
