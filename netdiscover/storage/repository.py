@@ -16,7 +16,7 @@ import netaddr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from netdiscover.fields import FIELDS, AssetField
+from netdiscover.fields import ASSET_KEYS, FIELDS
 from netdiscover.observation import clean_text, normalise_mac, utcnow
 from netdiscover.storage.models import (
     Address,
@@ -65,9 +65,8 @@ def _switch_ports(asset: Asset) -> list[dict[str, Any]]:
             for i in asset.interfaces if i.switch or i.switch_port]
 
 
-# How each kind of field (netdiscover.fields.KINDS) is read from an asset's column.
-_READ_KIND: dict[str, Callable[[Any], Any]] = {
-    "value": lambda v: v,
+# How a stored field of each kind (netdiscover.fields.KINDS) becomes plain data; "value" is as stored.
+_CONVERT: dict[str, Callable[[Any], Any]] = {
     "class": lambda v: v or "unknown",
     "time": _iso,
     "tags": lambda v: sorted(v or []),
@@ -76,26 +75,26 @@ _READ_KIND: dict[str, Callable[[Any], Any]] = {
     "count": lambda v: int(v or 0),
     "map": lambda v: dict(v or {}),
 }
-# The fields of kinds "derived" and "list", each computed from the whole asset.
-_DERIVED: dict[str, Callable[[Asset], Any]] = {
+# How each field of kind "derived" or "list" is computed from the whole asset.
+_COMPUTE: dict[str, Callable[[Asset], Any]] = {
     "os": os_label, "macs": _macs, "ips": _ips, "services": _services, "switch_ports": _switch_ports,
 }
-
-
-def _reader(field: AssetField) -> Callable[[Asset], Any]:
-    if field.kind in ("derived", "list"):
-        return _DERIVED[field.name]
-    column, convert = attrgetter(field.name), _READ_KIND[field.kind]
-    return column if field.kind == "value" else lambda asset: convert(column(asset))
-
-
-_READERS: tuple[tuple[str, Callable[[Asset], Any]], ...] = tuple((f.name, _reader(f)) for f in FIELDS)
+_COMPUTED = tuple((f.name, _COMPUTE[f.name]) for f in FIELDS if f.kind in ("derived", "list"))
+_STORED_NAMES = tuple(f.name for f in FIELDS if f.kind not in ("derived", "list"))
+_READ_STORED = attrgetter(*_STORED_NAMES)
+_CONVERTED = tuple((f.name, _CONVERT[f.kind]) for f in FIELDS if f.kind in _CONVERT)
 
 
 def asset_to_dict(asset: Asset) -> dict[str, Any]:
     """Plain-data view of an asset (JSON-ready), the shape `assets list/show --format json` print:
-    the fields of netdiscover.fields in their order."""
-    return {name: read(asset) for name, read in _READERS}
+    the fields of netdiscover.fields, in its order."""
+    data = dict.fromkeys(ASSET_KEYS)          # every key in place first: the order is the table's
+    data.update(zip(_STORED_NAMES, _READ_STORED(asset), strict=True))
+    for name, convert in _CONVERTED:
+        data[name] = convert(data[name])
+    for name, compute in _COMPUTED:
+        data[name] = compute(asset)
+    return data
 
 
 def _with_children(stmt: Any) -> Any:
