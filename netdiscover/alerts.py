@@ -42,6 +42,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from netdiscover import __version__
+from netdiscover.fields import ALERT_KEYS
 from netdiscover.observation import utcnow
 from netdiscover.reports.text import plain
 from netdiscover.storage.models import Asset, AssetEvent
@@ -204,9 +205,7 @@ def _asset_data(asset: Asset) -> dict[str, Any]:
     from netdiscover.reports.unknown import base_dict
 
     data = base_dict(asset)
-    keep = ("id", "status", "device_class", "vendor", "model", "os", "hostname", "serial", "macs", "ips",
-            "services", "first_seen", "last_seen", "methods", "confidence", "site")
-    return {k: data.get(k) for k in keep}
+    return {k: data.get(k) for k in ALERT_KEYS}
 
 
 def _candidates(session: Session, result: Any, settings: AlertSettings) -> list[Alert]:

@@ -3,16 +3,18 @@
 A row says what a field is (its key in the asset's plain data, the JSON contract of
 ``assets list/show`` and the web API; how that value is read from the database; its header in
 terminal tables) and where it appears: the ``assets list`` CSV and table, ``assets show``, the
-web asset page, the inventory export and import (column name, header synonyms), and whether people document it
-(an inventory or operator value outranks discovery, reconcile/sources.py). Positions are given
-per view because each view keeps its own order (the outputs are a contract).
+web asset page, alert payloads, the inventory export and import (column name, header synonyms),
+and whether people document it (an inventory or operator value outranks discovery,
+reconcile/sources.py). Positions are given per view because each view keeps its own order (the
+outputs are a contract).
 
 Derived here: ``asset_to_dict`` (storage/repository.py), the ``assets list``/``show`` columns
-(commands/assets.py), the web asset page's facts (web/pages.py), the report columns
-(reports/columns.py, reports/missing.py), the import's fields and synonyms (inventory/mapping.py)
-and the export's columns (inventory/export.py), the documented fields (reconcile/sources.py).
-A new field is one row here, its column in storage/models.py and a migration. The module is
-plain data and imports nothing from the package, so every layer may use it.
+(commands/assets.py), the web asset page's facts (web/pages.py), alert payloads (alerts.py), the
+report columns (reports/columns.py, reports/missing.py), the import's fields, synonyms and limits
+(inventory/mapping.py), the export's columns (inventory/export.py) and the documented fields
+(reconcile/sources.py). A new field is one row here, its column in storage/models.py and a
+migration. The module is plain data and imports nothing from the package, so every layer may
+use it.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class AssetField:
     kind: str                          # one of KINDS
     label: str                         # header in terminal tables
     csv: bool = False                  # a column of `assets list --format csv` (in table order)
+    alert: bool = False                # in the asset of an alert's payload (in table order)
     show: int | None = None            # its line in `assets show`
     page: int | None = None            # its line in the web asset page's identity card
     table: Cell | None = None          # its column in the `assets list` table
@@ -73,74 +76,78 @@ class AssetField:
 
 
 FIELDS: tuple[AssetField, ...] = (
-    AssetField("id", "value", "ID", csv=True, show=1, table=Cell(1, 7, key=True), export=1),
-    AssetField("status", "value", "STATUS", csv=True, show=2, table=Cell(2, 12, key=True), export=4,
-               imported=13, synonyms=("reviewstatus",), aliases=("review_status",), foreign=("status",)),
-    AssetField("device_class", "class", "CLASS", csv=True, show=3, page=1, table=Cell(7, 14), export=5,
-               imported=12, aliases=("class",), documented=5,
+    AssetField("id", "value", "ID", csv=True, alert=True, show=1, table=Cell(1, 7, key=True), export=1),
+    AssetField("status", "value", "STATUS", csv=True, alert=True, show=2, table=Cell(2, 12, key=True),
+               export=4, imported=13, aliases=("review_status",), foreign=("status",),
+               synonyms=("reviewstatus",)),
+    AssetField("device_class", "class", "CLASS", csv=True, alert=True, show=3, page=1, table=Cell(7, 14),
+               export=5, imported=12, documented=5, aliases=("class",),
                synonyms=("deviceclass", "class", "type", "devicetype", "assettype", "category", "role",
                          "devicerole", "kind", "equipmenttype", "computertype", "hardwaretype",
                          "assetcategory")),
-    AssetField("vendor", "value", "VENDOR", csv=True, show=4, page=2,
+    AssetField("vendor", "value", "VENDOR", csv=True, alert=True, show=4, page=2,
                table=Cell(6, 18, key=True, min_width=8, wrap=True), export=6, imported=6, length=255,
-               synonyms=("vendor", "manufacturer", "make", "maker", "brand", "hardwarevendor", "oem"),
-               documented=4),
-    AssetField("model", "value", "MODEL", csv=True, show=5, page=3, table=Cell(8, 22), export=7, imported=7,
-               length=255, documented=3,
+               documented=4,
+               synonyms=("vendor", "manufacturer", "make", "maker", "brand", "hardwarevendor", "oem")),
+    AssetField("model", "value", "MODEL", csv=True, alert=True, show=5, page=3, table=Cell(8, 22), export=7,
+               imported=7, length=255, documented=3,
                synonyms=("model", "modelname", "product", "productname", "hardwaremodel", "devicemodel")),
-    AssetField("os", "derived", "OS", csv=True, show=6, page=4, table=Cell(9, 22), export=8,
+    AssetField("os", "derived", "OS", csv=True, alert=True, show=6, page=4, table=Cell(9, 22), export=8,
                foreign=("os", "osname", "operatingsystem", "operatingsystemname")),
     AssetField("os_name", "value", "OS NAME", documented=6),
     AssetField("os_version", "value", "OS VERSION", documented=7,
                foreign=("osversion", "operatingsystemversion")),
-    AssetField("hostname", "value", "HOSTNAME", csv=True, show=7, page=5,
+    AssetField("hostname", "value", "HOSTNAME", csv=True, alert=True, show=7, page=5,
                table=Cell(5, 24, key=True, min_width=10, wrap=True), export=3, imported=2, length=255,
-               aliases=("name",), documented=1,
+               documented=1, aliases=("name",),
                synonyms=("hostname", "name", "host", "devicename", "fqdn", "dnsname", "assetname",
-                         "computername", "computer", "systemname", "sysname", "machinename",
-                         "netbiosname", "device", "dnshostname", "nodename", "node", "servername")),
-    AssetField("serial", "value", "SERIAL", csv=True, show=8, page=6, export=9, imported=5, length=128,
-               documented=2,
+                         "computername", "computer", "systemname", "sysname", "machinename", "netbiosname",
+                         "device", "dnshostname", "nodename", "node", "servername")),
+    AssetField("serial", "value", "SERIAL", csv=True, alert=True, show=8, page=6, export=9, imported=5,
+               length=128, documented=2,
                synonyms=("serial", "serialnumber", "serialno", "sn", "servicetag", "serialnum",
                          "hardwareserial")),
-    AssetField("macs", "list", "MAC", csv=True, show=9,
+    AssetField("macs", "list", "MAC", csv=True, alert=True, show=9,
                table=Cell(4, 36, key=True, min_width=17, wrap=True), export=10, inventory_name="mac",
                imported=3,
                synonyms=("mac", "macs", "macaddress", "macaddresses", "hwaddr", "hardwareaddress",
                          "physicaladdress", "networkportsmac", "networkportmac", "networkportsmacaddress",
                          "ethernetaddress", "macaddr", "ethernetmac", "wifimac", "primarymac")),
-    AssetField("ips", "list", "IP", csv=True, show=10,
+    AssetField("ips", "list", "IP", csv=True, alert=True, show=10,
                table=Cell(3, 32, key=True, min_width=15, wrap=True), export=11, inventory_name="ip",
                imported=4,
                synonyms=("ip", "ips", "ipaddress", "ipaddresses", "address", "ipv4", "ipv4address", "ipv6",
                          "ipv6address", "primaryip", "primaryip4", "primaryip6", "primaryipv4",
                          "primaryipv6", "ipaddr", "managementip", "mgmtip", "networkip", "ipaddressesname",
                          "lastipaddress")),
-    AssetField("services", "list", "SERVICES", csv=True),
-    AssetField("first_seen", "time", "FIRST SEEN", csv=True, show=16, page=12, export=16),
-    AssetField("last_seen", "time", "LAST SEEN", csv=True, show=17, page=13, table=Cell(10, 16), export=17),
-    AssetField("methods", "tags", "METHODS", csv=True, show=19, table=Cell(11, 20, joiner="+"), export=18),
-    AssetField("confidence", "score", "CONFIDENCE", csv=True, show=20, page=14),
+    AssetField("services", "list", "SERVICES", csv=True, alert=True),
+    AssetField("first_seen", "time", "FIRST SEEN", csv=True, alert=True, show=16, page=12, export=16),
+    AssetField("last_seen", "time", "LAST SEEN", csv=True, alert=True, show=17, page=13, table=Cell(10, 16),
+               export=17),
+    AssetField("methods", "tags", "METHODS", csv=True, alert=True, show=19, table=Cell(11, 20, joiner="+"),
+               export=18),
+    AssetField("confidence", "score", "CONFIDENCE", csv=True, alert=True, show=20, page=14),
     AssetField("present", "flag", "PRESENT", csv=True, show=18),
-    AssetField("site", "value", "SITE", csv=True, show=14, page=8, export=14, imported=10, length=128,
-               synonyms=("site", "branch", "campus", "sitename"), documented=11),
+    AssetField("site", "value", "SITE", csv=True, alert=True, show=14, page=8, export=14, imported=10,
+               length=128, documented=11, synonyms=("site", "branch", "campus", "sitename")),
     AssetField("owner", "value", "OWNER", csv=True, show=12, page=9, export=12, imported=8, length=255,
                documented=9,
                synonyms=("owner", "assignedto", "user", "responsible", "checkedoutto", "assigneduser",
                          "usedby", "custodian")),
-    AssetField("location", "value", "LOCATION", csv=True, show=13, page=10, export=13, imported=9, length=255,
-               synonyms=("location", "room", "locationname", "office"), documented=10),
+    AssetField("location", "value", "LOCATION", csv=True, show=13, page=10, export=13, imported=9,
+               length=255, documented=10, synonyms=("location", "room", "locationname", "office")),
     AssetField("lifecycle_state", "value", "LIFECYCLE", csv=True, show=15, page=11, export=15, imported=11,
-               synonyms=("lifecyclestate", "lifecycle", "state"), documented=12),
+               documented=12, synonyms=("lifecyclestate", "lifecycle", "state")),
     AssetField("asset_tag", "value", "TAG", csv=True, show=11, page=7, export=2, imported=1, length=128,
                documented=8,
-               synonyms=("assettag", "tag", "asset", "assetid", "assetno", "assetnumber", "inventorynumber",
-                         "inventoryno", "inventorytag", "propertytag", "propertynumber", "assettagnumber")),
+               synonyms=("assettag", "tag", "asset", "assetid", "assetno", "assetnumber",
+                         "inventorynumber", "inventoryno", "inventorytag", "propertytag", "propertynumber",
+                         "assettagnumber")),
     AssetField("snmp_engine_id", "value", "SNMP ENGINE ID", show=21, page=15),
     AssetField("switch_ports", "list", "SWITCH PORTS"),
     AssetField("attributes", "map", "ATTRIBUTES"),
-    AssetField("field_sources", "map", "SOURCES"),          # where each chosen value came from
-    AssetField("missed_sweeps", "count", "MISSED SWEEPS"),  # in a row, while within the grace
+    AssetField("field_sources", "map", "SOURCES"),  # where each chosen value came from
+    AssetField("missed_sweeps", "count", "MISSED SWEEPS"),  # sweeps missed in a row, within the grace
 )
 
 BY_NAME: dict[str, AssetField] = {f.name: f for f in FIELDS}
@@ -154,6 +161,7 @@ def _placed(position: str) -> tuple[AssetField, ...]:
 
 ASSET_KEYS: tuple[str, ...] = tuple(f.name for f in FIELDS)
 LIST_CSV: tuple[str, ...] = tuple(f.name for f in FIELDS if f.csv)
+ALERT_KEYS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.alert)
 SHOW_KEYS: tuple[str, ...] = tuple(f.name for f in _placed("show"))
 PAGE_FIELDS: tuple[AssetField, ...] = _placed("page")
 LIST_TABLE: tuple[AssetField, ...] = tuple(sorted((f for f in FIELDS if f.table is not None),
