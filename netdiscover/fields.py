@@ -55,15 +55,15 @@ class AssetField:
     name: str                          # key in asset_to_dict (the JSON contract); CSV header
     kind: str                          # one of KINDS
     label: str                         # header in terminal tables
-    csv: bool = False                  # a column of `assets list --format csv` (in table order)
-    alert: bool = False                # in the asset of an alert's payload (in table order)
+    csv: bool = False                  # a column of `assets list --format csv` (in FIELDS order)
+    alert: bool = False                # in the asset of an alert's payload (in FIELDS order)
     show: int | None = None            # its line in `assets show`
     page: int | None = None            # its line in the web asset page's identity card
     table: Cell | None = None          # its column in the `assets list` table
     export: int | None = None          # its column in `inventory export`
     inventory_name: str | None = None  # the import/export column when it is not ``name``
     imported: int | None = None        # its place among the fields an inventory import fills
-    length: int | None = None          # imported as plain text of at most this many characters
+    length: int | None = None          # imported as plain text up to the column's size, this
     synonyms: tuple[str, ...] = ()     # header keys (names.header_key) an import maps to it
     aliases: tuple[str, ...] = ()      # other words --map accepts for it
     foreign: tuple[str, ...] = ()      # header keys of other tools' columns on it, kept as attribute NAME
@@ -159,6 +159,7 @@ def _placed(position: str) -> tuple[AssetField, ...]:
                         key=lambda f: getattr(f, position)))
 
 
+# The views, each in its own order.
 ASSET_KEYS: tuple[str, ...] = tuple(f.name for f in FIELDS)
 LIST_CSV: tuple[str, ...] = tuple(f.name for f in FIELDS if f.csv)
 ALERT_KEYS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.alert)
@@ -168,8 +169,7 @@ LIST_TABLE: tuple[AssetField, ...] = tuple(sorted((f for f in FIELDS if f.table 
                                                   key=lambda f: f.table.order if f.table else 0))
 EXPORT_COLUMNS: tuple[str, ...] = tuple(f.column for f in _placed("export"))
 IMPORT_FIELDS: tuple[str, ...] = tuple(f.column for f in _placed("imported"))
-# Imported as plain text, cut at the column's size.
-IMPORT_LIMITS: dict[str, int] = {f.column: f.length for f in _placed("imported") if f.length}
+IMPORT_LIMITS: dict[str, int] = {f.column: f.length for f in _placed("imported") if f.length}  # plain text
 DOCUMENTABLE: tuple[str, ...] = tuple(f.name for f in _placed("documented"))
 # --map words: field aliases and the JSON names of fields whose inventory column differs.
 IMPORT_ALIASES: dict[str, str] = {

@@ -22,7 +22,7 @@ from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES, LIFECYCLE_STA
 
 MAX_FIELD = 65536  # characters in one cell; longer is a malformed row
 CELL_LIMIT = 4096  # characters kept of one cell
-TEXT_FIELDS = tuple(IMPORT_LIMITS)   # imported as plain text, cut at IMPORT_LIMITS characters
+TEXT_FIELDS = tuple(IMPORT_LIMITS)   # the fields imported as plain text (cut at their IMPORT_LIMITS)
 IDENTIFYING = frozenset({"asset_tag", "hostname", "mac", "ip", "serial"})
 _PLACEHOLDERS = frozenset({"-", "--", "n/a", "na", "none", "null", "unknown", "not set", "(none)"})
 _SEPARATORS = str.maketrans({";": " ", ",": " ", "|": " ", "\n": " ", "\r": " ", "\t": " "})
