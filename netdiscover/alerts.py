@@ -41,6 +41,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover import __version__
+from netdiscover.fields import ALERT_KEYS
 from netdiscover.observation import utcnow
 from netdiscover.reports.text import plain
 from netdiscover.storage import alert_log
@@ -205,9 +206,7 @@ def _asset_data(asset: Asset) -> dict[str, Any]:
     from netdiscover.reports.unknown import base_dict
 
     data = base_dict(asset)
-    keep = ("id", "status", "device_class", "vendor", "model", "os", "hostname", "serial", "macs", "ips",
-            "services", "first_seen", "last_seen", "methods", "confidence", "site")
-    return {k: data.get(k) for k in keep}
+    return {k: data.get(k) for k in ALERT_KEYS}
 
 
 def _candidates(session: Session, result: Any, settings: AlertSettings) -> list[Alert]:

@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from netdiscover.cli import main
+from netdiscover.fields import ASSET_KEYS, LIST_CSV
 from netdiscover.observation import Observation, Service
 from netdiscover.reconcile import reconcile
 from netdiscover.storage.engine import open_database
 
-REQUIRED = {
+REQUIRED = {  # the agreed JSON contract: these keys never go away (netdiscover.fields has them all)
     "id",
     "status",
     "device_class",
@@ -85,6 +86,7 @@ def test_assets_list_json_has_the_agreed_shape(filled):
     assert code == 0
     rows = json.loads(out)
     assert len(rows) == 3 and all(set(r) >= REQUIRED for r in rows)
+    assert all(tuple(r) == ASSET_KEYS for r in rows)          # every field of the table, in its order
     printer = next(r for r in rows if r["hostname"] == "printer-1")
     assert printer["status"] == "documented" and printer["methods"] == ["nmap"]
     assert printer["services"] == [
@@ -99,6 +101,7 @@ def test_assets_list_table_and_csv_render_hostile_text_inertly(filled):
     assert code == 0 and "[bold]markup[/bold]" in out and "printer-1" in out
     code, out, _ = run(filled, "assets", "list", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
+    assert tuple(rows[0]) == LIST_CSV
     assert {r["hostname"] for r in rows} == {"printer-1", "[bold]markup[/bold]", "'-cmd|calc"}
     assert next(r for r in rows if r["hostname"] == "printer-1")["services"] == "631/tcp ipp CUPS 2.4"
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, inspect, select
 
+from netdiscover.fields import ASSET_KEYS
 from netdiscover.storage import repository as repo
 from netdiscover.storage.engine import (
     DatabaseError,
@@ -165,7 +166,7 @@ def test_asset_to_dict_and_find(sessions):
     assert data["os"] == "Linux 4.1" and data["methods"] == ["arp", "snmp"]
     assert data["last_seen"] == "2026-01-02T03:04:05+00:00"
     assert data["switch_ports"] == [{"mac": "00:11:22:33:44:55", "switch": "sw1", "port": "Gi1/0/3"}]
-    assert set(repo.ASSET_FIELDS) == set(data)
+    assert tuple(data) == ASSET_KEYS          # every field of the table, in its order
 
 
 def test_scans_and_events(sessions):

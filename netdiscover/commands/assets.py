@@ -16,31 +16,8 @@ from typing import Any
 import click
 
 from netdiscover.commands.context import UserError
+from netdiscover.fields import LIST_CSV, SHOW_KEYS
 from netdiscover.vocabulary import ASSET_STATUSES
-
-CSV_COLUMNS = (
-    "id",
-    "status",
-    "device_class",
-    "vendor",
-    "model",
-    "os",
-    "hostname",
-    "serial",
-    "macs",
-    "ips",
-    "services",
-    "first_seen",
-    "last_seen",
-    "methods",
-    "confidence",
-    "present",
-    "site",
-    "owner",
-    "location",
-    "lifecycle_state",
-    "asset_tag",
-)
 
 
 def cell_text(value: Any, limit: int = 60) -> str:
@@ -87,10 +64,10 @@ def render_csv(rows: list[dict[str, Any]]) -> str:
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(LIST_CSV)
     for row in rows:
         cells = []
-        for col in CSV_COLUMNS:
+        for col in LIST_CSV:
             value = row.get(col)
             if isinstance(value, list):
                 value = ";".join(service_text(v) if isinstance(v, dict) else str(v) for v in value)
@@ -171,29 +148,7 @@ def _render_show(data: dict[str, Any], events: list[dict[str, Any]]) -> None:
     facts = Table(box=None, show_header=False, pad_edge=False)
     facts.add_column(style="bold")
     facts.add_column(overflow="fold")
-    for key in (
-        "id",
-        "status",
-        "device_class",
-        "vendor",
-        "model",
-        "os",
-        "hostname",
-        "serial",
-        "macs",
-        "ips",
-        "asset_tag",
-        "owner",
-        "location",
-        "site",
-        "lifecycle_state",
-        "first_seen",
-        "last_seen",
-        "present",
-        "methods",
-        "confidence",
-        "snmp_engine_id",
-    ):
+    for key in SHOW_KEYS:
         facts.add_row(Text(key), Text(cell_text(data.get(key), 200)))
     for port in data.get("switch_ports") or []:
         facts.add_row(

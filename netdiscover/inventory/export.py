@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-EXPORT_COLUMNS = (
-    "id", "asset_tag", "hostname", "status", "device_class", "vendor", "model", "os", "serial", "mac",
-    "ip", "owner", "location", "site", "lifecycle_state", "first_seen", "last_seen", "methods",
-)
+from netdiscover.fields import EXPORT_COLUMNS, FIELDS
+
+# Fields whose export column is named differently from the field (macs -> mac): a JSON row
+# carries them after the others.
+_RENAMED = {f.name: f.column for f in FIELDS if f.export is not None and f.column != f.name}
 # What neutralise() puts before a cell a spreadsheet would run as a formula.
 FORMULA_GUARD = "'"
 
@@ -30,9 +31,8 @@ def export_rows(session: Session) -> list[dict[str, Any]]:
     rows = []
     for asset in iter_assets(session):
         data = asset_to_dict(asset)
-        row = {c: data.get(c) for c in EXPORT_COLUMNS if c not in ("mac", "ip")}
-        row["mac"] = data["macs"]
-        row["ip"] = data["ips"]
+        row = {c: data.get(c) for c in EXPORT_COLUMNS if c not in _RENAMED.values()}
+        row.update({column: data[name] for name, column in _RENAMED.items()})
         row["attributes"] = data.get("attributes") or {}
         rows.append(row)
     return rows

@@ -13,27 +13,16 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from netdiscover.fields import IMPORT_ALIASES, IMPORT_FIELDS, IMPORT_LIMITS, IMPORT_SYNONYMS
 from netdiscover.identity import identity_ip, serial_key
-from netdiscover.inventory.names import (
-    FIELD_ALIASES,
-    FIELDS,
-    STRICT_KEYS,
-    SYNONYMS,
-    attribute_name,
-    device_class_of,
-    header_key,
-)
+from netdiscover.inventory.names import STRICT_KEYS, attribute_name, device_class_of, header_key
 from netdiscover.inventory.presets import Preset
 from netdiscover.observation import clean_text, normalise_mac
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES, LIFECYCLE_STATES
 
 MAX_FIELD = 65536  # characters in one cell; longer is a malformed row
 CELL_LIMIT = 4096  # characters kept of one cell
-TEXT_FIELDS = ("asset_tag", "hostname", "serial", "vendor", "model", "owner", "location", "site")
-FIELD_LIMITS = {
-    "asset_tag": 128, "hostname": 255, "serial": 128, "vendor": 255, "model": 255, "owner": 255,
-    "location": 255, "site": 128,
-}
+TEXT_FIELDS = tuple(IMPORT_LIMITS)   # the fields imported as plain text (cut at their IMPORT_LIMITS)
 IDENTIFYING = frozenset({"asset_tag", "hostname", "mac", "ip", "serial"})
 _PLACEHOLDERS = frozenset({"-", "--", "n/a", "na", "none", "null", "unknown", "not set", "(none)"})
 _SEPARATORS = str.maketrans({";": " ", ",": " ", "|": " ", "\n": " ", "\r": " ", "\t": " "})
@@ -67,7 +56,7 @@ class Column:
 
     index: int
     header: str
-    target: str          # a field of FIELDS, "attribute", or "ignore"
+    target: str          # a field of IMPORT_FIELDS, "attribute", or "ignore"
     attribute: str = ""  # attribute name (target "attribute", or a field's overflow)
     strict: bool = False  # values must be our vocabulary exactly
     why: str = ""        # --map, preset NAME, synonym, unmapped
@@ -86,11 +75,11 @@ def parse_target(text: str) -> tuple[str, str]:
     if value.lower().startswith(("attribute:", "attr:")):
         name = attribute_name(value.split(":", 1)[1])
         return "attribute", name
-    low = FIELD_ALIASES.get(value.lower(), value.lower())
-    if low in FIELDS or low == "ignore":
+    low = IMPORT_ALIASES.get(value.lower(), value.lower())
+    if low in IMPORT_FIELDS or low == "ignore":
         return low, ""
     raise ValueError(
-        f"unknown field {text!r}; use one of {', '.join(FIELDS)}, attribute:NAME or ignore"
+        f"unknown field {text!r}; use one of {', '.join(IMPORT_FIELDS)}, attribute:NAME or ignore"
     )
 
 
@@ -110,8 +99,8 @@ def build_plan(headers: list[str], preset: Preset, user: dict[str, str] | None =
         elif preset.exact:
             name = verbatim.split(":", 1)[1] if verbatim.startswith("attribute:") else verbatim
             target, attr, why = "attribute", name, "unmapped"
-        elif key in SYNONYMS:
-            target, attr = parse_target(SYNONYMS[key])
+        elif key in IMPORT_SYNONYMS:
+            target, attr = parse_target(IMPORT_SYNONYMS[key])
             why = "synonym"
         else:
             name = attribute_name(header) if key else f"column_{index + 1}"
@@ -209,7 +198,7 @@ def fill(rec: Record, col: Column, text: str, class_words: tuple[tuple[str, str]
             raise ValueError(f"unknown status {text[:40]!r}; use one of {', '.join(ASSET_STATUSES)}")
         rec.status = status
     else:
-        limit = FIELD_LIMITS[target]
+        limit = IMPORT_LIMITS[target]
         value = text if len(text) <= limit else clean_text(text, limit)
         current = getattr(rec, target)
         if current is None:
@@ -260,7 +249,7 @@ def record_from_cells(line: int, plan: list[Column], cells: list[Any],
         target = col.target
         if target == "attribute":
             attributes[col.attribute] = text
-        elif target in FIELD_LIMITS and len(text) <= FIELD_LIMITS[target] and getattr(rec, target) is None:
+        elif target in IMPORT_LIMITS and len(text) <= IMPORT_LIMITS[target] and getattr(rec, target) is None:
             setattr(rec, target, text)
         else:
             fill(rec, col, text, class_words)

@@ -1,9 +1,10 @@
 """Column names and type words: how an unseen export's headers and device types find our fields.
 
 Headers are compared as *keys*: accents folded, lower case, everything but letters and digits
-removed, so "Serial Number", "serial_number", "SerialNumber" and "Serial-No." meet. The
-synonyms below are the generic map every preset falls back on; device-type words map a
-product's type or category (Desktop, Laptop, Core Switch, IP Phone) onto our device classes.
+removed, so "Serial Number", "serial_number", "SerialNumber" and "Serial-No." meet. The generic
+header synonyms every preset falls back on are each field's own, in the field table
+(``netdiscover.fields.IMPORT_SYNONYMS``); device-type words here map a product's type or category
+(Desktop, Laptop, Core Switch, IP Phone) onto our device classes.
 """
 
 from __future__ import annotations
@@ -16,15 +17,6 @@ from itertools import pairwise
 from netdiscover.vocabulary import DEVICE_CLASSES
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-
-# Field names a mapping may target, besides "attribute:NAME" and "ignore".
-FIELDS: tuple[str, ...] = (
-    "asset_tag", "hostname", "mac", "ip", "serial", "vendor", "model", "owner", "location", "site",
-    "lifecycle_state", "device_class", "status",
-)
-FIELD_ALIASES = {
-    "name": "hostname", "macs": "mac", "ips": "ip", "review_status": "status", "class": "device_class",
-}
 
 
 @lru_cache(maxsize=4096)
@@ -42,38 +34,6 @@ def attribute_name(header: str) -> str:
     """The attribute name a column is kept under: "Cost Center" -> "cost_center"."""
     return _NOT_ALNUM.sub("_", _fold(header.strip().lstrip("\ufeff"))).strip("_")[:64] or "column"
 
-
-# Generic synonyms: header key -> target. Status and OS columns of other tools are kept as
-# attributes (our review status is not theirs; the OS is discovery's to find).
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "asset_tag": ("assettag", "tag", "asset", "assetid", "assetno", "assetnumber", "inventorynumber",
-                  "inventoryno", "inventorytag", "propertytag", "propertynumber", "assettagnumber"),
-    "hostname": ("hostname", "name", "host", "devicename", "fqdn", "dnsname", "assetname", "computername",
-                 "computer", "systemname", "sysname", "machinename", "netbiosname", "device",
-                 "dnshostname", "nodename", "node", "servername"),
-    "mac": ("mac", "macs", "macaddress", "macaddresses", "hwaddr", "hardwareaddress", "physicaladdress",
-            "networkportsmac", "networkportmac", "networkportsmacaddress", "ethernetaddress", "macaddr",
-            "ethernetmac", "wifimac", "primarymac"),
-    "ip": ("ip", "ips", "ipaddress", "ipaddresses", "address", "ipv4", "ipv4address", "ipv6",
-           "ipv6address", "primaryip", "primaryip4", "primaryip6", "primaryipv4", "primaryipv6",
-           "ipaddr", "managementip", "mgmtip", "networkip", "ipaddressesname", "lastipaddress"),
-    "serial": ("serial", "serialnumber", "serialno", "sn", "servicetag", "serialnum", "hardwareserial"),
-    "vendor": ("vendor", "manufacturer", "make", "maker", "brand", "hardwarevendor", "oem"),
-    "model": ("model", "modelname", "product", "productname", "hardwaremodel", "devicemodel"),
-    "owner": ("owner", "assignedto", "user", "responsible", "checkedoutto", "assigneduser", "usedby",
-              "custodian"),
-    "location": ("location", "room", "locationname", "office"),
-    "site": ("site", "branch", "campus", "sitename"),
-    "lifecycle_state": ("lifecyclestate", "lifecycle", "state"),
-    "device_class": ("deviceclass", "class", "type", "devicetype", "assettype", "category", "role",
-                     "devicerole", "kind", "equipmenttype", "computertype", "hardwaretype",
-                     "assetcategory"),
-    "attribute:os": ("os", "osname", "operatingsystem", "operatingsystemname"),
-    "attribute:os_version": ("osversion", "operatingsystemversion"),
-    "attribute:status": ("status",),
-    "status": ("reviewstatus",),
-}
-SYNONYMS: dict[str, str] = {key: target for target, keys in _SYNONYMS.items() for key in keys}
 
 # Headers whose values must be exactly our vocabulary (our own field names): anything else
 # under them is an error, while a product's "Type" or "State" is mapped where it can be.

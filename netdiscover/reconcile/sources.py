@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from netdiscover.fields import DOCUMENTABLE  # the fields an inventory record or an operator documents
 from netdiscover.fingerprints.vendors import short_vendor
 from netdiscover.identity import serial_key
 
@@ -30,9 +31,6 @@ RANKS = {INVENTORY: 50, OPERATOR: 40, "snmp": 30, "entity": 30, "iot": 20, "nmap
          "dns": 20, "mdns": 20, "netbios": 20, "oui": 10}
 # Fields whose documented value a sweep can contradict (a discrepancy is kept).
 CHECKED_FIELDS = ("hostname", "serial", "model", "vendor")
-# Fields an inventory record or an operator documents.
-DOCUMENTABLE = ("hostname", "serial", "model", "vendor", "device_class", "os_name", "os_version",
-                "asset_tag", "owner", "location", "site", "lifecycle_state")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netdiscover.fields import BY_NAME, LIST_TABLE
 from netdiscover.reports.text import when
 
 
@@ -50,6 +51,33 @@ def services_text(row: dict[str, Any]) -> str:
     return joined([service_text(s) for s in row.get("services") or []])
 
 
+def _items(values: list[Any] | None, joiner: str) -> str:
+    return joined((service_text(v) if isinstance(v, dict) else v for v in values or []), joiner)
+
+
+def field_cell(name: str, joiner: str = ", ") -> Callable[[dict[str, Any]], Any]:
+    """How a table shows asset field ``name`` of a row: times as "when", lists joined by ``joiner``."""
+    kind = BY_NAME[name].kind
+    if kind == "time":
+        return lambda r: when(r.get(name))
+    if kind in ("tags", "list"):
+        return lambda r: _items(r.get(name), joiner)
+    return lambda r: r.get(name)
+
+
+def field_column(name: str, width: int = 30, *, get: Callable[[dict[str, Any]], Any] | None = None,
+                 joiner: str = ", ", **options: Any) -> Column:
+    """A terminal-table column of asset field ``name`` under its label (netdiscover.fields)."""
+    return Column(BY_NAME[name].label, get or field_cell(name, joiner), width, **options)
+
+
+def csv_column(name: str) -> Column:
+    """A CSV column of asset field ``name``, headed by the field's name; lists joined by spaces."""
+    if BY_NAME[name].kind in ("tags", "list"):
+        return Column(name, lambda r: _items(r.get(name), " "))
+    return Column(name, lambda r: r.get(name))
+
+
 def found_by_text(row: dict[str, Any]) -> str:
     fb = row.get("found_by") or {}
     parts = [joined(fb.get("methods"), "+")]
@@ -69,57 +97,34 @@ def risks_text(row: dict[str, Any]) -> str:
 
 
 UNKNOWN_TABLE = [  # most telling first: a narrow terminal drops columns from the right
-    Column("ID", lambda r: r.get("id"), 7),
-    Column("STATUS", lambda r: r.get("status"), 12),
-    Column("CLASS", class_text, 20),
-    Column("HOSTNAME", lambda r: r.get("hostname"), 24),
-    Column("IP", lambda r: joined(r.get("ips")), 18),
-    Column("MAC", lambda r: joined(r.get("macs")), 17),
+    field_column("id", 7),
+    field_column("status", 12),
+    field_column("device_class", 20, get=class_text),
+    field_column("hostname", 24),
+    field_column("ips", 18),
+    field_column("macs", 17),
     Column("RISKS", risks_text, 30),
-    Column("LAST SEEN", lambda r: when(r.get("last_seen")), 16),
+    field_column("last_seen", 16),
     Column("VENDOR / MODEL", lambda r: joined([r.get("vendor"), r.get("model")], " "), 24),
-    Column("SERVICES", services_text, 28),
-    Column("OS", lambda r: r.get("os"), 20),
+    field_column("services", 28, get=services_text),
+    field_column("os", 20),
     Column("FOUND BY", found_by_text, 60),
-    Column("FIRST SEEN", lambda r: when(r.get("first_seen")), 16),
+    field_column("first_seen", 16),
 ]
 
 UNKNOWN_CSV = [
-    Column("id", lambda r: r.get("id")),
-    Column("status", lambda r: r.get("status")),
-    Column("device_class", lambda r: r.get("device_class")),
-    Column("confidence", lambda r: r.get("confidence")),
-    Column("hostname", lambda r: r.get("hostname")),
-    Column("ips", lambda r: joined(r.get("ips"), " ")),
-    Column("macs", lambda r: joined(r.get("macs"), " ")),
-    Column("vendor", lambda r: r.get("vendor")),
-    Column("model", lambda r: r.get("model")),
-    Column("os", lambda r: r.get("os")),
-    Column("serial", lambda r: r.get("serial")),
-    Column("site", lambda r: r.get("site")),
+    *map(csv_column, ("id", "status", "device_class", "confidence", "hostname", "ips", "macs", "vendor",
+                      "model", "os", "serial", "site")),
     Column("found_by", found_by_text),
     Column("services", services_text),
     Column("risks", lambda r: joined((h.get("text") for h in r.get("risks") or []), "; ")),
-    Column("first_seen", lambda r: r.get("first_seen")),
-    Column("last_seen", lambda r: r.get("last_seen")),
+    *map(csv_column, ("first_seen", "last_seen")),
 ]
-
-
-def methods_text(row: dict[str, Any]) -> str:
-    return joined(row.get("methods"), "+")
 
 
 # ``assets list`` and ``scan``: key columns first (never dropped), then the rest by priority.
 ASSET_TABLE = [
-    Column("ID", lambda r: r.get("id"), 7, key=True),
-    Column("STATUS", lambda r: r.get("status"), 12, key=True),
-    Column("IP", lambda r: joined(r.get("ips")), 32, key=True, min_width=15, wrap=True),
-    Column("MAC", lambda r: joined(r.get("macs")), 36, key=True, min_width=17, wrap=True),
-    Column("HOSTNAME", lambda r: r.get("hostname"), 24, key=True, min_width=10, wrap=True),
-    Column("VENDOR", lambda r: r.get("vendor"), 18, key=True, min_width=8, wrap=True),
-    Column("CLASS", lambda r: r.get("device_class"), 14),
-    Column("MODEL", lambda r: r.get("model"), 22),
-    Column("OS", lambda r: r.get("os"), 22),
-    Column("LAST SEEN", lambda r: when(r.get("last_seen")), 16),
-    Column("METHODS", methods_text, 20),
+    field_column(f.name, f.table.width, key=f.table.key, min_width=f.table.min_width, wrap=f.table.wrap,
+                 joiner=f.table.joiner)
+    for f in LIST_TABLE if f.table is not None
 ]

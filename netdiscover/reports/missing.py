@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from netdiscover.reports.columns import Column, joined
+from netdiscover.reports.columns import Column, csv_column, field_column
 from netdiscover.reports.text import when
 from netdiscover.storage.models import Asset
 
@@ -52,32 +52,15 @@ def missing_rows(session: Session, days: int, site: str | None = None,
 
 
 MISSING_TABLE = [
-    Column("ID", lambda r: r.get("id"), 7),
-    Column("TAG", lambda r: r.get("asset_tag"), 14),
-    Column("HOSTNAME", lambda r: r.get("hostname"), 24),
-    Column("CLASS", lambda r: r.get("device_class"), 14),
-    Column("IP", lambda r: joined(r.get("ips")), 18),
-    Column("MAC", lambda r: joined(r.get("macs")), 17),
-    Column("OWNER", lambda r: r.get("owner"), 18),
-    Column("LOCATION", lambda r: r.get("location"), 20),
-    Column("LAST SEEN", lambda r: when(r.get("last_seen")) or "never", 16),
+    *(field_column(name, width) for name, width in (("id", 7), ("asset_tag", 14), ("hostname", 24),
+                                                     ("device_class", 14), ("ips", 18), ("macs", 17),
+                                                     ("owner", 18), ("location", 20))),
+    field_column("last_seen", 16, get=lambda r: when(r.get("last_seen")) or "never"),
     Column("DAYS", lambda r: r.get("days_unseen") if r.get("days_unseen") is not None else "-", 5),
 ]
 
 MISSING_CSV = [
-    Column("id", lambda r: r.get("id")),
-    Column("asset_tag", lambda r: r.get("asset_tag")),
-    Column("hostname", lambda r: r.get("hostname")),
-    Column("status", lambda r: r.get("status")),
-    Column("device_class", lambda r: r.get("device_class")),
-    Column("vendor", lambda r: r.get("vendor")),
-    Column("model", lambda r: r.get("model")),
-    Column("ips", lambda r: joined(r.get("ips"), " ")),
-    Column("macs", lambda r: joined(r.get("macs"), " ")),
-    Column("owner", lambda r: r.get("owner")),
-    Column("location", lambda r: r.get("location")),
-    Column("site", lambda r: r.get("site")),
-    Column("lifecycle_state", lambda r: r.get("lifecycle_state")),
-    Column("last_seen", lambda r: r.get("last_seen")),
+    *map(csv_column, ("id", "asset_tag", "hostname", "status", "device_class", "vendor", "model", "ips",
+                      "macs", "owner", "location", "site", "lifecycle_state", "last_seen")),
     Column("days_unseen", lambda r: r.get("days_unseen")),
 ]

@@ -7,14 +7,16 @@ Functions take an open Session and leave committing to the caller, unless they s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import netaddr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from netdiscover.fields import ASSET_KEYS, FIELDS
 from netdiscover.observation import clean_text, normalise_mac, utcnow
 from netdiscover.storage.models import (
     Address,
@@ -26,13 +28,6 @@ from netdiscover.storage.models import (
     Service,
 )
 from netdiscover.vocabulary import ASSET_STATUSES, EVENT_KINDS, SCAN_OUTCOMES
-
-ASSET_FIELDS = (
-    "id", "status", "device_class", "vendor", "model", "os", "os_name", "os_version", "hostname",
-    "serial", "macs", "ips", "services", "first_seen", "last_seen", "methods", "confidence",
-    "present", "site", "owner", "location", "lifecycle_state", "asset_tag", "snmp_engine_id",
-    "switch_ports", "attributes", "field_sources", "missed_sweeps",
-)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -47,49 +42,59 @@ def os_label(asset: Asset) -> str | None:
     return " ".join(parts) or None
 
 
-def asset_to_dict(asset: Asset) -> dict[str, Any]:
-    """Plain-data view of an asset (JSON-ready), the shape `assets list/show --format json` print."""
-    macs = [i.mac for i in sorted(asset.interfaces, key=lambda i: (i.first_seen or utcnow(), i.id or 0))]
+def _macs(asset: Asset) -> list[str]:
+    return [i.mac for i in sorted(asset.interfaces, key=lambda i: (i.first_seen or utcnow(), i.id or 0))]
+
+
+def _ips(asset: Asset) -> list[str]:
     current = [a for a in asset.addresses if a.current]
     current.sort(key=lambda a: (a.last_seen or utcnow(), a.id or 0), reverse=True)
-    services = sorted((s for s in asset.services if s.open), key=lambda s: (s.protocol, s.port))
-    return {
-        "id": asset.id,
-        "status": asset.status,
-        "device_class": asset.device_class or "unknown",
-        "vendor": asset.vendor,
-        "model": asset.model,
-        "os": os_label(asset),
-        "os_name": asset.os_name,
-        "os_version": asset.os_version,
-        "hostname": asset.hostname,
-        "serial": asset.serial,
-        "macs": macs,
-        "ips": [a.ip for a in current],
-        "services": [
-            {"port": s.port, "protocol": s.protocol, "name": s.name, "product": s.product,
-             "version": s.version, "cpe": list(s.cpe or [])}
-            for s in services
-        ],
-        "first_seen": _iso(asset.first_seen),
-        "last_seen": _iso(asset.last_seen),
-        "methods": sorted(asset.methods or []),
-        "confidence": round(float(asset.confidence or 0.0), 3),
-        "present": bool(asset.present),
-        "site": asset.site,
-        "owner": asset.owner,
-        "location": asset.location,
-        "lifecycle_state": asset.lifecycle_state,
-        "asset_tag": asset.asset_tag,
-        "snmp_engine_id": asset.snmp_engine_id,
-        "switch_ports": [
-            {"mac": i.mac, "switch": i.switch, "port": i.switch_port}
-            for i in asset.interfaces if i.switch or i.switch_port
-        ],
-        "attributes": dict(asset.attributes or {}),
-        "field_sources": dict(asset.field_sources or {}),        # where each chosen value came from
-        "missed_sweeps": int(asset.missed_sweeps or 0),          # in a row, while within the grace
-    }
+    return [a.ip for a in current]
+
+
+def _services(asset: Asset) -> list[dict[str, Any]]:
+    return [
+        {"port": s.port, "protocol": s.protocol, "name": s.name, "product": s.product,
+         "version": s.version, "cpe": list(s.cpe or [])}
+        for s in sorted((s for s in asset.services if s.open), key=lambda s: (s.protocol, s.port))
+    ]
+
+
+def _switch_ports(asset: Asset) -> list[dict[str, Any]]:
+    return [{"mac": i.mac, "switch": i.switch, "port": i.switch_port}
+            for i in asset.interfaces if i.switch or i.switch_port]
+
+
+# How a stored field of each kind (netdiscover.fields.KINDS) becomes plain data; "value" is as stored.
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "class": lambda v: v or "unknown",
+    "time": _iso,
+    "tags": lambda v: sorted(v or []),
+    "score": lambda v: round(float(v or 0.0), 3),
+    "flag": bool,
+    "count": lambda v: int(v or 0),
+    "map": lambda v: dict(v or {}),
+}
+# How each field of kind "derived" or "list" is computed from the whole asset.
+_COMPUTE: dict[str, Callable[[Asset], Any]] = {
+    "os": os_label, "macs": _macs, "ips": _ips, "services": _services, "switch_ports": _switch_ports,
+}
+_COMPUTED = tuple((f.name, _COMPUTE[f.name]) for f in FIELDS if f.kind in ("derived", "list"))
+_STORED_NAMES = tuple(f.name for f in FIELDS if f.kind not in ("derived", "list"))
+_READ_STORED = attrgetter(*_STORED_NAMES)
+_CONVERTED = tuple((f.name, _CONVERT[f.kind]) for f in FIELDS if f.kind in _CONVERT)
+
+
+def asset_to_dict(asset: Asset) -> dict[str, Any]:
+    """Plain-data view of an asset (JSON-ready), the shape `assets list/show --format json` print:
+    the fields of netdiscover.fields, in its order."""
+    data = dict.fromkeys(ASSET_KEYS)          # every key in place first: the order is the table's
+    data.update(zip(_STORED_NAMES, _READ_STORED(asset), strict=True))
+    for name, convert in _CONVERTED:
+        data[name] = convert(data[name])
+    for name, compute in _COMPUTED:
+        data[name] = compute(asset)
+    return data
 
 
 def _with_children(stmt: Any) -> Any:

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from netdiscover.fields import PAGE_FIELDS
 from netdiscover.reports.text import plain, when
 from netdiscover.services.accounts import (
     BrowserSession,
@@ -43,6 +44,7 @@ _env = Environment(loader=PackageLoader("netdiscover.web", "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 _env.filters["plain"] = lambda value, limit=200: plain(value, limit)
 _env.filters["when"] = when
+_env.globals["asset_facts"] = PAGE_FIELDS
 
 
 def is_page(request: Request) -> bool:
