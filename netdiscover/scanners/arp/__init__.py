@@ -20,9 +20,9 @@ DESCRIPTOR = ScannerDescriptor(
     rate=DEFAULT_RATE,
     retries=DEFAULT_RETRIES,
     options=(
-        Option("retry_ms", float, 100, "wait before asking a silent address again, in ms "
+        Option("retry_ms", float, 100.0, "wait before asking a silent address again, in ms "
                "(nmap: min RTT timeout 100 ms); the sweep's timeout overrides it"),
-        Option("quiet_ms", float, 500, "end after this long with nothing sent or received, in ms"),
+        Option("quiet_ms", float, 500.0, "end after this long with nothing sent or received, in ms"),
         Option("proxy_threshold", int, 4, "one MAC answering for this many addresses looks like proxy ARP"),
         Option("deadline_s", float, None, "hard limit on the sweep, in seconds "
                "(default: twice the expected time plus 10 s)"),

@@ -17,7 +17,7 @@ DESCRIPTOR = ScannerDescriptor(
     options=(
         Option("nmap_chunk_size", int, 256, "addresses per nmap run"),
         Option("nmap_parallel", int, 2, "nmap runs at once (at most 8); they share the rate bound"),
-        Option("nmap_chunk_timeout", float, 3600, "seconds one nmap run may take"),
+        Option("nmap_chunk_timeout", float, 3600.0, "seconds one nmap run may take"),
         Option("nmap_path", str, None, "the nmap binary to run (default: nmap found on PATH)"),
     ),
     default_position=3,
