@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from netdiscover.credentials import CredentialError, SnmpCredential, communities, parse_v3
+from netdiscover.scanners import SCANNERS
+from netdiscover.scanners.nmap import PROFILES as NMAP_PROFILES
 from netdiscover.schedule import Schedule, ScheduleError, parse_interval, parse_window, validate_cron
 
 ENV_DB = "NETDISCOVER_DB"
 LOG_FORMATS = ("text", "json")
 STOP_MODES = ("abort", "finish")
-NMAP_PROFILES = ("quick", "standard", "deep")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _TOP_KEYS = {"database", "sweep", "credentials", "alerts", "fingerprint", "daemon", "listen"}
@@ -36,7 +37,6 @@ _DAEMON_KEYS = {"metrics_port", "metrics_address", "log_format", "state", "max_p
                 "broker", "request_poll"}
 _LISTEN_KEYS = {"interfaces", "site", "flush"}
 MAX_INTERFACE = 15                    # Linux IFNAMSIZ - 1
-_KNOWN_METHODS = ("arp", "snmp", "nmap", "iot")
 
 
 class SettingsError(ValueError):
@@ -397,9 +397,9 @@ class _Reader:
 
         methods = self.strings(t.get("methods", ["arp"]), h, "methods", i)
         for method in methods:
-            if method not in _known_methods():
+            if method not in SCANNERS:
                 raise self.fail(f"{what}: unknown method {method!r} (choose from "
-                                f"{', '.join(_known_methods())})", h, "methods", i)
+                                f"{', '.join(SCANNERS)})", h, "methods", i)
 
         if ("every" in t) == ("cron" in t):
             raise self.fail(f"{what} needs exactly one of every = \"15m\" or cron = \"0 */4 * * *\"",
@@ -520,14 +520,6 @@ class _Reader:
                     else os.environ.get("NETDISCOVER_BROKER") or None),
             request_poll=self.seconds(t["request_poll"], h, "request_poll") if "request_poll" in t else 5.0,
         )
-
-
-def _known_methods() -> tuple[str, ...]:
-    try:
-        from netdiscover.scanners import SCANNER_MODULES
-    except ImportError:
-        return _KNOWN_METHODS
-    return tuple(SCANNER_MODULES)
 
 
 def _check_scope(targets: list[str], exclude: list[str]) -> str | None:

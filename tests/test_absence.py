@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import types
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import netaddr
@@ -166,7 +167,8 @@ def lab_free_scanners(monkeypatch):
         module = types.ModuleType(f"absencetest_{method}")
         module.NAME, module.scan = method, make(method)
         monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setitem(scanners.SCANNER_MODULES, method, module.__name__)
+        fake = replace(scanners.SCANNERS[method], scan=f"{module.__name__}.scan")
+        monkeypatch.setitem(scanners.SCANNERS, method, fake)
     return seen
 
 

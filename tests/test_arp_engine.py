@@ -6,7 +6,7 @@ import os
 import time
 from collections import Counter
 
-from netdiscover.scanners.arp.engine import Pacing, run_probes
+from netdiscover.scanners.arp.engine import ProbeTiming, run_probes
 
 
 class EchoLink:
@@ -51,7 +51,7 @@ def sweep(link: EchoLink, keys: list[int], **pacing: float) -> tuple[set[int], o
 
     settings = {"rate": 5000, "retries": 2, "retry_after": 0.02, "quiet": 0.05, "deadline": 10.0, **pacing}
     stats = run_probes(link, keys, lambda k: str(k).encode(), on_frame, answered.__contains__,
-                       Pacing(**settings))
+                       ProbeTiming(**settings))
     return answered, stats
 
 

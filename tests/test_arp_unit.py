@@ -28,8 +28,8 @@ def reply(src_ip: str, src_mac: str, dst_ip: str = "10.20.0.2", dst_mac: str = "
                                                        pdst=dst_ip))
 
 
-def state_for(targets: list[str], asked: list[str]) -> arp.SweepState:
-    state = arp.SweepState(OWN_MAC, {OWN_IP}, {ip(t) for t in targets})
+def state_for(targets: list[str], asked: list[str]) -> arp.ArpReplies:
+    state = arp.ArpReplies(OWN_MAC, {OWN_IP}, {ip(t) for t in targets})
     for t in asked:
         state.sent_at[ip(t)] = 100.0
     return state

@@ -17,7 +17,8 @@ from netdiscover.scanners.base import ScannerUnavailable
 from netdiscover.scanners.iot import mdns as iot_mdns
 from netdiscover.scanners.iot import netbios as iot_netbios
 from netdiscover.scanners.iot import ssdp as iot_ssdp
-from netdiscover.scanners.iot.scanner import Exchange, Pacer, pick_link
+from netdiscover.scanners.iot.scanner import Exchange, pick_link
+from netdiscover.scanners.pacing import ThreadPacer
 from netdiscover_lab.iot_responders import (
     device_description,
     hostile_mdns_replies,
@@ -329,7 +330,7 @@ def test_engine_keeps_replies_from_targets_only_and_bounds_its_time():
     thread = threading.Thread(target=answer, daemon=True)
     thread.start()
     proto = _EchoProto(listener.getsockname()[1])
-    exchange = Exchange(proto, IPSet(["127.0.0.1/32"]), Pacer(1000), None, quiet=0.3, limit=2)
+    exchange = Exchange(proto, IPSet(["127.0.0.1/32"]), ThreadPacer(1000), None, quiet=0.3, limit=2)
     exchange.run(["127.0.0.1"])
     thread.join(2)
     listener.close()
@@ -339,7 +340,7 @@ def test_engine_keeps_replies_from_targets_only_and_bounds_its_time():
 
     slow = _EchoProto(9)                          # discard port: nobody answers
     started = time.monotonic()
-    exchange = Exchange(slow, IPSet(["127.0.1.0/24"]), Pacer(50), None, quiet=0.1, limit=0.5)
+    exchange = Exchange(slow, IPSet(["127.0.1.0/24"]), ThreadPacer(50), None, quiet=0.1, limit=0.5)
     exchange.run([f"127.0.1.{i}" for i in range(1, 255)])
     assert time.monotonic() - started < 1.5
     assert exchange.stats["unprobed"] > 200
@@ -348,7 +349,7 @@ def test_engine_keeps_replies_from_targets_only_and_bounds_its_time():
 def test_engine_retries_only_the_silent_addresses():
     silent = _EchoProto(9)
     silent.got = [("127.0.2.1", b"seen before")]          # answered already: never asked again
-    exchange = Exchange(silent, IPSet(["127.0.2.0/24"]), Pacer(2000), None, quiet=0.05, limit=5)
+    exchange = Exchange(silent, IPSet(["127.0.2.0/24"]), ThreadPacer(2000), None, quiet=0.05, limit=5)
     exchange.run([f"127.0.2.{i}" for i in range(1, 11)], retries=2)
     assert exchange.stats["sent"] == 10 + 9 + 9
 

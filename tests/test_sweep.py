@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from netdiscover import scanners
 from netdiscover.observation import Observation
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scanners.descriptor import ScannerDescriptor
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset, Scan
 from netdiscover.sweep import SweepRequest, run_sweep
@@ -41,7 +42,8 @@ def fake_scanners(monkeypatch):
 
     for name, fn in (("fakearp", seen), ("crashes", crashes), ("unavailable", unavailable)):
         _module(name, fn)
-        monkeypatch.setitem(scanners.SCANNER_MODULES, name, f"sweeptest_{name}")
+        fake = ScannerDescriptor(name, "test scanner", f"sweeptest_{name}.scan")
+        monkeypatch.setitem(scanners.SCANNERS, name, fake)
 
 
 @pytest.fixture

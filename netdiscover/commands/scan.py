@@ -8,7 +8,8 @@ import sys
 import click
 
 from netdiscover.commands.context import AppContext, UserError
-from netdiscover.scanners import DEFAULT_METHODS, SCANNER_MODULES
+from netdiscover.scanners import DEFAULT_METHODS, SCANNERS
+from netdiscover.scanners.nmap import PROFILES as NMAP_PROFILES
 
 EXIT_FAILED = 1
 EXIT_ABORTED = 130
@@ -78,9 +79,14 @@ class _Progress:
             self._rich.stop()
 
 
-@click.command()
+def _methods_help() -> str:
+    """One paragraph per method for ``scan --help``: what it does and what it needs."""
+    return "\n\n".join(f"{d.name}: {d.summary}. Needs {d.needs}." for d in SCANNERS.values())
+
+
+@click.command(epilog=_methods_help())
 @click.argument("targets", nargs=-1, required=True)
-@click.option("-m", "--method", "methods", multiple=True, type=click.Choice(sorted(SCANNER_MODULES)),
+@click.option("-m", "--method", "methods", multiple=True, type=click.Choice(sorted(SCANNERS)),
               help=f"Discovery method; repeat for several (default: {', '.join(DEFAULT_METHODS)}).")
 @click.option("--iface", "interface", metavar="NAME", help="Interface for ARP and link-local discovery "
               "(default: the one whose subnet holds the targets).")
@@ -91,7 +97,7 @@ class _Progress:
 @click.option("--exclude", multiple=True, metavar="CIDR", help="Addresses never to touch; repeatable.")
 @click.option("--rate", type=click.IntRange(1, 1_000_000), metavar="PPS",
               help="Upper bound on packets per second (each method has a safe default).")
-@click.option("--nmap-profile", type=click.Choice(["quick", "standard", "deep"]), default="quick",
+@click.option("--nmap-profile", type=click.Choice(NMAP_PROFILES), default="quick",
               show_default=True, help="How deep nmap looks: ports and service/OS detection.")
 @click.option("--nmap-args", metavar="ARGS", help="Extra nmap arguments (checked against a safe list).")
 @click.option("--allow-large", is_flag=True, help="Permit sweeps larger than a /16.")

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from netdiscover.commands.context import UserError
+from netdiscover.scanners import SCANNERS
 
 
 @click.group("sweep")
@@ -18,7 +19,7 @@ def sweep() -> None:
 @sweep.command("submit")
 @click.argument("targets", nargs=-1, required=True)
 @click.option("-m", "--method", "methods", multiple=True, default=("arp",), show_default=True,
-              help="Method to run (repeatable): arp, nmap, snmp, iot.")
+              help=f"Method to run (repeatable): {', '.join(SCANNERS)}.")
 @click.option("--site", required=True, help="The site whose collector runs the sweep.")
 @click.option("--exclude", multiple=True, help="Address or range not to touch (repeatable).")
 @click.option("--credentials", help="Name of credentials in the collector's secrets file.")

@@ -1,6 +1,6 @@
 """What every scanner receives and returns: the ScanContext in, a ScanOutcome out.
 
-A scanner is a module in this package with ``NAME`` and ``scan(ctx) -> ScanOutcome``.
+A scanner is a package here whose ``DESCRIPTOR`` names its ``scan(ctx) -> ScanOutcome`` function.
 It touches no database, never raises for a bad peer (it reports instead), sends traffic only
 to ``ctx.targets`` (and, for link-local discovery, the multicast groups on ``ctx.interface``),
 and calls ``ctx.progress`` as it goes.

@@ -45,12 +45,13 @@ def claim_next(sessions: sessionmaker[Session]) -> QueuedSweep | None:
 
 def check_request(job: QueuedSweep) -> str | None:
     """Why this request cannot run (bad or too large targets, unknown method or profile), or None."""
-    from netdiscover.config import NMAP_PROFILES, _known_methods
+    from netdiscover.scanners import SCANNERS
+    from netdiscover.scanners.nmap import PROFILES as NMAP_PROFILES
     from netdiscover.scope import ScopeError, parse_scope
 
     if not job.targets:
         return "no targets"
-    known = _known_methods()
+    known = tuple(SCANNERS)
     unknown = [m for m in job.methods if m not in known]
     if unknown:
         return f"unknown method {unknown[0]!r} (known: {', '.join(known)})"

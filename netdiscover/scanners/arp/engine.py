@@ -3,9 +3,9 @@
 The engine knows nothing about ARP: it is given target keys, a function that builds the
 frame for a key, a function that handles each received frame (and says whether it was
 relevant), and a function that says whether a key has been answered. It sends at a bounded
-rate, retries silent keys after ``retry_after``, receives between sends from the same socket
-(replies are matched by the caller, never against a list of sent packets), and ends after
-``quiet`` seconds without traffic or at a hard deadline.
+rate (``scanners.pacing.SendSchedule``), retries silent keys after ``retry_after``, receives
+between sends from the same socket (replies are matched by the caller, never against a list of
+sent packets), and ends after ``quiet`` seconds without traffic or at a hard deadline.
 
 Pre-built frames through a plain socket keep up with tens of thousands of packets per second
 from Python; scapy's ``srp`` matches each reply against every request and falls behind on
@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from netdiscover.scanners.pacing import SendSchedule
 
 SOL_PACKET = 263
 PACKET_STATISTICS = 6
@@ -142,7 +144,7 @@ class EngineStats:
 
 
 @dataclass
-class Pacing:
+class ProbeTiming:
     """How fast and how patiently to probe."""
 
     rate: float                 # frames per second (all frames, first tries and retries alike)
@@ -154,7 +156,7 @@ class Pacing:
 
 def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[Hashable], bytes],
                on_frame: Callable[[bytes, float], bool], answered: Callable[[Hashable], bool],
-               pacing: Pacing, sent_at: dict[Hashable, float] | None = None,
+               timing: ProbeTiming, sent_at: dict[Hashable, float] | None = None,
                progress: Callable[[int, str], None] | None = None) -> EngineStats:
     """Probe every key at the paced rate with retries; feed each received frame to ``on_frame``.
 
@@ -164,11 +166,12 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
     stats = EngineStats()
     fresh = deque(keys)
     retry_q: deque[tuple[float, Hashable, int]] = deque()     # (due, key, try number), due ascending
-    tries_total = 1 + max(0, pacing.retries)
-    interval = 1.0 / pacing.rate if pacing.rate > 0 else 0.0
+    tries_total = 1 + max(0, timing.retries)
     start = time.monotonic()
-    hard_stop = start + pacing.deadline
-    next_send = start
+    hard_stop = start + timing.deadline
+    # a late wake-up (busy machine) may be made up in a short burst, but credit is never
+    # banked beyond BURST_WINDOW, so no window much longer than that exceeds the rate
+    schedule = SendSchedule(timing.rate, start, catch_up=BURST_WINDOW)
     last_activity = start
     first_sent = 0
     last_progress = 0.0
@@ -193,7 +196,7 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
         while retry_q and answered(retry_q[0][1]):
             retry_q.popleft()
         burst = 0
-        while burst < MAX_BURST and next_send <= now:
+        while burst < MAX_BURST and schedule.due(now):
             if retry_q and retry_q[0][0] <= now:
                 _, key, attempt = retry_q.popleft()
                 if answered(key):
@@ -216,7 +219,7 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
                         first_sent -= 1
                     else:
                         retry_q.appendleft((now, key, attempt))
-                    next_send = now + max(interval, 0.001)
+                    schedule.hold(now + max(schedule.interval, 0.001))
                     break
                 if exc.errno in (errno.ENETDOWN, errno.ENXIO, errno.ENODEV):
                     stats.stopped_by = exc.strerror or name
@@ -228,27 +231,24 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
             sent_times[key] = now
             last_activity = now
             if attempt < tries_total:
-                retry_q.append((now + pacing.retry_after, key, attempt + 1))
-            next_send += interval
+                retry_q.append((now + timing.retry_after, key, attempt + 1))
+            schedule.take()
         if stats.stopped_by:
             break
-        # a late wake-up (busy machine) may be made up in a short burst, but credit is never
-        # banked beyond BURST_WINDOW, so no window much longer than that exceeds the rate
-        if next_send < now - BURST_WINDOW:
-            next_send = now - BURST_WINDOW
+        schedule.settle(now)
 
         if progress is not None and now - last_progress >= 0.2:
             last_progress = now
             progress(first_sent, "sending" if fresh else "waiting for replies")
 
-        if not fresh and not retry_q and now - last_activity >= pacing.quiet:
+        if not fresh and not retry_q and now - last_activity >= timing.quiet:
             break
 
-        wake = last_activity + pacing.quiet
+        wake = last_activity + timing.quiet
         if fresh:
-            wake = min(wake, next_send)
+            wake = min(wake, schedule.next_slot)
         if retry_q:
-            wake = min(wake, max(next_send, retry_q[0][0]))
+            wake = min(wake, max(schedule.next_slot, retry_q[0][0]))
         timeout = max(0.0, min(wake, hard_stop) - time.monotonic())
         if timeout > 0:
             poller.poll(timeout * 1000)

@@ -1,7 +1,7 @@
 """ARP sweep: find every host that answers ARP on the local segment, with its MAC and vendor.
 
 Requests are pre-built Ethernet frames sent through one raw socket at a bounded rate
-(arp_engine); replies are read from the same socket between sends and matched by sender IP.
+(engine); replies are read from the same socket between sends and matched by sender IP.
 Silent addresses are asked again (``retries``), and the sweep ends after a quiet time with no
 traffic. Along the way it notes duplicate replies, gratuitous ARP, replies nobody asked for,
 one MAC answering for many addresses (proxy ARP) and one address answering from several MACs.
@@ -24,27 +24,20 @@ from datetime import UTC, datetime
 from netaddr import IPAddress, IPSet
 
 from netdiscover.observation import Observation
-from netdiscover.scanners.arp.engine import EngineStats, LinkPermissionError, Pacing, RawLink, run_probes
+from netdiscover.scanners.arp import DEFAULT_RATE, DEFAULT_RETRIES, DESCRIPTOR
+from netdiscover.scanners.arp.engine import EngineStats, LinkPermissionError, ProbeTiming, RawLink, run_probes
 from netdiscover.scanners.arp.link import LinkInfo, list_links, pick_link
 from netdiscover.scanners.arp.vendor import vendor_of_bytes
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 
-NAME = "arp"
+NAME = DESCRIPTOR.name
 
 ETH_P_ARP = 0x0806
 BROADCAST = b"\xff" * 6
 FRAME_LEN = 60                 # minimum Ethernet frame (without FCS); what a NIC would pad to
 
-# Frames per second, retries included. 2000 x 84 bytes on the wire is ~1.3 Mbit/s of broadcast:
-# 0.13% of a gigabit segment (arp-scan's default is 256 kbit/s; nmap does not limit ARP at all).
-# Segments behind 100 Mbit/s ports with tight broadcast storm control may want a lower --rate.
-DEFAULT_RATE = 2000
 MAX_RATE = 1_000_000
-DEFAULT_RETRIES = 2            # extra tries for a silent address
-DEFAULT_RETRY_MS = 100         # wait before asking a silent address again (nmap: min RTT timeout 100 ms)
-DEFAULT_QUIET_MS = 500         # end after this long with nothing sent or received
 MAX_CONFLICT_MESSAGES = 20     # address conflicts named one by one; the rest are counted
-PROXY_THRESHOLD = 4            # one MAC answering for this many addresses looks like proxy ARP
 MAX_TARGETS = 1 << 20          # one sweep (a /12: most of an hour at the default rate)
 
 # Classic BPF: keep only Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4).
@@ -81,7 +74,7 @@ class Sighting:
     rtt: float | None = None
 
 
-class SweepState:
+class ArpReplies:
     """Replies seen so far, keyed by sender IP and MAC; the engine asks it what is answered."""
 
     def __init__(self, own_mac: bytes, own_ips: set[int], targets: set[int]) -> None:
@@ -128,22 +121,22 @@ class SweepState:
         return True
 
 
-def _settings(ctx: ScanContext) -> tuple[Pacing, int]:
+def _settings(ctx: ScanContext) -> tuple[ProbeTiming, int]:
     rate = DEFAULT_RATE if ctx.rate is None else ctx.rate
     if rate <= 0:
         raise ScannerUnavailable("the ARP send rate must be a positive number of packets per second")
     rate = min(float(rate), MAX_RATE)
     retries = DEFAULT_RETRIES if ctx.retries is None else max(0, int(ctx.retries))
-    opts = ctx.options or {}
+    opts = DESCRIPTOR.defaults() | (ctx.options or {})
     try:
-        retry_ms = float(ctx.timeout) * 1000 if ctx.timeout else float(opts.get("retry_ms", DEFAULT_RETRY_MS))
-        quiet = float(opts.get("quiet_ms", DEFAULT_QUIET_MS)) / 1000
-        threshold = int(opts.get("proxy_threshold", PROXY_THRESHOLD))
+        retry_ms = float(ctx.timeout) * 1000 if ctx.timeout else float(opts["retry_ms"])
+        quiet = float(opts["quiet_ms"]) / 1000
+        threshold = int(opts["proxy_threshold"])
     except (TypeError, ValueError):
         raise ScannerUnavailable("ARP options retry_ms, quiet_ms, proxy_threshold must be numbers") from None
-    pacing = Pacing(rate=rate, retries=retries, retry_after=max(0.001, retry_ms / 1000),
+    timing = ProbeTiming(rate=rate, retries=retries, retry_after=max(0.001, retry_ms / 1000),
                     quiet=max(0.01, quiet), deadline=0.0)
-    return pacing, threshold
+    return timing, threshold
 
 
 def _plan(ctx: ScanContext, link: LinkInfo) -> tuple[list[int], Callable[[int], bytes], IPSet, int]:
@@ -191,7 +184,7 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         outcome.status = "skipped"
         outcome.messages.append("no targets")
         return outcome
-    pacing, proxy_threshold = _settings(ctx)
+    timing, proxy_threshold = _settings(ctx)
     link = pick_link(ctx.targets, ctx.interface, list_links())
     if ctx.targets.size > MAX_TARGETS and (ctx.targets & link.subnets()).size > MAX_TARGETS:
         raise ScannerUnavailable(f"too many addresses for one ARP sweep (limit {MAX_TARGETS}); "
@@ -207,42 +200,43 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         outcome.messages.append(f"no ARP-able targets on {link.name}")
         return outcome
 
-    tries = 1 + pacing.retries
-    expected = len(order) * tries / pacing.rate + pacing.retry_after * tries + pacing.quiet
-    pacing.deadline = float((ctx.options or {}).get("deadline_s", 2 * expected + 10))
+    tries = 1 + timing.retries
+    expected = len(order) * tries / timing.rate + timing.retry_after * tries + timing.quiet
+    deadline = (ctx.options or {}).get("deadline_s")
+    timing.deadline = float(2 * expected + 10 if deadline is None else deadline)
 
     own_mac = bytes.fromhex(link.mac.replace(":", "")) if link.mac else b""
-    state = SweepState(own_mac, {int(a.ip) for a in link.addresses}, set(order))
+    replies = ArpReplies(own_mac, {int(a.ip) for a in link.addresses}, set(order))
     total = len(order)
 
     def progress(first_sent: int, phase: str) -> None:
-        ctx.progress(first_sent, total, f"ARP {link.name}: {phase}, {len(state.seen)} answered")
+        ctx.progress(first_sent, total, f"ARP {link.name}: {phase}, {len(replies.seen)} answered")
 
     wall_offset = time.time() - time.monotonic()
     ctx.log.debug("ARP sweep of %d addresses on %s at %.0f pps, %d retries", total, link.name,
-                  pacing.rate, pacing.retries)
+                  timing.rate, timing.retries)
     try:
         with RawLink(link.name, ETH_P_ARP, ARP_FILTER) as raw:
-            stats = run_probes(raw, order, frame_for, state.on_frame,
-                               state.answered, pacing, sent_at=state.sent_at, progress=progress)
+            stats = run_probes(raw, order, frame_for, replies.on_frame,
+                               replies.answered, timing, sent_at=replies.sent_at, progress=progress)
     except LinkPermissionError:
         raise ScannerUnavailable("ARP scan needs raw sockets: run as root or grant CAP_NET_RAW "
                                  "(setcap cap_net_raw+ep on the Python interpreter)") from None
     except OSError as exc:
         raise ScannerUnavailable(f"cannot use interface {link.name} for ARP: {exc.strerror or exc}") from None
 
-    outcome.observations = _observations(state, proxy_threshold, wall_offset, outcome.messages)
-    _report(outcome, stats, state, link, pacing, total, skipped_self, off_link)
+    outcome.observations = _observations(replies, proxy_threshold, wall_offset, outcome.messages)
+    _report(outcome, stats, replies, link, timing, total, skipped_self, off_link)
     # where silence counts as absence (reconcile.absence): the addresses asked, not our own
     covered = (ctx.targets & link.subnets()) - IPSet(str(a.ip) for a in link.addresses)
     outcome.stats["covered"] = [str(c) for c in covered.iter_cidrs()]
     return outcome
 
 
-def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
+def _observations(replies: ArpReplies, proxy_threshold: int, wall_offset: float,
                   messages: list[str]) -> list[Observation]:
     ips_per_mac: dict[bytes, set[int]] = {}
-    for ip, macs in state.seen.items():
+    for ip, macs in replies.seen.items():
         for mac in macs:
             ips_per_mac.setdefault(mac, set()).add(ip)
     proxies = {mac for mac, ips in ips_per_mac.items() if len(ips) >= proxy_threshold}
@@ -252,8 +246,8 @@ def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
 
     observations: list[Observation] = []
     conflicts = 0
-    for ip in sorted(state.seen):
-        macs = state.seen[ip]
+    for ip in sorted(replies.seen):
+        macs = replies.seen[ip]
         real = [m for m in macs if m not in proxies]
         conflict = len(real) > 1
         if conflict:
@@ -284,15 +278,15 @@ def _observations(state: SweepState, proxy_threshold: int, wall_offset: float,
     return observations
 
 
-def _report(outcome: ScanOutcome, stats: EngineStats, state: SweepState, link: LinkInfo, pacing: Pacing,
-            total: int, skipped_self: int, off_link: IPSet) -> None:
+def _report(outcome: ScanOutcome, stats: EngineStats, replies: ArpReplies, link: LinkInfo,
+            timing: ProbeTiming, total: int, skipped_self: int, off_link: IPSet) -> None:
     if stats.stopped_by:
         outcome.status = "partial"
         outcome.messages.append(f"ARP sweep on {link.name} stopped early: {stats.stopped_by} "
-                                f"(interface went down?); {len(state.seen)} answers so far are kept")
+                                f"(interface went down?); {len(replies.seen)} answers so far are kept")
     if stats.timed_out:
         outcome.status = "partial"
-        outcome.messages.append(f"ARP sweep stopped at its time limit ({pacing.deadline:.0f} s); "
+        outcome.messages.append(f"ARP sweep stopped at its time limit ({timing.deadline:.0f} s); "
                                 "results so far are kept")
     if stats.kernel_drops:
         outcome.messages.append(f"the kernel dropped {stats.kernel_drops} received frame(s); "
@@ -305,15 +299,15 @@ def _report(outcome: ScanOutcome, stats: EngineStats, state: SweepState, link: L
         "targets": total,
         "off_link": off_link.size,
         "skipped_own": skipped_self,
-        "answered": len(state.seen),
+        "answered": len(replies.seen),
         "sent": stats.sent,
         "retries_sent": stats.retries_sent,
         "received": stats.received,
-        "ignored_outside_targets": state.outside,
+        "ignored_outside_targets": replies.outside,
         "kernel_drops": stats.kernel_drops,
         "elapsed_s": round(stats.elapsed, 3),
-        "rate_pps": pacing.rate,
-        "retries": pacing.retries,
+        "rate_pps": timing.rate,
+        "retries": timing.retries,
     }
 
 

@@ -1,16 +1,16 @@
 """IoT discovery: what devices announce about themselves over mDNS/DNS-SD, SSDP/UPnP and NetBIOS.
 
 Each protocol lives in its own module as data (a probe template, a reply matcher, a parser);
-this module is the engine they share: one UDP socket per protocol, a packet pacer shared by
-all, unicast probes to the swept addresses, one multicast probe per group on the chosen
-interface only, follow-up queries as answers arrive, and bounded waits. Replies from addresses
-outside the targets are dropped unread. Afterwards SSDP descriptions are fetched (guarded),
-and everything one address said becomes one Observation(method="iot").
+this module is the engine they share: one UDP socket per protocol, a packet pacer
+(``scanners.pacing``) shared by all, unicast probes to the swept addresses, one multicast probe
+per group on the chosen interface only, follow-up queries as answers arrive, and bounded waits.
+Replies from addresses outside the targets are dropped unread. Afterwards SSDP descriptions are
+fetched (guarded), and everything one address said becomes one Observation(method="iot").
 
-Knobs: ``ctx.rate`` (packets per second for all three protocols, default 300), ``ctx.retries``
-(extra passes over addresses that stayed silent, default 0), ``ctx.timeout`` (seconds to keep
-listening after the last packet, default 1), ``ctx.options`` ``iot_phase_limit`` and
-``iot_describe_limit`` (seconds). Needs no privileges: plain UDP sockets and HTTP.
+Knobs: ``ctx.rate`` (packets per second for all three protocols), ``ctx.retries`` (extra passes
+over addresses that stayed silent), ``ctx.timeout`` (seconds to keep listening after the last
+packet) and the options; defaults in the package's ``DESCRIPTOR``. Needs no privileges: plain
+UDP sockets and HTTP.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import shutil
 import socket
 import struct
 import subprocess
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,16 +30,13 @@ from netaddr import IPAddress, IPNetwork, IPSet
 
 from netdiscover.observation import Observation, clean_text
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scanners.iot import DESCRIPTOR
 from netdiscover.scanners.iot.mdns import MdnsProbe
 from netdiscover.scanners.iot.netbios import NetbiosProbe, computer_name
 from netdiscover.scanners.iot.ssdp import SsdpProbe
+from netdiscover.scanners.pacing import ThreadPacer
 
-NAME = "iot"
-
-DEFAULT_RATE = 300            # packets per second, all three protocols together
-DEFAULT_QUIET = 1.0           # seconds to keep listening after the last packet we sent
-PHASE_LIMIT = 8.0             # cap on one protocol's UDP exchange beyond its paced sending (seconds)
-DESCRIBE_LIMIT = 20.0         # cap on fetching all SSDP device descriptions (seconds)
+NAME = DESCRIPTOR.name
 MAX_UNICAST_HOSTS = 4096      # beyond this, only the multicast probes are sent
 MAX_REPLIES = 20000           # datagrams read per protocol
 MAX_REPLY_BYTES = 65535
@@ -74,23 +70,6 @@ class Link:
     index: int
     address: str
     network: IPNetwork
-
-
-class Pacer:
-    """Spaces packets at most ``rate`` per second across every thread that shares it."""
-
-    def __init__(self, rate: int) -> None:
-        self.interval = 1.0 / max(1, rate)
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
 
 
 def _links() -> list[dict[str, Any]]:
@@ -157,7 +136,7 @@ def _open_socket(proto: UdpProtocol, link: Link | None) -> socket.socket:
 class Exchange:
     """Runs one protocol's UDP conversation: probes out, replies in, follow-ups, bounded waits."""
 
-    def __init__(self, proto: UdpProtocol, targets: IPSet, pacer: Pacer, link: Link | None,
+    def __init__(self, proto: UdpProtocol, targets: IPSet, pacer: ThreadPacer, link: Link | None,
                  quiet: float, limit: float) -> None:
         self.proto = proto
         self.targets = targets
@@ -275,16 +254,16 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         if not unicast:
             outcome.status = "skipped"
             return outcome
-    options = ctx.options or {}
-    quiet = float(ctx.timeout or options.get("iot_quiet", DEFAULT_QUIET))
-    rate = ctx.rate or DEFAULT_RATE
-    retries = max(0, ctx.retries or 0)
+    options = DESCRIPTOR.defaults() | (ctx.options or {})
+    quiet = float(ctx.timeout or options["iot_quiet"])
+    rate = ctx.rate or DESCRIPTOR.rate
+    retries = max(0, ctx.retries or DESCRIPTOR.retries)
     mdns, ssdp, netbios = MdnsProbe(), SsdpProbe(unicast=link is None), NetbiosProbe()
     # the probing protocols share one pacer: allow for all their packets, then the fixed cap
     probing = 3 if ssdp.unicast else 2
-    limit = max(quiet + 1.0, float(options.get("iot_phase_limit", PHASE_LIMIT)))
+    limit = max(quiet + 1.0, float(options["iot_phase_limit"]))
     limit += (1 + retries) * (probing * len(unicast) / rate + RETRY_GAP)
-    pacer = Pacer(rate)
+    pacer = ThreadPacer(max(1, rate))
     exchanges = [Exchange(p, ctx.targets, pacer, link, quiet, limit) for p in (mdns, ssdp, netbios)]
     ctx.progress(0, 4, "querying")
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -302,7 +281,7 @@ def scan(ctx: ScanContext) -> ScanOutcome:
                                     "addresses not asked (raise --rate)")
     ctx.progress(3, 4, "reading device descriptions")
     described: dict[str, dict[str, Any]] = {}
-    budget = time.monotonic() + float(options.get("iot_describe_limit", DESCRIBE_LIMIT))
+    budget = time.monotonic() + float(options["iot_describe_limit"])
     with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
         jobs = {ip: pool.submit(ssdp.describe, ip, ctx.targets, budget) for ip in ssdp.replies}
         for ip, job in jobs.items():

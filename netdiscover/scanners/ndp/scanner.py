@@ -22,9 +22,10 @@ from pathlib import Path
 
 from netdiscover.observation import Observation
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scanners.ndp import DESCRIPTOR
 from netdiscover.scanners.passive import bpf
 
-NAME = "ndp"
+NAME = DESCRIPTOR.name
 FILTER = Path(__file__).with_name("filter.json")
 IF_INET6 = Path("/proc/net/if_inet6")
 ALL_NODES = "ff02::1"

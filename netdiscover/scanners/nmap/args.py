@@ -18,8 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from netdiscover.scanners.base import ScannerUnavailable
-
-PROFILES = ("quick", "standard", "deep")
+from netdiscover.scanners.nmap import PROFILES
 
 # Ports worth knowing for asset management: remote access, web, file and print, mail, directory,
 # databases, management, IoT/OT and media. Quick and standard probe these; deep adds 1-1024.

@@ -4,8 +4,7 @@ The target set is split into chunks (256 addresses by default) that run with bou
 parallelism, each as one nmap process driven by python-nmap; its raw XML is then parsed
 by ``nmap_parse`` (safely, with every field kept). A chunk that fails loses only itself and
 the outcome becomes ``partial``. The packet-rate bound (``ctx.rate``) is shared between the
-chunks that run at once. Options: ``nmap_chunk_size``, ``nmap_parallel``,
-``nmap_chunk_timeout`` (seconds), ``nmap_path``.
+chunks that run at once. Options and their defaults: the package's ``DESCRIPTOR``.
 """
 
 from __future__ import annotations
@@ -24,15 +23,13 @@ from netaddr import IPAddress, IPSet
 
 from netdiscover.observation import Observation, clean_text
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scanners.nmap import DESCRIPTOR
 from netdiscover.scanners.nmap.args import Command, build_command
 from netdiscover.scanners.nmap.parse import NmapXmlError, parse_xml
 
-NAME = "nmap"
+NAME = DESCRIPTOR.name
 MIN_VERSION = (7, 0)
-DEFAULT_CHUNK = 256
-DEFAULT_PARALLEL = 2
 MAX_PARALLEL = 8
-DEFAULT_CHUNK_TIMEOUT = 3600
 MAX_ADDRESSES = 1 << 24
 
 
@@ -108,7 +105,7 @@ def local_addresses() -> set[str]:
     return found
 
 
-def chunk_targets(targets: IPSet, size: int = DEFAULT_CHUNK) -> Iterator[tuple[int, list[str]]]:
+def chunk_targets(targets: IPSet, size: int) -> Iterator[tuple[int, list[str]]]:
     """Split an IPSet into (ip_version, [cidr, ...]) groups of at most ``size`` addresses."""
     size = max(1, size)
     for version in (4, 6):
@@ -191,9 +188,9 @@ def plan(ctx: ScanContext) -> tuple[Command, list[tuple[int, list[str]]], int]:
     if ctx.targets.size > MAX_ADDRESSES:
         raise ScannerUnavailable(f"{ctx.targets.size} addresses is more than nmap sweeps at once "
                                  f"({MAX_ADDRESSES}); narrow the targets")
-    chunk_size = int(ctx.options.get("nmap_chunk_size", DEFAULT_CHUNK))
-    chunks = list(chunk_targets(ctx.targets - ctx.skip, chunk_size))
-    parallel = max(1, min(int(ctx.options.get("nmap_parallel", DEFAULT_PARALLEL)), MAX_PARALLEL,
+    opts = DESCRIPTOR.defaults() | ctx.options
+    chunks = list(chunk_targets(ctx.targets - ctx.skip, int(opts["nmap_chunk_size"])))
+    parallel = max(1, min(int(opts["nmap_parallel"]), MAX_PARALLEL,
                           max(1, len(chunks))))
     command = build_command(ctx.nmap_profile or "quick", ctx.nmap_args, rate=ctx.rate,
                             privileged=is_privileged(), parallel=parallel, interface=ctx.interface,
@@ -204,7 +201,8 @@ def plan(ctx: ScanContext) -> tuple[Command, list[tuple[int, list[str]]], int]:
 def scan(ctx: ScanContext) -> ScanOutcome:
     """Sweep ``ctx.targets`` with nmap; one Observation per host that is up."""
     command, chunks, parallel = plan(ctx)     # bad --nmap-args raise NmapArgsError first
-    nmap_path = ctx.options.get("nmap_path")
+    opts = DESCRIPTOR.defaults() | ctx.options
+    nmap_path = opts["nmap_path"]
     template = _checked_portscanner(nmap_path)
     version = tuple(template.nmap_version())
     outcome = ScanOutcome(method=NAME, messages=[f"nmap: {note}" for note in command.notes])
@@ -212,7 +210,7 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         outcome.status = "skipped"
         outcome.messages.append("nmap: no targets")
         return outcome
-    timeout = float(ctx.options.get("nmap_chunk_timeout", DEFAULT_CHUNK_TIMEOUT))
+    timeout = float(opts["nmap_chunk_timeout"])
     local_ips = local_addresses()
     ctx.log.info("nmap %s: %d chunk(s), %d at once: nmap %s", ".".join(map(str, version)), len(chunks),
                  parallel, shlex.join(command.args))

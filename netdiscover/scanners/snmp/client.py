@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netdiscover.credentials import SnmpCredential
+from netdiscover.scanners.pacing import SendSchedule
 from netdiscover.scanners.snmp import ber
 from netdiscover.scanners.snmp.ber import END_OF_MIB, NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Oid
 
@@ -125,8 +126,7 @@ class CommunityClient:
                  latency_target: float = 0.5) -> None:
         self.window = Window(initial=min(32, max_inflight), maximum=max_inflight,
                              latency_target=latency_target)
-        self._interval = 1.0 / rate if rate else 0.0
-        self._next_send = 0.0
+        self._schedule = SendSchedule(rate, start=0.0)
         self._transports: dict[int, asyncio.DatagramTransport] = {}    # address family -> socket
         self._pending: dict[int, tuple[asyncio.Future, str]] = {}
         self._next_id = secrets.randbelow(1 << 30)
@@ -160,16 +160,6 @@ class CommunityClient:
             if not fut.done():
                 fut.cancel()
         self._pending.clear()
-
-    async def _pace(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Keep to the sweep's packet rate, when it has one."""
-        if not self._interval:
-            return
-        now = loop.time()
-        slot = max(now, self._next_send)
-        self._next_send = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
     def _request_id(self) -> int:
         self._next_id = (self._next_id + 1) & 0x7FFFFFFF
@@ -217,7 +207,7 @@ class CommunityClient:
             ok = slow = False
             self._pending[req_id] = (fut, ip)
             try:
-                await self._pace(loop)
+                await self._schedule.wait(loop)
                 transport.sendto(packet, (ip, port))
                 self.sent += 1
                 sent_at = loop.time()

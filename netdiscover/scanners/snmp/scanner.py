@@ -7,17 +7,10 @@ installed software, the agreed ``facts["snmp"]`` keys) and, at ``snmp_depth="ful
 router ARP cache as NEIGHBOUR observations, the bridge forwarding tables as LOCATION
 observations and LLDP neighbours as NEIGHBOUR observations.
 
-Options (``ctx.options``): ``snmp_depth`` ``basic`` (system group only) | ``system``
-(fingerprint facts: system group, MIB probes, ENTITY chassis, ifType, host-resources devices)
-| ``full`` (default: everything); ``snmp_concurrency`` (agents at once, default 64);
-``snmp_inflight`` (most requests to answering agents awaiting replies at once, default 256;
-the sweep adapts below that when replies time out);
-``snmp_timeout``/``snmp_retries`` (first contact; ``ctx.timeout``/``ctx.retries`` override),
-``snmp_walk_timeout``/``snmp_walk_retries`` (once an agent has answered);
-``snmp_port`` (161); ``snmp_max_repetitions``, ``snmp_max_rows``, ``snmp_max_bytes``,
-``snmp_agent_seconds`` (per-agent budgets). ``ctx.rate`` caps v1/v2c packets per second.
-A misbehaving agent is reported in
-``messages`` and never stops the sweep.
+Options (``ctx.options``) and their defaults are in the package's ``DESCRIPTOR``; ``snmp_depth``
+``system`` reads the fingerprint facts (system group, MIB probes, ENTITY chassis, ifType,
+host-resources devices). ``ctx.rate`` caps v1/v2c packets per second. A misbehaving agent is
+reported in ``messages`` and never stops the sweep.
 """
 
 from __future__ import annotations
@@ -34,6 +27,7 @@ from netaddr import IPAddress, IPNetwork
 from netdiscover.credentials import SnmpCredential
 from netdiscover.observation import HOST, Observation
 from netdiscover.scanners.base import ScanContext, ScanOutcome
+from netdiscover.scanners.snmp import DEPTHS, DESCRIPTOR
 from netdiscover.scanners.snmp import tables as t
 from netdiscover.scanners.snmp.client import (
     SnmpClient,
@@ -44,9 +38,7 @@ from netdiscover.scanners.snmp.client import (
 )
 from netdiscover.scanners.snmp.walk import AgentSession, BudgetExceeded, Limits
 
-NAME = "snmp"
-DEPTHS = ("basic", "system", "full")
-DEFAULT_CONCURRENCY = 64
+NAME = DESCRIPTOR.name
 MAX_V6_BLOCK = 65_536
 MAX_MESSAGES = 200
 DEFAULT_CREDENTIAL = SnmpCredential(version="2c", community="public", label="v2c:public-default")
@@ -77,28 +69,28 @@ def scan(ctx: ScanContext) -> ScanOutcome:
 
 
 def _settings(ctx: ScanContext) -> dict[str, Any]:
-    opts = ctx.options or {}
-    depth = str(opts.get("snmp_depth", "full"))
+    opts = DESCRIPTOR.defaults() | (ctx.options or {})
+    depth = str(opts["snmp_depth"])
     if depth not in DEPTHS:
         raise ValueError(f"snmp_depth must be one of {', '.join(DEPTHS)}, not {depth!r}")
     limits = Limits(
-        timeout=float(ctx.timeout if ctx.timeout is not None else opts.get("snmp_timeout", 1.0)),
-        retries=int(ctx.retries if ctx.retries is not None else opts.get("snmp_retries", 1)),
-        walk_timeout=float(opts.get("snmp_walk_timeout", 2.0)),
-        walk_retries=int(opts.get("snmp_walk_retries", 1)),
-        max_repetitions=int(opts.get("snmp_max_repetitions", 50)),
-        initial_repetitions=int(opts.get("snmp_initial_repetitions", 10)),
-        max_rows=int(opts.get("snmp_max_rows", 50_000)),
-        max_column_rows=int(opts.get("snmp_max_column_rows", 20_000)),
-        max_bytes=int(opts.get("snmp_max_bytes", 8 << 20)),
-        agent_seconds=float(opts.get("snmp_agent_seconds", 60.0)),
+        timeout=float(ctx.timeout if ctx.timeout is not None else opts["snmp_timeout"]),
+        retries=int(ctx.retries if ctx.retries is not None else opts["snmp_retries"]),
+        walk_timeout=float(opts["snmp_walk_timeout"]),
+        walk_retries=int(opts["snmp_walk_retries"]),
+        max_repetitions=int(opts["snmp_max_repetitions"]),
+        initial_repetitions=int(opts["snmp_initial_repetitions"]),
+        max_rows=int(opts["snmp_max_rows"]),
+        max_column_rows=int(opts["snmp_max_column_rows"]),
+        max_bytes=int(opts["snmp_max_bytes"]),
+        agent_seconds=float(opts["snmp_agent_seconds"]),
     )
     if limits.timeout <= 0 or limits.retries < 0 or limits.max_repetitions < 1:
         raise ValueError("snmp timeout must be > 0, retries >= 0 and max-repetitions >= 1")
-    concurrency = max(1, min(int(opts.get("snmp_concurrency", DEFAULT_CONCURRENCY)), 4096))
-    inflight = max(4, int(opts.get("snmp_inflight", 256)))
+    concurrency = max(1, min(int(opts["snmp_concurrency"]), 4096))
+    inflight = max(4, int(opts["snmp_inflight"]))
     return {"depth": depth, "limits": limits, "concurrency": concurrency, "inflight": inflight,
-            "port": int(opts.get("snmp_port", 161))}
+            "port": int(opts["snmp_port"])}
 
 
 def _run(coro: Any) -> ScanOutcome:
