@@ -392,7 +392,7 @@ def dispatch(alert_settings: dict[str, Any] | None, sessions: sessionmaker[Sessi
 
 def _log_deliveries(sessions: sessionmaker[Session],
                     results: list[tuple[Alert, list[str], list[str]]]) -> None:
-    from netdiscover.storage.repository import record_event
+    from netdiscover.storage.events import record_event
 
     with sessions.begin() as session:
         for alert, ok, failed in results:

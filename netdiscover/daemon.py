@@ -838,7 +838,7 @@ def close_stale_scans(sessions: Any, names: list[str], started_by: str, before: 
     from sqlalchemy import or_, select
 
     from netdiscover.storage.models import Scan
-    from netdiscover.storage.repository import finish_scan
+    from netdiscover.storage.scans import finish_scan
 
     closed: list[int] = []
     with sessions() as session, session.begin():

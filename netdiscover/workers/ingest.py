@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.observation import Observation, utcnow
 from netdiscover.reconcile.state import Fingerprinter
-from netdiscover.storage import repository
+from netdiscover.storage import scans
 from netdiscover.storage.engine import write_session
 from netdiscover.storage.models import ObservationRecord
 from netdiscover.storage.site_models import Site, SiteSweep, SweepBatch
@@ -146,7 +146,7 @@ class Ingest:
                 return False
             sweep.state, sweep.claimed_at = "reconciling", now
             if sweep.scan_id is None:
-                sweep.scan_id = repository.start_scan(
+                sweep.scan_id = scans.start_scan(
                     s, targets=sweep.scope or [], methods=sweep.methods or [], started_at=sweep.submitted_at,
                     sweep_name=f"site:{sweep.site}", started_by=f"collector:{sweep.site}")
             sweep_data = (sweep.site, sweep.run, sweep.outcome, sweep.scope, sweep.coverage, sweep.scan_id,
@@ -175,7 +175,7 @@ class Ingest:
                 state="reconciled", reconciled_at=utcnow(), counts=counts or None))
             # the payloads are no longer needed; the rows stay so a late redelivery stays a no-op
             s.execute(update(SweepBatch).where(SweepBatch.sweep_id == sweep_id).values(payload=b""))
-            repository.finish_scan(s, scan_id, status=status, counts=counts or None,
+            scans.finish_scan(s, scan_id, status=status, counts=counts or None,
                                    messages=[f"{outcome}: {reason}"] if reason else None,
                                    error=reason if outcome == "aborted" else None)
 
