@@ -203,7 +203,8 @@ def set_status(session: Session, asset: Asset, status: str) -> None:
 
 def count_by_status(session: Session) -> dict[str, int]:
     """How many assets have each review status (statuses nobody has are left out)."""
-    return dict(session.execute(select(Asset.status, func.count()).group_by(Asset.status)).tuples())
+    return {status: count for status, count in
+            session.execute(select(Asset.status, func.count()).group_by(Asset.status))}
 
 
 def first_seen_since(session: Session, statuses: Sequence[str], since: datetime) -> list[datetime]:
