@@ -1,4 +1,5 @@
-"""Reads of assets with their interfaces, addresses and services: list, stream, find, get.
+"""Reads of assets with their interfaces, addresses and services: list, stream, find, get; and
+the review status, the one asset column a reviewer sets.
 
 Functions take an open Session and leave committing to the caller. Bulk readers build
 ``AssetView``s from plain rows instead of ORM objects (the listing and report fast path).
