@@ -45,8 +45,9 @@ from netdiscover.fields import ALERT_KEYS
 from netdiscover.observation import utcnow
 from netdiscover.reports.text import plain
 from netdiscover.storage import alert_log
+from netdiscover.storage.assets import get_asset
+from netdiscover.storage.events import record_event
 from netdiscover.storage.models import Asset
-from netdiscover.storage.repository import get_asset, record_event
 
 log = logging.getLogger("netdiscover.alerts")
 

@@ -75,12 +75,12 @@ class ListenJob:
         return not self.thread.is_alive()
 
     def _run(self) -> None:
-        from netdiscover.storage import repository
+        from netdiscover.storage import scans
         from netdiscover.storage.engine import write_session
 
         try:
             with write_session(self.sessions) as session:
-                self.scan_id = repository.start_scan(
+                self.scan_id = scans.start_scan(
                     session, targets=[f"listen:{n}" for n in self.settings.interfaces],
                     methods=["passive"], started_by=self.started_by)
         except Exception as exc:
@@ -104,7 +104,7 @@ class ListenJob:
         status = "completed" if not self.errors else ("partial" if self.counts["devices"] else "failed")
         try:
             with write_session(self.sessions) as session:
-                repository.finish_scan(session, self.scan_id, status=status,
+                scans.finish_scan(session, self.scan_id, status=status,
                                        counts={**self.counts, "observations": observations},
                                        messages=self.errors,
                                        error=self.errors[0] if self.errors else None)

@@ -134,13 +134,13 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
     wrong is recorded on the scan row and returned in the result.
     """
     from netdiscover import reconcile as reconcile_mod
-    from netdiscover.storage import repository
+    from netdiscover.storage import scans
     from netdiscover.storage.engine import write_session
 
     scope = scope or parse_scope(request.targets, request.exclude, allow_large=request.allow_large)
     started = time.monotonic()
     with write_session(sessions) as session:
-        scan_id = repository.start_scan(
+        scan_id = scans.start_scan(
             session, targets=scope.specs, exclusions=scope.excluded, methods=list(request.methods),
             sweep_name=request.sweep_name, started_by=request.started_by,
         )
@@ -180,7 +180,7 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
         error = next((m for m in result.messages if m.startswith(("failed:", "aborted:"))), None)
         try:
             with write_session(sessions) as session:
-                repository.finish_scan(session, scan_id, status=result.status, counts=result.counts,
+                scans.finish_scan(session, scan_id, status=result.status, counts=result.counts,
                                        messages=result.messages, error=error)
         except Exception:
             log.exception("could not record the outcome of scan %s", scan_id)

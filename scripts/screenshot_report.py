@@ -45,9 +45,9 @@ def sample_office(url: str) -> None:
     from netdiscover.inventory import import_records, parse_csv
     from netdiscover.observation import LOCATION, NEIGHBOUR, Observation, Service
     from netdiscover.reconcile import reconcile
-    from netdiscover.review import decide
+    from netdiscover.services.review import decide
+    from netdiscover.storage.assets import find_asset
     from netdiscover.storage.engine import open_database
-    from netdiscover.storage.repository import find_asset
 
     sessions = open_database(url)
     t0 = datetime.now(UTC) - timedelta(days=20)

@@ -16,8 +16,10 @@ from netdiscover import scanners
 from netdiscover.observation import NEIGHBOUR, Observation
 from netdiscover.reconcile import Grace, coverage_of, reconcile
 from netdiscover.scanners.base import ScanContext, ScanOutcome
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import list_assets
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
+from netdiscover.storage.repository import asset_to_dict
+from netdiscover.storage.scans import start_scan
 from netdiscover.sweep import SweepRequest, run_sweep
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -47,7 +49,7 @@ def sweep(sessions, observations, at, coverage, grace=None, scan_id=None):
 
 def new_scan(sessions, methods: list[str]) -> int:
     with sessions() as s:
-        scan_id = repo.start_scan(s, targets=["10.20.0.0/24"], methods=methods)
+        scan_id = start_scan(s, targets=["10.20.0.0/24"], methods=methods)
         s.commit()
     return scan_id
 
@@ -63,7 +65,7 @@ def full_sweep(sessions, at=T0):
 
 def present(sessions) -> dict[str, bool]:
     with sessions() as s:
-        return {a["ips"][0]: a["present"] for a in map(repo.asset_to_dict, repo.list_assets(s))}
+        return {a["ips"][0]: a["present"] for a in map(asset_to_dict, list_assets(s))}
 
 
 def disappeared_events(sessions) -> list[AssetEvent]:

@@ -148,7 +148,7 @@ def test_timeouts_are_bounded(sessions, receiver):
 
 
 def test_rogue_alerts_once_per_return(sessions, receiver):
-    from netdiscover.review import decide
+    from netdiscover.services.review import decide
 
     r = receiver()
     with sessions.begin() as s:
@@ -224,7 +224,7 @@ def test_alerts_follow_reconciled_sweeps(sessions, receiver):
 
     from netdiscover.observation import Observation
     from netdiscover.reconcile import reconcile
-    from netdiscover.review import decide
+    from netdiscover.services.review import decide
 
     r = receiver()
     scope = netaddr.IPSet(["10.50.0.0/24"])

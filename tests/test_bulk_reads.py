@@ -11,8 +11,9 @@ import enum
 import json
 
 from netdiscover.reports.render_json import _default, iter_json_array, render_json
+from netdiscover.storage.assets import iter_asset_views, iter_assets, list_assets
 from netdiscover.storage.models import Address, Asset, Interface, Service
-from netdiscover.storage.repository import asset_to_dict, iter_asset_views, iter_assets, list_assets
+from netdiscover.storage.repository import asset_to_dict
 
 T = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from netdiscover.cli import main
 from netdiscover.observation import Observation
 from netdiscover.reconcile import reconcile
-from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session
+from netdiscover.storage.scans import finish_scan, start_scan
 from netdiscover.sweep import SweepResult
 
 SEEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -145,10 +145,10 @@ def test_piped_assets_list_has_every_column_untruncated(sqlite_url):
 def test_scan_table_fits_the_terminal(sqlite_url, terminal, monkeypatch, width):
     def fake_sweep(sessions, request, progress=None, scope=None):
         with write_session(sessions) as s:
-            scan_id = repository.start_scan(s, targets=request.targets, methods=request.methods)
+            scan_id = start_scan(s, targets=request.targets, methods=request.methods)
         reconcile(sessions, observations(), scan_id=scan_id, now=SEEN, fingerprinter=fingerprint)
         with write_session(sessions) as s:
-            repository.finish_scan(s, scan_id, status="completed", counts={"new": 7})
+            finish_scan(s, scan_id, status="completed", counts={"new": 7})
         return SweepResult(scan_id=scan_id, status="completed", counts={"new": 7}, duration_s=1.0)
 
     monkeypatch.setattr("netdiscover.commands.scan.run_sweep", fake_sweep)

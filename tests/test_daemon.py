@@ -18,9 +18,9 @@ from netdiscover.config import load_settings
 from netdiscover.daemon import Daemon, EventFormatter
 from netdiscover.services.sweep_history import sweep_history
 from netdiscover.storage import engine as engine_mod
-from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session
 from netdiscover.storage.models import Scan
+from netdiscover.storage.scans import finish_scan, start_scan
 from netdiscover.sweep import SweepResult
 
 
@@ -45,7 +45,7 @@ class FakeRunner:
             if name in self.crash_for:
                 raise RuntimeError("scanner exploded")
             with write_session(sessions) as s:
-                scan_id = repository.start_scan(s, targets=request.targets, methods=request.methods,
+                scan_id = start_scan(s, targets=request.targets, methods=request.methods,
                                                 sweep_name=name, started_by=request.started_by)
             status = "completed"
             end = time.monotonic() + self.delay
@@ -55,7 +55,7 @@ class FakeRunner:
                     break
                 time.sleep(0.02)
             with write_session(sessions) as s:
-                repository.finish_scan(s, scan_id, status=status, counts={"devices": 1})
+                finish_scan(s, scan_id, status=status, counts={"devices": 1})
             return SweepResult(scan_id=scan_id, status=status, counts={"devices": 1})
         finally:
             with self.lock:
@@ -143,9 +143,9 @@ def test_downtime_catch_up_runs_once_and_recent_runs_are_respected(tmp_path, eve
     now = datetime.now(UTC)
     with sessions.begin() as s:
         for name, ago in (("missed", timedelta(hours=2)), ("recent", timedelta(minutes=5))):
-            scan_id = repository.start_scan(s, targets=["10.77.0.0/29"], methods=["arp"], sweep_name=name,
+            scan_id = start_scan(s, targets=["10.77.0.0/29"], methods=["arp"], sweep_name=name,
                                             started_at=now - ago)
-            repository.finish_scan(s, scan_id, status="completed")
+            finish_scan(s, scan_id, status="completed")
     runner = FakeRunner()
     with Running(path, runner) as running:
         assert wait_for(lambda: runner.count("missed") == 1)
@@ -164,7 +164,7 @@ def test_stale_running_rows_of_a_dead_daemon_are_closed(tmp_path, events):
     runner = FakeRunner()
     probe = Daemon(load_settings(path), runner=runner)
     with sessions.begin() as s:
-        stale = repository.start_scan(s, targets=["x"], methods=["arp"], sweep_name="lan",
+        stale = start_scan(s, targets=["x"], methods=["arp"], sweep_name="lan",
                                       started_by=probe.started_by)
     with Running(path, runner):
         assert wait_for(lambda: runner.count("lan") == 1)

@@ -8,10 +8,10 @@ import signal
 import pytest
 from sqlalchemy import select
 
+from netdiscover.services.sweep_requests import queue_sweep
 from netdiscover.storage.auth_models import SweepRequest
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import ObservationRecord, Scan
-from netdiscover.web.operations import queue_sweep
 from netdiscover_lab.arp_lab import small_lab
 from netdiscover_lab.daemon_lab import DaemonProcess, settings_text
 

@@ -12,10 +12,10 @@ from test_daemon import FakeRunner, Running, settings_file, sweep, wait_for
 from netdiscover.config import load_settings
 from netdiscover.daemon import Daemon
 from netdiscover.observation import Observation
+from netdiscover.services.sweep_requests import queue_sweep
 from netdiscover.storage.auth_models import SweepRequest
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset, Scan
-from netdiscover.web.operations import queue_sweep
 
 POLL = 'request_poll = "0.2s"'
 

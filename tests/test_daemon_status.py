@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from netdiscover.cli import main
 from netdiscover.metrics import DaemonMetrics
-from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session
+from netdiscover.storage.scans import finish_scan, start_scan
 from netdiscover.sweep import SweepResult
 
 
@@ -29,9 +29,9 @@ def settings(tmp_path, state: bool = False) -> str:
 def record(sessions, name: str, status: str, ago: timedelta, error: str | None = None) -> int:
     start = datetime.now(UTC) - ago
     with write_session(sessions) as s:
-        scan_id = repository.start_scan(s, targets=["10.1.0.0/24"], methods=["arp"], sweep_name=name,
+        scan_id = start_scan(s, targets=["10.1.0.0/24"], methods=["arp"], sweep_name=name,
                                         started_at=start)
-        repository.finish_scan(s, scan_id, status=status, counts={"devices": 4}, error=error,
+        finish_scan(s, scan_id, status=status, counts={"devices": 4}, error=error,
                                finished_at=start + timedelta(seconds=12))
     return scan_id
 

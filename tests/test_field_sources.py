@@ -18,7 +18,7 @@ from netdiscover.inventory import import_records, parse_csv
 from netdiscover.observation import Observation, Service
 from netdiscover.reconcile import reconcile
 from netdiscover.reconcile.sources import mark_documented, same
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import get_asset
 from netdiscover.storage.models import Asset, AssetEvent, Discrepancy, Interface
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -47,7 +47,7 @@ def at(n: int) -> datetime:
 
 def asset(sessions, asset_id: int = 1) -> Asset:
     with sessions() as s:
-        found = repo.get_asset(s, asset_id)
+        found = get_asset(s, asset_id)
         s.expunge_all()
         return found
 

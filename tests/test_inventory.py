@@ -19,8 +19,9 @@ from netdiscover.inventory import (
 )
 from netdiscover.observation import Observation
 from netdiscover.reconcile import reconcile
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import list_assets
 from netdiscover.storage.models import Asset, AssetEvent
+from netdiscover.storage.repository import asset_to_dict
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -46,7 +47,7 @@ def load(sessions, tmp_path, data, name="inv.csv", **kw):
 
 def dicts(sessions):
     with sessions() as s:
-        return {a["asset_tag"] or a["macs"][0]: a for a in map(repo.asset_to_dict, repo.list_assets(s))}
+        return {a["asset_tag"] or a["macs"][0]: a for a in map(asset_to_dict, list_assets(s))}
 
 
 def test_import_creates_documented_assets_and_reimport_changes_nothing(sessions, tmp_path):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from netdiscover.cli import main
 from netdiscover.observation import Observation
 from netdiscover.reconcile import reconcile
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import list_assets
 from netdiscover.storage.engine import open_database
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
@@ -173,7 +173,7 @@ def test_a_plain_inventory_still_documents_what_it_lists(db_url, tmp_path):
     sessions = open_database(db_url)
     try:
         with sessions() as s:
-            by_tag = {a.asset_tag: a for a in repo.list_assets(s)}
+            by_tag = {a.asset_tag: a for a in list_assets(s)}
         assert by_tag["A-9"].status == "documented" and by_tag["A-9"].hostname == "cam-1"
     finally:
         sessions.kw["bind"].dispose()

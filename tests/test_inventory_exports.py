@@ -17,7 +17,8 @@ import pytest
 
 from netdiscover.inventory import Source, import_records
 from netdiscover.observation import normalise_mac
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import list_assets
+from netdiscover.storage.repository import asset_to_dict
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 
@@ -70,7 +71,7 @@ def imported(sessions, name: str, **kw):
     result = import_records(sessions, source, actor="tester")
     assert source.errors == []
     with sessions() as s:
-        assets = [repo.asset_to_dict(a) for a in repo.list_assets(s)]
+        assets = [asset_to_dict(a) for a in list_assets(s)]
     return source, result, {a["hostname"]: a for a in assets}
 
 
@@ -162,6 +163,6 @@ def test_snipeit_and_lansweeper_describe_the_same_office(sessions):
     # ALICE-PC, BOB-LT, PRN-HQ, SW-CORE match Snipe-IT's records by serial/MAC: no duplicates
     assert (result.created, result.updated) == (3, 4)
     with sessions() as s:
-        by_tag = {a.asset_tag: a for a in repo.list_assets(s)}
+        by_tag = {a.asset_tag: a for a in list_assets(s)}
     assert by_tag["ASSET-0001"].hostname == "ALICE-PC"    # the later record's name
     assert by_tag["ASSET-0001"].attributes["os"] == "Win 11"

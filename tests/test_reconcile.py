@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from netdiscover.fingerprints.model import Evidence, Fingerprint
 from netdiscover.observation import LOCATION, NEIGHBOUR, Interface, Observation, Service
 from netdiscover.reconcile import group_devices, reconcile
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import find_asset, list_assets
+from netdiscover.storage.events import events_for
 from netdiscover.storage.models import Address, Asset, AssetEvent, ObservationRecord
+from netdiscover.storage.repository import asset_to_dict
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SCOPE = netaddr.IPSet(["10.20.0.0/24"])
@@ -32,12 +34,12 @@ def sweep(sessions, obs, at=T0, scope=SCOPE, **kw):
 
 def all_assets(sessions) -> list[dict]:
     with sessions() as s:
-        return [repo.asset_to_dict(a) for a in repo.list_assets(s)]
+        return [asset_to_dict(a) for a in list_assets(s)]
 
 
 def kinds(sessions, asset_id: int) -> list[str]:
     with sessions() as s:
-        return [e.kind for e in repo.events_for(s, asset_id)]
+        return [e.kind for e in events_for(s, asset_id)]
 
 
 def test_idempotent_rescan(sessions):
@@ -72,7 +74,7 @@ def test_ip_change_of_known_mac(sessions):
         rows = {a.ip: a.current for a in s.scalars(select(Address))}
     assert rows == {"10.20.0.5": False, "10.20.0.6": True}
     with sessions() as s:
-        assert repo.find_asset(s, "10.20.0.5").id == asset["id"]
+        assert find_asset(s, "10.20.0.5").id == asset["id"]
 
 
 def test_complete_sweep_retires_only_in_scope_ips_a_device_no_longer_shows(sessions):
@@ -121,7 +123,7 @@ def test_macs_swapping_ips_and_ip_moving_to_another_mac(sessions):
     assert by_mac["00:11:22:00:00:03"]["ips"] == ["10.20.0.5"]
     assert kinds(sessions, by_mac["00:11:22:00:00:02"]["id"]).count("ip_changed") == 2
     with sessions() as s:
-        assert repo.find_asset(s, "10.20.0.5").id == by_mac["00:11:22:00:00:03"]["id"]
+        assert find_asset(s, "10.20.0.5").id == by_mac["00:11:22:00:00:03"]["id"]
 
 
 def snmp_router(engine: str, macs_ips: list[tuple[str, str]], name: str = "r1", **kw) -> Observation:

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from netdiscover.observation import Observation
 from netdiscover.reconcile import group_devices, reconcile
 from netdiscover.scanners.passive.linking import identity_key
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import list_assets
+from netdiscover.storage.events import events_for
 from netdiscover.storage.models import Interface
+from netdiscover.storage.repository import asset_to_dict
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PRL = "1,121,3,6,15,119,252"
@@ -40,12 +42,12 @@ def flush(sessions, obs, site=None, at=T0):
 
 def assets(sessions) -> list[dict]:
     with sessions() as s:
-        return sorted((repo.asset_to_dict(a) for a in repo.list_assets(s)), key=lambda r: r["id"])
+        return sorted((asset_to_dict(a) for a in list_assets(s)), key=lambda r: r["id"])
 
 
 def events(sessions, asset_id: int, kind: str) -> list:
     with sessions() as s:
-        return [e.new for e in repo.events_for(s, asset_id, [kind])]
+        return [e.new for e in events_for(s, asset_id, [kind])]
 
 
 def test_grouping_joins_one_sweeps_rotated_macs_by_key():

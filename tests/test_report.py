@@ -14,7 +14,8 @@ from netdiscover.cli import main
 from netdiscover.reports.columns import UNKNOWN_CSV, UNKNOWN_TABLE
 from netdiscover.reports.render_csv import render_csv
 from netdiscover.reports.render_table import render_table
-from netdiscover.reports.unknown import summary, unknown_rows
+from netdiscover.reports.unknown import summary
+from netdiscover.services.reports import unknown_rows
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface, ObservationRecord, Service
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -170,7 +171,8 @@ def test_changes_report(db):
     ]:
         db.add(AssetEvent(asset_id=asset, kind=kind, at=at, old=old, new=new))
     db.commit()
-    from netdiscover.reports.changes import CHANGES_TABLE, change_rows
+    from netdiscover.reports.changes import CHANGES_TABLE
+    from netdiscover.services.reports import change_rows
 
     rows = change_rows(db, NOW - timedelta(hours=24))
     assert [(r["kind"], r["category"]) for r in rows] == [
@@ -188,7 +190,7 @@ def test_missing_report(db):
     add_asset(db, "undocumented", "stranger", last_seen=NOW - timedelta(days=40),
               first_seen=NOW - timedelta(days=41))
     db.commit()
-    from netdiscover.reports.missing import missing_rows
+    from netdiscover.services.reports import missing_rows
 
     rows = missing_rows(db, 7, now=NOW)
     assert [r["id"] for r in rows] == [never, long_gone]

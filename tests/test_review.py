@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from netdiscover.cli import main
-from netdiscover.reports.unknown import unknown_rows
-from netdiscover.review import ReviewError, decide, undo
+from netdiscover.services.reports import unknown_rows
+from netdiscover.services.review import ReviewError, decide, undo
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset, AssetEvent
 

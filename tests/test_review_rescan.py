@@ -12,10 +12,10 @@ from sqlalchemy import select
 from netdiscover.cli import main
 from netdiscover.observation import Observation, Service
 from netdiscover.reconcile import reconcile
-from netdiscover.reports.unknown import unknown_rows
-from netdiscover.review import decide
+from netdiscover.services.reports import unknown_rows
+from netdiscover.services.review import decide
+from netdiscover.storage.assets import find_asset
 from netdiscover.storage.models import Asset
-from netdiscover.storage.repository import find_asset
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SCOPE = netaddr.IPSet(["10.20.0.0/24"])

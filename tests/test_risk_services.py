@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from netdiscover.reports.risk import assess, parse_risky_services, risky_services
-from netdiscover.reports.unknown import unknown_rows
+from netdiscover.services.reports import unknown_rows
 from netdiscover.storage.models import Address, Asset, Service
 
 # What the issue asks the table to cover, as (protocol, port) -> hint code.

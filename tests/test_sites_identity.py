@@ -9,7 +9,9 @@ import netaddr
 
 from netdiscover.observation import Observation
 from netdiscover.reconcile import reconcile
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import list_assets
+from netdiscover.storage.events import events_for
+from netdiscover.storage.repository import asset_to_dict
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SCOPE = netaddr.IPSet(["10.1.0.0/24"])
@@ -26,7 +28,7 @@ def sweep(sessions, obs, site, at=T0, **kw):
 
 def assets(sessions) -> list[dict]:
     with sessions() as s:
-        return [repo.asset_to_dict(a) for a in repo.list_assets(s)]
+        return [asset_to_dict(a) for a in list_assets(s)]
 
 
 def test_same_range_at_two_sites_stays_apart(sessions):
@@ -54,7 +56,7 @@ def test_same_ip_and_different_mac_at_two_sites(sessions):
     rows = sorted(assets(sessions), key=lambda r: r["site"])
     assert [(r["site"], r["ips"]) for r in rows] == [("lyon", ["10.1.0.5"]), ("paris", ["10.1.0.5"])]
     with sessions() as s:
-        kinds = {e.kind for r in rows for e in repo.events_for(s, r["id"])}
+        kinds = {e.kind for r in rows for e in events_for(s, r["id"])}
     assert "ip_changed" not in kinds
 
 
@@ -84,7 +86,7 @@ def test_a_mac_at_another_site_is_one_device_that_moved(sessions):
     assert row["site"] == "lyon"
     assert row["ips"] == ["10.2.0.9"]          # paris's address is no longer current
     with sessions() as s:
-        events = [e for e in repo.events_for(s, row["id"]) if e.kind == "site_changed"]
+        events = [e for e in events_for(s, row["id"]) if e.kind == "site_changed"]
     assert len(events) == 1
     assert (events[0].old, events[0].new) == ({"site": "paris"}, {"site": "lyon"})
     assert "moved from site paris to site lyon" in events[0].note
@@ -92,7 +94,7 @@ def test_a_mac_at_another_site_is_one_device_that_moved(sessions):
     sweep(sessions, [seen("10.2.0.9", "00:11:22:00:00:05", "arp", at=t1)], "lyon", at=t1 + timedelta(hours=1),
           scope=netaddr.IPSet(["10.2.0.0/24"]))
     with sessions() as s:
-        assert sum(e.kind == "site_changed" for e in repo.events_for(s, row["id"])) == 1
+        assert sum(e.kind == "site_changed" for e in events_for(s, row["id"])) == 1
 
 
 def test_an_unsited_asset_takes_the_site_and_a_local_sweep_keeps_it(sessions):

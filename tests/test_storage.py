@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from netdiscover.fields import ASSET_KEYS
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import find_asset, list_assets
 from netdiscover.storage.engine import (
     DatabaseError,
     current_revision,
@@ -19,7 +19,10 @@ from netdiscover.storage.engine import (
     normalise_url,
     open_database,
 )
+from netdiscover.storage.events import events_for, record_event
 from netdiscover.storage.models import Address, Asset, Interface, Service
+from netdiscover.storage.repository import asset_to_dict
+from netdiscover.storage.scans import finish_scan, list_scans, start_scan
 
 
 def test_new_database_is_migrated_to_head(sessions):
@@ -151,14 +154,14 @@ def test_asset_to_dict_and_find(sessions):
         asset.services.append(Service(port=631, protocol="tcp", name="ipp", product="CUPS", version="2.4"))
         s.add(asset)
     with sessions() as s:
-        by_id = repo.find_asset(s, str(asset.id))
+        by_id = find_asset(s, str(asset.id))
         assert by_id is not None
-        assert repo.find_asset(s, "00-11-22-33-44-55").id == asset.id
-        assert repo.find_asset(s, "10.20.0.9").id == asset.id
-        assert repo.find_asset(s, "10.20.0.8").id == asset.id       # a past address still finds it
-        assert repo.find_asset(s, "10.99.0.1") is None
-        assert repo.find_asset(s, "PRINTER-1").id == asset.id
-        data = repo.asset_to_dict(by_id)
+        assert find_asset(s, "00-11-22-33-44-55").id == asset.id
+        assert find_asset(s, "10.20.0.9").id == asset.id
+        assert find_asset(s, "10.20.0.8").id == asset.id       # a past address still finds it
+        assert find_asset(s, "10.99.0.1") is None
+        assert find_asset(s, "PRINTER-1").id == asset.id
+        data = asset_to_dict(by_id)
         assert _tz(by_id.last_seen)
     assert data["ips"] == ["10.20.0.9"] and data["macs"] == ["00:11:22:33:44:55"]
     assert data["services"] == [{"port": 631, "protocol": "tcp", "name": "ipp", "product": "CUPS",
@@ -171,21 +174,21 @@ def test_asset_to_dict_and_find(sessions):
 
 def test_scans_and_events(sessions):
     with sessions() as s, s.begin():
-        scan_id = repo.start_scan(s, targets=["10.0.0.0/24"], methods=["arp"], started_by="alice")
+        scan_id = start_scan(s, targets=["10.0.0.0/24"], methods=["arp"], started_by="alice")
         asset = Asset(created_at=datetime.now(UTC), updated_at=datetime.now(UTC))
         s.add(asset)
         s.flush()
-        repo.record_event(s, asset.id, "discovered", scan_id=scan_id, new={"ip": "10.0.0.5"})
-        repo.finish_scan(s, scan_id, status="completed", counts={"new": 1}, messages=["ok"])
+        record_event(s, asset.id, "discovered", scan_id=scan_id, new={"ip": "10.0.0.5"})
+        finish_scan(s, scan_id, status="completed", counts={"new": 1}, messages=["ok"])
     with sessions() as s:
-        row = repo.list_scans(s)[0]
+        row = list_scans(s)[0]
         assert row.status == "completed" and row.counts == {"new": 1} and _tz(row.finished_at)
-        assert [e.kind for e in repo.events_for(s, asset.id)] == ["discovered"]
+        assert [e.kind for e in events_for(s, asset.id)] == ["discovered"]
         with pytest.raises(ValueError):
-            repo.record_event(s, asset.id, "exploded")
+            record_event(s, asset.id, "exploded")
         with pytest.raises(ValueError):
-            repo.list_assets(s, status="bogus")
-        assert [a.id for a in repo.list_assets(s, status="undocumented")] == [asset.id]
+            list_assets(s, status="bogus")
+        assert [a.id for a in list_assets(s, status="undocumented")] == [asset.id]
 
 
 @pytest.mark.parametrize("values", [

@@ -191,15 +191,16 @@ def test_dashboard_and_logout(site):
 
 
 def test_stale_subnet_index_is_refreshed_in_the_background(site, monkeypatch):
-    from netdiscover.web import operations, pages
+    from netdiscover.services import reports
+    from netdiscover.web import pages
 
     client = login(site["app"], "viewer")
     client.get("/unknown")
     first = site["app"].state.subnet_index
     assert first is not None
     built = []
-    real = operations.subnet_index
-    monkeypatch.setattr(operations, "subnet_index", lambda s: (built.append(1), real(s))[1])
+    real = reports.subnet_index
+    monkeypatch.setattr(reports, "subnet_index", lambda s: (built.append(1), real(s))[1])
     monkeypatch.setattr(pages, "INDEX_TTL_S", 0.0)
     assert client.get("/unknown").status_code == 200
     site["app"].state.index_lock.acquire(timeout=10)      # waits for the refresh thread

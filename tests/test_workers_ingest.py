@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from netdiscover.observation import Observation
 from netdiscover.services.sites import add_site, record_sweep, sweep_state
-from netdiscover.storage import repository as repo
+from netdiscover.storage.assets import list_assets
 from netdiscover.storage.models import Asset, Scan
 from netdiscover.workers import messages
 from netdiscover.workers.ingest import Ingest
@@ -74,7 +74,7 @@ def test_batches_then_close_reconcile_once(sessions, ingest):
     assert count_assets(sessions) == 250
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Scan)) == 1
-        assert {a.site for a in repo.list_assets(s)} == {"paris"}
+        assert {a.site for a in list_assets(s)} == {"paris"}
 
 
 def test_close_before_the_last_batch_waits_for_it(sessions, ingest):
@@ -102,11 +102,11 @@ def test_disappearance_only_after_a_complete_sweep(sessions, ingest):
     for i, outcome in enumerate(("partial", "partial", "aborted")):
         send(ingest, "paris", f"p{i}", hosts(2), outcome=outcome)
     with sessions() as s:
-        assert all(a.present and a.missed_sweeps == 0 for a in repo.list_assets(s))
+        assert all(a.present and a.missed_sweeps == 0 for a in list_assets(s))
     send(ingest, "paris", "c1", hosts(2))
     send(ingest, "paris", "c2", hosts(2))
     with sessions() as s:
-        assert sum(not a.present for a in repo.list_assets(s)) == 8
+        assert sum(not a.present for a in list_assets(s)) == 8
     assert sweep_state(sessions, "p2").counts is None        # aborted: nothing written
 
 
@@ -114,7 +114,7 @@ def test_same_range_at_two_sites_through_the_ingest(sessions, ingest):
     send(ingest, "paris", "s-paris", hosts(50))
     send(ingest, "lyon", "s-lyon", [Observation(method="nmap", ip=o.ip, seen_at=T0) for o in hosts(50)])
     with sessions() as s:
-        sites = [a.site for a in repo.list_assets(s)]
+        sites = [a.site for a in list_assets(s)]
     assert sorted(set(sites)) == ["lyon", "paris"] and len(sites) == 100
 
 

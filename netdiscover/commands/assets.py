@@ -90,18 +90,17 @@ def assets() -> None:
 @click.pass_obj
 def list_command(app: Any, status: str | None, fmt: str, site: str | None) -> None:
     """List assets (all, or one review status)."""
-    from netdiscover.storage.repository import asset_to_dict, iter_assets
+    from netdiscover.services.assets import iter_asset_dicts
 
     with app.sessions()() as session:
         if fmt == "json":   # streamed: 100,000 assets must not sit in memory at once
             from netdiscover.reports.render_json import iter_json_array
 
-            listed = iter_assets(session, status=status, site=site)
-            for text in iter_json_array(asset_to_dict(a) for a in listed):
+            for text in iter_json_array(iter_asset_dicts(session, status=status, site=site)):
                 click.echo(text, nl=False)
             click.echo("")
             return
-        rows = [asset_to_dict(a) for a in iter_assets(session, status=status, site=site)]
+        rows = list(iter_asset_dicts(session, status=status, site=site))
     if fmt == "csv":
         click.echo(render_csv(rows), nl=False)
     else:
@@ -114,30 +113,16 @@ def list_command(app: Any, status: str | None, fmt: str, site: str | None) -> No
 @click.pass_obj
 def show_command(app: Any, key: str, fmt: str) -> None:
     """Show one asset, found by id, MAC, IP or hostname, with its recent changes."""
-    from netdiscover.storage.repository import asset_to_dict, events_for, find_asset
+    from netdiscover.services.assets import show_asset
 
     with app.sessions()() as session:
-        asset = find_asset(session, key)
-        if asset is None:
-            raise UserError(
-                f"no asset matches {cell_text(key, 80)!r} (give an asset id, MAC, IP or hostname)"
-            )
-        data = asset_to_dict(asset)
-        events = [
-            {
-                "at": e.at.isoformat() if e.at else None,
-                "kind": e.kind,
-                "actor": e.actor,
-                "note": e.note,
-                "old": e.old,
-                "new": e.new,
-            }
-            for e in events_for(session, asset.id)[-20:]
-        ]
+        shown = show_asset(session, key)
+    if shown is None:
+        raise UserError(f"no asset matches {cell_text(key, 80)!r} (give an asset id, MAC, IP or hostname)")
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(shown.data, indent=2, ensure_ascii=False))
         return
-    _render_show(data, events)
+    _render_show(shown.data, shown.events)
 
 
 def _render_show(data: dict[str, Any], events: list[dict[str, Any]]) -> None:

@@ -69,27 +69,13 @@ def _observations(items: list[Any], where: str) -> list[Observation]:
 
 
 def _from_database(app: Any, key: str) -> tuple[str, list[Observation]]:
-    from sqlalchemy import select
-
-    from netdiscover.observation import clean_text
-    from netdiscover.storage.evidence import observation_dict
-    from netdiscover.storage.models import ObservationRecord
-    from netdiscover.storage.repository import find_asset
+    from netdiscover.services.fingerprints import asset_observations
 
     with app.sessions()() as session:
-        asset = find_asset(session, key)
-        if asset is None:
-            raise UserError(f"no asset matches {key!r} (give an asset id, MAC or IP)")
-        records = session.scalars(
-            select(ObservationRecord).where(ObservationRecord.asset_id == asset.id)
-            .order_by(ObservationRecord.seen_at.desc()).limit(MAX_OBSERVATIONS)
-        ).all()
-        label = f"asset {asset.id}"
-        extra = [getattr(asset, "hostname", None), getattr(asset, "ip", None)]
-        label += "".join(f" {clean_text(x, 80)}" for x in extra if x)
-        observations = _observations([observation_dict(r.method, r.kind, r.ip, r.mac, r.seen_at, r.data)
-                                      for r in records if r.data is None or isinstance(r.data, dict)], label)
-    return label, observations
+        found = asset_observations(session, key, MAX_OBSERVATIONS)
+    if found is None:
+        raise UserError(f"no asset matches {key!r} (give an asset id, MAC or IP)")
+    return found.label, _observations(found.records, found.label)
 
 
 def _safe(value: Any, limit: int = 120) -> str:

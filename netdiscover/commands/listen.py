@@ -83,7 +83,7 @@ def listen(app: AppContext, interfaces: tuple[str, ...], duration: str, flush_te
     """
     from netdiscover import reconcile as reconcile_mod
     from netdiscover.scanners.passive.listener import Listener, ListenerError
-    from netdiscover.storage import repository
+    from netdiscover.storage import scans
     from netdiscover.storage.engine import write_session
 
     try:
@@ -101,7 +101,7 @@ def listen(app: AppContext, interfaces: tuple[str, ...], duration: str, flush_te
     if app.verbose:
         click.echo(f"listening on {', '.join(names)} for {seconds:g}s", err=True)
     with write_session(sessions) as session:
-        scan_id = repository.start_scan(session, targets=[f"listen:{n}" for n in names], methods=["passive"],
+        scan_id = scans.start_scan(session, targets=[f"listen:{n}" for n in names], methods=["passive"],
                                         started_by="cli")
     totals = _Totals()
     started = time.monotonic()
@@ -131,7 +131,7 @@ def listen(app: AppContext, interfaces: tuple[str, ...], duration: str, flush_te
     data = _summary(names, time.monotonic() - started, stats, totals, scan_id)
     status = "completed" if not totals.errors else "partial"
     with write_session(sessions) as session:
-        repository.finish_scan(session, scan_id, status=status,
+        scans.finish_scan(session, scan_id, status=status,
                                counts={**data["assets"], "observations": stats.observations},
                                messages=totals.errors)
     if fmt == "json":

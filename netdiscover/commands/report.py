@@ -84,7 +84,8 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
     """
     from netdiscover.reports.columns import UNKNOWN_CSV, UNKNOWN_TABLE
     from netdiscover.reports.render_html import render_html
-    from netdiscover.reports.unknown import iter_unknown_rows, summary, unknown_rows
+    from netdiscover.reports.unknown import summary
+    from netdiscover.services.reports import iter_unknown_rows, unknown_rows
 
     cutoff = _since(since)
     if fmt == "json":    # streamed: rows are rendered as they are read
@@ -122,7 +123,8 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
 @click.pass_obj
 def changes(app, since: str, fmt: str, output: Path | None, site: str | None) -> None:
     """New, changed and disappeared assets, from the change log."""
-    from netdiscover.reports.changes import CHANGES_CSV, CHANGES_TABLE, change_rows
+    from netdiscover.reports.changes import CHANGES_CSV, CHANGES_TABLE
+    from netdiscover.services.reports import change_rows
 
     cutoff = _since(since)
     with app.sessions()() as session:
@@ -140,7 +142,8 @@ def changes(app, since: str, fmt: str, output: Path | None, site: str | None) ->
 @click.pass_obj
 def missing(app, days: int, fmt: str, output: Path | None, site: str | None) -> None:
     """Documented assets the network has not shown for N days (or never)."""
-    from netdiscover.reports.missing import MISSING_CSV, MISSING_TABLE, missing_rows
+    from netdiscover.reports.missing import MISSING_CSV, MISSING_TABLE
+    from netdiscover.services.reports import missing_rows
 
     with app.sessions()() as session:
         rows = missing_rows(session, days, site=site)
@@ -161,7 +164,8 @@ def discrepancies(app, fmt: str, output: Path | None, site: str | None, field: s
     The documented value stays on the asset; each different observed value is one line, with
     the source that saw it, how many sweeps did, and when.
     """
-    from netdiscover.reports.discrepancies import DISCREPANCY_CSV, DISCREPANCY_TABLE, discrepancy_rows
+    from netdiscover.reports.discrepancies import DISCREPANCY_CSV, DISCREPANCY_TABLE
+    from netdiscover.services.reports import discrepancy_rows
 
     with app.sessions()() as session:
         rows = discrepancy_rows(session, site=site, field=field)

@@ -13,7 +13,7 @@ BY = click.option("--by", "by", metavar="NAME", help="Who decides (default: the 
 
 def _resolve(session, keys: tuple[str, ...]) -> list[int]:
     """Asset ids from ids, MACs, IPs or hostnames as the reviewer typed them."""
-    from netdiscover.storage.repository import find_asset
+    from netdiscover.services.assets import find_asset_id
 
     ids = []
     for key in keys:
@@ -21,15 +21,15 @@ def _resolve(session, keys: tuple[str, ...]) -> list[int]:
         if text.isdigit():
             ids.append(int(text))
             continue
-        asset = find_asset(session, text)
-        if asset is None:
+        asset_id = find_asset_id(session, text)
+        if asset_id is None:
             raise UserError(f"no asset matches {text!r} (give an asset id, MAC, IP or hostname)")
-        ids.append(asset.id)
+        ids.append(asset_id)
     return ids
 
 
 def _apply(app, decision: str, asset_ids: tuple[str, ...], note: str | None, by: str | None) -> None:
-    from netdiscover.review import ReviewError, decide
+    from netdiscover.services.review import ReviewError, decide
 
     with app.sessions()() as session:
         try:
@@ -86,8 +86,8 @@ def rogue(app, asset_ids, note, by) -> None:
 @click.pass_obj
 def undo(app, asset_id: str, note, by) -> None:
     """Revert the latest decision on ASSET_ID."""
-    from netdiscover.review import ReviewError
-    from netdiscover.review import undo as undo_decision
+    from netdiscover.services.review import ReviewError
+    from netdiscover.services.review import undo as undo_decision
 
     with app.sessions()() as session:
         try:

@@ -26,7 +26,8 @@ FORMULA_GUARD = "'"
 
 def export_rows(session: Session) -> list[dict[str, Any]]:
     """Every asset as a flat row for CSV/JSON export (lists joined by ';' for CSV by the writer)."""
-    from netdiscover.storage.repository import asset_to_dict, iter_assets
+    from netdiscover.storage.assets import iter_assets
+    from netdiscover.storage.repository import asset_to_dict
 
     rows = []
     for asset in iter_assets(session):

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from types import SimpleNamespace
+from datetime import UTC
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from netdiscover.reports.columns import Column, TableColumns
 from netdiscover.reports.text import plain, when
-from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
 
 NEW_KINDS = {"discovered", "imported"}
 GONE_KINDS = {"disappeared"}
@@ -54,66 +49,29 @@ def _brief(value: Any) -> str:
     return plain(value, 200)
 
 
-def change_rows(session: Session, since: datetime, site: str | None = None) -> list[dict[str, Any]]:
-    """One row per event at or after ``since``, newest first (at most MAX_ROWS).
-
-    Events and the few asset columns a row shows are read as plain rows, in bulk.
-    """
-    events = AssetEvent.__table__
-    stmt = (
-        select(events)
-        .where(events.c.at >= since, events.c.kind.not_in(HIDDEN_KINDS))
-        .order_by(events.c.at.desc(), events.c.id.desc())
-        .limit(MAX_ROWS)
-    )
-    if site is not None:
-        stmt = stmt.join(Asset, Asset.id == events.c.asset_id).where(Asset.site == site)
-    found = session.execute(stmt).all()
-    assets = _assets_of(session, sorted({ev.asset_id for ev in found if ev.asset_id is not None}))
-    rows = []
-    for ev in found:
-        asset = assets.get(ev.asset_id)
-        at = ev.at if ev.at is None or ev.at.tzinfo else ev.at.replace(tzinfo=UTC)
-        row = {
-            "event_id": ev.id,
-            "at": at.isoformat() if at else None,
-            "category": category(ev.kind),
-            "kind": ev.kind,
-            "asset_id": ev.asset_id,
-            "hostname": asset.hostname if asset else None,
-            "ips": [a.ip for a in asset.addresses if a.current] if asset else [],
-            "status": asset.status if asset else None,
-            "old": ev.old,
-            "new": ev.new,
-            "actor": ev.actor,
-            "note": ev.note,
-            "scan_id": ev.scan_id,
-        }
-        mac = _mac_of(ev.new) or _mac_of(ev.old)
-        if mac and asset is not None:
-            row["interface"] = next((i.name for i in asset.interfaces if i.mac == mac and i.name), None)
-        rows.append(row)
-    return rows
-
-
-def _assets_of(session: Session, ids: list[int]) -> dict[int, Any]:
-    """hostname, status, addresses (ip, current) and interfaces (mac, name) of these assets."""
-    out: dict[int, Any] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        for row in session.execute(select(Asset.id, Asset.hostname, Asset.status)
-                                   .where(Asset.id.in_(chunk))):
-            out[row.id] = SimpleNamespace(hostname=row.hostname, status=row.status,
-                                          addresses=[], interfaces=[])
-        for row in session.execute(select(Address.asset_id, Address.ip, Address.current)
-                                   .where(Address.asset_id.in_(chunk))
-                                   .order_by(Address.asset_id, Address.id)):
-            out[row.asset_id].addresses.append(row)
-        for row in session.execute(select(Interface.asset_id, Interface.mac, Interface.name)
-                                   .where(Interface.asset_id.in_(chunk))
-                                   .order_by(Interface.asset_id, Interface.id)):
-            out[row.asset_id].interfaces.append(row)
-    return out
+def change_row(ev: Any, asset: Any | None) -> dict[str, Any]:
+    """The row of one event (an asset_events row) about ``asset`` (hostname, status, addresses and
+    interfaces; None when it is gone)."""
+    at = ev.at if ev.at is None or ev.at.tzinfo else ev.at.replace(tzinfo=UTC)
+    row = {
+        "event_id": ev.id,
+        "at": at.isoformat() if at else None,
+        "category": category(ev.kind),
+        "kind": ev.kind,
+        "asset_id": ev.asset_id,
+        "hostname": asset.hostname if asset else None,
+        "ips": [a.ip for a in asset.addresses if a.current] if asset else [],
+        "status": asset.status if asset else None,
+        "old": ev.old,
+        "new": ev.new,
+        "actor": ev.actor,
+        "note": ev.note,
+        "scan_id": ev.scan_id,
+    }
+    mac = _mac_of(ev.new) or _mac_of(ev.old)
+    if mac and asset is not None:
+        row["interface"] = next((i.name for i in asset.interfaces if i.mac == mac and i.name), None)
+    return row
 
 
 def _mac_of(value: Any) -> str | None:

@@ -9,33 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from netdiscover.reports.columns import Column
 from netdiscover.reports.text import when
-from netdiscover.storage.models import Asset, Discrepancy
+from netdiscover.storage.models import Discrepancy
 
 
-def discrepancy_rows(session: Session, site: str | None = None,
-                     field: str | None = None) -> list[dict[str, Any]]:
-    """Every discrepancy, most recently seen first, with the asset's name and tag."""
-    stmt = (select(Discrepancy, Asset.hostname, Asset.asset_tag, Asset.site)
-            .join(Asset, Asset.id == Discrepancy.asset_id)
-            .order_by(Discrepancy.last_seen.desc(), Discrepancy.asset_id, Discrepancy.field, Discrepancy.id))
-    if site is not None:
-        stmt = stmt.where(Asset.site == site)
-    if field is not None:
-        stmt = stmt.where(Discrepancy.field == field)
-    rows = []
-    for d, hostname, tag, asset_site in session.execute(stmt):
-        rows.append({
-            "asset_id": d.asset_id, "hostname": hostname, "asset_tag": tag, "site": asset_site,
-            "field": d.field, "documented": d.documented, "observed": d.observed, "source": d.source,
-            "count": d.count, "first_seen": d.first_seen.isoformat() if d.first_seen else None,
-            "last_seen": d.last_seen.isoformat() if d.last_seen else None, "last_scan_id": d.last_scan_id,
-        })
-    return rows
+def discrepancy_row(d: Discrepancy, hostname: str | None, tag: str | None,
+                    asset_site: str | None) -> dict[str, Any]:
+    """The row of one discrepancy, with its asset's name, tag and site."""
+    return {
+        "asset_id": d.asset_id, "hostname": hostname, "asset_tag": tag, "site": asset_site,
+        "field": d.field, "documented": d.documented, "observed": d.observed, "source": d.source,
+        "count": d.count, "first_seen": d.first_seen.isoformat() if d.first_seen else None,
+        "last_seen": d.last_seen.isoformat() if d.last_seen else None, "last_scan_id": d.last_scan_id,
+    }
 
 
 DISCREPANCY_TABLE = [

@@ -6,11 +6,8 @@ state that keeps them off it (planned, procured, retired, disposed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
 
 from netdiscover.reports.columns import Column, csv_column, field_column
 from netdiscover.reports.text import when
@@ -20,35 +17,24 @@ EXPECTED_STATUSES = ("documented", "approved")
 OFF_NETWORK_STATES = ("planned", "procured", "retired", "disposed")
 
 
-def missing_rows(session: Session, days: int, site: str | None = None,
-                 now: datetime | None = None) -> list[dict[str, Any]]:
-    """Expected assets last seen more than ``days`` days ago (never-seen first, then longest gone)."""
-    now = now or datetime.now(UTC)
-    cutoff = now - timedelta(days=days)
-    stmt = (
-        select(Asset)
-        .where(Asset.status.in_(EXPECTED_STATUSES),
-               or_(Asset.lifecycle_state.is_(None), Asset.lifecycle_state.not_in(OFF_NETWORK_STATES)),
-               or_(Asset.last_seen.is_(None), Asset.last_seen < cutoff))
-        .options(selectinload(Asset.interfaces), selectinload(Asset.addresses))
-    )
-    if site is not None:
-        stmt = stmt.where(Asset.site == site)
-    rows = []
-    for a in session.scalars(stmt):
-        last = a.last_seen if a.last_seen is None or a.last_seen.tzinfo else a.last_seen.replace(tzinfo=UTC)
-        rows.append({
-            "id": a.id, "asset_tag": a.asset_tag, "hostname": a.hostname, "status": a.status,
-            "device_class": a.device_class, "vendor": a.vendor, "model": a.model,
-            "owner": a.owner, "location": a.location, "site": a.site,
-            "lifecycle_state": a.lifecycle_state,
-            "macs": sorted({i.mac for i in a.interfaces}),
-            "ips": sorted({ad.ip for ad in a.addresses if ad.current}),
-            "last_seen": last.isoformat() if last else None,
-            "days_unseen": (now - last).days if last else None,
-        })
-    rows.sort(key=lambda r: (r["days_unseen"] is not None, -(r["days_unseen"] or 0), r["id"]))
-    return rows
+def missing_row(a: Asset, now: datetime) -> dict[str, Any]:
+    """The row of one missing asset (interfaces and addresses loaded), ``days_unseen`` as of ``now``."""
+    last = a.last_seen if a.last_seen is None or a.last_seen.tzinfo else a.last_seen.replace(tzinfo=UTC)
+    return {
+        "id": a.id, "asset_tag": a.asset_tag, "hostname": a.hostname, "status": a.status,
+        "device_class": a.device_class, "vendor": a.vendor, "model": a.model,
+        "owner": a.owner, "location": a.location, "site": a.site,
+        "lifecycle_state": a.lifecycle_state,
+        "macs": sorted({i.mac for i in a.interfaces}),
+        "ips": sorted({ad.ip for ad in a.addresses if ad.current}),
+        "last_seen": last.isoformat() if last else None,
+        "days_unseen": (now - last).days if last else None,
+    }
+
+
+def missing_order(row: dict[str, Any]) -> tuple[bool, int, int]:
+    """Sort key of missing rows: never-seen first, then longest gone."""
+    return (row["days_unseen"] is not None, -(row["days_unseen"] or 0), row["id"])
 
 
 MISSING_TABLE = [

@@ -1,29 +1,23 @@
-"""The unknown-device report: every device nobody documented, rogue ones first, newest first.
+"""The rows of the unknown-device report: every device nobody documented, rogue ones first, newest first.
 
-``unknown_rows(session, ...)`` returns one plain dict per undocumented or rogue asset, in the
-shape of ``asset_to_dict`` plus ``found_by`` (methods, routers whose ARP table had it, switch
-ports), ``risks`` (see ``risk.py``), ``evidence`` (fingerprint evidence) and address history.
-Ignored assets are never listed.
+``build_row`` makes one plain dict per undocumented or rogue asset (``services.reports.unknown_rows``
+reads them), in the shape of ``asset_to_dict`` plus ``found_by`` (methods, routers whose ARP table
+had it, switch ports), ``risks`` (see ``risk.py``), ``evidence`` (fingerprint evidence) and address
+history. Ignored assets are never listed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from netdiscover.reports import risk
-from netdiscover.storage.models import Address, Asset, ObservationRecord
-from netdiscover.storage.repository import BULK_BATCH, among, asset_to_dict, iter_asset_views
+from netdiscover.storage.models import Asset
+from netdiscover.storage.repository import asset_to_dict
 
 REPORTED_STATUSES = ("rogue", "undocumented")
 MAX_EVIDENCE = 200
-RECORDS_PER_ASSET = 50
-RECENT = timedelta(days=30)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -32,14 +26,14 @@ def _iso(value: datetime | None) -> str | None:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _last_seen(item: Any) -> datetime:
-    return _aware(item.last_seen) or datetime.min.replace(tzinfo=UTC)
+    return aware(item.last_seen) or datetime.min.replace(tzinfo=UTC)
 
 
 def base_dict(asset: Asset) -> dict[str, Any]:
@@ -102,7 +96,7 @@ def build_row(asset: Asset, records: list[Any],
     row.setdefault("site", asset.site)
     row["found_by"] = _found_by(asset, records)
     row["randomised_mac"] = any(i.randomised for i in asset.interfaces)
-    row["_first_seen_dt"] = _aware(asset.first_seen)
+    row["_first_seen_dt"] = aware(asset.first_seen)
     row["snmp_credential"] = asset.snmp_credential
     row["risks"] = risk.assess(row, index, _snmp_signals(records))
     del row["_first_seen_dt"]
@@ -126,76 +120,10 @@ def build_row(asset: Asset, records: list[Any],
     return row
 
 
-def subnet_index(session: Session) -> risk.SubnetIndex:
-    rows = session.execute(
-        select(Address.ip, Asset.id, Asset.device_class, Asset.first_seen, Asset.status)
-        .join(Asset, Asset.id == Address.asset_id)
-        .where(Address.current.is_(True), Asset.status != "ignored")
-    )
-    return risk.SubnetIndex.build(rows)
-
-
-def records_by_asset(session: Session, assets: list[Any]) -> dict[int, list[Any]]:
-    """Recent neighbour/location sightings and SNMP answers per asset (the 'how found' evidence).
-
-    Rows carry ``kind`` and ``data``; at most RECORDS_PER_ASSET per asset, newest first, from the
-    RECENT days before each chunk's oldest last sighting.
-    """
-    out: dict[int, list[Any]] = defaultdict(list)
-    for start in range(0, len(assets), 500):
-        chunk = assets[start : start + 500]
-        seen = [_aware(a.last_seen) for a in chunk if a.last_seen]
-        stmt = select(ObservationRecord.asset_id, ObservationRecord.kind, ObservationRecord.data).where(
-            among(session, ObservationRecord.asset_id, [a.id for a in chunk]),
-            (ObservationRecord.kind != "host") | (ObservationRecord.method == "snmp"),
-        ).order_by(ObservationRecord.id.desc())
-        if seen:
-            stmt = stmt.where(ObservationRecord.seen_at >= min(seen) - RECENT)
-        for rec in session.execute(stmt):
-            bucket = out[rec.asset_id]
-            if len(bucket) < RECORDS_PER_ASSET:
-                bucket.append(rec)
-    return out
-
-
-def unknown_rows(session: Session, since: datetime | None = None,
-                 site: str | None = None) -> list[dict[str, Any]]:
-    """Undocumented and rogue assets (rogue first, then newest first); ignored ones never appear.
-
-    ``since``: only devices seen at or after this moment; ``site``: only this site.
-    """
-    return list(iter_unknown_rows(session, since=since, site=site))
-
-
-def iter_unknown_rows(session: Session, since: datetime | None = None,
-                      site: str | None = None) -> Iterator[dict[str, Any]]:
-    """``unknown_rows`` one row at a time: assets are read in batches as plain rows, not ORM objects."""
-    stmt = select(Asset.id, Asset.status, Asset.first_seen).where(Asset.status.in_(REPORTED_STATUSES))
-    if since is not None:
-        stmt = stmt.where(Asset.last_seen >= since)
-    if site is not None:
-        stmt = stmt.where(Asset.site == site)
-    keys = list(session.execute(stmt))
-    if not keys:
-        return
-    epoch = datetime.min.replace(tzinfo=UTC)
-    keys.sort(key=lambda a: (a.status != "rogue", -(_aware(a.first_seen) or epoch).timestamp()
-                             if a.first_seen else float("inf"), -a.id))
-    index = subnet_index(session)
-    batch: list[Any] = []
-    # batches are a multiple of records_by_asset's chunk, so its chunks stay those of the whole list
-    for view in iter_asset_views(session, [k.id for k in keys], batch=BULK_BATCH):
-        batch.append(view)
-        if len(batch) == BULK_BATCH:
-            yield from _rows(session, batch, index)
-            batch = []
-    yield from _rows(session, batch, index)
-
-
-def _rows(session: Session, assets: list[Any], index: risk.SubnetIndex) -> Iterator[dict[str, Any]]:
-    records = records_by_asset(session, assets)
-    for asset in assets:
-        yield build_row(asset, records.get(asset.id, []), index)
+def report_order(key: Any) -> tuple[bool, float, int]:
+    """Sort key of an asset (``status``, ``first_seen``, ``id``): rogue first, then newest first."""
+    first_seen = aware(key.first_seen)
+    return (key.status != "rogue", -first_seen.timestamp() if first_seen else float("inf"), -key.id)
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.storage import health
+from netdiscover.storage.assets import count_by_status
 
 
 def check_database(sessions: sessionmaker[Session]) -> None:
@@ -25,7 +26,7 @@ def database_alive(sessions: sessionmaker[Session]) -> bool:
 def assets_by_status(sessions: sessionmaker[Session]) -> dict[str, int]:
     """Number of assets per review status."""
     with sessions() as session:
-        return health.assets_by_status(session)
+        return count_by_status(session)
 
 
 def undocumented_count(sessions: sessionmaker[Session]) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.storage import sweep_runs
-from netdiscover.storage.repository import finish_scan
+from netdiscover.storage.scans import finish_scan
 
 # Statuses that count as "the sweep ran" when deciding when it is next due.
 RAN = ("completed", "partial", "failed")

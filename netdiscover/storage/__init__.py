@@ -1,1 +1,2 @@
-"""The asset database: models, engine/session factory, repository and Alembic migrations."""
+"""The asset database: models, engine/session factory, repositories (one module per concept: assets,
+events, scans, reports ...) and Alembic migrations."""

@@ -1,4 +1,4 @@
-"""Is the database there, and how many assets it holds by review status (health checks, metrics)."""
+"""Is the database there, and how many assets have a review status (health checks, metrics)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ from netdiscover.storage.models import Asset
 def ping(session: Session) -> None:
     """Run a trivial statement; raises whatever the database driver raises when it is not there."""
     session.execute(text("SELECT 1"))
-
-
-def assets_by_status(session: Session) -> dict[str, int]:
-    """Number of assets per review status."""
-    return dict(session.execute(select(Asset.status, func.count()).group_by(Asset.status)).all())
 
 
 def count_with_status(session: Session, status: str) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from netdiscover.storage import repository
+from netdiscover.storage import scans
 from netdiscover.storage.engine import write_session
 from netdiscover.storage.models import ObservationRecord
 from netdiscover.storage.site_models import Site, SiteSweep, SweepBatch
@@ -172,7 +172,7 @@ def claim_for_reconcile(sessions: sessionmaker[Session], sweep_id: str, now: dat
             return None
         row.state, row.claimed_at = "reconciling", now
         if row.scan_id is None:
-            row.scan_id = repository.start_scan(
+            row.scan_id = scans.start_scan(
                 s, targets=row.scope or [], methods=row.methods or [], started_at=row.submitted_at,
                 sweep_name=f"site:{row.site}", started_by=f"collector:{row.site}")
         return ClaimedSweep(row.site, row.run, row.outcome, row.scope, row.coverage, row.scan_id, row.reason)
@@ -202,4 +202,4 @@ def mark_reconciled(sessions: sessionmaker[Session], sweep_id: str, scan_id: int
         s.execute(update(SiteSweep).where(SiteSweep.id == sweep_id).values(
             state="reconciled", reconciled_at=at, counts=counts))
         s.execute(update(SweepBatch).where(SweepBatch.sweep_id == sweep_id).values(payload=b""))
-        repository.finish_scan(s, scan_id, status=status, counts=counts, messages=messages, error=error)
+        scans.finish_scan(s, scan_id, status=status, counts=counts, messages=messages, error=error)

@@ -1,10 +1,12 @@
-"""Rows of ``sweep_requests``: the queue of sweeps asked for over the web."""
+"""Rows of ``sweep_requests``: the queue of sweeps asked for over the web, as the web writes and
+lists it and the daemon claims and closes it."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from netdiscover.observation import utcnow
 from netdiscover.storage.auth_models import SweepRequest
 
 
@@ -32,3 +34,18 @@ def record_outcome(session: Session, request_id: int, status: str, scan_id: int 
     if scan_id is not None:
         row.scan_id = scan_id
     row.error = error
+
+
+def add_request(session: Session, *, targets: list[str], methods: list[str], profile: str | None,
+                note: str | None, requested_by: str | None) -> SweepRequest:
+    """Store a queued request (flushed, so it has its id; caller commits)."""
+    row = SweepRequest(requested_by=requested_by, requested_at=utcnow(), targets=targets,
+                       methods=methods, profile=profile, note=note, status="queued")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_requests(session: Session, limit: int) -> list[SweepRequest]:
+    """The latest requests, newest first."""
+    return list(session.scalars(select(SweepRequest).order_by(SweepRequest.id.desc()).limit(limit)))

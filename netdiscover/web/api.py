@@ -1,7 +1,7 @@
 """The REST API under /api/v1: assets, reports, review decisions, scans, events, inventory, sweeps.
 
 Every route authenticates a bearer token, checks the role, and calls one function of
-``netdiscover.web.operations``; the JSON it returns is what the matching CLI command prints.
+``netdiscover.services``; the JSON it returns is what the matching CLI command prints.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from netdiscover.services import history, reports, sweep_requests, uploads
 from netdiscover.services.accounts import Principal, principal_for_token
+from netdiscover.services.assets import asset_detail, asset_page, parse_asset_query
+from netdiscover.services.params import MAX_LIMIT, blank, since_param
+from netdiscover.services.review import review
 from netdiscover.storage.engine import write_session
-from netdiscover.web import operations as ops
 
 
 class ErrorBody(BaseModel):
@@ -114,7 +117,7 @@ Viewer = Annotated[Principal, Depends(role("viewer"))]
 Reviewer = Annotated[Principal, Depends(role("reviewer"))]
 Admin = Annotated[Principal, Depends(role("admin"))]
 DB = Annotated[Session, Depends(db)]
-Limit = Annotated[int, Query(ge=1, le=ops.MAX_LIMIT)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 AssetId = Annotated[int, Path(ge=1, le=2**62)]
 STATUS_HELP = "documented, undocumented, approved, ignored, rogue (repeat or comma-separate)"
 
@@ -144,14 +147,14 @@ def list_assets(
                     Query()] = "id",
     limit: Limit = 100, cursor: str | None = None,
 ) -> Response:
-    query = ops.parse_asset_query(status, device_class, vendor, site, subnet, q, seen_since, sort)
-    return fast_json(ops.asset_page(session, query, limit, cursor))
+    query = parse_asset_query(status, device_class, vendor, site, subnet, q, seen_since, sort)
+    return fast_json(asset_page(session, query, limit, cursor))
 
 
 @router.get("/assets/{asset_id}", response_model=dict[str, Any],
             summary="One asset with interfaces, IP history, services, evidence, events")
 def get_asset(_who: Viewer, session: DB, asset_id: AssetId) -> Response:
-    return fast_json(ops.asset_detail(session, asset_id))
+    return fast_json(asset_detail(session, asset_id))
 
 
 @router.post("/assets/{asset_id}/review", response_model=list[ReviewOutcome],
@@ -159,40 +162,40 @@ def get_asset(_who: Viewer, session: DB, asset_id: AssetId) -> Response:
 def review_asset(who: Reviewer, request: Request, asset_id: AssetId,
                  body: ReviewRequest) -> list[dict[str, Any]]:
     with write_session(request.app.state.sessions) as session:
-        return ops.review(session, [asset_id], body.decision, who.name, body.note)
+        return review(session, [asset_id], body.decision, who.name, body.note)
 
 
 @router.get("/reports/unknown", response_model=list[dict[str, Any]],
             summary="The unknown-device report (as `report unknown --format json`)")
 def report_unknown(_who: Viewer, session: DB, since: str | None = None,
                    site: str | None = None) -> Response:
-    return report_json(ops.unknown_report(session, since, site))
+    return report_json(reports.unknown_rows(session, since=since_param(since), site=blank(site)))
 
 
 @router.get("/reports/changes", response_model=list[dict[str, Any]],
             summary="Recent changes (as `report changes --format json`)")
 def report_changes(_who: Viewer, session: DB, since: str = "24h",
                    site: str | None = None) -> Response:
-    return report_json(ops.changes(session, since, site))
+    return report_json(reports.change_rows(session, since_param(since, default="24h"), site=blank(site)))
 
 
 @router.get("/reports/missing", response_model=list[dict[str, Any]],
             summary="Documented assets not seen lately (as `report missing --format json`)")
 def report_missing(_who: Viewer, session: DB, days: Annotated[int, Query(ge=0, le=36500)] = 7,
                    site: str | None = None) -> Response:
-    return report_json(ops.missing(session, days, site))
+    return report_json(reports.missing_rows(session, days, site=blank(site)))
 
 
 @router.get("/scans", response_model=list[dict[str, Any]], summary="The latest sweeps, newest first")
 def list_scans(_who: Viewer, session: DB, limit: Limit = 50) -> Response:
-    return fast_json(ops.scans(session, limit))
+    return fast_json(history.scans(session, limit))
 
 
 @router.get("/events", response_model=Page, summary="Asset events in order (since a moment, after an id)")
 def list_events(_who: Viewer, session: DB, since: str | None = None,
                 cursor: Annotated[int | None, Query(ge=0, le=2**62, description="last event id seen")] = None,
                 limit: Limit = 500) -> Response:
-    return fast_json(ops.events(session, since, cursor, limit))
+    return fast_json(history.events(session, since, cursor, limit))
 
 
 @router.post("/inventory", response_model=ImportResult, summary="Import a CSV or JSON inventory (admin)")
@@ -203,10 +206,10 @@ def import_inventory(
     encoding: Annotated[str, Form(max_length=40)] = "utf-8",
     dry_run: Annotated[bool, Form()] = False,
 ) -> dict[str, Any]:
-    data = file.file.read(ops.MAX_UPLOAD + 1)
-    outcome = ops.import_inventory(request.app.state.sessions, data, file.filename or "upload",
-                                   fmt=format, skip_invalid=skip_invalid, encoding=encoding,
-                                   dry_run=dry_run, actor=who.name)
+    data = file.file.read(uploads.MAX_UPLOAD + 1)
+    outcome = uploads.import_inventory(request.app.state.sessions, data, file.filename or "upload",
+                                       fmt=format, skip_invalid=skip_invalid, encoding=encoding,
+                                       dry_run=dry_run, actor=who.name)
     return outcome.to_dict()
 
 
@@ -214,4 +217,5 @@ def import_inventory(
              summary="Queue a sweep for the daemon or a worker (admin); nothing is scanned here")
 def queue_sweep(who: Admin, request: Request, body: SweepCreate) -> dict[str, Any]:
     with write_session(request.app.state.sessions) as session:
-        return ops.queue_sweep(session, body.targets, body.methods, body.profile, body.note, who.name)
+        return sweep_requests.queue_sweep(session, body.targets, body.methods, body.profile, body.note,
+                                          who.name)

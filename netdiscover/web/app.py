@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netdiscover import __version__
+from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.health import assets_by_status, check_database
 from netdiscover.web import api, pages
-from netdiscover.web.operations import NotFound, OperationError
 from netdiscover.web.security import LoginLimiter
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from netdiscover.fields import PAGE_FIELDS
 from netdiscover.reports.text import plain, when
+from netdiscover.services import reports, sweep_requests
 from netdiscover.services.accounts import (
     BrowserSession,
     authenticate,
@@ -27,9 +28,14 @@ from netdiscover.services.accounts import (
     new_session,
     session_for_cookie,
 )
+from netdiscover.services.assets import asset_detail, parse_asset_query
+from netdiscover.services.dashboard import dashboard_figures
+from netdiscover.services.errors import NotFound, OperationError
+from netdiscover.services.history import scans
+from netdiscover.services.params import since_param
+from netdiscover.services.review import review
 from netdiscover.storage.engine import write_session
 from netdiscover.vocabulary import DEVICE_CLASSES, SCAN_METHODS
-from netdiscover.web import operations as ops
 from netdiscover.web.security import LOGIN_COOKIE, SESSION_COOKIE, same_secret
 
 API_PREFIXES = ("/api/", "/healthz", "/metrics", "/openapi.json", "/static/")
@@ -120,7 +126,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, session: DB, username: Annotated[str, Form(max_length=200)] = "",
+def login(request: Request, username: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=1000)] = "", csrf: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/") -> Response:
     limiter = request.app.state.limiter
@@ -135,15 +141,14 @@ def login(request: Request, session: DB, username: Annotated[str, Form(max_lengt
                           error=f"Too many failed logins; try again in {wait} s.")
         response.headers["Retry-After"] = str(wait)
         return response
-    who = authenticate(session, username.strip(), password)
-    if who is None:
+    with request.app.state.sessions.begin() as session:     # commits a rehash and the new session
+        who = authenticate(session, username.strip(), password)
+        cookie = new_session(session, who) if who is not None else None
+    if who is None or cookie is None:
         limiter.failed(*keys)
-        session.rollback()
         return render(request, "login.html", status=401, login_csrf=csrf, next=_safe_next(next),
                       error="Wrong user name or password.")
     limiter.succeeded(*keys)
-    cookie = new_session(session, who)
-    session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict", secure=_secure(request),
                         path="/")
@@ -152,10 +157,10 @@ def login(request: Request, session: DB, username: Annotated[str, Form(max_lengt
 
 
 @router.post("/logout")
-def logout(request: Request, bs: Signed, session: DB, csrf: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "") -> Response:
     _check(bs, csrf, "viewer")
-    end_session(session, request.cookies.get(SESSION_COOKIE))
-    session.commit()
+    with request.app.state.sessions.begin() as session:
+        end_session(session, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -166,7 +171,7 @@ def logout(request: Request, bs: Signed, session: DB, csrf: Annotated[str, Form(
 
 @router.get("/")
 def dashboard(request: Request, bs: Signed, session: DB) -> Response:
-    data = ops.dashboard(session)
+    data = dashboard_figures(session)
     peak = max([n for _d, n in data["new_per_day"]] + [1])
     return render(request, "dashboard.html", data=data, peak=peak)
 
@@ -178,13 +183,13 @@ def _subnet_index(request: Request, session: Session) -> Any:
     state = request.app.state
     cached = state.subnet_index
     if cached is None:
-        cached = (time.monotonic(), ops.subnet_index(session))
+        cached = (time.monotonic(), reports.subnet_index(session))
         state.subnet_index = cached
     elif time.monotonic() - cached[0] > INDEX_TTL_S and state.index_lock.acquire(blocking=False):
         def refresh() -> None:
             try:
                 with state.sessions() as fresh:
-                    state.subnet_index = (time.monotonic(), ops.subnet_index(fresh))
+                    state.subnet_index = (time.monotonic(), reports.subnet_index(fresh))
             finally:
                 state.index_lock.release()
         threading.Thread(target=refresh, name="subnet-index", daemon=True).start()
@@ -200,12 +205,12 @@ def unknown(request: Request, bs: Signed, session: DB, status: str | None = None
                "subnet": subnet, "q": q}
     error = None
     try:
-        if status and status not in ops.UNKNOWN_STATUSES:
-            raise ops.OperationError("status must be undocumented or rogue")
-        query = ops.parse_asset_query(status, device_class, None, site, subnet, q, None, "-id")
-        page = ops.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
+        if status and status not in reports.UNKNOWN_STATUSES:
+            raise OperationError("status must be undocumented or rogue")
+        query = parse_asset_query(status, device_class, None, site, subnet, q, None, "-id")
+        page = reports.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
                                 _subnet_index(request, session))
-    except ops.OperationError as exc:
+    except OperationError as exc:
         error, page = str(exc), {"items": [], "next_cursor": None}
     kept = {k: v for k, v in filters.items() if v}
     next_url = None
@@ -230,19 +235,19 @@ def decide_many(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
                 back: Annotated[str, Form(max_length=2000)] = "") -> Response:
     _check(bs, csrf, "reviewer")
     if not ids:
-        raise ops.OperationError("select at least one device")
+        raise OperationError("select at least one device")
     if len(ids) > 1000:
-        raise ops.OperationError("at most 1000 devices at once")
+        raise OperationError("at most 1000 devices at once")
     with write_session(request.app.state.sessions) as session:
-        ops.review(session, ids, decision, bs.principal.name, note.strip() or None)
+        review(session, ids, decision, bs.principal.name, note.strip() or None)
     return RedirectResponse(_back(back), status_code=303)
 
 
 @router.get("/assets/{asset_id}")
 def asset_page(request: Request, bs: Signed, session: DB, asset_id: int) -> Response:
     if not 1 <= asset_id <= 2**62:
-        raise ops.NotFound(f"no asset with id {asset_id}")
-    row = ops.asset_detail(session, asset_id, _subnet_index(request, session))
+        raise NotFound(f"no asset with id {asset_id}")
+    row = asset_detail(session, asset_id, _subnet_index(request, session))
     return render(request, "asset.html", a=row)
 
 
@@ -252,14 +257,14 @@ def decide_one(request: Request, bs: Signed, asset_id: int, csrf: Annotated[str,
                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     _check(bs, csrf, "reviewer")
     with write_session(request.app.state.sessions) as session:
-        ops.review(session, [asset_id], decision, bs.principal.name, note.strip() or None)
+        review(session, [asset_id], decision, bs.principal.name, note.strip() or None)
     return RedirectResponse(f"/assets/{asset_id}", status_code=303)
 
 
 @router.get("/sweeps")
 def sweeps(request: Request, bs: Signed, session: DB) -> Response:
-    return render(request, "sweeps.html", scans=ops.scans(session, 100), requests=ops.sweep_requests(session),
-                  methods=SCAN_METHODS)
+    return render(request, "sweeps.html", scans=scans(session, 100),
+                  requests=sweep_requests.sweep_requests(session), methods=SCAN_METHODS)
 
 
 @router.post("/sweeps")
@@ -271,12 +276,12 @@ def queue_sweep(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
     _check(bs, csrf, "admin")
     wanted = [t for t in targets.replace(",", " ").split() if t]
     with write_session(request.app.state.sessions) as session:
-        ops.queue_sweep(session, wanted, methods or None, profile.strip() or None, note.strip() or None,
-                        bs.principal.name)
+        sweep_requests.queue_sweep(session, wanted, methods or None, profile.strip() or None,
+                                   note.strip() or None, bs.principal.name)
     return RedirectResponse("/sweeps", status_code=303)
 
 
 @router.get("/changes")
 def changes(request: Request, bs: Signed, session: DB, since: str = "24h") -> Response:
-    rows = ops.changes(session, since)
+    rows = reports.change_rows(session, since_param(since, default="24h"))
     return render(request, "changes.html", rows=rows[:2000], total=len(rows), since=since)

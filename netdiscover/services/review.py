@@ -12,13 +12,15 @@ import getpass
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from netdiscover.observation import clean_text, utcnow
+from netdiscover.observation import clean_text
+from netdiscover.services.errors import NotFound, OperationError
+from netdiscover.storage.assets import asset_row, existing_ids, set_status
+from netdiscover.storage.events import events_for, record_event
 from netdiscover.storage.models import Asset, AssetEvent
-from netdiscover.storage.repository import record_event
 
 DECISIONS: dict[str, tuple[str, str]] = {   # decision -> (new status, event kind)
     "approve": ("approved", "approved"),
@@ -55,7 +57,7 @@ def default_reviewer() -> str:
 
 
 def _asset(session: Session, asset_id: int) -> Asset:
-    asset = session.get(Asset, asset_id)
+    asset = asset_row(session, asset_id)
     if asset is None:
         raise ReviewError(f"no asset with id {asset_id}")
     return asset
@@ -82,8 +84,7 @@ def decide(session: Session, decision: str, asset_ids: Iterable[int], by: str | 
     outcomes = []
     for asset in assets:
         old = asset.status
-        asset.status = status
-        asset.updated_at = utcnow()
+        set_status(session, asset, status)
         event = _event(session, asset, kind, by, note, {"status": old}, {"status": status})
         outcomes.append(Outcome(asset.id, old, status, event.id))
     return outcomes
@@ -91,11 +92,7 @@ def decide(session: Session, decision: str, asset_ids: Iterable[int], by: str | 
 
 def _open_decision(session: Session, asset_id: int) -> AssetEvent | None:
     """The latest decision on ``asset_id`` that no later undo has reverted."""
-    events = session.scalars(
-        select(AssetEvent)
-        .where(AssetEvent.asset_id == asset_id, AssetEvent.kind.in_((*DECISION_KINDS, UNDO_KIND)))
-        .order_by(AssetEvent.id)
-    ).all()
+    events = events_for(session, asset_id, (*DECISION_KINDS, UNDO_KIND))
     stack: list[AssetEvent] = []
     undone = {int((e.new or {}).get("undoes", -1)) for e in events if e.kind == UNDO_KIND}
     for e in events:
@@ -112,8 +109,34 @@ def undo(session: Session, asset_id: int, by: str | None = None, note: str | Non
         raise ReviewError(f"asset {asset_id} has no review decision to undo")
     old = asset.status
     restored = (last.old or {}).get("status") or "undocumented"
-    asset.status = restored
-    asset.updated_at = utcnow()
+    set_status(session, asset, restored)
     event = _event(session, asset, UNDO_KIND, by or default_reviewer(), note,
                    {"status": old}, {"status": restored, "undoes": last.id, "decision": last.kind})
     return Outcome(asset.id, old, restored, event.id)
+
+
+REVIEW_ACTIONS = (*DECISIONS, "undo")
+
+
+def review(session: Session, asset_ids: list[int], decision: str, by: str,
+           note: str | None) -> list[dict[str, Any]]:
+    """Apply a reviewer's decision (approve, ignore, rogue, undo) to assets, as the web takes it:
+    bad input raises OperationError, an unknown id NotFound; events carry ``by`` (caller commits)."""
+    if decision not in REVIEW_ACTIONS:
+        raise OperationError(f"decision must be one of {', '.join(REVIEW_ACTIONS)}")
+    if note is not None and len(note) > 2000:
+        raise OperationError("note is longer than 2000 characters")
+    ids = list(dict.fromkeys(asset_ids))
+    known = existing_ids(session, [i for i in ids if 1 <= i <= 2**62])
+    for asset_id in ids:
+        if asset_id not in known:
+            raise NotFound(f"no asset with id {asset_id}")
+    try:
+        if decision == "undo":
+            outcomes = [undo(session, i, by=by, note=note) for i in ids]
+        else:
+            outcomes = decide(session, decision, ids, by=by, note=note)
+    except ReviewError as exc:
+        raise OperationError(str(exc)) from None
+    return [{"asset_id": o.asset_id, "old_status": o.old_status, "new_status": o.new_status,
+             "event_id": o.event_id} for o in outcomes]

@@ -1,0 +1,132 @@
+"""Listing, finding and showing assets: filtered, sorted pages with opaque cursors (the API and
+pages), the whole listing as a stream (``assets list``) and one asset in detail (``assets show``,
+the asset page).
+
+Every asset comes out as ``asset_to_dict`` data, so every front door shows the same fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import netaddr
+from sqlalchemy.orm import Session
+
+from netdiscover.observation import clean_text
+from netdiscover.reports import risk
+from netdiscover.reports.duration import parse_since
+from netdiscover.services.errors import NotFound, OperationError
+from netdiscover.services.history import asset_events
+from netdiscover.services.paging import page_assets
+from netdiscover.services.params import blank
+from netdiscover.services.reports import unknown_row
+from netdiscover.storage.asset_pages import SORTS, AssetQuery
+from netdiscover.storage.assets import find_asset, get_asset, iter_assets, software_of
+from netdiscover.storage.repository import asset_to_dict
+from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES
+
+MAX_EVENTS = 200
+SHOWN_EVENTS = 20
+
+
+def parse_asset_query(
+    status: list[str] | str | None = None,
+    device_class: str | None = None,
+    vendor: str | None = None,
+    site: str | None = None,
+    subnet: str | None = None,
+    q: str | None = None,
+    seen_since: str | None = None,
+    sort: str | None = None,
+) -> AssetQuery:
+    """Check and normalise listing filters as users type them; OperationError names the bad one."""
+    raw = [status] if isinstance(status, str) else list(status or [])
+    statuses = tuple(dict.fromkeys(s.strip() for part in raw for s in part.split(",") if s.strip()))
+    for s in statuses:
+        if s not in ASSET_STATUSES:
+            raise OperationError(f"status {clean_text(s, 40)!r} is not one of {', '.join(ASSET_STATUSES)}")
+    device_class = blank(device_class)
+    if device_class is not None and device_class not in DEVICE_CLASSES:
+        raise OperationError(f"device_class {clean_text(device_class, 40)!r} is not a known class")
+    net = None
+    if blank(subnet):
+        try:
+            net = netaddr.IPNetwork(subnet.strip()).cidr
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            raise OperationError(
+                f"subnet {clean_text(subnet, 60)!r} is not a CIDR like 10.0.0.0/24") from None
+    cutoff = None
+    if blank(seen_since):
+        try:
+            cutoff = parse_since(seen_since)
+        except (ValueError, OverflowError) as exc:
+            raise OperationError(f"seen_since: {clean_text(str(exc), 200)}") from None
+    sort = blank(sort) or "id"
+    if sort not in SORTS:
+        raise OperationError(f"sort {clean_text(sort, 40)!r} is not one of {', '.join(SORTS)}")
+    text = blank(q)
+    if text is not None and len(text) > 200:
+        raise OperationError("q is longer than 200 characters")
+    return AssetQuery(statuses, device_class, blank(vendor), blank(site), net, text, cutoff, sort)
+
+
+def asset_page(session: Session, query: AssetQuery, limit: int = 100,
+               cursor: str | None = None) -> dict[str, Any]:
+    """One page of assets as ``assets list --format json`` items: ``{"items", "next_cursor"}``."""
+    assets, next_cursor = page_assets(session, query, limit, cursor)
+    return {"items": [asset_to_dict(a) for a in assets], "next_cursor": next_cursor}
+
+
+def iter_asset_dicts(session: Session, status: str | None = None,
+                     site: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every asset (of one review status, of one site) by id, as ``asset_to_dict`` data, streamed."""
+    return (asset_to_dict(a) for a in iter_assets(session, status=status, site=site))
+
+
+def find_asset_id(session: Session, key: str) -> int | None:
+    """The id of the asset an id, MAC, IP or hostname names, or None."""
+    asset = find_asset(session, key)
+    return asset.id if asset is not None else None
+
+
+@dataclass(frozen=True)
+class ShownAsset:
+    """One asset as ``assets show`` prints it: its data and its latest changes, oldest first."""
+
+    data: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+def show_asset(session: Session, key: str) -> ShownAsset | None:
+    """The asset an id, MAC, IP or hostname names, with its SHOWN_EVENTS latest events; or None."""
+    asset = find_asset(session, key)
+    if asset is None:
+        return None
+    return ShownAsset(asset_to_dict(asset), asset_events(session, asset.id, SHOWN_EVENTS))
+
+
+def _evidence_strength(item: dict[str, Any]) -> float:
+    try:
+        return float(item.get("weight") or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def asset_detail(session: Session, asset_id: int, index: risk.SubnetIndex | None = None) -> dict[str, Any]:
+    """The ``assets show --format json`` fields plus interfaces, IP history, software, evidence
+    (strongest first), risks and the latest events (oldest first)."""
+    asset = get_asset(session, asset_id)
+    if asset is None:
+        raise NotFound(f"no asset with id {asset_id}")
+    row = unknown_row(session, asset, index)
+    row["evidence"] = sorted(row["evidence"], key=_evidence_strength, reverse=True)
+    row["software"] = [
+        {"name": s.name, "version": s.version, "cpe": s.cpe,
+         "first_seen": s.first_seen.isoformat() if s.first_seen else None,
+         "last_seen": s.last_seen.isoformat() if s.last_seen else None}
+        for s in software_of(session, asset_id)
+    ]
+    row["events"] = asset_events(session, asset_id, MAX_EVENTS)
+    return row

@@ -1,0 +1,143 @@
+"""The reports reviewers work from, as rows: unknown devices, recent changes, missing documented
+assets and discrepancies (``reports.unknown.summary`` counts the top of the unknown report).
+
+Rows are the plain dicts the renderers (``reports.render_*``) and the API take; the CLI's
+``--format json`` and the API print the same ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from netdiscover.reports import risk
+from netdiscover.reports.changes import HIDDEN_KINDS, MAX_ROWS, change_row
+from netdiscover.reports.discrepancies import discrepancy_row
+from netdiscover.reports.duration import MAX_DAYS
+from netdiscover.reports.missing import EXPECTED_STATUSES, OFF_NETWORK_STATES, missing_order, missing_row
+from netdiscover.reports.unknown import REPORTED_STATUSES, aware, build_row, report_order
+from netdiscover.services.errors import OperationError
+from netdiscover.services.paging import page_assets
+from netdiscover.storage import reports as stored
+from netdiscover.storage.asset_observations import recent_sightings
+from netdiscover.storage.asset_pages import AssetQuery
+from netdiscover.storage.assets import BULK_BATCH, iter_asset_views
+
+UNKNOWN_STATUSES = ("undocumented", "rogue")
+RECORDS_PER_ASSET = 50
+RECENT = timedelta(days=30)
+SIGHTINGS_CHUNK = 500
+
+
+def subnet_index(session: Session) -> risk.SubnetIndex:
+    """Who lives on which subnet (for the subnet risk hints); costs one pass over current addresses."""
+    return risk.SubnetIndex.build(stored.subnet_occupants(session))
+
+
+def records_by_asset(session: Session, assets: Sequence[Any]) -> dict[int, list[Any]]:
+    """Recent neighbour/location sightings and SNMP answers per asset (the 'how found' evidence).
+
+    Rows carry ``kind`` and ``data``; at most RECORDS_PER_ASSET per asset, newest first, from the
+    RECENT days before each chunk's oldest last sighting.
+    """
+    out: dict[int, list[Any]] = defaultdict(list)
+    for start in range(0, len(assets), SIGHTINGS_CHUNK):
+        chunk = assets[start : start + SIGHTINGS_CHUNK]
+        seen = [aware(a.last_seen) for a in chunk if a.last_seen]
+        since = min(seen) - RECENT if seen else None
+        for rec in recent_sightings(session, [a.id for a in chunk], since):
+            bucket = out[rec.asset_id]
+            if len(bucket) < RECORDS_PER_ASSET:
+                bucket.append(rec)
+    return out
+
+
+def unknown_row(session: Session, asset: Any, index: risk.SubnetIndex | None) -> dict[str, Any]:
+    """The unknown-device report row of one asset (children loaded), whatever its status."""
+    return build_row(asset, records_by_asset(session, [asset]).get(asset.id, []), index)
+
+
+def unknown_rows_of(session: Session, assets: Sequence[Any],
+                    index: risk.SubnetIndex | None) -> Iterator[dict[str, Any]]:
+    """Report rows of these assets (views or ORM objects with children), in their order."""
+    records = records_by_asset(session, assets)
+    for asset in assets:
+        yield build_row(asset, records.get(asset.id, []), index)
+
+
+def unknown_rows(session: Session, since: datetime | None = None,
+                 site: str | None = None) -> list[dict[str, Any]]:
+    """Undocumented and rogue assets (rogue first, then newest first); ignored ones never appear.
+
+    ``since``: only devices seen at or after this moment; ``site``: only this site.
+    """
+    return list(iter_unknown_rows(session, since=since, site=site))
+
+
+def iter_unknown_rows(session: Session, since: datetime | None = None,
+                      site: str | None = None) -> Iterator[dict[str, Any]]:
+    """``unknown_rows`` one row at a time: assets are read in batches as plain rows, not ORM objects."""
+    keys = stored.unknown_keys(session, REPORTED_STATUSES, since, site)
+    if not keys:
+        return
+    keys.sort(key=report_order)
+    index = subnet_index(session)
+    batch: list[Any] = []
+    # batches are a multiple of records_by_asset's chunk, so its chunks stay those of the whole list
+    for view in iter_asset_views(session, [k.id for k in keys], batch=BULK_BATCH):
+        batch.append(view)
+        if len(batch) == BULK_BATCH:
+            yield from unknown_rows_of(session, batch, index)
+            batch = []
+    yield from unknown_rows_of(session, batch, index)
+
+
+def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | None,
+                 risk_code: str | None, index: risk.SubnetIndex | None) -> dict[str, Any]:
+    """A page of the unknown-device list (report rows) in the query's order, optionally only rows
+    with risk hint ``risk_code``: ``{"items", "next_cursor"}``. Statuses other than undocumented
+    and rogue are left out of the query."""
+    statuses = tuple(s for s in query.statuses if s in UNKNOWN_STATUSES) or UNKNOWN_STATUSES
+    query = replace(query, statuses=statuses)
+    rows: list[dict[str, Any]] = []
+    next_cursor = cursor
+    for _ in range(20):                       # a risk filter may need several batches; bounded
+        assets, next_cursor = page_assets(session, query, limit, next_cursor)
+        for row in unknown_rows_of(session, assets, index):
+            if risk_code is None or any(h.get("code") == risk_code for h in row["risks"]):
+                rows.append(row)
+        if risk_code is None or len(rows) >= limit or next_cursor is None:
+            break
+    return {"items": rows, "next_cursor": next_cursor}
+
+
+def change_rows(session: Session, since: datetime, site: str | None = None) -> list[dict[str, Any]]:
+    """One row per event at or after ``since``, newest first (at most MAX_ROWS).
+
+    Events and the few asset columns a row shows are read as plain rows, in bulk.
+    """
+    found = stored.change_events(session, since, HIDDEN_KINDS, site, MAX_ROWS)
+    assets = stored.change_assets(session, sorted({ev.asset_id for ev in found if ev.asset_id is not None}))
+    return [change_row(ev, assets.get(ev.asset_id)) for ev in found]
+
+
+def missing_rows(session: Session, days: int, site: str | None = None,
+                 now: datetime | None = None) -> list[dict[str, Any]]:
+    """Expected assets last seen more than ``days`` days ago (never-seen first, then longest gone)."""
+    if not 0 <= days <= MAX_DAYS:
+        raise OperationError(f"days must be between 0 and {MAX_DAYS}")
+    now = now or datetime.now(UTC)
+    found = stored.missing_assets(session, EXPECTED_STATUSES, OFF_NETWORK_STATES,
+                                  now - timedelta(days=days), site)
+    return sorted((missing_row(a, now) for a in found), key=missing_order)
+
+
+def discrepancy_rows(session: Session, site: str | None = None,
+                     field: str | None = None) -> list[dict[str, Any]]:
+    """Every discrepancy, most recently seen first, with the asset's name and tag."""
+    return [discrepancy_row(*found) for found in stored.discrepancies(session, site, field)]

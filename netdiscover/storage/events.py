@@ -1,0 +1,56 @@
+"""The asset change log (asset_events): append an entry, read an asset's log or the log in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from netdiscover.observation import clean_text, utcnow
+from netdiscover.storage.models import AssetEvent
+from netdiscover.vocabulary import EVENT_KINDS
+
+
+def record_event(
+    session: Session,
+    asset_id: int | None,
+    kind: str,
+    *,
+    scan_id: int | None = None,
+    actor: str | None = None,
+    note: str | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AssetEvent:
+    """Append one entry to the asset change log (flushed, not committed)."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    event = AssetEvent(
+        asset_id=asset_id, scan_id=scan_id, kind=kind, at=at or utcnow(),
+        actor=clean_text(actor, 128), note=clean_text(note, 4096), old=old, new=new,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events_for(session: Session, asset_id: int, kinds: Iterable[str] | None = None) -> list[AssetEvent]:
+    """An asset's change log, oldest first, optionally only some kinds."""
+    stmt = select(AssetEvent).where(AssetEvent.asset_id == asset_id)
+    if kinds is not None:
+        stmt = stmt.where(AssetEvent.kind.in_(list(kinds)))
+    return list(session.scalars(stmt.order_by(AssetEvent.id)))
+
+
+def events_after(session: Session, since: datetime | None, after: int | None, limit: int) -> list[AssetEvent]:
+    """At most ``limit`` events in id order, at or after ``since`` and with an id above ``after``."""
+    stmt = select(AssetEvent).order_by(AssetEvent.id).limit(limit)
+    if since is not None:
+        stmt = stmt.where(AssetEvent.at >= since)
+    if after is not None:
+        stmt = stmt.where(AssetEvent.id > after)
+    return list(session.scalars(stmt))
