@@ -28,7 +28,6 @@ PENDING: set[str] = {
     "netdiscover.commands.fingerprint",
     "netdiscover.daemon",
     "netdiscover.inventory.apply",
-    "netdiscover.inventory.reader",
     "netdiscover.reconcile.__init__",
     "netdiscover.reconcile.absence",
     "netdiscover.reconcile.discrepancies",
