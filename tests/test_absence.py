@@ -15,9 +15,9 @@ from netdiscover import scanners
 from netdiscover.observation import NEIGHBOUR, Observation
 from netdiscover.reconcile import Grace, coverage_of, reconcile
 from netdiscover.scanners.base import ScanContext, ScanOutcome
+from netdiscover.services.sweeps import SweepRequest, run_sweep
 from netdiscover.storage import repository as repo
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
-from netdiscover.sweep import SweepRequest, run_sweep
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SCOPE = netaddr.IPSet(["10.20.0.0/24"])

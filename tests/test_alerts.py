@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from netdiscover.alerts import AlertSettingsError, dispatch, parse_settings
+from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
-from netdiscover.sweep import SweepResult
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

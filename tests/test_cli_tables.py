@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from netdiscover.cli import main
 from netdiscover.observation import Observation
 from netdiscover.reconcile import reconcile
+from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session
-from netdiscover.sweep import SweepResult
 
 SEEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 LONG_HOST = "build-agent-07.eu-west.ci.engineering.example-corp.internal"

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from netdiscover.config import load_settings
 from netdiscover.daemon import Daemon, EventFormatter, sweep_history
+from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage import engine as engine_mod
 from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session
 from netdiscover.storage.models import Scan
-from netdiscover.sweep import SweepResult
 
 
 class FakeRunner:

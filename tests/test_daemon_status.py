@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from netdiscover.cli import main
 from netdiscover.metrics import DaemonMetrics
+from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session
-from netdiscover.sweep import SweepResult
 
 
 def settings(tmp_path, state: bool = False) -> str:

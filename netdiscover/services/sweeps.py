@@ -1,4 +1,4 @@
-"""One sweep, end to end: scope -> scanners -> observations -> fingerprint + reconcile -> storage.
+"""Running a sweep, end to end: scope -> scanners -> observations -> fingerprint + reconcile -> storage.
 
 ``run_sweep`` is what the ``scan`` command and the daemon both call. Each scanner runs on its
 own; one that fails or cannot run is reported in the result and the others go on. Nothing is
