@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from netdiscover import scanners
 from netdiscover.observation import NEIGHBOUR, Observation
-from netdiscover.reconcile import Grace, coverage_of, reconcile
+from netdiscover.reconcile import Grace, coverage_of
 from netdiscover.scanners.base import ScanContext, ScanOutcome
+from netdiscover.services.reconcile import reconcile
 from netdiscover.services.sweeps import SweepRequest, run_sweep
 from netdiscover.storage import repository as repo
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface

@@ -223,8 +223,8 @@ def test_alerts_follow_reconciled_sweeps(sessions, receiver):
     import netaddr
 
     from netdiscover.observation import Observation
-    from netdiscover.reconcile import reconcile
     from netdiscover.review import decide
+    from netdiscover.services.reconcile import reconcile
 
     r = receiver()
     scope = netaddr.IPSet(["10.50.0.0/24"])

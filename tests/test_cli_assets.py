@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from netdiscover.cli import main
 from netdiscover.observation import Observation, Service
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.engine import open_database
 
 REQUIRED = {

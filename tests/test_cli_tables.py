@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from netdiscover.cli import main
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage import repository
 from netdiscover.storage.engine import open_database, write_session

@@ -18,7 +18,7 @@ from netdiscover.inventory import (
     parse_file,
 )
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage import repository as repo
 from netdiscover.storage.models import Asset, AssetEvent
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from netdiscover.cli import main
 from netdiscover.observation import Observation, Service
-from netdiscover.reconcile import reconcile
 from netdiscover.reports.unknown import unknown_rows
 from netdiscover.review import decide
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.models import Asset
 from netdiscover.storage.repository import find_asset
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import netaddr
 
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage import repository as repo
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

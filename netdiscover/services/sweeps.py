@@ -133,7 +133,8 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
     Raises ScopeError for bad targets (before anything is written). Everything else that goes
     wrong is recorded on the scan row and returned in the result.
     """
-    from netdiscover import reconcile as reconcile_mod
+    from netdiscover.reconcile.absence import coverage_of
+    from netdiscover.services.reconcile import reconcile
     from netdiscover.storage import repository
     from netdiscover.storage.engine import write_session
 
@@ -154,10 +155,10 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
         if should_stop and should_stop():
             raise SweepAborted("stopped before storing")
         if result.status != "failed" or observations:
-            rec = reconcile_mod.reconcile(
+            rec = reconcile(
                 sessions, observations, scan_id=scan_id, scope=scope.ipset,
                 complete=result.status == "completed", grace=request.grace,
-                coverage=reconcile_mod.coverage_of(outcomes, scope.ipset),
+                coverage=coverage_of(outcomes, scope.ipset),
             )
             result.counts = dict(rec.counts)
             result.new_asset_ids = list(rec.new_asset_ids)

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.observation import Observation, utcnow
-from netdiscover.reconcile.state import Fingerprinter
+from netdiscover.reconcile.context import Fingerprinter
 from netdiscover.storage import repository
 from netdiscover.storage.engine import write_session
 from netdiscover.storage.models import ObservationRecord
@@ -156,7 +156,7 @@ class Ingest:
 
     def _reconcile(self, sweep_id: str, site: str, run: str, outcome: str, scope: list[str],
                    coverage: dict[str, list[str]], scan_id: int, reason: str | None) -> None:
-        from netdiscover.reconcile import reconcile
+        from netdiscover.services.reconcile import reconcile
 
         counts: dict[str, Any] = {}
         with self.sessions() as s:
