@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 
 from netdiscover.cli import main
 from netdiscover.fingerprints.combine import combine
-from netdiscover.inventory import import_records, parse_csv
+from netdiscover.inventory import parse_csv
 from netdiscover.observation import Observation, Service
 from netdiscover.reconcile.sources import mark_documented, same
+from netdiscover.services.inventory import import_records
 from netdiscover.services.reconcile import reconcile
 from netdiscover.storage import repository as repo
 from netdiscover.storage.models import Asset, AssetEvent, Discrepancy, Interface

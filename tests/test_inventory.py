@@ -14,10 +14,10 @@ from netdiscover.inventory import (
     export_csv,
     export_json,
     export_rows,
-    import_records,
     parse_file,
 )
 from netdiscover.observation import Observation
+from netdiscover.services.inventory import import_records
 from netdiscover.services.reconcile import reconcile
 from netdiscover.storage import repository as repo
 from netdiscover.storage.models import Asset, AssetEvent

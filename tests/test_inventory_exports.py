@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from netdiscover.inventory import Source, import_records
+from netdiscover.inventory import Source
 from netdiscover.observation import normalise_mac
+from netdiscover.services.inventory import import_records
 from netdiscover.storage import repository as repo
 
 EXPORTS = Path(__file__).parent / "data" / "exports"

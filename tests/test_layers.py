@@ -27,7 +27,6 @@ PENDING: set[str] = {
     "netdiscover.alerts",
     "netdiscover.commands.fingerprint",
     "netdiscover.daemon",
-    "netdiscover.inventory.apply",
     "netdiscover.reports.changes",
     "netdiscover.reports.discrepancies",
     "netdiscover.reports.missing",
