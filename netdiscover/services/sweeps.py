@@ -178,11 +178,19 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
         result.messages.append(f"failed: {type(exc).__name__}: {exc}")
     finally:
         result.duration_s = round(time.monotonic() - started, 3)
-        error = next((m for m in result.messages if m.startswith(("failed:", "aborted:"))), None)
-        try:
-            with write_session(sessions) as session:
-                repository.finish_scan(session, scan_id, status=result.status, counts=result.counts,
-                                       messages=result.messages, error=error)
-        except Exception:
-            log.exception("could not record the outcome of scan %s", scan_id)
+        _record_outcome(sessions, result)
     return result
+
+
+def _record_outcome(sessions: sessionmaker[Session], result: SweepResult) -> None:
+    """Write the sweep's status, figures and messages on its scans row (a failure is only logged)."""
+    from netdiscover.storage import repository
+    from netdiscover.storage.engine import write_session
+
+    error = next((m for m in result.messages if m.startswith(("failed:", "aborted:"))), None)
+    try:
+        with write_session(sessions) as session:
+            repository.finish_scan(session, result.scan_id, status=result.status, counts=result.counts,
+                                   messages=result.messages, error=error)
+    except Exception:
+        log.exception("could not record the outcome of scan %s", result.scan_id)
