@@ -86,6 +86,8 @@ def reconcile(
 def _reconcile(store: SweepStore, ctx: SweepContext, result: ReconcileResult, devices: list[Device],
                hosts: list[Observation], locations: list[Observation],
                fingerprinter: Fingerprinter | None) -> None:
+    """Match, then plan and write step by step: merges, known assets, IP moves, absence, new
+    assets, discrepancies, switch ports, and last the observations as evidence."""
     matcher = Matcher(store, ctx, result)
     devices, identities = matcher.match(devices)
     for survivor, victim in identities.merges:
