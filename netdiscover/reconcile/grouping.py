@@ -113,12 +113,13 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
     strong keys do not disagree.
     """
     groups = _KeyGroups()
+    add_plain, add_keyed = groups.add_plain, groups.add_keyed
     for o in observations:
         key = identity_key_of(o) if o.facts else None
         if not (o.interfaces or o.flags or o.serial or o.snmp_engine_id):
-            groups.add_plain(o, key)
+            add_plain(o, key)
         else:
-            groups.add_keyed(o, key)
+            add_keyed(o, key)
     return _join_shared_ips(groups.devices())
 
 

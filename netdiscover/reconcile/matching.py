@@ -231,8 +231,12 @@ class Matcher:
                     usable = bool(weak.held_keys[asset_id] & set(d.idkeys.values()))
                 if usable and asset_id not in self._claimed:
                     return asset_id
+        ip_holders = self.identities.ip_holders
         for ip in d.ips:
-            for asset_id in sorted(self.identities.ip_holders.get(ip) or ()):
+            holders = ip_holders.get(ip)
+            if not holders:
+                continue
+            for asset_id in sorted(holders):
                 asset_id = resolve(asset_id)
                 info = weak.infos.get(asset_id)
                 if info is not None and (not d.identified or not info.identified):
