@@ -63,7 +63,8 @@ def write_csv(path: Path, first: int, count: int, owner: str) -> None:
 
 def one(url: str, path: str) -> None:
     """Import ``path`` into ``url`` (child process): print seconds, records, counts and peak RSS."""
-    from netdiscover.inventory import Source, import_records
+    from netdiscover.inventory import Source
+    from netdiscover.services.inventory import import_records
     from netdiscover.storage.engine import open_database
 
     sessions = open_database(url)

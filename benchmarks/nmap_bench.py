@@ -49,7 +49,7 @@ NETDISCOVER_RUN = """
 import json, sys, time
 t0 = time.monotonic()
 from netaddr import IPSet
-from netdiscover import reconcile
+from netdiscover.services import reconcile
 from netdiscover.scanners.nmap import scanner as nmap
 from netdiscover.scanners.base import ScanContext
 from netdiscover.storage.engine import open_database

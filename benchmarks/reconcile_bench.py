@@ -34,7 +34,7 @@ from scratch_db import scratch_postgres
 from sqlalchemy import func, select
 
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Address, Asset, Interface
 

@@ -408,7 +408,7 @@ class Daemon:
 
     def _request(self, sweep: SweepSettings, run_id: str) -> Any:
         from netdiscover.reconcile.absence import Grace
-        from netdiscover.sweep import SweepRequest
+        from netdiscover.services.sweeps import SweepRequest
 
         options = dict(sweep.options)
         options.setdefault("run_id", run_id)
@@ -433,7 +433,7 @@ class Daemon:
                 result = dispatch_settings_sweep(sessions, self.settings.daemon.broker, sweep)
             else:
                 if runner is None:
-                    from netdiscover.sweep import run_sweep as runner
+                    from netdiscover.services.sweeps import run_sweep as runner
                 result = runner(sessions, self._request(sweep, run_id), progress=None,
                                 should_stop=state.stop.is_set)
             status = result.status
@@ -547,7 +547,7 @@ class Daemon:
         from netdiscover.reconcile.absence import Grace
         from netdiscover.scope import ScopeError
         from netdiscover.services.sweep_requests import check_request, finish_request, one_line
-        from netdiscover.sweep import SweepRequest
+        from netdiscover.services.sweeps import SweepRequest
 
         run_id = f"request-{job.id}-{secrets.token_hex(3)}"
         started = time.monotonic()
@@ -563,7 +563,7 @@ class Daemon:
                             self.settings.daemon.disappear_after))
             runner = self.runner
             if runner is None:
-                from netdiscover.sweep import run_sweep as runner
+                from netdiscover.services.sweeps import run_sweep as runner
             try:
                 result = runner(sessions, request, progress=None, should_stop=self.request_stop_event.is_set)
                 scan_id = result.scan_id

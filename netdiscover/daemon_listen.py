@@ -115,7 +115,7 @@ class ListenJob:
                   counts=self.counts)
 
     def _flush(self, observations: list) -> None:
-        from netdiscover import reconcile as reconcile_mod
+        from netdiscover.services import reconcile as reconcile_mod
 
         try:
             rec = reconcile_mod.reconcile(self.sessions, observations, scan_id=self.scan_id, scope=None,

@@ -42,9 +42,10 @@ def sample_office(url: str) -> None:
     """A small office: an inventory of documented gear and a sweep that finds more than that."""
     import netaddr
 
-    from netdiscover.inventory import import_records, parse_csv
+    from netdiscover.inventory import parse_csv
     from netdiscover.observation import LOCATION, NEIGHBOUR, Observation, Service
-    from netdiscover.reconcile import reconcile
+    from netdiscover.services.inventory import import_records
+    from netdiscover.services.reconcile import reconcile
     from netdiscover.services.review import decide
     from netdiscover.storage.assets import find_asset
     from netdiscover.storage.engine import open_database

@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from netdiscover import scanners
 from netdiscover.observation import NEIGHBOUR, Observation
-from netdiscover.reconcile import Grace, coverage_of, reconcile
+from netdiscover.reconcile import Grace, coverage_of
 from netdiscover.scanners.base import ScanContext, ScanOutcome
+from netdiscover.services.reconcile import reconcile
+from netdiscover.services.sweeps import SweepRequest, run_sweep
 from netdiscover.storage.assets import list_assets
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
 from netdiscover.storage.repository import asset_to_dict
 from netdiscover.storage.scans import start_scan
-from netdiscover.sweep import SweepRequest, run_sweep
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SCOPE = netaddr.IPSet(["10.20.0.0/24"])

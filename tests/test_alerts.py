@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from netdiscover.alerts import AlertSettingsError, dispatch, parse_settings
+from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
-from netdiscover.sweep import SweepResult
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -223,7 +223,7 @@ def test_alerts_follow_reconciled_sweeps(sessions, receiver):
     import netaddr
 
     from netdiscover.observation import Observation
-    from netdiscover.reconcile import reconcile
+    from netdiscover.services.reconcile import reconcile
     from netdiscover.services.review import decide
 
     r = receiver()

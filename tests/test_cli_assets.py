@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from netdiscover.cli import main
 from netdiscover.fields import ASSET_KEYS, LIST_CSV
 from netdiscover.observation import Observation, Service
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.engine import open_database
 
 REQUIRED = {  # the agreed JSON contract: these keys never go away (netdiscover.fields has them all)

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from netdiscover.cli import main
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
+from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage.engine import open_database, write_session
 from netdiscover.storage.scans import finish_scan, start_scan
-from netdiscover.sweep import SweepResult
 
 SEEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 LONG_HOST = "build-agent-07.eu-west.ci.engineering.example-corp.internal"

@@ -17,11 +17,11 @@ from pathlib import Path
 from netdiscover.config import load_settings
 from netdiscover.daemon import Daemon, EventFormatter
 from netdiscover.services.sweep_history import sweep_history
+from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage import engine as engine_mod
 from netdiscover.storage.engine import open_database, write_session
 from netdiscover.storage.models import Scan
 from netdiscover.storage.scans import finish_scan, start_scan
-from netdiscover.sweep import SweepResult
 
 
 class FakeRunner:

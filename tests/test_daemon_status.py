@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from netdiscover.cli import main
 from netdiscover.metrics import DaemonMetrics
+from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage.engine import open_database, write_session
 from netdiscover.storage.scans import finish_scan, start_scan
-from netdiscover.sweep import SweepResult
 
 
 def settings(tmp_path, state: bool = False) -> str:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from netdiscover.observation import NEIGHBOUR, Interface, Observation, Service, Software
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.evidence import observation_dict, record_row, stored_observation
 from netdiscover.storage.models import ObservationRecord
 

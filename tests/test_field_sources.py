@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 
 from netdiscover.cli import main
 from netdiscover.fingerprints.combine import combine
-from netdiscover.inventory import import_records, parse_csv
+from netdiscover.inventory import parse_csv
 from netdiscover.observation import Observation, Service
-from netdiscover.reconcile import reconcile
 from netdiscover.reconcile.sources import mark_documented, same
+from netdiscover.services.inventory import import_records
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.assets import get_asset
 from netdiscover.storage.models import Asset, AssetEvent, Discrepancy, Interface
 

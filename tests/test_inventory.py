@@ -14,11 +14,11 @@ from netdiscover.inventory import (
     export_csv,
     export_json,
     export_rows,
-    import_records,
     parse_file,
 )
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.inventory import import_records
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.assets import list_assets
 from netdiscover.storage.models import Asset, AssetEvent
 from netdiscover.storage.repository import asset_to_dict

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from netdiscover.cli import main
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.assets import list_assets
 from netdiscover.storage.engine import open_database
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from netdiscover.inventory import Source, import_records
+from netdiscover.inventory import Source
 from netdiscover.observation import normalise_mac
+from netdiscover.services.inventory import import_records
 from netdiscover.storage.assets import list_assets
 from netdiscover.storage.repository import asset_to_dict
 

@@ -21,20 +21,6 @@ SQL_METHODS = {"execute", "scalars", "scalar", "exec_driver_sql", "query", "exec
 SESSION_METHODS = {"get", "add", "add_all", "delete", "merge", "flush", "refresh", "get_bind", "commit",
                    "rollback", "begin", "begin_nested", "connection"}
 
-# Modules still speaking SQL outside storage/ while the move is under way; each entry must still
-# offend (a stale entry fails too), and the list only shrinks.
-PENDING: set[str] = {
-    "netdiscover.inventory.apply",
-    "netdiscover.inventory.reader",
-    "netdiscover.reconcile.__init__",
-    "netdiscover.reconcile.absence",
-    "netdiscover.reconcile.discrepancies",
-    "netdiscover.reconcile.matching",
-    "netdiscover.reconcile.state",
-    "netdiscover.reconcile.writes",
-}
-
-
 def _modules() -> Iterator[tuple[str, ast.Module]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE.parent).with_suffix("")
@@ -78,10 +64,7 @@ def _imports(tree: ast.Module) -> Iterator[str]:
 def test_only_storage_speaks_sql():
     offenders = {name: uses for name, tree in _modules()
                  if not name.startswith("netdiscover.storage") and (uses := sql_uses(tree))}
-    unexpected = {name: uses for name, uses in offenders.items() if name not in PENDING}
-    assert not unexpected, "SQL outside storage/:\n" + "\n".join(f"{n}: {u}" for n, u in unexpected.items())
-    stale = PENDING - set(offenders)
-    assert not stale, f"no longer speak SQL, remove from PENDING: {sorted(stale)}"
+    assert not offenders, "SQL outside storage/:\n" + "\n".join(f"{n}: {u}" for n, u in offenders.items())
 
 
 def test_the_checker_sees_sql():

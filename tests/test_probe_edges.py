@@ -17,7 +17,7 @@ from netaddr import IPSet
 from netdiscover.scanners.base import ScanContext
 from netdiscover.scanners.nmap.scanner import plan
 from netdiscover.scope import parse_scope
-from netdiscover.sweep import SweepRequest, collect
+from netdiscover.services.sweeps import SweepRequest, collect
 
 
 def addresses(ipset: IPSet) -> set[str]:

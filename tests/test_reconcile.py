@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from netdiscover.fingerprints.model import Evidence, Fingerprint
 from netdiscover.observation import LOCATION, NEIGHBOUR, Interface, Observation, Service
-from netdiscover.reconcile import group_devices, reconcile
+from netdiscover.reconcile import group_devices
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.assets import find_asset, list_assets
 from netdiscover.storage.events import events_for
 from netdiscover.storage.models import Address, Asset, AssetEvent, ObservationRecord
@@ -468,7 +469,7 @@ def test_crash_in_the_middle_leaves_the_database_as_before(sessions, monkeypatch
     def boom(self, pairs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr("netdiscover.reconcile._Reconciler.store_observations", boom)
+    monkeypatch.setattr("netdiscover.storage.sweep_writes.SweepStore.store_observations", boom)
     t1 = T0 + timedelta(hours=1)
     with pytest.raises(RuntimeError):
         sweep(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
 
@@ -38,12 +38,12 @@ def _counts(sessions) -> tuple[int, int, int, int]:
 
 def _killed_mid_write(url: str) -> None:
     """Child: reconcile a sweep and die by SIGKILL after the asset rows are written, before commit."""
-    from netdiscover import reconcile as mod
+    from netdiscover.storage.sweep_writes import SweepStore
 
-    def die(self, pairs):
+    def die(self, rows):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    mod._Reconciler.store_observations = die
+    SweepStore.store_observations = die
     sessions = open_database(url)
     reconcile(sessions, _obs(1000, 500, T0 + timedelta(hours=1)), fingerprinter=lambda o: None)
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from netdiscover.observation import Observation
-from netdiscover.reconcile import group_devices, reconcile
+from netdiscover.reconcile import group_devices
 from netdiscover.scanners.passive.linking import identity_key
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.assets import list_assets
 from netdiscover.storage.events import events_for
 from netdiscover.storage.models import Interface

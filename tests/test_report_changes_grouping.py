@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from netdiscover.cli import main
 from netdiscover.observation import Interface, Observation
-from netdiscover.reconcile import reconcile
 from netdiscover.reports.changes import CHANGES_TABLE, compact, group_rows
 from netdiscover.reports.render_table import render_table
+from netdiscover.services.reconcile import reconcile
 from netdiscover.services.reports import change_rows
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Address, Asset, AssetEvent

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from netdiscover.cli import main
 from netdiscover.observation import Observation, Service
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.services.reports import unknown_rows
 from netdiscover.services.review import decide
 from netdiscover.storage.assets import find_asset

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import netaddr
 
 from netdiscover.observation import Observation
-from netdiscover.reconcile import reconcile
+from netdiscover.services.reconcile import reconcile
 from netdiscover.storage.assets import list_assets
 from netdiscover.storage.events import events_for
 from netdiscover.storage.repository import asset_to_dict

@@ -12,9 +12,9 @@ from netdiscover import scanners
 from netdiscover.observation import Observation
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 from netdiscover.scanners.descriptor import ScannerDescriptor
+from netdiscover.services.sweeps import SweepRequest, run_sweep
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset, Scan
-from netdiscover.sweep import SweepRequest, run_sweep
 
 
 def _module(name: str, scan) -> None:

@@ -130,8 +130,9 @@ def import_command(app: Any, file: Path, preset: str | None, maps: tuple[str, ..
       netdiscover inventory import glpi.csv --map 'Inventory number=asset_tag' --map 'Rack=attribute:rack'
       netdiscover inventory import cmdb.csv --mapping cmdb.toml --skip-invalid
     """
-    from netdiscover.inventory import InventoryError, Source, import_records
+    from netdiscover.inventory import InventoryError, Source
     from netdiscover.inventory.presets import load_mapping_file
+    from netdiscover.services.inventory import import_records
 
     columns = _column_maps(maps)
     mapping = None
@@ -193,10 +194,10 @@ def export_command(app: Any, fmt: str, output: Path | None) -> None:
     The status column holds each asset's review status: importing the export restores it, so
     an undocumented device stays undocumented.
     """
-    from netdiscover.inventory import export_csv, export_json, export_rows
+    from netdiscover.inventory import export_csv, export_json
+    from netdiscover.services.inventory import export_inventory
 
-    with app.sessions()() as session:
-        rows = export_rows(session)
+    rows = export_inventory(app.sessions())
     text = export_json(rows) if fmt == "json" else export_csv(rows)
     if output is None:
         click.echo(text, nl=False)

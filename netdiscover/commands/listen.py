@@ -81,8 +81,8 @@ def listen(app: AppContext, interfaces: tuple[str, ...], duration: str, flush_te
       sudo netdiscover listen --iface eth0 --duration 1h
       sudo netdiscover listen --iface eth0 --iface eth1 --duration 10m --format json
     """
-    from netdiscover import reconcile as reconcile_mod
     from netdiscover.scanners.passive.listener import Listener, ListenerError
+    from netdiscover.services import reconcile as reconcile_mod
     from netdiscover.storage import scans
     from netdiscover.storage.engine import write_session
 

@@ -16,8 +16,8 @@ EXIT_ABORTED = 130
 
 
 def run_sweep(sessions, request, progress=None, scope=None):
-    """``netdiscover.sweep.run_sweep``, imported only when a sweep runs (it loads SQLAlchemy)."""
-    from netdiscover.sweep import run_sweep as sweep_now
+    """``netdiscover.services.sweeps.run_sweep``, imported only when a sweep runs (it loads SQLAlchemy)."""
+    from netdiscover.services.sweeps import run_sweep as sweep_now
 
     return sweep_now(sessions, request, progress=progress, scope=scope)
 
@@ -122,7 +122,7 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
     from netdiscover.credentials import CredentialError, communities, parse_v3
     from netdiscover.scanners.nmap.args import NmapArgsError, check_user_args
     from netdiscover.scope import ScopeError, parse_scope
-    from netdiscover.sweep import SweepRequest
+    from netdiscover.services.sweeps import SweepRequest
 
     try:
         scope = parse_scope(list(targets), list(exclude), allow_large=allow_large)

@@ -4,8 +4,9 @@ A CSV file (any delimiter, UTF-8 with or without BOM, or a product export in Win
 JSON array of objects is read row by row (reader.py); each column goes to one of our fields or
 is kept as an attribute, by a product preset detected from the header (presets.toml), the
 user's ``--map``/mapping file, or generic synonyms (mapping.py, names.py). Records are matched
-to existing assets by the identity keys reconciliation uses and stored in batches in one
-transaction (apply.py); ``export.py`` writes assets back in a form this reads unchanged.
+to existing assets by the identity keys reconciliation uses (apply.py) and stored in batches in
+one transaction (``services.inventory.import_records``); ``export.py`` writes assets back in a
+form this reads unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from netdiscover.inventory.apply import ImportResult, import_records
+from netdiscover.inventory.apply import ImportResult
 from netdiscover.inventory.export import (
     EXPORT_COLUMNS,
     export_csv,
@@ -25,7 +26,7 @@ from netdiscover.inventory.reader import MAX_FILE_BYTES, InventoryError, Source
 
 __all__ = [
     "EXPORT_COLUMNS", "MAX_FILE_BYTES", "ImportResult", "InventoryError", "Record", "Source", "export_csv",
-    "export_json", "export_rows", "import_records", "parse_csv", "parse_file", "parse_json",
+    "export_json", "export_rows", "parse_csv", "parse_file", "parse_json",
 ]
 
 

@@ -16,28 +16,19 @@ undocumented asset becomes documented). A row carrying a review status (our own 
 from __future__ import annotations
 
 import bisect
-import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session, sessionmaker
-
 from netdiscover.identity import hostname_key, mac_kind, serial_key, vendors_compatible
 from netdiscover.inventory.mapping import TEXT_FIELDS, Record
-from netdiscover.observation import clean_text, utcnow
 from netdiscover.reconcile.sources import DOCUMENTABLE, INVENTORY, with_sources
-from netdiscover.storage import bulk
-from netdiscover.storage.engine import write_session
-from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
+from netdiscover.storage.inventory_writes import InventoryStore
 
-BATCH = 5000
 _TEMP = 1 << 60          # provisional ids of rows created in this batch sort after every real id
 _DOCUMENTING = (None, "documented", "approved")
 _RECORD_FIELDS = (*TEXT_FIELDS, "lifecycle_state", "device_class")
-EVENT_COLUMNS = ("asset_id", "kind", "at", "actor", "note", "old", "new")
 ASSET_COLUMNS = ("id", "asset_tag", "hostname", "serial", "vendor", "model", "owner", "location", "site",
                  "lifecycle_state", "device_class", "status", "fingerprint", "attributes", "field_sources")
 
@@ -52,10 +43,6 @@ class ImportResult:
     unchanged: int = 0
     skipped: list[str] = field(default_factory=list)
     asset_ids: list[int] = field(default_factory=list)
-
-
-class _DryRun(Exception):
-    """Raised to roll a dry run's transaction back."""
 
 
 @dataclass(slots=True)
@@ -73,8 +60,8 @@ class _View:
 class _Batch:
     """One batch's candidate assets and key indexes, then its pending writes."""
 
-    def __init__(self, conn: Connection, records: list[Record]) -> None:
-        self.conn = conn
+    def __init__(self, store: InventoryStore, records: list[Record]) -> None:
+        self.store = store
         self.views: dict[int, _View] = {}
         self.by_tag: dict[str, list[int]] = {}
         self.by_serial: dict[str, list[int]] = {}
@@ -94,8 +81,7 @@ class _Batch:
         return self._next
 
     def _load(self, records: list[Record]) -> None:
-        conn = self.conn
-        assets, ifaces, addrs = Asset.__table__, Interface.__table__, Address.__table__
+        store = self.store
         tags = {r.asset_tag for r in records if r.asset_tag}
         serials: set[str] = set()
         hosts: set[str] = set()
@@ -104,25 +90,16 @@ class _Batch:
             hosts.update(_host_spellings(r.hostname))
         macs = {m for r in records for m in r.macs if mac_kind(m)}
         ips = {ip for r in records for ip in r.ips}
-        ids: set[int] = set()
-        ids.update(i for (i,) in bulk.fetch_in(conn, assets, ["id"], "asset_tag", tags))
-        ids.update(i for (i,) in bulk.fetch_in(conn, assets, ["id"], "serial", serials))
-        ids.update(i for (i,) in bulk.fetch_in(conn, assets, ["id"], "hostname", hosts))
-        ids.update(a for (a,) in bulk.fetch_in(conn, ifaces, ["asset_id"], "mac", macs))
-        ids.update(a for (a,) in bulk.fetch_in(conn, addrs, ["asset_id"], "ip", ips, where='"current"'))
+        ids = store.candidate_ids(tags, serials, hosts, macs, ips)
         if not ids:
             return
-        for row in bulk.fetch_in(conn, assets, ASSET_COLUMNS, "id", ids):
+        for row in store.asset_columns(ids, ASSET_COLUMNS):
             cols = dict(zip(ASSET_COLUMNS, row, strict=True))
             self.views[row[0]] = _View(row[0], cols, set(), set())
-        for iface_id, asset_id, mac in sorted(
-            bulk.fetch_in(conn, ifaces, ["id", "asset_id", "mac"], "asset_id", ids)
-        ):
+        for iface_id, asset_id, mac in sorted(store.interfaces_of(ids)):
             self.views[asset_id].macs.add(mac)
             self.by_mac.setdefault(mac, []).append((iface_id, asset_id))
-        for addr_id, asset_id, ip, current in sorted(
-            bulk.fetch_in(conn, addrs, ["id", "asset_id", "ip", "current"], "asset_id", ids)
-        ):
+        for addr_id, asset_id, ip, current in sorted(store.addresses_of(ids)):
             self.views[asset_id].ips.add(ip)
             if current:
                 self.by_ip.setdefault(ip, []).append((addr_id, asset_id))
@@ -280,29 +257,20 @@ class _Batch:
 
     def write(self, now: datetime) -> dict[int, int]:
         """Write the batch; returns provisional id -> real id of the assets it created."""
-        conn = self.conn
         created = [v for v in self.views.values() if v.new]
-        real = dict(zip((v.id for v in created), bulk.allocate_ids(conn, Asset.__table__, len(created)),
-                        strict=True))
-        if created:
-            names = [*ASSET_COLUMNS[1:], "id", "methods", "present", "confidence", "created_at", "updated_at"]
-            fixed = ([], False, 0.0, now, now)
-            rows = [(*map(view.cols.__getitem__, ASSET_COLUMNS[1:]), real[view.id], *fixed)
-                    for view in created]
-            bulk.insert_tuples(conn, Asset.__table__, names, rows)
-        updates = []
-        for view in self.views.values():
-            if view.dirty and not view.new:
-                updates.append({"id": view.id, **{c: view.cols[c] for c in sorted(view.dirty)}})
-        bulk.update_rows(conn, Asset.__table__, updates)
-        for rows, table, names in (
-            (self.new_interfaces, Interface.__table__, ("asset_id", "mac", "randomised")),
-            (self.new_addresses, Address.__table__, ("asset_id", "ip", "current")),
-            (self.events, AssetEvent.__table__, EVENT_COLUMNS),
-        ):
-            if real:
-                rows = [(real.get(row[0], row[0]), *row[1:]) for row in rows]
-            bulk.insert_tuples(conn, table, names, rows)
+        real = dict(zip((v.id for v in created), self.store.allocate_asset_ids(len(created)), strict=True))
+        names = [*ASSET_COLUMNS[1:], "id", "methods", "present", "confidence", "created_at", "updated_at"]
+        fixed = ([], False, 0.0, now, now)
+        rows = [(*map(view.cols.__getitem__, ASSET_COLUMNS[1:]), real[view.id], *fixed) for view in created]
+        updates = [{"id": view.id, **{c: view.cols[c] for c in sorted(view.dirty)}}
+                   for view in self.views.values() if view.dirty and not view.new]
+
+        def final(batch: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            return [(real.get(row[0], row[0]), *row[1:]) for row in batch] if real else batch
+
+        self.store.write_batch(new_assets=(names, rows), updates=updates,
+                               interfaces=final(self.new_interfaces), addresses=final(self.new_addresses),
+                               events=final(self.events))
         return real
 
 
@@ -342,9 +310,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _store(session: Session, batch_records: list[Record], result: ImportResult, actor: str | None,
-           now: datetime) -> None:
-    batch = _Batch(session.connection(), batch_records)
+def store_batch(store: InventoryStore, batch_records: list[Record], result: ImportResult, actor: str | None,
+                now: datetime) -> None:
+    """Match each record of one batch (earlier records visible to later ones), apply it, and write
+    the batch; counts go to ``result``."""
+    batch = _Batch(store, batch_records)
     for rec in batch_records:
         result.records += 1
         view = batch.match(rec)
@@ -366,59 +336,3 @@ def _store(session: Session, batch_records: list[Record], result: ImportResult, 
         batch.order.append(view.id)
     real = batch.write(now)
     result.asset_ids.extend(real.get(i, i) for i in batch.order)
-
-
-def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    """The records in lists of ``size`` (the last may be shorter), read from the stream as needed."""
-    pending: list[Record] = []
-    for rec in records:
-        pending.append(rec)
-        if len(pending) >= size:
-            yield pending
-            pending = []
-    if pending:
-        yield pending
-
-
-def import_records(
-    sessions: sessionmaker[Session],
-    records: Iterable[Record],
-    *,
-    actor: str | None = None,
-    now: datetime | None = None,
-    dry_run: bool = False,
-    batch_size: int = BATCH,
-    after_batch: Callable[[ImportResult], None] | None = None,
-    check: Callable[[], None] | None = None,
-) -> ImportResult:
-    """Store records as documented assets in one transaction (all or nothing).
-
-    ``records`` may be a stream; it is consumed in batches of ``batch_size``. ``check`` runs
-    after the last batch, inside the transaction: raising there (a malformed row found late in
-    the file, say) rolls everything back. ``dry_run`` computes the same result and rolls back.
-    """
-    now = now or utcnow()
-    actor = clean_text(actor, 128)
-    result = ImportResult()
-    # A batch allocates hundreds of thousands of small objects, none of them in a reference
-    # cycle; automatic collection would walk them all again and again (half the import's time).
-    # It is paused and run once per batch instead.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with write_session(sessions) as session:
-            for pending in _batches(records, batch_size):
-                _store(session, pending, result, actor, now)
-                gc.collect(1)
-                if after_batch:
-                    after_batch(result)
-            if check:
-                check()
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    finally:
-        if collecting:
-            gc.enable()
-    return result

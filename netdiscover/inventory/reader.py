@@ -13,8 +13,7 @@ import codecs
 import csv
 import io
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +24,7 @@ from netdiscover.inventory.mapping import Column, Record, build_plan, plan_probl
 from netdiscover.inventory.names import header_key
 from netdiscover.inventory.presets import Preset
 from netdiscover.observation import clean_text
+from netdiscover.storage.spill import FirstLines
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 1_000_000
@@ -112,46 +112,6 @@ def _line_number(error: str) -> int:
     return int(parts[1].rstrip(":")) if len(parts) > 1 and parts[1].rstrip(":").isdigit() else 0
 
 
-class _SeenKeys:
-    """Identity keys of the rows read so far (as hashes), with the line that first had each.
-
-    Kept in a private temporary SQLite file once the file outgrows one window, so a
-    million-row import does not hold millions of keys in memory.
-    """
-
-    def __init__(self) -> None:
-        self.small: dict[int, int] = {}
-        self.db: sqlite3.Connection | None = None
-
-    def lines(self, digests: Iterable[int]) -> dict[int, int]:
-        wanted = list(set(digests))
-        if self.db is None:
-            return {d: self.small[d] for d in wanted if d in self.small}
-        found: dict[int, int] = {}
-        for start in range(0, len(wanted), 10_000):
-            part = wanted[start : start + 10_000]
-            marks = ",".join("?" * len(part))
-            found.update(self.db.execute(f"SELECT h, line FROM seen WHERE h IN ({marks})", part))
-        return found
-
-    def add(self, first_lines: dict[int, int]) -> None:
-        if self.db is None and len(self.small) + len(first_lines) <= IN_MEMORY_KEYS:
-            for digest, line in first_lines.items():
-                self.small.setdefault(digest, line)
-            return
-        if self.db is None:
-            self.db = sqlite3.connect("")        # "": a private temporary file, deleted on close
-            self.db.execute("CREATE TABLE seen (h INTEGER PRIMARY KEY, line INTEGER)")
-            self.db.executemany("INSERT INTO seen VALUES (?, ?)", self.small.items())
-            self.small = {}
-        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", first_lines.items())
-
-    def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-
-
 class Source:
     """An inventory file opened for import: its preset, column plan, and a stream of Records.
 
@@ -170,7 +130,7 @@ class Source:
         self.warning_count = 0
         self.notes: list[str] = []
         self.rows = 0
-        self._seen = _SeenKeys()
+        self._seen = FirstLines(IN_MEMORY_KEYS)
         self._fh: IO[bytes] | None = None
         try:
             self.size = self.path.stat().st_size

@@ -23,17 +23,15 @@ the method that concluded it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import netaddr
-from sqlalchemy import select
 
-from netdiscover.observation import HOST
 from netdiscover.scope import AddressRanges
-from netdiscover.storage import bulk
 
 # Methods whose silence may count, strongest first (the first that covered an address concludes).
 ABSENCE_METHODS = ("arp", "nmap", "snmp")
@@ -68,26 +66,23 @@ def coverage_of(outcomes: Iterable[Any], scope: netaddr.IPSet) -> dict[str, neta
     return coverage
 
 
-class AbsenceCheck:
-    """Counting one sweep's misses and concluding disappearances, inside its transaction."""
+AnsweredBefore = Callable[[str, Mapping[int, list[str]]], set[tuple[int, str]]]
+MissCounts = Iterable[tuple[int, int | None, datetime | None, datetime | None]]
 
-    def __init__(self, conn: Any, table: Any, addr: Any, obs: Any, *, now: datetime, scan_id: int | None,
-                 coverage: Mapping[str, netaddr.IPSet], grace: Grace) -> None:
-        self.conn, self.A, self.ADDR, self.OBS = conn, table, addr, obs
+
+class AbsenceCheck:
+    """Which of one sweep's unseen assets count as missed, and which of those are gone (pure)."""
+
+    def __init__(self, *, now: datetime, scan_id: int | None, coverage: Mapping[str, netaddr.IPSet],
+                 grace: Grace) -> None:
         self.now, self.scan_id, self.grace = now, scan_id, grace
         self.ranges = [(m, AddressRanges(coverage[m])) for m in ABSENCE_METHODS if coverage.get(m)]
 
-    def reset_seen(self, seen: set[int]) -> None:
-        """Seen again: the miss count starts over (only assets in grace carry one)."""
-        A = self.A
-        missed = self.conn.execute(select(A.c.id).where(A.c.missed_sweeps > 0)).scalars().all()
-        back = [i for i in missed if i in seen]
-        if back:
-            bulk.update_in(self.conn, A, back, {"missed_sweeps": 0, "last_missed_at": None})
-
-    def missed(self, unseen: Mapping[int, list[str]]) -> dict[int, tuple[str, list[str]]]:
+    def missed(self, unseen: Mapping[int, list[str]],
+               answered_before: AnsweredBefore) -> dict[int, tuple[str, list[str]]]:
         """Of assets not seen (id -> their current in-scope IPs), those some method could have
-        seen: id -> (method, IPs it covered)."""
+        seen: id -> (method, IPs it covered). ``answered_before(method, unseen)`` gives the
+        (asset id, IP) pairs where an asset answered ``method`` before (read only if needed)."""
         out: dict[int, tuple[str, list[str]]] = {}
         if not self.ranges:
             return out
@@ -97,34 +92,21 @@ class AbsenceCheck:
                 covered = [ip for ip in ips if ip in ranges]
                 if covered and method in NEEDS_HISTORY:
                     if history is None:
-                        history = self._answered_before(method, unseen)
+                        history = answered_before(method, unseen)
                     covered = [ip for ip in covered if (asset_id, ip) in history]
                 if covered:
                     out[asset_id] = (method, sorted(covered))
                     break
         return out
 
-    def _answered_before(self, method: str, unseen: Mapping[int, list[str]]) -> set[tuple[int, str]]:
-        """(asset id, IP) pairs where the asset answered ``method`` before, from the evidence kept."""
-        # the assets' method lists narrow the evidence to read to those that ever answered it
-        rows = bulk.fetch_in(self.conn, self.A, ("id", "methods"), "id", unseen)
-        ever = [asset_id for asset_id, methods in rows if methods and method in methods]
-        OBS = self.OBS
-        evidence = bulk.select_in(self.conn, [OBS.c.asset_id, OBS.c.ip], OBS.c.asset_id, ever,
-                                  f"method = '{method}' AND kind = '{HOST}'")
-        return {(r.asset_id, r.ip) for r in evidence}
-
-    def conclude(self, missed: Mapping[int, tuple[str, list[str]]]
+    def conclude(self, missed: Mapping[int, tuple[str, list[str]]], counts: MissCounts
                  ) -> tuple[list[dict[str, Any]], list[tuple[int, str, list[str], int, Any]]]:
-        """Count this sweep's miss on each asset; returns the asset row updates and the
-        disappearances as (asset id, method, IPs, misses, last seen)."""
-        if not missed:
-            return [], []
-        cols = ("id", "missed_sweeps", "last_seen", "created_at")
-        rows = bulk.fetch_in(self.conn, self.A, cols, "id", list(missed))
+        """Count this sweep's miss on each asset (``counts``: id, missed sweeps, last seen, created
+        at of the ``missed`` ones); returns the asset row updates and the disappearances as
+        (asset id, method, IPs, misses, last seen)."""
         updates: list[dict[str, Any]] = []
         gone: list[tuple[int, str, list[str], int, Any]] = []
-        for asset_id, count, last_seen, created in rows:
+        for asset_id, count, last_seen, created in counts:
             count = (count or 0) + 1
             since = last_seen or created
             quiet_for = (self.now - since).total_seconds() if since else float("inf")
@@ -139,3 +121,27 @@ class AbsenceCheck:
                 updates.append({"id": asset_id, "missed_sweeps": count, "last_missed_at": self.now,
                                 "last_missed_scan_id": self.scan_id})
         return updates, gone
+
+
+def unseen_in_scope(rows: Iterable[Any], seen: set[int], in_scope: Callable[[str], bool],
+                    site: str | None) -> dict[int, list[str]]:
+    """Present assets this sweep did not see -> their current IPs in its scope (``rows``: asset id,
+    IP and, when other sites' assets exist, its site)."""
+    unseen: dict[int, list[str]] = defaultdict(list)
+    for asset_id, ip, *where in rows:
+        if asset_id not in seen and in_scope(ip) and (not where or where[0] == site):
+            unseen[asset_id].append(ip)
+    return unseen
+
+
+def disappearance_events(gone: list[tuple[int, str, list[str], int, Any]], scan_id: int | None,
+                         event: Callable[..., tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """One ``disappeared`` event per asset concluded gone, naming the sweep and the method."""
+    events = []
+    for asset_id, method, ips, misses, last_seen in sorted(gone):
+        when = last_seen.isoformat() if last_seen else "never"
+        events.append(event(asset_id, "disappeared", {"present": True, "ips": ips},
+                            {"present": False, "scan_id": scan_id, "method": method, "missed_sweeps": misses},
+                            note=f"not seen by {method} in {misses} sweeps (last seen {when}); "
+                                 f"concluded by scan {scan_id if scan_id is not None else '-'}"))
+    return events

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from netdiscover.reconcile.context import Fingerprinter
 from netdiscover.reconcile.grouping import Device
-from netdiscover.reconcile.state import Fingerprinter
 
 log = logging.getLogger(__name__)
 

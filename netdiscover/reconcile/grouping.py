@@ -112,113 +112,129 @@ def group_devices(observations: Iterable[Observation]) -> list[Device]:
     randomised-MAC client join observations outright; a shared IP joins groups only when their
     strong keys do not disagree.
     """
-    parent: list[int] = []
+    groups = _KeyGroups()
+    add_plain, add_keyed = groups.add_plain, groups.add_keyed
+    for o in observations:
+        key = identity_key_of(o) if o.facts else None
+        if not (o.interfaces or o.flags or o.serial or o.snmp_engine_id):
+            add_plain(o, key)
+        else:
+            add_keyed(o, key)
+    return _join_shared_ips(groups.devices())
 
-    def find(i: int) -> int:
+
+class _KeyGroups:
+    """Union-find over one sweep's observations: those sharing a key end up under one root."""
+
+    def __init__(self) -> None:
+        self.parent: list[int] = []
+        self.joined = False
+        self.obs: list[Observation] = []
+        # per observation: (mac kind, mac, ip) for plain sightings, else the five key collections
+        self.keyed: list[tuple[Any, ...]] = []
+        self.first_mac: dict[str, int] = {}                 # MAC (global or randomised) -> first
+        self.first_strong: dict[tuple[str, str], int] = {}  # ("s"|"e"|"k", serial|engine|key) -> first
+        self.idkey_at: dict[int, str] = {}                  # observation -> its identity key (the few)
+
+    def find(self, i: int) -> int:
+        parent = self.parent
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
 
-    joined = False
-
-    def join(first: int, idx: int) -> None:
-        nonlocal joined
-        ra, rb = find(first), find(idx)
+    def _join(self, first: int, idx: int) -> None:
+        ra, rb = self.find(first), self.find(idx)
         if ra != rb:
-            parent[rb] = ra
-            joined = True
+            self.parent[rb] = ra
+            self.joined = True
 
-    obs_list: list[Observation] = []
-    # per observation: (mac kind, mac, ip) for plain sightings, else the five key collections
-    keyed: list[tuple[Any, ...]] = []
-    first_mac: dict[str, int] = {}                 # MAC (global or randomised) -> first observation
-    first_strong: dict[tuple[str, str], int] = {}  # ("s", serial) / ("e", engine ID) / ("k", key) -> first
-    idkey_at: dict[int, str] = {}                  # observation -> its identity key (the few that have one)
-    for o in observations:
-        key = identity_key_of(o) if o.facts else None
-        if not (o.interfaces or o.flags or o.serial or o.snmp_engine_id):      # a plain sighting
-            mac = o.mac
-            kind = mac_kind(mac) if mac else None
-            ip = identity_ip(o.ip) if o.ip else None
-            if kind is None and ip is None:
-                continue
-            idx = len(obs_list)
-            obs_list.append(o)
-            parent.append(idx)
-            keyed.append((kind, mac, ip))
-            if key:
-                idkey_at[idx] = key
-                first = first_strong.setdefault(("k", key), idx)
-                if first != idx:
-                    join(first, idx)
-            if kind is not None:
-                first = first_mac.setdefault(mac, idx)
-                if first != idx:
-                    join(first, idx)
-            continue
+    def _append(self, o: Observation, keys: tuple[Any, ...], idkey: str | None) -> int:
+        idx = len(self.obs)
+        self.obs.append(o)
+        self.parent.append(idx)
+        self.keyed.append(keys)
+        if idkey:
+            self.idkey_at[idx] = idkey
+            first = self.first_strong.setdefault(("k", idkey), idx)
+            if first != idx:
+                self._join(first, idx)
+        return idx
+
+    def add_plain(self, o: Observation, idkey: str | None) -> None:
+        """A plain sighting (one MAC and/or IP, nothing else)."""
+        mac = o.mac
+        kind = mac_kind(mac) if mac else None
+        ip = identity_ip(o.ip) if o.ip else None
+        if kind is None and ip is None:
+            return
+        idx = self._append(o, (kind, mac, ip), idkey)
+        if kind is not None:
+            first = self.first_mac.setdefault(mac, idx)
+            if first != idx:
+                self._join(first, idx)
+
+    def add_keyed(self, o: Observation, idkey: str | None) -> None:
+        """A sighting with interfaces, flags, a serial or an engine ID."""
         keys = _obs_keys(o)
         if not (keys[0] or keys[1] or keys[2] or keys[3] or keys[4]):
-            continue
-        idx = len(obs_list)
-        obs_list.append(o)
-        keyed.append(keys)
-        parent.append(idx)
-        if key:
-            idkey_at[idx] = key
-            first = first_strong.setdefault(("k", key), idx)
-            if first != idx:
-                join(first, idx)
+            return
+        idx = self._append(o, keys, idkey)
         for tag, values in (("s", keys[0]), ("e", keys[1])):
             for value in values:
-                first = first_strong.setdefault((tag, value), idx)
+                first = self.first_strong.setdefault((tag, value), idx)
                 if first != idx:
-                    join(first, idx)
+                    self._join(first, idx)
         for values in (keys[2], keys[3]):
             for value in values:
-                first = first_mac.setdefault(value, idx)
+                first = self.first_mac.setdefault(value, idx)
                 if first != idx:
-                    join(first, idx)
+                    self._join(first, idx)
 
-    by_root: dict[int, Device] = {}
-    for idx, o in enumerate(obs_list):
-        root = find(idx) if joined else idx        # no joins: every observation is its own root
-        keys = keyed[idx]
-        if len(keys) == 3:
-            kind, mac, ip = keys
-            serials = engines = _NONE
-            gmacs = {mac} if kind == GLOBAL else _NONE
-            lmacs = {mac} if kind == LOCAL else _NONE
-            ips = [ip] if ip else []
-        else:
-            serials, engines, gmacs, lmacs, ips = keys
-        dev = by_root.get(root)
-        if dev is None:
-            # The key sets were built for this observation alone: the device may own them.
-            # Positional, in field order: this runs once per device of every sweep.
-            by_root[root] = Device([o], serials, engines, gmacs, lmacs, ips, bool(o.interfaces))
-            continue
-        dev.obs.append(o)
-        dev.serials |= serials
-        dev.engines |= engines
-        dev.gmacs |= gmacs
-        dev.lmacs |= lmacs
-        dev.ips.extend(ip for ip in ips if ip not in dev.ips)
-        dev.has_ifaces = dev.has_ifaces or bool(o.interfaces)
-    for idx, key in idkey_at.items():
-        dev = by_root[find(idx) if joined else idx]
-        if dev.idkeys is None:
-            dev.idkeys = {}
-        dev.idkeys[obs_list[idx].mac or ""] = key
+    def devices(self) -> list[Device]:
+        """One Device per root, its key sets the union of its observations'."""
+        joined, find, keyed = self.joined, self.find, self.keyed
+        by_root: dict[int, Device] = {}
+        for idx, o in enumerate(self.obs):
+            root = find(idx) if joined else idx        # no joins: every observation is its own root
+            keys = keyed[idx]
+            if len(keys) == 3:
+                kind, mac, ip = keys
+                serials = engines = _NONE
+                gmacs = {mac} if kind == GLOBAL else _NONE
+                lmacs = {mac} if kind == LOCAL else _NONE
+                ips = [ip] if ip else []
+            else:
+                serials, engines, gmacs, lmacs, ips = keys
+            dev = by_root.get(root)
+            if dev is None:
+                # The key sets were built for this observation alone: the device may own them.
+                # Positional, in field order: this runs once per device of every sweep.
+                by_root[root] = Device([o], serials, engines, gmacs, lmacs, ips, bool(o.interfaces))
+                continue
+            dev.obs.append(o)
+            dev.serials |= serials
+            dev.engines |= engines
+            dev.gmacs |= gmacs
+            dev.lmacs |= lmacs
+            dev.ips.extend(ip for ip in ips if ip not in dev.ips)
+            dev.has_ifaces = dev.has_ifaces or bool(o.interfaces)
+        for idx, key in self.idkey_at.items():
+            dev = by_root[find(idx) if joined else idx]
+            if dev.idkeys is None:
+                dev.idkeys = {}
+            dev.idkeys[self.obs[idx].mac or ""] = key
+        return list(by_root.values())
 
-    devices = list(by_root.values())
+
+def _join_shared_ips(devices: list[Device]) -> list[Device]:
+    """Join groups that share an IP, strong groups first, unless their strong keys disagree."""
     claimed = [ip for dev in devices for ip in dev.ips]
     if len(set(claimed)) == len(claimed):
         return devices             # no IP claimed by two groups: nothing to join
     shared: dict[str, int] = defaultdict(int)
     for ip in claimed:
         shared[ip] += 1
-    # Join groups that share an IP, strong groups first, unless their strong keys disagree.
     owner: dict[str, list[Device]] = {}
     alive: dict[int, Device] = {id(d): d for d in devices}
     redirect: dict[int, Device] = {}

@@ -1,13 +1,18 @@
-"""Matching a sweep's devices to existing assets by the identity rules of DESIGN.md."""
+"""Matching a sweep's devices to existing assets by the identity rules of DESIGN.md.
+
+Strong keys first: serial (makers compatible), SNMP engine ID, MACs, and for a randomised MAC
+never seen before the DHCP identity key within the site. Devices with none of those matched fall
+to the hostname within the site, then to a current IP. Assets that prove to be one device are
+merged (never two protected records). The candidates are read through ``storage.identities``
+for the whole sweep at once; the matcher writes nothing: merges are decisions for storage.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-
-from sqlalchemy import delete, select
+from dataclasses import dataclass, field
 
 from netdiscover.identity import (
     GLOBAL,
@@ -17,9 +22,9 @@ from netdiscover.identity import (
     serial_key,
     vendors_compatible,
 )
+from netdiscover.reconcile.context import Identities, ReconcileResult, SweepContext
 from netdiscover.reconcile.grouping import Device
-from netdiscover.reconcile.state import ADDR, CURRENT, EV, OBS, SVC, SW, A, I, SweepState
-from netdiscover.storage import bulk
+from netdiscover.storage.identities import IdentityReads
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +45,120 @@ class _AssetInfo:
     identified: bool = False   # strong, or at least a randomised MAC
 
 
-class IdentityMatching(SweepState):
-    """Deciding which existing asset each device is, merging assets that proved to be one."""
+@dataclass
+class _StrongKeys:
+    """Existing assets by the strong keys this sweep's devices carry."""
+
+    serials: dict[str, list[tuple[int, str | None]]] = field(default_factory=lambda: defaultdict(list))
+    engines: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    macs: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    idkeys: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class _WeakKeys:
+    """For devices without a strong match: their hostname key, and the assets behind names and IPs."""
+
+    names: dict[int, str]                         # id(device) -> hostname key
+    by_name: dict[str, list[int]]                 # hostname key -> assets of this site
+    infos: dict[int, _AssetInfo]
+    held_keys: dict[int, set[str]]                # asset -> identity keys its interfaces carry
+
+
+class Matcher:
+    """Decides which existing asset each of one sweep's devices is."""
+
+    def __init__(self, reads: IdentityReads, ctx: SweepContext, result: ReconcileResult) -> None:
+        self.reads = reads
+        self.ctx = ctx
+        self.result = result
+        self.identities = Identities()
+        self._other_sites: bool | None = None
+        self._claimed: dict[int, Device] = {}
+        self._out: list[Device] = []
+
+    def match(self, devices: list[Device]) -> tuple[list[Device], Identities]:
+        """Set ``asset_id`` on every device that matches an existing asset; devices claiming the
+        same asset become one. Returns the devices and the decisions (merges among them)."""
+        keys = self._strong_keys(devices)
+        self._load_ip_holders(devices)
+        strong = self._strong_candidates(devices, keys)
+        rest = [d for d in devices if id(d) not in strong]
+        weak = self._weak_keys(rest, strong)
+        for d in devices:
+            cands = strong.get(id(d))
+            if cands:
+                self._claim(d, self._strong_choice(cands, weak.infos))
+        for d in rest:
+            chosen = self._weak_choice(d, weak)
+            if chosen is not None:
+                self._claim(d, chosen)
+            else:
+                self._out.append(d)
+        return self._out, self.identities
+
+    # ---- reading the candidates
+
+    def _strong_keys(self, devices: list[Device]) -> _StrongKeys:
+        keys = _StrongKeys()
+        spellings = {s for d in devices for s in d.serials} | {s.lower() for d in devices for s in d.serials}
+        for asset_id, serial, vendor in self.reads.by_serial(spellings):
+            key = serial_key(serial)
+            if key:
+                keys.serials[key].append((asset_id, vendor))
+        for asset_id, engine in self.reads.by_engine({e for d in devices for e in d.engines}):
+            keys.engines[engine].append(asset_id)
+        iface_ids = self.identities.iface_ids
+        macs = {m for d in devices for m in d.gmacs} | {m for d in devices for m in d.lmacs}
+        for asset_id, mac, iface_id in self.reads.by_mac(macs):
+            keys.macs[mac].append(asset_id)
+            iface_ids[(asset_id, mac)] = iface_id
+        keys.idkeys = self._identity_key_map({k for d in devices if d.idkeys for k in d.idkeys.values()})
+        return keys
+
+    def _identity_key_map(self, keys: set[str]) -> dict[str, list[int]]:
+        """Identity key -> the assets of this sweep's site (or, without a site, of none) whose
+        randomised-MAC interfaces carried it: never across sites."""
+        if not keys:
+            return {}
+        rows = self.reads.by_identity_key(keys)
+        sites = self.reads.sites({r[0] for r in rows})
+        here = self.ctx.site or None
+        out: dict[str, list[int]] = defaultdict(list)
+        for asset_id, key in rows:
+            if asset_id in sites and (sites[asset_id] or None) == here and asset_id not in out[key]:
+                out[key].append(asset_id)
+        return out
+
+    def _load_ip_holders(self, devices: list[Device]) -> None:
+        held = self.reads.current_holders({ip for d in devices for ip in d.ips})
+        if self.sites_apart():
+            # an IP identifies nothing across sites: two offices may both use 10.1.0.0/24
+            sites = self.reads.sites({r[0] for r in held})
+            here = {i for i, site in sites.items() if site is None or site == self.ctx.site}
+            held = [r for r in held if r[0] in here]
+        ids = self.identities
+        for asset_id, ip, addr_id, mac in held:
+            ids.ip_holders[ip].add(asset_id)
+            ids.current_addrs[(asset_id, ip)] = (addr_id, mac)
+
+    def sites_apart(self) -> bool:
+        """Is this a site's sweep, and does the database hold assets of other sites (read once)?
+
+        A sweep without a site (a single-site install, a local scan) sees every site as before.
+        """
+        if self.ctx.site is None:
+            return False
+        if self._other_sites is None:
+            self._other_sites = self.reads.other_sites_exist(self.ctx.site)
+        return self._other_sites
 
     def _asset_infos(self, ids: Iterable[int]) -> dict[int, _AssetInfo]:
-        rows = bulk.select_in(self.conn, [A.c.id, A.c.status, A.c.asset_tag, A.c.serial, A.c.vendor,
-                                          A.c.snmp_engine_id, A.c.site], A.c.id, ids)
-        infos = {r[0]: _AssetInfo(*r) for r in rows}
+        infos = {r[0]: _AssetInfo(*r) for r in self.reads.keys_of(ids)}
         for info in infos.values():
             info.strong = info.identified = bool(serial_key(info.serial) or engine_key(info.engine))
         weak = [i for i, info in infos.items() if not info.strong]
-        for asset_id, mac in bulk.select_in(self.conn, [I.c.asset_id, I.c.mac], I.c.asset_id, weak):
+        for asset_id, mac in self.reads.macs_of(weak):
             kind = mac_kind(mac)
             if kind == GLOBAL:
                 infos[asset_id].strong = True
@@ -58,88 +166,33 @@ class IdentityMatching(SweepState):
                 infos[asset_id].identified = True
         return infos
 
-    def _identity_key_map(self, keys: set[str]) -> dict[str, list[int]]:
-        """Identity key -> the assets of this sweep's site (or, without a site, of none) whose
-        randomised-MAC interfaces carried it: never across sites."""
-        if not keys:
-            return {}
-        rows = bulk.select_in(self.conn, [I.c.asset_id, I.c.identity_key], I.c.identity_key, keys)
-        sites = dict(bulk.fetch_in(self.conn, A, ("id", "site"), "id", {r[0] for r in rows}))
-        here = self.site or None
-        out: dict[str, list[int]] = defaultdict(list)
-        for asset_id, key in rows:
-            if asset_id in sites and (sites[asset_id] or None) == here and asset_id not in out[key]:
-                out[key].append(asset_id)
-        return out
+    # ---- strong matches: serial, engine ID, MACs, identity key
 
-    def match(self, devices: list[Device]) -> list[Device]:
-        """Set ``asset_id`` on every device that matches an existing asset; merge duplicates."""
-        conn = self.conn
-        serial_map: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
-        for asset_id, serial, vendor in bulk.select_in(
-                conn, [A.c.id, A.c.serial, A.c.vendor], A.c.serial,
-                {s for d in devices for s in d.serials} | {s.lower() for d in devices for s in d.serials}):
-            key = serial_key(serial)
-            if key:
-                serial_map[key].append((asset_id, vendor))
-        engine_map: dict[str, list[int]] = defaultdict(list)
-        for asset_id, engine in bulk.select_in(conn, [A.c.id, A.c.snmp_engine_id], A.c.snmp_engine_id,
-                                               {e for d in devices for e in d.engines}):
-            engine_map[engine].append(asset_id)
-        mac_map: dict[str, list[int]] = defaultdict(list)
-        iface_ids = self.iface_ids
-        for asset_id, mac, iface_id in bulk.fetch_in(conn, I, ("asset_id", "mac", "id"), "mac",
-                                                     {m for d in devices for m in d.gmacs}
-                                                     | {m for d in devices for m in d.lmacs}):
-            mac_map[mac].append(asset_id)
-            iface_ids[(asset_id, mac)] = iface_id
-        key_map = self._identity_key_map({k for d in devices if d.idkeys for k in d.idkeys.values()})
-        current_addrs = self.current_addrs
-        held = bulk.fetch_in(conn, ADDR, ("asset_id", "ip", "id", "mac"), "ip",
-                             {ip for d in devices for ip in d.ips}, CURRENT)
-        if self.other_sites():
-            # an IP identifies nothing across sites: two offices may both use 10.1.0.0/24
-            here = self.site_assets({r[0] for r in held})
-            held = [r for r in held if r[0] in here]
-        for asset_id, ip, addr_id, mac in held:
-            self.ip_holders[ip].add(asset_id)
-            current_addrs[(asset_id, ip)] = (addr_id, mac)
-
-        vendor_hint = {id(d): next((o.vendor_hint for o in d.obs if o.vendor_hint), None)
-                       for d in devices if d.serials}
-        strong_cands: dict[int, list[int]] = {}
+    def _strong_candidates(self, devices: list[Device], keys: _StrongKeys) -> dict[int, list[int]]:
+        """id(device) -> the assets its strong keys name, in rule order without repeats."""
+        out: dict[int, list[int]] = {}
         for d in devices:
             if len(d.gmacs) == 1 and not (d.serials or d.engines or d.lmacs):
                 # the common device: one global MAC and nothing stronger
-                hit = mac_map.get(next(iter(d.gmacs)))
+                hit = keys.macs.get(next(iter(d.gmacs)))
                 if hit:
-                    strong_cands[id(d)] = hit if len(hit) == 1 else list(dict.fromkeys(hit))
+                    out[id(d)] = hit if len(hit) == 1 else list(dict.fromkeys(hit))
                 continue
-            found: list[int] = []
-            if d.serials:
-                hint = vendor_hint[id(d)]
-                for s in sorted(d.serials):
-                    found.extend(a for a, v in serial_map.get(s, ()) if vendors_compatible(v, hint))
-            if d.engines:
-                for e in sorted(d.engines):
-                    found.extend(engine_map.get(e, ()))
-            for macs in (d.gmacs, d.lmacs):
-                if len(macs) == 1:
-                    found.extend(mac_map.get(next(iter(macs)), ()))
-                elif macs:
-                    for m in sorted(macs):
-                        found.extend(mac_map.get(m, ()))
-            if not found and d.idkeys:
-                # a randomised MAC never seen before: the client's DHCP identity at this site
-                for k in sorted(set(d.idkeys.values())):
-                    found.extend(key_map.get(k, ()))
+            found = _strong_hits(d, keys)
             if found:
-                strong_cands[id(d)] = found if len(found) == 1 else list(dict.fromkeys(found))
+                out[id(d)] = found if len(found) == 1 else list(dict.fromkeys(found))
+        return out
 
-        # Weaker matches for the rest: hostname within the site, then a current IP.
-        rest = [d for d in devices if id(d) not in strong_cands]
-        host_cands: dict[str, list[int]] = defaultdict(list)
-        names = {}
+    def _strong_choice(self, cands: list[int], infos: dict[int, _AssetInfo]) -> int:
+        if len(cands) == 1:
+            return self.identities.resolve(cands[0]) if self.identities.redirect else cands[0]
+        cands = list(dict.fromkeys(self.identities.resolve(a) for a in cands))
+        return self.merge_assets(cands, infos) if len(cands) > 1 else cands[0]
+
+    # ---- weaker matches: hostname within the site, then a current IP
+
+    def _weak_keys(self, rest: list[Device], strong: dict[int, list[int]]) -> _WeakKeys:
+        names: dict[int, str] = {}
         for d in rest:
             for o in d.obs:
                 if o.hostname:
@@ -147,131 +200,104 @@ class IdentityMatching(SweepState):
                     if name:
                         names[id(d)] = name
                     break
+        by_name: dict[str, list[int]] = defaultdict(list)
         if names:
             variants = {v for n in names.values() for v in (n, n.upper(), n + ".")}
             variants |= {o.hostname for d in rest for o in d.obs if o.hostname}
-            for asset_id, hostname, site in bulk.select_in(conn, [A.c.id, A.c.hostname, A.c.site],
-                                                           A.c.hostname, variants):
-                if (site or None) == (self.site or None):
-                    host_cands[hostname_key(hostname) or ""].append(asset_id)
-        ip_cand_ids = {a for d in rest for ip in d.ips for a in self.ip_holders.get(ip, ())}
-        info_ids = ip_cand_ids | {a for ids in host_cands.values() for a in ids}
-        for ids in strong_cands.values():
+            for asset_id, hostname, site in self.reads.by_hostname(variants):
+                if (site or None) == (self.ctx.site or None):
+                    by_name[hostname_key(hostname) or ""].append(asset_id)
+        info_ids = {a for d in rest for ip in d.ips for a in self.identities.ip_holders.get(ip, ())}
+        info_ids |= {a for ids in by_name.values() for a in ids}
+        for ids in strong.values():
             if len(ids) > 1:
                 info_ids.update(ids)
-        infos = self._asset_infos(info_ids)
         # a client with an identity key is not another client that kept a different one ("iPhone")
         held_keys: dict[int, set[str]] = defaultdict(set)
-        if any(d.idkeys for d in rest) and host_cands:
-            for asset_id, key in bulk.select_in(conn, [I.c.asset_id, I.c.identity_key], I.c.asset_id,
-                                                {a for ids in host_cands.values() for a in ids},
-                                                "identity_key IS NOT NULL"):
+        if any(d.idkeys for d in rest) and by_name:
+            for asset_id, key in self.reads.identity_keys_of({a for ids in by_name.values() for a in ids}):
                 held_keys[asset_id].add(key)
+        return _WeakKeys(names, by_name, self._asset_infos(info_ids), held_keys)
 
-        claimed: dict[int, Device] = {}
-        out: list[Device] = []
-
-        def claim(dev: Device, asset_id: int) -> None:
-            holder = claimed.get(asset_id)
-            if holder is None:
-                dev.asset_id = asset_id
-                claimed[asset_id] = dev
-                out.append(dev)
-            else:
-                holder.absorb(dev)
-
-        for d in devices:
-            cands = strong_cands.get(id(d))
-            if not cands:
+    def _weak_choice(self, d: Device, weak: _WeakKeys) -> int | None:
+        resolve = self.identities.resolve
+        name = weak.names.get(id(d))
+        if name:
+            for asset_id in weak.by_name.get(name, ()):
+                asset_id = resolve(asset_id)
+                info = weak.infos.get(asset_id)
+                usable = info is not None and (not d.gmacs or not info.strong)
+                if usable and d.idkeys and weak.held_keys.get(asset_id):
+                    usable = bool(weak.held_keys[asset_id] & set(d.idkeys.values()))
+                if usable and asset_id not in self._claimed:
+                    return asset_id
+        ip_holders = self.identities.ip_holders
+        for ip in d.ips:
+            holders = ip_holders.get(ip)
+            if not holders:
                 continue
-            if len(cands) == 1:
-                claim(d, self.resolve(cands[0]) if self.redirect else cands[0])
-                continue
-            cands = list(dict.fromkeys(self.resolve(a) for a in cands))
-            primary = cands[0]
-            if len(cands) > 1:
-                primary = self.merge_assets(cands, infos)
-            claim(d, primary)
+            for asset_id in sorted(holders):
+                asset_id = resolve(asset_id)
+                info = weak.infos.get(asset_id)
+                if info is not None and (not d.identified or not info.identified):
+                    return asset_id
+        return None
 
-        ip_holders = self.ip_holders
-        for d in rest:
-            chosen: int | None = None
-            name = names.get(id(d))
-            if name:
-                for asset_id in host_cands.get(name, ()):
-                    asset_id = self.resolve(asset_id)
-                    info = infos.get(asset_id)
-                    usable = info is not None and (not d.gmacs or not info.strong)
-                    if usable and d.idkeys and held_keys.get(asset_id):
-                        usable = bool(held_keys[asset_id] & set(d.idkeys.values()))
-                    if usable and asset_id not in claimed:
-                        chosen = asset_id
-                        break
-            if chosen is None:
-                for ip in d.ips:
-                    holders = ip_holders.get(ip)
-                    if not holders:
-                        continue
-                    for asset_id in sorted(holders):
-                        asset_id = self.resolve(asset_id)
-                        info = infos.get(asset_id)
-                        if info is not None and (not d.identified or not info.identified):
-                            chosen = asset_id
-                            break
-                    if chosen is not None:
-                        break
-            if chosen is not None:
-                claim(d, chosen)
-            else:
-                out.append(d)
-        return out
+    # ---- decisions
+
+    def _claim(self, dev: Device, asset_id: int) -> None:
+        holder = self._claimed.get(asset_id)
+        if holder is None:
+            dev.asset_id = asset_id
+            self._claimed[asset_id] = dev
+            self._out.append(dev)
+        else:
+            holder.absorb(dev)
 
     def merge_assets(self, ids: list[int], infos: dict[int, _AssetInfo]) -> int:
-        """Fold several assets that turned out to be one device into the best-kept one."""
+        """Fold several assets that turned out to be one device into the best-kept one (a decision
+        storage carries out); returns the survivor."""
         protected = [a for a in ids if a in infos and (infos[a].status in PROTECTED or infos[a].asset_tag)]
         if len(protected) > 1:
             log.warning("assets %s look like one device but are separate records; not merged",
                         ", ".join(map(str, protected)))
             return ids[0]
         survivor = protected[0] if protected else min(ids)
+        decided = self.identities
         for victim in ids:
-            if victim != survivor:
-                self._fold(survivor, victim)
-                self.redirect[victim] = survivor
-                self.result.merged += 1
+            if victim == survivor:
+                continue
+            decided.merges.append((survivor, victim))
+            decided.events.append(self.ctx.event(survivor, "merged", old={"asset_id": victim},
+                                                 new={"asset_id": survivor},
+                                                 note=f"asset {victim} was the same device"))
+            for holders in decided.ip_holders.values():
+                if victim in holders:
+                    holders.discard(victim)
+                    holders.add(survivor)
+            decided.redirect[victim] = survivor
+            self.result.merged += 1
         return survivor
 
-    def _fold(self, survivor: int, victim: int) -> None:
-        conn = self.conn
-        for table, keys in ((I, ("mac",)), (ADDR, ("ip",)), (SVC, ("port", "protocol")),
-                            (SW, ("name", "version"))):
-            cols = [table.c[k] for k in keys]
-            have = {tuple(r) for r in conn.execute(select(*cols).where(table.c.asset_id == survivor))}
-            dup = [r[0] for r in conn.execute(select(table.c.id, *cols).where(table.c.asset_id == victim))
-                   if tuple(r[1:]) in have]
-            for part in bulk.chunks(dup):
-                conn.execute(delete(table).where(table.c.id.in_(part)))
-            conn.execute(table.update().where(table.c.asset_id == victim).values(asset_id=survivor))
-        for table in (OBS, EV):
-            conn.execute(table.update().where(table.c.asset_id == victim).values(asset_id=survivor))
-        keep = conn.execute(select(A).where(A.c.id == survivor)).mappings().one()
-        gone = conn.execute(select(A).where(A.c.id == victim)).mappings().one()
-        fill = {c: gone[c] for c in ("asset_tag", "hostname", "serial", "snmp_engine_id", "vendor", "model",
-                                     "os_name", "os_version", "owner", "location", "site", "lifecycle_state")
-                if keep[c] is None and gone[c] is not None}
-        fill["methods"] = sorted(set(keep["methods"] or []) | set(gone["methods"] or []))
-        firsts = [t for t in (keep["first_seen"], gone["first_seen"]) if t]
-        lasts = [t for t in (keep["last_seen"], gone["last_seen"]) if t]
-        if firsts:
-            fill["first_seen"] = min(firsts)
-        if lasts:
-            fill["last_seen"] = max(lasts)
-        fill["updated_at"] = self.now
-        conn.execute(A.update().where(A.c.id == survivor).values(**fill))
-        conn.execute(delete(A).where(A.c.id == victim))
-        self.event(survivor, "merged", old={"asset_id": victim}, new={"asset_id": survivor},
-                   note=f"asset {victim} was the same device")
-        for holders in self.ip_holders.values():
-            if victim in holders:
-                holders.discard(victim)
-                holders.add(survivor)
+
+def _strong_hits(d: Device, keys: _StrongKeys) -> list[int]:
+    """The assets ``d``'s serials (makers compatible), engine IDs, MACs and, failing those, its
+    DHCP identity keys name, in that order (repeats kept)."""
+    found: list[int] = []
+    if d.serials:
+        hint = next((o.vendor_hint for o in d.obs if o.vendor_hint), None)
+        for s in sorted(d.serials):
+            found.extend(a for a, v in keys.serials.get(s, ()) if vendors_compatible(v, hint))
+    for e in sorted(d.engines):
+        found.extend(keys.engines.get(e, ()))
+    for macs in (d.gmacs, d.lmacs):
+        if len(macs) == 1:
+            found.extend(keys.macs.get(next(iter(macs)), ()))
+        elif macs:
+            for m in sorted(macs):
+                found.extend(keys.macs.get(m, ()))
+    if not found and d.idkeys:
+        # a randomised MAC never seen before: the client's DHCP identity at this site
+        for k in sorted(set(d.idkeys.values())):
+            found.extend(keys.idkeys.get(k, ()))
+    return found

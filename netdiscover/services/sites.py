@@ -23,7 +23,7 @@ import netaddr
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.observation import Observation, utcnow
-from netdiscover.reconcile.state import Fingerprinter
+from netdiscover.reconcile.context import Fingerprinter
 from netdiscover.storage import sites as store
 from netdiscover.workers import messages
 from netdiscover.workers.messages import PoisonMessage
@@ -128,7 +128,7 @@ def reconcile_claimed(sessions: sessionmaker[Session], sweep_id: str, sweep: sto
                       fingerprinter: Fingerprinter | None = None) -> None:
     """Reconcile a claimed sweep's observations (unless it was aborted or is reconciled already)
     and close it and its scan row."""
-    from netdiscover.reconcile import reconcile
+    from netdiscover.services.reconcile import reconcile
 
     counts: dict[str, Any] = {}
     if sweep.outcome != "aborted" and not store.scan_has_observations(sessions, sweep.scan_id):

@@ -53,7 +53,7 @@ def run_site_sweep(req: dict[str, Any], *, site: str, secrets: dict[str, list[Sn
     """
     from netdiscover.reconcile.absence import coverage_of
     from netdiscover.scope import parse_scope
-    from netdiscover.sweep import SweepRequest, collect, overall_status
+    from netdiscover.services.sweeps import SweepRequest, collect, overall_status
 
     sweep_id = messages.check_name(req.get("sweep") if isinstance(req, dict) else None, "sweep id")
     run = uuid.uuid4().hex[:16]

@@ -50,7 +50,7 @@ def _safe(url: str) -> str:
 def dispatch_settings_sweep(sessions: sessionmaker[Session], broker: str, sweep: Any) -> Any:
     """The daemon's runner for a ``[[sweep]]`` with a ``site``: send it, and say so in a SweepResult
     (the central ingest reconciles it when the collector is done)."""
-    from netdiscover.sweep import SweepResult
+    from netdiscover.services.sweeps import SweepResult
 
     sweep_id = submit_sweep(sessions, broker, sweep.site, list(sweep.targets), methods=list(sweep.methods),
                             exclude=list(sweep.exclude), credentials=sweep.credentials_name,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.observation import utcnow
-from netdiscover.reconcile.state import Fingerprinter
+from netdiscover.reconcile.context import Fingerprinter
 from netdiscover.services import sites
 from netdiscover.storage.sites import ClaimedSweep
 from netdiscover.workers import messages

@@ -1,4 +1,4 @@
-"""One sweep, end to end: scope -> scanners -> observations -> fingerprint + reconcile -> storage.
+"""Running a sweep, end to end: scope -> scanners -> observations -> fingerprint + reconcile -> storage.
 
 ``run_sweep`` is what the ``scan`` command and the daemon both call. Each scanner runs on its
 own; one that fails or cannot run is reported in the result and the others go on. Nothing is
@@ -133,7 +133,8 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
     Raises ScopeError for bad targets (before anything is written). Everything else that goes
     wrong is recorded on the scan row and returned in the result.
     """
-    from netdiscover import reconcile as reconcile_mod
+    from netdiscover.reconcile.absence import coverage_of
+    from netdiscover.services.reconcile import reconcile
     from netdiscover.storage import scans
     from netdiscover.storage.engine import write_session
 
@@ -154,10 +155,10 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
         if should_stop and should_stop():
             raise SweepAborted("stopped before storing")
         if result.status != "failed" or observations:
-            rec = reconcile_mod.reconcile(
+            rec = reconcile(
                 sessions, observations, scan_id=scan_id, scope=scope.ipset,
                 complete=result.status == "completed", grace=request.grace,
-                coverage=reconcile_mod.coverage_of(outcomes, scope.ipset),
+                coverage=coverage_of(outcomes, scope.ipset),
             )
             result.counts = dict(rec.counts)
             result.new_asset_ids = list(rec.new_asset_ids)
@@ -177,11 +178,19 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
         result.messages.append(f"failed: {type(exc).__name__}: {exc}")
     finally:
         result.duration_s = round(time.monotonic() - started, 3)
-        error = next((m for m in result.messages if m.startswith(("failed:", "aborted:"))), None)
-        try:
-            with write_session(sessions) as session:
-                scans.finish_scan(session, scan_id, status=result.status, counts=result.counts,
-                                       messages=result.messages, error=error)
-        except Exception:
-            log.exception("could not record the outcome of scan %s", scan_id)
+        _record_outcome(sessions, result)
     return result
+
+
+def _record_outcome(sessions: sessionmaker[Session], result: SweepResult) -> None:
+    """Write the sweep's status, figures and messages on its scans row (a failure is only logged)."""
+    from netdiscover.storage import scans
+    from netdiscover.storage.engine import write_session
+
+    error = next((m for m in result.messages if m.startswith(("failed:", "aborted:"))), None)
+    try:
+        with write_session(sessions) as session:
+            scans.finish_scan(session, result.scan_id, status=result.status, counts=result.counts,
+                                   messages=result.messages, error=error)
+    except Exception:
+        log.exception("could not record the outcome of scan %s", result.scan_id)
