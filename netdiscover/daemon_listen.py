@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netdiscover.config import ListenSettings
+
+if TYPE_CHECKING:
+    from netdiscover.services.listening import ListenRun
 
 LISTEN_FOREVER = 10 * 366 * 86400.0     # the listener's duration; stop() ends it sooner
 MAX_ERRORS = 20                         # messages kept on the scan row
@@ -41,6 +44,7 @@ class ListenJob:
         self.factory = factory or default_listener
         self.listener: Any = None
         self.scan_id: int | None = None
+        self.run: ListenRun | None = None
         self.counts: dict[str, int] = {"new": 0, "updated": 0, "unchanged": 0, "devices": 0}
         self.errors: list[str] = []
         self._stopped = threading.Event()
@@ -75,14 +79,12 @@ class ListenJob:
         return not self.thread.is_alive()
 
     def _run(self) -> None:
-        from netdiscover.storage import scans
-        from netdiscover.storage.engine import write_session
+        from netdiscover.services.listening import ListenRun
 
         try:
-            with write_session(self.sessions) as session:
-                self.scan_id = scans.start_scan(
-                    session, targets=[f"listen:{n}" for n in self.settings.interfaces],
-                    methods=["passive"], started_by=self.started_by)
+            self.run = ListenRun.start(self.sessions, self.settings.interfaces, self.started_by,
+                                       site=self.settings.site)
+            self.scan_id = self.run.scan_id
         except Exception as exc:
             self.emit("listen.failed", logging.ERROR, interfaces=self.name,
                       error=f"{type(exc).__name__}: {exc}")
@@ -103,11 +105,8 @@ class ListenJob:
         observations = getattr(stats, "observations", 0) if stats is not None else 0
         status = "completed" if not self.errors else ("partial" if self.counts["devices"] else "failed")
         try:
-            with write_session(self.sessions) as session:
-                scans.finish_scan(session, self.scan_id, status=status,
-                                       counts={**self.counts, "observations": observations},
-                                       messages=self.errors,
-                                       error=self.errors[0] if self.errors else None)
+            self.run.finish(status, {**self.counts, "observations": observations}, self.errors,
+                            error=self.errors[0] if self.errors else None)
         except Exception as exc:
             self.emit("listen.record_failed", logging.ERROR, scan_id=self.scan_id,
                       error=f"{type(exc).__name__}: {exc}")
@@ -115,11 +114,8 @@ class ListenJob:
                   counts=self.counts)
 
     def _flush(self, observations: list) -> None:
-        from netdiscover.services import reconcile as reconcile_mod
-
         try:
-            rec = reconcile_mod.reconcile(self.sessions, observations, scan_id=self.scan_id, scope=None,
-                                          complete=False, site=self.settings.site)
+            rec = self.run.store(observations)
         except Exception as exc:   # keep listening; the next window is stored on its own
             error = f"storing {len(observations)} observations failed: {type(exc).__name__}: {exc}"
             if len(self.errors) < MAX_ERRORS:    # months of a database outage must not fill memory

@@ -82,9 +82,7 @@ def listen(app: AppContext, interfaces: tuple[str, ...], duration: str, flush_te
       sudo netdiscover listen --iface eth0 --iface eth1 --duration 10m --format json
     """
     from netdiscover.scanners.passive.listener import Listener, ListenerError
-    from netdiscover.services import reconcile as reconcile_mod
-    from netdiscover.storage import scans
-    from netdiscover.storage.engine import write_session
+    from netdiscover.services.listening import ListenRun
 
     try:
         seconds = parse_duration(duration)
@@ -100,16 +98,14 @@ def listen(app: AppContext, interfaces: tuple[str, ...], duration: str, flush_te
     sessions = app.sessions()
     if app.verbose:
         click.echo(f"listening on {', '.join(names)} for {seconds:g}s", err=True)
-    with write_session(sessions) as session:
-        scan_id = scans.start_scan(session, targets=[f"listen:{n}" for n in names], methods=["passive"],
-                                        started_by="cli")
+    run = ListenRun.start(sessions, names, started_by="cli", site=site)
+    scan_id = run.scan_id
     totals = _Totals()
     started = time.monotonic()
 
     def on_flush(observations: list) -> None:
         try:
-            rec = reconcile_mod.reconcile(sessions, observations, scan_id=scan_id, scope=None,
-                                          complete=False, site=site)
+            rec = run.store(observations)
         except Exception as exc:   # keep listening; the next window is stored on its own
             totals.errors.append(f"storing {len(observations)} observations failed: "
                                  f"{type(exc).__name__}: {exc}")
@@ -130,10 +126,7 @@ def listen(app: AppContext, interfaces: tuple[str, ...], duration: str, flush_te
             signal.signal(sig, handler)
     data = _summary(names, time.monotonic() - started, stats, totals, scan_id)
     status = "completed" if not totals.errors else "partial"
-    with write_session(sessions) as session:
-        scans.finish_scan(session, scan_id, status=status,
-                               counts={**data["assets"], "observations": stats.observations},
-                               messages=totals.errors)
+    run.finish(status, {**data["assets"], "observations": stats.observations}, totals.errors)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
     else:

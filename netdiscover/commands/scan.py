@@ -151,11 +151,10 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
         click.echo("interrupted: nothing half-written was stored", err=True)
         sys.exit(EXIT_ABORTED)
 
-    from netdiscover.storage.assets import assets_seen_in_scan
-    from netdiscover.storage.repository import asset_to_dict
+    from netdiscover.services.assets import assets_of_scan
 
     with sessions() as session:
-        assets = [asset_to_dict(a) for a in assets_seen_in_scan(session, result.scan_id)]
+        assets = assets_of_scan(session, result.scan_id)
     for message in result.messages:
         click.echo(f"warning: {message}", err=True)
     if fmt == "json":

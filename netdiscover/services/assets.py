@@ -23,7 +23,7 @@ from netdiscover.services.paging import page_assets
 from netdiscover.services.params import blank
 from netdiscover.services.reports import unknown_row
 from netdiscover.storage.asset_pages import SORTS, AssetQuery
-from netdiscover.storage.assets import find_asset, get_asset, iter_assets, software_of
+from netdiscover.storage.assets import assets_seen_in_scan, find_asset, get_asset, iter_assets, software_of
 from netdiscover.storage.repository import asset_to_dict
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES
 
@@ -83,6 +83,11 @@ def iter_asset_dicts(session: Session, status: str | None = None,
                      site: str | None = None) -> Iterator[dict[str, Any]]:
     """Every asset (of one review status, of one site) by id, as ``asset_to_dict`` data, streamed."""
     return (asset_to_dict(a) for a in iter_assets(session, status=status, site=site))
+
+
+def assets_of_scan(session: Session, scan_id: int) -> list[dict[str, Any]]:
+    """The assets a scan saw, as ``asset_to_dict`` data (what ``scan`` prints when it is done)."""
+    return [asset_to_dict(a) for a in assets_seen_in_scan(session, scan_id)]
 
 
 def find_asset_id(session: Session, key: str) -> int | None:
