@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netdiscover.fingerprints import fingerprint, pen, snmp
+from netdiscover.fingerprints import class_model, fingerprint, pen, snmp
 from netdiscover.observation import Observation
 
 
@@ -149,3 +149,46 @@ def test_radio_interfaces_hint_at_an_access_point():
     fp = fingerprint([snmp_obs("", "", if_types=[6, 71, 71, 24])])
     assert fp.device_class == "wireless-ap"
     assert fp.confidence["device_class"] < 0.9     # one kind of evidence is not certainty
+
+
+def test_served_enterprise_subtree_names_the_maker_of_a_net_snmp_box():
+    # a Linux NAS answers with net-snmp's sysObjectID but serves Synology's own subtree (PEN 6574)
+    obs = snmp_obs("Linux DiskStation 4.4.302+ #72806 SMP x86_64", "1.3.6.1.4.1.8072.3.2.10",
+                   enterprise_numbers=[6574])
+    items = [e for e in snmp.evidence([obs]) if e.field == "vendor"]
+    assert [(e.rule, e.value) for e in items] == [("served-pen:6574", "Synology")]
+    assert fingerprint([obs]).vendor == "Synology"
+    # net-snmp's own numbers and the sysObjectID's own number add nothing
+    same = snmp_obs("x", "1.3.6.1.4.1.6574.1", enterprise_numbers=[6574, 8072, 2021])
+    assert not [e.rule for e in snmp.evidence([same]) if e.rule.startswith("served-pen")]
+
+
+@pytest.mark.parametrize("served", [None, "6574", [None, "x", 3.5, True, -1, 10**30], {"a": 1},
+                                    [6574] * 100_000])
+def test_served_enterprise_numbers_hostile_values(served):
+    items = snmp.evidence([snmp_obs("Linux x", "1.3.6.1.4.1.8072.3.2.10", enterprise_numbers=served)])
+    assert all(0 < e.weight <= 1 for e in items)
+    assert sum(e.rule.startswith("served-pen") for e in items) <= 1
+
+
+def test_recog_snmp_databases_speak_as_their_own_source():
+    # Recog's snmp_sysobjid reads "OID sysDescr": a Windows Server 2003 agent
+    obs = snmp_obs("Hardware: x86 Family 15 Model 4 Stepping 3 AT/AT COMPATIBLE - Software: Windows "
+                   "Version 5.2 (Build 3790 Multiprocessor Free)", "1.3.6.1.4.1.311.1.1.3.1.2")
+    recog_items = [e for e in snmp.evidence([obs]) if e.source == "recog"]
+    assert {(e.field, e.value) for e in recog_items} >= {("os_family", "windows")}
+    assert all(0 < e.weight < 0.8 for e in recog_items)
+    assert fingerprint([obs]).os_family == "windows"
+
+
+def test_vendor_weights_learned_stay_below_product_rules():
+    snmp.set_vendor_weights({"iana-pen": 1.0, "served-pen": 0.2})
+    try:
+        assert snmp.vendor_weight("iana-pen") == snmp.LEARNED_VENDOR_SCALE < 0.8
+        assert snmp.vendor_weight("served-pen") == pytest.approx(0.2 * snmp.LEARNED_VENDOR_SCALE)
+        assert snmp.vendor_weight("descr-maker") == snmp.VENDOR_KINDS["descr-maker"]    # none learned
+    finally:
+        snmp.set_vendor_weights(None)
+    shipped = class_model.shipped()
+    assert shipped is not None and set(shipped.vendor_weights) == set(snmp.VENDOR_KINDS)
+    assert all(0 < w < 1 for w in shipped.vendor_weights.values())
