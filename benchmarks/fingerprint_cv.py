@@ -49,7 +49,7 @@ def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: M
         only_held = frozenset(rule for rule, names in fired.items() if names <= held)
         train_devices = [d for d, f in zip(devices, fold_of, strict=True) if f != fold]
         model = calibrated_fit(train_devices, train, key, classes) if use_model else None
-        snmp.set_vendor_weights(training.vendor_weights(train_devices, scorer) if use_model else {})
+        snmp.set_kind_weights(training.evidence_weights(train_devices, scorer) if use_model else {})
         set_field_calibration(training.field_tables(training.field_points(train_devices, scorer, key))
                               if use_model else {})
         for device, f in zip(devices, fold_of, strict=True):
@@ -62,7 +62,7 @@ def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: M
                     "device_class": None if fp.device_class == "unknown" else fp.device_class,
                     "_conf": dict(fp.confidence)})
     set_field_calibration(None)
-    snmp.set_vendor_weights(None)
+    snmp.set_kind_weights(None)
     return out
 
 

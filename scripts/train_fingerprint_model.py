@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         points += training.held_out_points(devices, data, key, classes)
     snmp_model = training.finish(training.fit(data, classes), points)
     scorer = training.scorer_module(args.corpus)
-    snmp_model.vendor_weights = training.vendor_weights(devices, scorer)
-    snmp.set_vendor_weights(snmp_model.vendor_weights)
+    snmp_model.evidence_weights = training.evidence_weights(devices, scorer)
+    snmp.set_kind_weights(snmp_model.evidence_weights)
     field_points: dict[str, list] = {}
     for key in GROUPINGS:
         for name, pairs in training.field_points(devices, scorer, key).items():

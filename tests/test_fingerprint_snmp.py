@@ -181,14 +181,29 @@ def test_recog_snmp_databases_speak_as_their_own_source():
     assert fingerprint([obs]).os_family == "windows"
 
 
-def test_vendor_weights_learned_stay_below_product_rules():
-    snmp.set_vendor_weights({"iana-pen": 1.0, "served-pen": 0.2})
+def test_kind_weights_learned_stay_below_product_rules():
+    snmp.set_kind_weights({"iana-pen": 1.0, "served-pen": 0.2})
     try:
-        assert snmp.vendor_weight("iana-pen") == snmp.LEARNED_VENDOR_SCALE < 0.8
-        assert snmp.vendor_weight("served-pen") == pytest.approx(0.2 * snmp.LEARNED_VENDOR_SCALE)
-        assert snmp.vendor_weight("descr-maker") == snmp.VENDOR_KINDS["descr-maker"]    # none learned
+        assert snmp.kind_weight("iana-pen") == snmp.LEARNED_SCALE < 0.8
+        assert snmp.kind_weight("served-pen") == pytest.approx(0.2 * snmp.LEARNED_SCALE)
+        assert snmp.kind_weight("descr-maker") == snmp.REGISTRY_KINDS["descr-maker"][1]    # none learned
     finally:
-        snmp.set_vendor_weights(None)
+        snmp.set_kind_weights(None)
     shipped = class_model.shipped()
-    assert shipped is not None and set(shipped.vendor_weights) == set(snmp.VENDOR_KINDS)
-    assert all(0 < w < 1 for w in shipped.vendor_weights.values())
+    assert shipped is not None and set(shipped.evidence_weights) == set(snmp.REGISTRY_KINDS)
+    assert all(0 < w < 1 for w in shipped.evidence_weights.values())
+
+
+@pytest.mark.parametrize(("descr", "family"), [
+    ("ExampleCorp switch, FooOS 3.2 build 7", "fooos"),
+    ("Acme Networks, Acme-OS Version 9.3(5)", "acmeos"),
+    ("Linux host 5.10 #1 SMP x86_64", "linux"),           # no OS word: the generic Linux rule speaks
+])
+def test_os_named_in_sysdescr(descr, family):
+    assert fingerprint([snmp_obs(descr, "1.3.6.1.4.1.99999.1")]).os_family == family
+
+
+def test_os_word_ignores_hostile_text():
+    for descr in ("OS" * 100_000, "x-" * 50_000 + "OS", "\x00OS\x00", "BIOS-OS.x"):
+        items = [e for e in snmp.evidence([snmp_obs(descr, None)]) if e.rule == "descr-os"]
+        assert all(len(e.value) <= 14 and 0 < e.weight < 0.8 for e in items)

@@ -38,13 +38,18 @@ MODEL_RULE = "class-model"
 EXPLAIN = 6         # model features listed as evidence
 FACT_KEYS = ("snmp",)     # only devices with SNMP facts are looked at
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
-# Vendor evidence kinds and their weights when the shipped model has none learned: the registrant
-# of sysObjectID's enterprise number, of an enterprise subtree the agent serves beyond net-snmp's,
-# a known maker's name at the start of sysDescr, ENTITY-MIB's manufacturer.
-VENDOR_KINDS = {"iana-pen": 0.55, "served-pen": 0.5, "descr-maker": 0.68, "entity-mfg": 0.7}
-# A learned weight is the kind's share of right makers; scaled so that registry evidence stays
+# Kinds of registry/convention evidence, the field each names, and its weight when the shipped
+# model has none learned: the registrant of sysObjectID's enterprise number, of an enterprise
+# subtree the agent serves beyond net-snmp's, a known maker's name at the start of sysDescr,
+# ENTITY-MIB's manufacturer, and an OS named the way vendors name theirs in sysDescr ("JUNOS",
+# "RouterOS", "ArubaOS", "NX-OS").
+REGISTRY_KINDS = {"iana-pen": ("vendor", 0.55), "served-pen": ("vendor", 0.5),
+                  "descr-maker": ("vendor", 0.68), "entity-mfg": ("vendor", 0.7),
+                  "descr-os": ("os_family", 0.3)}
+# A learned weight is the kind's share of right answers, scaled so that this evidence stays
 # below a rule that recognised the product itself (0.8 and up), whatever the corpus says.
-LEARNED_VENDOR_SCALE = 0.75
+LEARNED_SCALE = 0.75
+_OS_WORD = re.compile(r"\b([A-Za-z][A-Za-z-]{0,12}OS)\b(?![-.]\w)")
 MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is noise or hostile
 W_ENTITY_SERIAL = 0.95
 W_ENTITY = 0.7
@@ -236,7 +241,7 @@ def _entity_evidence(entities: list[Mapping[str, Any]]) -> list[Evidence]:
             out.append(Evidence(SOURCE, "entity-chassis-model", "model", model, W_ENTITY, model))
     vendor = short_vendor(mfg) if mfg else None
     if vendor:
-        out.append(Evidence(SOURCE, "entity-mfg", "vendor", vendor, vendor_weight("entity-mfg"), mfg))
+        out.append(Evidence(SOURCE, "entity-mfg", "vendor", vendor, kind_weight("entity-mfg"), mfg))
     return out
 
 
@@ -269,23 +274,23 @@ def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
     return out
 
 
-_vendor_weights: dict[str, float] | None = None
+_kind_weights: dict[str, float] | None = None
 
 
-def set_vendor_weights(weights: dict[str, float] | None) -> None:
+def set_kind_weights(weights: dict[str, float] | None) -> None:
     """Replace the learned vendor-evidence weights ({} = the defaults, None = the shipped ones)."""
-    global _vendor_weights
-    _vendor_weights = weights
+    global _kind_weights
+    _kind_weights = weights
 
 
-def vendor_weight(kind: str) -> float:
-    """The weight of one kind of vendor evidence: learned (``class_model.json``), else the default."""
-    global _vendor_weights
-    if _vendor_weights is None:
+def kind_weight(kind: str) -> float:
+    """The weight of one ``REGISTRY_KINDS`` kind: learned (``class_model.json``), else the default."""
+    global _kind_weights
+    if _kind_weights is None:
         model = class_model.shipped()
-        _vendor_weights = dict(model.vendor_weights) if model is not None else {}
-    learned = _vendor_weights.get(kind)
-    return round(learned * LEARNED_VENDOR_SCALE, 4) if learned else VENDOR_KINDS[kind]
+        _kind_weights = dict(model.evidence_weights) if model is not None else {}
+    learned = _kind_weights.get(kind)
+    return round(learned * LEARNED_SCALE, 4) if learned else REGISTRY_KINDS[kind][1]
 
 
 def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
@@ -295,7 +300,7 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
         org = pen.organisation(number)
         vendor = short_vendor(org)
         if vendor:
-            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor, vendor_weight("iana-pen"),
+            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor, kind_weight("iana-pen"),
                                 f"{subj.oid} ({org})"))
     listed = served[:snmp_features.MAX_SERVED] if isinstance(served, list) else ()
     for other in dict.fromkeys(n for n in listed if n.__class__ is int):
@@ -304,19 +309,25 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
         org = pen.organisation(other)
         vendor = short_vendor(org)
         if vendor:
-            out.append(Evidence(SOURCE, f"served-pen:{other}", "vendor", vendor, vendor_weight("served-pen"),
+            out.append(Evidence(SOURCE, f"served-pen:{other}", "vendor", vendor, kind_weight("served-pen"),
                                 f"serves 1.3.6.1.4.1.{other} ({org})"))
     maker = known_vendor(subj.text("descr")[:120])
     if maker:
-        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, vendor_weight("descr-maker"),
+        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, kind_weight("descr-maker"),
                             subj.text("descr")[:60]))
+    named = _OS_WORD.search(subj.text("descr")[:160])
+    if named:
+        word = named.group(1)
+        out.append(Evidence(SOURCE, "descr-os", "os_family", word.replace("-", "").lower(),
+                            kind_weight("descr-os"), word))
     return out
 
 
-def vendor_kind(item: Evidence) -> str | None:
-    """The ``VENDOR_KINDS`` entry a piece of SNMP vendor evidence belongs to, or None (a rule's)."""
+def registry_kind(item: Evidence) -> str | None:
+    """The ``REGISTRY_KINDS`` entry a piece of SNMP evidence belongs to, or None (a rule's)."""
     kind = item.rule.split(":", 1)[0]
-    return kind if item.source == SOURCE and kind in VENDOR_KINDS else None
+    found = REGISTRY_KINDS.get(kind) if item.source == SOURCE else None
+    return kind if found and found[0] == item.field else None
 
 
 def recog_evidence(subj: rules.Subject) -> list[Evidence]:

@@ -321,19 +321,20 @@ def held_out_points(devices: Sequence[Device], data: Sequence[Sample], key: str,
     return points
 
 
-def vendor_weights(devices: Sequence[Device], scorer: ModuleType) -> dict[str, float]:
-    """Per kind of SNMP vendor evidence (``snmp.VENDOR_KINDS``), how often it named the right maker
-    on these devices, shrunk towards 0.5 by one pseudo-answer each way: the order of trust when
-    kinds disagree, learned instead of hand-set."""
+def evidence_weights(devices: Sequence[Device], scorer: ModuleType) -> dict[str, float]:
+    """Per kind of registry/convention evidence (``snmp.REGISTRY_KINDS``), how often it named the
+    right maker or OS on these devices, shrunk towards 0.5 by one pseudo-answer each way: the order
+    of trust when kinds disagree, learned instead of hand-set."""
     from netdiscover.fingerprints import snmp
 
-    tally = {kind: [0, 0] for kind in snmp.VENDOR_KINDS}
+    tally = {kind: [0, 0] for kind in snmp.REGISTRY_KINDS}
     for device in devices:
-        if correctness(scorer, device.record, {})["vendor"] is None:
-            continue
         for item in snmp.facts_evidence(device.facts, frozenset(), None):
-            kind = snmp.vendor_kind(item) if item.field == "vendor" else None
-            if kind is not None:
+            kind = snmp.registry_kind(item)
+            if kind is None:
+                continue
+            right = correctness(scorer, device.record, {item.field: item.value})[item.field]
+            if right is not None:
                 tally[kind][0] += 1
-                tally[kind][1] += bool(correctness(scorer, device.record, {"vendor": item.value})["vendor"])
+                tally[kind][1] += bool(right)
     return {kind: round((right + 1) / (n + 2), 4) for kind, (n, right) in tally.items()}
