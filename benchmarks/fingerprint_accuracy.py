@@ -11,6 +11,9 @@ number's registered organisation as vendor, with no class and no OS.
     .venv/bin/python benchmarks/fingerprint_accuracy.py --offline [--misses]
     .venv/bin/python benchmarks/fingerprint_accuracy.py --cv [--no-model]   # grouped cross-validation
     sudo .venv/bin/python benchmarks/fingerprint_accuracy.py [--limit N]
+
+Devices nobody here has seen (PyPI snmpsim-data, hand-labelled, evaluation only):
+benchmarks/fingerprint_unseen.py.
 """
 
 from __future__ import annotations

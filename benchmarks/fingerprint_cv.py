@@ -10,7 +10,8 @@ held-out devices. Two readings per grouping:
   seeing them could not have been written without them) — the estimate for devices nobody
   here has seen.
 
-The vendor/OS calibration tables are refitted per fold too (from the training part only).
+The vendor/OS calibration tables and the learned weights of each kind of vendor evidence are
+refitted per fold too (from the training part only).
 Used by ``fingerprint_accuracy.py --cv``; the numbers go through the corpus's own score rules.
 """
 
@@ -48,6 +49,7 @@ def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: M
         only_held = frozenset(rule for rule, names in fired.items() if names <= held)
         train_devices = [d for d, f in zip(devices, fold_of, strict=True) if f != fold]
         model = calibrated_fit(train_devices, train, key, classes) if use_model else None
+        snmp.set_kind_weights(training.evidence_weights(train_devices, scorer) if use_model else {})
         set_field_calibration(training.field_tables(training.field_points(train_devices, scorer, key))
                               if use_model else {})
         for device, f in zip(devices, fold_of, strict=True):
@@ -60,6 +62,7 @@ def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: M
                     "device_class": None if fp.device_class == "unknown" else fp.device_class,
                     "_conf": dict(fp.confidence)})
     set_field_calibration(None)
+    snmp.set_kind_weights(None)
     return out
 
 

@@ -5,7 +5,8 @@ the same file. The calibration table comes from held-out predictions of grouped 
 cross-validation (whole vendors held out, and separately whole OS families; each held-out device
 seen without the rules that only its fold fired), so a confidence is the share of such answers
 that were right on devices of makers and OSes neither the fit nor the rules had seen.
-The vendor and OS confidences get their tables the same way, from devices judged without the
+The weight of each kind of vendor evidence is its share of right makers on the corpus, and the
+vendor and OS confidences get their tables the same way, from devices judged without the
 rules that only their own held-out group fired.
 
     .venv/bin/python scripts/train_fingerprint_model.py [--corpus ../shared/corpus] [--out PATH]
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         points += training.held_out_points(devices, data, key, classes)
     snmp_model = training.finish(training.fit(data, classes), points)
     scorer = training.scorer_module(args.corpus)
+    snmp_model.evidence_weights = training.evidence_weights(devices, scorer)
+    snmp.set_kind_weights(snmp_model.evidence_weights)
     field_points: dict[str, list] = {}
     for key in GROUPINGS:
         for name, pairs in training.field_points(devices, scorer, key).items():

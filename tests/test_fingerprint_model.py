@@ -83,6 +83,9 @@ def test_model_round_trips_through_json():
     feats = {"mib:printer": 1.0, "w:switch": 1.0, "rule:switch": 0.9}
     assert again.probabilities(feats) == pytest.approx(model.probabilities(feats))
     assert again.tied == model.tied and again.calibration == model.calibration
+    model.evidence_weights = {"iana-pen": 0.8165, "descr-maker": 0.9}
+    again = ClassModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.evidence_weights == model.evidence_weights
 
 
 def test_shipped_model_is_calibrated_and_small():
@@ -156,3 +159,19 @@ def test_lldp_capabilities_are_class_evidence():
     both = snmp.lldp_evidence({"lldp_caps": {"enabled": ["bridge", "router"]}})
     assert [e.value for e in both] == ["switch"]
     assert snmp.lldp_evidence({"lldp_caps": {"enabled": "router"}}) == []
+
+
+def test_kind_weights_are_each_kinds_share_of_right_makers():
+    from types import SimpleNamespace
+
+    from netdiscover.fingerprints import training
+
+    scorer = SimpleNamespace(norm_vendor=lambda v: (v or "").casefold() or None,
+                             norm_os=lambda v: v, os_aliases=lambda r: set())
+    record = {"vendor": "Synology", "vendor_kind": "hardware", "itam_class": "storage"}
+    devices = [training.Device(f"nas{i}", {"sysDescr": "Linux nas", "sysObjectID": "1.3.6.1.4.1.8072.3.2.10",
+                                           "enterprise_numbers": [6574]}, frozenset({"storage"}),
+                               "synology", "linux", record) for i in range(3)]
+    weights = training.evidence_weights(devices, scorer)
+    assert weights["served-pen"] == pytest.approx(4 / 5)        # 3 right of 3, shrunk: (3+1)/(3+2)
+    assert weights["iana-pen"] == 0.5                           # never fired: no opinion

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netdiscover.fingerprints import fingerprint, pen, snmp
+from netdiscover.fingerprints import class_model, fingerprint, pen, snmp
 from netdiscover.observation import Observation
 
 
@@ -149,3 +149,61 @@ def test_radio_interfaces_hint_at_an_access_point():
     fp = fingerprint([snmp_obs("", "", if_types=[6, 71, 71, 24])])
     assert fp.device_class == "wireless-ap"
     assert fp.confidence["device_class"] < 0.9     # one kind of evidence is not certainty
+
+
+def test_served_enterprise_subtree_names_the_maker_of_a_net_snmp_box():
+    # a Linux NAS answers with net-snmp's sysObjectID but serves Synology's own subtree (PEN 6574)
+    obs = snmp_obs("Linux DiskStation 4.4.302+ #72806 SMP x86_64", "1.3.6.1.4.1.8072.3.2.10",
+                   enterprise_numbers=[6574])
+    items = [e for e in snmp.evidence([obs]) if e.field == "vendor"]
+    assert [(e.rule, e.value) for e in items] == [("served-pen:6574", "Synology")]
+    assert fingerprint([obs]).vendor == "Synology"
+    # net-snmp's own numbers and the sysObjectID's own number add nothing
+    same = snmp_obs("x", "1.3.6.1.4.1.6574.1", enterprise_numbers=[6574, 8072, 2021])
+    assert not [e.rule for e in snmp.evidence([same]) if e.rule.startswith("served-pen")]
+
+
+@pytest.mark.parametrize("served", [None, "6574", [None, "x", 3.5, True, -1, 10**30], {"a": 1},
+                                    [6574] * 100_000])
+def test_served_enterprise_numbers_hostile_values(served):
+    items = snmp.evidence([snmp_obs("Linux x", "1.3.6.1.4.1.8072.3.2.10", enterprise_numbers=served)])
+    assert all(0 < e.weight <= 1 for e in items)
+    assert sum(e.rule.startswith("served-pen") for e in items) <= 1
+
+
+def test_recog_snmp_databases_speak_as_their_own_source():
+    # Recog's snmp_sysobjid reads "OID sysDescr": a Windows Server 2003 agent
+    obs = snmp_obs("Hardware: x86 Family 15 Model 4 Stepping 3 AT/AT COMPATIBLE - Software: Windows "
+                   "Version 5.2 (Build 3790 Multiprocessor Free)", "1.3.6.1.4.1.311.1.1.3.1.2")
+    recog_items = [e for e in snmp.evidence([obs]) if e.source == "recog"]
+    assert {(e.field, e.value) for e in recog_items} >= {("os_family", "windows")}
+    assert all(0 < e.weight < 0.8 for e in recog_items)
+    assert fingerprint([obs]).os_family == "windows"
+
+
+def test_kind_weights_learned_stay_below_product_rules():
+    snmp.set_kind_weights({"iana-pen": 1.0, "served-pen": 0.2})
+    try:
+        assert snmp.kind_weight("iana-pen") == snmp.LEARNED_SCALE < 0.8
+        assert snmp.kind_weight("served-pen") == pytest.approx(0.2 * snmp.LEARNED_SCALE)
+        assert snmp.kind_weight("descr-maker") == snmp.REGISTRY_KINDS["descr-maker"][1]    # none learned
+    finally:
+        snmp.set_kind_weights(None)
+    shipped = class_model.shipped()
+    assert shipped is not None and set(shipped.evidence_weights) == set(snmp.REGISTRY_KINDS)
+    assert all(0 < w < 1 for w in shipped.evidence_weights.values())
+
+
+@pytest.mark.parametrize(("descr", "family"), [
+    ("ExampleCorp switch, FooOS 3.2 build 7", "fooos"),
+    ("Acme Networks, Acme-OS Version 9.3(5)", "acmeos"),
+    ("Linux host 5.10 #1 SMP x86_64", "linux"),           # no OS word: the generic Linux rule speaks
+])
+def test_os_named_in_sysdescr(descr, family):
+    assert fingerprint([snmp_obs(descr, "1.3.6.1.4.1.99999.1")]).os_family == family
+
+
+def test_os_word_ignores_hostile_text():
+    for descr in ("OS" * 100_000, "x-" * 50_000 + "OS", "\x00OS\x00", "BIOS-OS.x"):
+        items = [e for e in snmp.evidence([snmp_obs(descr, None)]) if e.rule == "descr-os"]
+        assert all(len(e.value) <= 14 and 0 < e.weight < 0.8 for e in items)

@@ -251,7 +251,7 @@ _SCALE = {"html_title": 0.9, "x509_subjects": 0.9, "telnet_banners": 0.9}
 
 
 @lru_cache(maxsize=32768)
-def _hit(db: str, text: str) -> tuple[tuple[str, str, str, float], ...]:
+def recog_hit(db: str, text: str) -> tuple[tuple[str, str, str, float], ...]:
     """(rule, field, value, weight) for one string of one database (memoised: banners repeat)."""
     hit = recog.match(db, text)
     if hit is None:
@@ -270,7 +270,7 @@ def evidence(observations: Sequence[Observation]) -> list[Evidence]:
     out: list[Evidence] = []
     seen: set[tuple[str, str, str]] = set()
     for db, text, where in found_texts:
-        found = _hit(db, text)
+        found = recog_hit(db, text)
         if not found:
             continue
         matched = f"{where}: {text[:120]}"

@@ -47,6 +47,8 @@ class ClassModel:
     tied: dict[str, float] = field(default_factory=dict)     # evidence kind -> weight for its class
     # vendor / os_family: combined confidence -> share right on held-out devices (combine applies it)
     fields: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    # kind of vendor evidence (sysObjectID's registrant, a served subtree's, sysDescr maker...) -> weight
+    evidence_weights: dict[str, float] = field(default_factory=dict)
     _slot: dict[str, int] = field(default_factory=dict)
     _tied_memo: dict[str, tuple[int, float] | None] = field(default_factory=dict)
     _means: dict[str, float] = field(default_factory=dict)
@@ -123,7 +125,8 @@ class ClassModel:
                 "meta": self.meta,
                 "tied": {k: round(w, 5) for k, w in sorted(self.tied.items())},
                 "fields": {f: [[round(x, 4), round(y, 4)] for x, y in table]
-                           for f, table in sorted(self.fields.items())}}
+                           for f, table in sorted(self.fields.items())},
+                "evidence_weights": {k: round(w, 4) for k, w in sorted(self.evidence_weights.items())}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClassModel:
@@ -136,7 +139,8 @@ class ClassModel:
                    dict(data.get("meta") or {}),
                    {str(k): float(w) for k, w in (data.get("tied") or {}).items()},
                    {str(f): [(float(x), float(y)) for x, y in table]
-                    for f, table in (data.get("fields") or {}).items()})
+                    for f, table in (data.get("fields") or {}).items()},
+                   {str(k): float(w) for k, w in (data.get("evidence_weights") or {}).items()})
 
 
 def interpolate(table: list[tuple[float, float]], x: float) -> float:

@@ -13,6 +13,9 @@
   Without a model file, the rules' classes and the MIB/sysServices hints speak directly.
 - LLDP-MIB ``lldpLocSysCapEnabled`` is the device's own statement of what it is (IEEE 802.1AB);
   it is weighed as a separate source, ``lldp``.
+- Recog's public ``snmp_sysdescr``/``snmp_sysobjid`` databases (written by others, for devices
+  nobody here recorded) name vendor, OS and class from the same two values; they speak as the
+  separate source ``recog``, and the class they propose is one more model feature.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from netdiscover.fingerprints import class_model, pen, rules, snmp_features
+from netdiscover.fingerprints import banners, class_model, pen, rules, snmp_features
 from netdiscover.fingerprints.combine import vendor_range
 from netdiscover.fingerprints.model import Evidence
 from netdiscover.fingerprints.vendors import known_vendor, short_vendor
@@ -35,12 +38,21 @@ MODEL_RULE = "class-model"
 EXPLAIN = 6         # model features listed as evidence
 FACT_KEYS = ("snmp",)     # only devices with SNMP facts are looked at
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
-W_PEN = 0.55
-W_DESCR_MAKER = 0.68    # sysDescr starts with a known maker's name
+# Kinds of registry/convention evidence, the field each names, and its weight when the shipped
+# model has none learned: the registrant of sysObjectID's enterprise number, of an enterprise
+# subtree the agent serves beyond net-snmp's, a known maker's name at the start of sysDescr,
+# ENTITY-MIB's manufacturer, and an OS named the way vendors name theirs in sysDescr ("JUNOS",
+# "RouterOS", "ArubaOS", "NX-OS").
+REGISTRY_KINDS = {"iana-pen": ("vendor", 0.55), "served-pen": ("vendor", 0.5),
+                  "descr-maker": ("vendor", 0.68), "entity-mfg": ("vendor", 0.7),
+                  "descr-os": ("os_family", 0.3)}
+# A learned weight is the kind's share of right answers, scaled so that this evidence stays
+# below a rule that recognised the product itself (0.8 and up), whatever the corpus says.
+LEARNED_SCALE = 0.75
+_OS_WORD = re.compile(r"\b([A-Za-z][A-Za-z-]{0,12}OS)\b(?![-.]\w)")
 MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is noise or hostile
 W_ENTITY_SERIAL = 0.95
 W_ENTITY = 0.7
-W_ENTITY_MFG = 0.7
 _OID = re.compile(r"\d{1,10}(?:\.\d{1,10}){1,127}")
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "null", "unknown", "not specified", "default string",
                        "to be filled by o.e.m.", "0", "-", "."})
@@ -229,7 +241,7 @@ def _entity_evidence(entities: list[Mapping[str, Any]]) -> list[Evidence]:
             out.append(Evidence(SOURCE, "entity-chassis-model", "model", model, W_ENTITY, model))
     vendor = short_vendor(mfg) if mfg else None
     if vendor:
-        out.append(Evidence(SOURCE, "entity-mfg", "vendor", vendor, W_ENTITY_MFG, mfg))
+        out.append(Evidence(SOURCE, "entity-mfg", "vendor", vendor, kind_weight("entity-mfg"), mfg))
     return out
 
 
@@ -262,36 +274,98 @@ def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
     return out
 
 
-def _vendor_evidence(subj: rules.Subject) -> list[Evidence]:
+_kind_weights: dict[str, float] | None = None
+
+
+def set_kind_weights(weights: dict[str, float] | None) -> None:
+    """Replace the learned vendor-evidence weights ({} = the defaults, None = the shipped ones)."""
+    global _kind_weights
+    _kind_weights = weights
+
+
+def kind_weight(kind: str) -> float:
+    """The weight of one ``REGISTRY_KINDS`` kind: learned (``class_model.json``), else the default."""
+    global _kind_weights
+    if _kind_weights is None:
+        model = class_model.shipped()
+        _kind_weights = dict(model.evidence_weights) if model is not None else {}
+    learned = _kind_weights.get(kind)
+    return round(learned * LEARNED_SCALE, 4) if learned else REGISTRY_KINDS[kind][1]
+
+
+def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
     out: list[Evidence] = []
     number = pen.enterprise_number(subj.oid)
     if number is not None:
         org = pen.organisation(number)
         vendor = short_vendor(org)
         if vendor:
-            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor, W_PEN, f"{subj.oid} ({org})"))
+            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor, kind_weight("iana-pen"),
+                                f"{subj.oid} ({org})"))
+    listed = served[:snmp_features.MAX_SERVED] if isinstance(served, list) else ()
+    for other in dict.fromkeys(n for n in listed if n.__class__ is int):
+        if other == number or other in snmp_features.NET_SNMP:
+            continue
+        org = pen.organisation(other)
+        vendor = short_vendor(org)
+        if vendor:
+            out.append(Evidence(SOURCE, f"served-pen:{other}", "vendor", vendor, kind_weight("served-pen"),
+                                f"serves 1.3.6.1.4.1.{other} ({org})"))
     maker = known_vendor(subj.text("descr")[:120])
     if maker:
-        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, W_DESCR_MAKER, subj.text("descr")[:60]))
+        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, kind_weight("descr-maker"),
+                            subj.text("descr")[:60]))
+    named = _OS_WORD.search(subj.text("descr")[:160])
+    if named:
+        word = named.group(1)
+        out.append(Evidence(SOURCE, "descr-os", "os_family", word.replace("-", "").lower(),
+                            kind_weight("descr-os"), word))
+    return out
+
+
+def registry_kind(item: Evidence) -> str | None:
+    """The ``REGISTRY_KINDS`` entry a piece of SNMP evidence belongs to, or None (a rule's)."""
+    kind = item.rule.split(":", 1)[0]
+    found = REGISTRY_KINDS.get(kind) if item.source == SOURCE else None
+    return kind if found and found[0] == item.field else None
+
+
+def recog_evidence(subj: rules.Subject) -> list[Evidence]:
+    """Recog's sysDescr and sysObjectID fingerprints (its sysObjectID file reads "OID sysDescr")."""
+    descr, oid = subj.text("descr"), subj.oid
+    texts = [("snmp_sysdescr", descr)] if descr else []
+    if oid:
+        texts += [("snmp_sysobjid", oid), ("snmp_sysobjid", f"{oid} {descr}")]
+    out: list[Evidence] = []
+    seen: set[tuple[str, str]] = set()
+    for db, text in texts:
+        for rule, field, value, weight in banners.recog_hit(db, text):
+            if (field, value) not in seen:
+                seen.add((field, value))
+                out.append(Evidence(banners.SOURCE, rule, field, value, weight, text[:120]))
     return out
 
 
 def _found(facts: Mapping[str, Any], drop: frozenset[str]) -> list[Evidence]:
-    """Registry, rule and ENTITY evidence (the rules' classes included)."""
+    """Registry, rule, Recog and ENTITY evidence (the rules' classes included)."""
     subj = subject(facts)
-    found = _vendor_evidence(subj)
+    found = _vendor_evidence(subj, facts.get("enterprise_numbers"))
     found += [e for e in _rule_evidence(subj) if e.rule not in drop]
+    found += recog_evidence(subj)
     found += _entity_evidence(_entities(facts.get("entity")))
     return found
 
 
 def _features(facts: Mapping[str, Any], found: list[Evidence]) -> dict[str, float]:
-    rule_classes = [(e.value, e.weight) for e in found if e.field == "device_class"]
+    rule_classes = [(e.value, e.weight) for e in found if e.field == "device_class" and e.source == SOURCE]
+    recog_classes = {e.value for e in found if e.field == "device_class" and e.source == banners.SOURCE}
     makers = [e.value for e in found if e.field == "vendor" and e.rule in ("descr-maker", "entity-mfg")]
     ranges = {r[0] for e in found if e.field == "vendor" and (r := vendor_range(e.value)) and r[0]}
     feats = snmp_features.features(facts, rule_classes, makers)
     for klass in sorted(ranges):
         feats[f"range:{klass}"] = 1.0
+    for klass in sorted(recog_classes):
+        feats[f"recog:{klass}"] = 1.0
     return feats
 
 

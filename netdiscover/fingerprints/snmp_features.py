@@ -20,6 +20,7 @@ from netdiscover.fingerprints.vendors import short_vendor
 MAX_TEXT = 512
 MAX_TOKENS = 48
 MAX_ITEMS = 256
+MAX_SERVED = 16       # enterprise numbers of served subtrees looked at
 _WORD = re.compile(r"[a-z][a-z0-9]{1,23}")
 _LETTERS = re.compile(r"[a-z]")
 _DIGITS = re.compile(r"\d+")
@@ -162,7 +163,7 @@ def features(facts: Mapping[str, Any], rule_classes: Iterable[tuple[str, float]]
                 out[f"if:{if_type}"] = 1.0
             if if_type in STD_IFTYPE:
                 out[f"std:{STD_IFTYPE[if_type]}"] = 1.0
-    for number in _list(facts.get("enterprise_numbers"), 16):
+    for number in _list(facts.get("enterprise_numbers"), MAX_SERVED):
         if isinstance(number, int) and not isinstance(number, bool) and number not in NET_SNMP and number > 0:
             name = maker(number)
             if name:
