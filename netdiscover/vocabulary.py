@@ -3,8 +3,6 @@
 One place for each concept: models, reports, fingerprints and the CLI all take their choices here.
 """
 
-from netdiscover.scanners import SCANNERS
-
 DEVICE_CLASSES: tuple[str, ...] = (
     "router", "switch", "firewall", "wireless-ap", "wireless-controller", "load-balancer",
     "printer", "camera", "power", "storage", "server", "workstation", "mobile", "voip", "iot",
@@ -19,9 +17,6 @@ ASSET_STATUSES: tuple[str, ...] = ("documented", "undocumented", "approved", "ig
 LIFECYCLE_STATES: tuple[str, ...] = (
     "planned", "procured", "deployed", "maintenance", "retired", "disposed",
 )
-
-# Sweep methods, as the scanner registry lists them ("passive" is listen, not a sweep method).
-SCAN_METHODS: tuple[str, ...] = tuple(SCANNERS)
 
 # Web and API users: viewer reads; reviewer also decides; admin also imports, sweeps, manages users.
 USER_ROLES: tuple[str, ...] = ("viewer", "reviewer", "admin")

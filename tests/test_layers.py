@@ -91,3 +91,34 @@ def test_core_never_imports_the_lab():
     users = sorted(name for name, tree in _modules()
                    if any(m.split(".")[0] == "netdiscover_lab" for m in _imports(tree)))
     assert not users, f"the core imports netdiscover_lab: {users}"
+
+
+# Who may import whom (every import, lazy ones too). The layers, from the top: front doors
+# (cli/commands, web, workers, daemon) -> services -> reconcile, inventory, reports, fingerprints,
+# scanners -> storage -> plain data (observation, vocabulary, fields, identity, scope).
+PLAIN_DATA = {"observation", "vocabulary", "fields", "identity", "scope"}
+FORBIDDEN = {
+    "storage": {"services", "commands", "cli", "web", "workers", "daemon", "reconcile", "reports",
+                "inventory", "scanners", "fingerprints"},
+    "services": {"commands", "cli", "web", "daemon"},
+    "reconcile": {"services", "commands", "cli", "web", "workers", "daemon"},
+    "fingerprints": {"services", "commands", "cli", "web", "workers", "daemon", "storage", "reconcile"},
+    "scanners": {"services", "commands", "cli", "web", "workers", "daemon", "storage", "reconcile"},
+    "reports": {"services", "commands", "cli", "web", "workers", "daemon"},
+    "inventory": {"services", "commands", "cli", "web", "workers", "daemon"},
+}
+for _name in PLAIN_DATA:
+    FORBIDDEN[_name] = {"services", "commands", "cli", "web", "workers", "daemon", "storage", "reconcile",
+                        "reports", "inventory", "scanners", "fingerprints"}
+
+
+def test_layers_import_only_downwards():
+    wrong = []
+    for name, tree in _modules():
+        parts = name.split(".")
+        layer = parts[1] if len(parts) > 1 else ""
+        for target in _imports(tree):
+            tparts = target.split(".")
+            if tparts[0] == "netdiscover" and len(tparts) > 1 and tparts[1] in FORBIDDEN.get(layer, ()):
+                wrong.append(f"{name} imports {target}")
+    assert not wrong, "imports against the layering:\n" + "\n".join(sorted(set(wrong)))

@@ -16,11 +16,11 @@ import netaddr
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.observation import clean_text
+from netdiscover.scanners import SCANNERS
 from netdiscover.services.errors import OperationError
 from netdiscover.storage import sweep_requests as store
 from netdiscover.storage.auth_models import SweepRequest
 from netdiscover.storage.engine import write_session
-from netdiscover.vocabulary import SCAN_METHODS
 
 MAX_ERROR = 500
 
@@ -52,7 +52,6 @@ def claim_next(sessions: sessionmaker[Session]) -> QueuedSweep | None:
 
 def check_request(job: QueuedSweep) -> str | None:
     """Why this request cannot run (bad or too large targets, unknown method or profile), or None."""
-    from netdiscover.scanners import SCANNERS
     from netdiscover.scanners.nmap import PROFILES as NMAP_PROFILES
     from netdiscover.scope import ScopeError, parse_scope
 
@@ -96,8 +95,8 @@ def queue_sweep(session: Session, targets: list[str], methods: list[str] | None,
             raise OperationError(f"target {clean_text(target, 60)!r} is not an IP or CIDR") from None
     methods = list(dict.fromkeys(methods or ["arp"]))
     for m in methods:
-        if m not in SCAN_METHODS:
-            raise OperationError(f"method {clean_text(m, 20)!r} is not one of {', '.join(SCAN_METHODS)}")
+        if m not in SCANNERS:
+            raise OperationError(f"method {clean_text(m, 20)!r} is not one of {', '.join(SCANNERS)}")
     if profile is not None and (len(profile) > 64 or not profile.replace("-", "").replace("_", "").isalnum()):
         raise OperationError("profile: letters, digits, - and _ only (at most 64)")
     row = store.add_request(session, targets=clean, methods=methods, profile=profile,

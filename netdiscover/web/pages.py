@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from netdiscover.fields import PAGE_FIELDS
 from netdiscover.reports.text import plain, when
+from netdiscover.scanners import SCANNERS
 from netdiscover.services import reports, sweep_requests
 from netdiscover.services.accounts import (
     BrowserSession,
@@ -35,7 +36,7 @@ from netdiscover.services.history import scans
 from netdiscover.services.params import since_param
 from netdiscover.services.review import review
 from netdiscover.storage.engine import write_session
-from netdiscover.vocabulary import DEVICE_CLASSES, SCAN_METHODS
+from netdiscover.vocabulary import DEVICE_CLASSES
 from netdiscover.web.security import LOGIN_COOKIE, SESSION_COOKIE, same_secret
 
 API_PREFIXES = ("/api/", "/healthz", "/metrics", "/openapi.json", "/static/")
@@ -264,7 +265,7 @@ def decide_one(request: Request, bs: Signed, asset_id: int, csrf: Annotated[str,
 @router.get("/sweeps")
 def sweeps(request: Request, bs: Signed, session: DB) -> Response:
     return render(request, "sweeps.html", scans=scans(session, 100),
-                  requests=sweep_requests.sweep_requests(session), methods=SCAN_METHODS)
+                  requests=sweep_requests.sweep_requests(session), methods=tuple(SCANNERS))
 
 
 @router.post("/sweeps")
