@@ -35,7 +35,8 @@ class ImportOutcome:
 def import_inventory(sessions: sessionmaker[Session], data: bytes, filename: str, *, fmt: str | None,
                      skip_invalid: bool, encoding: str, dry_run: bool, actor: str) -> ImportOutcome:
     """Parse and import an uploaded inventory file like ``inventory import``; dry_run rolls it back."""
-    from netdiscover.inventory import InventoryError, import_records, parse_file
+    from netdiscover.inventory import InventoryError, parse_file
+    from netdiscover.services.inventory import import_records
 
     if len(data) > MAX_UPLOAD:
         raise OperationError(f"file is larger than {MAX_UPLOAD} bytes")
