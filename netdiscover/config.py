@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from netdiscover.credentials import CredentialError, SnmpCredential, communities, parse_v3
+from netdiscover.daemon.schedule import Schedule, ScheduleError, parse_interval, parse_window, validate_cron
 from netdiscover.scanners import SCANNERS
 from netdiscover.scanners.nmap import PROFILES as NMAP_PROFILES
-from netdiscover.schedule import Schedule, ScheduleError, parse_interval, parse_window, validate_cron
 
 ENV_DB = "NETDISCOVER_DB"
 LOG_FORMATS = ("text", "json")
@@ -231,7 +231,7 @@ class _Reader:
     def check_alerts(self, table: dict) -> None:
         """Let the alerts module vet its own table now, so a mistake shows at load time."""
         try:
-            from netdiscover.alerts import parse_settings as parse_alerts
+            from netdiscover.daemon.alerts import parse_settings as parse_alerts
         except ImportError:
             return
         try:

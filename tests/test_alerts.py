@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from netdiscover.alerts import AlertSettingsError, dispatch, parse_settings
+from netdiscover.daemon.alerts import AlertSettingsError, dispatch, parse_settings
 from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage.models import Address, Asset, AssetEvent, Interface
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from netdiscover.config import load_settings
-from netdiscover.daemon import Daemon, EventFormatter
+from netdiscover.daemon.runner import Daemon, EventFormatter
 from netdiscover.services.sweep_history import sweep_history
 from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage import engine as engine_mod
@@ -283,7 +283,7 @@ def test_on_stop_finish_lets_the_sweep_end_and_a_second_stop_aborts(tmp_path, ev
 
 
 def test_database_down_at_start_is_retried_with_backoff(tmp_path, events, monkeypatch):
-    from netdiscover import daemon as daemon_mod
+    from netdiscover.daemon import runner as daemon_mod
     from netdiscover.storage.engine import DatabaseError
 
     monkeypatch.setattr(daemon_mod, "DB_RETRY_FIRST", 0.2)
@@ -312,7 +312,7 @@ def test_database_down_at_start_is_retried_with_backoff(tmp_path, events, monkey
 
 
 def test_alerts_are_dispatched_after_each_good_sweep(tmp_path, events, monkeypatch):
-    from netdiscover import alerts
+    from netdiscover.daemon import alerts
 
     calls = []
     monkeypatch.setattr(alerts, "dispatch",

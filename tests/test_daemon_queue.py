@@ -10,7 +10,7 @@ from sqlalchemy import select
 from test_daemon import FakeRunner, Running, settings_file, sweep, wait_for
 
 from netdiscover.config import load_settings
-from netdiscover.daemon import Daemon
+from netdiscover.daemon.runner import Daemon
 from netdiscover.observation import Observation
 from netdiscover.services.sweep_requests import queue_sweep
 from netdiscover.storage.auth_models import SweepRequest

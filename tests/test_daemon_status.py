@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 
 from netdiscover.cli import main
-from netdiscover.metrics import DaemonMetrics
+from netdiscover.daemon.metrics import DaemonMetrics
 from netdiscover.services.sweeps import SweepResult
 from netdiscover.storage.engine import open_database, write_session
 from netdiscover.storage.scans import finish_scan, start_scan

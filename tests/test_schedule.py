@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta, timezone
 
 import pytest
 
-from netdiscover.schedule import (
+from netdiscover.daemon.schedule import (
     Schedule,
     ScheduleError,
     Window,

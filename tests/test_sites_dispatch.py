@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from netdiscover.config import SettingsError, load_settings
-from netdiscover.daemon import Daemon
+from netdiscover.daemon.runner import Daemon
 from netdiscover.services.sites import add_site, sweep_state
 from netdiscover.storage.engine import open_database
 from netdiscover.workers import rabbitadmin

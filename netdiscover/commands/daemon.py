@@ -64,7 +64,7 @@ def daemon(app: AppContext, config_path: str, once: bool, check: bool) -> None:
         _print_check(settings, app.db_url)
         return
     from netdiscover.config import SettingsError
-    from netdiscover.daemon import build_daemon
+    from netdiscover.daemon.runner import build_daemon
 
     try:
         runner = build_daemon(config_path, db_url=app.db_url, verbose=app.verbose)
@@ -87,8 +87,8 @@ def _safe_db(url: str | None) -> str:
 
 
 def _print_check(settings: Settings, db_override: str | None) -> None:
-    from netdiscover.daemon import now_local
-    from netdiscover.schedule import next_run
+    from netdiscover.daemon.runner import now_local
+    from netdiscover.daemon.schedule import next_run
 
     now = now_local()
     click.echo(f"settings: {settings.path}: OK")
@@ -153,7 +153,7 @@ def _when(value: Any) -> str:
 def status_rows(settings: Settings | None, history: dict[str, dict[str, Any]],
                 state: dict[str, Any] | None, alive: bool, now: datetime) -> list[dict[str, Any]]:
     """One row per sweep: schedule, last run and outcome, next run."""
-    from netdiscover.schedule import next_run
+    from netdiscover.daemon.schedule import next_run
 
     rows: list[dict[str, Any]] = []
     live = (state or {}).get("sweeps", {}) if alive else {}
@@ -199,7 +199,7 @@ def _row(name: str, schedule: str, h: dict, info: dict, nxt: str | None, state_w
 @click.pass_obj
 def status(app: AppContext, config_path: str | None, fmt: str) -> None:
     """Show each sweep's schedule, last and next run, and the outcome of its last run."""
-    from netdiscover.daemon import now_local
+    from netdiscover.daemon.runner import now_local
     from netdiscover.services.sweep_history import sweep_history
     from netdiscover.storage.engine import DatabaseError, open_database
 

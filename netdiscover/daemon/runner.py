@@ -17,7 +17,7 @@ Rules it keeps:
 - a failing scanner or sweep fails that run only;
 - sweeps queued over the web (``sweep_requests``) run one at a time, only while no scheduled
   sweep runs (services/sweep_requests.py); ``[[listen]]`` tables keep passive listeners running beside
-  the schedule (daemon_listen.py).
+  the schedule (listen.py).
 Every event is one log line carrying the sweep name and run id (JSON optional).
 """
 
@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from netdiscover.config import Settings, SettingsError, SweepSettings, load_settings
-from netdiscover.daemon_listen import ListenerFactory, ListenJob
+from netdiscover.daemon.listen import ListenerFactory, ListenJob
+from netdiscover.daemon.schedule import missed_runs, next_run
 from netdiscover.fingerprints.rules import RuleError, load_user_rules
-from netdiscover.schedule import missed_runs, next_run
 from netdiscover.services.health import database_alive, undocumented_count
 from netdiscover.services.sweep_history import close_stale_scans, sweep_history
 
@@ -499,7 +499,7 @@ class Daemon:
     def _after_sweep(self, sweep: SweepSettings, result: Any, sessions: Any, duration: float) -> None:
         """Alerts and undocumented-asset metrics; failures here never fail the sweep."""
         try:
-            from netdiscover import alerts
+            from netdiscover.daemon import alerts
         except ImportError:
             alerts = None
         if alerts is not None and hasattr(alerts, "dispatch"):
@@ -794,7 +794,7 @@ def build_daemon(config_path: str, db_url: str | None = None, verbose: int = 0,
         configure_logging(settings.daemon.log_format, verbose)
     metrics = None
     if settings.daemon.metrics_port:
-        from netdiscover.metrics import DaemonMetrics
+        from netdiscover.daemon.metrics import DaemonMetrics
 
         metrics = DaemonMetrics()
         metrics.serve(settings.daemon.metrics_port, settings.daemon.metrics_address)
