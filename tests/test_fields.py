@@ -67,3 +67,29 @@ def test_our_own_export_preset_reads_back_every_exported_column():
         target = field.column if field.imported is not None else "ignore"
         assert columns[header_key(field.column)] == target, field.name
     assert len(EXPORT_COLUMNS) == len(set(EXPORT_COLUMNS))
+
+
+def test_our_own_preset_names_every_key_of_the_json_listing():
+    """``assets list --format json`` output imports back: the preset maps or ignores every key."""
+    from netdiscover.fields import ASSET_KEYS
+
+    columns = preset("netdiscover").columns
+    unnamed = [k for k in ASSET_KEYS if header_key(k) not in columns and k != "attributes"]
+    assert unnamed == []
+
+
+def test_the_json_listing_imports_back(tmp_path):
+    import json
+
+    from netdiscover.fields import ASSET_KEYS
+    from netdiscover.inventory import parse_file
+
+    row = dict.fromkeys(ASSET_KEYS)
+    row.update(id=1, status="documented", device_class="switch", hostname="sw1", macs=["00:11:22:33:44:55"],
+               ips=["10.0.0.1"], services=[], methods=["arp"], attributes={"rack": "A1"},
+               field_sources={"hostname": "inventory"}, missed_sweeps=0, switch_ports=[], present=True)
+    path = tmp_path / "assets.json"
+    path.write_text(json.dumps([row]))
+    records, errors = parse_file(path)
+    assert errors == [] and [r.hostname for r in records] == ["sw1"]
+    assert records[0].macs == ["00:11:22:33:44:55"] and records[0].attributes.get("rack") == "A1"
