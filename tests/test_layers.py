@@ -15,8 +15,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "netdiscover"
 # sqlalchemy names a module outside storage/ may import: session types for hints, errors to catch
 ALLOWED_SQLALCHEMY = {("sqlalchemy.orm", "Session"), ("sqlalchemy.orm", "sessionmaker"),
                       ("sqlalchemy.exc", "*")}
-# methods that run SQL whatever they are called on
-SQL_METHODS = {"execute", "scalars", "scalar", "exec_driver_sql", "query", "execution_options"}
+# methods that run SQL whatever they are called on (transactions end in storage's helpers too)
+SQL_METHODS = {"execute", "scalars", "scalar", "exec_driver_sql", "query", "execution_options", "commit",
+               "rollback"}
 # methods that run SQL when called on a session or a connection (in a module importing sqlalchemy)
 SESSION_METHODS = {"get", "add", "add_all", "delete", "merge", "flush", "refresh", "get_bind", "commit",
                    "rollback", "begin", "begin_nested", "connection"}

@@ -30,13 +30,13 @@ def _resolve(session, keys: tuple[str, ...]) -> list[int]:
 
 def _apply(app, decision: str, asset_ids: tuple[str, ...], note: str | None, by: str | None) -> None:
     from netdiscover.services.review import ReviewError, decide
+    from netdiscover.storage.engine import write_session
 
-    with app.sessions()() as session:
+    with write_session(app.sessions()) as session:
         try:
             outcomes = decide(session, decision, _resolve(session, asset_ids), by=by, note=note)
         except ReviewError as exc:
             raise UserError(str(exc)) from None
-        session.commit()
     for o in outcomes:
         click.echo(f"asset {o.asset_id}: {o.old_status} -> {o.new_status}")
 
@@ -88,12 +88,12 @@ def undo(app, asset_id: str, note, by) -> None:
     """Revert the latest decision on ASSET_ID."""
     from netdiscover.services.review import ReviewError
     from netdiscover.services.review import undo as undo_decision
+    from netdiscover.storage.engine import write_session
 
-    with app.sessions()() as session:
+    with write_session(app.sessions()) as session:
         try:
             (key,) = _resolve(session, (asset_id,))
             o = undo_decision(session, key, by=by, note=note)
         except ReviewError as exc:
             raise UserError(str(exc)) from None
-        session.commit()
     click.echo(f"asset {o.asset_id}: {o.old_status} -> {o.new_status}")
