@@ -42,7 +42,7 @@ COMMANDS = (
 
 def netdiscover_cmd() -> list[str]:
     found = shutil.which("netdiscover", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "netdiscover.cli"]
+    return [found] if found else [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 
 
 def run_once(url: str, args: list[str], out: Path) -> tuple[float, float, int, float]:
