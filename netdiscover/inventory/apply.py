@@ -2,11 +2,13 @@
 
 A record is matched to an asset by the strongest key both have, in this order: asset tag;
 serial (makers compatible); a MAC that can identify a device; hostname within the same site;
-a current IP whose asset has no conflicting MAC. A candidate already documented under a
-different asset tag is never taken. Matching happens in memory per batch: the candidates of a
-batch's keys are read with a handful of set-based queries, records earlier in the file are
-visible to later ones, and the batch's new assets, interfaces, addresses, updates and events
-are written with executemany/COPY (storage/bulk.py). Everything runs in one write transaction.
+a current IP whose asset has no conflicting MAC; the first acceptable candidate decides (the
+``IMPORT`` policy of ``reconcile.identity_match``, the walk sweeps use too). A candidate already
+documented under a different asset tag is never taken. Matching happens in memory per batch:
+the candidates of a batch's keys are read with a handful of set-based queries, records earlier
+in the file are visible to later ones, and the batch's new assets, interfaces, addresses,
+updates and events are written with executemany/COPY (storage/bulk.py). Everything runs in one
+write transaction.
 
 Review status: a plain inventory row documents its asset (new assets are documented, an
 undocumented asset becomes documented). A row carrying a review status (our own export's

@@ -51,7 +51,7 @@ class Policy:
 # A sweep: strong keys are all collected (assets they join are one device, merged); the DHCP
 # identity key only for a device none of them matched.
 SWEEP_STRONG = Policy(keys=frozenset({"serial", "engine", "mac", "identity_key"}), collect=True,
-                      fallback=frozenset({"identity_key"}), dotted_hostname=True)
+                      fallback=frozenset({"identity_key"}))
 # A sweep's device with no strong match: hostname within the site, then a current IP; first hit.
 SWEEP_WEAK = Policy(keys=frozenset({"hostname", "ip"}), collect=False, dotted_hostname=True)
 # An inventory record: the first acceptable candidate by asset tag, serial, MAC, hostname, IP;

@@ -2,9 +2,11 @@
 
 Strong keys first: serial (makers compatible), SNMP engine ID, MACs, and for a randomised MAC
 never seen before the DHCP identity key within the site. Devices with none of those matched fall
-to the hostname within the site, then to a current IP. Assets that prove to be one device are
-merged (never two protected records). The candidates are read through ``storage.identities``
-for the whole sweep at once; the matcher writes nothing: merges are decisions for storage.
+to the hostname within the site, then to a current IP (the ``SWEEP_STRONG`` and ``SWEEP_WEAK``
+policies of ``reconcile.identity_match``, the walk inventory import uses too). Assets that prove
+to be one device are merged (never two protected records). The candidates are read through
+``storage.identities`` for the whole sweep at once; the matcher writes nothing: merges are
+decisions for storage.
 """
 
 from __future__ import annotations
