@@ -2,11 +2,13 @@
 
 A record is matched to an asset by the strongest key both have, in this order: asset tag;
 serial (makers compatible); a MAC that can identify a device; hostname within the same site;
-a current IP whose asset has no conflicting MAC. A candidate already documented under a
-different asset tag is never taken. Matching happens in memory per batch: the candidates of a
-batch's keys are read with a handful of set-based queries, records earlier in the file are
-visible to later ones, and the batch's new assets, interfaces, addresses, updates and events
-are written with executemany/COPY (storage/bulk.py). Everything runs in one write transaction.
+a current IP whose asset has no conflicting MAC; the first acceptable candidate decides (the
+``IMPORT`` policy of ``reconcile.identity_match``, the walk sweeps use too). A candidate already
+documented under a different asset tag is never taken. Matching happens in memory per batch:
+the candidates of a batch's keys are read with a handful of set-based queries, records earlier
+in the file are visible to later ones, and the batch's new assets, interfaces, addresses,
+updates and events are written with executemany/COPY (storage/bulk.py). Everything runs in one
+write transaction.
 
 Review status: a plain inventory row documents its asset (new assets are documented, an
 undocumented asset becomes documented). A row carrying a review status (our own export's
@@ -21,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from netdiscover.identity import hostname_key, mac_kind, serial_key, vendors_compatible
+from netdiscover.identity import mac_kind, vendors_compatible
 from netdiscover.inventory.mapping import TEXT_FIELDS, Record
+from netdiscover.reconcile.identity_match import IMPORT, walk
 from netdiscover.reconcile.sources import DOCUMENTABLE, INVENTORY, with_sources
 from netdiscover.storage.inventory_writes import InventoryStore
 
@@ -86,8 +89,8 @@ class _Batch:
         serials: set[str] = set()
         hosts: set[str] = set()
         for r in records:
-            serials.update(_serial_spellings(r.serial))
-            hosts.update(_host_spellings(r.hostname))
+            serials.update(IMPORT.serial_spellings(r.serial))
+            hosts.update(IMPORT.hostname_spellings(r.hostname))
         macs = {m for r in records for m in r.macs if mac_kind(m)}
         ips = {ip for r in records for ip in r.ips}
         ids = store.candidate_ids(tags, serials, hosts, macs, ips)
@@ -120,37 +123,42 @@ class _Batch:
     # ---- matching (the same rules, in the same order, as a query per key would apply)
 
     def match(self, rec: Record) -> _View | None:
-        if rec.asset_tag:
-            for aid in self.by_tag.get(rec.asset_tag, ()):
-                view = self.views[aid]
-                if view.cols["asset_tag"] == rec.asset_tag:
-                    return view
-        variants = _serial_spellings(rec.serial) if self.by_serial else None
-        if variants:
-            for aid in sorted({a for s in variants for a in self.by_serial.get(s, ())}):
-                view = self.views[aid]
-                if (view.cols["serial"] in variants and vendors_compatible(view.cols["vendor"], rec.vendor)
-                        and not _other_record(view, rec)):
-                    return view
-        macs = [m for m in rec.macs if mac_kind(m)] if self.by_mac else None
-        if macs:
-            for _, aid in sorted(e for m in macs for e in self.by_mac.get(m, ())):
-                view = self.views[aid]
-                if not _other_record(view, rec):
-                    return view
-        variants = _host_spellings(rec.hostname) if self.by_host else None
-        if variants:
-            for aid in sorted({a for h in variants for a in self.by_host.get(h, ())}):
-                view = self.views[aid]
-                if (view.cols["hostname"] in variants and (view.cols["site"] or None) == (rec.site or None)
-                        and not _other_record(view, rec)):
-                    return view
-        if rec.ips and self.by_ip:
-            for _, aid in sorted(e for ip in rec.ips for e in self.by_ip.get(ip, ())):
-                view = self.views[aid]
-                if not _other_record(view, rec) and not _conflicting_macs(view, rec):
-                    return view
-        return None
+        hit = walk(IMPORT, lambda key: self._candidates(key, rec),
+                   lambda key, aid: self._acceptable(key, aid, rec))
+        return self.views[hit[0]] if hit else None
+
+    def _candidates(self, key: str, rec: Record) -> Iterable[int]:
+        """The batch's assets ``rec``'s ``key`` names, lowest id (or interface/address id) first."""
+        if key == "asset_tag":
+            return self.by_tag.get(rec.asset_tag, ()) if rec.asset_tag else ()
+        if key == "serial" and self.by_serial:
+            spellings = IMPORT.serial_spellings(rec.serial)
+            return sorted({a for s in spellings for a in self.by_serial.get(s, ())})
+        if key == "mac" and self.by_mac:
+            hits = sorted(e for m in rec.macs if mac_kind(m) for e in self.by_mac.get(m, ()))
+            return [aid for _, aid in hits]
+        if key == "hostname" and self.by_host:
+            spellings = IMPORT.hostname_spellings(rec.hostname)
+            return sorted({a for h in spellings for a in self.by_host.get(h, ())})
+        if key == "ip" and rec.ips and self.by_ip:
+            return [aid for _, aid in sorted(e for ip in rec.ips for e in self.by_ip.get(ip, ()))]
+        return ()
+
+    def _acceptable(self, key: str, aid: int, rec: Record) -> bool:
+        cols = self.views[aid].cols
+        if key == "asset_tag":
+            return bool(cols["asset_tag"] == rec.asset_tag)
+        if _other_record(cols, rec):
+            return False
+        if key == "serial":
+            return (cols["serial"] in IMPORT.serial_spellings(rec.serial)
+                    and vendors_compatible(cols["vendor"], rec.vendor))
+        if key == "hostname":
+            return (cols["hostname"] in IMPORT.hostname_spellings(rec.hostname)
+                    and (cols["site"] or None) == (rec.site or None))
+        if key == "ip":
+            return not _conflicting_macs(self.views[aid], rec)
+        return True
 
     def create(self, now: datetime) -> _View:
         view = _View(self.temp_id(), {c: None for c in ASSET_COLUMNS}, set(), set(), new=True)
@@ -274,27 +282,15 @@ class _Batch:
         return real
 
 
-def _serial_spellings(serial: str | None) -> set[str]:
-    """The stored spellings a serial may match: as given, and its key upper- and lower-case."""
-    key = serial_key(serial)
-    return {serial, key, key.lower()} if key and serial else set()
-
-
-def _host_spellings(hostname: str | None) -> set[str]:
-    """The stored spellings a hostname may match: as given, and its key lower- and upper-case."""
-    name = hostname_key(hostname)
-    return {hostname, name, name.upper()} if name and hostname else set()
-
-
 def _documented_sources(sources: dict[str, Any] | None, rec: Record) -> dict[str, Any]:
     """``sources`` with the fields this documenting record gives marked as inventory: sweeps keep them."""
     given = [name for name in DOCUMENTABLE if getattr(rec, name, None) not in (None, "", "unknown")]
     return with_sources(sources, given, INVENTORY)
 
 
-def _other_record(view: _View, rec: Record) -> bool:
+def _other_record(cols: dict[str, Any], rec: Record) -> bool:
     """The asset is already a different documented record (another asset tag)."""
-    tag = view.cols["asset_tag"]
+    tag = cols["asset_tag"]
     return bool(tag and rec.asset_tag and tag != rec.asset_tag)
 
 

@@ -2,16 +2,18 @@
 
 Strong keys first: serial (makers compatible), SNMP engine ID, MACs, and for a randomised MAC
 never seen before the DHCP identity key within the site. Devices with none of those matched fall
-to the hostname within the site, then to a current IP. Assets that prove to be one device are
-merged (never two protected records). The candidates are read through ``storage.identities``
-for the whole sweep at once; the matcher writes nothing: merges are decisions for storage.
+to the hostname within the site, then to a current IP (the ``SWEEP_STRONG`` and ``SWEEP_WEAK``
+policies of ``reconcile.identity_match``, the walk inventory import uses too). Assets that prove
+to be one device are merged (never two protected records). The candidates are read through
+``storage.identities`` for the whole sweep at once; the matcher writes nothing: merges are
+decisions for storage.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from netdiscover.identity import (
@@ -24,6 +26,7 @@ from netdiscover.identity import (
 )
 from netdiscover.reconcile.context import Identities, ReconcileResult, SweepContext
 from netdiscover.reconcile.grouping import Device
+from netdiscover.reconcile.identity_match import SWEEP_STRONG, SWEEP_WEAK, walk
 from netdiscover.storage.identities import IdentityReads
 
 log = logging.getLogger(__name__)
@@ -101,7 +104,7 @@ class Matcher:
 
     def _strong_keys(self, devices: list[Device]) -> _StrongKeys:
         keys = _StrongKeys()
-        spellings = {s for d in devices for s in d.serials} | {s.lower() for d in devices for s in d.serials}
+        spellings = {v for d in devices for s in d.serials for v in SWEEP_STRONG.serial_spellings(s)}
         for asset_id, serial, vendor in self.reads.by_serial(spellings):
             key = serial_key(serial)
             if key:
@@ -202,7 +205,7 @@ class Matcher:
                     break
         by_name: dict[str, list[int]] = defaultdict(list)
         if names:
-            variants = {v for n in names.values() for v in (n, n.upper(), n + ".")}
+            variants = {v for n in names.values() for v in SWEEP_WEAK.hostname_spellings(n)}
             variants |= {o.hostname for d in rest for o in d.obs if o.hostname}
             for asset_id, hostname, site in self.reads.by_hostname(variants):
                 if (site or None) == (self.ctx.site or None):
@@ -222,26 +225,28 @@ class Matcher:
     def _weak_choice(self, d: Device, weak: _WeakKeys) -> int | None:
         resolve = self.identities.resolve
         name = weak.names.get(id(d))
-        if name:
-            for asset_id in weak.by_name.get(name, ()):
-                asset_id = resolve(asset_id)
-                info = weak.infos.get(asset_id)
-                usable = info is not None and (not d.gmacs or not info.strong)
-                if usable and d.idkeys and weak.held_keys.get(asset_id):
-                    usable = bool(weak.held_keys[asset_id] & set(d.idkeys.values()))
-                if usable and asset_id not in self._claimed:
-                    return asset_id
-        ip_holders = self.identities.ip_holders
-        for ip in d.ips:
-            holders = ip_holders.get(ip)
-            if not holders:
-                continue
-            for asset_id in sorted(holders):
-                asset_id = resolve(asset_id)
-                info = weak.infos.get(asset_id)
-                if info is not None and (not d.identified or not info.identified):
-                    return asset_id
-        return None
+
+        def candidates(key: str) -> Iterator[int]:
+            if key == "hostname":
+                yield from (resolve(a) for a in weak.by_name.get(name, ())) if name else ()
+            else:
+                ip_holders = self.identities.ip_holders
+                for ip in d.ips:
+                    yield from (resolve(a) for a in sorted(ip_holders.get(ip, ())))
+
+        def acceptable(key: str, asset_id: int) -> bool:
+            info = weak.infos.get(asset_id)
+            if info is None:
+                return False
+            if key == "ip":
+                return not d.identified or not info.identified
+            usable = not d.gmacs or not info.strong
+            if usable and d.idkeys and weak.held_keys.get(asset_id):
+                usable = bool(weak.held_keys[asset_id] & set(d.idkeys.values()))
+            return usable and asset_id not in self._claimed
+
+        hit = walk(SWEEP_WEAK, candidates, acceptable)
+        return hit[0] if hit else None
 
     # ---- decisions
 
@@ -283,21 +288,22 @@ class Matcher:
 def _strong_hits(d: Device, keys: _StrongKeys) -> list[int]:
     """The assets ``d``'s serials (makers compatible), engine IDs, MACs and, failing those, its
     DHCP identity keys name, in that order (repeats kept)."""
-    found: list[int] = []
-    if d.serials:
-        hint = next((o.vendor_hint for o in d.obs if o.vendor_hint), None)
-        for s in sorted(d.serials):
-            found.extend(a for a, v in keys.serials.get(s, ()) if vendors_compatible(v, hint))
-    for e in sorted(d.engines):
-        found.extend(keys.engines.get(e, ()))
-    for macs in (d.gmacs, d.lmacs):
-        if len(macs) == 1:
-            found.extend(keys.macs.get(next(iter(macs)), ()))
-        elif macs:
-            for m in sorted(macs):
-                found.extend(keys.macs.get(m, ()))
-    if not found and d.idkeys:
-        # a randomised MAC never seen before: the client's DHCP identity at this site
-        for k in sorted(set(d.idkeys.values())):
-            found.extend(keys.idkeys.get(k, ()))
-    return found
+    hint = next((o.vendor_hint for o in d.obs if o.vendor_hint), None) if d.serials else None
+
+    def candidates(key: str) -> Iterator[int]:
+        if key == "serial":
+            for s in sorted(d.serials):
+                yield from (a for a, v in keys.serials.get(s, ()) if vendors_compatible(v, hint))
+        elif key == "engine":
+            for e in sorted(d.engines):
+                yield from keys.engines.get(e, ())
+        elif key == "mac":
+            for macs in (d.gmacs, d.lmacs):
+                for m in (macs if len(macs) == 1 else sorted(macs)):
+                    yield from keys.macs.get(m, ())
+        elif d.idkeys:
+            # a randomised MAC never seen before: the client's DHCP identity at this site
+            for k in sorted(set(d.idkeys.values())):
+                yield from keys.idkeys.get(k, ())
+
+    return walk(SWEEP_STRONG, candidates)
