@@ -99,7 +99,7 @@ def test_three_sites_through_their_collectors(lab, pg_url, tmp_path):
             time.sleep(1)
             assert sweep_state(sessions, sweep_id).state == "submitted"
             start_collector(lab, paris, urls["paris"], tmp_path)
-            wait_for(lambda: getattr(sweep_state(sessions, sweep_id), "state", None) == "reconciled", 60,
+            wait_for(lambda: getattr(sweep_state(sessions, sweep_id), "state", None) == "reconciled", 150,
                      "the sweep run again by the restarted collector")
             state = sweep_state(sessions, sweep_id)
             assert (state.outcome, state.counts["new"], state.counts["devices"]) == ("complete", 0, 4)
