@@ -9,7 +9,7 @@ reconcile/sources.py). Positions are given per view because each view keeps its 
 outputs are a contract).
 
 Derived here: ``asset_to_dict`` (storage/repository.py), the ``assets list``/``show`` columns
-(commands/assets.py), the web asset page's facts (web/pages.py), alert payloads (alerts.py), the
+(commands/assets.py), the web asset page's facts (web/pages.py), alert payloads (daemon/alerts.py), the
 report columns (reports/columns.py, reports/missing.py), the import's fields, synonyms and limits
 (inventory/mapping.py), the export's columns (inventory/export.py) and the documented fields
 (reconcile/sources.py). A new field is one row here, its column in storage/models.py and a

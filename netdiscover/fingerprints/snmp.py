@@ -281,6 +281,7 @@ def set_kind_weights(weights: dict[str, float] | None) -> None:
     """Replace the learned vendor-evidence weights ({} = the defaults, None = the shipped ones)."""
     global _kind_weights
     _kind_weights = weights
+    _text_evidence.cache_clear()
 
 
 def kind_weight(kind: str) -> float:
@@ -346,12 +347,26 @@ def recog_evidence(subj: rules.Subject) -> list[Evidence]:
     return out
 
 
+@lru_cache(maxsize=16384)
+def _text_evidence(descr: str, oid: str | None, served: tuple[int, ...],
+                   generation: int) -> tuple[tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...], ...]]:
+    """Registry and Recog evidence of one (sysDescr, sysObjectID, served subtrees), memoised: many
+    devices share a firmware. ``generation`` keys the memo to the loaded rules and model."""
+    subj = rules.Subject(texts={"descr": descr}, oid=oid or "")
+    return tuple(tuple((e.source, e.rule, e.field, e.value, e.weight, e.matched) for e in part)
+                 for part in (_vendor_evidence(subj, list(served)), recog_evidence(subj)))
+
+
 def _found(facts: Mapping[str, Any], drop: frozenset[str]) -> list[Evidence]:
     """Registry, rule, Recog and ENTITY evidence (the rules' classes included)."""
     subj = subject(facts)
-    found = _vendor_evidence(subj, facts.get("enterprise_numbers"))
+    served = facts.get("enterprise_numbers")
+    served = tuple(n for n in served[:snmp_features.MAX_SERVED] if n.__class__ is int) \
+        if isinstance(served, list) else ()
+    registry, recog = _text_evidence(subj.text("descr"), subj.oid, served, rules.generation())
+    found = [Evidence(*item) for item in registry]
     found += [e for e in _rule_evidence(subj) if e.rule not in drop]
-    found += recog_evidence(subj)
+    found += [Evidence(*item) for item in recog]
     found += _entity_evidence(_entities(facts.get("entity")))
     return found
 
