@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from netdiscover.inventory.apply import ImportResult
 from netdiscover.observation import clean_text
 from netdiscover.services.errors import OperationError
 
@@ -17,19 +18,18 @@ MAX_UPLOAD = 50 * 1024 * 1024
 
 @dataclass
 class ImportOutcome:
-    """What an inventory upload did (or, with dry_run, would do)."""
+    """What an inventory upload did (or, with dry_run, would do): the import's counts, the rows
+    the reader skipped."""
 
-    records: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: list[str] = field(default_factory=list)
-    dry_run: bool = False
+    result: ImportResult
+    skipped: list[str]
+    dry_run: bool
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the API."""
-        return {"records": self.records, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "skipped": self.skipped, "dry_run": self.dry_run}
+        r = self.result
+        return {"records": r.records, "created": r.created, "updated": r.updated,
+                "unchanged": r.unchanged, "skipped": self.skipped, "dry_run": self.dry_run}
 
 
 def import_inventory(sessions: sessionmaker[Session], data: bytes, filename: str, *, fmt: str | None,
@@ -53,4 +53,4 @@ def import_inventory(sessions: sessionmaker[Session], data: bytes, filename: str
         except LookupError:
             raise OperationError(f"unknown encoding {clean_text(encoding, 40)!r}") from None
     result = import_records(sessions, records, actor=actor, dry_run=dry_run)
-    return ImportOutcome(result.records, result.created, result.updated, result.unchanged, errors, dry_run)
+    return ImportOutcome(result, errors, dry_run)
