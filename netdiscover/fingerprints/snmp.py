@@ -145,16 +145,6 @@ def _chassis(entities: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     return None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value) < 20:
-        return int(value)
-    return None
-
-
 def _enterprises(values: Any) -> frozenset[int]:
     found: set[int] = set()
     for oid in values if isinstance(values, list) else []:
@@ -262,14 +252,14 @@ def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:
     for if_type in sorted({t for t in if_types[:256] if isinstance(t, int) and t in IFTYPE_CLASS}):
         klass, weight = IFTYPE_CLASS[if_type]
         out.append(Evidence(SOURCE, f"iftype:{if_type}", "device_class", klass, weight, f"ifType {if_type}"))
-    services = _int(facts.get("sysServices"))
+    services = snmp_features.fact_int(facts.get("sysServices"), shorter_than=20)
     if services is not None and 0 < services < 128:
         layer2, layer3, apps = services & 0x02, services & 0x04, services & 0x48
         if layer2 and not layer3 and not apps:
             out.append(Evidence(SOURCE, "sysServices:layer2", "device_class", "switch", 0.2, str(services)))
         elif layer3 and not apps:
             out.append(Evidence(SOURCE, "sysServices:layer3", "device_class", "router", 0.15, str(services)))
-    if _int(facts.get("ipForwarding")) == 1:
+    if snmp_features.fact_int(facts.get("ipForwarding"), shorter_than=20) == 1:
         out.append(Evidence(SOURCE, "ipForwarding", "device_class", "router", 0.1, "ipForwarding=1"))
     return out
 

@@ -65,12 +65,14 @@ def words(text: Any, limit: int = MAX_TOKENS) -> list[str]:
     return out
 
 
-def _int(value: Any) -> int | None:
+def fact_int(value: Any, shorter_than: int = 12) -> int | None:
+    """An SNMP fact as a whole number: an int, or a digit string shorter than ``shorter_than``;
+    None for anything else (booleans, longer strings, other types)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value) < 12:
+    if isinstance(value, str) and value.strip().isdigit() and len(value) < shorter_than:
         return int(value)
     return None
 
@@ -135,14 +137,14 @@ def features(facts: Mapping[str, Any], rule_classes: Iterable[tuple[str, float]]
             top, top_weight = klass, float(weight)
     if top:
         out[f"rtop:{top}"] = 1.0
-    services = _int(facts.get("sysServices"))
+    services = fact_int(facts.get("sysServices"))
     if services is None or not 0 <= services < 128:
         out["svc:none"] = 1.0
     else:
         for bit in range(7):
             if services & (1 << bit):
                 out[f"svc:L{bit + 1}"] = 1.0
-    forwarding = _int(facts.get("ipForwarding"))
+    forwarding = fact_int(facts.get("ipForwarding"))
     if forwarding in (1, 2):
         out[f"fwd:{forwarding}"] = 1.0
     for mib in _list(facts.get("mibs"), 64):
@@ -151,7 +153,7 @@ def features(facts: Mapping[str, Any], rule_classes: Iterable[tuple[str, float]]
             if mib.lower() in STD_MIB:
                 out[f"std:{STD_MIB[mib.lower()]}"] = 1.0
     _lldp(facts.get("lldp_caps"), out)
-    ports = _int(facts.get("bridge_ports"))
+    ports = fact_int(facts.get("bridge_ports"))
     if ports is not None and ports >= 0:
         out[f"bports:{_bucket(ports, PORT_BUCKETS, '65+')}"] = 1.0
     if_types = [t for t in _list(facts.get("if_types"), 1024)
@@ -189,7 +191,7 @@ def _hr(devices: Any, out: dict[str, float]) -> None:
             continue
         kind = device.get("type")
         if isinstance(kind, str) and kind.startswith(HR_PREFIX):
-            arc = _int(kind[len(HR_PREFIX):])
+            arc = fact_int(kind[len(HR_PREFIX):])
             if arc in HR_TYPES:
                 out[f"hr:{HR_TYPES[arc]}"] = 1.0
                 arcs.add(arc)
@@ -201,7 +203,7 @@ def _entity(rows: Any, out: dict[str, float]) -> None:
     for row in _list(rows, 8):
         if not isinstance(row, Mapping):
             continue
-        klass = _int(row.get("class"))
+        klass = fact_int(row.get("class"))
         if klass in ENT_CLASSES:
             out[f"eclass:{ENT_CLASSES[klass]}"] = 1.0
         for key in ("descr", "model", "mfg"):
