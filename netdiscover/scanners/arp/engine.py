@@ -39,6 +39,13 @@ MAX_BURST = 256                # frames sent back to back before the socket is d
 BURST_WINDOW = 0.05            # seconds of sending that a late wake-up may catch up on
 MAX_DRAIN = 4096               # frames read per drain, so sending is never starved
 
+
+def kernel_stats(sock: socket.socket) -> tuple[int, int]:
+    """(packets, drops) the kernel counted for a packet socket since the last call (it resets them)."""
+    raw = sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+    return struct.unpack("II", raw)
+
+
 BpfProgram = list[tuple[int, int, int, int]]   # classic BPF: (code, jt, jf, k)
 
 
@@ -106,8 +113,7 @@ class RawLink:
     def kernel_drops(self) -> int:
         """Frames the kernel dropped for this socket since the last call (buffer full)."""
         with contextlib.suppress(OSError):
-            raw = self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
-            return struct.unpack("II", raw)[1]
+            return kernel_stats(self.sock)[1]
         return 0
 
     def close(self) -> None:

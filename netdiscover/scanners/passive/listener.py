@@ -24,9 +24,9 @@ from typing import Any
 from netdiscover.observation import Observation, utcnow
 from netdiscover.scanners.arp.engine import (
     PACKET_IGNORE_OUTGOING,
-    PACKET_STATISTICS,
     SO_RCVBUFFORCE,
     SOL_PACKET,
+    kernel_stats,
 )
 from netdiscover.scanners.passive import bpf
 from netdiscover.scanners.passive.frames import MAX_FRAME, parse_frame
@@ -86,12 +86,6 @@ def open_socket(interface: str) -> socket.socket:
         sock.close()
         raise ListenerError(f"cannot listen on {interface}: {exc.strerror or exc}") from None
     return sock
-
-
-def kernel_stats(sock: socket.socket) -> tuple[int, int]:
-    """(packets, drops) the kernel counted for ``sock`` since the last call (it resets them)."""
-    raw = sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
-    return struct.unpack("II", raw)
 
 
 class Listener:
