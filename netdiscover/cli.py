@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -24,11 +25,15 @@ class _PluginGroup(click.Group):
     are read only when a name is not built in or the command list is shown.
     """
 
-    def _plugins(self) -> dict[str, object]:
-        from importlib.metadata import entry_points
+    _entry_points: dict[str, Any] | None = None
 
-        found = entry_points(group="netdiscover.commands")
-        return {ep.name: ep for ep in found if ep.name not in self.commands}
+    def _plugins(self) -> dict[str, Any]:
+        if self._entry_points is None:     # the installed packages' metadata is read once
+            from importlib.metadata import entry_points
+
+            found = entry_points(group="netdiscover.commands")
+            self._entry_points = {ep.name: ep for ep in found if ep.name not in self.commands}
+        return self._entry_points
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*self.commands, *self._plugins()])
@@ -37,7 +42,11 @@ class _PluginGroup(click.Group):
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         ep = self._plugins().get(cmd_name)
-        return ep.load() if ep is not None else None  # type: ignore[union-attr]
+        if ep is None:
+            return None
+        command = ep.load()
+        self.add_command(command, cmd_name)
+        return command
 
 
 @click.group(cls=_PluginGroup,
