@@ -20,7 +20,7 @@ from typing import Any
 
 from netdiscover.credentials import CredentialError, SnmpCredential, communities, parse_v3
 from netdiscover.daemon.schedule import Schedule, ScheduleError, parse_interval, parse_window, validate_cron
-from netdiscover.scanners import SCANNERS
+from netdiscover.scanners import SCANNERS, option_problem
 from netdiscover.scanners.nmap import PROFILES as NMAP_PROFILES
 
 ENV_DB = "NETDISCOVER_DB"
@@ -443,6 +443,9 @@ class _Reader:
         options = t.get("options", {})
         if not isinstance(options, dict):
             raise self.fail(f"{what}: options must be a table", h, "options", i)
+        problem = option_problem(methods, options)
+        if problem:
+            raise self.fail(f"{what}: {problem}", h, "options", i)
         enabled = t.get("enabled", True)
         if not isinstance(enabled, bool):
             raise self.fail(f"{what}: enabled must be true or false", h, "enabled", i)

@@ -260,3 +260,24 @@ def test_listen_errors_name_the_line(tmp_path, block, line, words):
 def test_listen_must_be_tables(tmp_path):
     err = error_of(tmp_path, 'listen = "eth0"\n' + ISSUE_SHAPE)
     assert err.line == 1 and "[[listen]] tables" in str(err)
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ('{ snmp_concurency = 8 }', "unknown option 'snmp_concurency'"),
+    ('{ iot_quiet = 2.0 }', "belongs to method iot, which this sweep does not run"),
+    ('{ snmp_timeout = "fast" }', "'snmp_timeout' must be a number"),
+    ('{ snmp_concurrency = 2.5 }', "'snmp_concurrency' must be a whole number"),
+    ('{ snmp_retries = true }', "'snmp_retries' must be a whole number"),
+    ('{ snmp_depth = "deep" }', "'snmp_depth' must be one of"),
+])
+def test_sweep_options_are_checked_against_the_methods_descriptors(tmp_path, options, words):
+    err = error_of(tmp_path, ISSUE_SHAPE.replace('credentials = "office"',
+                                                 f'credentials = "office"\noptions = {options}'))
+    assert words in str(err) and err.line == 13, str(err)
+
+
+def test_sweep_options_of_the_right_kind_load(tmp_path):
+    text = ISSUE_SHAPE.replace('credentials = "office"', 'credentials = "office"\n'
+                               'options = { snmp_timeout = 2, snmp_depth = "system", quiet_ms = 50.0 }')
+    sweep = load_settings(write(tmp_path, text)).sweeps[0]
+    assert sweep.options == {"snmp_timeout": 2, "snmp_depth": "system", "quiet_ms": 50.0}

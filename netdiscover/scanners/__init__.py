@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 from netdiscover.scanners.arp import DESCRIPTOR as ARP
 from netdiscover.scanners.descriptor import ScannerDescriptor
@@ -25,6 +26,32 @@ SCANNERS: dict[str, ScannerDescriptor] = {d.name: d for d in (ARP, SNMP, NMAP, I
 DEFAULT_METHODS: tuple[str, ...] = tuple(
     d.name for d in sorted((d for d in SCANNERS.values() if d.default_position is not None),
                            key=lambda d: d.default_position))
+
+
+def option_problem(methods: list[str], options: dict[str, Any]) -> str | None:
+    """Why ``options`` (a sweep's ``options = {...}``) do not fit ``methods``' descriptors, or None.
+
+    Each key must be an option of one of the sweep's methods, and its value of that option's kind
+    (a whole number where a float is asked is fine; true/false is not a number).
+    """
+    known = {option.name: (name, option) for name in methods for option in SCANNERS[name].options}
+    for key, value in options.items():
+        if key not in known:
+            owner = next((d.name for d in SCANNERS.values() if any(o.name == key for o in d.options)), None)
+            if owner:
+                return f"option {key!r} belongs to method {owner}, which this sweep does not run"
+            names = ", ".join(sorted(known)) or "none for these methods"
+            return f"unknown option {key!r} (known: {names})"
+        _, option = known[key]
+        kinds = (int, float) if option.kind is float else (option.kind,)
+        if isinstance(value, bool) != (option.kind is bool) or not isinstance(value, kinds):
+            return f"option {key!r} must be {_KIND_WORDS.get(option.kind, option.kind.__name__)}"
+        if option.choices and value not in option.choices:
+            return f"option {key!r} must be one of {', '.join(option.choices)}"
+    return None
+
+
+_KIND_WORDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
 
 
 def load(name: str) -> ModuleType:
