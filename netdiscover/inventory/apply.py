@@ -32,8 +32,8 @@ from netdiscover.storage.inventory_writes import InventoryStore
 _TEMP = 1 << 60          # provisional ids of rows created in this batch sort after every real id
 _DOCUMENTING = (None, "documented", "approved")
 _RECORD_FIELDS = (*TEXT_FIELDS, "lifecycle_state", "device_class")
-ASSET_COLUMNS = ("id", "asset_tag", "hostname", "serial", "vendor", "model", "owner", "location", "site",
-                 "lifecycle_state", "device_class", "status", "fingerprint", "attributes", "field_sources")
+# What the import reads of an asset: every field a record may set, and what decides whether it may.
+ASSET_COLUMNS = ("id", *_RECORD_FIELDS, "status", "fingerprint", "attributes", "field_sources")
 
 
 @dataclass
