@@ -51,13 +51,19 @@ def mirror_segment(lab: Lab, name: str = "lan") -> Segment:
 
 def silent_host(lab: Lab, name: str, segment: Segment) -> Host:
     """A namespace on ``segment`` with no addresses and IPv6 off: its kernel sends nothing."""
+    return silent_host_on_port(lab, name, segment)[0]
+
+
+def silent_host_on_port(lab: Lab, name: str, segment: Segment) -> tuple[Host, str]:
+    """``silent_host`` and the name of the bridge port its cable is plugged into."""
     ns = lab.namespace(name)
     for scope in ("all", "default"):
         lab.sysctl(ns, f"net.ipv6.conf.{scope}.disable_ipv6", "1")
-    lab.attach(ns, segment, "eth0")
-    host = Host(name=name, ns=ns, ip=None, mac=None)
+    port = lab.attach(ns, segment, "eth0")
+    mac = lab.run(ns, ["cat", "/sys/class/net/eth0/address"]).stdout.strip()
+    host = Host(name=name, ns=ns, ip=None, mac=mac)
     lab.hosts[name] = host
-    return host
+    return host, port
 
 
 def tx_packets(lab: Lab, ns: str, iface: str = "eth0") -> int:
@@ -162,18 +168,23 @@ def run_dhcpcd(lab: Lab, host: Host, hostname: str, iface: str = "eth0", timeout
     return lab.run(host.ns, ["sh", "-c", script], timeout=timeout).stdout
 
 
-def start_lldpd(lab: Lab, host: Host, system_name: str, iface: str = "eth0", wait: float = 10.0) -> Path:
+def start_lldpd(lab: Lab, host: Host, system_name: str, iface: str = "eth0", wait: float = 10.0,
+                config: tuple[str, ...] = (), med_class: int | None = None) -> Path:
     """lldpd announcing ``system_name`` on ``iface`` every second; returns its directory.
 
-    lldpd drops to its own user, so its socket and configuration live in a directory it can
-    reach (``/tmp/<lab prefix>-lldpd-*``, mode 755); the caller removes it afterwards.
+    ``config`` adds lldpcli ``configure`` lines (capabilities, inventory); ``med_class`` makes
+    it an LLDP-MED endpoint of that class (1-3). lldpd drops to its own user, so its socket and
+    configuration live in a directory it can reach (``/tmp/<lab prefix>-lldpd-*``, mode 755);
+    the caller removes it afterwards.
     """
     workdir = Path(tempfile.mkdtemp(prefix=f"{lab.prefix}-lldpd-"))
     workdir.chmod(0o755)
     log, sock = workdir / "lldpd.log", workdir / "lldpd.socket"
     conf = workdir / "lldpd.conf"
-    conf.write_text(f"configure system hostname {system_name}\nconfigure lldp tx-interval 1\n")
-    lab.start(host.ns, ["lldpd", "-d", "-u", str(sock), "-I", iface, "-O", str(conf), "-S",
+    lines = [f"configure system hostname {system_name}", "configure lldp tx-interval 1", *config]
+    conf.write_text("\n".join(lines) + "\n")
+    med = ["-M", str(med_class)] if med_class else []
+    lab.start(host.ns, ["lldpd", "-d", "-u", str(sock), "-I", iface, "-O", str(conf), *med, "-S",
                         f"{system_name} lab switch"], log=log)
     _wait_for(sock.exists, wait, f"lldpd did not start (see {log})")
     return workdir

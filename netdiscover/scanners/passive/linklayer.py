@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from netdiscover.observation import clean_text
+from netdiscover.observation import clean_text, normalise_mac
 from netdiscover.scanners.passive.records import (
     Malformed,
     Sighting,
@@ -77,6 +77,15 @@ def _lldp_mgmt(value: bytes) -> str | None:
     if len(value) < 2:
         return None
     return _address(value[1:2], value[2 : 1 + value[0]])
+
+
+def port_name(facts: dict[str, Any]) -> str | None:
+    """The name of the port an LLDPDU left by: its Port ID, unless that is only a MAC address
+    (Linux lldpd's default), then the port description."""
+    port = facts.get("port_id")
+    if not port or normalise_mac(port) == port:
+        return facts.get("port_description") or port
+    return port
 
 
 def parse_lldp(body: bytes, src: bytes) -> list[Sighting]:

@@ -15,6 +15,7 @@ from typing import Any
 from netdiscover.identity import mac_kind
 from netdiscover.observation import Interface, Observation, normalise_mac, utcnow
 from netdiscover.scanners.passive.linking import identity_key
+from netdiscover.scanners.passive.linklayer import port_name
 from netdiscover.scanners.passive.records import Sighting
 
 METHOD = "passive"
@@ -120,9 +121,7 @@ def _lldp_identity(o: Observation, lldp: dict[str, Any]) -> None:
     named by the Port ID; an LLDP-MED endpoint's inventory gives its serial and maker."""
     chassis = lldp.get("chassis_id")
     if chassis != o.mac and normalise_mac(chassis) == chassis and mac_kind(chassis) is not None:
-        port = lldp.get("port_id")
-        name = lldp.get("port_description") if port == o.mac or not port else port
-        o.interfaces = [Interface(mac=chassis), Interface(name=name, mac=o.mac)]
+        o.interfaces = [Interface(mac=chassis), Interface(name=port_name(lldp), mac=o.mac)]
         o.mac = chassis
     med = lldp.get("med")
     if isinstance(med, dict):

@@ -7,8 +7,8 @@ What a passive LLDP or CDP sighting locates, and what it does not:
   ``bridge`` or ``router`` means IF is cabled to that device, at the port its Port ID names.
   That places exactly one device: the listening host's own interface IF (its MAC), as a
   ``LOCATION`` observation (switch = the sender's system name, else its chassis ID; port = the
-  Port ID, else the port description). Reconciliation applies it only when that MAC is already
-  an asset's interface (a location adds no device).
+  Port ID, or the port description when the Port ID is only a MAC address). Reconciliation
+  applies it only when that MAC is already an asset's interface (a location adds no device).
 - It locates nobody else heard on IF: their frames crossed the switch from other ports.
 - An LLDPDU from a station or phone (no bridge/router enabled) locates nothing: it says the
   sender shares IF's cable (a PC behind a phone's pass-through port); the sender is recorded as
@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netdiscover.observation import LOCATION, Observation
+from netdiscover.scanners.passive.linklayer import port_name
 from netdiscover.scanners.passive.records import Sighting
 
 METHOD = "passive"
@@ -60,7 +61,7 @@ def uplink_of(sighting: Sighting) -> tuple[Uplink, float] | None:
     if sighting.protocol == "lldp":
         chassis = facts.get("chassis_id")
         name = facts.get("system_name") or chassis
-        port = facts.get("port_id") or facts.get("port_description")
+        port = port_name(facts)
         hold = float(facts.get("ttl") or DEFAULT_TTL)
     else:
         chassis = name = facts.get("device_id")
