@@ -115,15 +115,20 @@ def start_listen(lab: Lab, host: Host, db_url: str, workdir: Path, duration: str
 
 def start_dnsmasq(lab: Lab, host: Host, workdir: Path, first: str, last: str, iface: str = "eth0",
                   wait: float = 10.0) -> Path:
-    """dnsmasq as a DHCPv4 server only (no DNS) on ``host``; returns its log path."""
+    """dnsmasq as a DHCP server only (no DNS) on ``host``; returns its log path.
+
+    IPv6 ``first``/``last`` make it a DHCPv6 server for their /64 (``host`` must hold an
+    address there); its leases are in ``workdir / "leases"``.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "dnsmasq.log"
+    mask = "64" if ":" in first else "255.255.255.0"
     lab.start(host.ns, ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", f"--interface={iface}",
-                        "--bind-interfaces", "--port=0", f"--dhcp-range={first},{last},255.255.255.0,1h",
+                        "--bind-interfaces", "--port=0", f"--dhcp-range={first},{last},{mask},1h",
                         f"--dhcp-leasefile={workdir / 'leases'}", f"--pid-file={workdir / 'dnsmasq.pid'}",
                         "--dhcp-authoritative", "--log-dhcp", "--log-facility=-"], log=log)
-    _wait_for(lambda: log.exists() and "DHCP, IP range" in log.read_text(errors="replace"), wait,
-              "dnsmasq did not start")
+    _wait_for(lambda: log.exists() and "IP range" in log.read_text(errors="replace"), wait,
+              f"dnsmasq did not start: {log.read_text(errors='replace')[-300:] if log.exists() else ''}")
     return log
 
 
@@ -138,15 +143,20 @@ def run_udhcpc(lab: Lab, host: Host, hostname: str, iface: str = "eth0", client_
 
 
 def run_dhclient(lab: Lab, host: Host, hostname: str, workdir: Path, iface: str = "eth0",
-                 timeout: float = 20.0) -> None:
-    """One ISC dhclient lease with Debian's request list and ``hostname`` (no address configured)."""
+                 timeout: float = 20.0, v6: bool = False) -> None:
+    """One ISC dhclient lease with Debian's request list and ``hostname`` (no address configured).
+
+    ``v6``: a DHCPv6 lease (``dhclient -6``, DUID-LL, the name sent as the client FQDN option).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / "dhclient.conf"
     debian = Path("/etc/dhcp/dhclient.conf")
     base = debian.read_text() if debian.exists() else ""
     lines = [line for line in base.splitlines() if "send host-name" not in line]
-    conf.write_text("\n".join(lines) + f'\nsend host-name "{hostname}";\n')
-    lab.run(host.ns, ["dhclient", "-1", "-4", "-sf", "/bin/true", "-cf", str(conf),
+    name = f'send fqdn.fqdn "{hostname}";' if v6 else f'send host-name "{hostname}";'
+    conf.write_text("\n".join(lines) + f"\n{name}\n")
+    family = ["-6", "-D", "LL"] if v6 else ["-4"]
+    lab.run(host.ns, ["dhclient", "-1", *family, "-sf", "/bin/true", "-cf", str(conf),
                       "-lf", str(workdir / "dhclient.leases"), "-pf", str(workdir / "dhclient.pid"), iface],
             timeout=timeout)
     pid = workdir / "dhclient.pid"
