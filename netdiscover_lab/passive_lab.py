@@ -245,14 +245,54 @@ def count_frames(interface: str, expect: int, timeout: float) -> dict:
     return {**stats.to_dict(), "wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}
 
 
+SO_TIMESTAMPNS = 35              # Linux: the kernel's receive time of each frame, as a timespec
+PROBE_TYPES = (128, 135)         # ICMPv6 echo request, neighbour solicitation
+
+
+def probe_times(interface: str, src_mac: str, seconds: float) -> list[float]:
+    """Kernel receive times (s) of the ICMPv6 echo requests and neighbour solicitations that
+    ``src_mac`` sent, heard on ``interface`` for ``seconds`` (a receive-only socket)."""
+    import socket
+    import struct
+
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86DD))
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    sock.bind((interface, 0x86DD))
+    sock.settimeout(0.2)
+    print("ready", flush=True)
+    mac = bytes.fromhex(src_mac.replace(":", ""))
+    times: list[float] = []
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end and len(times) < 100_000:
+            try:
+                frame, ancillary, _flags, _addr = sock.recvmsg(2048, 64)
+            except TimeoutError:
+                continue
+            if frame[6:12] != mac or len(frame) < 55 or frame[20] != 58 or frame[54] not in PROBE_TYPES:
+                continue
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+                    sec, nsec = struct.unpack_from("qq", data)
+                    times.append(sec + nsec / 1e9)
+    finally:
+        sock.close()
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT``: print count_frames as JSON."""
+    """``python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT``: print count_frames as JSON;
+    ``... probes IFACE MAC SECONDS``: print probe_times as JSON."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 4 or args[0] != "count":
-        print("usage: python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT", file=sys.stderr)
-        return 2
-    print(json.dumps(count_frames(args[1], int(args[2]), float(args[3]))), flush=True)
-    return 0
+    if len(args) == 4 and args[0] == "count":
+        print(json.dumps(count_frames(args[1], int(args[2]), float(args[3]))), flush=True)
+        return 0
+    if len(args) == 4 and args[0] == "probes":
+        print(json.dumps(probe_times(args[1], args[2], float(args[3]))), flush=True)
+        return 0
+    print("usage: python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT\n"
+          "       python -m netdiscover_lab.passive_lab probes IFACE MAC SECONDS", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
