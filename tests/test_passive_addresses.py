@@ -4,15 +4,19 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import netaddr
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from netdiscover.cli import main
 from netdiscover.identity import identity_ip, link_local_ip
 from netdiscover.observation import Observation
 from netdiscover.reconcile.absence import coverage_of, unseen_in_scope
+from netdiscover.reports.risk import subnet_of
 from netdiscover.scanners.passive.records import Sighting
 from netdiscover.scanners.passive.sightings import SightingTable
 from netdiscover.services.reconcile import reconcile
@@ -122,3 +126,24 @@ def test_an_ndp_sweep_proves_no_absence():
     """ndp's echo to all-nodes may go unanswered by a present host: its silence is no coverage."""
     done = SimpleNamespace(status="done", method="ndp", stats={"covered": ["fd00:1::/64"]})
     assert coverage_of([done], netaddr.IPSet(["fd00:1::/64"])) == {}
+
+
+def test_assets_show_and_unknown_report_list_link_local_addresses(sessions, db_url):
+    sweep(sessions, heard(PHONE, "10.0.0.5", "fe80::5"))
+    sweep(sessions, heard(LAPTOP, "10.0.1.7", "fe80::7"))
+    shown = CliRunner().invoke(main, ["--db", db_url, "assets", "show", "1", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["ips"] == ["10.0.0.5", "fe80::5"]
+    result = CliRunner().invoke(main, ["--db", db_url, "report", "unknown", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    rows = data["rows"] if isinstance(data, dict) else data
+    (phone,) = [r for r in rows if PHONE in r["macs"]]
+    assert phone["ips"] == ["10.0.0.5", "fe80::5"]
+    history = {(a["ip"], a["mac"]) for a in phone["address_history"]}
+    assert history == {("10.0.0.5", PHONE), ("fe80::5", PHONE)}
+
+
+def test_link_local_addresses_are_no_subnet_for_risk_hints():
+    assert subnet_of("fe80::5") is None and subnet_of("169.254.3.4") is None
+    assert subnet_of("fd00:1::5") == "fd00:1::/64" and subnet_of("10.0.0.5") == "10.0.0.0/24"
