@@ -228,11 +228,11 @@ def count_frames(interface: str, expect: int, timeout: float) -> dict:
     first: list[float] = []
     original = listener.handle
 
-    def timed(frame: bytes) -> None:
+    def timed(frame: bytes, interface: str | None = None) -> None:
         if not first:
             first.append(time.monotonic())
             first.append(resource.getrusage(resource.RUSAGE_SELF))  # type: ignore[arg-type]
-        original(frame)
+        original(frame, interface)
 
     listener.handle = timed  # type: ignore[method-assign]
     try:
