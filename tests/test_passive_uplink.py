@@ -30,10 +30,10 @@ def lldpdu(src: str, chassis: bytes, port: bytes, name: bytes, caps: int, *, ttl
     return bytes.fromhex("0180c200000e") + bytes.fromhex(src.replace(":", "")) + b"\x88\xcc" + body
 
 
-def switch_frame(chassis: str = CHASSIS, name: bytes = b"access-sw3") -> bytes:
+def switch_frame(chassis: str = CHASSIS, name: bytes = b"access-sw3", ttl: int = 120) -> bytes:
     mgmt = pf.tlv(8, bytes([5, 1, 10, 23, 0, 2]) + b"\x02\x00\x00\x00\x01\x00")
     return lldpdu(PORT_MAC, b"\x04" + bytes.fromhex(chassis.replace(":", "")), b"\x05ge-0/0/17", name,
-                  0x04, extra=mgmt)                                            # bridge
+                  0x04, ttl=ttl, extra=mgmt)                                   # bridge
 
 
 def med(subtype: int, value: bytes) -> bytes:
@@ -100,6 +100,8 @@ def test_cdp_only_when_no_lldp_bridge_and_expiry():
     assert (loc.switch, loc.switch_port) == ("edge-sw2", "GigabitEthernet0/1")
     ups, _ = uplinks_after(switch_frame())
     assert ups.locations(now=119.0) and ups.locations(now=121.5) == []     # the LLDP TTL is 120 s
+    _ups, found = uplinks_after(switch_frame(), switch_frame(ttl=0))       # shutdown LLDPDU
+    assert found == []
 
 
 def test_listener_adds_the_location_to_its_flush():

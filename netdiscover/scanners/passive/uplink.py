@@ -19,7 +19,8 @@ What a passive LLDP or CDP sighting locates, and what it does not:
   LLDP, a mirror port) make the answer ambiguous: no location, counted as ``ambiguous``.
 
 An uplink heard is kept for its LLDP time-to-live (``ttl``, CDP: ``CDP_HOLD``) so a flush
-window shorter than the sender's interval still carries the location.
+window shorter than the sender's interval still carries the location; a shutdown LLDPDU (TTL 0)
+forgets it at once.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def uplink_of(sighting: Sighting) -> tuple[Uplink, float] | None:
         chassis = facts.get("chassis_id")
         name = facts.get("system_name") or chassis
         port = port_name(facts)
-        hold = float(facts.get("ttl") or DEFAULT_TTL)
+        ttl = facts.get("ttl")
+        hold = float(DEFAULT_TTL if ttl is None else ttl)
     else:
         chassis = name = facts.get("device_id")
         port, hold = facts.get("port_id"), CDP_HOLD
@@ -90,8 +92,10 @@ class Uplinks:
             if found is None:
                 continue
             uplink, hold = found
-            if uplink in seen or len(seen) < MAX_PER_INTERFACE:
-                seen[uplink] = stamp + max(hold, 1.0)
+            if hold <= 0:                        # a shutdown LLDPDU: the port is going down
+                seen.pop(uplink, None)
+            elif uplink in seen or len(seen) < MAX_PER_INTERFACE:
+                seen[uplink] = stamp + hold
 
     def locations(self, now: float | None = None) -> list[Observation]:
         """One LOCATION observation per interface with exactly one uplink (LLDP before CDP)."""
