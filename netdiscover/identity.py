@@ -3,7 +3,7 @@
 Pure functions shared by reconciliation and inventory import. A key is only as good as its
 uniqueness: locally administered (randomised) MACs, shared virtual router MACs, junk serials
 and loopback or link-local IPs are recognised here so that the callers never treat them as
-proof of identity.
+proof of identity (link-local addresses are still stored: ``link_local_ip``).
 """
 
 from __future__ import annotations
@@ -101,6 +101,27 @@ def identity_ip(ip: str | None) -> str | None:
         return None
     if addr.is_loopback or addr.is_link_local or addr.is_unspecified or addr.is_multicast:
         return None
+    return str(addr)
+
+
+@lru_cache(maxsize=65536)
+def link_local_ip(ip: str | None) -> str | None:
+    """A link-local unicast address (fe80::/10, 169.254.0.0/16) in canonical form, else None.
+
+    Such an address belongs in the addresses table of the MAC that holds it, but it is never an
+    identity: the same fe80::1 or 169.254.x.y is reused on every link (``identity_ip`` refuses it).
+    A zone suffix (``fe80::1%eth0``) is dropped: the zone names our interface, not the device's.
+    """
+    if not ip:
+        return None
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return None
+    if not addr.is_link_local or addr.is_multicast:
+        return None
+    if addr.version == 4 and (addr.packed[2] == 0 or addr.packed[2] == 255):
+        return None                      # 169.254.0/24 and .255/24 are reserved (RFC 3927)
     return str(addr)
 
 

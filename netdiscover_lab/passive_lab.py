@@ -51,13 +51,19 @@ def mirror_segment(lab: Lab, name: str = "lan") -> Segment:
 
 def silent_host(lab: Lab, name: str, segment: Segment) -> Host:
     """A namespace on ``segment`` with no addresses and IPv6 off: its kernel sends nothing."""
+    return silent_host_on_port(lab, name, segment)[0]
+
+
+def silent_host_on_port(lab: Lab, name: str, segment: Segment) -> tuple[Host, str]:
+    """``silent_host`` and the name of the bridge port its cable is plugged into."""
     ns = lab.namespace(name)
     for scope in ("all", "default"):
         lab.sysctl(ns, f"net.ipv6.conf.{scope}.disable_ipv6", "1")
-    lab.attach(ns, segment, "eth0")
-    host = Host(name=name, ns=ns, ip=None, mac=None)
+    port = lab.attach(ns, segment, "eth0")
+    mac = lab.run(ns, ["cat", "/sys/class/net/eth0/address"]).stdout.strip()
+    host = Host(name=name, ns=ns, ip=None, mac=mac)
     lab.hosts[name] = host
-    return host
+    return host, port
 
 
 def tx_packets(lab: Lab, ns: str, iface: str = "eth0") -> int:
@@ -109,15 +115,20 @@ def start_listen(lab: Lab, host: Host, db_url: str, workdir: Path, duration: str
 
 def start_dnsmasq(lab: Lab, host: Host, workdir: Path, first: str, last: str, iface: str = "eth0",
                   wait: float = 10.0) -> Path:
-    """dnsmasq as a DHCPv4 server only (no DNS) on ``host``; returns its log path."""
+    """dnsmasq as a DHCP server only (no DNS) on ``host``; returns its log path.
+
+    IPv6 ``first``/``last`` make it a DHCPv6 server for their /64 (``host`` must hold an
+    address there); its leases are in ``workdir / "leases"``.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "dnsmasq.log"
+    mask = "64" if ":" in first else "255.255.255.0"
     lab.start(host.ns, ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", f"--interface={iface}",
-                        "--bind-interfaces", "--port=0", f"--dhcp-range={first},{last},255.255.255.0,1h",
+                        "--bind-interfaces", "--port=0", f"--dhcp-range={first},{last},{mask},1h",
                         f"--dhcp-leasefile={workdir / 'leases'}", f"--pid-file={workdir / 'dnsmasq.pid'}",
                         "--dhcp-authoritative", "--log-dhcp", "--log-facility=-"], log=log)
-    _wait_for(lambda: log.exists() and "DHCP, IP range" in log.read_text(errors="replace"), wait,
-              "dnsmasq did not start")
+    _wait_for(lambda: log.exists() and "IP range" in log.read_text(errors="replace"), wait,
+              f"dnsmasq did not start: {log.read_text(errors='replace')[-300:] if log.exists() else ''}")
     return log
 
 
@@ -132,15 +143,20 @@ def run_udhcpc(lab: Lab, host: Host, hostname: str, iface: str = "eth0", client_
 
 
 def run_dhclient(lab: Lab, host: Host, hostname: str, workdir: Path, iface: str = "eth0",
-                 timeout: float = 20.0) -> None:
-    """One ISC dhclient lease with Debian's request list and ``hostname`` (no address configured)."""
+                 timeout: float = 20.0, v6: bool = False) -> None:
+    """One ISC dhclient lease with Debian's request list and ``hostname`` (no address configured).
+
+    ``v6``: a DHCPv6 lease (``dhclient -6``, DUID-LL, the name sent as the client FQDN option).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / "dhclient.conf"
     debian = Path("/etc/dhcp/dhclient.conf")
     base = debian.read_text() if debian.exists() else ""
     lines = [line for line in base.splitlines() if "send host-name" not in line]
-    conf.write_text("\n".join(lines) + f'\nsend host-name "{hostname}";\n')
-    lab.run(host.ns, ["dhclient", "-1", "-4", "-sf", "/bin/true", "-cf", str(conf),
+    name = f'send fqdn.fqdn "{hostname}";' if v6 else f'send host-name "{hostname}";'
+    conf.write_text("\n".join(lines) + f"\n{name}\n")
+    family = ["-6", "-D", "LL"] if v6 else ["-4"]
+    lab.run(host.ns, ["dhclient", "-1", *family, "-sf", "/bin/true", "-cf", str(conf),
                       "-lf", str(workdir / "dhclient.leases"), "-pf", str(workdir / "dhclient.pid"), iface],
             timeout=timeout)
     pid = workdir / "dhclient.pid"
@@ -162,18 +178,23 @@ def run_dhcpcd(lab: Lab, host: Host, hostname: str, iface: str = "eth0", timeout
     return lab.run(host.ns, ["sh", "-c", script], timeout=timeout).stdout
 
 
-def start_lldpd(lab: Lab, host: Host, system_name: str, iface: str = "eth0", wait: float = 10.0) -> Path:
+def start_lldpd(lab: Lab, host: Host, system_name: str, iface: str = "eth0", wait: float = 10.0,
+                config: tuple[str, ...] = (), med_class: int | None = None) -> Path:
     """lldpd announcing ``system_name`` on ``iface`` every second; returns its directory.
 
-    lldpd drops to its own user, so its socket and configuration live in a directory it can
-    reach (``/tmp/<lab prefix>-lldpd-*``, mode 755); the caller removes it afterwards.
+    ``config`` adds lldpcli ``configure`` lines (capabilities, inventory); ``med_class`` makes
+    it an LLDP-MED endpoint of that class (1-3). lldpd drops to its own user, so its socket and
+    configuration live in a directory it can reach (``/tmp/<lab prefix>-lldpd-*``, mode 755);
+    the caller removes it afterwards.
     """
     workdir = Path(tempfile.mkdtemp(prefix=f"{lab.prefix}-lldpd-"))
     workdir.chmod(0o755)
     log, sock = workdir / "lldpd.log", workdir / "lldpd.socket"
     conf = workdir / "lldpd.conf"
-    conf.write_text(f"configure system hostname {system_name}\nconfigure lldp tx-interval 1\n")
-    lab.start(host.ns, ["lldpd", "-d", "-u", str(sock), "-I", iface, "-O", str(conf), "-S",
+    lines = [f"configure system hostname {system_name}", "configure lldp tx-interval 1", *config]
+    conf.write_text("\n".join(lines) + "\n")
+    med = ["-M", str(med_class)] if med_class else []
+    lab.start(host.ns, ["lldpd", "-d", "-u", str(sock), "-I", iface, "-O", str(conf), *med, "-S",
                         f"{system_name} lab switch"], log=log)
     _wait_for(sock.exists, wait, f"lldpd did not start (see {log})")
     return workdir
@@ -207,11 +228,11 @@ def count_frames(interface: str, expect: int, timeout: float) -> dict:
     first: list[float] = []
     original = listener.handle
 
-    def timed(frame: bytes) -> None:
+    def timed(frame: bytes, interface: str | None = None) -> None:
         if not first:
             first.append(time.monotonic())
             first.append(resource.getrusage(resource.RUSAGE_SELF))  # type: ignore[arg-type]
-        original(frame)
+        original(frame, interface)
 
     listener.handle = timed  # type: ignore[method-assign]
     try:
@@ -224,14 +245,54 @@ def count_frames(interface: str, expect: int, timeout: float) -> dict:
     return {**stats.to_dict(), "wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}
 
 
+SO_TIMESTAMPNS = 35              # Linux: the kernel's receive time of each frame, as a timespec
+PROBE_TYPES = (128, 135)         # ICMPv6 echo request, neighbour solicitation
+
+
+def probe_times(interface: str, src_mac: str, seconds: float) -> list[float]:
+    """Kernel receive times (s) of the ICMPv6 echo requests and neighbour solicitations that
+    ``src_mac`` sent, heard on ``interface`` for ``seconds`` (a receive-only socket)."""
+    import socket
+    import struct
+
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86DD))
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    sock.bind((interface, 0x86DD))
+    sock.settimeout(0.2)
+    print("ready", flush=True)
+    mac = bytes.fromhex(src_mac.replace(":", ""))
+    times: list[float] = []
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end and len(times) < 100_000:
+            try:
+                frame, ancillary, _flags, _addr = sock.recvmsg(2048, 64)
+            except TimeoutError:
+                continue
+            if frame[6:12] != mac or len(frame) < 55 or frame[20] != 58 or frame[54] not in PROBE_TYPES:
+                continue
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+                    sec, nsec = struct.unpack_from("qq", data)
+                    times.append(sec + nsec / 1e9)
+    finally:
+        sock.close()
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT``: print count_frames as JSON."""
+    """``python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT``: print count_frames as JSON;
+    ``... probes IFACE MAC SECONDS``: print probe_times as JSON."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 4 or args[0] != "count":
-        print("usage: python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT", file=sys.stderr)
-        return 2
-    print(json.dumps(count_frames(args[1], int(args[2]), float(args[3]))), flush=True)
-    return 0
+    if len(args) == 4 and args[0] == "count":
+        print(json.dumps(count_frames(args[1], int(args[2]), float(args[3]))), flush=True)
+        return 0
+    if len(args) == 4 and args[0] == "probes":
+        print(json.dumps(probe_times(args[1], args[2], float(args[3]))), flush=True)
+        return 0
+    print("usage: python -m netdiscover_lab.passive_lab count IFACE EXPECT TIMEOUT\n"
+          "       python -m netdiscover_lab.passive_lab probes IFACE MAC SECONDS", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

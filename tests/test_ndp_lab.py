@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
+import sys
 import time
 
 import pytest
@@ -57,7 +59,8 @@ def test_ndp_finds_ipv6_only_hosts_and_assets_show_their_addresses(lab, tmp_path
     rows = json.loads(netdiscover(lab, scanner.ns, "--db", sqlite_url, "assets", "list", "--format", "json"))
     for mac in hosts:
         (row,) = [r for r in rows if mac in r["macs"]]
-        assert slaac_of(mac) in row["ips"], row
+        link_local = slaac_of(mac).replace("fd00:22::", "fe80::")
+        assert row["ips"] == [slaac_of(mac), link_local], row      # the link-local one stored, shown last
         assert "ndp" in row["methods"]
 
 
@@ -67,3 +70,35 @@ def test_ndp_without_ipv6_on_the_interface_is_a_clear_error(lab, sqlite_url):
     proc = lab.run(quiet.ns, [*pl.NETDISCOVER, "--db", sqlite_url, "scan", "10.22.0.0/24", "-m", "ndp",
                               "--iface", "eth0"], check=False, timeout=60)
     assert "no IPv6 link-local address" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ndp_paces_its_probes_at_the_rate(lab, tmp_path, sqlite_url):
+    """--rate 4: the echoes and solicitations the scanner sends, as a silent neighbour hears them
+    (kernel receive times), come at most 4 a second."""
+    if shutil.which("radvd") is None:
+        pytest.skip("radvd is not installed")
+    seg = lab.segment("lan")
+    router = lab.host("router", seg, None, mac="00:1b:21:22:01:01")
+    pl.start_radvd(lab, router, tmp_path / "radvd", PREFIX)
+    scanner = lab.host("scanner", seg, None, mac="00:1b:21:22:01:02")
+    ear = pl.silent_host(lab, "ear", seg)
+    host = lab.host("v6h", seg, None, mac="00:1b:21:22:01:03")
+    for mac, peer in (("00:1b:21:22:01:02", scanner), ("00:1b:21:22:01:03", host)):
+        wait_for_address(lab, peer.ns, slaac_of(mac))
+    log = tmp_path / "probes.json"
+    capture = lab.start(ear.ns, [sys.executable, "-m", "netdiscover_lab.passive_lab", "probes", "eth0",
+                                 "00:1b:21:22:01:02", "12"], log=log)
+    deadline = time.monotonic() + 10
+    while "ready" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    out = netdiscover(lab, scanner.ns, "--db", sqlite_url, "scan", PREFIX, "--allow-large", "-m", "ndp",
+                      "--iface", "eth0", "--rate", "4", "--format", "json")
+    assert "00:1b:21:22:01:03" in {mac for row in json.loads(out) for mac in row["macs"]}
+    capture.wait(timeout=30)
+    times = json.loads(log.read_text().splitlines()[-1])
+    assert len(times) >= 4, times                     # two rounds of echoes from two source addresses
+    # a late wake-up may shorten the next gap by the lateness (the schedule keeps its slots), so
+    # half a slot is the bound; unpaced, a round's two echoes are a few milliseconds apart
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.5 / 4 and (len(times) - 1) / (times[-1] - times[0]) <= 4 * 1.1, gaps

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
+import time
 
+import pytest
+from netaddr import IPSet
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6ND_NA, ICMPv6NDOptDstLLAddr, IPv6
 from scapy.layers.l2 import Ether
 
+from netdiscover.scanners.base import ScanContext, ScannerUnavailable
 from netdiscover.scanners.ndp import scanner as ndp
+from netdiscover.scanners.pacing import SendSchedule
 from netdiscover.scanners.passive import bpf
 
 OWN = bytes.fromhex("001b21220002")
@@ -38,3 +44,26 @@ def test_replies_are_tied_to_the_sending_mac():
 
 def test_receive_filter_is_stored_as_data():
     assert "ip6[40] == 129" in bpf.expression(ndp.FILTER) and len(bpf.program(ndp.FILTER)) > 4
+
+
+def test_rate_defaults_to_the_descriptor_and_refuses_zero():
+    assert ndp._rate(ScanContext(targets=IPSet())) == ndp.DESCRIPTOR.rate == 200
+    assert ndp._rate(ScanContext(targets=IPSet(), rate=7)) == 7.0
+    with pytest.raises(ScannerUnavailable, match="positive"):
+        ndp._rate(ScanContext(targets=IPSet(), rate=0))
+
+
+def test_waiting_for_a_send_slot_reads_the_replies_meanwhile():
+    ours, wire = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ours.setblocking(False)
+    try:
+        heard = ndp.Heard(ident=77)
+        prober = ndp.Prober(ours, heard, OWN, SendSchedule(2, time.monotonic()))
+        prober.pace()                                   # the first slot is now
+        wire.send(bytes(Ether(src="00:1b:21:22:00:03", dst="00:1b:21:22:00:02")
+                        / IPv6(src="fe80::3", dst="fe80::2") / ICMPv6EchoReply(id=77)))
+        prober.pace()                                   # waits for the second slot, reading
+        assert heard.by_mac == {bytes.fromhex("001b21220003"): ["fe80::3"]} and prober.sent == 2
+    finally:
+        ours.close()
+        wire.close()

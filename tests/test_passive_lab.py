@@ -65,7 +65,8 @@ def test_dhcp_clients_and_avahi_are_heard_and_listener_sends_nothing(lab, tmp_pa
     assert bb["ips"][0].startswith("10.21.0.1") and "passive" in bb["methods"]
     isc_row = by_mac(rows, "00:1b:21:21:00:03")
     assert isc_row["hostname"] == "isc-laptop" and isc_row["ips"][0].startswith("10.21.0.1")
-    assert by_mac(rows, "00:1b:21:21:00:01")["ips"] == ["10.21.0.1"]
+    # the server's IPv6 link-local address (from its router solicitation) is stored too, shown last
+    assert by_mac(rows, "00:1b:21:21:00:01")["ips"] in (["10.21.0.1"], ["10.21.0.1", "fe80::21b:21ff:fe21:1"])
     assert by_mac(rows, "00:1b:21:21:00:04")["hostname"].startswith("lab-printer")
     assert isc_row["os_name"] and "linux" in isc_row["os_name"].lower()
     dcd_row = by_mac(rows, "00:1b:21:21:00:05")
@@ -101,7 +102,7 @@ def test_lldp_and_slaac_hosts_are_heard(lab, tmp_path, sqlite_url, request):
     sw = by_mac(rows, "00:1b:21:21:01:02")
     assert sw["hostname"] == "lab-switch"
     host = by_mac(rows, "00:1b:21:21:01:03")
-    assert slaac in host["ips"]
+    assert slaac in host["ips"] and host["ips"][-1] == "fe80::21b:21ff:fe21:103"   # DAD, MLD from link-local
 
 
 def observed_keys(db_url: str) -> dict[str, set[str]]:

@@ -57,6 +57,9 @@ def _print_summary(data: dict, err: bool = False) -> None:
                f"{data['malformed']}  oversized {data['oversized']}", err=err)
     click.echo(f"sightings {data['sightings']}  dropped by the table {data['overflow']}  devices "
                f"{assets['devices']}  assets new {assets['new']}  updated {assets['updated']}", err=err)
+    for interface, where in data["uplinks"].items():
+        click.echo(f"{interface} is plugged into {where['switch']} port {where['port'] or '?'} "
+                   f"(heard by {where['protocol']})", err=err)
     for message in data["errors"]:
         click.echo(f"warning: {message}", err=True)
 

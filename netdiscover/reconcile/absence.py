@@ -10,8 +10,11 @@ method of the sweep saw it. Methods whose silence counts:
 - ``snmp``: only at an address where that asset answered SNMP before (a device without an
   agent is silent to SNMP whether it is there or not).
 
-IoT announcements (mDNS, SSDP, NetBIOS), passive listening and routers' ARP tables never
-prove absence: a sweep of only those methods misses nothing. A method counts only when it
+IoT announcements (mDNS, SSDP, NetBIOS), passive listening, ``ndp`` and routers' ARP tables
+never prove absence: a sweep of only those methods misses nothing. (``ndp`` finds hosts by an
+echo to all-nodes, which hosts may ignore, e.g. Windows' default firewall, and solicits only the
+SLAAC addresses of those that answered, so its silence says nothing about the rest.) A
+link-local address is never counted: the same one is reused on every link. A method counts only when it
 ran to the end (a failed or partial method proves nothing).
 
 An asset is marked disappeared only after a grace: missed by at least ``Grace.misses``
@@ -31,6 +34,7 @@ from typing import Any
 
 import netaddr
 
+from netdiscover.identity import link_local_ip
 from netdiscover.scope import AddressRanges
 
 # Methods whose silence may count, strongest first (the first that covered an address concludes).
@@ -129,7 +133,8 @@ def unseen_in_scope(rows: Iterable[Any], seen: set[int], in_scope: Callable[[str
     IP and, when other sites' assets exist, its site)."""
     unseen: dict[int, list[str]] = defaultdict(list)
     for asset_id, ip, *where in rows:
-        if asset_id not in seen and in_scope(ip) and (not where or where[0] == site):
+        if (asset_id not in seen and in_scope(ip) and (not where or where[0] == site)
+                and not link_local_ip(ip)):
             unseen[asset_id].append(ip)
     return unseen
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from netdiscover.identity import (
     LOCAL,
+    link_local_ip,
     mac_kind,
     serial_key,
 )
@@ -105,8 +106,9 @@ class KnownAssetPlanner:
         return rest
 
     def _quiet_known(self, d: Device, s: Summary, row: dict[str, Any], plan: WritePlan) -> bool:
-        """``_quiet`` from what identity matching read (no merges happened)."""
-        if not self._same_asset(d, s, row):
+        """``_quiet`` from what identity matching read (no merges happened; link-local addresses
+        were not read, as they are never matched on)."""
+        if s.local_ips or not self._same_asset(d, s, row):
             return False
         aid = d.asset_id
         iface_ids = []
@@ -140,16 +142,13 @@ class KnownAssetPlanner:
                 return False
             iface_ids.append(r.id)
         addr_ids = []
-        for ip in s.ips:
+        for ip, mac in _held(s):
             r = next((r for r in addrs if r.ip == ip), None)
-            if r is None:
-                return False
-            mac = s.ip_mac.get(ip)
-            if not r.current or (mac and mac != r.mac):
+            if r is None or not r.current or (mac and mac != r.mac):
                 return False
             addr_ids.append(r.id)
-        # every IP seen is current already; a complete sweep may retire the others
-        if self.ctx.complete and s.host_seen and sum(1 for r in addrs if r.current) != len(addr_ids):
+        # every IP seen is current already; a complete sweep may retire others
+        if self.ctx.complete and s.host_seen and self._stale(s, addrs, False):
             return False
         _record_seen(plan, s, d.asset_id, iface_ids, addr_ids)
         return True
@@ -353,9 +352,8 @@ class KnownAssetPlanner:
         by_ip = {r.ip: r for r in rows}
         old_current = {r.ip for r in rows if r.current}
         new_current = set(old_current)
-        for ip in s.ips:
+        for ip, mac in _held(s):
             r = by_ip.get(ip)
-            mac = s.ip_mac.get(ip)
             if r is None:
                 plan.addr_inserts.append({"asset_id": aid, "ip": ip, "mac": mac, "current": True,
                                           "first_seen": s.first, "last_seen": s.last})
@@ -364,14 +362,28 @@ class KnownAssetPlanner:
                 if not r.current or (mac and mac != r.mac):
                     plan.addr_updates.append({"id": r.id, "current": True, "mac": mac or r.mac})
             new_current.add(ip)
-        if (self.ctx.complete and s.host_seen) or moved:
-            for ip in sorted(old_current):
-                if ip not in s.ips and (moved or self.ctx.in_scope(ip)):
-                    plan.addr_updates.append({"id": by_ip[ip].id, "current": False})
-                    new_current.discard(ip)
+        for r in self._stale(s, rows, moved):
+            plan.addr_updates.append({"id": r.id, "current": False})
+            new_current.discard(r.ip)
         if new_current != old_current:
             plan.events.append(self.ctx.event(aid, "ip_changed", {"ips": sorted(old_current)},
                                               {"ips": sorted(new_current)}))
+
+    def _stale(self, s: Summary, rows: Sequence[Any], moved: bool) -> list[Any]:
+        """The current address rows this sighting retires: all unseen ones when the asset moved
+        site; after a complete sweep that saw the host, the unseen ones in scope, and a link-local
+        one (reused on every link, so never retired by scope) only when the MAC that held it now
+        shows other link-local addresses."""
+        if not (moved or (self.ctx.complete and s.host_seen)):
+            return []
+        local = s.local_ips or {}
+        stale = []
+        for r in sorted((r for r in rows if r.current), key=lambda r: r.ip):
+            if r.ip in local or r.ip in s.ips:
+                continue
+            if moved or (r.mac in local.values() if link_local_ip(r.ip) else self.ctx.in_scope(r.ip)):
+                stale.append(r)
+        return stale
 
     def _services(self, aid: int, s: Summary, existing: Sequence[Any], plan: WritePlan) -> None:
         have = {(r.port, r.protocol): r for r in existing}
@@ -413,6 +425,14 @@ class KnownAssetPlanner:
                                               "cpe": sw.cpe, "first_seen": s.first, "last_seen": s.last})
             else:
                 plan.software_updates.append({"id": r.id, "last_seen": s.last})
+
+
+def _held(s: Summary) -> list[tuple[str, str | None]]:
+    """(address, MAC) of every address the device showed: identity IPs, then link-local ones."""
+    held = [(ip, s.ip_mac.get(ip)) for ip in s.ips]
+    if s.local_ips:
+        held.extend(s.local_ips.items())
+    return held
 
 
 def _record_seen(plan: WritePlan, s: Summary, aid: int, iface_ids: list[int], addr_ids: list[int]) -> None:

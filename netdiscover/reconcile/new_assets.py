@@ -52,6 +52,8 @@ def plan_new(ctx: SweepContext, devices: list[Device], summaries: dict[int, Summ
         ip_mac = s.ip_mac
         for ip in s.ips:
             plan.new_addresses.append((aid, ip, ip_mac.get(ip), True, first, last))
+        if s.local_ips:
+            plan.new_addresses.extend((aid, ip, mac, True, first, last) for ip, mac in s.local_ips.items())
         if s.services:
             plan.service_inserts.extend(service_row(aid, svc, s) for svc in s.services.values())
         for sw in s.software.values():

@@ -9,6 +9,7 @@ from typing import Any
 from netdiscover.identity import (
     engine_key,
     identity_ip,
+    link_local_ip,
     serial_key,
 )
 from netdiscover.observation import HOST, Observation, as_utc
@@ -38,6 +39,8 @@ class Summary:
     software: dict[tuple[str, str | None], Any]
     host_seen: bool
     hostname_method: str | None = None      # the method whose hostname was taken
+    # link-local address -> the MAC that showed it: stored as an address, never matched on
+    local_ips: dict[str, str] | None = None
 
 
 def _recordable(mac: str) -> bool:
@@ -45,16 +48,29 @@ def _recordable(mac: str) -> bool:
     return mac != "00:00:00:00:00:00" and not int(mac[:2], 16) & 0x01
 
 
+def _add_local(local_ips: dict[str, str], ip: str, mac: str) -> None:
+    """Keep ``ip`` as one of ``mac``'s link-local addresses when it is one (the first MAC wins)."""
+    local = link_local_ip(ip)
+    if local:
+        local_ips.setdefault(local, mac)
+
+
 def _summarise_plain(dev: Device, o: Observation) -> Summary:
     """``summarise`` for the common device: one observation without interfaces, services or software."""
     macs: dict[str, dict[str, Any]] = {}
     ip_mac: dict[str, str] = {}
+    local_ips = None
     mac, flags = o.mac, o.flags
     if mac and _recordable(mac) and not (flags and "proxy_arp" in flags):
         macs[mac] = {}
         ip = identity_ip(o.ip)
-        if ip and not (flags and "ip_conflict" in flags):
-            ip_mac[ip] = mac
+        if ip:
+            if not (flags and "ip_conflict" in flags):
+                ip_mac[ip] = mac
+        elif o.ip:
+            local = link_local_ip(o.ip)
+            if local:
+                local_ips = {local: mac}
     seen = o.seen_at
     if seen is None or seen.tzinfo is not UTC:
         seen = as_utc(seen)
@@ -64,7 +80,7 @@ def _summarise_plain(dev: Device, o: Observation) -> Summary:
     return Summary(seen, seen, o.hostname, o.serial if o.serial and serial_key(o.serial) else None,
                    engine_key(o.snmp_engine_id) if o.snmp_engine_id else None, o.credential, {o.method},
                    list(dev.ips), ip_mac, macs, {}, False, {}, o.kind == HOST,
-                   o.method if o.hostname else None)
+                   o.method if o.hostname else None, local_ips)
 
 
 def summarise(dev: Device) -> Summary:
@@ -83,6 +99,7 @@ def summarise(dev: Device) -> Summary:
     macs: dict[str, dict[str, Any]] = {}
     services: dict[tuple[int, str], Any] = {}
     software: dict[tuple[str, str | None], Any] = {}
+    local_ips: dict[str, str] = {}
     authoritative = host_seen = False
     for o in obs:
         methods.add(o.method)
@@ -97,14 +114,19 @@ def summarise(dev: Device) -> Summary:
         if o.mac and "proxy_arp" not in o.flags and _recordable(o.mac):
             macs.setdefault(o.mac, {})
             ip = identity_ip(o.ip)
-            if ip and "ip_conflict" not in o.flags:
-                ip_mac.setdefault(ip, o.mac)
+            if ip:
+                if "ip_conflict" not in o.flags:
+                    ip_mac.setdefault(ip, o.mac)
+            elif o.ip:
+                _add_local(local_ips, o.ip, o.mac)
         for iface in o.interfaces:
             if iface.mac and _recordable(iface.mac):
                 for ip in iface.ips:
                     norm = identity_ip(ip)
                     if norm:
                         ip_mac.setdefault(norm, iface.mac)
+                    else:
+                        _add_local(local_ips, ip, iface.mac)
                 info = macs.setdefault(iface.mac, {})
                 for key, value in (("name", iface.name), ("if_index", iface.index), ("speed", iface.speed),
                                    ("oper_status", iface.status)):
@@ -124,5 +146,5 @@ def summarise(dev: Device) -> Summary:
         hostname=hostname, serial=serial, engine=engine,
         credential=credential, methods=methods, ips=list(dev.ips), ip_mac=ip_mac, macs=macs,
         services=services, services_authoritative=authoritative, software=software,
-        host_seen=host_seen, hostname_method=hostname_method,
+        host_seen=host_seen, hostname_method=hostname_method, local_ips=local_ips or None,
     )

@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from netdiscover.identity import link_local_ip
+
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 HTTP_PORTS = {80, 81, 8000, 8008, 8080, 8081, 8088, 8888}
@@ -36,7 +38,10 @@ def hint(code: str, severity: str, text: str) -> dict[str, str]:
 
 @lru_cache(maxsize=65536)
 def subnet_of(ip: str) -> str | None:
-    """The /24 (IPv4) or /64 (IPv6) holding ``ip``, as text; None for a malformed address."""
+    """The /24 (IPv4) or /64 (IPv6) holding ``ip``, as text; None for a malformed address and for
+    a link-local one (fe80::/64 and 169.254/16 are on every link: no one subnet)."""
+    if link_local_ip(ip):
+        return None
     if ":" not in ip:
         parts = ip.split(".")
         if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):

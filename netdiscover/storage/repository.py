@@ -11,6 +11,7 @@ from operator import attrgetter
 from typing import Any
 
 from netdiscover.fields import ASSET_KEYS, FIELDS
+from netdiscover.identity import link_local_ip
 from netdiscover.observation import utcnow
 from netdiscover.storage.models import Asset
 
@@ -32,8 +33,10 @@ def _macs(asset: Asset) -> list[str]:
 
 
 def _ips(asset: Asset) -> list[str]:
+    """Current addresses, latest first; link-local ones last (the first is the one shown)."""
     current = [a for a in asset.addresses if a.current]
-    current.sort(key=lambda a: (a.last_seen or utcnow(), a.id or 0), reverse=True)
+    current.sort(key=lambda a: (link_local_ip(a.ip) is None, a.last_seen or utcnow(), a.id or 0),
+                 reverse=True)
     return [a.ip for a in current]
 
 

@@ -48,6 +48,11 @@ OBS = ObservationRecord.__table__
 EV = AssetEvent.__table__
 D = Discrepancy.__table__
 CURRENT = '"current" = TRUE'
+# Current and not link-local (fe80::/10 in canonical lower-case text, 169.254.0.0/16): the
+# addresses a sweep may retire by not seeing them (reconcile.known keeps link-local ones apart).
+# (substr, not LIKE: the literal SQL goes through the driver, and psycopg would read '%' as a placeholder)
+CURRENT_ROUTABLE = (CURRENT + """ AND substr("ip", 1, 3) NOT IN ('fe8', 'fe9', 'fea', 'feb')"""
+                    """ AND substr("ip", 1, 8) <> '169.254.'""")
 PerAsset = dict[int, list[Any]]
 KnownRows = tuple[PerAsset, PerAsset, PerAsset, PerAsset]     # interfaces, addresses, services, software
 _KNOWN_COLUMNS = ("id", "hostname", "serial", "snmp_engine_id", "vendor", "model", "os_name", "os_version",
@@ -84,8 +89,8 @@ class SweepStore(IdentityReads):
         return bulk.select_in(self.conn, [A.c.id, A.c.field_sources], A.c.id, ids)
 
     def current_address_counts(self, ids: list[int]) -> dict[int, int]:
-        """Asset id -> how many current addresses it holds, for those holding several."""
-        return bulk.counts_in(self.conn, ADDR, "asset_id", ids, CURRENT)
+        """Asset id -> how many current addresses (not link-local) it holds, for those holding several."""
+        return bulk.counts_in(self.conn, ADDR, "asset_id", ids, CURRENT_ROUTABLE)
 
     def known_rows(self, ids: list[int], with_svc: list[int], with_sw: list[int]) -> KnownRows:
         """Per asset: its interfaces and addresses (of ``ids``), services (``with_svc``) and

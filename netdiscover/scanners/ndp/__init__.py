@@ -10,4 +10,5 @@ DESCRIPTOR = ScannerDescriptor(
     summary="IPv6 neighbours on one segment: who answers all-nodes, and the SLAAC addresses each holds",
     scan="netdiscover.scanners.ndp.scanner.scan",
     needs=Needs(root=True, interface=True),
+    rate=200,         # probes per second: a few echoes, then one solicitation per responder and prefix
 )

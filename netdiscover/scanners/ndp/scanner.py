@@ -7,6 +7,11 @@ neighbour solicitation, to the target's solicited-node group, for every on-link 
 with each responder's EUI-64 interface identifier, which finds SLAAC addresses a host did not
 answer from. Replies are read off an AF_PACKET socket (kernel filter: echo replies and
 neighbour advertisements) so each address comes with the MAC that sent it.
+
+Every probe waits for its slot of ``ctx.rate`` per second (``scanners.pacing``; the descriptor's
+rate by default), reading replies while it waits; the deadline grows with the probes to send.
+An ndp sweep never proves absence (``reconcile.absence``): hosts may ignore an echo to
+all-nodes, and only those that answered are solicited.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from netdiscover.observation import Observation
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 from netdiscover.scanners.ndp import DESCRIPTOR
+from netdiscover.scanners.pacing import SendSchedule
 from netdiscover.scanners.passive import bpf
 
 NAME = DESCRIPTOR.name
@@ -187,6 +193,34 @@ def _drain(sock: socket.socket, heard: Heard, own_mac: bytes, until: float) -> N
             heard.on_frame(frame, own_mac)
 
 
+@dataclass
+class Prober:
+    """The receiving socket and the send slots: ``pace`` waits for the next slot reading replies."""
+
+    receiver: socket.socket
+    heard: Heard
+    own_mac: bytes
+    schedule: SendSchedule
+    sent: int = 0
+
+    def pace(self) -> None:
+        """Wait for the next send slot, taking replies off the wire meanwhile; counts the send."""
+        delay = self.schedule.claim(time.monotonic())
+        if delay > 0:
+            _drain(self.receiver, self.heard, self.own_mac, time.monotonic() + delay)
+        self.sent += 1
+
+    def listen(self, seconds: float, deadline: float) -> None:
+        _drain(self.receiver, self.heard, self.own_mac, min(deadline, time.monotonic() + seconds))
+
+
+def _rate(ctx: ScanContext) -> float:
+    rate = DESCRIPTOR.rate if ctx.rate is None else ctx.rate
+    if not rate or rate <= 0:
+        raise ScannerUnavailable("the ndp send rate must be a positive number of packets per second")
+    return float(rate)
+
+
 def _pick_interface(ctx: ScanContext) -> str:
     if ctx.interface:
         return ctx.interface
@@ -206,41 +240,50 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         raise ScannerUnavailable(f"interface {link.name} has no IPv6 link-local address (IPv6 off?)")
     own_mac = _own_mac(link.name)
     heard = Heard(ident=os.getpid() & 0xFFFF)
-    deadline = time.monotonic() + float((ctx.options or {}).get("deadline_s", DEADLINE))
-    sent = 0
+    rate = _rate(ctx)
+    echoes = ROUNDS * len(link.addresses)
+    deadline = time.monotonic() + float((ctx.options or {}).get("deadline_s", DEADLINE)) + echoes / rate
     try:
         receiver = _receiver(link)
     except PermissionError:
         raise ScannerUnavailable("ndp needs raw sockets: run as root or grant CAP_NET_RAW") from None
     except OSError as exc:
         raise ScannerUnavailable(f"cannot use interface {link.name} for ndp: {exc.strerror or exc}") from None
+    prober = Prober(receiver, heard, own_mac, SendSchedule(rate, time.monotonic()))
+    unsent = 0
     try:
         ctx.progress(0, 2, f"ndp {link.name}: echo to all-nodes")
         senders = [_sender(link, source, 1) for source in link.addresses]
         try:
             for seq in range(ROUNDS):
                 for sock in senders:
+                    prober.pace()
                     sock.sendto(echo_request(heard.ident, seq), (ALL_NODES, 0, 0, link.index))
-                    sent += 1
-                _drain(receiver, heard, own_mac, min(deadline, time.monotonic() + ROUND_GAP))
-            _drain(receiver, heard, own_mac, min(deadline, time.monotonic() + QUIET))
+                prober.listen(ROUND_GAP, deadline)
+            prober.listen(QUIET, deadline)
         finally:
             for sock in senders:
                 sock.close()
         ctx.progress(1, 2, f"ndp {link.name}: solicitations for SLAAC addresses")
-        sent += _solicit(link, heard, receiver, own_mac, deadline)
+        unsent = _solicit(link, prober, deadline)
     finally:
         receiver.close()
     outcome.observations = _observations(heard)
-    outcome.stats = {"interface": link.name, "sent": sent, "replies": heard.replies,
-                     "hosts": len(heard.by_mac), "ignored": heard.ignored}
+    outcome.stats = {"interface": link.name, "sent": prober.sent, "rate": rate, "replies": heard.replies,
+                     "hosts": len(heard.by_mac), "ignored": heard.ignored, "unsent": unsent}
+    if unsent:
+        outcome.messages.append(f"ndp: {unsent} neighbour solicitations not sent before the deadline "
+                                "(raise --rate)")
     if heard.ignored:
         outcome.messages.append(f"ndp: more than {MAX_RESPONDERS} hosts answered; the rest were ignored")
     ctx.progress(2, 2, f"ndp {link.name}: {len(heard.by_mac)} hosts")
     return outcome
 
 
-def _solicit(link: LinkV6, heard: Heard, receiver: socket.socket, own_mac: bytes, deadline: float) -> int:
+def _solicit(link: LinkV6, prober: Prober, deadline: float) -> int:
+    """Solicit the SLAAC addresses the responders' MACs imply; returns how many were left unsent
+    at the deadline (which grows by the time the solicitations take at the rate)."""
+    heard, own_mac = prober.heard, prober.own_mac
     known = {a for addrs in heard.by_mac.values() for a in addrs}
     targets: list[ipaddress.IPv6Address] = []
     for mac in heard.by_mac:
@@ -250,14 +293,20 @@ def _solicit(link: LinkV6, heard: Heard, receiver: socket.socket, own_mac: bytes
                 targets.append(candidate)
     if not targets or len(own_mac) != 6:
         return 0
+    deadline += len(targets) * prober.schedule.interval
     sock = _sender(link, link.link_local[0], 255)
+    sent = 0
     try:
         for target in targets:
+            if time.monotonic() >= deadline:
+                break
+            prober.pace()
             sock.sendto(neighbour_solicitation(target, own_mac), (solicited_node(target), 0, 0, link.index))
-        _drain(receiver, heard, own_mac, min(deadline, time.monotonic() + QUIET))
+            sent += 1
     finally:
         sock.close()
-    return len(targets)
+    prober.listen(QUIET, deadline + QUIET)
+    return len(targets) - sent
 
 
 def _observations(heard: Heard) -> list[Observation]:

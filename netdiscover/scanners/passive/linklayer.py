@@ -2,7 +2,8 @@
 
 Both are type-length-value lists; every value is bounded and cleaned. The sender is the frame's
 source MAC; its system name becomes the hostname and a management IP address becomes its IP.
-The facts (``lldp`` / ``cdp``) keep chassis, port, description, capabilities and addresses.
+The facts (``lldp`` / ``cdp``) keep chassis, port, description, capabilities and addresses, and
+an LLDP-MED endpoint's (an IP phone's) class and inventory (maker, model, serial) under ``med``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from netdiscover.observation import clean_text
+from netdiscover.observation import clean_text, normalise_mac
 from netdiscover.scanners.passive.records import (
     Malformed,
     Sighting,
@@ -33,27 +34,64 @@ def _caps(bits: int, names: tuple[str, ...]) -> list[str]:
     return [name for i, name in enumerate(names) if bits & (1 << i)]
 
 
+MED_OUI = b"\x00\x12\xbb"            # TIA (ANSI/TIA-1057, LLDP-MED)
+MED_TYPES = {1: "endpoint-class-1", 2: "endpoint-class-2", 3: "endpoint-class-3",
+             4: "network-connectivity"}
+# LLDP-MED inventory TLV subtype -> fact name
+MED_INVENTORY = {5: "hardware", 6: "firmware", 7: "software", 8: "serial", 9: "manufacturer",
+                 10: "model", 11: "asset_id"}
+NETWORK_ADDRESS = 5                  # chassis ID subtype: a management address (family + bytes)
+
+
 def _id_text(subtype: int, value: bytes, mac_subtype: int) -> str | None:
     if subtype == mac_subtype and len(value) == 6:
         return mac_text(value)
+    if subtype == NETWORK_ADDRESS and mac_subtype == 4:
+        return _address(value[:1], value[1:]) or clean_text(value.hex(), 64)
     return clean_text(value, 255)
+
+
+def _address(family: bytes, addr: bytes) -> str | None:
+    """An IANA address family number (1 IPv4, 2 IPv6) and its bytes as text."""
+    if family == b"\x01" and len(addr) == 4:
+        return ipv4_text(addr)
+    if family == b"\x02" and len(addr) == 16:
+        return ipv6_text(addr)
+    return None
+
+
+def _med(value: bytes, med: dict[str, Any]) -> None:
+    """One LLDP-MED TLV (after the OUI): the endpoint's class and its own inventory."""
+    if not value:
+        return
+    subtype, info = value[0], value[1:]
+    if subtype == 1 and len(info) == 3:
+        med["device_type"] = MED_TYPES.get(info[2], f"type-{info[2]}")
+    elif subtype in MED_INVENTORY:
+        text = clean_text(info, 255)
+        if text:
+            med[MED_INVENTORY[subtype]] = text
 
 
 def _lldp_mgmt(value: bytes) -> str | None:
     if len(value) < 2:
         return None
-    alen, family = value[0], value[1]
-    addr = value[2 : 1 + alen]
-    if family == 1 and len(addr) == 4:
-        return ipv4_text(addr)
-    if family == 2 and len(addr) == 16:
-        return ipv6_text(addr)
-    return None
+    return _address(value[1:2], value[2 : 1 + value[0]])
+
+
+def port_name(facts: dict[str, Any]) -> str | None:
+    """The name of the port an LLDPDU left by: its Port ID, unless that is only a MAC address
+    (Linux lldpd's default), then the port description."""
+    port = facts.get("port_id")
+    if not port or normalise_mac(port) == port:
+        return facts.get("port_description") or port
+    return port
 
 
 def parse_lldp(body: bytes, src: bytes) -> list[Sighting]:
     """The sender of one LLDPDU with its ``lldp`` facts."""
     facts: dict[str, Any] = {}
+    med: dict[str, Any] = {}
     addresses: list[str] = []
     offset = 0
     for _ in range(MAX_TLVS):
@@ -87,10 +125,14 @@ def parse_lldp(body: bytes, src: bytes) -> list[Sighting]:
             addr = _lldp_mgmt(value)
             if addr and len(addresses) < MAX_ADDRESSES:
                 addresses.append(addr)
+        elif ttype == 127 and value[:3] == MED_OUI:
+            _med(value[3:], med)
     if "chassis_id" not in facts:
         raise Malformed("LLDPDU without a chassis ID")
     if addresses:
         facts["management"] = addresses
+    if med:
+        facts["med"] = med
     if not unicast_mac(src):
         return []
     return [Sighting("lldp", mac_text(src), [a for a in addresses if useful_ip(a)][:1],

@@ -5,7 +5,8 @@ this module writes to them). Each socket is created with protocol 0, so it recei
 until the BPF filter is attached and it is bound to its interface; outgoing frames of this
 host are ignored by the kernel (PACKET_IGNORE_OUTGOING). Kernel drops are read from
 PACKET_STATISTICS. Sightings collect in a bounded ``SightingTable``; every ``flush_every``
-seconds (and at the end) ``on_flush`` receives the window's Observations.
+seconds (and at the end) ``on_flush`` receives the window's Observations, with the LOCATION of
+each listening interface that heard exactly one switch (``uplink``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from netdiscover.scanners.arp.engine import (
     SOL_PACKET,
     kernel_stats,
 )
+from netdiscover.scanners.arp.link import list_links
 from netdiscover.scanners.passive import bpf
 from netdiscover.scanners.passive.frames import MAX_FRAME, parse_frame
 from netdiscover.scanners.passive.records import Malformed
 from netdiscover.scanners.passive.sightings import SightingTable
+from netdiscover.scanners.passive.uplink import Uplinks
 
 log = logging.getLogger("netdiscover.passive")
 
@@ -58,12 +61,15 @@ class ListenStats:
     overflow: int = 0
     flushes: int = 0
     observations: int = 0
+    uplinks: dict[str, dict[str, Any]] = field(default_factory=dict)   # interface -> switch, port
+    uplinks_ambiguous: int = 0      # flushes where an interface heard several switches (no location)
 
     def to_dict(self) -> dict[str, Any]:
         return {"packets": dict(sorted(self.packets.items())), "received": self.received,
                 "kernel_drops": self.kernel_drops, "malformed": self.malformed,
                 "oversized": self.oversized, "sightings": self.sightings, "overflow": self.overflow,
-                "flushes": self.flushes, "observations": self.observations}
+                "flushes": self.flushes, "observations": self.observations,
+                "uplinks": dict(sorted(self.uplinks.items())), "uplinks_ambiguous": self.uplinks_ambiguous}
 
 
 def open_socket(interface: str) -> socket.socket:
@@ -98,15 +104,24 @@ class Listener:
         self.table = SightingTable(max_devices) if max_devices else SightingTable()
         self.stats = ListenStats()
         self.sockets: list[socket.socket] = []
+        self.uplinks = Uplinks(dict.fromkeys(self.interfaces))
+        self._names: dict[int, str] = {}          # socket fd -> its interface
         self._stop = False
 
     def open(self) -> None:
         try:
             for name in self.interfaces:
-                self.sockets.append(open_socket(name))
+                sock = open_socket(name)
+                self.sockets.append(sock)
+                self._names[sock.fileno()] = name
         except ListenerError:
             self.close()
             raise
+        try:
+            links = list_links()
+        except OSError:                           # no location then, the listening goes on
+            links = {}
+        self.uplinks.own_macs = {name: links[name].mac if name in links else None for name in self.interfaces}
 
     def close(self) -> None:
         for sock in self.sockets:
@@ -130,8 +145,9 @@ class Listener:
         _, drops = kernel_stats(sock)
         self.stats.kernel_drops += drops
 
-    def handle(self, frame: bytes) -> None:
-        """Parse one frame into the table, counting it by protocol (or as malformed/oversized)."""
+    def handle(self, frame: bytes, interface: str | None = None) -> None:
+        """Parse one frame heard on ``interface`` into the table, counting it by protocol (or as
+        malformed/oversized); LLDP and CDP also note where that interface is plugged in."""
         stats = self.stats
         stats.received += 1
         if len(frame) > MAX_FRAME:
@@ -147,6 +163,8 @@ class Listener:
             now = utcnow()
             for sighting in sightings:
                 self.table.add(sighting, now)
+            if interface is not None and (protocol == "lldp" or protocol == "cdp"):
+                self.uplinks.add(interface, sightings)
 
     def flush(self, on_flush: FlushHook | None) -> None:
         """Hand the window's Observations to ``on_flush`` and start a new window."""
@@ -155,6 +173,12 @@ class Listener:
         self.stats.sightings = self.table.sightings
         self.stats.overflow = self.table.overflow
         observations = self.table.drain()
+        located = self.uplinks.locations()
+        for o in located:
+            self.stats.uplinks[o.facts["uplink"]["interface"]] = {
+                "switch": o.switch, "port": o.switch_port, "protocol": o.facts["uplink"]["protocol"]}
+        observations.extend(located)
+        self.stats.uplinks_ambiguous = self.uplinks.ambiguous
         self.stats.flushes += 1
         self.stats.observations += len(observations)
         if on_flush and observations:
@@ -189,6 +213,7 @@ class Listener:
         return self.stats
 
     def _drain_socket(self, sock: socket.socket, buf: bytearray, view: memoryview) -> None:
+        interface = self._names.get(sock.fileno())
         for _ in range(BURST):
             try:
                 size = sock.recv_into(buf, len(buf), socket.MSG_TRUNC)
@@ -198,4 +223,4 @@ class Listener:
                 self.stats.received += 1
                 self.stats.oversized += 1
                 continue
-            self.handle(bytes(view[:size]))
+            self.handle(bytes(view[:size]), interface)

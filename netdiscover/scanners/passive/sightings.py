@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from netdiscover.observation import Observation, utcnow
+from netdiscover.identity import mac_kind
+from netdiscover.observation import Interface, Observation, normalise_mac, utcnow
 from netdiscover.scanners.passive.linking import identity_key
+from netdiscover.scanners.passive.linklayer import port_name
 from netdiscover.scanners.passive.records import Sighting
 
 METHOD = "passive"
@@ -106,5 +108,22 @@ def observations_of(mac: str, entry: Entry) -> list[Observation]:
         facts["passive"]["identity_key"] = key
     main = Observation(method=METHOD, mac=mac, ip=ordered[0] if ordered else None,
                        hostname=_hostname(entry), seen_at=entry.last_seen, facts=facts)
+    lldp = entry.facts.get("lldp")
+    if isinstance(lldp, dict):
+        _lldp_identity(main, lldp)
     more = [Observation(method=METHOD, mac=mac, ip=ip, seen_at=entry.last_seen) for ip in ordered[1:]]
     return [main, *more]
+
+
+def _lldp_identity(o: Observation, lldp: dict[str, Any]) -> None:
+    """What an LLDP sender says of its own identity: a chassis MAC other than the frame's source
+    (a switch sends from a per-port MAC) names the device, the port MAC becomes its interface
+    named by the Port ID; an LLDP-MED endpoint's inventory gives its serial and maker."""
+    chassis = lldp.get("chassis_id")
+    if chassis != o.mac and normalise_mac(chassis) == chassis and mac_kind(chassis) is not None:
+        o.interfaces = [Interface(mac=chassis), Interface(name=port_name(lldp), mac=o.mac)]
+        o.mac = chassis
+    med = lldp.get("med")
+    if isinstance(med, dict):
+        o.serial = med.get("serial")
+        o.vendor_hint = med.get("manufacturer")
