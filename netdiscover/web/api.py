@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from netdiscover.scanners import SCANNERS
 from netdiscover.services import history, reports, sweep_requests, uploads
 from netdiscover.services.accounts import Principal, principal_for_token
 from netdiscover.services.assets import asset_detail, asset_page, parse_asset_query
@@ -53,11 +54,15 @@ class ReviewOutcome(BaseModel):
     event_id: int
 
 
+# The methods a sweep may name are the scanner registry's, so a new scanner is accepted here too.
+ScanMethod = Literal[tuple(SCANNERS)]  # type: ignore[valid-type]
+
+
 class SweepCreate(BaseModel):
     """A sweep to queue for the daemon or a worker."""
 
     targets: list[str] = Field(min_length=1, max_length=256)
-    methods: list[Literal["arp", "snmp", "nmap", "iot"]] | None = None
+    methods: list[ScanMethod] | None = None
     profile: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=2000)
 
