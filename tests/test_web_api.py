@@ -19,7 +19,7 @@ from netdiscover.storage.models import Asset, AssetEvent, Scan
 from netdiscover.web.app import create_app
 
 GETS = ("/api/v1/assets", "/api/v1/assets/1", "/api/v1/reports/unknown", "/api/v1/reports/changes",
-        "/api/v1/reports/missing", "/api/v1/scans", "/api/v1/events")
+        "/api/v1/reports/missing", "/api/v1/scans", "/api/v1/events", "/api/v1/sites")
 
 
 @pytest.fixture

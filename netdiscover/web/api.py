@@ -1,4 +1,4 @@
-"""The REST API under /api/v1: assets, reports, review decisions, scans, events, inventory, sweeps.
+"""The REST API under /api/v1: assets, reports, review decisions, scans, events, sites, inventory, sweeps.
 
 Every route authenticates a bearer token, checks the role, and calls one function of
 ``netdiscover.services``; the JSON it returns is what the matching CLI command prints.
@@ -22,6 +22,7 @@ from netdiscover.services.accounts import Principal, principal_for_token
 from netdiscover.services.assets import asset_detail, asset_page, parse_asset_query
 from netdiscover.services.params import MAX_LIMIT, blank, since_param
 from netdiscover.services.review import review
+from netdiscover.services.sites import site_rows
 from netdiscover.storage.engine import write_session
 
 
@@ -221,6 +222,12 @@ async def list_events(request: Request, credentials: Token, since: str | None = 
                       limit: Limit = 500) -> Response:
     return await read(request, credentials,
                       lambda session: fast_json(history.events(session, since, cursor, limit)))
+
+
+@router.get("/sites", response_model=list[dict[str, Any]],
+            summary="Sites and their collectors: heartbeat, version, last sweep (as `sites --format json`)")
+async def list_sites(request: Request, credentials: Token) -> Response:
+    return await read(request, credentials, lambda _session: fast_json(site_rows(request.app.state.sessions)))
 
 
 @router.post("/inventory", response_model=ImportResult, summary="Import a CSV or JSON inventory (admin)")

@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from netdiscover import __version__
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.health import assets_by_status, check_database
-from netdiscover.web import api, pages
+from netdiscover.web import account_pages, api, pages
 from netdiscover.web.security import LoginLimiter
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,7 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
     app.add_middleware(_HeadersAndMetrics, app_state=app.state)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app
 

@@ -1,4 +1,4 @@
-"""The server-rendered review pages: login, dashboard, unknown devices, asset, sweeps, changes.
+"""The server-rendered review pages: login, dashboard, unknown devices, asset, sweeps, sites, changes.
 
 Templates are Jinja2 with autoescaping on; every network-supplied string is also passed
 through ``plain`` (controls and bidi overrides removed). Forms carry the session's CSRF token;
@@ -35,6 +35,7 @@ from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.history import scans
 from netdiscover.services.params import since_param
 from netdiscover.services.review import review
+from netdiscover.services.sites import site_names, site_rows
 from netdiscover.storage.engine import write_session
 from netdiscover.vocabulary import DEVICE_CLASSES
 from netdiscover.web.security import LOGIN_COOKIE, SESSION_COOKIE, same_secret
@@ -95,11 +96,17 @@ def browser(request: Request, session: DB) -> BrowserSession:
 Signed = Annotated[BrowserSession, Depends(browser)]
 
 
-def _check(bs: BrowserSession, csrf: str, role: str) -> None:
-    if not same_secret(bs.csrf_token, csrf):
-        raise HTTPException(403, "this form has expired or did not come from this site; reload the page")
+def check_role(bs: BrowserSession, role: str) -> None:
+    """403 unless the signed-in user has ``role`` or above."""
     if not bs.principal.can(role):
         raise HTTPException(403, f"this needs the {role} role; {bs.principal.name} is {bs.principal.role}")
+
+
+def check_form(bs: BrowserSession, csrf: str, role: str) -> None:
+    """403 unless the form carries the session's CSRF token and the user has ``role`` or above."""
+    if not same_secret(bs.csrf_token, csrf):
+        raise HTTPException(403, "this form has expired or did not come from this site; reload the page")
+    check_role(bs, role)
 
 
 def _safe_next(target: str | None) -> str:
@@ -159,7 +166,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=200)] = "",
 
 @router.post("/logout")
 def logout(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "") -> Response:
-    _check(bs, csrf, "viewer")
+    check_form(bs, csrf, "viewer")
     with request.app.state.sessions.begin() as session:
         end_session(session, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
@@ -219,7 +226,7 @@ def unknown(request: Request, bs: Signed, session: DB, status: str | None = None
         next_url = "/unknown?" + urlencode({**kept, "cursor": page["next_cursor"]})
     return render(request, "unknown.html", status=422 if error else 200, rows=page["items"], filters=filters,
                   error=error, next_url=next_url, back=urlencode(kept), classes=DEVICE_CLASSES,
-                  risk_codes=RISK_CODES)
+                  risk_codes=RISK_CODES, sites=sorted(site_names(request.app.state.sessions)))
 
 
 def _back(query: str) -> str:
@@ -234,7 +241,7 @@ def decide_many(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
                 decision: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
                 ids: Annotated[list[int], Form()] = [],  # noqa: B006  (FastAPI reads the default)
                 back: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    _check(bs, csrf, "reviewer")
+    check_form(bs, csrf, "reviewer")
     if not ids:
         raise OperationError("select at least one device")
     if len(ids) > 1000:
@@ -256,7 +263,7 @@ def asset_page(request: Request, bs: Signed, session: DB, asset_id: int) -> Resp
 def decide_one(request: Request, bs: Signed, asset_id: int, csrf: Annotated[str, Form()] = "",
                decision: Annotated[str, Form()] = "",
                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    _check(bs, csrf, "reviewer")
+    check_form(bs, csrf, "reviewer")
     with write_session(request.app.state.sessions) as session:
         review(session, [asset_id], decision, bs.principal.name, note.strip() or None)
     return RedirectResponse(f"/assets/{asset_id}", status_code=303)
@@ -274,12 +281,17 @@ def queue_sweep(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
                 methods: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI reads the default)
                 profile: Annotated[str, Form(max_length=64)] = "",
                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    _check(bs, csrf, "admin")
+    check_form(bs, csrf, "admin")
     wanted = [t for t in targets.replace(",", " ").split() if t]
     with write_session(request.app.state.sessions) as session:
         sweep_requests.queue_sweep(session, wanted, methods or None, profile.strip() or None,
                                    note.strip() or None, bs.principal.name)
     return RedirectResponse("/sweeps", status_code=303)
+
+
+@router.get("/sites")
+def sites(request: Request, bs: Signed) -> Response:
+    return render(request, "sites.html", sites=site_rows(request.app.state.sessions))
 
 
 @router.get("/changes")
