@@ -26,7 +26,7 @@ from netdiscover.services.accounts import (
 from netdiscover.services.params import blank
 from netdiscover.storage.auth_models import ROLES
 from netdiscover.storage.engine import write_session
-from netdiscover.web.pages import DB, Signed, check_form, check_role, render
+from netdiscover.web.pages import Signed, check_form, check_role, reading, render
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
@@ -36,9 +36,10 @@ Csrf = Annotated[str, Form()]
 
 def _page(request: Request, status: int = 200, error: str | None = None,
           new_token: dict[str, Any] | None = None) -> Response:
-    with request.app.state.sessions() as session:
-        return render(request, "users.html", status=status, users=list_users(session),
-                      tokens=list_tokens(session), roles=ROLES, error=error, new_token=new_token)
+    with reading(request) as session:
+        people, tokens = list_users(session), list_tokens(session)
+    return render(request, "users.html", status=status, users=people, tokens=tokens, roles=ROLES, error=error,
+                  new_token=new_token)
 
 
 def _change(request: Request, work: Callable[[Any], T]) -> T | Response:
@@ -55,10 +56,9 @@ def _back() -> Response:
 
 
 @router.get("/users")
-def users(request: Request, bs: Signed, session: DB) -> Response:
+def users(request: Request, bs: Signed) -> Response:
     check_role(bs, "admin")
-    return render(request, "users.html", users=list_users(session), tokens=list_tokens(session), roles=ROLES,
-                  error=None, new_token=None)
+    return _page(request)
 
 
 @router.post("/users")

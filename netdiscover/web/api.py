@@ -7,7 +7,7 @@ Every route authenticates a bearer token, checks the role, and calls one functio
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
@@ -92,16 +92,6 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Token = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def db(request: Request) -> Iterator[Session]:
-    """A session for one write request.
-
-    Synchronous on purpose, like every dependency that touches the database: when all pooled
-    connections are busy, waiting for one must block a worker thread, never the event loop.
-    """
-    with request.app.state.sessions() as session:
-        yield session
-
-
 def authorise(session: Session, credentials: HTTPAuthorizationCredentials | None, needed: str) -> Principal:
     """The token's user when its role is ``needed`` or above; 401 without a valid token, else 403."""
     found = principal_for_token(session, credentials.credentials) if credentials else None
@@ -114,9 +104,16 @@ def authorise(session: Session, credentials: HTTPAuthorizationCredentials | None
 
 
 def role(needed: str) -> Any:
-    """A dependency admitting ``needed`` and the roles above it (for the writing routes)."""
-    def check(credentials: Token, session: Annotated[Session, Depends(db)]) -> Principal:
-        return authorise(session, credentials, needed)
+    """A dependency admitting ``needed`` and the roles above it (for the writing routes).
+
+    Synchronous on purpose, like everything that touches the database: when all pooled
+    connections are busy, waiting for one must block a worker thread, never the event loop.
+    Its session is closed before it returns: no connection is held from one thread hop to
+    the next (see ``pages.reading``), so the route's own write session never waits on it.
+    """
+    def check(request: Request, credentials: Token) -> Principal:
+        with request.app.state.sessions() as session:
+            return authorise(session, credentials, needed)
     return check
 
 

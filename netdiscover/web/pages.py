@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -73,18 +72,25 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     return render(request, "error.html", status=status, status_code=status, detail=detail)
 
 
-def db(request: Request) -> Iterator[Session]:
-    """A read session for one page (synchronous: see ``api.db``)."""
-    with request.app.state.sessions() as session:
-        yield session
+def reading(request: Request) -> Session:
+    """A session for one page's reads, to be closed in the same thread hop that opens it.
+
+    Pages are synchronous (run on the worker threads) and never hold a pooled connection
+    across hops (a yield dependency would hold it until after the response): with more
+    requests than pooled connections, requests holding one while waiting for a thread, and
+    threads waiting for a connection, would stall each other until the pool timeout.
+    """
+    return request.app.state.sessions()
 
 
-DB = Annotated[Session, Depends(db)]
+def browser(request: Request) -> BrowserSession:
+    """The signed-in browser; anyone else goes to the login page.
 
-
-def browser(request: Request, session: DB) -> BrowserSession:
-    """The signed-in browser; anyone else goes to the login page."""
-    found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
+    Its session is its own and closed here (see ``reading``): a route that holds a pooled
+    connection must never wait for a second one, and some services open their own (sites).
+    """
+    with reading(request) as session:
+        found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = "/login?" + urlencode({"next": target})
@@ -178,8 +184,9 @@ def logout(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "") -> R
 
 
 @router.get("/")
-def dashboard(request: Request, bs: Signed, session: DB) -> Response:
-    data = dashboard_figures(session)
+def dashboard(request: Request, bs: Signed) -> Response:
+    with reading(request) as session:
+        data = dashboard_figures(session)
     peak = max([n for _d, n in data["new_per_day"]] + [1])
     return render(request, "dashboard.html", data=data, peak=peak)
 
@@ -205,19 +212,21 @@ def _subnet_index(request: Request, session: Session) -> Any:
 
 
 @router.get("/unknown")
-def unknown(request: Request, bs: Signed, session: DB, status: str | None = None,
+def unknown(request: Request, bs: Signed, status: str | None = None,
             device_class: str | None = None, risk: str | None = None, site: str | None = None,
             subnet: str | None = None, q: str | None = None, cursor: str | None = None,
             limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Response:
     filters = {"status": status, "device_class": device_class, "risk": risk, "site": site,
                "subnet": subnet, "q": q}
+    known_sites = sorted(site_names(request.app.state.sessions))       # before this page's session
     error = None
     try:
         if status and status not in reports.UNKNOWN_STATUSES:
             raise OperationError("status must be undocumented or rogue")
         query = parse_asset_query(status, device_class, None, site, subnet, q, None, "-id")
-        page = reports.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
-                                _subnet_index(request, session))
+        with reading(request) as session:
+            page = reports.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
+                                        _subnet_index(request, session))
     except OperationError as exc:
         error, page = str(exc), {"items": [], "next_cursor": None}
     kept = {k: v for k, v in filters.items() if v}
@@ -226,7 +235,7 @@ def unknown(request: Request, bs: Signed, session: DB, status: str | None = None
         next_url = "/unknown?" + urlencode({**kept, "cursor": page["next_cursor"]})
     return render(request, "unknown.html", status=422 if error else 200, rows=page["items"], filters=filters,
                   error=error, next_url=next_url, back=urlencode(kept), classes=DEVICE_CLASSES,
-                  risk_codes=RISK_CODES, sites=sorted(site_names(request.app.state.sessions)))
+                  risk_codes=RISK_CODES, sites=known_sites)
 
 
 def _back(query: str) -> str:
@@ -252,10 +261,11 @@ def decide_many(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
 
 
 @router.get("/assets/{asset_id}")
-def asset_page(request: Request, bs: Signed, session: DB, asset_id: int) -> Response:
+def asset_page(request: Request, bs: Signed, asset_id: int) -> Response:
     if not 1 <= asset_id <= 2**62:
         raise NotFound(f"no asset with id {asset_id}")
-    row = asset_detail(session, asset_id, _subnet_index(request, session))
+    with reading(request) as session:
+        row = asset_detail(session, asset_id, _subnet_index(request, session))
     return render(request, "asset.html", a=row)
 
 
@@ -270,9 +280,10 @@ def decide_one(request: Request, bs: Signed, asset_id: int, csrf: Annotated[str,
 
 
 @router.get("/sweeps")
-def sweeps(request: Request, bs: Signed, session: DB) -> Response:
-    return render(request, "sweeps.html", scans=scans(session, 100),
-                  requests=sweep_requests.sweep_requests(session), methods=tuple(SCANNERS))
+def sweeps(request: Request, bs: Signed) -> Response:
+    with reading(request) as session:
+        history, queued = scans(session, 100), sweep_requests.sweep_requests(session)
+    return render(request, "sweeps.html", scans=history, requests=queued, methods=tuple(SCANNERS))
 
 
 @router.post("/sweeps")
@@ -295,6 +306,7 @@ def sites(request: Request, bs: Signed) -> Response:
 
 
 @router.get("/changes")
-def changes(request: Request, bs: Signed, session: DB, since: str = "24h") -> Response:
-    rows = reports.change_rows(session, since_param(since, default="24h"))
+def changes(request: Request, bs: Signed, since: str = "24h") -> Response:
+    with reading(request) as session:
+        rows = reports.change_rows(session, since_param(since, default="24h"))
     return render(request, "changes.html", rows=rows[:2000], total=len(rows), since=since)
