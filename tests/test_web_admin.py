@@ -146,12 +146,21 @@ def test_sites_api_is_the_cli_json_and_the_page_escapes(site):
     assert 'href="/unknown?site=hq"' in page
 
 
-def test_unknown_list_by_site(site):
+def suggested_sites(page: str) -> list[str]:
+    return re.findall(r'<option value="([^"]+)">', page.split('id="site-names"')[1].split("</datalist>")[0])
+
+
+def test_unknown_list_by_site(site, monkeypatch):
+    from netdiscover.web import pages
+
     collectors(site["sessions"])
     viewer = login(site["app"], "viewer")
     page = viewer.get("/unknown").text
-    assert re.findall(r'<option value="([^"]+)">', page.split('id="site-names"')[1].split("</datalist>")[0]) \
-        == ["hq", "lab"]
+    assert suggested_sites(page) == ["hq", "lab"]
+    add_site(site["sessions"], "branch")
+    assert suggested_sites(viewer.get("/unknown").text) == ["hq", "lab"], "read again only when stale"
+    monkeypatch.setattr(pages, "INDEX_TTL_S", 0.0)
+    assert suggested_sites(viewer.get("/unknown").text) == ["branch", "hq", "lab"]
     hq = set(re.findall(r'data-asset-id="(\d+)"', viewer.get("/unknown?site=hq").text))
     lab = set(re.findall(r'data-asset-id="(\d+)"', viewer.get("/unknown?site=lab").text))
     everyone = set(re.findall(r'data-asset-id="(\d+)"', page))

@@ -119,8 +119,8 @@ def role(needed: str) -> Any:
 
 async def read(request: Request, credentials: HTTPAuthorizationCredentials | None,
                work: Callable[[Session], Any]) -> Response:
-    """A viewer's read: token check, ``work`` and its JSON in one session and one worker-thread
-    hop (per-step dependencies cost four hops, each a thread switch under the GIL)."""
+    """A viewer's read: token check, ``work`` and its JSON in one session, opened and closed in
+    one worker-thread hop (see ``pages.reading``; per-step dependencies took four hops)."""
     def run() -> Any:
         with request.app.state.sessions() as session:
             authorise(session, credentials, "viewer")

@@ -138,6 +138,7 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
 
     app.state.limiter = limiter or LoginLimiter()
     app.state.subnet_index = None
+    app.state.site_names = None
     app.state.index_lock = threading.Lock()
     _metrics(app, sessions)
 

@@ -211,6 +211,15 @@ def _subnet_index(request: Request, session: Session) -> Any:
     return cached[1]
 
 
+def _site_names(request: Request) -> list[str]:
+    """The registered sites, suggested by the list's site filter: read at most every INDEX_TTL_S."""
+    state = request.app.state
+    cached = state.site_names
+    if cached is None or time.monotonic() - cached[0] > INDEX_TTL_S:
+        cached = state.site_names = (time.monotonic(), sorted(site_names(state.sessions)))
+    return cached[1]
+
+
 @router.get("/unknown")
 def unknown(request: Request, bs: Signed, status: str | None = None,
             device_class: str | None = None, risk: str | None = None, site: str | None = None,
@@ -218,7 +227,7 @@ def unknown(request: Request, bs: Signed, status: str | None = None,
             limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Response:
     filters = {"status": status, "device_class": device_class, "risk": risk, "site": site,
                "subnet": subnet, "q": q}
-    known_sites = sorted(site_names(request.app.state.sessions))       # before this page's session
+    known_sites = _site_names(request)                     # before this page's session is opened
     error = None
     try:
         if status and status not in reports.UNKNOWN_STATUSES:
