@@ -42,8 +42,9 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 # Request work is CPU-bound Python under one GIL: 40 threads taking turns cost more CPU per
-# request than a few (api_bench: 8.0 -> 6.5 ms per API call at 20 clients) and queue the rest
-# fairly; a few more than cores still overlap the waits on the database.
+# request than a few, and the rest queue fairly; a few more than cores still overlap the waits
+# on the database. At 20 clients on 100k assets (SQLite, load average 12-15, two rounds each),
+# server CPU per API call was 8.0-9.9 ms with 40 threads, 7.0-7.5 with 8, 8.5-10.4 with 4.
 WORKER_THREADS = 8
 ERROR_NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
