@@ -2,16 +2,19 @@
 
 Builds a database of --assets assets (40 % undocumented, the rest documented, approved,
 ignored or rogue; one interface, one address and one event each), starts `netdiscover serve`
-as its own process on 127.0.0.1, and drives it from --clients concurrent clients (httpx,
-asyncio) for --seconds per scenario:
+as its own process on 127.0.0.1, and drives it from --clients concurrent clients (raw
+asyncio keep-alive connections) for --seconds per scenario, --rounds times in turn:
+  floor   GET /healthz  (the in-run reference: the same stack answering a trivial request)
   api     GET /api/v1/assets?status=undocumented&limit=100   (bearer token)
   page    GET /unknown                                      (signed-in browser session, 100 rows)
   deep    GET /api/v1/assets?status=undocumented&limit=100&cursor=<page 200>
 Prints p50/p95/p99 latency and requests/s per scenario. Targets: p95 < 100 ms (api) and
 < 300 ms (page) under 20 clients. Only loopback is used.
 
-Usage: python benchmarks/api_bench.py [--assets 100000] [--clients 20] [--seconds 10]
-       [--pg URL | NETDISCOVER_TEST_PG] [--only sqlite|postgresql]
+Each figure is printed with the load average (the machine is shared; record it with the figure).
+
+Usage: python benchmarks/api_bench.py [--assets 100000] [--clients 20] [--seconds 10] [--rounds 2]
+       [--workers N] [--sqlite-file PATH] [--pg URL | NETDISCOVER_TEST_PG] [--only sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ STATUSES = ("undocumented", "undocumented", "undocumented", "undocumented", "doc
             "documented", "approved", "ignored", "rogue")
 CLASSES = ("workstation", "printer", "camera", "server", "mobile", "iot", "unknown")
 CHUNK = 5000
+SCENARIOS = ("floor", "api", "page", "deep")
 
 
 def build(url: str, count: int) -> str:
@@ -79,6 +83,16 @@ def build(url: str, count: int) -> str:
         token = create_token(s, "bench", "api_bench")[1]
     engine.dispose()
     print(f"  built {count:,} assets in {time.perf_counter() - started:.1f} s")
+    return token
+
+
+def reuse_token(url: str) -> str:
+    """A fresh token for the bench user of a database built by an earlier run."""
+    sessions = open_database(url)
+    with sessions.begin() as s:
+        token = create_token(s, "bench", "api_bench")[1]
+    sessions.kw["bind"].dispose()
+    print("  reusing the database built by an earlier run")
     return token
 
 
@@ -122,55 +136,97 @@ def server_cpu_s(pid: int) -> float:
     return total
 
 
-def login(base: str) -> httpx.Cookies:
+def login(base: str) -> str:
+    """A signed-in browser session's Cookie header value."""
     with httpx.Client(base_url=base) as client:
         form = client.get("/login").text
         csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
         r = client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf": csrf})
         if "nd_session" not in client.cookies:
             raise SystemExit(f"login failed: {r.status_code}")
-        return httpx.Cookies({"nd_session": client.cookies["nd_session"]})
+        return f"nd_session={client.cookies['nd_session']}"
 
 
-async def load(base: str, path: str, clients: int, seconds: float, headers: dict[str, str],
-               cookies: httpx.Cookies | None) -> dict[str, float]:
+class Connection:
+    """One keep-alive HTTP/1.1 connection speaking just enough of the protocol for these GETs.
+
+    The load generator shares the machine's cores with the server, so it is kept as cheap as it
+    can be: raw asyncio streams, a request pre-encoded once, a response read by Content-Length.
+    """
+
+    def __init__(self, port: int, request: bytes) -> None:
+        self.port = port
+        self.request = request
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self) -> int:
+        """Send the request and read the whole response; its status (0 when the connection broke)."""
+        try:
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.writer.write(self.request)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            if length is None:
+                raise ValueError("response without Content-Length")
+            await self.reader.readexactly(int(length.group(1)))
+            return int(head[9:12])
+        except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            self.close()
+            return 0
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def raw_request(path: str, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    return "\r\n".join(lines).encode()
+
+
+async def load(port: int, path: str, clients: int, seconds: float,
+               headers: dict[str, str]) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
+    request = raw_request(path, headers)
+    connections = [Connection(port, request) for _ in range(clients)]
+    for conn in connections:                                  # warm-up (connections, caches)
+        await conn.get()
     stop = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async def one(client: httpx.AsyncClient) -> None:
+    async def one(conn: Connection) -> None:
         nonlocal errors
         while time.perf_counter() < stop:
             t0 = time.perf_counter()
-            try:
-                r = await client.get(path)
-                ok = r.status_code == 200
-            except httpx.HTTPError:
-                ok = False
+            status = await conn.get()
             latencies.append(time.perf_counter() - t0)
-            errors += not ok
+            errors += status != 200
 
-    async with httpx.AsyncClient(base_url=base, headers=headers, cookies=cookies, limits=limits,
-                                 timeout=30) as client:
-        for _ in range(3):                                    # warm-up (caches, connections)
-            await client.get(path)
-        started = time.perf_counter()
-        await asyncio.gather(*(one(client) for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(one(conn) for conn in connections))
+    elapsed = time.perf_counter() - started
+    for conn in connections:
+        conn.close()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
     return {"n": len(latencies), "errors": errors, "p50": q[49] * 1000, "p95": q[94] * 1000,
             "p99": q[98] * 1000, "rps": len(latencies) / elapsed}
 
 
-def run_backend(label: str, url: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    print(f"\n== {label}")
-    token = build(url, args.assets)
+def load_average() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def run_backend(label: str, url: str, args: argparse.Namespace,
+                token: str) -> dict[str, list[dict[str, float]]]:
+    print(f"\n== {label}, {args.workers} server process(es)")
     port = free_port()
     proc = start_server(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
-    results = {}
+    results: dict[str, list[dict[str, float]]] = {}
     try:
         api_headers = {"Authorization": f"Bearer {token}"}
         api = "/api/v1/assets?status=undocumented&limit=100"
@@ -178,18 +234,25 @@ def run_backend(label: str, url: str, args: argparse.Namespace) -> dict[str, dic
         with httpx.Client(base_url=base, headers=api_headers, timeout=30) as client:
             for _ in range(200):
                 cursor = client.get(api + (f"&cursor={cursor}" if cursor else "")).json()["next_cursor"]
-        scenarios = (("api", api, api_headers, None), ("page", "/unknown", {}, login(base)),
-                     ("deep", f"{api}&cursor={cursor}", api_headers, None))
-        for name, path, headers, cookies in scenarios:
-            solo = asyncio.run(load(base, path, 1, min(args.seconds, 3), headers, cookies))
+        # "floor" is the in-run reference: the same server, stack and client answering /healthz
+        # (one trivial query), so the other figures can be read as a multiple of it.
+        scenarios = (("floor", "/healthz", {}), ("api", api, api_headers),
+                     ("page", "/unknown", {"Cookie": login(base)}),
+                     ("deep", f"{api}&cursor={cursor}", api_headers))
+        scenarios = tuple(s for s in scenarios if s[0] in args.scenario)
+        for name, path, headers in scenarios:
+            solo = asyncio.run(load(port, path, 1, min(args.seconds, 3), headers))
             print(f"  {name:<5} one client: p50 {solo['p50']:6.1f} ms  p95 {solo['p95']:6.1f} ms")
-            cpu = server_cpu_s(proc.pid)
-            figs = asyncio.run(load(base, path, args.clients, args.seconds, headers, cookies))
-            figs["cpu_ms"] = (server_cpu_s(proc.pid) - cpu) * 1000 / max(figs["n"], 1)
-            results[name] = figs
-            print(f"  {name:<5} {figs['n']:>6} requests  p50 {figs['p50']:6.1f} ms  "
-                  f"p95 {figs['p95']:6.1f} ms  p99 {figs['p99']:6.1f} ms  {figs['rps']:6.1f} req/s  "
-                  f"errors {figs['errors']}  server CPU {figs['cpu_ms']:.1f} ms/request")
+        for round_no in range(1, args.rounds + 1):     # alternate scenarios so noise hits each alike
+            for name, path, headers in scenarios:
+                cpu = server_cpu_s(proc.pid)
+                figs = asyncio.run(load(port, path, args.clients, args.seconds, headers))
+                figs["cpu_ms"] = (server_cpu_s(proc.pid) - cpu) * 1000 / max(figs["n"], 1)
+                results.setdefault(name, []).append(figs)
+                print(f"  {name:<5} #{round_no} {figs['n']:>6} requests  p50 {figs['p50']:6.1f} ms  "
+                      f"p95 {figs['p95']:6.1f} ms  p99 {figs['p99']:6.1f} ms  {figs['rps']:6.1f} req/s  "
+                      f"errors {figs['errors']}  server CPU {figs['cpu_ms']:.1f} ms/request  "
+                      f"load {load_average()}", flush=True)
     finally:
         proc.terminate()
         try:
@@ -207,26 +270,37 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=2, help="times each scenario runs, alternating")
+    parser.add_argument("--sqlite-file", help="keep the SQLite database here and reuse it when it exists")
     parser.add_argument("--pg", default=os.environ.get("NETDISCOVER_TEST_PG"), help="PostgreSQL server URL")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS,
+                        help="run only these scenarios (repeat; default all)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before the run; "
+    args.scenario = args.scenario or SCENARIOS
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} before the run; "
           f"{args.assets:,} assets, {args.clients} clients, {args.seconds:.0f} s per scenario")
     results = {}
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
-            results["sqlite"] = run_backend("SQLite", f"sqlite:///{tmp}/bench.db", args)
+            path = args.sqlite_file or f"{tmp}/bench.db"
+            url = f"sqlite:///{path}"
+            token = reuse_token(url) if os.path.exists(path) else build(url, args.assets)
+            results["sqlite"] = run_backend("SQLite", url, args, token)
     if args.only in (None, "postgresql"):
         if not args.pg:
             print("\n== PostgreSQL: skipped (give --pg URL or NETDISCOVER_TEST_PG)")
         else:
             with scratch_postgres(args.pg) as url:
-                results["postgresql"] = run_backend("PostgreSQL", url, args)
-    print("\ntargets: api p95 < 100 ms, page p95 < 300 ms")
+                results["postgresql"] = run_backend("PostgreSQL", url, args, build(url, args.assets))
+    print("\ntargets: api p95 < 100 ms, page p95 < 300 ms (best and worst round)")
     for backend, figs in results.items():
-        api_ok = figs["api"]["p95"] < 100
-        page_ok = figs["page"]["p95"] < 300
-        print(f"  {backend:<10} api {'met' if api_ok else 'MISSED'}  page {'met' if page_ok else 'MISSED'}")
+        for name, limit in (("api", 100), ("page", 300)):
+            if name not in figs:
+                continue
+            p95s = sorted(f["p95"] for f in figs[name])
+            verdict = "met" if p95s[-1] < limit else "met in some rounds" if p95s[0] < limit else "MISSED"
+            print(f"  {backend:<10} {name:<4} p95 {p95s[0]:.0f}-{p95s[-1]:.0f} ms: {verdict}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from netdiscover.storage.models import Asset, AssetEvent, Scan
 from netdiscover.web.app import create_app
 
 GETS = ("/api/v1/assets", "/api/v1/assets/1", "/api/v1/reports/unknown", "/api/v1/reports/changes",
-        "/api/v1/reports/missing", "/api/v1/scans", "/api/v1/events")
+        "/api/v1/reports/missing", "/api/v1/scans", "/api/v1/events", "/api/v1/sites")
 
 
 @pytest.fixture
@@ -297,6 +297,20 @@ def test_sweeps_are_queued_never_run(web):
                 {"targets": ["10.0.0.0/8"], "profile": "a b"}):
         r = client.post("/api/v1/sweeps", headers=auth(web, "admin"), json=bad)
         assert r.status_code == 422, bad
+
+
+def test_sweep_methods_are_the_scanner_registry(web):
+    from netdiscover.scanners import SCANNERS
+
+    client = web["client"]
+    r = client.post("/api/v1/sweeps", headers=auth(web, "admin"),
+                    json={"targets": ["fd00:20::/64"], "methods": ["ndp"]})
+    assert r.status_code == 202, r.text
+    assert r.json()["methods"] == ["ndp"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["SweepCreate"]
+    variants = schema["properties"]["methods"]["anyOf"]
+    (listed,) = [v["items"]["enum"] for v in variants if v.get("type") == "array"]
+    assert listed == list(SCANNERS)
 
 
 def test_metrics_openapi_and_unknown_routes(web):

@@ -33,7 +33,7 @@ def server(tmp_path_factory):
     sessions = open_database(f"sqlite:///{db}")
     data = seed(sessions)
     with served(create_app(sessions)) as url:
-        data["url"] = url
+        data.update(url=url, sessions=sessions)
         yield data
     sessions.kw["bind"].dispose()
 
@@ -138,3 +138,43 @@ def test_narrow_screen_has_no_sideways_page(page, server):
         page.goto(server["url"] + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
+
+
+def test_admin_manages_users_and_tokens_and_sees_sites(page, server, tmp_path):
+    from netdiscover.services.sites import add_site, record_heartbeat
+
+    url, out = server["url"], shots(tmp_path)
+    add_site(server["sessions"], "paris")
+    add_site(server["sessions"], "lyon")
+    record_heartbeat(server["sessions"], "paris", {"version": "0.9", "host": "collector-paris", "root": True,
+                                                   "nmap": True, "interfaces": ["eth0", "eth1"]})
+    log_in(page, url, "admin")
+    page.click("nav >> text=Users")
+    page.wait_for_url(f"{url}/users")
+    page.fill("form[action='/users'] input[name=name]", "erin")
+    page.select_option("form[action='/users'] select[name=role]", "reviewer")
+    page.fill("form[action='/users'] input[name=password]", "erin's long password")
+    page.click("form[action='/users'] button[type=submit]")
+    page.wait_for_url(f"{url}/users")
+    assert "reviewer" in page.locator("tr[data-user='erin']").inner_text()
+
+    page.select_option("form[action='/tokens'] select[name=user]", "erin")
+    page.fill("form[action='/tokens'] input[name=label]", "ticket bot")
+    page.click("form[action='/tokens'] button[type=submit]")
+    token = page.locator("[data-token]").input_value()
+    assert token.startswith("ndt_")
+    page.screenshot(path=str(out / "users.png"), full_page=True)
+    row = page.locator("table.tokens tbody tr", has_text="ticket bot")
+    row.locator("button", has_text="Revoke").click()
+    page.wait_for_url(f"{url}/users")
+    assert "revoked" in page.locator("table.tokens tbody tr", has_text="ticket bot").inner_text()
+    assert page.locator("[data-token]").count() == 0, "the token is shown once"
+
+    page.click("nav >> text=Sites")
+    assert page.locator("tr[data-site='paris']").inner_text().count("yes") == 2
+    page.screenshot(path=str(out / "sites.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/users", "/sites"):
+        page.goto(url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    assert page.dialogs == []

@@ -14,7 +14,7 @@ from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset, AssetEvent
 from netdiscover.web.app import CSP, create_app
 
-PAGES = ("/", "/unknown", "/assets/1", "/sweeps", "/changes")
+PAGES = ("/", "/unknown", "/assets/1", "/sweeps", "/sites", "/changes")
 
 
 @pytest.fixture

@@ -74,4 +74,4 @@ def test_openapi_fuzzing_finds_no_server_error_and_no_schema_break(sqlite_url, t
         )
     sessions.kw["bind"].dispose()
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "Tested: 11" in run.stdout and "generated" in run.stdout
+    assert "Tested: 12" in run.stdout and "generated" in run.stdout

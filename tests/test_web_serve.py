@@ -74,3 +74,44 @@ def test_more_concurrent_requests_than_pooled_connections(sqlite_url):
     sessions.kw["bind"].dispose()
     assert codes == [200] * 120
     assert elapsed < 20
+
+
+def test_pages_under_more_concurrent_browsers_than_pooled_connections(sqlite_url):
+    """40 signed-in browsers at once on pages that read through several sessions (sites, the
+    unknown list with its site names, an asset, the dashboard) and a form post: all answered,
+    none waits out the pool timeout (a page holding a connection while waiting for another
+    one, or for a thread, would)."""
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webdata import PASSWORD, seed, served
+
+    from netdiscover.services.sites import add_site
+    from netdiscover.storage.engine import open_database
+    from netdiscover.web.app import create_app
+
+    sessions = open_database(sqlite_url)
+    seed(sessions)
+    add_site(sessions, "hq")
+    with served(create_app(sessions)) as url:
+        with httpx.Client(base_url=url) as client:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+            client.post("/login", data={"username": "reviewer", "password": PASSWORD, "csrf": csrf})
+            cookies = {"nd_session": client.cookies["nd_session"]}
+            form_csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/unknown").text).group(1)
+        paths = ("/unknown", "/sites", "/assets/1", "/", "/sweeps")
+
+        def fetch(n: int) -> int:
+            with httpx.Client(base_url=url, cookies=cookies, timeout=25) as browser:
+                if n % 10 == 9:
+                    return browser.post("/assets/1/decide", data={"decision": "ignore", "csrf": form_csrf},
+                                        follow_redirects=False).status_code
+                return browser.get(paths[n % len(paths)]).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(40) as pool:
+            codes = list(pool.map(fetch, range(160)))
+        elapsed = time.monotonic() - started
+    sessions.kw["bind"].dispose()
+    assert sorted(set(codes)) == [200, 303] and codes.count(303) == 16
+    assert elapsed < 25

@@ -1,4 +1,4 @@
-"""The REST API under /api/v1: assets, reports, review decisions, scans, events, inventory, sweeps.
+"""The REST API under /api/v1: assets, reports, review decisions, scans, events, sites, inventory, sweeps.
 
 Every route authenticates a bearer token, checks the role, and calls one function of
 ``netdiscover.services``; the JSON it returns is what the matching CLI command prints.
@@ -7,19 +7,22 @@ Every route authenticates a bearer token, checks the role, and calls one functio
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from netdiscover.scanners import SCANNERS
 from netdiscover.services import history, reports, sweep_requests, uploads
 from netdiscover.services.accounts import Principal, principal_for_token
 from netdiscover.services.assets import asset_detail, asset_page, parse_asset_query
 from netdiscover.services.params import MAX_LIMIT, blank, since_param
 from netdiscover.services.review import review
+from netdiscover.services.sites import site_rows
 from netdiscover.storage.engine import write_session
 
 
@@ -53,11 +56,15 @@ class ReviewOutcome(BaseModel):
     event_id: int
 
 
+# The methods a sweep may name are the scanner registry's, so a new scanner is accepted here too.
+ScanMethod = Literal[tuple(SCANNERS)]  # type: ignore[valid-type]
+
+
 class SweepCreate(BaseModel):
     """A sweep to queue for the daemon or a worker."""
 
     targets: list[str] = Field(min_length=1, max_length=256)
-    methods: list[Literal["arp", "snmp", "nmap", "iot"]] | None = None
+    methods: list[ScanMethod] | None = None
     profile: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=2000)
 
@@ -82,41 +89,47 @@ bearer = HTTPBearer(auto_error=False, description="A token from `netdiscover tok
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 
-def db(request: Request) -> Iterator[Session]:
-    """A read session for one request.
-
-    Synchronous on purpose, like every dependency that touches the database: when all pooled
-    connections are busy, waiting for one must block a worker thread, never the event loop.
-    """
-    with request.app.state.sessions() as session:
-        yield session
+Token = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def principal(request: Request,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-              session: Annotated[Session, Depends(db)]) -> Principal:
-    """The token's user; 401 without a valid token."""
+def authorise(session: Session, credentials: HTTPAuthorizationCredentials | None, needed: str) -> Principal:
+    """The token's user when its role is ``needed`` or above; 401 without a valid token, else 403."""
     found = principal_for_token(session, credentials.credentials) if credentials else None
     if found is None:
         raise HTTPException(401, "a valid token is needed: Authorization: Bearer TOKEN",
                             headers={"WWW-Authenticate": "Bearer"})
-    request.state.principal = found
+    if not found.can(needed):
+        raise HTTPException(403, f"this needs the {needed} role; {found.name} is {found.role}")
     return found
 
 
 def role(needed: str) -> Any:
-    """A dependency admitting ``needed`` and the roles above it; 403 for the rest."""
-    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if not who.can(needed):
-            raise HTTPException(403, f"this needs the {needed} role; {who.name} is {who.role}")
-        return who
+    """A dependency admitting ``needed`` and the roles above it (for the writing routes).
+
+    Synchronous on purpose, like everything that touches the database: when all pooled
+    connections are busy, waiting for one must block a worker thread, never the event loop.
+    Its session is closed before it returns: no connection is held from one thread hop to
+    the next (see ``pages.reading``), so the route's own write session never waits on it.
+    """
+    def check(request: Request, credentials: Token) -> Principal:
+        with request.app.state.sessions() as session:
+            return authorise(session, credentials, needed)
     return check
 
 
-Viewer = Annotated[Principal, Depends(role("viewer"))]
+async def read(request: Request, credentials: HTTPAuthorizationCredentials | None,
+               work: Callable[[Session], Any]) -> Response:
+    """A viewer's read: token check, ``work`` and its JSON in one session, opened and closed in
+    one worker-thread hop (see ``pages.reading``; per-step dependencies took four hops)."""
+    def run() -> Any:
+        with request.app.state.sessions() as session:
+            authorise(session, credentials, "viewer")
+            return work(session)
+    return await run_in_threadpool(run)
+
+
 Reviewer = Annotated[Principal, Depends(role("reviewer"))]
 Admin = Annotated[Principal, Depends(role("admin"))]
-DB = Annotated[Session, Depends(db)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 AssetId = Annotated[int, Path(ge=1, le=2**62)]
 STATUS_HELP = "documented, undocumented, approved, ignored, rogue (repeat or comma-separate)"
@@ -136,8 +149,8 @@ def report_json(rows: list[dict[str, Any]]) -> Response:
 
 
 @router.get("/assets", response_model=Page, summary="List assets (filters, sort, cursor pagination)")
-def list_assets(
-    _who: Viewer, session: DB,
+async def list_assets(
+    request: Request, credentials: Token,
     status: Annotated[list[str] | None, Query(description=STATUS_HELP)] = None,
     device_class: str | None = None, vendor: str | None = None, site: str | None = None,
     subnet: Annotated[str | None, Query(description="CIDR, e.g. 10.0.0.0/24")] = None,
@@ -147,14 +160,16 @@ def list_assets(
                     Query()] = "id",
     limit: Limit = 100, cursor: str | None = None,
 ) -> Response:
-    query = parse_asset_query(status, device_class, vendor, site, subnet, q, seen_since, sort)
-    return fast_json(asset_page(session, query, limit, cursor))
+    def page(session: Session) -> Response:
+        query = parse_asset_query(status, device_class, vendor, site, subnet, q, seen_since, sort)
+        return fast_json(asset_page(session, query, limit, cursor))
+    return await read(request, credentials, page)
 
 
 @router.get("/assets/{asset_id}", response_model=dict[str, Any],
             summary="One asset with interfaces, IP history, services, evidence, events")
-def get_asset(_who: Viewer, session: DB, asset_id: AssetId) -> Response:
-    return fast_json(asset_detail(session, asset_id))
+async def get_asset(request: Request, credentials: Token, asset_id: AssetId) -> Response:
+    return await read(request, credentials, lambda session: fast_json(asset_detail(session, asset_id)))
 
 
 @router.post("/assets/{asset_id}/review", response_model=list[ReviewOutcome],
@@ -167,35 +182,49 @@ def review_asset(who: Reviewer, request: Request, asset_id: AssetId,
 
 @router.get("/reports/unknown", response_model=list[dict[str, Any]],
             summary="The unknown-device report (as `report unknown --format json`)")
-def report_unknown(_who: Viewer, session: DB, since: str | None = None,
-                   site: str | None = None) -> Response:
-    return report_json(reports.unknown_rows(session, since=since_param(since), site=blank(site)))
+async def report_unknown(request: Request, credentials: Token, since: str | None = None,
+                         site: str | None = None) -> Response:
+    def rows(session: Session) -> Response:
+        return report_json(reports.unknown_rows(session, since=since_param(since), site=blank(site)))
+    return await read(request, credentials, rows)
 
 
 @router.get("/reports/changes", response_model=list[dict[str, Any]],
             summary="Recent changes (as `report changes --format json`)")
-def report_changes(_who: Viewer, session: DB, since: str = "24h",
-                   site: str | None = None) -> Response:
-    return report_json(reports.change_rows(session, since_param(since, default="24h"), site=blank(site)))
+async def report_changes(request: Request, credentials: Token, since: str = "24h",
+                         site: str | None = None) -> Response:
+    def rows(session: Session) -> Response:
+        return report_json(reports.change_rows(session, since_param(since, default="24h"), site=blank(site)))
+    return await read(request, credentials, rows)
 
 
 @router.get("/reports/missing", response_model=list[dict[str, Any]],
             summary="Documented assets not seen lately (as `report missing --format json`)")
-def report_missing(_who: Viewer, session: DB, days: Annotated[int, Query(ge=0, le=36500)] = 7,
-                   site: str | None = None) -> Response:
-    return report_json(reports.missing_rows(session, days, site=blank(site)))
+async def report_missing(request: Request, credentials: Token,
+                         days: Annotated[int, Query(ge=0, le=36500)] = 7,
+                         site: str | None = None) -> Response:
+    return await read(request, credentials,
+                      lambda session: report_json(reports.missing_rows(session, days, site=blank(site))))
 
 
 @router.get("/scans", response_model=list[dict[str, Any]], summary="The latest sweeps, newest first")
-def list_scans(_who: Viewer, session: DB, limit: Limit = 50) -> Response:
-    return fast_json(history.scans(session, limit))
+async def list_scans(request: Request, credentials: Token, limit: Limit = 50) -> Response:
+    return await read(request, credentials, lambda session: fast_json(history.scans(session, limit)))
 
 
 @router.get("/events", response_model=Page, summary="Asset events in order (since a moment, after an id)")
-def list_events(_who: Viewer, session: DB, since: str | None = None,
-                cursor: Annotated[int | None, Query(ge=0, le=2**62, description="last event id seen")] = None,
-                limit: Limit = 500) -> Response:
-    return fast_json(history.events(session, since, cursor, limit))
+async def list_events(request: Request, credentials: Token, since: str | None = None,
+                      cursor: Annotated[int | None,
+                                        Query(ge=0, le=2**62, description="last event id seen")] = None,
+                      limit: Limit = 500) -> Response:
+    return await read(request, credentials,
+                      lambda session: fast_json(history.events(session, since, cursor, limit)))
+
+
+@router.get("/sites", response_model=list[dict[str, Any]],
+            summary="Sites and their collectors: heartbeat, version, last sweep (as `sites --format json`)")
+async def list_sites(request: Request, credentials: Token) -> Response:
+    return await read(request, credentials, lambda _session: fast_json(site_rows(request.app.state.sessions)))
 
 
 @router.post("/inventory", response_model=ImportResult, summary="Import a CSV or JSON inventory (admin)")

@@ -1,4 +1,4 @@
-"""The server-rendered review pages: login, dashboard, unknown devices, asset, sweeps, changes.
+"""The server-rendered review pages: login, dashboard, unknown devices, asset, sweeps, sites, changes.
 
 Templates are Jinja2 with autoescaping on; every network-supplied string is also passed
 through ``plain`` (controls and bidi overrides removed). Forms carry the session's CSRF token;
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -35,6 +34,7 @@ from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.history import scans
 from netdiscover.services.params import since_param
 from netdiscover.services.review import review
+from netdiscover.services.sites import site_names, site_rows
 from netdiscover.storage.engine import write_session
 from netdiscover.vocabulary import DEVICE_CLASSES
 from netdiscover.web.security import LOGIN_COOKIE, SESSION_COOKIE, same_secret
@@ -72,18 +72,25 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     return render(request, "error.html", status=status, status_code=status, detail=detail)
 
 
-def db(request: Request) -> Iterator[Session]:
-    """A read session for one page (synchronous: see ``api.db``)."""
-    with request.app.state.sessions() as session:
-        yield session
+def reading(request: Request) -> Session:
+    """A session for one page's reads, to be closed in the same thread hop that opens it.
+
+    Pages are synchronous (run on the worker threads) and never hold a pooled connection
+    across hops (a yield dependency would hold it until after the response): with more
+    requests than pooled connections, requests holding one while waiting for a thread, and
+    threads waiting for a connection, would stall each other until the pool timeout.
+    """
+    return request.app.state.sessions()
 
 
-DB = Annotated[Session, Depends(db)]
+def browser(request: Request) -> BrowserSession:
+    """The signed-in browser; anyone else goes to the login page.
 
-
-def browser(request: Request, session: DB) -> BrowserSession:
-    """The signed-in browser; anyone else goes to the login page."""
-    found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
+    Its session is its own and closed here (see ``reading``): a route that holds a pooled
+    connection must never wait for a second one, and some services open their own (sites).
+    """
+    with reading(request) as session:
+        found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = "/login?" + urlencode({"next": target})
@@ -95,11 +102,17 @@ def browser(request: Request, session: DB) -> BrowserSession:
 Signed = Annotated[BrowserSession, Depends(browser)]
 
 
-def _check(bs: BrowserSession, csrf: str, role: str) -> None:
-    if not same_secret(bs.csrf_token, csrf):
-        raise HTTPException(403, "this form has expired or did not come from this site; reload the page")
+def check_role(bs: BrowserSession, role: str) -> None:
+    """403 unless the signed-in user has ``role`` or above."""
     if not bs.principal.can(role):
         raise HTTPException(403, f"this needs the {role} role; {bs.principal.name} is {bs.principal.role}")
+
+
+def check_form(bs: BrowserSession, csrf: str, role: str) -> None:
+    """403 unless the form carries the session's CSRF token and the user has ``role`` or above."""
+    if not same_secret(bs.csrf_token, csrf):
+        raise HTTPException(403, "this form has expired or did not come from this site; reload the page")
+    check_role(bs, role)
 
 
 def _safe_next(target: str | None) -> str:
@@ -159,7 +172,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=200)] = "",
 
 @router.post("/logout")
 def logout(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "") -> Response:
-    _check(bs, csrf, "viewer")
+    check_form(bs, csrf, "viewer")
     with request.app.state.sessions.begin() as session:
         end_session(session, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
@@ -171,8 +184,9 @@ def logout(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "") -> R
 
 
 @router.get("/")
-def dashboard(request: Request, bs: Signed, session: DB) -> Response:
-    data = dashboard_figures(session)
+def dashboard(request: Request, bs: Signed) -> Response:
+    with reading(request) as session:
+        data = dashboard_figures(session)
     peak = max([n for _d, n in data["new_per_day"]] + [1])
     return render(request, "dashboard.html", data=data, peak=peak)
 
@@ -197,20 +211,31 @@ def _subnet_index(request: Request, session: Session) -> Any:
     return cached[1]
 
 
+def _site_names(request: Request) -> list[str]:
+    """The registered sites, suggested by the list's site filter: read at most every INDEX_TTL_S."""
+    state = request.app.state
+    cached = state.site_names
+    if cached is None or time.monotonic() - cached[0] > INDEX_TTL_S:
+        cached = state.site_names = (time.monotonic(), sorted(site_names(state.sessions)))
+    return cached[1]
+
+
 @router.get("/unknown")
-def unknown(request: Request, bs: Signed, session: DB, status: str | None = None,
+def unknown(request: Request, bs: Signed, status: str | None = None,
             device_class: str | None = None, risk: str | None = None, site: str | None = None,
             subnet: str | None = None, q: str | None = None, cursor: str | None = None,
             limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Response:
     filters = {"status": status, "device_class": device_class, "risk": risk, "site": site,
                "subnet": subnet, "q": q}
+    known_sites = _site_names(request)                     # before this page's session is opened
     error = None
     try:
         if status and status not in reports.UNKNOWN_STATUSES:
             raise OperationError("status must be undocumented or rogue")
         query = parse_asset_query(status, device_class, None, site, subnet, q, None, "-id")
-        page = reports.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
-                                _subnet_index(request, session))
+        with reading(request) as session:
+            page = reports.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
+                                        _subnet_index(request, session))
     except OperationError as exc:
         error, page = str(exc), {"items": [], "next_cursor": None}
     kept = {k: v for k, v in filters.items() if v}
@@ -219,7 +244,7 @@ def unknown(request: Request, bs: Signed, session: DB, status: str | None = None
         next_url = "/unknown?" + urlencode({**kept, "cursor": page["next_cursor"]})
     return render(request, "unknown.html", status=422 if error else 200, rows=page["items"], filters=filters,
                   error=error, next_url=next_url, back=urlencode(kept), classes=DEVICE_CLASSES,
-                  risk_codes=RISK_CODES)
+                  risk_codes=RISK_CODES, sites=known_sites)
 
 
 def _back(query: str) -> str:
@@ -234,7 +259,7 @@ def decide_many(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
                 decision: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "",
                 ids: Annotated[list[int], Form()] = [],  # noqa: B006  (FastAPI reads the default)
                 back: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    _check(bs, csrf, "reviewer")
+    check_form(bs, csrf, "reviewer")
     if not ids:
         raise OperationError("select at least one device")
     if len(ids) > 1000:
@@ -245,10 +270,11 @@ def decide_many(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
 
 
 @router.get("/assets/{asset_id}")
-def asset_page(request: Request, bs: Signed, session: DB, asset_id: int) -> Response:
+def asset_page(request: Request, bs: Signed, asset_id: int) -> Response:
     if not 1 <= asset_id <= 2**62:
         raise NotFound(f"no asset with id {asset_id}")
-    row = asset_detail(session, asset_id, _subnet_index(request, session))
+    with reading(request) as session:
+        row = asset_detail(session, asset_id, _subnet_index(request, session))
     return render(request, "asset.html", a=row)
 
 
@@ -256,16 +282,17 @@ def asset_page(request: Request, bs: Signed, session: DB, asset_id: int) -> Resp
 def decide_one(request: Request, bs: Signed, asset_id: int, csrf: Annotated[str, Form()] = "",
                decision: Annotated[str, Form()] = "",
                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    _check(bs, csrf, "reviewer")
+    check_form(bs, csrf, "reviewer")
     with write_session(request.app.state.sessions) as session:
         review(session, [asset_id], decision, bs.principal.name, note.strip() or None)
     return RedirectResponse(f"/assets/{asset_id}", status_code=303)
 
 
 @router.get("/sweeps")
-def sweeps(request: Request, bs: Signed, session: DB) -> Response:
-    return render(request, "sweeps.html", scans=scans(session, 100),
-                  requests=sweep_requests.sweep_requests(session), methods=tuple(SCANNERS))
+def sweeps(request: Request, bs: Signed) -> Response:
+    with reading(request) as session:
+        history, queued = scans(session, 100), sweep_requests.sweep_requests(session)
+    return render(request, "sweeps.html", scans=history, requests=queued, methods=tuple(SCANNERS))
 
 
 @router.post("/sweeps")
@@ -274,7 +301,7 @@ def queue_sweep(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
                 methods: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI reads the default)
                 profile: Annotated[str, Form(max_length=64)] = "",
                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    _check(bs, csrf, "admin")
+    check_form(bs, csrf, "admin")
     wanted = [t for t in targets.replace(",", " ").split() if t]
     with write_session(request.app.state.sessions) as session:
         sweep_requests.queue_sweep(session, wanted, methods or None, profile.strip() or None,
@@ -282,7 +309,13 @@ def queue_sweep(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
     return RedirectResponse("/sweeps", status_code=303)
 
 
+@router.get("/sites")
+def sites(request: Request, bs: Signed) -> Response:
+    return render(request, "sites.html", sites=site_rows(request.app.state.sessions))
+
+
 @router.get("/changes")
-def changes(request: Request, bs: Signed, session: DB, since: str = "24h") -> Response:
-    rows = reports.change_rows(session, since_param(since, default="24h"))
+def changes(request: Request, bs: Signed, since: str = "24h") -> Response:
+    with reading(request) as session:
+        rows = reports.change_rows(session, since_param(since, default="24h"))
     return render(request, "changes.html", rows=rows[:2000], total=len(rows), since=since)
