@@ -88,12 +88,13 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
     from netdiscover.services.reports import iter_unknown_rows, unknown_rows
 
     cutoff = _since(since)
-    if fmt == "json":    # streamed: rows are rendered as they are read
-        from netdiscover.reports.render_json import iter_json_array
+    if fmt == "json":    # streamed: rows are written as JSON text as they are read
+        from netdiscover.reports.unknown_json import json_array
+        from netdiscover.services.reports import iter_unknown_json_rows
 
         with app.sessions()() as session:
-            rows_in = iter_unknown_rows(session, since=cutoff, site=site)
-            _emit_stream(itertools.chain(iter_json_array(rows_in), ["\n"]), output)
+            rows_in = iter_unknown_json_rows(session, since=cutoff, site=site)
+            _emit_stream(itertools.chain(json_array(rows_in), ["\n"]), output)
         return
     if fmt == "html":
         from netdiscover.reports.render_html import MAX_HTML_ROWS

@@ -61,12 +61,15 @@ class AssetView:
 def among(session: Session, column: Any, ids: Sequence[int]) -> Any:
     """``column IN ids``; on PostgreSQL ``column = ANY(:array)``, one parameter instead of one per
     id (psycopg parses a 1,000-placeholder statement anew on every batch)."""
+    from sqlalchemy import bindparam
+
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import Integer, any_, bindparam
+        from sqlalchemy import Integer, any_
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    return column.in_(list(ids))
+    # one expanding parameter: the ids are not coerced one by one into a new statement each time
+    return column.in_(bindparam(None, list(ids), type_=column.type, expanding=True))
 
 
 # Asset columns asset_to_dict does not read: a listing leaves them out (fingerprint is the
