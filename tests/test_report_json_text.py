@@ -17,11 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from netdiscover.cli import main
-from netdiscover.reports.render_json import render_json
+from netdiscover.reports.render_json import iter_json_array, render_json
 from netdiscover.reports.unknown import build_row
 from netdiscover.reports.unknown_json import json_array
+from netdiscover.services.assets import iter_asset_dicts, iter_asset_json
 from netdiscover.services.reports import iter_unknown_json_rows, records_by_asset, subnet_index, unknown_rows
+from netdiscover.storage.assets import list_assets
 from netdiscover.storage.models import Address, Asset, Interface, ObservationRecord, Service
+from netdiscover.storage.repository import asset_to_dict
 
 HOSTILE = ['"quoted" \\back\\slash', "<script>alert(1)</script>", "line\nbreak\ttab\r\x08\x0c\x1f",
            "\x1b[31mred\x1b[0m", "100% %s %(x)s {0}", "é ü ß 中文 🎉", "\u2028\u2029\u202eevil", "\x7f",
@@ -121,6 +124,17 @@ def test_text_rows_equal_rendered_dicts(seeded, db_url):
     assert '"evidence": [\n      {' in expected and '"banners": [\n      {' in expected
     assert re.search(r'"first_seen": "[-0-9T:]+\.\d{6}\+00:00"', expected)
     assert re.search(r'"first_seen": "[-0-9T:]+\+00:00"', expected) and '"first_seen": null' in expected
+
+
+def test_asset_rows_equal_rendered_dicts(seeded, db_url):
+    with seeded() as session:
+        for status, site in ((None, None), ("rogue", None), (None, "hq")):
+            expected = "".join(iter_json_array(iter_asset_dicts(session, status=status, site=site)))
+            assert "".join(json_array(iter_asset_json(session, status=status, site=site))) == expected
+    res = CliRunner().invoke(main, ["--db", db_url, "assets", "list", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    with seeded() as session:
+        assert res.output == render_json([asset_to_dict(a) for a in list_assets(session)])
 
 
 def test_empty_report_is_an_empty_array(sessions):

@@ -100,16 +100,18 @@ _CONVERTED = tuple((A[f.name], _KIND_TEXT[f.kind]()) for f in FIELDS if f.kind i
 _COMPUTED = ("os", "macs", "ips", "services", "switch_ports", *ROW_EXTRA_KEYS)
 
 
-def _row_plan() -> tuple[str, Any]:
-    """The row template and the picker that orders [encoded columns, converted, computed] into it."""
+def _row_plan(extra: Sequence[str]) -> tuple[str, Any]:
+    """A row template (asset_to_dict's keys, then ``extra``) and the picker that orders
+    [encoded columns, converted, computed] into it."""
     converted = {REPORT_ASSET_COLUMNS[i]: len(A) + k for k, (i, _t) in enumerate(_CONVERTED)}
     computed = {name: len(A) + len(_CONVERTED) + k for k, name in enumerate(_COMPUTED)}
-    keys = [f.name for f in FIELDS] + list(ROW_EXTRA_KEYS)
+    keys = [f.name for f in FIELDS] + list(extra)
     positions = [computed.get(key) or converted.get(key) or A[key] for key in keys]
     return _template(keys, "  "), itemgetter(*positions)
 
 
-ROW, _PICK = _row_plan()
+ROW, _PICK = _row_plan(ROW_EXTRA_KEYS)           # a report row
+ASSET, _PICK_ASSET = _row_plan(())                # an asset_to_dict row (assets list)
 INTERFACE = _template(("mac", "vendor", "name", "switch", "switch_port", "randomised", "first_seen",
                        "last_seen"), ITEM)
 ADDRESS = _template(("ip", "mac", "current", "first_seen", "last_seen"), ITEM)
@@ -162,82 +164,116 @@ def _empty_json(text: str | None) -> bool:
     return text is None or text in ("null", "{}")
 
 
+class _Batch:
+    """One ``report_text_batch`` made ready: every value encoded, converted fields as text,
+    children grouped by asset with their item texts."""
+
+    def __init__(self, batch: tuple[list[Any], list[Any], list[Any], list[Any]]) -> None:
+        self.assets, interfaces, addresses, services = batch
+        self.encoded = encoded_values(list(chain.from_iterable(self.assets)))
+        self.converted = list(zip(*(texts.column(list(map(itemgetter(i), self.assets)))
+                                    for i, texts in _CONVERTED), strict=True))
+        self.ifs = _Children(interfaces, len(IF), INTERFACE, (IF["randomised"],))
+        self.ads = _Children(addresses, len(AD), ADDRESS, (AD["current"],))
+        self.svs = _Children(services, len(SV), None, ())
+        self.now = utcnow().isoformat()
+
+
+class _Asset:
+    """One asset of a batch: its asset_to_dict values as text, and what a report row reuses."""
+
+    def __init__(self, batch: _Batch, k: int) -> None:
+        width, now = len(A), batch.now
+        self.raw = raw = batch.assets[k]
+        self.enc = batch.encoded[k * width:(k + 1) * width]
+        self.id = raw[0]
+        ifs, ads, svs = batch.ifs, batch.ads, batch.svs
+        # interfaces: MACs by first sighting (a missing one counts as now, as asset_to_dict has it;
+        # ISO texts sort as their times do), switch ports in id order
+        self.iface_ids = mine = ifs.of.get(self.id, [])
+        self.iface_rows = [ifs.rows[i] for i in mine]
+        by_seen = mine if len(mine) < 2 else sorted(
+            mine, key=lambda i: (ifs.rows[i][IF["first_seen"]] or now, ifs.rows[i][IF["id"]] or 0))
+        self.macs = [ifs.rows[i][IF["mac"]] for i in by_seen]
+        self.switched = [r for r in self.iface_rows if r[IF["switch"]] or r[IF["switch_port"]]]
+        # addresses: current ones newest first
+        self.address_ids = mine = ads.of.get(self.id, [])
+        current = [i for i in mine if ads.rows[i][AD["current"]]]
+        if len(current) > 1:
+            current.sort(key=lambda i: (ads.rows[i][AD["last_seen"]] or now, ads.rows[i][AD["id"]] or 0),
+                         reverse=True)
+        self.ips = [ads.rows[i][AD["ip"]] for i in current]
+        self.service_rows = [svs.rows[i] for i in svs.of.get(self.id, ())]
+        self.services = _services(self.service_rows) if self.service_rows else []
+        os_name, os_version = raw[A["os_name"]], raw[A["os_version"]]
+        self.computed = [
+            "null" if os_name is None and os_version is None else indented_text(
+                os_label(SimpleNamespace(os_name=os_name, os_version=os_version)), KEY),
+            list_text([ifs.value(i, IF["mac"]) for i in by_seen], KEY),
+            list_text([ads.value(i, AD["ip"]) for i in current], KEY),
+            _nested(self.services),
+            _nested([{"mac": r[IF["mac"]], "switch": r[IF["switch"]], "port": r[IF["switch_port"]]}
+                     for r in self.switched]),
+        ]
+
+    def values(self, batch: _Batch, k: int) -> list[str]:
+        """[encoded columns, converted fields, computed fields] as the row pickers take them."""
+        return self.enc + list(batch.converted[k]) + self.computed
+
+
+def asset_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]]) -> Iterator[str]:
+    """The ``asset_to_dict`` data of one ``report_text_batch``'s assets, each as the JSON text
+    ``render_json`` writes for it at array depth 1 (``assets list --format json``)."""
+    ready = _Batch(batch)
+    for k in range(len(ready.assets)):
+        yield ASSET % _PICK_ASSET(_Asset(ready, k).values(ready, k))
+
+
 def row_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records: dict[int, list[Any]],
               index: risk.Index | None) -> Iterator[str]:
     """The report rows of one ``report_text_batch``, each as its JSON text at array depth 1.
 
     ``records``: the 'how found' sightings per asset (``services.reports.records_by_asset``).
     """
-    assets, interfaces, addresses, services = batch
-    width = len(A)
-    encoded = encoded_values(list(chain.from_iterable(assets)))
-    converted = list(zip(*(texts.column(list(map(itemgetter(i), assets))) for i, texts in _CONVERTED),
-                         strict=True))
-    ifs = _Children(interfaces, len(IF), INTERFACE, (IF["randomised"],))
-    ads = _Children(addresses, len(AD), ADDRESS, (AD["current"],))
-    svs = _Children(services, len(SV), None, ())
-    now = utcnow().isoformat()
-    for k, raw in enumerate(assets):
-        enc = encoded[k * width:(k + 1) * width]
-        asset_id = raw[0]
-        recs = records.get(asset_id)
-        # interfaces: MACs by first sighting (a missing one counts as now, as asset_to_dict has it;
-        # ISO texts sort as their times do), the list in id order, switch ports
-        mine = ifs.of.get(asset_id, [])
-        iface_rows = [ifs.rows[i] for i in mine]
-        by_seen = mine if len(mine) < 2 else sorted(
-            mine, key=lambda i: (ifs.rows[i][IF["first_seen"]] or now, ifs.rows[i][IF["id"]] or 0))
-        macs = [ifs.rows[i][IF["mac"]] for i in by_seen]
-        macs_text = list_text([ifs.value(i, IF["mac"]) for i in by_seen], KEY)
-        randomised = any(r[IF["randomised"]] for r in iface_rows)
-        switched = [r for r in iface_rows if r[IF["switch"]] or r[IF["switch_port"]]]
-        # addresses: current ones newest first, the history by last sighting (never last)
-        mine = ads.of.get(asset_id, [])
-        current = [i for i in mine if ads.rows[i][AD["current"]]]
-        if len(current) > 1:
-            current.sort(key=lambda i: (ads.rows[i][AD["last_seen"]] or now, ads.rows[i][AD["id"]] or 0),
-                         reverse=True)
-        history = mine if len(mine) < 2 else sorted(
-            mine, key=lambda i: ads.rows[i][AD["last_seen"]] or "", reverse=True)
-        service_rows = [svs.rows[i] for i in svs.of.get(asset_id, ())]
-        service_items = _services(service_rows) if service_rows else []
+    ready = _Batch(batch)
+    ifs, ads = ready.ifs, ready.ads
+    for k in range(len(ready.assets)):
+        asset = _Asset(ready, k)
+        raw, recs = asset.raw, records.get(asset.id)
+        randomised = any(r[IF["randomised"]] for r in asset.iface_rows)
         seen = raw[A["first_seen"]]
         hints = risk.assess({
-            "id": asset_id, "services": service_items, "snmp_credential": raw[A["snmp_credential"]],
-            "macs": macs, "ips": [ads.rows[i][AD["ip"]] for i in current], "randomised_mac": randomised,
+            "id": asset.id, "services": asset.services, "snmp_credential": raw[A["snmp_credential"]],
+            "macs": asset.macs, "ips": asset.ips, "randomised_mac": randomised,
             "confidence": round(float(raw[A["confidence"]] or 0.0), 3),
             "device_class": raw[A["device_class"]] or "unknown",
             "_first_seen_dt": seen and datetime.fromisoformat(seen),
         }, index, snmp_signals(recs) if recs else ())
-        os_name, os_version = raw[A["os_name"]], raw[A["os_version"]]
         methods = raw[A["methods"]]
-        if recs or switched:
+        if recs or asset.switched:
             how = _nested(found_by(json.loads(methods) if methods is not None else None,
                                    [SimpleNamespace(switch=r[IF["switch"]], switch_port=r[IF["switch_port"]])
-                                    for r in iface_rows], recs or []))
+                                    for r in asset.iface_rows], recs or []))
         else:
             how = FOUND_BY_PLAIN % _found_methods(methods)
         fingerprint = raw[A["fingerprint"]]
         fp = None if _empty_json(fingerprint) else json.loads(fingerprint)
-        computed = (
-            "null" if os_name is None and os_version is None else indented_text(
-                os_label(SimpleNamespace(os_name=os_name, os_version=os_version)), KEY),
-            macs_text,
-            list_text([ads.value(i, AD["ip"]) for i in current], KEY),
-            _nested(service_items),
-            _nested([{"mac": r[IF["mac"]], "switch": r[IF["switch"]], "port": r[IF["switch_port"]]}
-                     for r in switched]),
+        # the address history by last sighting, newest first (never seen last)
+        mine = asset.address_ids
+        history = mine if len(mine) < 2 else sorted(
+            mine, key=lambda i: ads.rows[i][AD["last_seen"]] or "", reverse=True)
+        extra = [
             how,
             FLAG[randomised],
-            enc[A["snmp_credential"]],
+            asset.enc[A["snmp_credential"]],
             _nested(hints),
             "{}" if fp is None else _nested(field_confidence(fp)),
             "[]" if fp is None else _nested(evidence(fp)),
-            list_text([ifs.texts[i] for i in ifs.of.get(asset_id, ())], KEY),
+            list_text([ifs.texts[i] for i in asset.iface_ids], KEY),
             list_text([ads.texts[i] for i in history], KEY),
-            _nested(_banners(service_rows)) if service_rows else "[]",
-        )
-        yield ROW % _PICK(enc + list(converted[k]) + list(computed))
+            _nested(_banners(asset.service_rows)) if asset.service_rows else "[]",
+        ]
+        yield ROW % _PICK(asset.values(ready, k) + extra)
 
 
 def json_array(rows: Iterable[str], rows_per_piece: int = 200) -> Iterator[str]:

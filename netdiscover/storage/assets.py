@@ -139,8 +139,22 @@ def iter_assets(
     limit: int | None = None,
 ) -> Iterator[AssetView]:
     """``list_assets`` as a stream of AssetViews: the same assets in the same order, memory bounded."""
+    return iter_asset_views(session, listing_ids(session, status, site=site, present=present,
+                                                 device_class=device_class, limit=limit), listing=True)
+
+
+def listing_ids(
+    session: Session,
+    status: str | Sequence[str] | None = None,
+    *,
+    present: bool | None = None,
+    site: str | None = None,
+    device_class: str | None = None,
+    limit: int | None = None,
+) -> list[int]:
+    """The ids of the assets ``list_assets`` lists, in its order."""
     stmt = _listing(status, present, site, device_class, limit).with_only_columns(Asset.id)
-    return iter_asset_views(session, list(session.scalars(stmt)), listing=True)
+    return list(session.scalars(stmt))
 
 
 def get_asset(session: Session, asset_id: int) -> Asset | None:
