@@ -39,6 +39,9 @@ FLAG = ("false", "true")
 MEMO_LIMIT = 4096       # distinct JSON texts laid out and kept per column
 
 A = {name: i for i, name in enumerate(REPORT_ASSET_COLUMNS)}
+# The asset columns written as they are (kinds "value" and "time") lead; the rest are converted.
+_PLAIN = REPORT_ASSET_COLUMNS.index("device_class")
+_LEADING = itemgetter(slice(0, _PLAIN))
 IF = {name: i for i, name in enumerate(REPORT_INTERFACE_COLUMNS)}
 AD = {name: i for i, name in enumerate(REPORT_ADDRESS_COLUMNS)}
 SV = {name: i for i, name in enumerate(REPORT_SERVICE_COLUMNS)}
@@ -103,10 +106,12 @@ _COMPUTED = ("os", "macs", "ips", "services", "switch_ports", *ROW_EXTRA_KEYS)
 def _row_plan(extra: Sequence[str]) -> tuple[str, Any]:
     """A row template (asset_to_dict's keys, then ``extra``) and the picker that orders
     [encoded columns, converted, computed] into it."""
-    converted = {REPORT_ASSET_COLUMNS[i]: len(A) + k for k, (i, _t) in enumerate(_CONVERTED)}
-    computed = {name: len(A) + len(_CONVERTED) + k for k, name in enumerate(_COMPUTED)}
+    converted = {REPORT_ASSET_COLUMNS[i]: _PLAIN + k for k, (i, _t) in enumerate(_CONVERTED)}
+    computed = {name: _PLAIN + len(_CONVERTED) + k for k, name in enumerate(_COMPUTED)}
     keys = [f.name for f in FIELDS] + list(extra)
     positions = [computed.get(key) or converted.get(key) or A[key] for key in keys]
+    if max(A.get(key, -1) for key in keys if key not in converted and key not in computed) >= _PLAIN:
+        raise ValueError("a field written as stored is not among the leading report columns")
     return _template(keys, "  "), itemgetter(*positions)
 
 
@@ -123,7 +128,8 @@ _FLAG_TEXT = {"1": "true", "0": "false"}
 
 class _Children:
     """One batch's child rows of one table (by asset, then id): encoded values, each row's item
-    text (``template`` over columns 2 onwards, flag columns as true/false) and rows by asset."""
+    text (``template`` over columns 2 onwards, flag columns as true/false), its encoded column 2
+    and the rows of each asset."""
 
     def __init__(self, rows: list[Any], width: int, template: str | None, flags: Sequence[int]) -> None:
         self.rows, self.width = rows, width
@@ -133,6 +139,7 @@ class _Children:
         enc = self.encoded
         self.texts = ([template % tuple(enc[s:s + width - 2]) for s in range(2, len(enc), width)]
                       if template else [])
+        self.keys = enc[2::width]          # the encoded column 2 (MAC, IP) of every row
         self.of: dict[int, list[int]] = {}
         for k, asset_id in enumerate(map(itemgetter(0), rows)):
             group = self.of.get(asset_id)
@@ -140,9 +147,6 @@ class _Children:
                 self.of[asset_id] = [k]
             else:
                 group.append(k)
-
-    def value(self, k: int, col: int) -> str:
-        return self.encoded[k * self.width + col]
 
 
 def _services(rows: list[Any]) -> list[dict[str, Any]]:
@@ -160,17 +164,13 @@ def _nested(value: Any) -> str:
     return indented_text(value, KEY) if value else ("[]" if isinstance(value, list) else "{}")
 
 
-def _empty_json(text: str | None) -> bool:
-    return text is None or text in ("null", "{}")
-
-
 class _Batch:
     """One ``report_text_batch`` made ready: every value encoded, converted fields as text,
     children grouped by asset with their item texts."""
 
     def __init__(self, batch: tuple[list[Any], list[Any], list[Any], list[Any]]) -> None:
         self.assets, interfaces, addresses, services = batch
-        self.encoded = encoded_values(list(chain.from_iterable(self.assets)))
+        self.encoded = encoded_values(list(chain.from_iterable(map(_LEADING, self.assets))))
         self.converted = list(zip(*(texts.column(list(map(itemgetter(i), self.assets)))
                                     for i, texts in _CONVERTED), strict=True))
         self.ifs = _Children(interfaces, len(IF), INTERFACE, (IF["randomised"],))
@@ -179,41 +179,55 @@ class _Batch:
         self.now = utcnow().isoformat()
 
 
+# column positions the per-asset code reads (constants: a row does dozens of these look-ups)
+_IF_ID, _IF_MAC, _IF_SWITCH, _IF_PORT = IF["id"], IF["mac"], IF["switch"], IF["switch_port"]
+_IF_RANDOM, _IF_FIRST = IF["randomised"], IF["first_seen"]
+_AD_ID, _AD_IP, _AD_CURRENT, _AD_LAST = AD["id"], AD["ip"], AD["current"], AD["last_seen"]
+_OS_NAME, _OS_VERSION = A["os_name"], A["os_version"]
+_FIRST_SEEN, _CREDENTIAL, _CONFIDENCE, _CLASS = A["first_seen"], A["snmp_credential"], A["confidence"], A[
+    "device_class"]
+_METHODS, _FINGERPRINT = A["methods"], A["fingerprint"]
+_EMPTY = ("null", "{}")          # a fingerprint with nothing in it
+
+
 class _Asset:
     """One asset of a batch: its asset_to_dict values as text, and what a report row reuses."""
 
     def __init__(self, batch: _Batch, k: int) -> None:
-        width, now = len(A), batch.now
+        width, now = _PLAIN, batch.now
         self.raw = raw = batch.assets[k]
         self.enc = batch.encoded[k * width:(k + 1) * width]
-        self.id = raw[0]
-        ifs, ads, svs = batch.ifs, batch.ads, batch.svs
+        self.id = asset_id = raw[0]
+        ifs, ads = batch.ifs, batch.ads
         # interfaces: MACs by first sighting (a missing one counts as now, as asset_to_dict has it;
         # ISO texts sort as their times do), switch ports in id order
-        self.iface_ids = mine = ifs.of.get(self.id, [])
-        self.iface_rows = [ifs.rows[i] for i in mine]
-        by_seen = mine if len(mine) < 2 else sorted(
-            mine, key=lambda i: (ifs.rows[i][IF["first_seen"]] or now, ifs.rows[i][IF["id"]] or 0))
-        self.macs = [ifs.rows[i][IF["mac"]] for i in by_seen]
-        self.switched = [r for r in self.iface_rows if r[IF["switch"]] or r[IF["switch_port"]]]
+        self.iface_ids = mine = ifs.of.get(asset_id, ())
+        self.iface_rows = rows = [ifs.rows[i] for i in mine]
+        if len(mine) > 1:
+            order = sorted(range(len(rows)), key=lambda n: (rows[n][_IF_FIRST] or now, rows[n][_IF_ID] or 0))
+            by_seen = [mine[n] for n in order]
+        else:
+            by_seen = mine
+        self.macs = [ifs.rows[i][_IF_MAC] for i in by_seen]
+        self.switched = [r for r in rows if r[_IF_SWITCH] or r[_IF_PORT]]
         # addresses: current ones newest first
-        self.address_ids = mine = ads.of.get(self.id, [])
-        current = [i for i in mine if ads.rows[i][AD["current"]]]
+        self.address_ids = mine = ads.of.get(asset_id, ())
+        current = [i for i in mine if ads.rows[i][_AD_CURRENT]]
         if len(current) > 1:
-            current.sort(key=lambda i: (ads.rows[i][AD["last_seen"]] or now, ads.rows[i][AD["id"]] or 0),
-                         reverse=True)
-        self.ips = [ads.rows[i][AD["ip"]] for i in current]
-        self.service_rows = [svs.rows[i] for i in svs.of.get(self.id, ())]
-        self.services = _services(self.service_rows) if self.service_rows else []
-        os_name, os_version = raw[A["os_name"]], raw[A["os_version"]]
+            current.sort(key=lambda i: (ads.rows[i][_AD_LAST] or now, ads.rows[i][_AD_ID] or 0), reverse=True)
+        self.ips = [ads.rows[i][_AD_IP] for i in current]
+        found = batch.svs.of.get(asset_id)
+        self.service_rows = [batch.svs.rows[i] for i in found] if found else []
+        self.services = _services(self.service_rows) if found else []
+        os_name, os_version = raw[_OS_NAME], raw[_OS_VERSION]
         self.computed = [
             "null" if os_name is None and os_version is None else indented_text(
                 os_label(SimpleNamespace(os_name=os_name, os_version=os_version)), KEY),
-            list_text([ifs.value(i, IF["mac"]) for i in by_seen], KEY),
-            list_text([ads.value(i, AD["ip"]) for i in current], KEY),
-            _nested(self.services),
-            _nested([{"mac": r[IF["mac"]], "switch": r[IF["switch"]], "port": r[IF["switch_port"]]}
-                     for r in self.switched]),
+            list_text([ifs.keys[i] for i in by_seen], KEY),
+            list_text([ads.keys[i] for i in current], KEY),
+            _nested(self.services) if found else "[]",
+            _nested([{"mac": r[_IF_MAC], "switch": r[_IF_SWITCH], "port": r[_IF_PORT]}
+                     for r in self.switched]) if self.switched else "[]",
         ]
 
     def values(self, batch: _Batch, k: int) -> list[str]:
@@ -240,40 +254,44 @@ def row_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records:
     for k in range(len(ready.assets)):
         asset = _Asset(ready, k)
         raw, recs = asset.raw, records.get(asset.id)
-        randomised = any(r[IF["randomised"]] for r in asset.iface_rows)
-        seen = raw[A["first_seen"]]
+        randomised = False
+        for r in asset.iface_rows:
+            if r[_IF_RANDOM]:
+                randomised = True
+        seen = raw[_FIRST_SEEN]
         hints = risk.assess({
-            "id": asset.id, "services": asset.services, "snmp_credential": raw[A["snmp_credential"]],
+            "id": asset.id, "services": asset.services, "snmp_credential": raw[_CREDENTIAL],
             "macs": asset.macs, "ips": asset.ips, "randomised_mac": randomised,
-            "confidence": round(float(raw[A["confidence"]] or 0.0), 3),
-            "device_class": raw[A["device_class"]] or "unknown",
+            "confidence": round(float(raw[_CONFIDENCE] or 0.0), 3),
+            "device_class": raw[_CLASS] or "unknown",
             "_first_seen_dt": seen and datetime.fromisoformat(seen),
         }, index, snmp_signals(recs) if recs else ())
-        methods = raw[A["methods"]]
         if recs or asset.switched:
+            methods = raw[_METHODS]
             how = _nested(found_by(json.loads(methods) if methods is not None else None,
-                                   [SimpleNamespace(switch=r[IF["switch"]], switch_port=r[IF["switch_port"]])
+                                   [SimpleNamespace(switch=r[_IF_SWITCH], switch_port=r[_IF_PORT])
                                     for r in asset.iface_rows], recs or []))
         else:
-            how = FOUND_BY_PLAIN % _found_methods(methods)
-        fingerprint = raw[A["fingerprint"]]
-        fp = None if _empty_json(fingerprint) else json.loads(fingerprint)
+            how = FOUND_BY_PLAIN % _found_methods(raw[_METHODS])
+        fingerprint = raw[_FINGERPRINT]
+        fp = None if fingerprint is None or fingerprint in _EMPTY else json.loads(fingerprint)
         # the address history by last sighting, newest first (never seen last)
         mine = asset.address_ids
-        history = mine if len(mine) < 2 else sorted(
-            mine, key=lambda i: ads.rows[i][AD["last_seen"]] or "", reverse=True)
-        extra = [
+        history = mine if len(mine) < 2 else sorted(mine, key=lambda i: ads.rows[i][_AD_LAST] or "",
+                                                    reverse=True)
+        values = asset.values(ready, k)
+        values += (
             how,
             FLAG[randomised],
-            asset.enc[A["snmp_credential"]],
-            _nested(hints),
+            asset.enc[_CREDENTIAL],
+            _nested(hints) if hints else "[]",
             "{}" if fp is None else _nested(field_confidence(fp)),
             "[]" if fp is None else _nested(evidence(fp)),
             list_text([ifs.texts[i] for i in asset.iface_ids], KEY),
             list_text([ads.texts[i] for i in history], KEY),
             _nested(_banners(asset.service_rows)) if asset.service_rows else "[]",
-        ]
-        yield ROW % _PICK(asset.values(ready, k) + extra)
+        )
+        yield ROW % _PICK(values)
 
 
 def json_array(rows: Iterable[str], rows_per_piece: int = 200) -> Iterator[str]:

@@ -158,10 +158,10 @@ def _report_columns(table: Any, names: Sequence[str], dialect: str) -> list[Any]
 
 # What report_text_batches reads, in this order; timestamps come as ISO text and JSON as text.
 REPORT_ASSET_COLUMNS = (
-    "id", "status", "device_class", "vendor", "model", "os_name", "os_version", "hostname", "serial",
-    "first_seen", "last_seen", "methods", "confidence", "present", "site", "owner", "location",
-    "lifecycle_state", "asset_tag", "snmp_engine_id", "attributes", "field_sources", "missed_sweeps",
-    "snmp_credential", "fingerprint")
+    "id", "status", "vendor", "model", "os_name", "os_version", "hostname", "serial", "first_seen",
+    "last_seen", "site", "owner", "location", "lifecycle_state", "asset_tag", "snmp_engine_id",
+    "snmp_credential", "device_class", "methods", "confidence", "present", "attributes", "field_sources",
+    "missed_sweeps", "fingerprint")
 REPORT_INTERFACE_COLUMNS = ("asset_id", "id", "mac", "mac_vendor", "name", "switch", "switch_port",
                             "randomised", "first_seen", "last_seen")
 REPORT_ADDRESS_COLUMNS = ("asset_id", "id", "ip", "mac", "current", "first_seen", "last_seen")
