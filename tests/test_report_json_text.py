@@ -18,10 +18,16 @@ from sqlalchemy.orm import selectinload
 
 from netdiscover.cli import main
 from netdiscover.reports.render_json import iter_json_array, render_json
-from netdiscover.reports.unknown import build_row
+from netdiscover.reports.unknown import build_row, summary
 from netdiscover.reports.unknown_json import json_array
 from netdiscover.services.assets import iter_asset_dicts, iter_asset_json
-from netdiscover.services.reports import iter_unknown_json_rows, records_by_asset, subnet_index, unknown_rows
+from netdiscover.services.reports import (
+    iter_unknown_json_rows,
+    iter_unknown_summaries,
+    records_by_asset,
+    subnet_index,
+    unknown_rows,
+)
 from netdiscover.storage.assets import list_assets
 from netdiscover.storage.models import Address, Asset, Interface, ObservationRecord, Service
 from netdiscover.storage.repository import asset_to_dict
@@ -124,6 +130,15 @@ def test_text_rows_equal_rendered_dicts(seeded, db_url):
     assert '"evidence": [\n      {' in expected and '"banners": [\n      {' in expected
     assert re.search(r'"first_seen": "[-0-9T:]+\.\d{6}\+00:00"', expected)
     assert re.search(r'"first_seen": "[-0-9T:]+\+00:00"', expected) and '"first_seen": null' in expected
+
+
+def test_summaries_count_as_the_rows_do(seeded):
+    with seeded() as session:
+        rows = unknown_rows(session)
+        assert list(iter_unknown_summaries(session)) == [
+            {"status": r["status"], "device_class": r["device_class"], "risks": r["risks"]} for r in rows]
+        assert summary(list(iter_unknown_summaries(session))) == summary(rows)
+        assert any(r["risks"] for r in rows)
 
 
 def test_asset_rows_equal_rendered_dicts(seeded, db_url):

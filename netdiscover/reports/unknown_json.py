@@ -186,7 +186,7 @@ _AD_ID, _AD_IP, _AD_CURRENT, _AD_LAST = AD["id"], AD["ip"], AD["current"], AD["l
 _OS_NAME, _OS_VERSION = A["os_name"], A["os_version"]
 _FIRST_SEEN, _CREDENTIAL, _CONFIDENCE, _CLASS = A["first_seen"], A["snmp_credential"], A["confidence"], A[
     "device_class"]
-_METHODS, _FINGERPRINT = A["methods"], A["fingerprint"]
+_METHODS, _FINGERPRINT, _STATUS = A["methods"], A["fingerprint"], A["status"]
 _EMPTY = ("null", "{}")          # a fingerprint with nothing in it
 
 
@@ -243,6 +243,35 @@ def asset_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]]) -> Ite
         yield ASSET % _PICK_ASSET(_Asset(ready, k).values(ready, k))
 
 
+def _risks(asset: _Asset, recs: list[Any] | None,
+           index: risk.Index | None) -> tuple[bool, list[dict[str, str]]]:
+    """Whether the asset has a randomised MAC, and its risk hints (as build_row assesses them)."""
+    raw = asset.raw
+    randomised = False
+    for r in asset.iface_rows:
+        if r[_IF_RANDOM]:
+            randomised = True
+    seen = raw[_FIRST_SEEN]
+    return randomised, risk.assess({
+        "id": asset.id, "services": asset.services, "snmp_credential": raw[_CREDENTIAL],
+        "macs": asset.macs, "ips": asset.ips, "randomised_mac": randomised,
+        "confidence": round(float(raw[_CONFIDENCE] or 0.0), 3),
+        "device_class": raw[_CLASS] or "unknown",
+        "_first_seen_dt": seen and datetime.fromisoformat(seen),
+    }, index, snmp_signals(recs) if recs else ())
+
+
+def row_summaries(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records: dict[int, list[Any]],
+                  index: risk.Index | None) -> Iterator[dict[str, Any]]:
+    """What ``reports.unknown.summary`` counts of each report row of one ``report_text_batch``:
+    ``status``, ``device_class`` and ``risks``, as the rows have them."""
+    ready = _Batch(batch)
+    for k in range(len(ready.assets)):
+        asset = _Asset(ready, k)
+        yield {"status": asset.raw[_STATUS], "device_class": asset.raw[_CLASS] or "unknown",
+               "risks": _risks(asset, records.get(asset.id), index)[1]}
+
+
 def row_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records: dict[int, list[Any]],
               index: risk.Index | None) -> Iterator[str]:
     """The report rows of one ``report_text_batch``, each as its JSON text at array depth 1.
@@ -254,18 +283,7 @@ def row_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records:
     for k in range(len(ready.assets)):
         asset = _Asset(ready, k)
         raw, recs = asset.raw, records.get(asset.id)
-        randomised = False
-        for r in asset.iface_rows:
-            if r[_IF_RANDOM]:
-                randomised = True
-        seen = raw[_FIRST_SEEN]
-        hints = risk.assess({
-            "id": asset.id, "services": asset.services, "snmp_credential": raw[_CREDENTIAL],
-            "macs": asset.macs, "ips": asset.ips, "randomised_mac": randomised,
-            "confidence": round(float(raw[_CONFIDENCE] or 0.0), 3),
-            "device_class": raw[_CLASS] or "unknown",
-            "_first_seen_dt": seen and datetime.fromisoformat(seen),
-        }, index, snmp_signals(recs) if recs else ())
+        randomised, hints = _risks(asset, recs, index)
         if recs or asset.switched:
             methods = raw[_METHODS]
             how = _nested(found_by(json.loads(methods) if methods is not None else None,

@@ -8,7 +8,7 @@ Rows are the plain dicts the renderers (``reports.render_*``) and the API take; 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from netdiscover.reports.duration import MAX_DAYS
 from netdiscover.reports.missing import EXPECTED_STATUSES, OFF_NETWORK_STATES, missing_order, missing_row
 from netdiscover.reports.render_json import gc_paused
 from netdiscover.reports.unknown import REPORTED_STATUSES, aware, build_row
-from netdiscover.reports.unknown_json import row_texts
+from netdiscover.reports.unknown_json import row_summaries, row_texts
 from netdiscover.services.errors import OperationError
 from netdiscover.services.paging import page_assets
 from netdiscover.storage import reports as stored
@@ -104,11 +104,13 @@ def iter_unknown_rows(session: Session, since: datetime | None = None,
     yield from unknown_rows_of(session, batch, index)
 
 
-def iter_unknown_json_rows(session: Session, since: datetime | None = None,
-                      site: str | None = None) -> Iterator[str]:
-    """The report rows of ``unknown_rows`` as JSON texts (items of ``render_json``'s array, byte for
-    byte), written from plain rows (``reports.unknown_json``) without a dict per row; memory holds
-    one batch. ``reports.unknown_json.json_array`` makes the array."""
+BatchWriter = Callable[[Any, dict[int, list[Any]], risk.Index | None], Iterator[Any]]
+
+
+def _unknown_batches(session: Session, since: datetime | None, site: str | None,
+                     write: BatchWriter) -> Iterator[Any]:
+    """``write(batch, records, index)`` over the unknown report's assets, read a batch at a time as
+    plain rows (``storage.reports.report_text_batch``), in the report's order."""
     keys = stored.unknown_keys(session, REPORTED_STATUSES, since, site)
     index = lazy_subnet_index(session)
     # rows hold no reference cycles: with the collector paused, it does not walk every object
@@ -118,7 +120,22 @@ def iter_unknown_json_rows(session: Session, since: datetime | None = None,
         for start in range(0, len(keys), BULK_BATCH):
             chunk = keys[start:start + BULK_BATCH]
             batch = stored.report_text_batch(session, [k.id for k in chunk])
-            yield from row_texts(batch, records_by_asset(session, chunk), index)
+            yield from write(batch, records_by_asset(session, chunk), index)
+
+
+def iter_unknown_json_rows(session: Session, since: datetime | None = None,
+                           site: str | None = None) -> Iterator[str]:
+    """The report rows of ``unknown_rows`` as JSON texts (items of ``render_json``'s array, byte for
+    byte), written from plain rows (``reports.unknown_json``) without a dict per row; memory holds
+    one batch. ``reports.unknown_json.json_array`` makes the array."""
+    return _unknown_batches(session, since, site, row_texts)
+
+
+def iter_unknown_summaries(session: Session, since: datetime | None = None,
+                           site: str | None = None) -> Iterator[dict[str, Any]]:
+    """``status``, ``device_class`` and ``risks`` of each row of ``unknown_rows`` (what
+    ``reports.unknown.summary`` counts), without building the rows."""
+    return _unknown_batches(session, since, site, row_summaries)
 
 
 def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | None,
