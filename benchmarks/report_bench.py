@@ -63,7 +63,9 @@ def run_once(url: str, args: list[str], out: Path, tree: str | None = None) -> R
     cmd = ["/usr/bin/time", "-o", str(stats), "-f", "%e %M %U %S", *base, "--db", url, *args]
     env = {**os.environ, "PYTHONPATH": tree} if tree else None
     with out.open("wb") as sink:
-        proc = subprocess.run(cmd, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False, env=env)
+        # from inside the tree: ``python -c`` puts the working directory first on sys.path
+        proc = subprocess.run(cmd, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False, env=env,
+                              cwd=tree)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {proc.stderr.decode()[-500:]}")
     wall, rss_kb, user, system = stats.read_text().split()[-4:]

@@ -131,12 +131,12 @@ class _Children:
     text (``template`` over columns 2 onwards, flag columns as true/false), its encoded column 2
     and the rows of each asset."""
 
-    def __init__(self, rows: list[Any], width: int, template: str | None, flags: Sequence[int]) -> None:
-        self.rows, self.width = rows, width
-        self.encoded = encoded_values(list(chain.from_iterable(rows)))
+    def __init__(self, rows: list[Any], width: int, template: str | None, flags: Sequence[int],
+                 text: bool = True) -> None:
+        self.rows = rows
+        enc = encoded_values(list(chain.from_iterable(rows))) if text else []
         for col in flags:
-            self.encoded[col::width] = list(map(_FLAG_TEXT.__getitem__, self.encoded[col::width]))
-        enc = self.encoded
+            enc[col::width] = list(map(_FLAG_TEXT.__getitem__, enc[col::width]))
         self.texts = ([template % tuple(enc[s:s + width - 2]) for s in range(2, len(enc), width)]
                       if template else [])
         self.keys = enc[2::width]          # the encoded column 2 (MAC, IP) of every row
@@ -166,16 +166,16 @@ def _nested(value: Any) -> str:
 
 class _Batch:
     """One ``report_text_batch`` made ready: every value encoded, converted fields as text,
-    children grouped by asset with their item texts."""
+    children grouped by asset with their item texts (``text`` False: children grouped only)."""
 
-    def __init__(self, batch: tuple[list[Any], list[Any], list[Any], list[Any]]) -> None:
+    def __init__(self, batch: tuple[list[Any], list[Any], list[Any], list[Any]], text: bool = True) -> None:
         self.assets, interfaces, addresses, services = batch
-        self.encoded = encoded_values(list(chain.from_iterable(map(_LEADING, self.assets))))
+        self.encoded = encoded_values(list(chain.from_iterable(map(_LEADING, self.assets)))) if text else []
         self.converted = list(zip(*(texts.column(list(map(itemgetter(i), self.assets)))
-                                    for i, texts in _CONVERTED), strict=True))
-        self.ifs = _Children(interfaces, len(IF), INTERFACE, (IF["randomised"],))
-        self.ads = _Children(addresses, len(AD), ADDRESS, (AD["current"],))
-        self.svs = _Children(services, len(SV), None, ())
+                                    for i, texts in _CONVERTED), strict=True)) if text else []
+        self.ifs = _Children(interfaces, len(IF), INTERFACE, (IF["randomised"],), text)
+        self.ads = _Children(addresses, len(AD), ADDRESS, (AD["current"],), text)
+        self.svs = _Children(services, len(SV), None, (), False)
         self.now = utcnow().isoformat()
 
 
@@ -193,7 +193,7 @@ _EMPTY = ("null", "{}")          # a fingerprint with nothing in it
 class _Asset:
     """One asset of a batch: its asset_to_dict values as text, and what a report row reuses."""
 
-    def __init__(self, batch: _Batch, k: int) -> None:
+    def __init__(self, batch: _Batch, k: int, text: bool = True) -> None:
         width, now = _PLAIN, batch.now
         self.raw = raw = batch.assets[k]
         self.enc = batch.encoded[k * width:(k + 1) * width]
@@ -219,6 +219,8 @@ class _Asset:
         found = batch.svs.of.get(asset_id)
         self.service_rows = [batch.svs.rows[i] for i in found] if found else []
         self.services = _services(self.service_rows) if found else []
+        if not text:            # only what the risk hints read
+            return
         os_name, os_version = raw[_OS_NAME], raw[_OS_VERSION]
         self.computed = [
             "null" if os_name is None and os_version is None else indented_text(
@@ -265,9 +267,9 @@ def row_summaries(batch: tuple[list[Any], list[Any], list[Any], list[Any]], reco
                   index: risk.Index | None) -> Iterator[dict[str, Any]]:
     """What ``reports.unknown.summary`` counts of each report row of one ``report_text_batch``:
     ``status``, ``device_class`` and ``risks``, as the rows have them."""
-    ready = _Batch(batch)
+    ready = _Batch(batch, text=False)
     for k in range(len(ready.assets)):
-        asset = _Asset(ready, k)
+        asset = _Asset(ready, k, text=False)
         yield {"status": asset.raw[_STATUS], "device_class": asset.raw[_CLASS] or "unknown",
                "risks": _risks(asset, records.get(asset.id), index)[1]}
 
