@@ -17,8 +17,6 @@ from sqlalchemy.orm import Session
 from netdiscover.observation import clean_text
 from netdiscover.reports import risk
 from netdiscover.reports.duration import parse_since
-from netdiscover.reports.render_json import gc_paused
-from netdiscover.reports.unknown_json import asset_texts
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.history import asset_events
 from netdiscover.services.paging import page_assets
@@ -34,7 +32,6 @@ from netdiscover.storage.assets import (
     listing_ids,
     software_of,
 )
-from netdiscover.storage.reports import report_text_batch
 from netdiscover.storage.repository import asset_to_dict
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES
 
@@ -99,6 +96,11 @@ def iter_asset_dicts(session: Session, status: str | None = None,
 def iter_asset_json(session: Session, status: str | None = None, site: str | None = None) -> Iterator[str]:
     """``iter_asset_dicts`` as the JSON text of each row (items of ``render_json``'s array, byte
     for byte), written from plain rows without a dict per asset; memory holds one batch."""
+    # imported here: `assets show` and the web pages never need the writer
+    from netdiscover.reports.render_json import gc_paused
+    from netdiscover.reports.unknown_json import asset_texts
+    from netdiscover.storage.reports import report_text_batch
+
     ids = listing_ids(session, status=status, site=site)
     with gc_paused():            # rows hold no reference cycles (see render_json.gc_paused)
         for start in range(0, len(ids), BULK_BATCH):
