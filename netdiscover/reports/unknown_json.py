@@ -200,22 +200,34 @@ class _Asset:
         self.id = asset_id = raw[0]
         ifs, ads = batch.ifs, batch.ads
         # interfaces: MACs by first sighting (a missing one counts as now, as asset_to_dict has it;
-        # ISO texts sort as their times do), switch ports in id order
+        # ISO texts sort as their times do), switch ports in id order. Most assets have one
+        # interface and one address: that case takes no sort and no comprehension.
         self.iface_ids = mine = ifs.of.get(asset_id, ())
-        self.iface_rows = rows = [ifs.rows[i] for i in mine]
-        if len(mine) > 1:
-            order = sorted(range(len(rows)), key=lambda n: (rows[n][_IF_FIRST] or now, rows[n][_IF_ID] or 0))
-            by_seen = [mine[n] for n in order]
+        if len(mine) == 1:
+            row = ifs.rows[mine[0]]
+            self.iface_rows = [row]
+            self.macs = [row[_IF_MAC]]
+            macs_text = ONE % ifs.keys[mine[0]] if text else ""
+            self.switched = [row] if row[_IF_SWITCH] or row[_IF_PORT] else []
         else:
-            by_seen = mine
-        self.macs = [ifs.rows[i][_IF_MAC] for i in by_seen]
-        self.switched = [r for r in rows if r[_IF_SWITCH] or r[_IF_PORT]]
+            self.iface_rows = rows = [ifs.rows[i] for i in mine]
+            order = sorted(range(len(rows)), key=lambda n: (rows[n][_IF_FIRST] or now, rows[n][_IF_ID] or 0))
+            self.macs = [rows[n][_IF_MAC] for n in order]
+            macs_text = list_text([ifs.keys[mine[n]] for n in order], KEY) if text else ""
+            self.switched = [r for r in rows if r[_IF_SWITCH] or r[_IF_PORT]]
         # addresses: current ones newest first
         self.address_ids = mine = ads.of.get(asset_id, ())
-        current = [i for i in mine if ads.rows[i][_AD_CURRENT]]
-        if len(current) > 1:
-            current.sort(key=lambda i: (ads.rows[i][_AD_LAST] or now, ads.rows[i][_AD_ID] or 0), reverse=True)
-        self.ips = [ads.rows[i][_AD_IP] for i in current]
+        if len(mine) == 1:
+            row = ads.rows[mine[0]]
+            self.ips = [row[_AD_IP]] if row[_AD_CURRENT] else []
+            ips_text = ONE % ads.keys[mine[0]] if text and row[_AD_CURRENT] else "[]"
+        else:
+            current = [i for i in mine if ads.rows[i][_AD_CURRENT]]
+            if len(current) > 1:
+                current.sort(key=lambda i: (ads.rows[i][_AD_LAST] or now, ads.rows[i][_AD_ID] or 0),
+                             reverse=True)
+            self.ips = [ads.rows[i][_AD_IP] for i in current]
+            ips_text = list_text([ads.keys[i] for i in current], KEY) if text else ""
         found = batch.svs.of.get(asset_id)
         self.service_rows = [batch.svs.rows[i] for i in found] if found else []
         self.services = _services(self.service_rows) if found else []
@@ -225,8 +237,8 @@ class _Asset:
         self.computed = [
             "null" if os_name is None and os_version is None else indented_text(
                 os_label(SimpleNamespace(os_name=os_name, os_version=os_version)), KEY),
-            list_text([ifs.keys[i] for i in by_seen], KEY),
-            list_text([ads.keys[i] for i in current], KEY),
+            macs_text,
+            ips_text,
             _nested(self.services) if found else "[]",
             _nested([{"mac": r[_IF_MAC], "switch": r[_IF_SWITCH], "port": r[_IF_PORT]}
                      for r in self.switched]) if self.switched else "[]",
