@@ -48,7 +48,7 @@ def _seed(factory) -> None:
                 os_name=bad if i % 3 else None, os_version=("1.0", None, bad)[i % 3], serial=bad,
                 site=("hq", None, bad)[i % 3], owner=bad, location=bad, lifecycle_state=None, asset_tag=bad,
                 snmp_engine_id=bad, device_class=("camera", "workstation", "", "iot")[i % 4],
-                confidence=(0.0, 0.5, 0.73456, 0.9999, 1 / 3)[i % 5],
+                confidence=(0.0, 0.5, 0.73456, 0.9999, 1 / 3, -0.0, 1, 0.0005)[i % 8],
                 methods=[["snmp", "arp", bad], ["arp"], [], None][i % 4],
                 attributes=[{}, {"room": bad, "nested": {"k": [1, 2.5, None, True, bad]}}, None][i % 3],
                 field_sources=[None, {"hostname": "inventory", bad: bad}][i % 2],
