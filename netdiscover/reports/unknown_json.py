@@ -1,13 +1,14 @@
 """The unknown-device report as JSON text, written from plain database rows without a dict per row.
 
 ``render_json([build_row(...) for each asset])`` defines the text; this writes the same bytes
-(tests compare the two on hostile data, SQLite and PostgreSQL) about four times faster, which a
-report of 100,000 assets needs: the database gives timestamps as ISO text, flags as 1/0 and
-JSON columns as text (``storage.reports.report_text_batch``); the C encoder turns a whole
-batch's values into JSON text in one call; each row is one ``%`` of a template compiled once
-from the field table, with the few values a row computes (MAC and IP order, risks, how it was
-found) made by the same helpers ``build_row`` uses. JSON columns are decoded and laid out
-once per distinct text (most rows share ``["arp"]`` and ``{}``).
+(tests compare the two on hostile data, SQLite and PostgreSQL) in well under half the CPU time,
+which a report of 100,000 assets needs (benchmarks/report_bench.py): the database gives
+timestamps as ISO text, flags as 1/0 and JSON columns as text
+(``storage.reports.report_text_batch``); the C encoder turns a whole batch's values into JSON
+text in one call; each row is one ``%`` of a template compiled once from the field table, with
+the few values a row computes (MAC and IP order, risks, how it was found) made by the same
+helpers ``build_row`` uses. JSON columns are decoded and laid out once per distinct text (most
+rows share ``["arp"]`` and ``{}``). ``assets list --format json`` uses the asset part of a row.
 """
 
 from __future__ import annotations
@@ -66,7 +67,11 @@ def list_text(items: Sequence[str], pad: str) -> str:
 
 class _Texts:
     """Raw column value -> its text after ``convert``, laid out at ``pad``; remembered (bounded),
-    so a batch's column is mostly dictionary look-ups. ``decode``: the value is JSON text."""
+    so a batch's column is mostly dictionary look-ups. ``decode``: the value is JSON text.
+
+    Values a dictionary holds as one key (1, 1.0 and True; 0.0 and -0.0) must convert to one
+    text: they do for every kind below (each goes through ``or``, bool, int or float first).
+    """
 
     def __init__(self, convert: Callable[[Any], Any], pad: str = KEY, decode: bool = False) -> None:
         self.convert, self.pad, self.decode, self.known = convert, pad, decode, {}
