@@ -6,7 +6,14 @@ has a ``discovered`` event inside the last 24 h). Then each command runs as a us
 a fresh ``netdiscover`` process, output to a file; the figures are its wall time, CPU time and
 peak RSS (``/usr/bin/time``), median of ``--repeat`` runs, against the targets of issue 22.
 
+Reference: with ``--before DIR`` (a source tree of an earlier version, e.g. ``git archive`` of
+the base commit unpacked there), each command also runs from that tree on the same database,
+alternating with ours run by run (ours, before, ours, before, ...) so that the load of a shared
+machine falls on both; the ratio ours/before is printed. The load average is recorded with
+each figure.
+
 Usage: python benchmarks/report_bench.py [--pg URL] [--seed 100000] [--repeat 3] [--only sqlite]
+                                         [--before DIR]
        (PostgreSQL URL also from NETDISCOVER_TEST_PG; a throw-away database is created and dropped.)
 """
 
@@ -45,12 +52,20 @@ def netdiscover_cmd() -> list[str]:
     return [found] if found else [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 
 
-def run_once(url: str, args: list[str], out: Path) -> tuple[float, float, int, float]:
-    """Wall seconds, peak RSS in MB, output bytes and CPU seconds (user + system) of one command."""
+Run = tuple[float, float, int, float]
+
+
+def run_once(url: str, args: list[str], out: Path, tree: str | None = None) -> Run:
+    """Wall seconds, peak RSS in MB, output bytes and CPU seconds (user + system) of one command,
+    run from the source tree ``tree`` when given (the installed package otherwise)."""
     stats = out.with_suffix(".time")
-    cmd = ["/usr/bin/time", "-o", str(stats), "-f", "%e %M %U %S", *netdiscover_cmd(), "--db", url, *args]
+    base = ([sys.executable, "-c", "from netdiscover.cli import main; main()"] if tree else netdiscover_cmd())
+    cmd = ["/usr/bin/time", "-o", str(stats), "-f", "%e %M %U %S", *base, "--db", url, *args]
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
     with out.open("wb") as sink:
-        proc = subprocess.run(cmd, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False)
+        # from inside the tree: ``python -c`` puts the working directory first on sys.path
+        proc = subprocess.run(cmd, stdout=sink, stderr=subprocess.PIPE, timeout=600, check=False, env=env,
+                              cwd=tree)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {proc.stderr.decode()[-500:]}")
     wall, rss_kb, user, system = stats.read_text().split()[-4:]
@@ -68,22 +83,41 @@ def seed(url: str, count: int) -> float:
     return took
 
 
-def run_backend(name: str, url: str, count: int, repeat: int, work: Path) -> list[dict]:
+def _median(runs: list[Run]) -> dict[str, float]:
+    return {"seconds": statistics.median(r[0] for r in runs),
+            "peak_mb": statistics.median(r[1] for r in runs),
+            "cpu_seconds": statistics.median(r[3] for r in runs), "bytes": runs[0][2]}
+
+
+def run_backend(name: str, url: str, count: int, repeat: int, work: Path, before: str | None) -> list[dict]:
     print(f"\n== {name}: seeding {count:,} assets ...", flush=True)
     print(f"   seeded in {seed(url, count):.1f} s", flush=True)
     results = []
     for label, args, target_s, target_mb in COMMANDS:
-        runs = [run_once(url, args, work / "out.txt") for _ in range(repeat)]
-        wall = statistics.median(r[0] for r in runs)
-        rss = statistics.median(r[1] for r in runs)
-        cpu = statistics.median(r[3] for r in runs)
-        met = wall < target_s and (target_mb is None or rss < target_mb)
-        print(f"   {label:<30} {wall:7.2f} s  cpu {cpu:6.2f} s  peak {rss:7.1f} MB  {runs[0][2]:>12,} bytes  "
+        ours: list[Run] = []
+        theirs: list[Run] = []
+        loads = []
+        for _ in range(repeat):              # alternated, so the machine's load hits both alike
+            loads.append(os.getloadavg()[0])
+            ours.append(run_once(url, args, work / "ours.txt"))
+            if before:
+                theirs.append(run_once(url, args, work / "before.txt", before))
+        same = before is None or (work / "ours.txt").read_bytes() == (work / "before.txt").read_bytes()
+        now, ref = _median(ours), _median(theirs) if theirs else None
+        met = now["seconds"] < target_s and (target_mb is None or now["peak_mb"] < target_mb)
+        load = statistics.median(loads)
+        print(f"   {label:<30} {now['seconds']:7.2f} s  cpu {now['cpu_seconds']:6.2f} s  "
+              f"peak {now['peak_mb']:7.1f} MB  {now['bytes']:>12,} bytes  "
               f"target < {target_s:g} s{f', < {target_mb} MB' if target_mb else ''}: "
-              f"{'met' if met else 'NOT met'}  (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})", flush=True)
-        results.append({"backend": name, "command": label, "seconds": wall, "cpu_seconds": round(cpu, 2),
-                        "peak_mb": round(rss, 1), "bytes": runs[0][2], "target_s": target_s,
-                        "target_mb": target_mb, "met": met})
+              f"{'met' if met else 'NOT met'}  (runs: {', '.join(f'{r[0]:.2f}' for r in ours)}; "
+              f"load {load:.1f})", flush=True)
+        if ref is not None:
+            print(f"   {'  before':<30} {ref['seconds']:7.2f} s  cpu {ref['cpu_seconds']:6.2f} s  "
+                  f"peak {ref['peak_mb']:7.1f} MB  ratio ours/before {now['seconds'] / ref['seconds']:.2f}  "
+                  f"output {'identical' if same else 'DIFFERS'}  "
+                  f"(runs: {', '.join(f'{r[0]:.2f}' for r in theirs)})", flush=True)
+        results.append({"backend": name, "command": label, **now, "target_s": target_s,
+                        "target_mb": target_mb, "met": met, "load": load, "before": ref, "same_output": same})
     return results
 
 
@@ -95,6 +129,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--json", metavar="FILE", help="Also write the figures as JSON here.")
+    parser.add_argument("--before", metavar="DIR", help="Source tree of the version to compare with.")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
     results: list[dict] = []
@@ -102,13 +137,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if args.only in (None, "sqlite"):
-            results += run_backend("SQLite", f"sqlite:///{tmp}/bench.db", args.seed, args.repeat, work)
+            results += run_backend("SQLite", f"sqlite:///{tmp}/bench.db", args.seed, args.repeat, work,
+                                   args.before)
         if args.only in (None, "postgresql"):
             if not args.pg:
                 print("\n== PostgreSQL: skipped (give --pg URL or NETDISCOVER_TEST_PG)")
             else:
                 with scratch_postgres(args.pg) as url:
-                    results += run_backend("PostgreSQL", url, args.seed, args.repeat, work)
+                    results += run_backend("PostgreSQL", url, args.seed, args.repeat, work, args.before)
     print(f"\nat the end: load average {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all")
     if args.json:
         Path(args.json).write_text(json.dumps({"cpus": os.cpu_count(), "load": os.getloadavg()[0],

@@ -94,9 +94,10 @@ def list_command(app: Any, status: str | None, fmt: str, site: str | None) -> No
 
     with app.sessions()() as session:
         if fmt == "json":   # streamed: 100,000 assets must not sit in memory at once
-            from netdiscover.reports.render_json import iter_json_array
+            from netdiscover.reports.unknown_json import json_array
+            from netdiscover.services.assets import iter_asset_json
 
-            for text in iter_json_array(iter_asset_dicts(session, status=status, site=site)):
+            for text in json_array(iter_asset_json(session, status=status, site=site)):
                 click.echo(text, nl=False)
             click.echo("")
             return

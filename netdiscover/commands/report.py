@@ -85,25 +85,24 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
     from netdiscover.reports.columns import UNKNOWN_CSV, UNKNOWN_TABLE
     from netdiscover.reports.render_html import render_html
     from netdiscover.reports.unknown import summary
-    from netdiscover.services.reports import iter_unknown_rows, unknown_rows
+    from netdiscover.services.reports import iter_unknown_rows, iter_unknown_summaries, unknown_rows
 
     cutoff = _since(since)
-    if fmt == "json":    # streamed: rows are rendered as they are read
-        from netdiscover.reports.render_json import iter_json_array
+    if fmt == "json":    # streamed: rows are written as JSON text as they are read
+        from netdiscover.reports.unknown_json import json_array
+        from netdiscover.services.reports import iter_unknown_json_rows
 
         with app.sessions()() as session:
-            rows_in = iter_unknown_rows(session, since=cutoff, site=site)
-            _emit_stream(itertools.chain(iter_json_array(rows_in), ["\n"]), output)
+            rows_in = iter_unknown_json_rows(session, since=cutoff, site=site)
+            _emit_stream(itertools.chain(json_array(rows_in), ["\n"]), output)
         return
     if fmt == "html":
         from netdiscover.reports.render_html import MAX_HTML_ROWS
 
-        shown, counted = [], []   # full rows for the table; only what the summary counts for the rest
+        # full rows for the table's first part; only what the summary counts of every row
         with app.sessions()() as session:
-            for row in iter_unknown_rows(session, since=cutoff, site=site):
-                if len(shown) < MAX_HTML_ROWS:
-                    shown.append(row)
-                counted.append({k: row.get(k) for k in ("status", "device_class", "risks")})
+            shown = list(itertools.islice(iter_unknown_rows(session, since=cutoff, site=site), MAX_HTML_ROWS))
+            counted = list(iter_unknown_summaries(session, since=cutoff, site=site))
         scope = " · ".join(p for p in (f"site {site}" if site else "",
                                        f"seen since {cutoff:%Y-%m-%d %H:%M} UTC" if cutoff else "") if p)
         _emit(render_html(shown, summary(counted), scope=scope, total=len(counted)), output)

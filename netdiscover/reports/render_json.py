@@ -29,7 +29,8 @@ def render_json(rows: Sequence[dict[str, Any]] | dict[str, Any]) -> str:
     return json.dumps(rows, indent=2, default=_default, ensure_ascii=False) + "\n"
 
 
-def _float(value: float) -> str:
+def float_text(value: float) -> str:
+    """A float as JSON text (``NaN`` and ``Infinity`` as the standard library writes them)."""
     if value != value:
         return "NaN"
     if value in (float("inf"), float("-inf")):
@@ -45,7 +46,7 @@ def _key(key: Any) -> str:
     if isinstance(key, int):
         return int.__repr__(key)
     if isinstance(key, float):
-        return _float(key)
+        return float_text(key)
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
@@ -75,13 +76,13 @@ def _scalar(value: Any) -> str | None:
     if kind is int:
         return int.__repr__(value)
     if kind is float:
-        return _float(value)
+        return float_text(value)
     if isinstance(value, str):
         return encode_basestring(value)
     if isinstance(value, int):
         return int.__repr__(value)
     if isinstance(value, float):
-        return _float(value)
+        return float_text(value)
     return None
 
 
@@ -90,7 +91,7 @@ def _scalar(value: Any) -> str | None:
 _FAST: dict[type, Any] = {
     str: encode_basestring,
     int: int.__repr__,
-    float: _float,
+    float: float_text,
     bool: lambda v: "true" if v else "false",
     type(None): lambda _v: "null",
 }
@@ -172,6 +173,32 @@ def _indented(value: Any, out: list[str], pad: str, default: Any) -> None:
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def indented_text(value: Any, pad: str, default: Any = _default) -> str:
+    """``value`` as ``render_json`` lays it out when it sits at indentation ``pad``."""
+    out: list[str] = []
+    _indented(value, out, pad, default)
+    return "".join(out)
+
+
+try:
+    from _json import make_encoder as _make_encoder
+except ImportError:      # an interpreter without the C accelerator
+    _make_encoder = None
+
+_SEP = "\x00"            # never in encoded JSON: the encoder escapes control characters
+
+
+def encoded_values(values: list[Any], default: Any = _default) -> list[str]:
+    """The JSON text of each scalar (str, int, float, bool, None; others through ``default``)
+    of ``values``, as ``render_json`` writes it, in one call of the C encoder."""
+    if not values:
+        return []
+    if _make_encoder is None:
+        return [indented_text(v, "", default) for v in values]
+    encode = _make_encoder(None, default, encode_basestring, None, _SEP, _SEP, False, False, True)
+    return "".join(encode(values, 0))[1:-1].split(_SEP)
+
+
 def iter_json_array(rows: Iterable[dict[str, Any]], default: Any = _default,
                     rows_per_chunk: int = 200) -> Iterator[str]:
     """``json.dumps(list(rows), indent=2, ensure_ascii=False, default=default)`` in pieces.
@@ -184,7 +211,7 @@ def iter_json_array(rows: Iterable[dict[str, Any]], default: Any = _default,
     count = 0
     source = iter(rows)
     while True:
-        with _gc_paused():
+        with gc_paused():
             for row in source:
                 out.append(lead)
                 _indented(row, out, "  ", default)
@@ -202,7 +229,7 @@ def iter_json_array(rows: Iterable[dict[str, Any]], default: Any = _default,
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off while one chunk is read and encoded.
 
     Rows and their values hold no reference cycles, so reference counting frees them; left on,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -130,6 +130,30 @@ class SubnetIndex:
         return established and not seen_before
 
 
+class LazySubnetIndex:
+    """A SubnetIndex built from ``source()`` when first asked (the subnet hints are only given
+    for a device of a sure class, so many reports never ask)."""
+
+    def __init__(self, source: Callable[[], SubnetIndex]) -> None:
+        self._source = source
+        self._index: SubnetIndex | None = None
+
+    def _built(self) -> SubnetIndex:
+        if self._index is None:
+            self._index = self._source()
+        return self._index
+
+    def has_user_devices(self, net: str, asset_id: int) -> bool:
+        return self._built().has_user_devices(net, asset_id)
+
+    def class_is_new(self, net: str, device_class: str, first_seen: datetime | None) -> bool:
+        return self._built().class_is_new(net, device_class, first_seen)
+
+
+# what assess takes: built, or built on first use
+Index = SubnetIndex | LazySubnetIndex
+
+
 @dataclass(frozen=True)
 class RiskyService:
     """One entry of risky_services.yaml: which services make the hint, and the reason shown."""
@@ -218,7 +242,7 @@ def _default_community(asset: dict[str, Any], snmp_signals: Iterable[str]) -> bo
     return False
 
 
-def assess(asset: dict[str, Any], index: SubnetIndex | None = None,
+def assess(asset: dict[str, Any], index: Index | None = None,
            snmp_signals: Iterable[str] = ()) -> list[dict[str, str]]:
     """Every risk hint for one asset row (as built by the unknown report), most severe first.
 

@@ -41,10 +41,12 @@ def base_dict(asset: Asset) -> dict[str, Any]:
     return asset_to_dict(asset)           # a fresh dict on every call
 
 
-def _found_by(asset: Asset, records: list[Any]) -> dict[str, Any]:
+def found_by(methods: list[Any] | None, interfaces: list[Any], records: list[Any]) -> dict[str, Any]:
+    """How a device was found: the scan methods that saw it, the routers whose ARP table had it
+    and the switch ports it was learned on (interfaces carry ``switch`` and ``switch_port``)."""
     routers: list[str] = []
     ports: list[str] = []
-    for iface in asset.interfaces:
+    for iface in interfaces:
         if iface.switch or iface.switch_port:
             label = " ".join(p for p in (iface.switch, iface.switch_port) if p)
             if label not in ports:
@@ -60,10 +62,10 @@ def _found_by(asset: Asset, records: list[Any]) -> dict[str, Any]:
                 ports.append(label)
         elif reporter not in routers:
             routers.append(str(reporter))
-    return {"methods": list(asset.methods or []), "routers": routers, "switch_ports": ports}
+    return {"methods": list(methods or []), "routers": routers, "switch_ports": ports}
 
 
-def _snmp_signals(records: list[Any]) -> list[str]:
+def snmp_signals(records: list[Any]) -> list[str]:
     """Credential labels, flags and facts that may say a default SNMP community answered."""
     signals = []
     for rec in records:
@@ -79,8 +81,9 @@ def _snmp_signals(records: list[Any]) -> list[str]:
     return signals
 
 
-def _evidence(asset: Asset) -> list[dict[str, Any]]:
-    fp = asset.fingerprint or {}
+def evidence(fingerprint: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The fingerprint's evidence and conflicts (at most MAX_EVIDENCE of each), conflicts marked."""
+    fp = fingerprint or {}
     items = []
     for group in ("evidence", "conflicts"):
         for ev in (fp.get(group) or [])[:MAX_EVIDENCE]:
@@ -89,19 +92,29 @@ def _evidence(asset: Asset) -> list[dict[str, Any]]:
     return items
 
 
+def field_confidence(fingerprint: dict[str, Any] | None) -> dict[str, Any]:
+    """How sure the fingerprint is of each field it chose."""
+    return dict((fingerprint or {}).get("confidence") or {})
+
+
+# The keys build_row adds after asset_to_dict's, in its order (reports.unknown_json writes them too).
+ROW_EXTRA_KEYS = ("found_by", "randomised_mac", "snmp_credential", "risks", "field_confidence",
+                  "evidence", "interfaces", "address_history", "banners")
+
+
 def build_row(asset: Asset, records: list[Any],
-              index: risk.SubnetIndex | None) -> dict[str, Any]:
+              index: risk.Index | None) -> dict[str, Any]:
     """One report row: the asset dict plus how it was found, its risks and its evidence."""
     row = base_dict(asset)
     row.setdefault("site", asset.site)
-    row["found_by"] = _found_by(asset, records)
+    row["found_by"] = found_by(asset.methods, asset.interfaces, records)
     row["randomised_mac"] = any(i.randomised for i in asset.interfaces)
     row["_first_seen_dt"] = aware(asset.first_seen)
     row["snmp_credential"] = asset.snmp_credential
-    row["risks"] = risk.assess(row, index, _snmp_signals(records))
+    row["risks"] = risk.assess(row, index, snmp_signals(records))
     del row["_first_seen_dt"]
-    row["field_confidence"] = dict((asset.fingerprint or {}).get("confidence") or {})
-    row["evidence"] = _evidence(asset)
+    row["field_confidence"] = field_confidence(asset.fingerprint)
+    row["evidence"] = evidence(asset.fingerprint)
     row["interfaces"] = [
         {"mac": i.mac, "vendor": i.mac_vendor, "name": i.name, "switch": i.switch,
          "switch_port": i.switch_port, "randomised": bool(i.randomised),
@@ -118,12 +131,6 @@ def build_row(asset: Asset, records: list[Any],
         for s in asset.services if s.open and (s.banner or s.extrainfo)
     ]
     return row
-
-
-def report_order(key: Any) -> tuple[bool, float, int]:
-    """Sort key of an asset (``status``, ``first_seen``, ``id``): rogue first, then newest first."""
-    first_seen = aware(key.first_seen)
-    return (key.status != "rogue", -first_seen.timestamp() if first_seen else float("inf"), -key.id)
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -23,7 +23,15 @@ from netdiscover.services.paging import page_assets
 from netdiscover.services.params import blank
 from netdiscover.services.reports import unknown_row
 from netdiscover.storage.asset_pages import SORTS, AssetQuery
-from netdiscover.storage.assets import assets_seen_in_scan, find_asset, get_asset, iter_assets, software_of
+from netdiscover.storage.assets import (
+    BULK_BATCH,
+    assets_seen_in_scan,
+    find_asset,
+    get_asset,
+    iter_assets,
+    listing_ids,
+    software_of,
+)
 from netdiscover.storage.repository import asset_to_dict
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES
 
@@ -83,6 +91,20 @@ def iter_asset_dicts(session: Session, status: str | None = None,
                      site: str | None = None) -> Iterator[dict[str, Any]]:
     """Every asset (of one review status, of one site) by id, as ``asset_to_dict`` data, streamed."""
     return (asset_to_dict(a) for a in iter_assets(session, status=status, site=site))
+
+
+def iter_asset_json(session: Session, status: str | None = None, site: str | None = None) -> Iterator[str]:
+    """``iter_asset_dicts`` as the JSON text of each row (items of ``render_json``'s array, byte
+    for byte), written from plain rows without a dict per asset; memory holds one batch."""
+    # imported here: `assets show` and the web pages never need the writer
+    from netdiscover.reports.render_json import gc_paused
+    from netdiscover.reports.unknown_json import asset_texts
+    from netdiscover.storage.reports import report_text_batch
+
+    ids = listing_ids(session, status=status, site=site)
+    with gc_paused():            # rows hold no reference cycles (see render_json.gc_paused)
+        for start in range(0, len(ids), BULK_BATCH):
+            yield from asset_texts(report_text_batch(session, ids[start:start + BULK_BATCH]))
 
 
 def assets_of_scan(session: Session, scan_id: int) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ Rows are the plain dicts the renderers (``reports.render_*``) and the API take; 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +20,9 @@ from netdiscover.reports.changes import HIDDEN_KINDS, MAX_ROWS, change_row
 from netdiscover.reports.discrepancies import discrepancy_row
 from netdiscover.reports.duration import MAX_DAYS
 from netdiscover.reports.missing import EXPECTED_STATUSES, OFF_NETWORK_STATES, missing_order, missing_row
-from netdiscover.reports.unknown import REPORTED_STATUSES, aware, build_row, report_order
+from netdiscover.reports.render_json import gc_paused
+from netdiscover.reports.unknown import REPORTED_STATUSES, aware, build_row
+from netdiscover.reports.unknown_json import row_summaries, row_texts
 from netdiscover.services.errors import OperationError
 from netdiscover.services.paging import page_assets
 from netdiscover.storage import reports as stored
@@ -37,6 +39,12 @@ SIGHTINGS_CHUNK = 500
 def subnet_index(session: Session) -> risk.SubnetIndex:
     """Who lives on which subnet (for the subnet risk hints); costs one pass over current addresses."""
     return risk.SubnetIndex.build(stored.subnet_occupants(session))
+
+
+def lazy_subnet_index(session: Session) -> risk.LazySubnetIndex:
+    """``subnet_index``, read on first use: a report none of whose devices has a sure class never
+    needs it."""
+    return risk.LazySubnetIndex(lambda: subnet_index(session))
 
 
 def records_by_asset(session: Session, assets: Sequence[Any]) -> dict[int, list[Any]]:
@@ -57,13 +65,13 @@ def records_by_asset(session: Session, assets: Sequence[Any]) -> dict[int, list[
     return out
 
 
-def unknown_row(session: Session, asset: Any, index: risk.SubnetIndex | None) -> dict[str, Any]:
+def unknown_row(session: Session, asset: Any, index: risk.Index | None) -> dict[str, Any]:
     """The unknown-device report row of one asset (children loaded), whatever its status."""
     return build_row(asset, records_by_asset(session, [asset]).get(asset.id, []), index)
 
 
 def unknown_rows_of(session: Session, assets: Sequence[Any],
-                    index: risk.SubnetIndex | None) -> Iterator[dict[str, Any]]:
+                    index: risk.Index | None) -> Iterator[dict[str, Any]]:
     """Report rows of these assets (views or ORM objects with children), in their order."""
     records = records_by_asset(session, assets)
     for asset in assets:
@@ -85,8 +93,7 @@ def iter_unknown_rows(session: Session, since: datetime | None = None,
     keys = stored.unknown_keys(session, REPORTED_STATUSES, since, site)
     if not keys:
         return
-    keys.sort(key=report_order)
-    index = subnet_index(session)
+    index = lazy_subnet_index(session)
     batch: list[Any] = []
     # batches are a multiple of records_by_asset's chunk, so its chunks stay those of the whole list
     for view in iter_asset_views(session, [k.id for k in keys], batch=BULK_BATCH):
@@ -97,8 +104,42 @@ def iter_unknown_rows(session: Session, since: datetime | None = None,
     yield from unknown_rows_of(session, batch, index)
 
 
+BatchWriter = Callable[[Any, dict[int, list[Any]], risk.Index | None], Iterator[Any]]
+
+
+def _unknown_batches(session: Session, since: datetime | None, site: str | None,
+                     write: BatchWriter) -> Iterator[Any]:
+    """``write(batch, records, index)`` over the unknown report's assets, read a batch at a time as
+    plain rows (``storage.reports.report_text_batch``), in the report's order."""
+    keys = stored.unknown_keys(session, REPORTED_STATUSES, since, site)
+    index = lazy_subnet_index(session)
+    # rows hold no reference cycles: with the collector paused, it does not walk every object
+    # of the process again and again while 100,000 rows are written
+    with gc_paused():
+        # batches are a multiple of records_by_asset's chunk, so its chunks stay those of the whole list
+        for start in range(0, len(keys), BULK_BATCH):
+            chunk = keys[start:start + BULK_BATCH]
+            batch = stored.report_text_batch(session, [k.id for k in chunk])
+            yield from write(batch, records_by_asset(session, chunk), index)
+
+
+def iter_unknown_json_rows(session: Session, since: datetime | None = None,
+                           site: str | None = None) -> Iterator[str]:
+    """The report rows of ``unknown_rows`` as JSON texts (items of ``render_json``'s array, byte for
+    byte), written from plain rows (``reports.unknown_json``) without a dict per row; memory holds
+    one batch. ``reports.unknown_json.json_array`` makes the array."""
+    return _unknown_batches(session, since, site, row_texts)
+
+
+def iter_unknown_summaries(session: Session, since: datetime | None = None,
+                           site: str | None = None) -> Iterator[dict[str, Any]]:
+    """``status``, ``device_class`` and ``risks`` of each row of ``unknown_rows`` (what
+    ``reports.unknown.summary`` counts), without building the rows."""
+    return _unknown_batches(session, since, site, row_summaries)
+
+
 def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | None,
-                 risk_code: str | None, index: risk.SubnetIndex | None) -> dict[str, Any]:
+                 risk_code: str | None, index: risk.Index | None) -> dict[str, Any]:
     """A page of the unknown-device list (report rows) in the query's order, optionally only rows
     with risk hint ``risk_code``: ``{"items", "next_cursor"}``. Statuses other than undocumented
     and rogue are left out of the query."""

@@ -61,12 +61,15 @@ class AssetView:
 def among(session: Session, column: Any, ids: Sequence[int]) -> Any:
     """``column IN ids``; on PostgreSQL ``column = ANY(:array)``, one parameter instead of one per
     id (psycopg parses a 1,000-placeholder statement anew on every batch)."""
+    from sqlalchemy import bindparam
+
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import Integer, any_, bindparam
+        from sqlalchemy import Integer, any_
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    return column.in_(list(ids))
+    # one expanding parameter: the ids are not coerced one by one into a new statement each time
+    return column.in_(bindparam(None, list(ids), type_=column.type, expanding=True))
 
 
 # Asset columns asset_to_dict does not read: a listing leaves them out (fingerprint is the
@@ -136,8 +139,22 @@ def iter_assets(
     limit: int | None = None,
 ) -> Iterator[AssetView]:
     """``list_assets`` as a stream of AssetViews: the same assets in the same order, memory bounded."""
+    return iter_asset_views(session, listing_ids(session, status, site=site, present=present,
+                                                 device_class=device_class, limit=limit), listing=True)
+
+
+def listing_ids(
+    session: Session,
+    status: str | Sequence[str] | None = None,
+    *,
+    present: bool | None = None,
+    site: str | None = None,
+    device_class: str | None = None,
+    limit: int | None = None,
+) -> list[int]:
+    """The ids of the assets ``list_assets`` lists, in its order."""
     stmt = _listing(status, present, site, device_class, limit).with_only_columns(Asset.id)
-    return iter_asset_views(session, list(session.scalars(stmt)), listing=True)
+    return list(session.scalars(stmt))
 
 
 def get_asset(session: Session, asset_id: int) -> Asset | None:

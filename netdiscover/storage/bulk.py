@@ -70,14 +70,21 @@ def fetch_in(conn: Connection, table: Table, columns: Sequence[str], key: str, v
         # JSON as text: the same short lists repeat on every row, and _parse_json parses each once
         selected = [f"{q}::text" if isinstance(table.c[c].type, JSON) else q
                     for q, c in zip(selected, columns, strict=True)]
-    head = f"SELECT {', '.join(selected)} FROM {quote(table.name)} WHERE "
-    tail = f" AND {where}" if where else ""
+    head = f"SELECT {', '.join(selected)} FROM {quote(table.name)} WHERE {quote(key)} "
+    return fetch_in_sql(conn, head, wanted, where, convs)
+
+
+def fetch_in_sql(conn: Connection, head: str, values: Sequence[Any], where: str = "",
+                 convs: Sequence[Callable[[Any], Any] | None] = ()) -> list[tuple[Any, ...]]:
+    """Tuples of ``head`` (literal SQL up to ``WHERE key``, no user input) for the key ``IN``
+    the sorted, distinct, non-null ``values``, chunked, through the driver; ``convs`` per column."""
     rows: list[tuple[Any, ...]] = []
+    tail = f" AND {where}" if where else ""
     binary = {"binary": True} if conn.dialect.name == "postgresql" else {}
     cursor = conn.connection.driver_connection.cursor()   # same connection and transaction
     try:
-        for part in chunks(wanted, _chunk(conn)):
-            cursor.execute(f"{head}{quote(key)} {_in_list(conn, len(part), part[0])}{tail}",
+        for part in chunks(values, _chunk(conn)):
+            cursor.execute(f"{head}{_in_list(conn, len(part), part[0])}{tail}",
                            _in_params(conn, part), **binary)
             rows.extend(_convert(cursor.fetchall(), convs))
     finally:

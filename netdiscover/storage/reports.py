@@ -7,19 +7,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import JSON, Boolean, String, Text, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
-from netdiscover.storage.models import Address, Asset, AssetEvent, Discrepancy, Interface
+from netdiscover.storage.bulk import fetch_in_sql
+from netdiscover.storage.models import (
+    Address,
+    Asset,
+    AssetEvent,
+    Discrepancy,
+    Interface,
+    Service,
+    UTCDateTime,
+)
 
 
 def unknown_keys(session: Session, statuses: Sequence[str], since: datetime | None,
                  site: str | None) -> list[Any]:
-    """``(id, status, first_seen)`` of the assets with these statuses, seen since ``since``, of ``site``."""
-    stmt = select(Asset.id, Asset.status, Asset.first_seen).where(Asset.status.in_(list(statuses)))
+    """``(id, last_seen)`` of the assets with these statuses, seen since ``since``, of ``site``, in
+    the unknown report's order: rogue first, then newest first (never seen last), then newest id."""
+    stmt = (select(Asset.id, Asset.last_seen)
+            .where(Asset.status.in_(list(statuses)))
+            .order_by(case((Asset.status == "rogue", 0), else_=1), Asset.first_seen.is_(None),
+                      Asset.first_seen.desc(), Asset.id.desc()))
     if since is not None:
         stmt = stmt.where(Asset.last_seen >= since)
     if site is not None:
@@ -99,3 +113,97 @@ def discrepancies(session: Session, site: str | None,
     if field is not None:
         stmt = stmt.where(Discrepancy.field == field)
     return [tuple(row) for row in session.execute(stmt)]
+
+
+def iso_text(column: Any, dialect: str) -> Any:
+    """SQL giving a timestamp column as ``datetime.isoformat()`` writes it, aware in UTC
+    (``2026-01-02T03:04:05+00:00``, microseconds only when there are some), or NULL.
+
+    A report of 100,000 assets holds 600,000 timestamps: the database writes their text
+    instead of the driver parsing each and Python formatting it again.
+    """
+    if dialect == "postgresql":
+        utc = func.timezone("UTC", column)
+        seconds = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')
+        micro = func.to_char(utc, "US")
+        fraction = case((micro == "000000", ""), else_=literal(".") + micro)
+        return type_coerce(seconds + fraction + "+00:00", String)
+    # SQLite holds what UTCDateTime wrote: 'YYYY-MM-DD HH:MM:SS.ffffff' (naive UTC)
+    raw = type_coerce(column, String)
+    micro = func.substr(raw, 21, 6)
+    fraction = case((or_(micro == "", micro == "000000"), ""), else_=literal(".") + micro)
+    text = func.substr(raw, 1, 10) + "T" + func.substr(raw, 12, 8) + fraction + "+00:00"
+    return type_coerce(case((raw.is_(None), None), else_=text), String)
+
+
+def json_text(column: Any, dialect: str) -> Any:
+    """A JSON column as its stored text (decoded by the caller, once per distinct value)."""
+    return cast(column, Text) if dialect == "postgresql" else type_coerce(column, String)
+
+
+def _report_columns(table: Any, names: Sequence[str], dialect: str) -> list[Any]:
+    out = []
+    for name in names:
+        column = table.c[name]
+        if isinstance(column.type, UTCDateTime):
+            out.append(iso_text(column, dialect))
+        elif isinstance(column.type, JSON):
+            out.append(json_text(column, dialect))
+        elif isinstance(column.type, Boolean):      # 1 or 0 on every database, NULL as 0
+            out.append(case((column, 1), else_=0))
+        else:
+            out.append(column)
+    return out
+
+
+# What report_text_batches reads, in this order; timestamps come as ISO text and JSON as text.
+REPORT_ASSET_COLUMNS = (
+    "id", "status", "vendor", "model", "os_name", "os_version", "hostname", "serial", "first_seen",
+    "last_seen", "site", "owner", "location", "lifecycle_state", "asset_tag", "snmp_engine_id",
+    "snmp_credential", "device_class", "methods", "confidence", "present", "attributes", "field_sources",
+    "missed_sweeps", "fingerprint")
+REPORT_INTERFACE_COLUMNS = ("asset_id", "id", "mac", "mac_vendor", "name", "switch", "switch_port",
+                            "randomised", "first_seen", "last_seen")
+REPORT_ADDRESS_COLUMNS = ("asset_id", "id", "ip", "mac", "current", "first_seen", "last_seen")
+REPORT_SERVICE_COLUMNS = ("asset_id", "id", "port", "protocol", "name", "product", "version", "cpe",
+                          "open", "banner", "extrainfo")
+
+
+_HEADS: dict[tuple[str, str], str] = {}
+
+
+def _report_head(session: Session, model: Any, names: Sequence[str]) -> str:
+    """``SELECT <names> FROM <table> WHERE <key> `` in the session's dialect, compiled once."""
+    dialect = session.get_bind().dialect
+    found = _HEADS.get((dialect.name, model.__tablename__))
+    if found is None:
+        table = model.__table__
+        stmt = select(*_report_columns(table, names, dialect.name))
+        sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        key = "id" if model is Asset else "asset_id"
+        found = _HEADS[(dialect.name, model.__tablename__)] = (
+            f"{sql} WHERE {dialect.identifier_preparer.quote(table.name)}.{key} ")
+    return found
+
+
+def report_text_batch(session: Session,
+                      ids: Sequence[int]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """Assets with these ids (in this order) and their interfaces, addresses and services (by
+    asset, then id), as plain tuples of the REPORT_*_COLUMNS: timestamps as ISO text, JSON as
+    text, flags as 1 or 0.
+    """
+    conn = session.connection()
+    wanted = sorted(set(ids))
+    out = []
+    for model, names in ((Asset, REPORT_ASSET_COLUMNS), (Interface, REPORT_INTERFACE_COLUMNS),
+                         (Address, REPORT_ADDRESS_COLUMNS), (Service, REPORT_SERVICE_COLUMNS)):
+        rows = fetch_in_sql(conn, _report_head(session, model, names), wanted)
+        if model is not Asset:
+            rows.sort(key=_asset_then_id)
+        out.append(rows)
+    found = {row[0]: row for row in out[0]}
+    out[0] = [found[i] for i in ids if i in found]
+    return out[0], out[1], out[2], out[3]
+
+
+_asset_then_id = itemgetter(0, 1)
