@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from netdiscover.observation import utcnow
 from netdiscover.reports.unknown import summary
 from netdiscover.services.history import scans
-from netdiscover.services.reports import UNKNOWN_STATUSES, unknown_rows
+from netdiscover.services.reports import UNKNOWN_STATUSES, iter_unknown_summaries
 from netdiscover.storage.assets import count_by_status, first_seen_since
 from netdiscover.vocabulary import ASSET_STATUSES
 
@@ -31,6 +31,6 @@ def dashboard_figures(session: Session, days: int = 30, now: datetime | None = N
     dates = [(start + timedelta(days=i)).isoformat() for i in range(days)]
     series = [(d, per_day.get(d, 0)) for d in dates]
     unknown = by_status["undocumented"] + by_status["rogue"]
-    risks = summary(unknown_rows(session))["by_risk"] if unknown <= MAX_RISK_ROWS else None
+    risks = summary(list(iter_unknown_summaries(session)))["by_risk"] if unknown <= MAX_RISK_ROWS else None
     return {"by_status": by_status, "new_per_day": series, "unknown": unknown, "risks": risks,
             "scans": scans(session, 5)}

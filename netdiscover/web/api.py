@@ -184,8 +184,11 @@ def review_asset(who: Reviewer, request: Request, asset_id: AssetId,
             summary="The unknown-device report (as `report unknown --format json`)")
 async def report_unknown(request: Request, credentials: Token, since: str | None = None,
                          site: str | None = None) -> Response:
+    from netdiscover.reports.unknown_json import json_array
+
     def rows(session: Session) -> Response:
-        return report_json(reports.unknown_rows(session, since=since_param(since), site=blank(site)))
+        texts = reports.iter_unknown_json_rows(session, since=since_param(since), site=blank(site))
+        return Response("".join(json_array(texts)) + "\n", media_type="application/json")
     return await read(request, credentials, rows)
 
 
