@@ -209,6 +209,50 @@ def test_killed_ingest_worker_leaves_its_message_to_another(rabbit, pg_url, tmp_
         sessions.kw["bind"].dispose()
 
 
+def sweep_row_state(sessions, sweep_id: str) -> str | None:
+    return getattr(sweep_state(sessions, sweep_id), "state", None)
+
+
+@pytest.mark.postgres
+def test_ingest_worker_killed_mid_reconcile(rabbit, pg_url, tmp_path):
+    """SIGKILL of the worker while it reconciles a big sweep: its claim dies with it, the
+    redelivered message brings the sweep to the next worker, which reconciles it once."""
+    from netdiscover.storage.models import ObservationRecord, Scan
+
+    n = 40_000
+    sessions = open_database(pg_url)
+    add_site(sessions, "paris")
+    declare(make_app(rabbit["central"]), ["paris"])
+    first = Worker(pg_url, rabbit["central"], tmp_path / "w1.log")
+    second = None
+    try:
+        wait_for(lambda: "ready" in first.text(), 30, "worker ready")
+        publish_sweep(make_app(rabbit["paris"]), "paris", "sw-mid", hosts(n), size=5000)
+        wait_for(lambda: sweep_row_state(sessions, "sw-mid") in ("reconciling", "reconciled"), 120,
+                 "the reconciliation started", interval=0.02)
+        first.stop(signal.SIGKILL)
+        assert sweep_row_state(sessions, "sw-mid") == "reconciling", "the kill came too late"
+        started = time.monotonic()
+        second = Worker(pg_url, rabbit["central"], tmp_path / "w2.log")
+        wait_for(lambda: sweep_row_state(sessions, "sw-mid") == "reconciled", 120,
+                 "the sweep reconciled by the next worker")
+        took = time.monotonic() - started
+        state = sweep_state(sessions, "sw-mid")
+        assert (state.counts["new"], state.counts["devices"]) == (n, n)
+        assert count_assets(sessions) == n
+        with sessions() as s:
+            assert s.scalar(select(func.count()).select_from(ObservationRecord)) == n   # nothing doubled
+            scans = s.execute(select(Scan.id, Scan.status)).all()
+        assert [(state.scan_id, "completed")] == [tuple(r) for r in scans]
+        assert stored_batches(sessions) == n // 5000
+        assert took < 120
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        sessions.kw["bind"].dispose()
+
+
 def test_ingest_worker_over_redis(sqlite_url, tmp_path):
     if not _port_open(6379):
         pytest.skip("Redis is not running on 127.0.0.1:6379 (scripts/services.sh starts it)")
