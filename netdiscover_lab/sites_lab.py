@@ -6,7 +6,12 @@ PostgreSQL).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -88,3 +93,96 @@ def start_collector(lab: Lab, site: SiteNet, broker: str, workdir: Path, heartbe
     site.log = workdir / f"collector-{site.name}.log"
     site.process = lab.start(site.collector.ns, [*CLI, "collector", "--site", site.name, "--broker", broker,
                                                  "--heartbeat", str(heartbeat)], log=site.log)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class PrivateBroker:
+    """A RabbitMQ node of our own (its own node name, ports, data and logs under ``directory``) that
+    a test may stop and start again without touching the shared broker on port 5672.
+
+    Only loopback listens; no plug-in is enabled (no management port); the Erlang cookie is its
+    own (``HOME`` is ``directory``). Its data survives ``stop``/``start``: durable queues and
+    persistent messages come back, as after a real broker restart.
+    """
+
+    SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+    CTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+
+    def __init__(self, directory: Path) -> None:
+        if not Path(self.SERVER).exists():
+            raise LabError("rabbitmq-server is not installed")
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port, dist = _free_port(), _free_port()
+        self.node = f"nd{secrets.token_hex(4)}@localhost"
+        (self.dir / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        (self.dir / "enabled_plugins").write_text("[].\n")
+        (self.dir / "rabbitmq-env.conf").write_text("")
+        cookie = self.dir / ".erlang.cookie"
+        cookie.write_text(secrets.token_hex(16))
+        cookie.chmod(0o400)
+        self.env = {**os.environ, "HOME": str(self.dir), "RABBITMQ_NODENAME": self.node,
+                    "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(dist),
+                    "RABBITMQ_CONF_ENV_FILE": str(self.dir / "rabbitmq-env.conf"),
+                    "RABBITMQ_CONFIG_FILE": str(self.dir / "rabbitmq.conf"),
+                    "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "enabled_plugins"),
+                    "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
+                    "RABBITMQ_LOG_BASE": str(self.dir / "log"),
+                    "RABBITMQ_PID_FILE": str(self.dir / "rabbit.pid"),
+                    "ERL_EPMD_ADDRESS": "127.0.0.1",
+                    "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}"}
+        self.proc: subprocess.Popen | None = None
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self, timeout: float = 120) -> None:
+        """Start the node and wait until it accepts AMQP connections."""
+        self.proc = subprocess.Popen([self.SERVER], env=self.env, start_new_session=True,
+                                     stdout=open(self.dir / "server.out", "ab"),  # noqa: SIM115
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise LabError(f"rabbitmq-server exited: {self.output()[-500:]}")
+            if _port_open(self.port) and self.ctl("await_startup", timeout=60).returncode == 0:
+                return
+            time.sleep(0.5)
+        raise LabError(f"rabbitmq-server did not start in {timeout:.0f} s")
+
+    def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([self.CTL, "-n", self.node, *args], env=self.env, capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
+    def output(self) -> str:
+        return (self.dir / "server.out").read_text(errors="replace")
+
+    def stop(self, timeout: float = 60) -> None:
+        """Stop the node (a clean shutdown, as a service restart does); kill it if it hangs."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.ctl("stop", timeout=timeout)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Stop the node and anything it left in its process group (epmd is shared: left alone)."""
+        self.stop()
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
