@@ -243,3 +243,34 @@ def test_a_claim_says_why_it_claimed_nothing(sessions, ingest):
     assert why("sw-w") == "waiting"
     ingest.handle(sent[1])
     assert why("sw-w") == "reconciled"
+
+
+def test_a_sweep_reconciles_from_its_decoded_batches_or_the_stored_ones(sessions, ingest):
+    """Batches this worker decoded are not decoded again; those another worker stored are read
+    back: the reconciliation sees the same observations either way, in batch order."""
+    obs = hosts(30)
+    sent = list(messages.batches("paris", "sw-d", obs, run="r1", size=10))
+    other = Ingest(sessions, fingerprinter=lambda _o: None)
+    ingest.handle(sent[0])
+    other.handle(sent[1])                      # stored by another worker: not in ours
+    ingest.handle(sent[2])
+    assert sorted(ingest.decoded.of("sw-d", "r1")) == [0, 2]
+    with_memo = services_sites.observations(sessions, "sw-d", "r1", ingest.decoded.of("sw-d", "r1"))
+    assert [o.to_dict() for o in with_memo] == [o.to_dict() for o in obs]
+    assert [o.to_dict() for o in services_sites.observations(sessions, "sw-d", "r1")] == \
+        [o.to_dict() for o in obs]
+    ingest.handle(messages.closing("paris", "sw-d", outcome="complete", batches=3, run="r1",
+                                   scope=["10.1.0.0/16"]))
+    assert count_assets(sessions) == 30 and ingest.decoded.of("sw-d", "r1") == {}
+
+
+def test_decoded_batches_keep_at_most_their_limit():
+    from netdiscover.workers.ingest import DecodedBatches
+
+    memo = DecodedBatches(limit=25)
+    memo.add("a", "r", 0, hosts(10))
+    memo.add("a", "r", 1, hosts(10))
+    memo.add("b", "r", 0, hosts(10))          # 30 > 25: sweep a (the oldest) goes
+    assert memo.of("a", "r") == {} and list(memo.of("b", "r")) == [0]
+    memo.add("c", "r", 0, hosts(30))          # larger than the limit: not kept
+    assert memo.of("c", "r") == {} and list(memo.of("b", "r")) == [0]

@@ -15,6 +15,7 @@ Messages arrive here already checked (workers/messages.py); a request that can n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,9 +131,14 @@ def claim_for_reconcile(sessions: sessionmaker[Session], sweep_id: str, lease_s:
     return store.claim_for_reconcile(sessions, sweep_id, utcnow(), lease)
 
 
+Decoded = Callable[[str, str], dict[int, list[Observation]]]
+
+
 def reconcile_when_ready(sessions: sessionmaker[Session], sweep_id: str, lease_s: float,
-                         fingerprinter: Fingerprinter | None = None) -> store.Claim:
+                         fingerprinter: Fingerprinter | None = None,
+                         decoded: Decoded | None = None) -> store.Claim:
     """Claim and reconcile the sweep if it is ready; the claim's answer says what happened.
+    ``decoded(sweep, run)`` gives the batches the caller has decoded already, by number.
 
     ``held`` means a live worker is at it: the caller looks again after ``retry_in`` seconds, as
     that worker may still die before it is done.
@@ -145,7 +151,8 @@ def reconcile_when_ready(sessions: sessionmaker[Session], sweep_id: str, lease_s
             return store.Claim("held", retry_in=GUARD_RETRY_S)
         claim = claim_for_reconcile(sessions, sweep_id, lease_s, guarded=guard == "held")
         if claim.sweep is not None:
-            reconcile_claimed(sessions, sweep_id, claim.sweep, fingerprinter)
+            reconcile_claimed(sessions, sweep_id, claim.sweep, fingerprinter,
+                              decoded(sweep_id, claim.sweep.run) if decoded else None)
         return claim
 
 
@@ -158,14 +165,15 @@ def _not_ready(sessions: sessionmaker[Session], sweep_id: str) -> store.Claim | 
 
 
 def reconcile_claimed(sessions: sessionmaker[Session], sweep_id: str, sweep: store.ClaimedSweep,
-                      fingerprinter: Fingerprinter | None = None) -> None:
+                      fingerprinter: Fingerprinter | None = None,
+                      decoded: dict[int, list[Observation]] | None = None) -> None:
     """Reconcile a claimed sweep's observations (unless it was aborted or is reconciled already)
     and close it and its scan row."""
     from netdiscover.services.reconcile import reconcile
 
     counts: dict[str, Any] = {}
     if sweep.outcome != "aborted" and not store.scan_has_observations(sessions, sweep.scan_id):
-        obs = observations(sessions, sweep_id, sweep.run)
+        obs = observations(sessions, sweep_id, sweep.run, decoded)
         covered = {m: netaddr.IPSet(c) for m, c in sweep.coverage.items()}
         result = reconcile(sessions, obs, scan_id=sweep.scan_id, scope=netaddr.IPSet(sweep.scope),
                            complete=sweep.outcome == "complete", coverage=covered,
@@ -178,11 +186,15 @@ def reconcile_claimed(sessions: sessionmaker[Session], sweep_id: str, sweep: sto
                           error=sweep.reason if sweep.outcome == "aborted" else None)
 
 
-def observations(sessions: sessionmaker[Session], sweep_id: str, run: str) -> list[Observation]:
-    """The observations of a sweep's batches of ``run``, in batch order."""
+def observations(sessions: sessionmaker[Session], sweep_id: str, run: str,
+                 decoded: dict[int, list[Observation]] | None = None) -> list[Observation]:
+    """The observations of a sweep's batches of ``run``, in batch order; ``decoded`` holds batches
+    (by number) already decoded, which are neither read again nor decoded again."""
+    decoded = decoded or {}
     out: list[Observation] = []
-    for count, payload in store.batches(sessions, sweep_id, run):
-        out.extend(messages.decode_observations(messages.unpack(payload), count))
+    for batch, count, payload in store.batches(sessions, sweep_id, run, without_payload=decoded.keys()):
+        out.extend(decoded[batch] if payload is None else
+                   messages.decode_observations(messages.unpack(payload), count))
     return out
 
 

@@ -11,13 +11,13 @@ claim whose guard is free belongs to nobody alive and is taken over at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -241,11 +241,15 @@ def scan_has_observations(sessions: sessionmaker[Session], scan_id: int) -> bool
                         .limit(1)) is not None
 
 
-def batches(sessions: sessionmaker[Session], sweep_id: str, run: str) -> list[tuple[int, bytes]]:
-    """(count, payload) of the sweep's batches of ``run``, in batch order."""
+def batches(sessions: sessionmaker[Session], sweep_id: str, run: str,
+            without_payload: Collection[int] = ()) -> list[tuple[int, int, bytes | None]]:
+    """(batch, count, payload) of the sweep's batches of ``run``, in batch order; the payload is
+    None for the batches named in ``without_payload`` (the caller has them decoded already)."""
+    payload = case((SweepBatch.batch.in_(list(without_payload)), None), else_=SweepBatch.payload) \
+        if without_payload else SweepBatch.payload
     with sessions() as s:
-        return [(count, payload) for count, payload in s.execute(
-            select(SweepBatch.count, SweepBatch.payload).where(
+        return [tuple(row) for row in s.execute(
+            select(SweepBatch.batch, SweepBatch.count, payload).where(
                 SweepBatch.sweep_id == sweep_id, SweepBatch.run == run).order_by(SweepBatch.batch))]
 
 

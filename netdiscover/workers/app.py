@@ -102,9 +102,11 @@ def run_worker(app: Celery, queues: list[str], name: str, concurrency: int = 1,
     app.worker_main(argv)
 
 
-def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: Any = None) -> Celery:
+def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: Any = None,
+               decoded_limit: int | None = None) -> Celery:
     """The central ingest's app: consumes ``ingest``; poison goes to ``ingest.dead`` with a log line.
-    ``fingerprinter`` defaults to the real one (benchmarks may leave it out)."""
+    ``fingerprinter`` defaults to the real one (benchmarks may leave it out, and set how many
+    decoded observations a worker keeps: ``ingest.DecodedBatches``)."""
     from celery.exceptions import MaxRetriesExceededError
     from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -117,7 +119,8 @@ def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: 
 
     def ingest() -> Ingest:
         if "ingest" not in state:
-            state["ingest"] = Ingest(sessions_factory(), fingerprinter=fingerprinter)
+            extra = {} if decoded_limit is None else {"decoded_limit": decoded_limit}
+            state["ingest"] = Ingest(sessions_factory(), fingerprinter=fingerprinter, **extra)
         return state["ingest"]
 
     @app.task(name=INGEST_TASK, bind=True, autoretry_for=(OperationalError, InterfaceError, DatabaseError),
