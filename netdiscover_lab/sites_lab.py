@@ -2,11 +2,16 @@
 that reaches the broker on the host through a Unix-socket relay (a namespace has its own
 loopback; a socket file crosses the boundary, as ``daemon_lab.postgres_socket`` does for
 PostgreSQL).
+
+``sites_up``/``sites_down`` (``netdiscover lab up --sites N`` / ``lab down``) build and remove a
+lasting one on the local RabbitMQ: its own vhost and collector users, the sites registered in
+the asset database, a collector per site; the central ingest is left to the user to start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -17,9 +22,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from netdiscover_lab.arp_lab import quiet_namespace
-from netdiscover_lab.netns import Host, Lab, LabError
+from netdiscover_lab.netns import Host, Lab, LabError, remove_namespaces
 
 CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 
@@ -34,6 +40,18 @@ class SiteNet:
     hosts: dict[str, str] = field(default_factory=dict)    # ip -> mac
     process: subprocess.Popen | None = None
     log: Path | None = None
+
+
+# name, /24 prefix, hosts, MAC byte: the first two share 10.1.0.0/24 (two offices, one plan)
+SITE_PLAN = (("paris", "10.1.0", 4, 0x11), ("lyon", "10.1.0", 4, 0x22), ("nantes", "10.3.0", 3, 0x33),
+             ("lille", "10.4.0", 3, 0x44), ("rennes", "10.5.0", 3, 0x55))
+
+
+def build_sites(lab: Lab, count: int) -> dict[str, SiteNet]:
+    """The first ``count`` sites of ``SITE_PLAN``."""
+    if not 1 <= count <= len(SITE_PLAN):
+        raise LabError(f"the sites lab has 1 to {len(SITE_PLAN)} sites")
+    return {name: build_site(lab, name, prefix, hosts, mac) for name, prefix, hosts, mac in SITE_PLAN[:count]}
 
 
 def build_site(lab: Lab, name: str, prefix: str, hosts: int, mac_base: int) -> SiteNet:
@@ -60,7 +78,7 @@ class BrokerRelay:
         self.port = port
         self.sock = directory / f"broker-{port}.sock"
         self.proc = subprocess.Popen(["socat", f"UNIX-LISTEN:{self.sock},fork,mode=600",
-                                      f"TCP:127.0.0.1:{port}"],
+                                      f"TCP:127.0.0.1:{port}"], start_new_session=True,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 5
         while not self.sock.exists() and time.monotonic() < deadline and self.proc.poll() is None:
@@ -93,6 +111,90 @@ def start_collector(lab: Lab, site: SiteNet, broker: str, workdir: Path, heartbe
     site.log = workdir / f"collector-{site.name}.log"
     site.process = lab.start(site.collector.ns, [*CLI, "collector", "--site", site.name, "--broker", broker,
                                                  "--heartbeat", str(heartbeat)], log=site.log)
+
+
+def sites_up(count: int, sessions: Any, prefix: str, state_dir: Path,
+             heartbeat: float = 10.0) -> dict[str, Any]:
+    """Build a lasting sites lab of ``count`` sites (replacing one with the same ``prefix``);
+    returns (and saves under ``state_dir``) its description, broker URLs included. On any
+    failure, whatever was built is removed and LabError raised."""
+    from netdiscover.services.sites import add_site
+    from netdiscover.workers import rabbitadmin
+    from netdiscover.workers.app import declare, make_app
+
+    sites_down(prefix, state_dir)
+    lab = Lab(prefix)
+    workdir = state_dir / prefix
+    workdir.mkdir(parents=True, exist_ok=True)
+    relay = None
+    made: tuple[dict[str, str], list[str]] | None = None
+    try:
+        sites = build_sites(lab, count)
+        made = rabbitadmin.make_vhost(list(sites), tag=prefix)
+        urls = made[0]
+        for name in sites:
+            add_site(sessions, name)
+        declare(make_app(urls["central"]), list(sites))
+        relay = BrokerRelay(workdir / "relay")
+        for name, site in sites.items():
+            relay.into(lab, site.collector.ns)
+            start_collector(lab, site, urls[name], workdir, heartbeat=heartbeat)
+        state = {"prefix": prefix, "workdir": str(workdir), "relay_pid": relay.proc.pid,
+                 "vhost": urls["vhost"], "users": made[1], "central": urls["central"],
+                 "sites": {name: {"cidr": site.cidr, "namespace": site.collector.ns, "hosts": site.hosts,
+                                  "log": str(site.log)} for name, site in sites.items()}}
+        path = _state_path(prefix, state_dir)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(state, indent=1))
+        return state
+    except BaseException as exc:
+        lab.close()
+        if relay is not None:
+            relay.close()
+        if made is not None:
+            with contextlib.suppress(Exception):
+                rabbitadmin.remove_vhost(made[0]["vhost"], made[1])
+        if isinstance(exc, LabError | subprocess.SubprocessError | OSError):
+            raise LabError(str(exc)) from None
+        raise
+
+
+def sites_down(prefix: str, state_dir: Path) -> int:
+    """Remove the sites lab ``prefix``: its namespaces (and the collectors in them), its relay, its
+    vhost and broker users, its files. Returns the number of namespaces removed."""
+    from netdiscover.workers import rabbitadmin
+
+    if not prefix.isalnum():
+        raise LabError(f"refusing to remove labs with prefix {prefix!r}")
+    removed = remove_namespaces(prefix)
+    path = _state_path(prefix, state_dir)
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        state = {}
+    if state.get("relay_pid"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(int(state["relay_pid"]), signal.SIGTERM)
+    vhost = state.get("vhost") or f"nd_{prefix}"         # also after an ``up`` that crashed
+    with contextlib.suppress(rabbitadmin.RabbitError, OSError, subprocess.SubprocessError):
+        if vhost in rabbitadmin.ctl("list_vhosts", "name").split():
+            users = state.get("users") or [f"nd_{name}_{prefix}" for name, *_ in SITE_PLAN]
+            rabbitadmin.remove_vhost(vhost, list(users))
+    shutil.rmtree(state_dir / prefix, ignore_errors=True)
+    path.unlink(missing_ok=True)
+    return removed
+
+
+def load_sites_state(prefix: str, state_dir: Path) -> dict[str, Any] | None:
+    """The description ``sites_up`` saved, or None."""
+    try:
+        return json.loads(_state_path(prefix, state_dir).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _state_path(prefix: str, state_dir: Path) -> Path:
+    return state_dir / f"{prefix}.json"
 
 
 def _free_port() -> int:
