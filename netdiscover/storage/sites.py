@@ -3,7 +3,9 @@ observation batches the central ingest received for them.
 
 Each writing function is one transaction of its own, holding the locks the ingest relies on:
 a batch is an insert that ignores a duplicate primary key (sweep, run, batch); closing a sweep
-locks its row; claiming a sweep for reconciliation holds the database's write lock. On
+locks its row; claiming a sweep for reconciliation and marking it reconciled lock its row (on
+SQLite, the one write lock), not the whole database: a worker claims a sweep and prepares its
+observations while another worker's reconciliation holds the database's write lock. On
 PostgreSQL a worker also holds the sweep's guard (a session advisory lock) from before its claim
 until the sweep is marked reconciled: the server drops it with a dead worker's connection, so a
 claim whose guard is free belongs to nobody alive and is taken over at once.
@@ -179,10 +181,10 @@ def claim_for_reconcile(sessions: sessionmaker[Session], sweep_id: str, now: dat
     """Claim a closed sweep whose announced batches are all stored, and open its scan row.
 
     Another worker's claim younger than ``lease`` is ``held`` (a zero lease takes any claim
-    over: the caller knows its worker is dead). Runs under the database's write lock.
+    over: the caller knows its worker is dead). Locks the sweep's row.
     """
-    with write_session(sessions) as s:
-        row = s.get(SiteSweep, sweep_id)
+    with write_session(sessions, whole_database=False) as s:
+        row = s.get(SiteSweep, sweep_id, with_for_update=True)
         if row is None:
             return Claim("unknown")
         if row.state not in ("closed", "reconciling"):
@@ -258,7 +260,7 @@ def mark_reconciled(sessions: sessionmaker[Session], sweep_id: str, scan_id: int
                     error: str | None) -> None:
     """Close a reconciled sweep and its scan row, and drop its payloads (the batch rows stay, so a
     late redelivery stays a no-op)."""
-    with write_session(sessions) as s:
+    with write_session(sessions, whole_database=False) as s:
         s.execute(update(SiteSweep).where(SiteSweep.id == sweep_id).values(
             state="reconciled", reconciled_at=at, counts=counts))
         s.execute(update(SweepBatch).where(SweepBatch.sweep_id == sweep_id).values(payload=b""))
