@@ -253,6 +253,43 @@ def test_ingest_worker_killed_mid_reconcile(rabbit, pg_url, tmp_path):
         sessions.kw["bind"].dispose()
 
 
+@pytest.mark.postgres
+def test_a_sweep_held_by_a_live_worker_is_looked_at_again(rabbit, pg_url, tmp_path):
+    """While another (live) worker holds the sweep's guard, the message that completes the sweep
+    is published again with a delay, not dropped; once the guard is free the sweep is reconciled."""
+    import threading
+
+    from netdiscover.storage.sites import reconcile_guard
+
+    sessions = open_database(pg_url)
+    add_site(sessions, "paris")
+    declare(make_app(rabbit["central"]), ["paris"])
+    worker = Worker(pg_url, rabbit["central"], tmp_path / "worker.log")
+    holding, release = threading.Event(), threading.Event()
+
+    def live_worker() -> None:
+        with reconcile_guard(sessions, "sw-held"):
+            holding.set()
+            release.wait(120)
+
+    thread = threading.Thread(target=live_worker)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        publish_sweep(make_app(rabbit["paris"]), "paris", "sw-held", hosts(300))
+        wait_for(lambda: "being reconciled; looking again" in worker.text(), 60, "a retry")
+        time.sleep(6)                               # a retry or two while the guard is held
+        assert sweep_row_state(sessions, "sw-held") == "closed"
+        release.set()
+        wait_for(lambda: sweep_row_state(sessions, "sw-held") == "reconciled", 90, "the sweep reconciled")
+        assert count_assets(sessions) == 300 and sweep_state(sessions, "sw-held").counts["new"] == 300
+    finally:
+        release.set()
+        thread.join(10)
+        worker.stop()
+        sessions.kw["bind"].dispose()
+
+
 def test_ingest_worker_over_redis(sqlite_url, tmp_path):
     if not _port_open(6379):
         pytest.skip("Redis is not running on 127.0.0.1:6379 (scripts/services.sh starts it)")
