@@ -10,7 +10,9 @@ Target: >= 20,000 observations/s with 2 ingest workers. Fingerprinting is left o
 --fingerprint (as in reconcile_bench.py, whose new-10k fingerprinted line shows its cost).
 
 Compared in the same run, alternating (``--rounds`` times): ``ingest`` (the workers as shipped),
-``no-memo`` (workers that decode every batch twice, as before the decoded-batch memo) and
+``no-memo`` (workers that decode every batch twice, as before the decoded-batch memo),
+``baseline`` with ``--baseline TREE`` (workers running the ``netdiscover`` package of another
+source tree, e.g. ``git archive`` of an earlier commit: before/after in one run) and
 ``direct`` (the reference: the same three sweeps reconciled one after another straight into the
 database by ``services.reconcile``, no broker, no ingest: the floor the ingest adds its cost to).
 
@@ -59,7 +61,7 @@ from netdiscover.workers.app import ingest_app, run_worker
 db, broker, fp, memo = sys.argv[1:5]
 sessions = open_database(db)
 app = ingest_app(broker, lambda: sessions, None if fp == "1" else (lambda _obs: None),
-                 None if memo == "1" else 0)
+                 **({} if memo == "1" else {"decoded_limit": 0}))
 run_worker(app, ["ingest"], "bench@%h", 1, "WARNING")
 """
 
@@ -208,6 +210,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=messages.MAX_BATCH)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each configuration")
+    parser.add_argument("--baseline", metavar="TREE",
+                        help="also run workers on the netdiscover package under TREE (an earlier commit)")
     parser.add_argument("--fingerprint", action="store_true",
                         help="ingest with the real fingerprinter (vendor by OUI ...); left out by default, "
                              "as in reconcile_bench: the target is the ingest's")
@@ -220,6 +224,11 @@ def main() -> int:
         return run(url, args)
 
 
+def baseline_env(tree: str) -> dict[str, str]:
+    """The environment of a worker that imports ``netdiscover`` from ``tree`` first."""
+    return {**os.environ, "PYTHONPATH": os.path.abspath(tree)}
+
+
 def run(url: str, args: argparse.Namespace) -> int:
     """The measurements on the empty database at ``url``."""
     if args.site_sweep:
@@ -230,7 +239,7 @@ def run(url: str, args: argparse.Namespace) -> int:
     for site in SITES:
         add_site(sessions, site)
     with contextlib.ExitStack() as stack:
-        configs = {"ingest": "1", "no-memo": "0"}
+        configs = {"ingest": "1", "no-memo": "0", **({"baseline": "1"} if args.baseline else {})}
         urls = {label: stack.enter_context(rabbitadmin.throwaway_vhost(list(SITES))) for label in configs}
         try:
             for label, memo in configs.items():
@@ -238,7 +247,8 @@ def run(url: str, args: argparse.Namespace) -> int:
                 workers += [subprocess.Popen([sys.executable, "-c", WORKER, url, urls[label]["central"],
                                               "1" if args.fingerprint else "0", memo],
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                             start_new_session=True)
+                                             start_new_session=True,
+                                             env=baseline_env(args.baseline) if label == "baseline" else None)
                             for _ in range(args.workers)]
             print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
                   f"{len(SITES)} collectors x {args.hosts:,} observations, batches of {args.batch:,}, "
