@@ -55,7 +55,10 @@ CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 # An ingest worker process, as ``netdiscover worker`` runs it; argv: db url, broker url, fingerprint
 # 0/1, and 0 for a worker without the decoded-batch memo.
 WORKER = """
-import sys
+import os, sys
+if os.environ.get("ND_BENCH_TREE"):      # a baseline worker: that tree's package, not the editable install
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    sys.path.insert(0, os.environ["ND_BENCH_TREE"])
 from netdiscover.storage.engine import open_database
 from netdiscover.workers.app import ingest_app, run_worker
 db, broker, fp, memo = sys.argv[1:5]
@@ -226,7 +229,7 @@ def main() -> int:
 
 def baseline_env(tree: str) -> dict[str, str]:
     """The environment of a worker that imports ``netdiscover`` from ``tree`` first."""
-    return {**os.environ, "PYTHONPATH": os.path.abspath(tree)}
+    return {**os.environ, "ND_BENCH_TREE": os.path.abspath(tree)}
 
 
 def run(url: str, args: argparse.Namespace) -> int:
