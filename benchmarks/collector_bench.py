@@ -2,11 +2,19 @@
 (``netdiscover worker`` processes) reconcile them into PostgreSQL.
 
 Each collector (a thread with its own broker user, as a real collector has) publishes one sweep of
-``--hosts`` ARP observations of its own site in batches of ``--batch``, then its closing message.
+``--hosts`` ARP observations of its own site in batches of ``--batch``, then its closing message;
+the messages are encoded before the clock starts (that is the collectors' work, at their sites).
 Measured: from the first publish to the last sweep reconciled, observations per second; once
 for sweeps of devices nobody saw before, once for the same sweeps again (the usual rescan).
 Target: >= 20,000 observations/s with 2 ingest workers. Fingerprinting is left out unless
 --fingerprint (as in reconcile_bench.py, whose new-10k fingerprinted line shows its cost).
+
+Compared in the same run, alternating (``--rounds`` times): ``ingest`` (the workers as shipped),
+``no-memo`` (workers that decode every batch twice, as before the decoded-batch memo),
+``baseline`` with ``--baseline TREE`` (workers running the ``netdiscover`` package of another
+source tree, e.g. ``git archive`` of an earlier commit: before/after in one run) and
+``direct`` (the reference: the same three sweeps reconciled one after another straight into the
+database by ``services.reconcile``, no broker, no ingest: the floor the ingest adds its cost to).
 
 Needs RabbitMQ on 127.0.0.1:5672 (guest; a throw-away vhost and users are created and removed)
 and a PostgreSQL server (--pg or NETDISCOVER_TEST_PG; a throw-away database is created and dropped).
@@ -16,12 +24,14 @@ With --site-sweep: a 1,000-host lab site (namespaces, ARP over 10.77.0.0/20) swe
 namespace (broker over a Unix-socket relay) and the central ingest; target: <= 1.2x the local time.
 
 Usage: python benchmarks/collector_bench.py [--pg URL] [--hosts 20000] [--batch 5000] [--workers 2]
+                                          [--rounds 2]
        python benchmarks/collector_bench.py --site-sweep [--pg URL] [--live 1000]   (root)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -30,6 +40,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from statistics import median
 
 from scratch_db import scratch_postgres
 
@@ -41,44 +52,54 @@ from netdiscover.workers.app import INGEST_TASK, declare, make_app, send
 
 SITES = ("paris", "lyon", "nantes")
 CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
-# An ingest worker process, as ``netdiscover worker`` runs it; argv: db url, broker url, fingerprint 0/1.
+# An ingest worker process, as ``netdiscover worker`` runs it; argv: db url, broker url, fingerprint
+# 0/1, and 0 for a worker without the decoded-batch memo.
 WORKER = """
-import sys
+import os, sys
+if os.environ.get("ND_BENCH_TREE"):      # a baseline worker: that tree's package, not the editable install
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    sys.path.insert(0, os.environ["ND_BENCH_TREE"])
 from netdiscover.storage.engine import open_database
 from netdiscover.workers.app import ingest_app, run_worker
-db, broker, fp = sys.argv[1:4]
+db, broker, fp, memo = sys.argv[1:5]
 sessions = open_database(db)
-app = ingest_app(broker, lambda: sessions, None if fp == "1" else (lambda _obs: None))
+app = ingest_app(broker, lambda: sessions, None if fp == "1" else (lambda _obs: None),
+                 **({} if memo == "1" else {"decoded_limit": 0}))
 run_worker(app, ["ingest"], "bench@%h", 1, "WARNING")
 """
 
 
 def site_obs(index: int, n: int, at: datetime) -> list[Observation]:
-    """``n`` ARP sightings on the site's own 10.<index>.0.0/16."""
+    """``n`` ARP sightings on 10.<index>.0.0/16 (a site's own range in one generation)."""
     return [Observation(method="arp", ip=f"10.{index}.{i // 250}.{i % 250 + 1}",
                         mac=f"00:00:5e:{index:02x}:{i // 256:02x}:{i % 256:02x}", seen_at=at)
             for i in range(n)]
 
 
-def publish(broker: str, site: str, sweep_id: str, obs: list[Observation], batch: int, index: int) -> None:
-    app = make_app(broker)
-    sent = 0
-    for msg in messages.batches(site, sweep_id, obs, run="r1", size=batch):
-        send(app, INGEST_TASK, msg)
-        sent += 1
+def encoded(site: str, sweep_id: str, obs: list[Observation], batch: int, index: int) -> list[dict]:
+    """A sweep's batch messages and its closing message, as its collector publishes them."""
+    out = list(messages.batches(site, sweep_id, obs, run="r1", size=batch))
     net = [f"10.{index}.0.0/16"]
-    send(app, INGEST_TASK, messages.closing(site, sweep_id, outcome="complete", batches=sent, run="r1",
-                                            scope=net, coverage={"arp": net}, methods=["arp"]))
+    out.append(messages.closing(site, sweep_id, outcome="complete", batches=len(out), run="r1",
+                                scope=net, coverage={"arp": net}, methods=["arp"]))
+    return out
 
 
-def round_trip(urls: dict[str, str], sessions, hosts: int, batch: int, label: str) -> float:
+def publish(broker: str, msgs: list[dict]) -> None:
+    app = make_app(broker)
+    for msg in msgs:
+        send(app, INGEST_TASK, msg)
+
+
+def round_trip(urls: dict[str, str], sessions, gen: int, hosts: int, batch: int, label: str) -> float:
+    """One sweep per site through the collectors and the ingest workers of ``urls``."""
     at = datetime.now(UTC)
-    prepared = {site: site_obs(i + 1, hosts, at) for i, site in enumerate(SITES)}
     ids = {site: f"{site}-{uuid.uuid4().hex[:12]}" for site in SITES}
+    index = {site: gen * len(SITES) + i + 1 for i, site in enumerate(SITES)}
+    prepared = {site: encoded(site, ids[site], site_obs(index[site], hosts, at), batch, index[site])
+                for site in SITES}
     started = time.monotonic()
-    threads = [threading.Thread(target=publish,
-                                args=(urls[site], site, ids[site], prepared[site], batch, i + 1))
-               for i, site in enumerate(SITES)]
+    threads = [threading.Thread(target=publish, args=(urls[site], prepared[site])) for site in SITES]
     for t in threads:
         t.start()
     for t in threads:
@@ -92,11 +113,33 @@ def round_trip(urls: dict[str, str], sessions, hosts: int, batch: int, label: st
     else:
         raise SystemExit(f"{label}: sweeps not reconciled within 600 s")
     took = time.monotonic() - started
-    total = hosts * len(SITES)
     counts = [sweep_state(sessions, i).counts for i in ids.values()]
-    print(f"   {label:<8} {total:>8,} obs  {took:7.2f} s  {total / took:>9,.0f} obs/s  "
-          f"(published in {published:.2f} s; new {sum(c['new'] for c in counts):,}, "
-          f"unchanged {sum(c['unchanged'] for c in counts):,})", flush=True)
+    return report(label, hosts * len(SITES), took, counts, f"published in {published:.2f} s; ")
+
+
+def direct(sessions, gen: int, hosts: int, label: str, fingerprint: bool) -> float:
+    """The reference: the same sweeps reconciled one after another, no broker, no ingest."""
+    import netaddr
+
+    from netdiscover.services.reconcile import reconcile
+
+    at = datetime.now(UTC)
+    index = {site: gen * len(SITES) + i + 1 for i, site in enumerate(SITES)}
+    prepared = {site: site_obs(index[site], hosts, at) for site in SITES}
+    started = time.monotonic()
+    counts = []
+    for site in SITES:
+        net = netaddr.IPSet([f"10.{index[site]}.0.0/16"])
+        result = reconcile(sessions, prepared[site], scope=net, complete=True, coverage={"arp": net},
+                           fingerprinter=None if fingerprint else (lambda _o: None), site=site)
+        counts.append(result.counts)
+    return report(label, hosts * len(SITES), time.monotonic() - started, counts, "")
+
+
+def report(label: str, total: int, took: float, counts: list[dict], extra: str) -> float:
+    new, unchanged = sum(c["new"] for c in counts), sum(c["unchanged"] for c in counts)
+    print(f"   {label:<16} {total:>8,} obs  {took:7.2f} s  {total / took:>9,.0f} obs/s  "
+          f"({extra}new {new:,}, unchanged {unchanged:,}; load {os.getloadavg()[0]:.1f})", flush=True)
     return total / took
 
 
@@ -169,6 +212,9 @@ def main() -> int:
     parser.add_argument("--hosts", type=int, default=20_000, help="observations per site sweep")
     parser.add_argument("--batch", type=int, default=messages.MAX_BATCH)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each configuration")
+    parser.add_argument("--baseline", metavar="TREE",
+                        help="also run workers on the netdiscover package under TREE (an earlier commit)")
     parser.add_argument("--fingerprint", action="store_true",
                         help="ingest with the real fingerprinter (vendor by OUI ...); left out by default, "
                              "as in reconcile_bench: the target is the ingest's")
@@ -181,42 +227,64 @@ def main() -> int:
         return run(url, args)
 
 
+def baseline_env(tree: str) -> dict[str, str]:
+    """The environment of a worker that imports ``netdiscover`` from ``tree`` first."""
+    return {**os.environ, "ND_BENCH_TREE": os.path.abspath(tree)}
+
+
 def run(url: str, args: argparse.Namespace) -> int:
-    """Both measurements on the empty database at ``url``."""
+    """The measurements on the empty database at ``url``."""
+    if args.site_sweep:
+        site_sweep(url, args.live)
+        return 0
     workers: list[subprocess.Popen] = []
-    try:
-        if args.site_sweep:
-            site_sweep(url, args.live)
-            return 0
-        sessions = open_database(url)
-        for site in SITES:
-            add_site(sessions, site)
-        with rabbitadmin.throwaway_vhost(list(SITES)) as urls:
-            declare(make_app(urls["central"]), list(SITES))
-            workers = [subprocess.Popen([sys.executable, "-c", WORKER, url, urls["central"],
-                                         "1" if args.fingerprint else "0"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
-                       for _ in range(args.workers)]
+    sessions = open_database(url)
+    for site in SITES:
+        add_site(sessions, site)
+    with contextlib.ExitStack() as stack:
+        configs = {"ingest": "1", "no-memo": "0", **({"baseline": "1"} if args.baseline else {})}
+        urls = {label: stack.enter_context(rabbitadmin.throwaway_vhost(list(SITES))) for label in configs}
+        try:
+            for label, memo in configs.items():
+                declare(make_app(urls[label]["central"]), list(SITES))
+                workers += [subprocess.Popen([sys.executable, "-c", WORKER, url, urls[label]["central"],
+                                              "1" if args.fingerprint else "0", memo],
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                             start_new_session=True,
+                                             env=baseline_env(args.baseline) if label == "baseline" else None)
+                            for _ in range(args.workers)]
             print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
                   f"{len(SITES)} collectors x {args.hosts:,} observations, batches of {args.batch:,}, "
-                  f"{args.workers} ingest workers, PostgreSQL, "
+                  f"{args.workers} ingest workers per configuration, PostgreSQL, "
                   f"{'real fingerprinter' if args.fingerprint else 'fingerprinting left out'}", flush=True)
             time.sleep(3)            # the workers connect
-            new = round_trip(urls, sessions, args.hosts, args.batch, "new")
-            rescan = round_trip(urls, sessions, args.hosts, args.batch, "rescan")
+            rates: dict[str, list[float]] = {}
+            gen = 0
+            for _ in range(args.rounds):
+                for label in (*configs, "direct"):
+                    for kind in ("new", "rescan"):
+                        name = f"{label} {kind}"
+                        if label == "direct":
+                            rate = direct(sessions, gen, args.hosts, name, args.fingerprint)
+                        else:
+                            rate = round_trip(urls[label], sessions, gen, args.hosts, args.batch, name)
+                        rates.setdefault(name, []).append(rate)
+                    gen += 1
             sessions.kw["bind"].dispose()
-            for label, rate in (("new", new), ("rescan", rescan)):
-                verdict = "met" if rate >= 20_000 else "NOT met"
-                print(f"   target {label}: >= 20,000 obs/s {verdict} ({rate:,.0f})")
-    finally:
-        for w in workers:
-            os.killpg(w.pid, signal.SIGTERM)
-        for w in workers:
-            try:
-                w.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(w.pid, signal.SIGKILL)
+            print("summary (median obs/s):")
+            for name, figs in rates.items():
+                met = "met" if median(figs) >= 20_000 else "NOT met"
+                verdict = met if name.startswith("ingest") else ""
+                print(f"   {name:<16} {median(figs):>9,.0f}  {' '.join(f'{f:,.0f}' for f in figs)}"
+                      f"{'  target >= 20,000 ' + verdict if verdict else ''}")
+        finally:
+            for w in workers:
+                os.killpg(w.pid, signal.SIGTERM)
+            for w in workers:
+                try:
+                    w.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(w.pid, signal.SIGKILL)
     return 0
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -33,9 +34,15 @@ def lab() -> None:
 @lab.command()
 @click.option("--inventory", "inventory_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the office's sample inventory CSV here.")
-def up(inventory_path: Path | None) -> None:
-    """Build the office network (replacing any earlier demo lab)."""
+@click.option("--sites", "site_count", type=click.IntRange(1, 5),
+              help="Build N site networks instead, each with its collector (local RabbitMQ, --db).")
+@click.pass_obj
+def up(app: Any, inventory_path: Path | None, site_count: int | None) -> None:
+    """Build the office network (replacing any earlier demo lab), or with --sites the several-sites lab."""
     _need_root()
+    if site_count:
+        _sites_up(app, site_count)
+        return
     from netdiscover_lab.office import DEMO_PREFIX, LabError, build_office, tear_down
 
     tear_down(DEMO_PREFIX)
@@ -55,12 +62,48 @@ def up(inventory_path: Path | None) -> None:
 
 @lab.command()
 def down() -> None:
-    """Remove the office network and everything it started."""
+    """Remove the office network, the sites lab and everything they started."""
     _need_root()
-    from netdiscover_lab.office import DEMO_PREFIX, tear_down
+    from netdiscover_lab.office import DEMO_PREFIX, STATE_DIR, tear_down
+    from netdiscover_lab.sites_lab import sites_down
 
-    removed = tear_down(DEMO_PREFIX)
+    removed = tear_down(DEMO_PREFIX) + sites_down(sites_prefix(), STATE_DIR)
     click.echo(f"removed {removed} namespaces")
+
+
+def sites_prefix() -> str:
+    """The sites lab's namespace prefix (beside the office's)."""
+    from netdiscover_lab.office import DEMO_PREFIX
+
+    return f"{DEMO_PREFIX}sites"
+
+
+def _sites_up(app: Any, count: int) -> None:
+    """``lab up --sites N``: the site networks, a collector in each, on the local RabbitMQ."""
+    import shutil
+
+    from netdiscover_lab.netns import LabError
+    from netdiscover_lab.office import STATE_DIR
+    from netdiscover_lab.sites_lab import sites_up
+
+    if not shutil.which("rabbitmqctl"):
+        raise UserError("the sites lab needs a local RabbitMQ (rabbitmqctl): scripts/services.sh starts it")
+    sessions = app.sessions()
+    click.echo(f"building {count} site networks, each with its collector...", err=True)
+    try:
+        state = sites_up(count, sessions, sites_prefix(), STATE_DIR)
+    except LabError as exc:
+        raise UserError(f"lab up --sites failed and was rolled back: {exc}") from None
+    for name, site in state["sites"].items():
+        click.echo(f"site {name:<8} {site['cidr']:<13} {len(site['hosts'])} hosts; collector in "
+                   f"{site['namespace']} (log {site['log']})")
+    db = app.db_url or ""
+    click.echo("central ingest (start it; the broker URLs are also in "
+               f"{STATE_DIR / (sites_prefix() + '.json')}):")
+    click.echo(f"  netdiscover {'--db ' + db + ' ' if db else ''}worker --broker {state['central']}")
+    first = next(iter(state["sites"]))
+    click.echo(f"  netdiscover sweep submit {state['sites'][first]['cidr']} -m arp --site {first} "
+               f"--broker {state['central']} --wait")
 
 
 @lab.command()

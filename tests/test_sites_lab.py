@@ -21,7 +21,7 @@ from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset
 from netdiscover.workers import rabbitadmin
 from netdiscover.workers.app import declare, make_app
-from netdiscover_lab.sites_lab import CLI, BrokerRelay, build_site, start_collector
+from netdiscover_lab.sites_lab import CLI, BrokerRelay, build_sites, start_collector
 
 pytestmark = pytest.mark.postgres
 
@@ -33,6 +33,14 @@ def _rabbit_up() -> bool:
 
 
 
+def _running(pid: int) -> bool:
+    try:
+        status = open(f"/proc/{pid}/status").read()      # noqa: SIM115
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 def submit(db: str, broker: str, site: str, target: str, wait: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, "--db", db, "sweep", "submit", target, "-m", "arp", "--site", site,
                            "--broker", broker, *(["--wait", "--timeout", "60"] if wait else [])],
@@ -42,9 +50,8 @@ def submit(db: str, broker: str, site: str, target: str, wait: bool = True) -> s
 def test_three_sites_through_their_collectors(lab, pg_url, tmp_path):
     if not _rabbit_up():
         pytest.skip("RabbitMQ is not running on 127.0.0.1:5672")
-    sites = {"paris": build_site(lab, "paris", "10.1.0", 4, 0x11),
-             "lyon": build_site(lab, "lyon", "10.1.0", 4, 0x22),     # the same range as paris
-             "nantes": build_site(lab, "nantes", "10.3.0", 3, 0x33)}
+    sites = build_sites(lab, 3)            # paris and lyon on the same 10.1.0.0/24, nantes on 10.3.0.0/24
+    assert sites["paris"].cidr == sites["lyon"].cidr
     sessions = open_database(pg_url)
     relay = BrokerRelay(tmp_path / "relay")
     worker = None
@@ -113,4 +120,55 @@ def test_three_sites_through_their_collectors(lab, pg_url, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
         relay.close()
+        sessions.kw["bind"].dispose()
+
+
+def test_lab_up_sites_and_down(pg_url, tmp_path):
+    """``netdiscover lab up --sites 3`` builds the site networks with a collector each (on a vhost
+    of its own); a sweep through one of them lands at its site; ``lab down`` removes it all."""
+    import secrets
+
+    from netdiscover_lab.netns import lab_unavailable_reason, list_namespaces
+    from netdiscover_lab.office import STATE_DIR
+    from netdiscover_lab.sites_lab import load_sites_state
+
+    if lab_unavailable_reason() or not _rabbit_up():
+        pytest.skip(lab_unavailable_reason() or "RabbitMQ is not running on 127.0.0.1:5672")
+    demo = f"nd{secrets.token_hex(3)}"                     # a prefix of our own: no user's lab is touched
+    env = {**os.environ, "NETDISCOVER_LAB_PREFIX": demo}
+    prefix = f"{demo}sites"
+    sessions = open_database(pg_url)
+    worker = None
+    try:
+        up = subprocess.run([*CLI, "--db", pg_url, "lab", "up", "--sites", "3"], env=env, capture_output=True,
+                            text=True, timeout=300)
+        assert up.returncode == 0, up.stderr
+        state = load_sites_state(prefix, STATE_DIR)
+        assert set(state["sites"]) == {"paris", "lyon", "nantes"} and "worker --broker" in up.stdout
+        assert len([ns for ns in list_namespaces() if ns.startswith(f"{prefix}-")]) == 3 * 2 + 11
+        worker = subprocess.Popen([*CLI, "--db", pg_url, "worker", "--broker", state["central"]],
+                                  stdout=open(tmp_path / "worker.log", "ab"),  # noqa: SIM115
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(lambda: [bool(r["last_heartbeat"]) for r in site_rows(sessions)] == [True] * 3, 90,
+                 "three heartbeats")
+        done = submit(pg_url, state["central"], "lyon", state["sites"]["lyon"]["cidr"])
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        with sessions() as s:
+            assert dict(s.execute(select(Asset.site, func.count()).group_by(Asset.site)).all()) == {"lyon": 4}
+        down = subprocess.run([*CLI, "lab", "down"], env=env, capture_output=True, text=True, timeout=120)
+        assert down.returncode == 0, down.stderr
+        assert not [ns for ns in list_namespaces() if ns.startswith(f"{prefix}-")]
+        assert load_sites_state(prefix, STATE_DIR) is None
+        assert f"nd_{prefix}" not in rabbitadmin.ctl("list_vhosts", "name").split()
+        wait_for(lambda: not _running(state["relay_pid"]), 10, "the broker relay stopped")
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+        from netdiscover_lab.sites_lab import sites_down
+
+        sites_down(prefix, STATE_DIR)
         sessions.kw["bind"].dispose()

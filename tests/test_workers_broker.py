@@ -209,6 +209,87 @@ def test_killed_ingest_worker_leaves_its_message_to_another(rabbit, pg_url, tmp_
         sessions.kw["bind"].dispose()
 
 
+def sweep_row_state(sessions, sweep_id: str) -> str | None:
+    return getattr(sweep_state(sessions, sweep_id), "state", None)
+
+
+@pytest.mark.postgres
+def test_ingest_worker_killed_mid_reconcile(rabbit, pg_url, tmp_path):
+    """SIGKILL of the worker while it reconciles a big sweep: its claim dies with it, the
+    redelivered message brings the sweep to the next worker, which reconciles it once."""
+    from netdiscover.storage.models import ObservationRecord, Scan
+
+    n = 40_000
+    sessions = open_database(pg_url)
+    add_site(sessions, "paris")
+    declare(make_app(rabbit["central"]), ["paris"])
+    first = Worker(pg_url, rabbit["central"], tmp_path / "w1.log")
+    second = None
+    try:
+        wait_for(lambda: "ready" in first.text(), 30, "worker ready")
+        publish_sweep(make_app(rabbit["paris"]), "paris", "sw-mid", hosts(n), size=5000)
+        wait_for(lambda: sweep_row_state(sessions, "sw-mid") in ("reconciling", "reconciled"), 120,
+                 "the reconciliation started", interval=0.02)
+        first.stop(signal.SIGKILL)
+        assert sweep_row_state(sessions, "sw-mid") == "reconciling", "the kill came too late"
+        started = time.monotonic()
+        second = Worker(pg_url, rabbit["central"], tmp_path / "w2.log")
+        wait_for(lambda: sweep_row_state(sessions, "sw-mid") == "reconciled", 120,
+                 "the sweep reconciled by the next worker")
+        took = time.monotonic() - started
+        state = sweep_state(sessions, "sw-mid")
+        assert (state.counts["new"], state.counts["devices"]) == (n, n)
+        assert count_assets(sessions) == n
+        with sessions() as s:
+            assert s.scalar(select(func.count()).select_from(ObservationRecord)) == n   # nothing doubled
+            scans = s.execute(select(Scan.id, Scan.status)).all()
+        assert [(state.scan_id, "completed")] == [tuple(r) for r in scans]
+        assert stored_batches(sessions) == n // 5000
+        assert took < 120
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        sessions.kw["bind"].dispose()
+
+
+@pytest.mark.postgres
+def test_a_sweep_held_by_a_live_worker_is_looked_at_again(rabbit, pg_url, tmp_path):
+    """While another (live) worker holds the sweep's guard, the message that completes the sweep
+    is published again with a delay, not dropped; once the guard is free the sweep is reconciled."""
+    import threading
+
+    from netdiscover.storage.sites import reconcile_guard
+
+    sessions = open_database(pg_url)
+    add_site(sessions, "paris")
+    declare(make_app(rabbit["central"]), ["paris"])
+    worker = Worker(pg_url, rabbit["central"], tmp_path / "worker.log")
+    holding, release = threading.Event(), threading.Event()
+
+    def live_worker() -> None:
+        with reconcile_guard(sessions, "sw-held"):
+            holding.set()
+            release.wait(120)
+
+    thread = threading.Thread(target=live_worker)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        publish_sweep(make_app(rabbit["paris"]), "paris", "sw-held", hosts(300))
+        wait_for(lambda: "being reconciled; looking again" in worker.text(), 60, "a retry")
+        time.sleep(6)                               # a retry or two while the guard is held
+        assert sweep_row_state(sessions, "sw-held") == "closed"
+        release.set()
+        wait_for(lambda: sweep_row_state(sessions, "sw-held") == "reconciled", 90, "the sweep reconciled")
+        assert count_assets(sessions) == 300 and sweep_state(sessions, "sw-held").counts["new"] == 300
+    finally:
+        release.set()
+        thread.join(10)
+        worker.stop()
+        sessions.kw["bind"].dispose()
+
+
 def test_ingest_worker_over_redis(sqlite_url, tmp_path):
     if not _port_open(6379):
         pytest.skip("Redis is not running on 127.0.0.1:6379 (scripts/services.sh starts it)")
@@ -351,4 +432,59 @@ def test_collectors_broker_connection_cut_mid_sweep(rabbit, pg_url, tmp_path):
     finally:
         worker.stop()
         relay.stop()
+        sessions.kw["bind"].dispose()
+
+
+@pytest.mark.postgres
+def test_broker_restarted_mid_sweep(pg_url, tmp_path):
+    """A RabbitMQ node of the test's own is stopped and started again while a collector publishes a
+    sweep's batches (30 of its 40 into the restart) and the ingest worker consumes them: every
+    batch arrives, once."""
+    import threading
+
+    from netdiscover_lab.sites_lab import PrivateBroker
+
+    if not Path(PrivateBroker.SERVER).exists():
+        pytest.skip("rabbitmq-server is not installed")
+    broker = PrivateBroker(tmp_path / "rabbit")
+    broker.start()
+    sessions = open_database(pg_url)
+    add_site(sessions, "paris")
+    declare(make_app(broker.url), ["paris"])
+    worker = Worker(pg_url, broker.url, tmp_path / "worker.log")
+    batches = list(messages.batches("paris", "sw-restart", hosts(4000), run="r1", size=100))
+    sent: list[int] = []
+    stopped = threading.Event()
+    try:
+        wait_for(lambda: "ready" in worker.text(), 30, "worker ready")
+        collector = make_app(broker.url)
+
+        def publish() -> None:
+            for i, msg in enumerate(batches):
+                if i == 10:
+                    stopped.wait(120)               # the rest is published into the restart
+                send(collector, INGEST_TASK, msg)
+                sent.append(i)
+                time.sleep(0.02)
+            publish_closing(collector, "paris", "sw-restart", len(batches))
+
+        thread = threading.Thread(target=publish)
+        thread.start()
+        wait_for(lambda: len(sent) == 10 and stored_batches(sessions) >= 1, 60, "the first batches consumed")
+        broker.stop()
+        stopped.set()
+        time.sleep(2)
+        broker.start()
+        thread.join(180)
+        assert not thread.is_alive() and len(sent) == len(batches)
+        wait_for(lambda: sweep_row_state(sessions, "sw-restart") == "reconciled", 120,
+                 "the sweep reconciled after the broker restart")
+        state = sweep_state(sessions, "sw-restart")
+        assert state.counts["new"] == 4000 and count_assets(sessions) == 4000
+        assert stored_batches(sessions) == len(batches)
+        assert worker.proc.poll() is None
+    finally:
+        stopped.set()
+        worker.stop()
+        broker.close()
         sessions.kw["bind"].dispose()

@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from netdiscover.observation import Observation
+from netdiscover.services import sites as services_sites
 from netdiscover.services.sites import add_site, record_sweep, sweep_state
+from netdiscover.storage import sites as storage_sites
 from netdiscover.storage.assets import list_assets
-from netdiscover.storage.models import Asset, Scan
+from netdiscover.storage.models import Asset, ObservationRecord, Scan
 from netdiscover.workers import messages
-from netdiscover.workers.ingest import Ingest
+from netdiscover.workers.ingest import Ingest, SweepBusy
 from netdiscover.workers.messages import PoisonMessage
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -156,16 +158,119 @@ def test_a_bad_closing_message_is_poison(sessions, ingest):
         ingest.handle(messages.closing("paris", "sw-y", outcome="complete", batches=0, run="r1"))
 
 
-def test_a_dead_workers_claim_is_taken_over(sessions, ingest):
+class Died(BaseException):
+    """A worker dying in the middle of a reconciliation (nothing of it is committed)."""
+
+
+def _die_reconciling(monkeypatch) -> None:
+    def die(*_a, **_k):
+        raise Died()
+    monkeypatch.setattr(services_sites, "reconcile_claimed", die)
+
+
+def test_a_dead_workers_claim_is_taken_over(sessions, ingest, monkeypatch):
+    """SQLite: a claim is held for its lease (the redelivered message is retried, not dropped);
+    PostgreSQL: the dead worker's guard went with it, so the claim is taken over at once."""
     sent = list(messages.batches("paris", "sw-l", hosts(10), run="r1"))
     ingest.handle(sent[0])
-    ingest.lease_s = 3600
-    ingest._reconcile = lambda *a: None          # the claiming worker dies before reconciling
-    ingest.handle(messages.closing("paris", "sw-l", outcome="complete", batches=1, run="r1",
-                                   scope=["10.1.0.0/16"]))
-    assert sweep_state(sessions, "sw-l").state == "reconciling"
+    close = messages.closing("paris", "sw-l", outcome="complete", batches=1, run="r1", scope=["10.1.0.0/16"])
+    with monkeypatch.context() as m:
+        _die_reconciling(m)
+        with pytest.raises(Died):
+            ingest.handle(close)
+    assert sweep_state(sessions, "sw-l").state == "reconciling" and count_assets(sessions) == 0
     other = Ingest(sessions, fingerprinter=lambda _o: None, lease_s=3600)
-    assert other.maybe_reconcile("sw-l") is False           # the claim is fresh: someone is at it
-    other.lease_s = 0
-    assert other.maybe_reconcile("sw-l") is True
+    if sessions.kw["bind"].dialect.name == "sqlite":
+        with pytest.raises(SweepBusy) as busy:
+            other.handle(close)                           # the redelivered message: looked at again later
+        assert 3500 < busy.value.retry_in <= 3600
+        other.lease_s = 0
+    assert other.handle(close) == "duplicate"             # its first delivery had closed the sweep
     assert count_assets(sessions) == 10 and sweep_state(sessions, "sw-l").state == "reconciled"
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ObservationRecord)) == 10
+
+
+@pytest.mark.postgres
+def test_a_live_workers_sweep_is_retried_not_dropped(pg_url):
+    """While a live worker holds the sweep's guard, a message that would reconcile it raises
+    SweepBusy (the task publishes it again later); once the guard is free it reconciles."""
+    import threading
+
+    from netdiscover.storage.engine import open_database
+
+    sessions = open_database(pg_url)
+    add_site(sessions, "paris")
+    ingest = Ingest(sessions, fingerprinter=lambda _o: None)
+    sent = list(messages.batches("paris", "sw-g", hosts(20), run="r1", size=10))
+    close = messages.closing("paris", "sw-g", outcome="complete", batches=2, run="r1", scope=["10.1.0.0/16"])
+    holding, release = threading.Event(), threading.Event()
+
+    def live_worker() -> None:
+        with storage_sites.reconcile_guard(sessions, "sw-g") as guard:
+            assert guard == "held"
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=live_worker)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        assert [ingest.handle(m) for m in sent] == ["stored", "stored"]
+        with pytest.raises(SweepBusy) as busy:
+            ingest.handle(close)
+        assert busy.value.retry_in == services_sites.GUARD_RETRY_S
+        assert sweep_state(sessions, "sw-g").state == "closed" and count_assets(sessions) == 0
+    finally:
+        release.set()
+        thread.join(10)
+    assert ingest.handle(close) == "duplicate"
+    assert sweep_state(sessions, "sw-g").state == "reconciled" and count_assets(sessions) == 20
+    sessions.kw["bind"].dispose()
+
+
+def test_a_claim_says_why_it_claimed_nothing(sessions, ingest):
+    def why(sweep_id: str) -> str:
+        return services_sites.claim_for_reconcile(sessions, sweep_id, 300).status
+
+    assert why("nobody") == "unknown"
+    record_sweep(sessions, "paris", "sw-w", ["10.1.0.0/16"], ["arp"])
+    assert why("sw-w") == "open"
+    sent = list(messages.batches("paris", "sw-w", hosts(20), run="r1", size=10))
+    ingest.handle(sent[0])
+    ingest.handle(messages.closing("paris", "sw-w", outcome="complete", batches=2, run="r1",
+                                   scope=["10.1.0.0/16"]))
+    assert why("sw-w") == "waiting"
+    ingest.handle(sent[1])
+    assert why("sw-w") == "reconciled"
+
+
+def test_a_sweep_reconciles_from_its_decoded_batches_or_the_stored_ones(sessions, ingest):
+    """Batches this worker decoded are not decoded again; those another worker stored are read
+    back: the reconciliation sees the same observations either way, in batch order."""
+    obs = hosts(30)
+    sent = list(messages.batches("paris", "sw-d", obs, run="r1", size=10))
+    other = Ingest(sessions, fingerprinter=lambda _o: None)
+    ingest.handle(sent[0])
+    other.handle(sent[1])                      # stored by another worker: not in ours
+    ingest.handle(sent[2])
+    assert sorted(ingest.decoded.of("sw-d", "r1")) == [0, 2]
+    with_memo = services_sites.observations(sessions, "sw-d", "r1", ingest.decoded.of("sw-d", "r1"))
+    assert [o.to_dict() for o in with_memo] == [o.to_dict() for o in obs]
+    assert [o.to_dict() for o in services_sites.observations(sessions, "sw-d", "r1")] == \
+        [o.to_dict() for o in obs]
+    ingest.handle(messages.closing("paris", "sw-d", outcome="complete", batches=3, run="r1",
+                                   scope=["10.1.0.0/16"]))
+    assert count_assets(sessions) == 30 and ingest.decoded.of("sw-d", "r1") == {}
+
+
+def test_decoded_batches_keep_at_most_their_limit():
+    from netdiscover.workers.ingest import DecodedBatches
+
+    memo = DecodedBatches(limit=25)
+    memo.add("a", "r", 0, hosts(10))
+    memo.add("a", "r", 1, hosts(10))
+    memo.add("b", "r", 0, hosts(10))          # 30 > 25: sweep a (the oldest) goes
+    assert memo.of("a", "r") == {} and list(memo.of("b", "r")) == [0]
+    memo.add("c", "r", 0, hosts(30))          # larger than the limit: not kept
+    assert memo.of("c", "r") == {} and list(memo.of("b", "r")) == [0]

@@ -15,6 +15,7 @@ Messages arrive here already checked (workers/messages.py); a request that can n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,25 +115,65 @@ def close_sweep(sessions: sessionmaker[Session], msg: dict[str, Any]) -> bool:
         raise PoisonMessage(f"sweep {msg['sweep']} belongs to site {exc.owner}, not {msg['site']}") from None
 
 
-def claim_for_reconcile(sessions: sessionmaker[Session], sweep_id: str,
-                        lease_s: float) -> store.ClaimedSweep | None:
+GUARD_RETRY_S = 5.0      # a sweep whose guard a live worker holds is looked at again this often
+
+
+def claim_for_reconcile(sessions: sessionmaker[Session], sweep_id: str, lease_s: float,
+                        guarded: bool = False) -> store.Claim:
     """Claim the sweep for reconciliation if it is closed, complete in batches and nobody else is at
-    it (a claim older than ``lease_s`` seconds is taken over); None otherwise."""
-    now = utcnow()
-    if store.sweep_state(sessions, sweep_id) not in ("closed", "reconciling"):
-        return None             # most batches find the sweep still open: no write lock for that
-    return store.claim_for_reconcile(sessions, sweep_id, now, timedelta(seconds=lease_s))
+    it; the answer says why not otherwise (``storage.sites.CLAIM_STATES``). Another worker's claim
+    counts as held for ``lease_s`` seconds, unless ``guarded``: the caller holds the sweep's guard,
+    so whoever claimed before is dead."""
+    early = _not_ready(sessions, sweep_id)
+    if early is not None:
+        return early
+    lease = timedelta(0) if guarded else timedelta(seconds=lease_s)
+    return store.claim_for_reconcile(sessions, sweep_id, utcnow(), lease)
+
+
+Decoded = Callable[[str, str], dict[int, list[Observation]]]
+
+
+def reconcile_when_ready(sessions: sessionmaker[Session], sweep_id: str, lease_s: float,
+                         fingerprinter: Fingerprinter | None = None,
+                         decoded: Decoded | None = None) -> store.Claim:
+    """Claim and reconcile the sweep if it is ready; the claim's answer says what happened.
+    ``decoded(sweep, run)`` gives the batches the caller has decoded already, by number.
+
+    ``held`` means a live worker is at it: the caller looks again after ``retry_in`` seconds, as
+    that worker may still die before it is done.
+    """
+    early = _not_ready(sessions, sweep_id)
+    if early is not None:
+        return early
+    with store.reconcile_guard(sessions, sweep_id) as guard:
+        if guard == "busy":
+            return store.Claim("held", retry_in=GUARD_RETRY_S)
+        claim = claim_for_reconcile(sessions, sweep_id, lease_s, guarded=guard == "held")
+        if claim.sweep is not None:
+            reconcile_claimed(sessions, sweep_id, claim.sweep, fingerprinter,
+                              decoded(sweep_id, claim.sweep.run) if decoded else None)
+        return claim
+
+
+def _not_ready(sessions: sessionmaker[Session], sweep_id: str) -> store.Claim | None:
+    """Why a sweep cannot be claimed, read without the write lock (most batches find it open)."""
+    state = store.sweep_state(sessions, sweep_id)
+    if state in ("closed", "reconciling"):
+        return None
+    return store.Claim({None: "unknown", "submitted": "open"}.get(state, str(state)))
 
 
 def reconcile_claimed(sessions: sessionmaker[Session], sweep_id: str, sweep: store.ClaimedSweep,
-                      fingerprinter: Fingerprinter | None = None) -> None:
+                      fingerprinter: Fingerprinter | None = None,
+                      decoded: dict[int, list[Observation]] | None = None) -> None:
     """Reconcile a claimed sweep's observations (unless it was aborted or is reconciled already)
     and close it and its scan row."""
     from netdiscover.services.reconcile import reconcile
 
     counts: dict[str, Any] = {}
     if sweep.outcome != "aborted" and not store.scan_has_observations(sessions, sweep.scan_id):
-        obs = observations(sessions, sweep_id, sweep.run)
+        obs = observations(sessions, sweep_id, sweep.run, decoded)
         covered = {m: netaddr.IPSet(c) for m, c in sweep.coverage.items()}
         result = reconcile(sessions, obs, scan_id=sweep.scan_id, scope=netaddr.IPSet(sweep.scope),
                            complete=sweep.outcome == "complete", coverage=covered,
@@ -145,11 +186,15 @@ def reconcile_claimed(sessions: sessionmaker[Session], sweep_id: str, sweep: sto
                           error=sweep.reason if sweep.outcome == "aborted" else None)
 
 
-def observations(sessions: sessionmaker[Session], sweep_id: str, run: str) -> list[Observation]:
-    """The observations of a sweep's batches of ``run``, in batch order."""
+def observations(sessions: sessionmaker[Session], sweep_id: str, run: str,
+                 decoded: dict[int, list[Observation]] | None = None) -> list[Observation]:
+    """The observations of a sweep's batches of ``run``, in batch order; ``decoded`` holds batches
+    (by number) already decoded, which are neither read again nor decoded again."""
+    decoded = decoded or {}
     out: list[Observation] = []
-    for count, payload in store.batches(sessions, sweep_id, run):
-        out.extend(messages.decode_observations(messages.unpack(payload), count))
+    for batch, count, payload in store.batches(sessions, sweep_id, run, without_payload=decoded.keys()):
+        out.extend(decoded[batch] if payload is None else
+                   messages.decode_observations(messages.unpack(payload), count))
     return out
 
 

@@ -240,16 +240,19 @@ def upgrade(engine: Engine) -> bool:
 
 
 @contextmanager
-def write_session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+def write_session(sessions: sessionmaker[Session], whole_database: bool = True) -> Iterator[Session]:
     """A session whose one transaction holds the database's write lock from its first statement.
 
     SQLite: BEGIN IMMEDIATE (a second writer waits up to the busy timeout); PostgreSQL: a
     transaction-scoped advisory lock. Writers that read, decide and write (reconciliation,
     inventory import) use it so two of them never decide on the same stale picture.
+    ``whole_database=False`` is for a writer whose decision rests on rows it locks itself
+    (``SELECT ... FOR UPDATE``): PostgreSQL then takes no database-wide lock, so it does not wait
+    for a reconciliation under way; SQLite has one write lock only and still begins IMMEDIATE.
     Commits on success, rolls back on any exception.
     """
     with sessions() as session, session.begin():
         conn = session.connection(execution_options={"netdiscover_write": True})
-        if conn.dialect.name == "postgresql":
+        if whole_database and conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
         yield session

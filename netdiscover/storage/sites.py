@@ -3,17 +3,25 @@ observation batches the central ingest received for them.
 
 Each writing function is one transaction of its own, holding the locks the ingest relies on:
 a batch is an insert that ignores a duplicate primary key (sweep, run, batch); closing a sweep
-locks its row; claiming a sweep for reconciliation holds the database's write lock.
+locks its row; claiming a sweep for reconciliation and marking it reconciled lock its row (on
+SQLite, the one write lock), not the whole database: a worker claims a sweep and prepares its
+observations while another worker's reconciliation holds the database's write lock. On
+PostgreSQL a worker also holds the sweep's guard (a session advisory lock) from before its claim
+until the sweep is marked reconciled: the server drops it with a dead worker's connection, so a
+claim whose guard is free belongs to nobody alive and is taken over at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.storage import scans
@@ -41,6 +49,21 @@ class ClaimedSweep:
     coverage: dict[str, list[str]]
     scan_id: int
     reason: str | None
+
+
+# What a claim found: ``claimed`` (``sweep`` set), ``reconciled`` (done before), ``open`` (no
+# closing message yet), ``waiting`` (closed, batches missing), ``held`` (a live worker is at it;
+# ``retry_in`` says when its lease ends) or ``unknown`` (no such sweep).
+CLAIM_STATES = ("claimed", "reconciled", "open", "waiting", "held", "unknown")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer of ``claim_for_reconcile``: what it found and, when it claimed, the sweep."""
+
+    status: str
+    sweep: ClaimedSweep | None = None
+    retry_in: float | None = None
 
 
 # -- sites -----------------------------------------------------------------------------------------
@@ -154,28 +177,63 @@ def close_sweep(sessions: sessionmaker[Session], msg: dict[str, Any], now: datet
 
 
 def claim_for_reconcile(sessions: sessionmaker[Session], sweep_id: str, now: datetime,
-                        lease: timedelta) -> ClaimedSweep | None:
+                        lease: timedelta) -> Claim:
     """Claim a closed sweep whose announced batches are all stored, and open its scan row.
 
-    None when the sweep is not closed, another worker's claim is younger than ``lease``, or
-    batches are missing. Runs under the database's write lock.
+    Another worker's claim younger than ``lease`` is ``held`` (a zero lease takes any claim
+    over: the caller knows its worker is dead). Locks the sweep's row.
     """
-    with write_session(sessions) as s:
-        row = s.get(SiteSweep, sweep_id)
-        if row is None or row.state not in ("closed", "reconciling"):
-            return None
+    with write_session(sessions, whole_database=False) as s:
+        row = s.get(SiteSweep, sweep_id, with_for_update=True)
+        if row is None:
+            return Claim("unknown")
+        if row.state not in ("closed", "reconciling"):
+            return Claim({"submitted": "open"}.get(row.state, row.state))
         if row.state == "reconciling" and row.claimed_at and now - row.claimed_at < lease:
-            return None
+            return Claim("held", retry_in=(lease - (now - row.claimed_at)).total_seconds())
         have = s.scalar(select(func.count()).select_from(SweepBatch).where(
             SweepBatch.sweep_id == sweep_id, SweepBatch.run == row.run)) or 0
         if have < (row.batches or 0):
-            return None
+            return Claim("waiting")
         row.state, row.claimed_at = "reconciling", now
         if row.scan_id is None:
             row.scan_id = scans.start_scan(
                 s, targets=row.scope or [], methods=row.methods or [], started_at=row.submitted_at,
                 sweep_name=f"site:{row.site}", started_by=f"collector:{row.site}")
-        return ClaimedSweep(row.site, row.run, row.outcome, row.scope, row.coverage, row.scan_id, row.reason)
+        return Claim("claimed", ClaimedSweep(row.site, row.run, row.outcome, row.scope, row.coverage,
+                                             row.scan_id, row.reason))
+
+
+SWEEP_GUARD = 0x6E64_7377        # first key of a sweep's guard; the second is hashtext(sweep id)
+
+
+@contextmanager
+def reconcile_guard(sessions: sessionmaker[Session], sweep_id: str) -> Iterator[str]:
+    """Hold the sweep's guard while the block runs; yields ``held`` (ours), ``busy`` (a live
+    worker holds it) or ``unguarded`` (SQLite: no guard, claims rely on their lease).
+
+    PostgreSQL: a session advisory lock on a connection of its own, so it outlives the claim's
+    and the reconciliation's transactions and dies with the worker's connection.
+    """
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        yield "unguarded"
+        return
+    key = {"k": SWEEP_GUARD, "id": sweep_id}
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(:id))"), key).scalar()
+        conn.commit()
+        if not got:
+            yield "busy"
+            return
+        try:
+            yield "held"
+        finally:
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:k, hashtext(:id))"), key)
+                conn.commit()
+            except DBAPIError:
+                conn.invalidate()        # a broken connection: the server has let go of the lock
 
 
 def scan_has_observations(sessions: sessionmaker[Session], scan_id: int) -> bool:
@@ -185,11 +243,15 @@ def scan_has_observations(sessions: sessionmaker[Session], scan_id: int) -> bool
                         .limit(1)) is not None
 
 
-def batches(sessions: sessionmaker[Session], sweep_id: str, run: str) -> list[tuple[int, bytes]]:
-    """(count, payload) of the sweep's batches of ``run``, in batch order."""
+def batches(sessions: sessionmaker[Session], sweep_id: str, run: str,
+            without_payload: Collection[int] = ()) -> list[tuple[int, int, bytes | None]]:
+    """(batch, count, payload) of the sweep's batches of ``run``, in batch order; the payload is
+    None for the batches named in ``without_payload`` (the caller has them decoded already)."""
+    payload = case((SweepBatch.batch.in_(list(without_payload)), None), else_=SweepBatch.payload) \
+        if without_payload else SweepBatch.payload
     with sessions() as s:
-        return [(count, payload) for count, payload in s.execute(
-            select(SweepBatch.count, SweepBatch.payload).where(
+        return [tuple(row) for row in s.execute(
+            select(SweepBatch.batch, SweepBatch.count, payload).where(
                 SweepBatch.sweep_id == sweep_id, SweepBatch.run == run).order_by(SweepBatch.batch))]
 
 
@@ -198,7 +260,7 @@ def mark_reconciled(sessions: sessionmaker[Session], sweep_id: str, scan_id: int
                     error: str | None) -> None:
     """Close a reconciled sweep and its scan row, and drop its payloads (the batch rows stay, so a
     late redelivery stays a no-op)."""
-    with write_session(sessions) as s:
+    with write_session(sessions, whole_database=False) as s:
         s.execute(update(SiteSweep).where(SiteSweep.id == sweep_id).values(
             state="reconciled", reconciled_at=at, counts=counts))
         s.execute(update(SweepBatch).where(SweepBatch.sweep_id == sweep_id).values(payload=b""))

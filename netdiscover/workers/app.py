@@ -32,6 +32,8 @@ DEAD = Queue("ingest.dead", INGEST_X, routing_key="dead", durable=True)
 SWEEP_TASK = "netdiscover.sweep"
 INGEST_TASK = "netdiscover.ingest"
 DEAD_TASK = "netdiscover.dead"
+BUSY_RETRIES = 2000          # looks at a sweep a live worker reconciles (every <= 60 s: over a day)
+BUSY_RETRY_MAX_S = 60.0
 
 
 def site_queue(site: str, declare: bool = True) -> Queue:
@@ -100,13 +102,16 @@ def run_worker(app: Celery, queues: list[str], name: str, concurrency: int = 1,
     app.worker_main(argv)
 
 
-def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: Any = None) -> Celery:
+def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: Any = None,
+               decoded_limit: int | None = None) -> Celery:
     """The central ingest's app: consumes ``ingest``; poison goes to ``ingest.dead`` with a log line.
-    ``fingerprinter`` defaults to the real one (benchmarks may leave it out)."""
+    ``fingerprinter`` defaults to the real one (benchmarks may leave it out, and set how many
+    decoded observations a worker keeps: ``ingest.DecodedBatches``)."""
+    from celery.exceptions import MaxRetriesExceededError
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     from netdiscover.storage.engine import DatabaseError
-    from netdiscover.workers.ingest import Ingest
+    from netdiscover.workers.ingest import Ingest, SweepBusy
     from netdiscover.workers.messages import PoisonMessage
 
     app = make_app(broker, queues=[INGEST, DEAD])
@@ -114,7 +119,8 @@ def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: 
 
     def ingest() -> Ingest:
         if "ingest" not in state:
-            state["ingest"] = Ingest(sessions_factory(), fingerprinter=fingerprinter)
+            extra = {} if decoded_limit is None else {"decoded_limit": decoded_limit}
+            state["ingest"] = Ingest(sessions_factory(), fingerprinter=fingerprinter, **extra)
         return state["ingest"]
 
     @app.task(name=INGEST_TASK, bind=True, autoretry_for=(OperationalError, InterfaceError, DatabaseError),
@@ -125,6 +131,14 @@ def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: 
         except PoisonMessage as exc:
             dead_letter(app, msg, str(exc))
             return "dead"
+        except SweepBusy as exc:       # published again with a delay; this delivery is then acked
+            log.info("%s", exc)
+            try:
+                raise self.retry(countdown=min(exc.retry_in, BUSY_RETRY_MAX_S),
+                                 max_retries=BUSY_RETRIES) from None
+            except MaxRetriesExceededError:
+                dead_letter(app, msg, f"gave up after {BUSY_RETRIES} retries: {exc}")
+                return "dead"
         except (OperationalError, InterfaceError, DatabaseError):
             log.warning("database unreachable; message %s retried with backoff", self.request.id)
             raise

@@ -123,14 +123,14 @@ def decode_observations(raw: bytes, count: int) -> list[Observation]:
         raise PoisonMessage(f"bad observation in batch: {type(exc).__name__}: {str(exc)[:120]}") from None
 
 
-def check_batch(msg: Any) -> tuple[dict[str, Any], bytes]:
-    """A batch message's header and its compressed observations, every observation checked."""
+def check_batch(msg: Any) -> tuple[dict[str, Any], bytes, list[Observation]]:
+    """A batch message's header, its compressed observations and those observations, every one
+    checked."""
     msg = _head(msg, "batch")
     _count(msg.get("batch"), "batch number", 1_000_000)
     count = _count(msg.get("count"), "observation count", MAX_BATCH)
     packed, raw = inflate(msg.get("data"))
-    decode_observations(raw, count)
-    return msg, packed
+    return msg, packed, decode_observations(raw, count)
 
 
 def check_close(msg: Any) -> dict[str, Any]:

@@ -54,13 +54,12 @@ def delete_user(user: str) -> None:
     ctl("delete_user", user)
 
 
-@contextlib.contextmanager
-def throwaway_vhost(sites: list[str], host: str = "127.0.0.1", port: int = 5672) -> Iterator[dict[str, str]]:
-    """A fresh vhost with a collector user per site, removed on exit (tests, labs, benchmarks).
-
-    Yields broker URLs: ``central`` (guest, everything) and one per site (its collector user).
-    """
-    tag = secrets.token_hex(4)
+def make_vhost(sites: list[str], tag: str | None = None, host: str = "127.0.0.1",
+               port: int = 5672) -> tuple[dict[str, str], list[str]]:
+    """A vhost ``nd_<tag>`` with a collector user per site; returns the broker URLs (``vhost``,
+    ``central`` for guest, and one per site for its collector user) and the users made. Whatever
+    was made is removed again when a step fails."""
+    tag = tag or secrets.token_hex(4)
     vhost = f"nd_{tag}"
     users = {site: (f"nd_{site}_{tag}", secrets.token_hex(8)) for site in sites}
     add_vhost(vhost)
@@ -69,11 +68,30 @@ def throwaway_vhost(sites: list[str], host: str = "127.0.0.1", port: int = 5672)
         for site, (user, password) in users.items():
             add_collector_user(vhost, site, user, password)
             made.append(user)
-        urls = {"vhost": vhost, "central": f"amqp://guest:guest@{host}:{port}/{vhost}"}
-        urls.update({site: f"amqp://{u}:{p}@{host}:{port}/{vhost}" for site, (u, p) in users.items()})
+    except BaseException:
+        remove_vhost(vhost, made)
+        raise
+    urls = {"vhost": vhost, "central": f"amqp://guest:guest@{host}:{port}/{vhost}"}
+    urls.update({site: f"amqp://{u}:{p}@{host}:{port}/{vhost}" for site, (u, p) in users.items()})
+    return urls, made
+
+
+def remove_vhost(vhost: str, users: list[str]) -> None:
+    """Delete the collector users and the vhost (what ``make_vhost`` made)."""
+    for user in users:
+        with contextlib.suppress(RabbitError):
+            delete_user(user)
+    delete_vhost(vhost)
+
+
+@contextlib.contextmanager
+def throwaway_vhost(sites: list[str], host: str = "127.0.0.1", port: int = 5672) -> Iterator[dict[str, str]]:
+    """A fresh vhost with a collector user per site, removed on exit (tests, labs, benchmarks).
+
+    Yields broker URLs: ``central`` (guest, everything) and one per site (its collector user).
+    """
+    urls, users = make_vhost(sites, host=host, port=port)
+    try:
         yield urls
     finally:
-        for user in made:
-            with contextlib.suppress(RabbitError):
-                delete_user(user)
-        delete_vhost(vhost)
+        remove_vhost(urls["vhost"], users)
