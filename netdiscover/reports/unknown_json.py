@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from netdiscover.fields import FIELDS
+from netdiscover.identity import link_local_ip
 from netdiscover.observation import utcnow
 from netdiscover.reports import risk
 from netdiscover.reports.render_json import encode_basestring, encoded_values, indented_text
@@ -220,7 +221,7 @@ class _Asset:
             self.macs = [rows[n][_IF_MAC] for n in order]
             macs_text = list_text([ifs.keys[mine[n]] for n in order], KEY) if text else ""
             self.switched = [r for r in rows if r[_IF_SWITCH] or r[_IF_PORT]]
-        # addresses: current ones newest first
+        # addresses: current ones newest first, link-local ones last (as asset_to_dict has them)
         self.address_ids = mine = ads.of.get(asset_id, ())
         if len(mine) == 1:
             row = ads.rows[mine[0]]
@@ -229,7 +230,8 @@ class _Asset:
         else:
             current = [i for i in mine if ads.rows[i][_AD_CURRENT]]
             if len(current) > 1:
-                current.sort(key=lambda i: (ads.rows[i][_AD_LAST] or now, ads.rows[i][_AD_ID] or 0),
+                current.sort(key=lambda i: (link_local_ip(ads.rows[i][_AD_IP]) is None,
+                                            ads.rows[i][_AD_LAST] or now, ads.rows[i][_AD_ID] or 0),
                              reverse=True)
             self.ips = [ads.rows[i][_AD_IP] for i in current]
             ips_text = list_text([ads.keys[i] for i in current], KEY) if text else ""
