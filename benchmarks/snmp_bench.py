@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -41,7 +42,7 @@ from netdiscover.scanners.snmp.walk import AgentSession, Limits  # noqa: E402
 from netdiscover_lab.netns import Lab  # noqa: E402
 from netdiscover_lab.snmp_agents import start_snmpsim  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "snmp-public" / "snmprec"
+CORPUS = Path(os.environ.get("NETDISCOVER_CORPUS", ROOT.parent / "shared" / "corpus")) / "snmp-public" / "snmprec"
 LARGE = "iosxe_c9600x-svl.snmprec"
 SYSTEM_OIDS = [oid_text(o) for o in t.SYSTEM.values()]
 IF_TABLE = "1.3.6.1.2.1.2.2"
