@@ -42,7 +42,8 @@ from netdiscover.scanners.snmp.walk import AgentSession, Limits  # noqa: E402
 from netdiscover_lab.netns import Lab  # noqa: E402
 from netdiscover_lab.snmp_agents import start_snmpsim  # noqa: E402
 
-CORPUS = Path(os.environ.get("NETDISCOVER_CORPUS", ROOT.parent / "shared" / "corpus")) / "snmp-public" / "snmprec"
+CORPUS_ROOT = Path(os.environ.get("NETDISCOVER_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS = CORPUS_ROOT / "snmp-public" / "snmprec"
 LARGE = "iosxe_c9600x-svl.snmprec"
 SYSTEM_OIDS = [oid_text(o) for o in t.SYSTEM.values()]
 IF_TABLE = "1.3.6.1.2.1.2.2"
