@@ -9,11 +9,13 @@ sent packets), and ends after ``quiet`` seconds without traffic or at a hard dea
 
 Retries pay only where frames are lost. The second try of each silent key goes out
 ``retry_after`` after its first, interleaved with the first tries; the later tries go in rounds,
-each one only when the round before it found enough to be worth it: a round that rescued ``R`` of
-the ``A`` keys answered so far (a share ``p = R/A`` of the live keys needed it) predicts about
-``R * p`` finds from the next one, and below ``MIN_WORTH`` the remaining tries are skipped. On
-a clean segment a sparse /16 thus costs two frames per address instead of three; on a lossy one
-every try is still sent.
+each one only when the round before it found enough to be worth it. The second tries measure the
+loss: ``A1`` keys answered their first try and ``R2`` more their second, so a try goes unanswered
+with probability about ``q = R2 / A1``; with ``A`` keys answered after two tries, about
+``A * q^2 / (1 - q^2)`` live keys are still silent and the third round would find ``1 - q`` of
+them. Below ``MIN_WORTH`` expected finds the remaining tries are skipped; otherwise every
+remaining round is sent (a later estimate from a handful of rescues would be too noisy to stop
+on). On a clean segment a sparse /16 thus costs two frames per address instead of three.
 
 Pre-built frames through a plain socket keep up with tens of thousands of packets per second
 from Python; scapy's ``srp`` matches each reply against every request and falls behind on
@@ -185,6 +187,7 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
     tries_total = 1 + max(0, timing.retries)
     round_keys: list[Hashable] = []      # keys whose latest try is of the current round (2, 3, ...)
     round_try = 2
+    more_rounds: bool | None = None      # decided once, when the second round is over
     start = time.monotonic()
     last_send = start
     hard_stop = start + timing.deadline
@@ -261,10 +264,14 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
         if round_keys and not fresh and not retry_q and now - last_send >= timing.retry_after:
             # the round's replies have had their time: is another round worth its frames?
             silent = [key for key in round_keys if not answered(key)]
-            rescued = len(round_keys) - len(silent)
-            live = sum(1 for key in sent_times if answered(key))
+            if more_rounds is None:
+                live = sum(1 for key in sent_times if answered(key))
+                rescued = len(round_keys) - len(silent)
+                loss = min(0.95, rescued / (live - rescued) if live > rescued else float(rescued > 0))
+                missed = loss * loss
+                more_rounds = live * missed / (1 - missed) * (1 - loss) >= MIN_WORTH
             round_keys = []
-            if silent and live and rescued * rescued >= MIN_WORTH * live:
+            if silent and more_rounds:
                 round_try += 1
                 retry_q.extend((now, key, round_try) for key in silent)
             else:
