@@ -183,7 +183,8 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
     """
     stats = EngineStats()
     fresh = deque(keys)
-    retry_q: deque[tuple[float, Hashable, int]] = deque()     # (due, key, try number), due ascending
+    # (due, key, try number, frame if already built), due ascending
+    retry_q: deque[tuple[float, Hashable, int, bytes | None]] = deque()
     tries_total = 1 + max(0, timing.retries)
     round_keys: list[Hashable] = []      # keys whose latest try is of the current round (2, 3, ...)
     round_try = 2
@@ -200,6 +201,8 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
     sent_times = sent_at if sent_at is not None else {}
     poller = select.poll()
     poller.register(link.fileno(), select.POLLIN)
+    send, due, take = link.send, schedule.due, schedule.take     # the per-frame path, bound once
+    retry_after = timing.retry_after
 
     while True:
         now = time.monotonic()
@@ -218,19 +221,21 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
         while retry_q and answered(retry_q[0][1]):
             retry_q.popleft()
         burst = 0
-        while burst < MAX_BURST and schedule.due(now):
+        while burst < MAX_BURST and due(now):
             if retry_q and retry_q[0][0] <= now:
-                _, key, attempt = retry_q.popleft()
+                _, key, attempt, frame = retry_q.popleft()
                 if answered(key):
                     continue
                 stats.retries_sent += 1
             elif fresh:
-                key, attempt = fresh.popleft(), 1
+                key, attempt, frame = fresh.popleft(), 1, None
                 first_sent += 1
             else:
                 break
+            if frame is None:
+                frame = frame_for(key)
             try:
-                link.send(frame_for(key))
+                send(frame)
             except OSError as exc:
                 name = errno.errorcode.get(exc.errno or 0, str(exc))
                 stats.send_errors[name] = stats.send_errors.get(name, 0) + 1
@@ -240,7 +245,7 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
                         fresh.appendleft(key)
                         first_sent -= 1
                     else:
-                        retry_q.appendleft((now, key, attempt))
+                        retry_q.appendleft((now, key, attempt, frame))
                     schedule.hold(now + max(schedule.interval, 0.001))
                     break
                 if exc.errno in (errno.ENETDOWN, errno.ENXIO, errno.ENODEV):
@@ -253,10 +258,10 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
             sent_times[key] = now
             last_activity = last_send = now
             if attempt == 1 and tries_total > 1:
-                retry_q.append((now + timing.retry_after, key, 2))
+                retry_q.append((now + retry_after, key, 2, frame))   # reused: pending for retry_after only
             elif 1 < attempt < tries_total:
                 round_keys.append(key)
-            schedule.take()
+            take()
         if stats.stopped_by:
             break
         schedule.settle(now)
@@ -273,7 +278,7 @@ def run_probes(link: ProbeLink, keys: Iterable[Hashable], frame_for: Callable[[H
             round_keys = []
             if silent and more_rounds:
                 round_try += 1
-                retry_q.extend((now, key, round_try) for key in silent)
+                retry_q.extend((now, key, round_try, None) for key in silent)
             else:
                 stats.retries_skipped += len(silent) * (tries_total - round_try)
 
