@@ -113,10 +113,21 @@ def _snmp_rows(snmp: dict, full: dict) -> list[str]:
     return rows
 
 
+def network_load(net: dict) -> str:
+    """The range of 1-minute load averages recorded by the network benchmarks."""
+    loads = [net.get("arp", {}).get("load"), net.get("snmp", {}).get("load")]
+    loads += [float(r.split()[0]) for row in net.get("arp16", {}).get("rows", []) for r in row["loads"]]
+    loads += [float(r.split()[0]) for r in net.get("snmp_full", {}).get("loads", [])]
+    loads += [v.get("load") for v in net.get("nmap", {}).get("cases", {}).values()]
+    known = [x for x in loads if x is not None]
+    return f"load average {min(known):.1f}-{max(known):.1f} during the runs" if known else "load not recorded"
+
+
 def network_markdown(net: dict) -> list[str]:
     lines = ["## Network scans against the reference tools", "",
              "Each table comes from one run of its benchmark, netdiscover and the reference tool "
-             "alternating in the same lab; wall time of the whole process unless stated.", ""]
+             "alternating in the same lab; wall time of the whole process unless stated. "
+             f"{os.cpu_count()} CPUs, {network_load(net)} (other work shared the machine).", ""]
     arp, arp16 = net.get("arp", {}), net.get("arp16", {})
     if "targets" in arp or "rows" in arp16:
         lines += ["### ARP sweeps", "",
@@ -240,7 +251,8 @@ def network_charts(net: dict, plt: Any, note: str) -> None:
         plt.close(fig)
 
 
-def charts(startup: dict, reports: list[dict], net: dict | None = None) -> None:
+def charts(startup: dict, reports: list[dict], net: dict | None, redraw: set[str]) -> None:
+    """Draw the charts of the parts in ``redraw`` (a chart of figures kept from an earlier run stays)."""
     try:
         import matplotlib
     except ImportError:
@@ -250,8 +262,14 @@ def charts(startup: dict, reports: list[dict], net: dict | None = None) -> None:
     import matplotlib.pyplot as plt
 
     note = f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
-    if net:
-        network_charts(net, plt, note)
+    if net and "network" in redraw:
+        network_charts(net, plt, f"{os.cpu_count()} CPUs, {network_load(net)}")
+    if "startup" not in redraw:
+        startup = {"results": []}
+    if "reports" not in redraw:
+        reports = []
+    if not startup["results"]:
+        return _report_charts(reports, plt, note)
     fig, ax = plt.subplots(figsize=(7, 3))
     names = [r["command"] for r in startup["results"]]
     ax.barh(names, [r["median_s"] for r in startup["results"]], color="#5b7db1")
@@ -262,7 +280,10 @@ def charts(startup: dict, reports: list[dict], net: dict | None = None) -> None:
     fig.tight_layout()
     fig.savefig(OUT / "startup.png", dpi=110)
     plt.close(fig)
+    _report_charts(reports, plt, note)
 
+
+def _report_charts(reports: list[dict], plt: Any, note: str) -> None:
     if not reports:
         return
     largest = max(reports, key=lambda run: run["seed"])
@@ -317,10 +338,14 @@ def main() -> None:
     parser.add_argument("--network-runs", type=int, default=3)
     parser.add_argument("--only", choices=("startup", "reports", "network"),
                         help="Run only this part; keep the others from the last figures.json.")
+    parser.add_argument("--render", action="store_true",
+                        help="Run nothing: rewrite the page and the network charts from figures.json.")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     previous = json.loads((OUT / "figures.json").read_text()) if (OUT / "figures.json").exists() else {}
     wanted = {args.only} if args.only else {"startup", "reports"} | ({"network"} if args.network else set())
+    if args.render:
+        wanted = set()
     if "network" in wanted and os.geteuid() != 0:
         parser.error("the network benchmarks build namespace labs and need root")
     startup = (run_json("startup_bench.py", ["--runs", str(args.startup_runs)]) if "startup" in wanted
@@ -341,7 +366,7 @@ def main() -> None:
         extra[f"{name}.py (exit {proc.returncode})"] = proc.stdout[-6000:] + proc.stderr[-2000:]
     figures = {"startup": startup, "reports": reports} | ({"network": net} if net else {})
     (OUT / "figures.json").write_text(json.dumps(figures, indent=1))
-    charts(startup, reports, net)
+    charts(startup, reports, net, wanted or {"network"})
     (OUT / "README.md").write_text(markdown(startup, reports, extra, net), encoding="utf-8")
     print(f"wrote {OUT / 'README.md'}")
 
