@@ -182,6 +182,8 @@ def markdown(startup: dict, reports: list[dict], extra: dict[str, str], net: dic
         lines += network_markdown(net)
     if (OUT / "NOTES.md").exists():
         lines += ["Notes, earlier figures and where the time goes: [NOTES.md](NOTES.md).", ""]
+    if (OUT / "NETWORK.md").exists():
+        lines += ["Where the network scans' time goes, and what changed: [NETWORK.md](NETWORK.md).", ""]
     charts = sorted(p.name for p in OUT.glob("*.png"))
     if charts:
         lines += ["## Charts", ""] + [f"![{c}]({c})" for c in charts] + [""]
