@@ -61,7 +61,7 @@ TABLES = {
 PUBLIC = SnmpCredential(version="2c", community="public", label="v2c#1")
 
 
-def inner_full(ips: list[str], parallel: int, profile: str | None) -> dict:
+def inner_full(ips: list[str], parallel: int, profile: str | None, options: dict | None = None) -> dict:
     """One netdiscover full interrogation of ``ips`` (runs inside the scanner namespace)."""
     clients: list = []
     original = snmp.SnmpClient
@@ -73,7 +73,7 @@ def inner_full(ips: list[str], parallel: int, profile: str | None) -> dict:
 
     snmp.SnmpClient = counting_client  # type: ignore[assignment,misc]
     ctx = ScanContext(targets=IPSet(ips), credentials=[PUBLIC],
-                      options={"snmp_depth": "full", "snmp_concurrency": parallel})
+                      options={"snmp_depth": "full", "snmp_concurrency": parallel, **(options or {})})
     profiler = None
     if profile:
         import cProfile
@@ -134,11 +134,15 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--baseline", type=Path, help="another checkout (holding this script) to time "
                         "in the same runs, e.g. the code before a change")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:OPT=V,...",
+                        help="also time netdiscover with these scanner options in each run, e.g. "
+                        "reps25:snmp_max_repetitions=25 (repeatable)")
+    parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     parser.add_argument("--inner", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
         profile = args.inner[0] if args.inner[0] != "-" else None
-        print(json.dumps(inner_full(args.inner[1:], args.parallel, profile)))
+        print(json.dumps(inner_full(args.inner[1:], args.parallel, profile, json.loads(args.options))))
         return 0
 
     recordings = sorted(p for p in args.corpus.glob("*.snmprec") if "@" not in p.name)
@@ -192,6 +196,17 @@ def main() -> int:
                 rows["baseline"].append(base["seconds"])
                 print(f"       baseline {base['seconds']:.2f} s ({base['varbinds']} varbinds, "
                       f"{base['requests']} requests, CPU {base['cpu']:.2f} s)", flush=True)
+            for variant in args.variant:
+                name, _, spec = variant.partition(":")
+                opts = {k: float(v) if "." in v else int(v)
+                        for k, _, v in (item.partition("=") for item in spec.split(",") if item)}
+                proc = lab.run(scanner.ns, [sys.executable, str(Path(__file__).resolve()), "--parallel",
+                                            str(args.parallel), "--options", json.dumps(opts), "--inner", "-",
+                                            *ips], timeout=900)
+                res = json.loads(proc.stdout.strip().splitlines()[-1])
+                rows.setdefault(f"variant {name}", []).append(res["seconds"])
+                print(f"       variant {name} {opts}: {res['seconds']:.2f} s ({res['varbinds']} varbinds, "
+                      f"{res['requests']} requests, {res['answered']} answered)", flush=True)
             sim_cpu = agent_cpu(sim.process.pid)
             began = time.perf_counter()
             proc = lab.run(scanner.ns, walk, check=False, timeout=900, input="\n".join(ips) + "\n")
@@ -216,6 +231,8 @@ def main() -> int:
     print(f"   ratio netdiscover / net-snmp               {m['netdiscover'] / m['net-snmp']:7.2f}")
     print(f"   simulator CPU per run: for netdiscover {m['agents_cpu_netdiscover']:.2f} s, "
           f"for net-snmp {m['agents_cpu_net-snmp']:.2f} s")
+    for key in (k for k in m if k.startswith("variant ")):
+        print(f"   netdiscover {key}: {m[key]:.2f} s, ratio to net-snmp {m[key] / m['net-snmp']:.2f}")
     if "baseline" in m:
         print(f"   baseline checkout {args.baseline}: {m['baseline']:.2f} s, "
               f"ratio to net-snmp {m['baseline'] / m['net-snmp']:.2f}")
