@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
 import statistics
@@ -88,6 +89,7 @@ def median(values: list[float]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", help="also write the figures here as JSON (for run_all.py)")
     opts = parser.parse_args(argv)
     reason = lab_unavailable_reason()
     if reason:
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 start_services(lab, host.ns, specs, log=work / f"{name}.log")
             print(f"lab: scanner + {len(DEVICES)} device hosts, targets {TARGETS}, {opts.runs} runs per case")
             run_netdiscover(lab, scanner.ns, "-sn", db_url)            # migrate the database, warm caches
+            figures: dict[str, dict] = {}
             for case, user_args in CASES.items():
                 args = build_command("quick", user_args).args      # exactly what netdiscover runs
                 direct, ours, hosts_direct = [], [], []
@@ -112,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
                     direct.append(elapsed)
                     hosts_direct.append(up)
                     ours.append(run_netdiscover(lab, scanner.ns, user_args, db_url))
-                report(case, args, direct, hosts_direct, ours)
+                figures[case] = report(case, args, direct, hosts_direct, ours)
+                figures[case]["load"] = os.getloadavg()[0]
+            if opts.json:
+                Path(opts.json).write_text(json.dumps({"cases": figures, "runs": opts.runs,
+                                                       "cpus": os.cpu_count()}, indent=1))
     except LabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -120,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(case: str, args: list[str], direct: list[float], hosts_direct: list[int],
-           ours: list[dict]) -> None:
+           ours: list[dict]) -> dict:
     d = median(direct)
     for r in ours:
         r["total"] = r["scan"] + r["store"]
@@ -151,6 +158,8 @@ def report(case: str, args: list[str], direct: list[float], hosts_direct: list[i
           f"{cold * 1000:+.1f} ms = {cold / d * 100:+.1f}% of nmap's own time")
     print(f"  parse+store alone: {(parse + store) * 1000:.1f} ms = "
           f"{(parse + store) / d * 100:.1f}% of nmap's time")
+    return {"command": f"nmap {shlex.join(args)} {TARGETS}", "direct_s": d, "netdiscover_s": total,
+            "netdiscover_cold_s": total_cold, "ratio": total / d}
 
 
 if __name__ == "__main__":

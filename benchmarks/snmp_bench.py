@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -41,7 +42,8 @@ from netdiscover.scanners.snmp.walk import AgentSession, Limits  # noqa: E402
 from netdiscover_lab.netns import Lab  # noqa: E402
 from netdiscover_lab.snmp_agents import start_snmpsim  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "snmp-public" / "snmprec"
+CORPUS_ROOT = Path(os.environ.get("NETDISCOVER_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS = CORPUS_ROOT / "snmp-public" / "snmprec"
 LARGE = "iosxe_c9600x-svl.snmprec"
 SYSTEM_OIDS = [oid_text(o) for o in t.SYSTEM.values()]
 IF_TABLE = "1.3.6.1.2.1.2.2"
@@ -120,6 +122,7 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=220)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--json", type=Path, help="also write the figures here as JSON (for run_all.py)")
     parser.add_argument("--inner", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
@@ -214,6 +217,10 @@ def main() -> int:
     line("netdiscover snmp_depth=full", "nd_full")
     line(f"snmpbulkwalk of the same {len(columns)} columns in turn", "full_bulkwalk", "nd_full")
     print(f"\nraw: {json.dumps({k: [round(x, 3) for x in v] for k, v in rows.items()})}")
+    if args.json:
+        args.json.write_text(json.dumps({"agents": n, "repeat": args.repeat, "medians": m, "raw": rows,
+                                         "answered": answered, "answered_xargs": par_answered,
+                                         "load": os.getloadavg()[0], "cpus": os.cpu_count()}, indent=1))
     return 0
 
 

@@ -93,3 +93,28 @@ def test_deadline_stops_a_sweep_that_would_run_long():
     finally:
         link.close()
     assert stats.timed_out and stats.sent < 100 and stats.elapsed < 1.0
+
+
+def test_third_tries_are_skipped_when_second_tries_found_nothing():
+    # 20 live keys answer the first try; 200 silent keys: the second round rescues nobody
+    link = EchoLink({k: 1 for k in range(20)})
+    try:
+        answered, stats = sweep(link, list(range(220)), rate=20000, retries=3)
+    finally:
+        link.close()
+    assert answered == set(range(20))
+    assert all(link.tries[k] == 2 for k in range(20, 220))
+    assert stats.retries_sent == 200 and stats.retries_skipped == 400
+
+
+def test_later_rounds_are_sent_while_retries_keep_finding_hosts():
+    # a lossy segment: a third of the live keys need a second try, some a third, one a fourth
+    answer_on = {k: 1 for k in range(20)} | {k: 2 for k in range(20, 30)} | {30: 3, 31: 3, 32: 4}
+    link = EchoLink(answer_on)
+    try:
+        answered, stats = sweep(link, list(range(60)), rate=20000, retries=3)
+    finally:
+        link.close()
+    assert answered == set(range(33))
+    assert link.tries[32] == 4 and link.tries[59] == 4
+    assert stats.retries_skipped == 0

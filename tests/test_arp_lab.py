@@ -92,6 +92,21 @@ def test_packet_loss_full_recall_with_retries(lab):
     assert result["stats"]["retries_sent"] > 0
 
 
+def test_clean_segment_costs_two_tries_and_lossy_one_gets_every_try(lab):
+    net = large_lab(lab, network="10.79.0.0/22", live=40, dense_cidr="10.79.0.0/24", dense_live=20)
+    expected = net.hosts_in("10.79.0.0/22")
+    targets = 1021                                    # a /22 less network, broadcast and the scanner
+    clean = run_scan(lab, net.scanner_ns, ["10.79.0.0/22"], rate=50000, retries=3, options=FAST)
+    assert {ip: o["mac"] for ip, o in found(clean).items()} == expected
+    # the second round rescued nobody, so nobody got a third or fourth try
+    assert clean["stats"]["sent"] == targets + (targets - len(expected))
+
+    add_arp_loss(lab, net.switch_ns, 25)
+    lossy = run_scan(lab, net.scanner_ns, ["10.79.0.0/22"], rate=50000, retries=10, options=FAST)
+    assert {ip: o["mac"] for ip, o in found(lossy).items()} == expected
+    assert lossy["stats"]["sent"] > 2 * targets       # later rounds were sent: they kept finding hosts
+
+
 def test_proxy_arp_conflict_and_gratuitous_are_flagged(lab):
     net = small_lab(lab)
     net.add_host("h0", "10.20.0.10", "00:1b:21:3a:00:10")

@@ -208,3 +208,48 @@ def test_listed_addresses_are_all_swept_even_when_merged_into_blocks(bad_agents)
     result = snmp.scan(ctx)
     assert result.stats["targets"] == 7
     assert {o.ip for o in result.observations} == set(AGENTS) - {"127.0.0.21", "127.0.0.26"}
+
+
+def test_congestion_window_wakes_waiters_one_slot_at_a_time_in_order():
+    from netdiscover.scanners.snmp.client import Window
+
+    async def run() -> tuple[list[int], int, int]:
+        window = Window(initial=8, minimum=8, maximum=8)
+        order: list[int] = []
+        most = 0
+
+        async def one(i: int) -> None:
+            nonlocal most
+            await window.acquire()
+            most = max(most, window.inflight)
+            order.append(i)
+            await asyncio.sleep(0)
+            window.release(ok=True)
+
+        await asyncio.gather(*(one(i) for i in range(100)))
+        return order, most, window.inflight
+
+    order, most, left = asyncio.run(run())
+    assert order == list(range(100))     # first come, first served
+    assert most == 8                     # never more in flight than the window
+    assert left == 0
+
+
+def test_congestion_window_slot_of_a_cancelled_waiter_is_not_lost():
+    from netdiscover.scanners.snmp.client import Window
+
+    async def run() -> int:
+        window = Window(initial=8, minimum=8, maximum=8)
+        for _ in range(8):
+            await window.acquire()
+        waiter = asyncio.ensure_future(window.acquire())
+        later = asyncio.ensure_future(window.acquire())
+        await asyncio.sleep(0)
+        window.release(ok=True)          # hands the slot to ``waiter`` ...
+        waiter.cancel()                  # ... which is cancelled before it runs: ``later`` gets it
+        await asyncio.wait_for(later, 1)
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        return window.inflight
+
+    assert asyncio.run(run()) == 8

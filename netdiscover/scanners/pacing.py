@@ -13,9 +13,12 @@ This is a rate of sends, not a bound on requests awaiting answers: SNMP's conges
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:        # asyncio costs an ARP sweep's start-up ~50 ms; only SNMP's wait() needs it
+    import asyncio
 
 
 class SendSchedule:
@@ -56,6 +59,8 @@ class SendSchedule:
             return
         delay = self.claim(loop.time())
         if delay > 0:
+            import asyncio
+
             await asyncio.sleep(delay)
 
 

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import secrets
 import socket
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -81,6 +81,10 @@ class Window:
     heard in time), halves (at most once per window) when an answering agent's request times out. An
     overloaded agent or a simulator serving hundreds of agents then gets a rate it can answer,
     instead of a flood that turns into timeouts.
+
+    Waiting requests queue in order and each freed slot wakes exactly one of them: a sweep keeps
+    hundreds of walks waiting here, and waking them all on every reply cost more CPU than the
+    SNMP itself.
     """
 
     def __init__(self, initial: int = 32, minimum: int = 8, maximum: int = 256,
@@ -91,28 +95,46 @@ class Window:
         self.maximum = maximum
         self.inflight = 0
         self.congested = False        # some reply was slow or late, or a paced request timed out
-        self._cond = asyncio.Condition()
+        self._waiters: deque[asyncio.Future] = deque()
         self._since_cut = 0
 
     async def acquire(self) -> None:
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.inflight < int(self.size))
+        if not self._waiters and self.inflight < int(self.size):
             self.inflight += 1
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut                 # the releaser counted our slot in ``inflight`` already
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.inflight -= 1    # handed a slot just as we were cancelled: give it on
+                self._wake()
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+            raise
 
-    async def release(self, ok: bool, slow: bool = False) -> None:
-        async with self._cond:
-            self.inflight -= 1
-            self._since_cut += 1
-            if not ok or slow:
-                self.congested = True
-            if ok and slow:
-                self.size = max(self.minimum, self.size - 1)
-            elif ok:
-                self.size = min(self.maximum, self.size + 1 / self.size)
-            elif self._since_cut >= self.size:
-                self.size = max(self.minimum, self.size / 2)
-                self._since_cut = 0
-            self._cond.notify_all()
+    def release(self, ok: bool, slow: bool = False) -> None:
+        self.inflight -= 1
+        self._since_cut += 1
+        if not ok or slow:
+            self.congested = True
+        if ok and slow:
+            self.size = max(self.minimum, self.size - 1)
+        elif ok:
+            self.size = min(self.maximum, self.size + 1 / self.size)
+        elif self._since_cut >= self.size:
+            self.size = max(self.minimum, self.size / 2)
+            self._since_cut = 0
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.inflight < int(self.size):
+            fut = self._waiters.popleft()
+            if not fut.done():
+                self.inflight += 1
+                fut.set_result(None)
 
 
 class CommunityClient:
@@ -136,6 +158,7 @@ class CommunityClient:
         self.last_malformed: dict[str, str] = {}
         self.sent = 0
         self.received = 0
+        self.varbinds = 0                       # values in the replies matched to a request
 
     async def open(self, family: int = socket.AF_INET) -> asyncio.DatagramTransport:
         """The sweep's socket for ``family`` (IPv4 or IPv6), opened on first use."""
@@ -184,6 +207,7 @@ class CommunityClient:
             return
         fut = entry[0]
         if not fut.done():
+            self.varbinds += len(msg.varbinds)
             fut.set_result(Reply(msg.varbinds, len(data)) if not msg.error_status
                            else SnmpErrorStatus(msg.error_status, msg.error_index))
 
@@ -224,7 +248,7 @@ class CommunityClient:
             finally:
                 self._pending.pop(req_id, None)
                 if paced:
-                    await self.window.release(ok, slow)
+                    self.window.release(ok, slow)
             if isinstance(result, SnmpErrorStatus):
                 raise result
             return result
