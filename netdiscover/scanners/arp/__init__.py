@@ -10,7 +10,8 @@ from netdiscover.scanners.descriptor import Needs, Option, ScannerDescriptor
 # 0.13% of a gigabit segment (arp-scan's default is 256 kbit/s; nmap does not limit ARP at all).
 # Segments behind 100 Mbit/s ports with tight broadcast storm control may want a lower --rate.
 DEFAULT_RATE = 2000
-DEFAULT_RETRIES = 2            # extra tries for a silent address
+DEFAULT_RETRIES = 2            # extra tries for a silent address: the first always; later ones only where
+                               # the first showed enough loss to be worth them (engine.py)
 
 DESCRIPTOR = ScannerDescriptor(
     name="arp",

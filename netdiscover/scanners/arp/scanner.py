@@ -323,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="+", help="CIDRs or addresses on the local segment")
     parser.add_argument("--iface")
     parser.add_argument("--rate", type=int, help=f"frames per second (default {DEFAULT_RATE})")
-    parser.add_argument("--retries", type=int, help=f"extra tries when silent (default {DEFAULT_RETRIES})")
+    parser.add_argument("--retries", type=int, help=f"extra tries when silent, at most (default "
+                        f"{DEFAULT_RETRIES}; beyond the first only on a lossy segment)")
     parser.add_argument("--options", default="{}", help='JSON, e.g. {"quiet_ms": 100, "retry_ms": 50}')
     args = parser.parse_args(argv)
     try:
