@@ -15,10 +15,10 @@ certain facts are skipped for devices without them, and the decision is memoised
 signature, so large sweeps stay cheap.
 
 A maker that split in two under one registration is named after the half that sells the
-decided class (``SPLIT_MAKERS``). Finally the vendor and OS confidences of answers that SNMP evidence backs go through
-calibration tables learned from held-out corpus devices (``class_model.json`` "fields"), so
-that a confidence is the share of such answers that were right; the device class's
-confidence is already calibrated by its model.
+decided class (``SPLIT_MAKERS``). Finally the vendor and OS confidences of answers that SNMP
+evidence backs go through calibration tables learned from held-out corpus devices
+(``class_model.json`` "fields"), so that a confidence is the share of such answers that were
+right; the device class's confidence is already calibrated by its model.
 """
 
 from __future__ import annotations
