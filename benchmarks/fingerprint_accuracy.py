@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="offline: first OID of every enterprise subtree, not the scanner's first five")
     parser.add_argument("--cv", action="store_true",
                         help="grouped cross-validation (folds of whole vendors, then whole OS families)")
+    parser.add_argument("--recog", action="store_true",
+                        help="cv: Recog's labelled sysDescr examples are training devices too")
     parser.add_argument("--no-model", action="store_true",
                         help="cv: rules and hand weights only, no learned class model (the old combination)")
     args = parser.parse_args(argv)
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no corpus index at {index}", file=sys.stderr)
         return 2
     if args.cv:
-        return cross_validate(args.corpus, not args.no_model)
+        return cross_validate(args.corpus, not args.no_model, args.recog)
     records = json.loads(index.read_text())["records"]
     if args.limit:
         records = records[: args.limit]
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def cross_validate(corpus: Path, use_model: bool) -> int:
+def cross_validate(corpus: Path, use_model: bool, recog: bool = False) -> int:
     """Print held-out figures (scorer's rules) and calibration tables for both groupings."""
     devices = training.load_corpus(corpus)
     scorer = training.scorer_module(corpus)
@@ -152,10 +154,11 @@ def cross_validate(corpus: Path, use_model: bool) -> int:
     records = {r["file"]: r for r in index["records"]}
     for key in ("vendor", "os"):
         started = time.perf_counter()
-        readings = cv.run(devices, key, use_model, scorer)
+        readings = cv.run(devices, key, use_model, scorer, recog=recog)
         for reading, preds in readings.items():
             result = score(corpus, preds, f"grouped CV, whole {key} groups held out, {reading}"
-                           + ("" if use_model else " (no model: rules and hand weights)"))
+                           + ("" if use_model else " (no model: rules and hand weights)")
+                           + (" (+ Recog examples)" if recog else ""))
             result.pop("predictions", None)
             result["calibration"] = cv.calibration(scorer, records, preds)
             print(json.dumps(result, indent=1))
