@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import fingerprint_cv as cv
+import fingerprint_lab
 
 from netdiscover.fingerprints import Evidence, fingerprint, pen, snmprec, training
 from netdiscover.observation import Observation
@@ -66,96 +67,18 @@ def offline(records: list[dict], data_dir: Path, per_enterprise: bool) -> tuple[
 
 
 def lab(records: list[dict], data_dir: Path, depth: str, batch: int) -> tuple[list[dict], list[dict], float]:
-    """Serve the recordings with snmpsim (one engine per address), sweep them with the SNMP scanner.
-
-    Devices are served ``batch`` at a time (one snmpsim process each), so that one process never
-    needs more sockets and files than its user may open.
-    """
-    from netdiscover_lab.netns import lab_unavailable_reason
-    from netdiscover_lab.snmp_agents import LabError, ensure_snmpsim
-
-    reason = lab_unavailable_reason()
-    if reason:
-        raise SystemExit(f"error: lab mode needs the namespace lab: {reason} (or use --offline)")
-    try:
-        ensure_snmpsim()
-    except LabError as exc:
-        raise SystemExit(f"error: snmpsim unavailable: {exc}") from None
-    address = {r["file"]: f"10.40.{1 + i // 250}.{2 + i % 250}" for i, r in enumerate(records)}
-    by_ip: dict[str, list[Observation]] = {}
-    for first in range(0, len(records), batch):
-        chunk = records[first:first + batch]
-        for data in _sweep_chunk(chunk, address, data_dir, depth):
-            if data.get("kind") == "host" and data.get("ip"):
-                by_ip.setdefault(data["ip"], []).append(Observation.from_dict(data))
+    """Serve the recordings with snmpsim (one engine per address), sweep them with the SNMP scanner."""
+    swept = fingerprint_lab.sweep({r["file"]: data_dir / r["file"] for r in records}, depth, batch)
     preds, refs = [], []
     started = time.perf_counter()
     for record in records:
-        observations = by_ip.get(address[record["file"]], [])
-        preds.append(prediction(record["file"], observations))
+        preds.append(prediction(record["file"], swept[record["file"]]))
     elapsed = time.perf_counter() - started
     for record in records:
-        observations = by_ip.get(address[record["file"]], [])
+        observations = swept[record["file"]]
         facts = observations[0].facts.get("snmp", {}) if observations else {}
         refs.append(reference(record["file"], facts))
-    answered = sum(1 for r in records if by_ip.get(address[r["file"]]))
-    print(f"devices that answered the scanner: {answered}/{len(records)}", file=sys.stderr)
     return preds, refs, elapsed
-
-
-def _servable(path: Path, scratch: Path) -> Path:
-    """The recording itself, or a scratch copy without the lines snmpsim cannot parse (bad OIDs)."""
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
-    good = [ln for ln in lines if ln.split("|", 1)[0].replace(".", "").isdigit()]
-    if len(good) == len(lines):
-        return path
-    scratch.mkdir(parents=True, exist_ok=True)
-    scratch.chmod(0o755)
-    clean = scratch / path.name
-    clean.write_text("".join(good), encoding="utf-8")
-    clean.chmod(0o644)
-    return clean
-
-
-def _sweep_chunk(chunk: list[dict], address: dict[str, str], data_dir: Path, depth: str) -> list[dict]:
-    import shutil
-
-    from netdiscover_lab.netns import Lab
-    from netdiscover_lab.snmp_agents import scan_in_namespace, start_snmpsim
-
-    work = Path(tempfile.mkdtemp(prefix="netdiscover-fp-bench-"))
-    work.chmod(0o755)
-    try:
-        with Lab() as built:
-            seg = built.segment()
-            scanner = built.host("scan", seg, "10.40.0.1/16")
-            agents = built.host("agents", seg, "10.40.0.2/16")
-            for record in chunk:
-                built.run(agents.ns, ["ip", "addr", "add", f"{address[record['file']]}/16", "dev", "eth0"])
-            started = time.perf_counter()
-            served = {address[r["file"]]: _servable(data_dir / r["file"], work / "clean") for r in chunk}
-            start_snmpsim(built, agents.ns, served, work / "snmpsim", timeout=60 + len(chunk))
-            served = time.perf_counter() - started
-            started = time.perf_counter()
-            credential = [{"version": "2c", "community": "public", "label": "bench"}]
-            targets = [address[r["file"]] for r in chunk]
-            result = scan_in_namespace(built, scanner.ns, targets, credential, {"snmp_depth": depth},
-                                       timeout=1800)
-            observations = result["observations"]
-            answered = {o.get("ip") for o in observations if o.get("kind") == "host"}
-            missing = [ip for ip in targets if ip not in answered]
-            if missing:
-                # a busy simulator can miss the first contact window: ask the silent ones again, slowly
-                again = scan_in_namespace(built, scanner.ns, missing, credential,
-                                          {"snmp_depth": depth, "snmp_timeout": 5, "snmp_retries": 3,
-                                           "snmp_concurrency": 8}, timeout=1800)
-                observations += again["observations"]
-            print(f"{len(chunk)} devices: snmpsim ready in {served:.0f} s, SNMP sweep ({depth}) "
-                  f"{time.perf_counter() - started:.0f} s, status {result['status']}, "
-                  f"{len(missing)} asked again", file=sys.stderr)
-            return observations
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def score(corpus: Path, rows: list[dict], label: str) -> dict:
@@ -186,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="offline: first OID of every enterprise subtree, not the scanner's first five")
     parser.add_argument("--cv", action="store_true",
                         help="grouped cross-validation (folds of whole vendors, then whole OS families)")
+    parser.add_argument("--recog", action="store_true",
+                        help="cv: Recog's labelled sysDescr examples are training devices too")
     parser.add_argument("--no-model", action="store_true",
                         help="cv: rules and hand weights only, no learned class model (the old combination)")
     args = parser.parse_args(argv)
@@ -194,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no corpus index at {index}", file=sys.stderr)
         return 2
     if args.cv:
-        return cross_validate(args.corpus, not args.no_model)
+        return cross_validate(args.corpus, not args.no_model, args.recog)
     records = json.loads(index.read_text())["records"]
     if args.limit:
         records = records[: args.limit]
@@ -221,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def cross_validate(corpus: Path, use_model: bool) -> int:
+def cross_validate(corpus: Path, use_model: bool, recog: bool = False) -> int:
     """Print held-out figures (scorer's rules) and calibration tables for both groupings."""
     devices = training.load_corpus(corpus)
     scorer = training.scorer_module(corpus)
@@ -229,10 +154,11 @@ def cross_validate(corpus: Path, use_model: bool) -> int:
     records = {r["file"]: r for r in index["records"]}
     for key in ("vendor", "os"):
         started = time.perf_counter()
-        readings = cv.run(devices, key, use_model, scorer)
+        readings = cv.run(devices, key, use_model, scorer, recog=recog)
         for reading, preds in readings.items():
             result = score(corpus, preds, f"grouped CV, whole {key} groups held out, {reading}"
-                           + ("" if use_model else " (no model: rules and hand weights)"))
+                           + ("" if use_model else " (no model: rules and hand weights)")
+                           + (" (+ Recog examples)" if recog else ""))
             result.pop("predictions", None)
             result["calibration"] = cv.calibration(scorer, records, preds)
             print(json.dumps(result, indent=1))

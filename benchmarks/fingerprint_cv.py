@@ -10,6 +10,9 @@ held-out devices. Two readings per grouping:
   seeing them could not have been written without them) — the estimate for devices nobody
   here has seen.
 
+With ``recog``, Recog's labelled sysDescr examples are training devices too, less those of the
+held-out vendors / OS families (off by default: on this corpus they lowered every held-out
+class figure, see the commit that added them).
 The vendor/OS calibration tables and the learned weights of each kind of vendor evidence are
 refitted per fold too (from the training part only).
 Used by ``fingerprint_accuracy.py --cv``; the numbers go through the corpus's own score rules.
@@ -30,25 +33,30 @@ FIELDS = ("vendor", "device_class", "os_family")
 
 
 def calibrated_fit(devices: Sequence[training.Device], part: Sequence[training.Sample], key: str,
-                   classes: list[str]) -> ClassModel:
-    """A model fitted on ``part`` with a calibration from ``part``'s own grouped held-out predictions."""
-    return training.finish(training.fit(part, classes), training.held_out_points(devices, part, key, classes))
+                   classes: list[str], extra: Sequence[training.Sample] = ()) -> ClassModel:
+    """A model fitted on ``part`` (and ``extra``) with a calibration from ``part``'s own grouped
+    held-out predictions."""
+    return training.finish(training.fit(part, classes, extra=extra),
+                           training.held_out_points(devices, part, key, classes, extra=extra))
 
 
 def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: ModuleType,
-        k: int = 5) -> dict[str, list[dict[str, Any]]]:
+        k: int = 5, recog: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Held-out predictions per reading ("refit", "strict"): file, values and confidences."""
     data = training.samples(devices, lambda d: snmp.device_features(d.facts))
     classes = sorted({c for s in data for c in s.accept})
     fold_of = training.folds(data, key, k)
     fired = training.rules_fired(devices)
+    extra = training.recog_samples() if recog and use_model else []
     out: dict[str, list[dict[str, Any]]] = {"refit": [], "strict": []}
     for fold in range(k):
         train = [s for s, f in zip(data, fold_of, strict=True) if f != fold]
         held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
         only_held = frozenset(rule for rule, names in fired.items() if names <= held)
         train_devices = [d for d, f in zip(devices, fold_of, strict=True) if f != fold]
-        model = calibrated_fit(train_devices, train, key, classes) if use_model else None
+        held_groups = {s.groups.get(key) for s, f in zip(data, fold_of, strict=True) if f == fold}
+        pool = training.held_out_extra(extra, key, held_groups)
+        model = calibrated_fit(train_devices, train, key, classes, pool) if use_model else None
         snmp.set_kind_weights(training.evidence_weights(train_devices, scorer) if use_model else {})
         set_field_calibration(training.field_tables(training.field_points(train_devices, scorer, key))
                               if use_model else {})

@@ -175,3 +175,36 @@ def test_kind_weights_are_each_kinds_share_of_right_makers():
     weights = training.evidence_weights(devices, scorer)
     assert weights["served-pen"] == pytest.approx(4 / 5)        # 3 right of 3, shrunk: (3+1)/(3+2)
     assert weights["iana-pen"] == 0.5                           # never fired: no opinion
+
+
+def test_recog_examples_are_training_devices_that_carry_only_their_sysdescr():
+    extra = training.recog_samples()
+    assert len(extra) > 200
+    classes = {c for s in extra for c in s.accept}
+    assert {"printer", "switch", "router"} <= classes
+    for sample in extra:
+        assert len(sample.accept) == 1
+        # the label must not ride in as a feature: no Recog class, rule class or absence feature
+        assert not any(n.startswith(("recog:", "rtop:", "range:")) or n.endswith(":none")
+                       for n in sample.features)
+        assert set(sample.groups) == {"vendor", "os"}
+    assert len(training.recog_samples(per_fingerprint=2)) > len(extra)
+
+
+def test_held_out_vendors_lose_their_recog_examples_too():
+    extra = training.recog_samples()
+    cisco = [s for s in extra if s.groups["vendor"] == "cisco"]
+    assert cisco
+    kept = training.held_out_extra(extra, "vendor", {"cisco"})
+    assert len(kept) == len(extra) - len(cisco)
+    assert all(s.groups["vendor"] != "cisco" for s in kept)
+
+
+def test_extra_samples_are_fitted_but_not_augmented():
+    data = samples()
+    extra = [training.Sample(f"x{i}", {"w:camera": 1.0, "rtop:camera": 1.0}, frozenset({"camera"}),
+                             {"vendor": "x", "os": "x"}) for i in range(6)]
+    model = training.fit(data, epochs=15, extra=extra)
+    assert "camera" in model.classes
+    assert model.predict({"w:camera": 1.0}).device_class == "camera"
+    assert model.meta["extra_devices"] == 6 and model.meta["corpus_devices"] == len(data)

@@ -14,10 +14,11 @@ lends a weak fallback class/OS when no rule recognised the product. Sources that
 certain facts are skipped for devices without them, and the decision is memoised per evidence
 signature, so large sweeps stay cheap.
 
-Finally the vendor and OS confidences of answers that SNMP evidence backs go through
-calibration tables learned from held-out corpus devices (``class_model.json`` "fields"), so
-that a confidence is the share of such answers that were right; the device class's
-confidence is already calibrated by its model.
+A maker that split in two under one registration is named after the half that sells the
+decided class (``SPLIT_MAKERS``). Finally the vendor and OS confidences of answers that SNMP
+evidence backs go through calibration tables learned from held-out corpus devices
+(``class_model.json`` "fields"), so that a confidence is the share of such answers that were
+right; the device class's confidence is already calibrated by its model.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ SOURCES: list[str] = [
 # Modules that may legitimately be absent (built separately); others must import.
 OPTIONAL_SOURCES = frozenset({"netdiscover.fingerprints.iot"})
 
+# Makers that split in two and keep one IANA enterprise number and OUI blocks: the name the
+# registries give -> (classes that stayed with it, the other half's name). Hewlett-Packard split
+# in November 2015: HP Inc. kept printers and personal systems, Hewlett Packard Enterprise took
+# servers, storage, networking (ProCurve, Aruba) and data-centre power.
+SPLIT_MAKERS: dict[str, tuple[frozenset[str], str]] = {
+    "hp": (frozenset({"printer", "workstation", "mobile", "unknown"}), "HPE"),
+}
 # os_version is decided after the OS it belongs to
 _ORDER = (*(f for f in FIELDS if f != "os_version"), "os_version")
 # A known maker's usual product range, used when no rule recognised the product itself.
@@ -331,6 +339,9 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     if "device_class" not in result.confidence:
         result.device_class = "unknown"
         result.confidence["device_class"] = 0.0
+    split = SPLIT_MAKERS.get(_key(result.vendor)) if result.vendor else None
+    if split is not None and result.device_class not in split[0]:
+        result.vendor = split[1]
     tables = field_calibration()
     for field, table_name in CALIBRATED.items():
         table = tables.get(table_name)

@@ -5,6 +5,13 @@ a deterministic AdaGrad fit takes seconds. Labels may accept several classes (ge
 gear is right as ``router`` or ``switch``): the loss is -log of the probability of the accepted
 set. A feature seen on fewer than ``min_count`` training devices gets no weight, so no weight
 rests on one device. Used by ``scripts/train_fingerprint_model.py`` and the accuracy benchmark.
+
+Besides the corpus, the labelled ``<example>`` sysDescr strings of Recog's public
+``snmp_sysdescr`` database (``recog_samples``) are training devices too: written by others, for
+makers nobody here recorded, they teach the model the words of products the corpus lacks. They
+carry only what a sysDescr says (no rule or Recog class feature, which would be the label
+itself), and in grouped cross-validation the examples of a held-out vendor or OS are left out
+with it (``held_out_extra``).
 """
 
 from __future__ import annotations
@@ -44,17 +51,20 @@ def without_rules(feats: Mapping[str, float]) -> dict[str, float]:
 
 def fit(samples: Sequence[Sample], classes: Sequence[str] | None = None, *, min_count: int = 2,
         epochs: int = 30, rate: float = 0.3, l2: float = 1e-2, seed: int = 17,
-        augment: bool = True, learn_bias: bool = False) -> ClassModel:
+        augment: bool = True, learn_bias: bool = False, extra: Sequence[Sample] = ()) -> ClassModel:
     """A multinomial logistic model fitted to ``samples`` (deterministic for a given order and seed).
 
     With ``augment``, every device is also shown without its rule features, so the model learns
     to fall back on standard-MIB and text evidence for products no rule knows. The class bias
     stays 0 unless ``learn_bias``: the corpus's mix of classes is not any network's mix, and a
-    learned prior would bury a rare class under its own rules' evidence.
+    learned prior would bury a rare class under its own rules' evidence. ``extra`` samples
+    (Recog examples) are fitted as they are, never augmented.
     """
+    corpus_devices = len(samples)
     if augment:
         samples = [*samples, *(Sample(s.name, without_rules(s.features), s.accept, s.groups) for s in samples
                                if any(k.startswith(RULE_FEATURES) for k in s.features))]
+    samples = [*samples, *extra]
     if classes is None:
         classes = sorted({c for s in samples for c in s.accept})
     classes = list(classes)
@@ -116,7 +126,8 @@ def fit(samples: Sequence[Sample], classes: Sequence[str] | None = None, *, min_
                       tied=dict(zip(TIED_KINDS, tied_w, strict=True)),
                       meta={"min_count": min_count, "epochs": epochs, "rate": rate, "l2": l2, "seed": seed,
                             "devices": len(rows), "features": len(vocab), "augment": augment,
-                            "learn_bias": learn_bias})
+                            "learn_bias": learn_bias, "corpus_devices": corpus_devices,
+                            "extra_devices": len(extra)})
 
 
 ABSTAIN_BELOW = 0.3      # calibrated confidence under which the class is left "unknown"
@@ -184,6 +195,44 @@ def out_of_fold(samples: Sequence[Sample], fold_of: Sequence[int],
                 best = max(range(len(probs)), key=probs.__getitem__)
                 result[i] = (model.classes[best], probs[best], probs)
     return [r for r in result if r is not None]
+
+
+def held_out_extra(extra: Sequence[Sample], key: str, held_groups: set[Any] | frozenset[Any]) -> list[Sample]:
+    """The extra samples not of a held-out group (same vendor / OS family as a held-out device)."""
+    return [s for s in extra if s.groups.get(key) not in held_groups]
+
+
+_NOT_SAID = (":none", "recog:", *RULE_FEATURES)
+
+
+def recog_samples(per_fingerprint: int = 1) -> list[Sample]:
+    """Recog's labelled ``snmp_sysdescr`` examples as training devices: sysDescr features only,
+    the class their fingerprint names, grouped by maker and OS family like corpus devices.
+    At most ``per_fingerprint`` examples of one fingerprint, so that a product with many
+    recorded firmware strings does not outweigh the rest."""
+    from netdiscover.fingerprints import banners, snmp
+    from netdiscover.fingerprints.recog import database
+    from netdiscover.fingerprints.vendors import short_vendor
+
+    out: list[Sample] = []
+    db = database.load("snmp_sysdescr")
+    for number, print_ in enumerate(db.fingerprints):
+        for at, example in enumerate(print_.examples[:per_fingerprint]):
+            params = print_.match(example.text)
+            if params is None:
+                continue
+            found = banners.params_evidence(params, "recog", example.text)
+            klass = next((e.value for e in found if e.field == "device_class"), None)
+            if klass is None:
+                continue
+            vendor = short_vendor(params.get("hw.vendor") or params.get("os.vendor")) or ""
+            os_family = next((e.value for e in found if e.field == "os_family"), "")
+            feats = {name: v for name, v in snmp.device_features({"sysDescr": example.text}).items()
+                     if not name.endswith(_NOT_SAID[0]) and not name.startswith(_NOT_SAID[1:])}
+            if feats:
+                out.append(Sample(f"recog:{number}:{at}", feats, frozenset({klass}),
+                                  {"vendor": _group(vendor), "os": _group(os_family)}))
+    return out
 
 
 RENAME = {"ups/power": "power", "phone/voip": "voip"}
@@ -300,7 +349,7 @@ def field_tables(points: Mapping[str, Sequence[tuple[float, bool]]]) -> dict[str
 
 
 def held_out_points(devices: Sequence[Device], data: Sequence[Sample], key: str, classes: Sequence[str],
-                    k: int = 5) -> list[tuple[float, bool]]:
+                    k: int = 5, extra: Sequence[Sample] = ()) -> list[tuple[float, bool]]:
     """(top probability, right) per device from a model fitted without its fold, the device seen
     without the rules that only its fold fired: the calibration data for devices nobody has seen."""
     from netdiscover.fingerprints import snmp
@@ -309,7 +358,9 @@ def held_out_points(devices: Sequence[Device], data: Sequence[Sample], key: str,
     fired = rules_fired(devices)
     points: list[tuple[float, bool]] = []
     for fold in sorted(set(fold_of)):
-        model = fit([s for s, f in zip(data, fold_of, strict=True) if f != fold], classes)
+        part = [s for s, f in zip(data, fold_of, strict=True) if f != fold]
+        held_groups = {s.groups.get(key) for s, f in zip(data, fold_of, strict=True) if f == fold}
+        model = fit(part, classes, extra=held_out_extra(extra, key, held_groups))
         held = {d.name for d, f in zip(devices, fold_of, strict=True) if f == fold}
         drop = frozenset(rule for rule, names in fired.items() if names <= held)
         for device, sample, f in zip(devices, data, fold_of, strict=True):

@@ -4,6 +4,12 @@ Registries name organisations the way they registered ("ciscoSystems", "Hewlett-
 "HUAWEI Technology Co.,Ltd"); an inventory wants one short name per maker. ``short_vendor``
 applies the hand-made table in ``vendor_names.csv`` (regex on the registered name -> short name)
 and otherwise strips legal suffixes and filler words.
+
+Two registry conventions are read as well: a registrant that states its own short name
+("Zhongxing Telecom Co.,ltd. (abbr. ZTE)") is called by it, and a Chinese enterprise name,
+which by the country's name-registration rules reads place + trade name + industry + form
+("Shenzhen RAKwireless Technology Co.,Ltd."), is called by its trade name. Over 800 IANA
+registrants are named the second way.
 """
 
 from __future__ import annotations
@@ -22,6 +28,20 @@ _SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s+")
+_ABBR = re.compile(r"\(\s*abbr(?:eviated|\.)?\s*:?\s*([A-Za-z0-9][\w&.-]{0,23})\s*\)", re.IGNORECASE)
+# cities and provinces that open Chinese enterprise names ("China" is left: it is part of brands)
+_PLACE = re.compile(
+    r"^(beijing|shanghai|shenzhen|hangzhou|guangzhou|nanjing|wuhan|chengdu|xiamen|suzhou|tianjin|"
+    r"chongqing|xi'?an|hefei|changsha|jinan|qingdao|dalian|fuzhou|zhuhai|dongguan|ningbo|wuxi|"
+    r"zhengzhou|shenyang|harbin|kunming|zhejiang|jiangsu|guangdong|fujian|shandong|sichuan|hubei|"
+    r"hunan|henan|anhui|hebei|liaoning|yunnan)\s+(?=\S)", re.IGNORECASE)
+# the industry word that ends the trade name in such a name
+_INDUSTRY = re.compile(
+    r"\s+(?:science|scientific|technolog(?:y|ies)|tech|electronics?|electric|communications?|"
+    r"telecom(?:munications?)?|networks?|network|information|info|digital|industrial|industry|"
+    r"software|systems?|intelligent|security|development|trading|equipment|optoelectronics?|"
+    r"photonics|automation|microelectronics|semiconductors?|power|data|cloud|smart|computer|"
+    r"instruments?|medical|services?|online)\b.*$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +65,16 @@ def short_vendor(org: str | None) -> str | None:
     for pattern, short in _table():
         if pattern.search(text):
             return short or None
+    abbr = _ABBR.search(text)
+    if abbr:
+        return abbr.group(1)
+    place = _PLACE.match(text)
+    if place:
+        rest = text[place.end():]
+        trade = _INDUSTRY.sub("", rest)
+        # a trade name is one or two words before the industry word; anything else stays whole
+        if trade != rest and 0 < len(trade.split()) <= 2:
+            text = trade
     previous = None
     while previous != text:
         previous = text
