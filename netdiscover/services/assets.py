@@ -7,6 +7,7 @@ Every asset comes out as ``asset_to_dict`` data, so every front door shows the s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from netdiscover.reports import risk
 from netdiscover.reports.duration import parse_since
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.history import asset_events
-from netdiscover.services.paging import page_assets
+from netdiscover.services.paging import page_of_ids
 from netdiscover.services.params import blank
 from netdiscover.services.reports import unknown_row
 from netdiscover.storage.asset_pages import SORTS, AssetQuery
@@ -80,11 +81,15 @@ def parse_asset_query(
     return AssetQuery(statuses, device_class, blank(vendor), blank(site), net, text, cutoff, sort)
 
 
-def asset_page(session: Session, query: AssetQuery, limit: int = 100,
-               cursor: str | None = None) -> dict[str, Any]:
-    """One page of assets as ``assets list --format json`` items: ``{"items", "next_cursor"}``."""
-    assets, next_cursor = page_assets(session, query, limit, cursor)
-    return {"items": [asset_to_dict(a) for a in assets], "next_cursor": next_cursor}
+def asset_page_json(session: Session, query: AssetQuery, limit: int = 100,
+                    cursor: str | None = None) -> str:
+    """One page of assets as the JSON text of ``{"items", "next_cursor"}``, each item an
+    ``assets list --format json`` row, written from plain rows without a dict per asset."""
+    from netdiscover.reports.unknown_json import json_array
+
+    ids, next_cursor = page_of_ids(session, query, limit, cursor)
+    items = "".join(json_array(_asset_texts(session, ids)))
+    return f'{{"items": {items}, "next_cursor": {json.dumps(next_cursor)}}}'
 
 
 def iter_asset_dicts(session: Session, status: str | None = None,
@@ -96,15 +101,21 @@ def iter_asset_dicts(session: Session, status: str | None = None,
 def iter_asset_json(session: Session, status: str | None = None, site: str | None = None) -> Iterator[str]:
     """``iter_asset_dicts`` as the JSON text of each row (items of ``render_json``'s array, byte
     for byte), written from plain rows without a dict per asset; memory holds one batch."""
-    # imported here: `assets show` and the web pages never need the writer
     from netdiscover.reports.render_json import gc_paused
-    from netdiscover.reports.unknown_json import asset_texts
-    from netdiscover.storage.reports import report_text_batch
 
     ids = listing_ids(session, status=status, site=site)
     with gc_paused():            # rows hold no reference cycles (see render_json.gc_paused)
         for start in range(0, len(ids), BULK_BATCH):
-            yield from asset_texts(report_text_batch(session, ids[start:start + BULK_BATCH]))
+            yield from _asset_texts(session, ids[start:start + BULK_BATCH])
+
+
+def _asset_texts(session: Session, ids: list[int]) -> Iterator[str]:
+    """The ``assets list --format json`` row texts of these assets, in this order."""
+    # imported here: `assets show` and the web pages never need the writer
+    from netdiscover.reports.unknown_json import asset_texts
+    from netdiscover.storage.reports import report_text_batch
+
+    return asset_texts(report_text_batch(session, ids))
 
 
 def assets_of_scan(session: Session, scan_id: int) -> list[dict[str, Any]]:

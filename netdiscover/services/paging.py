@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from netdiscover.services.errors import OperationError
 from netdiscover.services.params import check_limit
-from netdiscover.storage.asset_pages import AssetQuery, page_ids, sort_value
+from netdiscover.storage.asset_pages import AssetQuery, page_ids, sort_value_of
 from netdiscover.storage.assets import iter_asset_views
 
 
@@ -41,13 +41,19 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
     return moment, last_id
 
 
+def page_of_ids(session: Session, query: AssetQuery, limit: int,
+                cursor: str | None) -> tuple[list[int], str | None]:
+    """The ids of one page of assets, in the query's order, and the cursor of the next page, if any."""
+    after = decode_cursor(cursor, query.sort) if cursor else None
+    ids = page_ids(session, query, after, check_limit(limit) + 1)
+    if len(ids) <= limit:
+        return ids, None
+    last = ids[limit - 1]
+    return ids[:limit], encode_cursor(query.sort, sort_value_of(session, last, query.sort), last)
+
+
 def page_assets(session: Session, query: AssetQuery, limit: int,
                 cursor: str | None) -> tuple[list[Any], str | None]:
     """One page of assets (views with their children) and the cursor of the next page, if any."""
-    after = decode_cursor(cursor, query.sort) if cursor else None
-    fetch = check_limit(limit) + 1
-    assets = list(iter_asset_views(session, page_ids(session, query, after, fetch)))
-    more = len(assets) > limit
-    assets = assets[:limit]
-    last = assets[-1] if more and assets else None
-    return assets, (encode_cursor(query.sort, sort_value(last, query.sort), last.id) if last else None)
+    ids, next_cursor = page_of_ids(session, query, limit, cursor)
+    return list(iter_asset_views(session, ids)), next_cursor

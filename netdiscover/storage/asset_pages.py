@@ -131,7 +131,10 @@ def page_ids(session: Session, query: AssetQuery, after: tuple[datetime | None, 
     return list(session.scalars(stmt))
 
 
-def sort_value(asset: Any, sort: str) -> datetime | None:
-    """The value of an asset a page in this order is sorted by (None when sorted by id)."""
+def sort_value_of(session: Session, asset_id: int, sort: str) -> datetime | None:
+    """The value the asset with this id is sorted by in this order (None when sorted by id)."""
     name = sort.lstrip("-")
-    return None if name == "id" else (getattr(asset, name) or EPOCH)
+    if name == "id":
+        return None
+    return session.scalar(select(getattr(Asset, name)).where(Asset.id == asset_id)) or EPOCH
+

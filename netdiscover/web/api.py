@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from netdiscover.scanners import SCANNERS
 from netdiscover.services import history, reports, sweep_requests, uploads
 from netdiscover.services.accounts import Principal, principal_for_token
-from netdiscover.services.assets import asset_detail, asset_page, parse_asset_query
+from netdiscover.services.assets import asset_detail, asset_page_json, parse_asset_query
 from netdiscover.services.params import MAX_LIMIT, blank, since_param
 from netdiscover.services.review import review
 from netdiscover.services.sites import site_rows
@@ -162,7 +162,7 @@ async def list_assets(
 ) -> Response:
     def page(session: Session) -> Response:
         query = parse_asset_query(status, device_class, vendor, site, subnet, q, seen_since, sort)
-        return fast_json(asset_page(session, query, limit, cursor))
+        return Response(asset_page_json(session, query, limit, cursor), media_type="application/json")
     return await read(request, credentials, page)
 
 
