@@ -6,6 +6,8 @@ from __future__ import annotations
 import struct
 from datetime import UTC, datetime
 
+import pytest
+
 from netdiscover.observation import LOCATION, Observation
 from netdiscover.scanners.passive.frames import parse_frame
 from netdiscover.scanners.passive.listener import Listener
@@ -135,3 +137,29 @@ def test_reconciled_switch_phone_and_listener_location(sessions):
     assert sw["device_class"] == "switch"
     assert phone["serial"] == "PH-SN-4471" and phone["device_class"] == "voip"
     assert ours["switch_ports"] == [{"mac": OURS, "switch": "access-sw3", "port": "ge-0/0/17"}]
+
+
+def test_phone_inventory_is_fingerprint_evidence_for_maker_and_model():
+    from netdiscover.fingerprints import dhcp as dhcp_fp
+    from netdiscover.fingerprints import fingerprint
+
+    table = SightingTable()
+    for sighting in parse_frame(phone_frame())[1]:
+        table.add(sighting, T0)
+    (o,) = table.drain()
+    said = {(e.field, e.value) for e in dhcp_fp.evidence([o]) if e.rule == "lldp-med-inventory"}
+    assert said == {("vendor", "Yealink"), ("model", "SIP-T46U")}
+    fp = fingerprint([o])
+    assert (fp.vendor, fp.model, fp.device_class) == ("Yealink", "SIP-T46U", "voip")
+
+
+@pytest.mark.parametrize("med_facts", [{"manufacturer": 7, "model": ["x"]},
+                                       {"manufacturer": "", "model": "  "},
+                                       {"manufacturer": "A" * 100_000, "model": None}])
+def test_hostile_med_inventory_gives_no_evidence_or_bounded_evidence(med_facts):
+    from netdiscover.fingerprints import dhcp as dhcp_fp
+
+    o = Observation(method="passive", mac="02:00:00:00:00:09", facts={"lldp": {"med": med_facts}})
+    found = [e for e in dhcp_fp.evidence([o]) if e.rule == "lldp-med-inventory"]
+    assert all(len(str(e.value)) <= 128 and len(e.matched) <= 300 for e in found)
+    assert all(isinstance(e.value, str) for e in found)

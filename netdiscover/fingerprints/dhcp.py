@@ -21,6 +21,7 @@ from typing import Any
 
 from netdiscover.fingerprints import rules
 from netdiscover.fingerprints.model import FIELDS, Evidence
+from netdiscover.fingerprints.vendors import short_vendor
 from netdiscover.observation import Observation
 
 SOURCE = "dhcp"
@@ -122,6 +123,20 @@ def _announced(out: list[Evidence], facts: Mapping[str, Any], protocol: str) -> 
         if maker.lower() == "cisco" and model:
             out.append(Evidence(SOURCE, "cdp-platform", "vendor", "Cisco", W_PLATFORM, text[:255]))
             out.append(Evidence(SOURCE, "cdp-platform", "model", model[:128], W_PLATFORM, text[:255]))
+    med = facts.get("med")
+    if protocol == "lldp" and isinstance(med, Mapping):
+        _med_inventory(out, med)
+
+
+def _med_inventory(out: list[Evidence], med: Mapping[str, Any]) -> None:
+    """An LLDP-MED endpoint's own inventory TLVs (ANSI/TIA-1057): its maker and model name."""
+    maker, model = med.get("manufacturer"), med.get("model")
+    said = f"LLDP-MED inventory {maker!s:.100} {model!s:.100}"
+    vendor = short_vendor(maker) if isinstance(maker, str) else None
+    if vendor:
+        out.append(Evidence(SOURCE, "lldp-med-inventory", "vendor", vendor[:128], W_PLATFORM, said))
+    if isinstance(model, str) and model.strip():
+        out.append(Evidence(SOURCE, "lldp-med-inventory", "model", model.strip()[:128], W_PLATFORM, said))
 
 
 def evidence(observations: Sequence[Observation]) -> list[Evidence]:
