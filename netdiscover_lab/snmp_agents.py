@@ -209,6 +209,33 @@ def _place_recording(source: Path, target: Path) -> None:
     target.chmod(0o644)
 
 
+def _forget_stale_indexes(workdir: Path, cache: Path, devices: Mapping[str, Path]) -> None:
+    """Empty snmpsim's index cache when any slot ``devNNNN`` is to serve another recording than
+    last time: snmpsim keys its indexes by the data file's path, so a reused work directory would
+    otherwise serve the old recording's index for the new one."""
+    manifest = workdir / "slots.json"
+    wanted = {f"dev{i:04d}": _recording_key(Path(r)) for i, r in enumerate(devices.values())}
+    try:
+        before = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        before = None
+    if before != wanted:
+        for entry in cache.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+    manifest.write_text(json.dumps(wanted, sort_keys=True))
+
+
+def _recording_key(recording: Path) -> list:
+    try:
+        st = recording.stat()
+    except OSError:
+        return [str(recording)]
+    return [str(recording.resolve()), st.st_size, st.st_mtime_ns]
+
+
 def start_snmpsim(lab: Lab, ns: str, devices: Mapping[str, Path], workdir: Path, port: int = 161,
                   community: str = "public", timeout: float | None = None, warm: bool = True) -> SnmpSim:
     """Serve each recording in ``devices`` (address -> .snmprec file) on ``address:port`` in ``ns``.
@@ -227,6 +254,7 @@ def start_snmpsim(lab: Lab, ns: str, devices: Mapping[str, Path], workdir: Path,
         raise LabError(f"snmpsim runs as 'nobody' and cannot pass {blocked[0]} to reach {workdir}; "
                        "every directory on the way needs o+x")
     cache = _readable_dir(workdir / "cache")
+    _forget_stale_indexes(workdir, cache, devices)
     shutil.chown(cache, "nobody", "nogroup")
     args: list[str] = []
     endpoints: dict[str, Path] = {}
