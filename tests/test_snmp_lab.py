@@ -29,6 +29,7 @@ pytestmark = pytest.mark.lab
 
 DATA = Path(__file__).parent / "data" / "snmp"
 ROUTER, SWITCH, SNMPD = "10.30.0.1", "10.30.0.2", "10.30.0.3"
+UNCOUNTED = "10.30.0.20"        # the switch's recording without dot1dBaseNumPorts (outside the swept /28)
 BAD = {"10.30.0.4": "malformed", "10.30.0.5": "loop", "10.30.0.6": "huge-table", "10.30.0.7": "big-sysdescr",
        "10.30.0.8": "wrong-types", "10.30.0.9": "stall"}
 COMMUNITY = "lab-ro-9f3k"
@@ -53,15 +54,19 @@ def snmp_lab():
         seg = lab.segment()
         scanner = lab.host("scan", seg, "10.30.0.10/24")
         agents = lab.host("agents", seg, f"{ROUTER}/24")
-        for ip in [SWITCH, *BAD]:
+        for ip in [SWITCH, UNCOUNTED, *BAD]:
             lab.run(agents.ns, ["ip", "addr", "add", f"{ip}/24", "dev", "eth0"])
         daemon = lab.host("snmpd", seg, f"{SNMPD}/24", mac="02:5e:00:00:00:03")
         snmpd = start_snmpd(lab, daemon.ns, SNMPD, work / "snmpd", community=COMMUNITY,
                             users=[V3User("monitor", V3["auth_key"], V3["priv_key"]),
                                    V3User("auditor", "auditsecret-55", auth_protocol="SHA-256")],
                             sys_name="lab-snmpd")
-        start_snmpsim(lab, agents.ns, {ROUTER: DATA / "router.snmprec", SWITCH: DATA / "switch.snmprec"},
-                      work / "snmpsim")
+        uncounted = work / "uncounted.snmprec"
+        uncounted.write_text("".join(line for line in (DATA / "switch.snmprec").open()
+                                     if not line.startswith("1.3.6.1.2.1.17.1.2.0|")))
+        uncounted.chmod(0o644)
+        start_snmpsim(lab, agents.ns, {ROUTER: DATA / "router.snmprec", SWITCH: DATA / "switch.snmprec",
+                                       UNCOUNTED: uncounted}, work / "snmpsim")
         start_bad_agents(lab, agents.ns, BAD, log=work / "bad.log")
         yield lab, scanner.ns, snmpd
     shutil.rmtree(work, ignore_errors=True)
@@ -200,6 +205,13 @@ def test_switch_states_what_it_is(sweep):
     assert facts["lldp_caps"] == {"supported": ["bridge", "router"], "enabled": ["bridge"]}
     assert facts["bridge_ports"] == 10
     assert facts["enterprise_numbers"] == [11]          # HP's subtree, found by the enterprise hops
+
+
+@pytest.mark.parametrize("depth", ["system", "full"])
+def test_bridge_without_its_port_count_is_counted_from_the_port_table(snmp_lab, depth):
+    lab, ns, _ = snmp_lab
+    result = scan_in_namespace(lab, ns, [UNCOUNTED], PUBLIC, QUICK | {"snmp_depth": depth})
+    assert host(result, UNCOUNTED)["facts"]["snmp"]["bridge_ports"] == 10
 
 
 # -- misbehaving agents in the same sweep -----------------------------------------------------

@@ -250,6 +250,11 @@ async def _collect(session: AgentSession, result: AgentResult, system: dict, dep
     facts["enterprise_oids"] = t.enterprise_oids(enterprise)
     facts["enterprise_numbers"] = t.enterprise_numbers([*probes, *enterprise])
     facts.update(t.class_facts(class_values))
+    if "bridge_ports" not in facts and "bridge" in facts["mibs"]:
+        # dot1dBaseNumPorts unanswered: count dot1dBasePortTable's rows instead
+        ports = cols.get(t.BASE_PORT_IFINDEX) if depth == "full" else await session.walk(
+            t.BASE_PORT_IFINDEX, max_rows=t.MAX_BRIDGE_PORT_ROWS, sample=True)
+        facts.update(t.class_facts({t.BRIDGE_NUM_PORTS: len(ports)} if ports else {}))
     facts["if_types"] = t.if_types(cols.get(t.IF_TYPE, {}))
     indexes = t.entity_rows_to_fetch(entity_classes)
     entity_values = await _safe_get(session, t.entity_oids(indexes)) if indexes else {}

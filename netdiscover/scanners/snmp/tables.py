@@ -71,6 +71,7 @@ CLASS_GETS = (LLDP_CAP_SUPPORTED, LLDP_CAP_ENABLED, BRIDGE_NUM_PORTS)
 LLDP_CAPS = ("other", "repeater", "bridge", "wlanAccessPoint", "router", "telephone", "docsisCableDevice",
              "stationOnly")
 MAX_BRIDGE_PORTS = 100_000
+MAX_BRIDGE_PORT_ROWS = 1024  # rows counted when an agent leaves dot1dBaseNumPorts unanswered
 
 # -- ENTITY-MIB entPhysicalTable ------------------------------------------------------------
 ENT_PHYSICAL = parse_oid("1.3.6.1.2.1.47.1.1.1.1")
