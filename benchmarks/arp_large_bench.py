@@ -30,6 +30,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import arp_bench
+
 from netdiscover_lab.arp_lab import LargeArpLab, large_lab
 from netdiscover_lab.netns import Lab, lab_unavailable_reason
 
@@ -39,14 +41,11 @@ TIME = ["/usr/bin/time", "-f", "MAXRSS_KB %M"]
 
 
 def parse_netdiscover(out: str) -> dict[str, str | None]:
-    data = json.loads(out)
-    if "error" in data:
-        raise RuntimeError(data["error"])
-    return {o["ip"]: o["mac"] for o in data["observations"]}
+    return arp_bench.parse_netdiscover(out)[0]
 
 
 def parse_arpscan(out: str) -> dict[str, str | None]:
-    return {m.group(1): m.group(2).lower() for m in re.finditer(r"^(\d+\.\d+\.\d+\.\d+)\t(\S+)", out, re.M)}
+    return arp_bench.parse_arpscan(out)[0]
 
 
 @dataclass
