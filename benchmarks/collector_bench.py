@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -49,6 +48,7 @@ from netdiscover.services.sites import add_site, sweep_state
 from netdiscover.storage.engine import open_database
 from netdiscover.workers import messages, rabbitadmin
 from netdiscover.workers.app import INGEST_TASK, declare, make_app, send
+from netdiscover_lab.netns import stop_process_groups
 
 SITES = ("paris", "lyon", "nantes")
 CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
@@ -194,11 +194,7 @@ def site_sweep(url: str, live: int) -> None:
         sessions.kw["bind"].dispose()
     finally:
         if worker is not None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+            stop_process_groups([worker], 20)
         lab.close()
         if relay is not None:
             relay.close()
@@ -278,13 +274,7 @@ def run(url: str, args: argparse.Namespace) -> int:
                 print(f"   {name:<16} {median(figs):>9,.0f}  {' '.join(f'{f:,.0f}' for f in figs)}"
                       f"{'  target >= 20,000 ' + verdict if verdict else ''}")
         finally:
-            for w in workers:
-                os.killpg(w.pid, signal.SIGTERM)
-            for w in workers:
-                try:
-                    w.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(w.pid, signal.SIGKILL)
+            stop_process_groups(workers, 20)
     return 0
 
 

@@ -27,6 +27,23 @@ from pathlib import Path
 NETNS_DIR = Path("/run/netns")
 
 
+
+def stop_process_groups(procs: list[subprocess.Popen], timeout: float) -> None:
+    """SIGTERM each process's group, wait up to ``timeout`` s for them all, SIGKILL what is left."""
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
+
+
 class LabError(RuntimeError):
     """The lab cannot be built here (no root, no iproute2, a command failed)."""
 
@@ -168,18 +185,7 @@ class Lab:
     # -- teardown -----------------------------------------------------------------------
     def close(self) -> None:
         """Kill every process and delete every namespace this lab made. Safe to call twice."""
-        for proc in self.processes:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=2)
+        stop_process_groups(self.processes, 5)
         self.processes.clear()
         remove_namespaces(self.prefix)
         self.namespaces.clear()

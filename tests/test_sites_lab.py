@@ -21,6 +21,7 @@ from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset
 from netdiscover.workers import rabbitadmin
 from netdiscover.workers.app import declare, make_app
+from netdiscover_lab.netns import stop_process_groups
 from netdiscover_lab.sites_lab import CLI, BrokerRelay, build_sites, start_collector
 
 pytestmark = pytest.mark.postgres
@@ -114,11 +115,7 @@ def test_three_sites_through_their_collectors(lab, pg_url, tmp_path):
                 assert s.scalar(select(func.count()).select_from(Asset)) == 11
     finally:
         if worker is not None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+            stop_process_groups([worker], 15)
         relay.close()
         sessions.kw["bind"].dispose()
 
@@ -163,11 +160,7 @@ def test_lab_up_sites_and_down(pg_url, tmp_path):
         wait_for(lambda: not _running(state["relay_pid"]), 10, "the broker relay stopped")
     finally:
         if worker is not None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+            stop_process_groups([worker], 15)
         from netdiscover_lab.sites_lab import sites_down
 
         sites_down(prefix, STATE_DIR)
