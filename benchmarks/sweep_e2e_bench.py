@@ -6,7 +6,8 @@ Builds ``netdiscover_lab.sweep_lab`` (a /20 segment, ``--live`` hosts, ``--agent
 snmpsim agents serving corpus recordings, ``--services`` serving TCP), then alternates, in the
 scanner namespace:
 
-- ours: ``netdiscover scan /20 -m arp -m snmp -m nmap --nmap-profile quick --format json``
+- ours: ``netdiscover -v scan /20 -m arp -m snmp -m nmap --nmap-profile quick --format json``
+  (``-v`` only for the per-method times it logs)
   (a fresh copy of an already migrated SQLite database each run: the user has a database);
 - the admin, one step after another: ``arp-scan`` of the /20, ``snmpget`` of sysDescr,
   sysObjectID and sysName against every host it found, 32 at a time (``-t1 -r1``), then
@@ -62,7 +63,7 @@ def loadavg() -> str:
 def run_ours(lab: Lab, built: SweepLab, template: Path, work: Path) -> dict:
     db = work / "run.db"
     shutil.copyfile(template, db)
-    cmd = [NETDISCOVER, "--db", f"sqlite:///{db}", "scan", built.network, "-m", "arp", "-m", "snmp",
+    cmd = [NETDISCOVER, "-v", "--db", f"sqlite:///{db}", "scan", built.network, "-m", "arp", "-m", "snmp",
            "-m", "nmap", "--nmap-profile", "quick", "--format", "json"]
     started = time.perf_counter()
     proc = lab.run(built.scanner_ns, cmd, check=False, timeout=1200)
@@ -70,7 +71,9 @@ def run_ours(lab: Lab, built: SweepLab, template: Path, work: Path) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"netdiscover scan failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
     assets = json.loads(proc.stdout)
-    return {"seconds": elapsed, **score_ours(assets, built),
+    methods = {m.group(1): float(m.group(2))
+               for m in re.finditer(r"method (\w+): \w+, \d+ observations in ([\d.]+)s", proc.stderr)}
+    return {"seconds": elapsed, **{f"{k}_s": v for k, v in methods.items()}, **score_ours(assets, built),
             "warnings": [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")][:5]}
 
 

@@ -45,6 +45,7 @@ NAME = DESCRIPTOR.name
 MAX_V6_BLOCK = 65_536
 MAX_MESSAGES = 200
 FEED_POLL_S = 0.5          # longest wait on ARP's feed before looking again
+FED_CONCURRENCY = 256      # workers of a sweep fed by ARP (see _settings)
 DEFAULT_CREDENTIAL = SnmpCredential(version="2c", community="public", label="v2c:public-default")
 
 
@@ -92,9 +93,12 @@ def _settings(ctx: ScanContext) -> dict[str, Any]:
     if limits.timeout <= 0 or limits.retries < 0 or limits.max_repetitions < 1:
         raise ValueError("snmp timeout must be > 0, retries >= 0 and max-repetitions >= 1")
     concurrency = max(1, min(int(opts["snmp_concurrency"]), 4096))
+    # Fed by ARP, every address is a host that is there: one without an agent holds a worker for
+    # its whole first-contact timeout while sending nothing, so more workers, unless the user set it.
+    fed = concurrency if "snmp_concurrency" in (ctx.options or {}) else max(concurrency, FED_CONCURRENCY)
     inflight = max(4, int(opts["snmp_inflight"]))
-    return {"depth": depth, "limits": limits, "concurrency": concurrency, "inflight": inflight,
-            "port": int(opts["snmp_port"])}
+    return {"depth": depth, "limits": limits, "concurrency": concurrency, "fed_concurrency": fed,
+            "inflight": inflight, "port": int(opts["snmp_port"])}
 
 
 def _run(coro: Any) -> ScanOutcome:
@@ -177,8 +181,8 @@ class _Targets:
                 await self._cond.wait_for(lambda: self.found or not self.waiting)
 
 
-async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, inflight: int,
-                 port: int) -> ScanOutcome:
+async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, fed_concurrency: int,
+                 inflight: int, port: int) -> ScanOutcome:
     credentials = list(ctx.credentials) or [DEFAULT_CREDENTIAL]
     probe = ctx.targets - ctx.skip
     # waiting for ARP to name its segment blocks: off the event loop
@@ -215,13 +219,14 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
     silent: list[str] = []
     try:
         pump = asyncio.ensure_future(targets.pump())
-        workers = concurrency if reader is not None else min(concurrency, max(targets.total, 1))
+        workers = fed_concurrency if reader is not None else min(concurrency, max(targets.total, 1))
         await asyncio.gather(*(worker(targets, limits, False) for _ in range(workers)))
         await pump
-        retry = silent if client.community.window.congested else []
+        # Replies were queueing somewhere: an agent that stayed silent may only have been late.
+        # Asked again when some silent address did answer after we stopped waiting (the client
+        # saw it): a slow walk elsewhere says nothing about hosts that have no agent.
+        retry = silent if client.community.late.intersection(silent) else []
         if retry:
-            # Replies were queueing somewhere: an agent that stayed silent may only have been late
-            # (the client saw late answers from some of them).
             patient = replace(limits, timeout=limits.timeout * 2)
             again = _Targets([IPNetwork(ip) for ip in retry])
             silent = []
