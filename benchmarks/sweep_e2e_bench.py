@@ -13,9 +13,10 @@ scanner namespace:
   sysObjectID and sysName against every host it found, 32 at a time (``-t1 -r1``), then
   ``nmap -n -Pn -p <the quick profile's ports> <the found hosts>``.
 
-Prints each run's wall time, the admin's phases, hosts found, agents fingerprinted (ours: the
-agent's asset was seen by SNMP and has a device class; the admin: sysDescr came back) and open
-ports listed, the medians, the ratio and the load average before each run. Not a test.
+Prints each run's wall time (ours: and each method's time; the admin: each phase), hosts found,
+agents that answered (ours: an SNMP host observation at the agent's address, and how many of
+those got a device class; the admin: sysDescr came back) and open ports listed, the medians,
+the ratio and the load average before each run. Not a test.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -73,7 +75,7 @@ def run_ours(lab: Lab, built: SweepLab, template: Path, work: Path) -> dict:
     assets = json.loads(proc.stdout)
     methods = {m.group(1): float(m.group(2))
                for m in re.finditer(r"method (\w+): \w+, \d+ observations in ([\d.]+)s", proc.stderr)}
-    return {"seconds": elapsed, **{f"{k}_s": v for k, v in methods.items()}, **score_ours(assets, built),
+    return {"seconds": elapsed, **{f"{k}_s": v for k, v in methods.items()}, **score_ours(assets, built, db),
             "warnings": [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")][:5]}
 
 
@@ -84,19 +86,23 @@ def _ips(asset: dict) -> set[str]:
     return found
 
 
-def score_ours(assets: list[dict], built: SweepLab) -> dict:
+def score_ours(assets: list[dict], built: SweepLab, db: Path) -> dict:
+    """Hosts found, agents that answered SNMP (a host observation from SNMP at their address, read
+    from the sweep's database: an asset's methods also name SNMP when a router reported it) and of
+    those the ones given a device class, open ports listed at the serving hosts."""
     hosts = set(built.net.hosts)
     by_ip = {ip: a for a in assets for ip in _ips(a)}
-    found = hosts & set(by_ip)
-    agents = sum(1 for ip in built.agents
-                 if "snmp" in (by_ip.get(ip) or {}).get("methods", [])
-                 and (by_ip.get(ip) or {}).get("device_class") not in (None, "", "unknown"))
+    with sqlite3.connect(db) as conn:
+        answered = {row[0] for row in conn.execute(
+            "SELECT ip FROM observations WHERE method = 'snmp' AND kind = 'host'")} & set(built.agents)
+    classed = {ip for ip in answered
+               if (by_ip.get(ip) or {}).get("device_class") not in (None, "", "unknown")}
     ports = 0
     for ip, wanted in built.services.items():
-        listed = {int(s.get("port")) for s in (by_ip.get(ip) or {}).get("services") or []
-                  if str(s.get("state", "open")) == "open" and s.get("port") is not None}
+        listed = {int(s["port"]) for s in (by_ip.get(ip) or {}).get("services") or [] if s.get("port")}
         ports += len(listed & set(wanted))
-    return {"hosts": len(found), "agents": agents, "open_ports": ports}
+    return {"hosts": len(hosts & set(by_ip)), "agents": len(answered), "agents_classed": len(classed),
+            "open_ports": ports}
 
 
 def run_admin(lab: Lab, built: SweepLab, work: Path) -> dict:
@@ -182,7 +188,8 @@ def report(rows: dict[str, list[dict]], built: SweepLab | None) -> None:
     for side, res in rows.items():
         if not res:
             continue
-        worst = {k: min(r[k] for r in res) for k in ("hosts", "agents", "open_ports")}
+        worst = {k: min(r[k] for r in res) for k in ("hosts", "agents", "agents_classed", "open_ports")
+                 if k in res[0]}
         times = ", ".join(f"{r['seconds']:.1f}" for r in res)
         print(f"  {side:5}: median {med[side]:6.1f} s (runs: {times}); worst run found {worst}")
     if len(med) == 2:

@@ -191,7 +191,8 @@ def test_snmp_asks_only_the_hosts_arp_found_on_its_segment(listeners):
 def test_snmp_asks_the_whole_segment_when_arp_does_not_finish(listeners):
     feed = HostFeed()
     feed.declare(IPSet(["127.0.9.0/30"]))
-    ctx = ScanContext(targets=IPSet(["127.0.9.1", "127.0.9.2", "127.0.9.3"]), credentials=communities(["public"]),
+    ctx = ScanContext(targets=IPSet(["127.0.9.1", "127.0.9.2", "127.0.9.3"]),
+                      credentials=communities(["public"]),
                       options={"snmp_port": listeners.port, "snmp_timeout": 0.2, "snmp_retries": 0,
                                "snmp_depth": "basic"}, feed=feed)
     feed.publish("127.0.9.3")
