@@ -63,10 +63,10 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def run_ours(lab: Lab, built: SweepLab, template: Path, work: Path) -> dict:
+def run_ours(lab: Lab, built: SweepLab, template: Path, work: Path, program: str = NETDISCOVER) -> dict:
     db = work / "run.db"
     shutil.copyfile(template, db)
-    cmd = [NETDISCOVER, "-v", "--db", f"sqlite:///{db}", "scan", built.network, "-m", "arp", "-m", "snmp",
+    cmd = [program, "-v", "--db", f"sqlite:///{db}", "scan", built.network, "-m", "arp", "-m", "snmp",
            "-m", "nmap", "--nmap-profile", "quick", "--format", "json"]
     started = time.perf_counter()
     proc = lab.run(built.scanner_ns, cmd, check=False, timeout=1200)
@@ -128,9 +128,9 @@ def run_admin(lab: Lab, built: SweepLab, work: Path) -> dict:
             "agents": len(answered & set(built.agents)), "open_ports": ports}
 
 
-def migrated_database(work: Path) -> Path:
-    template = work / "template.db"
-    cmd = [NETDISCOVER, "--db", f"sqlite:///{template}", "assets", "list", "--format", "json"]
+def migrated_database(work: Path, program: str = NETDISCOVER, name: str = "template.db") -> Path:
+    template = work / name
+    cmd = [program, "--db", f"sqlite:///{template}", "assets", "list", "--format", "json"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise RuntimeError(f"could not prepare the database: {proc.stderr.strip()[-300:]}")
@@ -145,6 +145,8 @@ def main() -> int:
     parser.add_argument("--services", type=int, default=30)
     parser.add_argument("--network", default="10.77.0.0/20")
     parser.add_argument("--only", choices=("ours", "admin"), help="run one side only (for tuning)")
+    parser.add_argument("--baseline", metavar="NETDISCOVER",
+                        help="also time this netdiscover executable (e.g. an earlier checkout's) each round")
     parser.add_argument("--no-warm", dest="warm", action="store_false",
                         help="skip the untimed first sweep that warms the simulator's caches")
     args = parser.parse_args()
@@ -155,7 +157,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="nd-e2e-bench-"))
     work.chmod(0o755)
     built = None
-    rows: dict[str, list[dict]] = {"ours": [], "admin": []}
+    rows: dict[str, list[dict]] = {"ours": [], "admin": [], "baseline": []}
     try:
         with Lab() as lab:
             began = time.perf_counter()
@@ -170,16 +172,21 @@ def main() -> int:
                 res = run_ours(lab, built, template, work)
                 print(f"warm-up sweep (not counted): {res['seconds']:.1f} s, load {loadavg()}", flush=True)
             sides = [s for s in ("ours", "admin") if args.only in (None, s)]
+            if args.baseline:
+                sides.append("baseline")
+                base_template = migrated_database(work, args.baseline, "baseline.db")
             for run in range(args.runs):
                 for side in sides:
                     load = loadavg()
                     if side == "ours":
                         res = run_ours(lab, built, template, work)
+                    elif side == "baseline":
+                        res = run_ours(lab, built, base_template, work, args.baseline)
                     else:
                         res = run_admin(lab, built, work)
                     res["load"] = load
                     rows[side].append(res)
-                    print(f"run {run + 1} {side:5}: " + json.dumps(res), flush=True)
+                    print(f"run {run + 1} {side:8}: " + json.dumps(res), flush=True)
     except (LabError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -199,9 +206,11 @@ def report(rows: dict[str, list[dict]], built: SweepLab | None) -> None:
         worst = {k: min(r[k] for r in res) for k in ("hosts", "agents", "agents_classed", "open_ports")
                  if k in res[0]}
         times = ", ".join(f"{r['seconds']:.1f}" for r in res)
-        print(f"  {side:5}: median {med[side]:6.1f} s (runs: {times}); worst run found {worst}")
-    if len(med) == 2:
+        print(f"  {side:8}: median {med[side]:6.1f} s (runs: {times}); worst run found {worst}")
+    if "ours" in med and "admin" in med:
         print(f"  ratio ours/admin: {med['ours'] / med['admin']:.2f}")
+    if "ours" in med and "baseline" in med:
+        print(f"  ratio ours/baseline: {med['ours'] / med['baseline']:.2f}")
 
 
 if __name__ == "__main__":
