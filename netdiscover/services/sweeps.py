@@ -1,7 +1,9 @@
 """Running a sweep, end to end: scope -> scanners -> observations -> fingerprint + reconcile -> storage.
 
 ``run_sweep`` is what the ``scan`` command and the daemon both call. Each scanner runs on its
-own; one that fails or cannot run is reported in the result and the others go on. Nothing is
+own; one that fails or cannot run is reported in the result and the others go on. With ARP in
+the sweep, SNMP and nmap run beside it and start on each host of ARP's segment as ARP finds it
+(``collect``, ``scanners.feed``); the other methods run one after another. Nothing is
 written to the asset tables until every scanner has finished: reconciliation is one
 transaction, so an abort or a crash before or during it leaves the assets as they were.
 """
