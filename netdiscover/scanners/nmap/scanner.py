@@ -4,7 +4,9 @@ The target set is split into chunks (256 addresses by default) that run with bou
 parallelism, each as one nmap process driven by python-nmap; its raw XML is then parsed
 by ``nmap_parse`` (safely, with every field kept). A chunk that fails loses only itself and
 the outcome becomes ``partial``. The packet-rate bound (``ctx.rate``) is shared between the
-chunks that run at once. Options and their defaults: the package's ``DESCRIPTOR``.
+chunks that run at once. With ARP's feed (``ctx.feed``), the addresses of ARP's segment are
+scanned only where ARP found a host, in small runs started as the hosts come in, without nmap's
+own host discovery (``-Pn``). Options and their defaults: the package's ``DESCRIPTOR``.
 """
 
 from __future__ import annotations
