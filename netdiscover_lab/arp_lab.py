@@ -31,6 +31,7 @@ from netaddr import IPAddress, IPNetwork
 from netdiscover_lab.netns import Host, Lab, LabError, Segment
 
 GC_THRESH = Path("/proc/sys/net/ipv4/neigh/default")
+LARGE_SCANNER_MAC = "02:00:5e:77:00:01"
 LARGE_GC = {"gc_thresh1": 8192, "gc_thresh2": 32768, "gc_thresh3": 65536}
 
 # Real hardware OUIs, so the vendor lookup has something true to find.
@@ -148,7 +149,7 @@ def large_lab(lab: Lab, network: str = "10.77.0.0/20", live: int = 1000, dense_c
         built.saved_gc = raise_neigh_limits(LARGE_GC)
     seg = lab.segment("big")
     built.switch_ns = seg.ns
-    scanner = lab.host("scan", seg, f"{scanner_ip}/{net.prefixlen}", "02:00:5e:77:00:01")
+    scanner = lab.host("scan", seg, f"{scanner_ip}/{net.prefixlen}", LARGE_SCANNER_MAC)
     built.scanner_ns = scanner.ns
     quiet_namespace(lab, scanner.ns)
 

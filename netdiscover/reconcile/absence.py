@@ -54,18 +54,19 @@ class Grace:
 def coverage_of(outcomes: Iterable[Any], scope: netaddr.IPSet) -> dict[str, netaddr.IPSet]:
     """Per method that ran to the end, the addresses where its silence counts.
 
-    ``outcomes`` are the scanners' ``ScanOutcome``s. ARP covers what it reports in
-    ``stats["covered"]`` (CIDRs it asked on its own segment), nothing when it does not say.
+    ``outcomes`` are the scanners' ``ScanOutcome``s. A method covers what it reports in
+    ``stats["covered"]`` (the addresses it asked: ARP on its own segment, SNMP and nmap when they
+    asked only ARP's hosts there); ARP nothing when it does not say, the others the whole scope.
     """
     coverage: dict[str, netaddr.IPSet] = {}
     for outcome in outcomes:
         if outcome.status != "done" or outcome.method not in ABSENCE_METHODS:
             continue
-        if outcome.method == "arp":
-            covered = (outcome.stats or {}).get("covered")
+        covered = (outcome.stats or {}).get("covered")
+        if covered is not None:
             if covered:
-                coverage["arp"] = netaddr.IPSet(covered) & scope
-        else:
+                coverage[outcome.method] = netaddr.IPSet(covered) & scope
+        elif outcome.method != "arp":
             coverage[outcome.method] = scope
     return coverage
 

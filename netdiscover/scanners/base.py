@@ -3,7 +3,8 @@
 A scanner is a package here whose ``DESCRIPTOR`` names its ``scan(ctx) -> ScanOutcome`` function.
 It touches no database, never raises for a bad peer (it reports instead), sends traffic only
 to ``ctx.targets`` (and, for link-local discovery, the multicast groups on ``ctx.interface``),
-and calls ``ctx.progress`` as it goes.
+and calls ``ctx.progress`` as it goes. When ``ctx.feed`` is set, ARP publishes what it finds
+there and the unicast probers ask the ARP segment's addresses only once ARP has found them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from netaddr import IPSet
 
 from netdiscover.credentials import SnmpCredential
 from netdiscover.observation import Observation
+from netdiscover.scanners.feed import HostFeed
 
 ProgressFn = Callable[[int, int, str], None]   # (done, total, message)
 
@@ -48,6 +50,9 @@ class ScanContext:
     options: dict[str, Any] = field(default_factory=dict)
     progress: ProgressFn = _no_progress
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("netdiscover.scan"))
+    # ARP's hosts as it finds them (scanners.feed): ARP publishes, SNMP and nmap wait on it for
+    # the addresses of its segment; None when the sweep has no ARP to wait for
+    feed: HostFeed | None = None
 
 
 @dataclass

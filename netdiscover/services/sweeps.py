@@ -1,7 +1,9 @@
 """Running a sweep, end to end: scope -> scanners -> observations -> fingerprint + reconcile -> storage.
 
 ``run_sweep`` is what the ``scan`` command and the daemon both call. Each scanner runs on its
-own; one that fails or cannot run is reported in the result and the others go on. Nothing is
+own; one that fails or cannot run is reported in the result and the others go on. With ARP in
+the sweep, SNMP and nmap run beside it and start on each host of ARP's segment as ARP finds it
+(``collect``, ``scanners.feed``); the other methods run one after another. Nothing is
 written to the asset tables until every scanner has finished: reconciliation is one
 transaction, so an abort or a crash before or during it leaves the assets as they were.
 """
@@ -9,6 +11,7 @@ transaction, so an abort or a crash before or during it leaves the assets as the
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from netdiscover.credentials import SnmpCredential
 from netdiscover.observation import Observation
 from netdiscover.scanners import DEFAULT_METHODS
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scanners.feed import HostFeed
 from netdiscover.scope import Scope, parse_scope
 
 if TYPE_CHECKING:
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("netdiscover.sweep")
 
 MethodProgress = Callable[[str, int, int, str], None]   # (method, done, total, message)
+FED_METHODS = ("snmp", "nmap")     # unicast probers that wait for ARP's hosts on its segment
 
 
 @dataclass
@@ -84,34 +89,88 @@ def run_scanner(method: str, ctx: ScanContext) -> ScanOutcome:
 
 def collect(scope: Scope, request: SweepRequest, progress: MethodProgress | None = None,
             should_stop: Callable[[], bool] | None = None) -> tuple[list[Observation], list[ScanOutcome]]:
-    """Run every requested scanner over ``scope``; return all observations and each outcome."""
-    observations: list[Observation] = []
-    outcomes: list[ScanOutcome] = []
-    for method in request.methods:
+    """Run every requested scanner over ``scope``; return all observations and each outcome.
+
+    Methods run one after another, except that ARP and the probers that can wait for its hosts
+    (``FED_METHODS``) run side by side, joined by a HostFeed (``scanners.feed``): SNMP and nmap
+    start on each host of ARP's segment as soon as ARP has found it.
+    """
+    done: dict[str, ScanOutcome] = {}
+    for group in method_groups(request.methods):
         if should_stop and should_stop():
-            raise SweepAborted(f"stopped before {method}")
+            raise SweepAborted(f"stopped before {group[0]}")
+        if len(group) == 1:
+            done[group[0]] = _run_method(group[0], scope, request, progress)
+        else:
+            done.update(_run_fed(group, scope, request, progress))
+    outcomes = [done[method] for method in request.methods]
+    return [obs for outcome in outcomes for obs in outcome.observations], outcomes
 
-        def method_progress(done: int, total: int, message: str, _m: str = method) -> None:
-            if progress:
-                progress(_m, done, total, message)
 
-        ctx = ScanContext(
-            targets=scope.ipset, skip=scope.edges, interface=request.interface, rate=request.rate,
-            credentials=list(request.credentials), nmap_profile=request.nmap_profile,
-            nmap_args=request.nmap_args, options=dict(request.options), progress=method_progress,
-            log=logging.getLogger(f"netdiscover.scan.{method}"),
-        )
-        started = time.monotonic()
-        outcome = run_scanner(method, ctx)
-        outcome.stats.setdefault("seconds", round(time.monotonic() - started, 3))
-        for obs in outcome.observations:
-            if not obs.hostname and obs.ip in scope.hostnames:
-                obs.hostname = scope.hostnames[obs.ip]
-        log.info("method %s: %s, %d observations in %.2fs", method, outcome.status,
-                 len(outcome.observations), outcome.stats["seconds"])
-        observations.extend(outcome.observations)
-        outcomes.append(outcome)
-    return observations, outcomes
+def method_groups(methods: list[str]) -> list[list[str]]:
+    """The order the methods run in: one group per method, but ARP with the fed probers together
+    (at the place of the first of them)."""
+    fed = [m for m in methods if m in FED_METHODS]
+    if "arp" not in methods or not fed:
+        return [[m] for m in methods]
+    groups: list[list[str]] = []
+    for method in methods:
+        if method == "arp" or method in FED_METHODS:
+            if not any("arp" in g for g in groups):
+                groups.append(["arp", *fed])
+        else:
+            groups.append([method])
+    return groups
+
+
+def _run_fed(group: list[str], scope: Scope, request: SweepRequest,
+             progress: MethodProgress | None) -> dict[str, ScanOutcome]:
+    """ARP in this thread, each fed prober in its own thread reading the feed ARP fills."""
+    feed = HostFeed()
+    done: dict[str, ScanOutcome] = {}
+
+    def run_prober(method: str) -> None:
+        done[method] = _run_method(method, scope, request, progress, feed)
+
+    # daemon threads: an interrupted sweep (Ctrl-C lands in this thread) must not wait for them
+    threads = [threading.Thread(target=run_prober, args=(m,), name=f"sweep-{m}", daemon=True)
+               for m in group if m != "arp"]
+    for thread in threads:
+        thread.start()
+    try:
+        done["arp"] = arp = _run_method("arp", scope, request, progress, feed)
+    except BaseException:               # interrupted: the probers ask what ARP did not
+        feed.close(complete=False)
+        raise
+    feed.close(complete=arp.status == "done")
+    for thread in threads:
+        thread.join()
+    return done
+
+
+def _run_method(method: str, scope: Scope, request: SweepRequest, progress: MethodProgress | None,
+                feed: HostFeed | None = None) -> ScanOutcome:
+    """One scanner over the scope, timed, its observations named from the scope's hostnames."""
+
+    def method_progress(done: int, total: int, message: str) -> None:
+        if progress:
+            progress(method, done, total, message)
+
+    ctx = ScanContext(
+        targets=scope.ipset, skip=scope.edges, interface=request.interface, rate=request.rate,
+        credentials=list(request.credentials), nmap_profile=request.nmap_profile,
+        nmap_args=request.nmap_args, options=dict(request.options), progress=method_progress,
+        log=logging.getLogger(f"netdiscover.scan.{method}"), feed=feed,
+    )
+    started = time.monotonic()
+    outcome = run_scanner(method, ctx)
+    outcome.stats.setdefault("seconds", round(time.monotonic() - started, 3))
+    for obs in outcome.observations:
+        if not obs.hostname and obs.ip in scope.hostnames:
+            obs.hostname = scope.hostnames[obs.ip]
+    log.info("method %s: %s, %d observations in %.2fs", method, outcome.status,
+             len(outcome.observations), outcome.stats["seconds"])
+    return outcome
 
 
 def overall_status(outcomes: list[ScanOutcome]) -> str:

@@ -16,6 +16,7 @@ prints the outcome as JSON (root or CAP_NET_RAW needed).
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,10 +78,12 @@ class Sighting:
 class ArpReplies:
     """Replies seen so far, keyed by sender IP and MAC; the engine asks it what is answered."""
 
-    def __init__(self, own_mac: bytes, own_ips: set[int], targets: set[int]) -> None:
+    def __init__(self, own_mac: bytes, own_ips: set[int], targets: set[int],
+                 on_new: Callable[[str], None] | None = None) -> None:
         self.own_mac = own_mac
         self.own_ips = own_ips
         self.targets = targets
+        self.on_new = on_new     # called with the dotted address when a target first answers
         self.sent_at: dict[int, float] = {}
         self.seen: dict[int, dict[bytes, Sighting]] = {}
         self.outside = 0        # ARP heard from addresses that are not targets (ignored)
@@ -108,7 +111,11 @@ class ArpReplies:
         if spa not in self.targets:
             self.outside += 1
             return False
-        macs = self.seen.setdefault(spa, {})
+        macs = self.seen.get(spa)
+        if macs is None:
+            macs = self.seen[spa] = {}
+            if self.on_new is not None:
+                self.on_new(socket.inet_ntoa(frame[28:32]))
         sighting = macs.get(sha)
         if sighting is None:
             sighting = macs[sha] = Sighting(first_at=ts)
@@ -205,8 +212,13 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     deadline = (ctx.options or {}).get("deadline_s")
     timing.deadline = float(2 * expected + 10 if deadline is None else deadline)
 
+    # where silence counts as absence (reconcile.absence): the addresses asked, not our own
+    covered = (ctx.targets & link.subnets()) - IPSet(str(a.ip) for a in link.addresses)
+    if ctx.feed is not None:
+        ctx.feed.declare(covered)
     own_mac = bytes.fromhex(link.mac.replace(":", "")) if link.mac else b""
-    replies = ArpReplies(own_mac, {int(a.ip) for a in link.addresses}, set(order))
+    replies = ArpReplies(own_mac, {int(a.ip) for a in link.addresses}, set(order),
+                         on_new=ctx.feed.publish if ctx.feed is not None else None)
     total = len(order)
 
     def progress(first_sent: int, phase: str) -> None:
@@ -227,8 +239,6 @@ def scan(ctx: ScanContext) -> ScanOutcome:
 
     outcome.observations = _observations(replies, proxy_threshold, wall_offset, outcome.messages)
     _report(outcome, stats, replies, link, timing, total, skipped_self, off_link)
-    # where silence counts as absence (reconcile.absence): the addresses asked, not our own
-    covered = (ctx.targets & link.subnets()) - IPSet(str(a.ip) for a in link.addresses)
     outcome.stats["covered"] = [str(c) for c in covered.iter_cidrs()]
     return outcome
 

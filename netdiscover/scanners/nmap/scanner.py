@@ -4,7 +4,9 @@ The target set is split into chunks (256 addresses by default) that run with bou
 parallelism, each as one nmap process driven by python-nmap; its raw XML is then parsed
 by ``nmap_parse`` (safely, with every field kept). A chunk that fails loses only itself and
 the outcome becomes ``partial``. The packet-rate bound (``ctx.rate``) is shared between the
-chunks that run at once. Options and their defaults: the package's ``DESCRIPTOR``.
+chunks that run at once. With ARP's feed (``ctx.feed``), the addresses of ARP's segment are
+scanned only where ARP found a host, in small runs started as the hosts come in, without nmap's
+own host discovery (``-Pn``). Options and their defaults: the package's ``DESCRIPTOR``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from __future__ import annotations
 import copy
 import os
 import shlex
-import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from netaddr import IPAddress, IPSet
 
 from netdiscover.observation import Observation, clean_text
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
+from netdiscover.scanners.feed import FeedReader, split_targets
 from netdiscover.scanners.nmap import DESCRIPTOR
 from netdiscover.scanners.nmap.args import Command, build_command
 from netdiscover.scanners.nmap.parse import NmapXmlError, parse_xml
@@ -31,6 +33,8 @@ NAME = DESCRIPTOR.name
 MIN_VERSION = (7, 0)
 MAX_PARALLEL = 8
 MAX_ADDRESSES = 1 << 24
+FED_CHUNK = 64             # ARP's hosts per nmap run: small, so that nmap starts early
+FEED_LINGER_S = 0.3        # the feed quiet this long: start a run with the hosts found so far
 
 
 @dataclass
@@ -183,72 +187,146 @@ def run_chunk(targets: list[str], args: list[str], version: int, timeout: float,
     return result
 
 
-def plan(ctx: ScanContext) -> tuple[Command, list[tuple[int, list[str]]], int]:
-    """The nmap arguments, the chunks and the parallelism this context asks for."""
+def plan(ctx: ScanContext, targets: IPSet | None = None, fed: bool = False
+         ) -> tuple[Command, list[tuple[int, list[str]]], int]:
+    """The nmap arguments, the chunks and the parallelism this context asks for.
+
+    ``targets``: the addresses to chunk now (default: every target but ``ctx.skip``); ``fed``:
+    more chunks will come from ARP's feed, so the parallelism is not bounded by these chunks.
+    """
     if ctx.targets.size > MAX_ADDRESSES:
         raise ScannerUnavailable(f"{ctx.targets.size} addresses is more than nmap sweeps at once "
                                  f"({MAX_ADDRESSES}); narrow the targets")
     opts = DESCRIPTOR.defaults() | ctx.options
-    chunks = list(chunk_targets(ctx.targets - ctx.skip, int(opts["nmap_chunk_size"])))
+    chunks = list(chunk_targets(ctx.targets - ctx.skip if targets is None else targets,
+                                int(opts["nmap_chunk_size"])))
     parallel = max(1, min(int(opts["nmap_parallel"]), MAX_PARALLEL,
-                          max(1, len(chunks))))
+                          MAX_PARALLEL if fed else max(1, len(chunks))))
     command = build_command(ctx.nmap_profile or "quick", ctx.nmap_args, rate=ctx.rate,
                             privileged=is_privileged(), parallel=parallel, interface=ctx.interface,
                             timeout=ctx.timeout, retries=ctx.retries)
     return command, chunks, parallel
 
 
+def found_host_args(args: list[str]) -> list[str]:
+    """The arguments for hosts ARP has just found: nmap's own host discovery skipped (-Pn), unless
+    the user chose how hosts are discovered or asked for discovery only (-sn)."""
+    if any(a == "-sn" or (a.startswith("-P") and len(a) > 2) for a in args):
+        return list(args)
+    return [*args, "-Pn"]
+
+
+Job = tuple[int, list[str], bool]    # (IP version, targets, fed: hosts ARP found)
+
+
+def jobs(chunks: list[tuple[int, list[str]]], reader: FeedReader | None, probe: IPSet, size: int,
+         idle: Callable[[], bool]) -> Iterator[Job | None]:
+    """The nmap runs to start, in order: ARP's hosts in groups of ``size`` as they are found (a
+    smaller group when the feed goes quiet and a run is free), the other chunks when a run is
+    free, then what ARP left undone. None now and then while waiting, so the caller can look at
+    finished runs."""
+    pending = list(chunks)
+    if reader is None:
+        yield from ((ipv, targets, False) for ipv, targets in pending)
+        return
+    batch: list[str] = []
+    while (new := reader.take(FEED_LINGER_S)) is not None:
+        batch += [ip for ip in new if ip in probe]
+        while len(batch) >= size:
+            yield 4, batch[:size], True
+            batch = batch[size:]
+        if new:
+            yield None
+        elif batch and idle():
+            yield 4, batch, True
+            batch = []
+        elif pending and idle():
+            ipv, targets = pending.pop(0)
+            yield ipv, targets, False
+        else:
+            yield None
+    if batch:
+        yield 4, batch, True
+    yield from ((ipv, targets, False) for ipv, targets in pending)
+    yield from ((ipv, targets, False) for ipv, targets in chunk_targets(reader.leftover() & probe, size))
+
+
 def scan(ctx: ScanContext) -> ScanOutcome:
     """Sweep ``ctx.targets`` with nmap; one Observation per host that is up."""
-    command, chunks, parallel = plan(ctx)     # bad --nmap-args raise NmapArgsError first
+    probe = ctx.targets - ctx.skip
+    now, reader = split_targets(probe, ctx.feed)
+    command, chunks, parallel = plan(ctx, now, fed=reader is not None)   # bad --nmap-args raise first
     opts = DESCRIPTOR.defaults() | ctx.options
     nmap_path = opts["nmap_path"]
     template = _checked_portscanner(nmap_path)
     version = tuple(template.nmap_version())
     outcome = ScanOutcome(method=NAME, messages=[f"nmap: {note}" for note in command.notes])
-    if not chunks:
+    if not chunks and reader is None:
         outcome.status = "skipped"
         outcome.messages.append("nmap: no targets")
         return outcome
     timeout = float(opts["nmap_chunk_timeout"])
     local_ips = local_addresses()
-    ctx.log.info("nmap %s: %d chunk(s), %d at once: nmap %s", ".".join(map(str, version)), len(chunks),
-                 parallel, shlex.join(command.args))
-    done = 0
-    failed = 0
-    lock = threading.Lock()
-    nmap_seconds = 0.0
-    parse_seconds = 0.0
+    fed_args = found_host_args(command.args)
+    ctx.log.info("nmap %s: %d chunk(s)%s, %d at once: nmap %s", ".".join(map(str, version)), len(chunks),
+                 " and ARP's hosts as found" if reader is not None else "", parallel,
+                 shlex.join(command.args))
+    done = started = failed = 0
+    nmap_seconds = parse_seconds = 0.0
     seen: dict[str, Observation] = {}
-    ctx.progress(0, len(chunks), f"nmap: {len(chunks)} chunk(s)")
+    asked = IPSet()
+    running: set[Future] = set()
+
+    def finish(future: Future) -> None:
+        nonlocal done, failed, nmap_seconds, parse_seconds
+        result = future.result()
+        done += 1
+        nmap_seconds += result.elapsed
+        parse_seconds += result.parse_seconds
+        label = ",".join(result.targets[:3]) + ("…" if len(result.targets) > 3 else "")
+        if result.error:
+            failed += 1
+            outcome.messages.append(f"nmap: chunk {label} failed: {result.error}")
+        for warning in result.warnings:
+            if f"nmap: {warning}" not in outcome.messages:
+                outcome.messages.append(f"nmap: {warning}")
+        for obs in result.observations:
+            key = obs.ip or obs.mac or ""
+            seen.setdefault(key, obs)
+        ctx.progress(done, started, f"{len(seen)} up; {label}" + (" failed" if result.error else ""))
+
+    def reap(block: bool) -> None:
+        finished = (next(as_completed(running)),) if block and running else [f for f in running if f.done()]
+        for future in finished:
+            running.discard(future)
+            finish(future)
+
+    ctx.progress(0, len(chunks), f"nmap: {len(chunks)} chunk(s)" + (", waiting for ARP" if reader else ""))
+    size = min(int(opts["nmap_chunk_size"]), FED_CHUNK)
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="nmap") as pool:
-        futures = [pool.submit(run_chunk, targets, command.args, ipv, timeout, local_ips, nmap_path, template)
-                   for ipv, targets in chunks]
-        for future in as_completed(futures):
-            result = future.result()
-            with lock:
-                done += 1
-                nmap_seconds += result.elapsed
-                parse_seconds += result.parse_seconds
-                label = ",".join(result.targets[:3]) + ("…" if len(result.targets) > 3 else "")
-                if result.error:
-                    failed += 1
-                    outcome.messages.append(f"nmap: chunk {label} failed: {result.error}")
-                for warning in result.warnings:
-                    if f"nmap: {warning}" not in outcome.messages:
-                        outcome.messages.append(f"nmap: {warning}")
-                for obs in result.observations:
-                    key = obs.ip or obs.mac or ""
-                    seen.setdefault(key, obs)
-                ctx.progress(done, len(chunks),
-                             f"{len(seen)} up; {label}" + (" failed" if result.error else ""))
+        for job in jobs(chunks, reader, probe, size, lambda: len(running) < parallel):
+            if job is not None:
+                ipv, targets, fed = job
+                started += 1
+                asked.update(IPSet(targets))
+                running.add(pool.submit(run_chunk, targets, fed_args if fed else command.args, ipv, timeout,
+                                        local_ips, nmap_path, template))
+            reap(block=False)
+        while running:
+            reap(block=True)
     outcome.observations = list(seen.values())
-    if failed == len(chunks):
+    if not started:
+        outcome.status = "skipped"
+        outcome.messages.append("nmap: no targets (ARP found no host)")
+    elif failed == started:
         outcome.status = "failed"
     elif failed:
         outcome.status = "partial"
-    outcome.stats = {"chunks": len(chunks), "failed_chunks": failed, "parallel": parallel,
+    outcome.stats = {"chunks": started, "failed_chunks": failed, "parallel": parallel,
                      "hosts_up": len(outcome.observations), "nmap_seconds": round(nmap_seconds, 3),
                      "parse_seconds": round(parse_seconds, 4),
                      "nmap_version": ".".join(map(str, version)), "arguments": shlex.join(command.args)}
+    if reader is not None:
+        # what was asked, for absence (reconcile.absence): not the segment's addresses ARP did not find
+        outcome.stats["covered"] = [str(c) for c in asked.iter_cidrs()]
     return outcome

@@ -18,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any
 
-from netaddr import IPAddress, IPNetwork
+from netaddr import IPAddress, IPNetwork, IPSet
 
 from netdiscover.credentials import SnmpCredential
 from netdiscover.observation import HOST, Observation
 from netdiscover.scanners.base import ScanContext, ScanOutcome
+from netdiscover.scanners.feed import FeedReader, split_targets
 from netdiscover.scanners.snmp import DEPTHS, DESCRIPTOR
 from netdiscover.scanners.snmp import tables as t
 from netdiscover.scanners.snmp.client import (
@@ -41,6 +44,8 @@ from netdiscover.scanners.snmp.walk import AgentSession, BudgetExceeded, Limits
 NAME = DESCRIPTOR.name
 MAX_V6_BLOCK = 65_536
 MAX_MESSAGES = 200
+FEED_POLL_S = 0.5          # longest wait on ARP's feed before looking again
+FED_CONCURRENCY = 256      # workers of a sweep fed by ARP (see _settings)
 DEFAULT_CREDENTIAL = SnmpCredential(version="2c", community="public", label="v2c:public-default")
 
 
@@ -88,9 +93,12 @@ def _settings(ctx: ScanContext) -> dict[str, Any]:
     if limits.timeout <= 0 or limits.retries < 0 or limits.max_repetitions < 1:
         raise ValueError("snmp timeout must be > 0, retries >= 0 and max-repetitions >= 1")
     concurrency = max(1, min(int(opts["snmp_concurrency"]), 4096))
+    # Fed by ARP, every address is a host that is there: one without an agent holds a worker for
+    # its whole first-contact timeout while sending nothing, so more workers, unless the user set it.
+    fed = concurrency if "snmp_concurrency" in (ctx.options or {}) else max(concurrency, FED_CONCURRENCY)
     inflight = max(4, int(opts["snmp_inflight"]))
-    return {"depth": depth, "limits": limits, "concurrency": concurrency, "inflight": inflight,
-            "port": int(opts["snmp_port"])}
+    return {"depth": depth, "limits": limits, "concurrency": concurrency, "fed_concurrency": fed,
+            "inflight": inflight, "port": int(opts["snmp_port"])}
 
 
 def _run(coro: Any) -> ScanOutcome:
@@ -110,26 +118,77 @@ def _run(coro: Any) -> ScanOutcome:
     return box["result"]
 
 
-def _blocks(ctx: ScanContext) -> tuple[list[IPNetwork], list[IPNetwork]]:
+def _blocks(ipset: IPSet) -> tuple[list[IPNetwork], list[IPNetwork]]:
     """Target blocks to sweep, and IPv6 blocks too large to walk address by address."""
     sweep, too_big = [], []
-    for cidr in (ctx.targets - ctx.skip).iter_cidrs():
+    for cidr in ipset.iter_cidrs():
         (too_big if cidr.version == 6 and cidr.size > MAX_V6_BLOCK else sweep).append(cidr)
     return sweep, too_big
 
 
-def _targets(blocks: list[IPNetwork]) -> Iterator[str]:
+def _addresses(blocks: list[IPNetwork]) -> Iterator[str]:
     """Every address of the blocks (CIDR targets' network and broadcast addresses already left out)."""
     for cidr in blocks:
         for ip in cidr:
             yield str(ip)
 
 
-async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, inflight: int,
-                 port: int) -> ScanOutcome:
+class _Targets:
+    """The addresses the workers ask, one at a time: ARP's hosts as they are found (those first),
+    the addresses that need not wait for ARP meanwhile, and what ARP left undone once it ends."""
+
+    def __init__(self, blocks: list[IPNetwork], reader: FeedReader | None = None,
+                 probe: IPSet | None = None) -> None:
+        self.blind = _addresses(blocks)
+        self.total = sum(c.size for c in blocks)
+        self.reader = reader
+        self.probe = probe if probe is not None else IPSet()
+        self.found: deque[str] = deque()
+        self.waiting = reader is not None
+        self._cond = asyncio.Condition()
+
+    async def pump(self) -> None:
+        """Move ARP's hosts from the feed to the workers until ARP ends (then add its leftover)."""
+        if self.reader is None:
+            return
+        try:
+            while (batch := await asyncio.to_thread(self.reader.take, FEED_POLL_S)) is not None:
+                fresh = [ip for ip in batch if ip in self.probe]
+                if fresh:
+                    async with self._cond:
+                        self.found.extend(fresh)
+                        self.total += len(fresh)
+                        self._cond.notify_all()
+            left, _ = _blocks(self.reader.leftover() & self.probe)
+            self.blind = chain(self.blind, _addresses(left))
+            self.total += sum(c.size for c in left)
+        finally:
+            async with self._cond:
+                self.waiting = False
+                self._cond.notify_all()
+
+    async def next(self) -> str | None:
+        """The next address to ask; None when there is none left."""
+        while True:
+            if self.found:
+                return self.found.popleft()
+            ip = next(self.blind, None)
+            if ip is not None:
+                return ip
+            if not self.waiting:
+                return None
+            async with self._cond:
+                await self._cond.wait_for(lambda: self.found or not self.waiting)
+
+
+async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, fed_concurrency: int,
+                 inflight: int, port: int) -> ScanOutcome:
     credentials = list(ctx.credentials) or [DEFAULT_CREDENTIAL]
-    blocks, too_big = _blocks(ctx)
-    total = sum(c.size for c in blocks)
+    probe = ctx.targets - ctx.skip
+    # waiting for ARP to name its segment blocks: off the event loop
+    now, reader = await asyncio.to_thread(split_targets, probe, ctx.feed) if ctx.feed else (probe, None)
+    blocks, too_big = _blocks(now)
+    targets = _Targets(blocks, reader, probe)
     outcome = ScanOutcome(method=NAME)
     for cidr in too_big:
         outcome.messages.append(f"{cidr}: IPv6 block too large to sweep address by address "
@@ -138,10 +197,12 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
     await client.community.open()
     done = 0
     results: list[AgentResult] = []
+    asked: list[str] = []
 
-    async def worker(pending: Iterator[str], lim: Limits, final: bool) -> None:
+    async def worker(pending: _Targets, lim: Limits, final: bool) -> None:
         nonlocal done
-        for ip in pending:
+        while (ip := await pending.next()) is not None:
+            asked.append(ip)
             try:
                 result = await interrogate(client, ip, credentials, lim, depth, port)
             except Exception as exc:  # a bug must not lose the rest of the sweep
@@ -152,23 +213,31 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
             else:
                 silent.append(ip)
             done += 1
-            ctx.progress(min(done, total), total, f"snmp {ip}")
+            ctx.progress(done, max(targets.total, done),
+                         f"snmp {ip}" + (", waiting for ARP" if targets.waiting else ""))
 
     silent: list[str] = []
     try:
-        first = _targets(blocks)
-        await asyncio.gather(*(worker(first, limits, False) for _ in range(min(concurrency, max(total, 1)))))
-        retry = silent if client.community.window.congested else []
+        pump = asyncio.ensure_future(targets.pump())
+        workers = fed_concurrency if reader is not None else min(concurrency, max(targets.total, 1))
+        await asyncio.gather(*(worker(targets, limits, False) for _ in range(workers)))
+        await pump
+        # Replies were queueing somewhere: an agent that stayed silent may only have been late.
+        # Asked again when some silent address did answer after we stopped waiting (the client
+        # saw it): a slow walk elsewhere says nothing about hosts that have no agent.
+        retry = silent if client.community.late.intersection(silent) else []
         if retry:
-            # Replies were queueing somewhere: an agent that stayed silent may only have been late
-            # (the client saw late answers from some of them).
             patient = replace(limits, timeout=limits.timeout * 2)
-            again = iter(list(retry))
+            again = _Targets([IPNetwork(ip) for ip in retry])
             silent = []
             await asyncio.gather(*(worker(again, patient, True) for _ in range(min(concurrency, len(retry)))))
             outcome.stats["second_pass"] = len(retry)
     finally:
         client.close()
+    total = targets.total
+    if reader is not None:
+        # what was asked, for absence (reconcile.absence): not the segment's addresses ARP did not find
+        outcome.stats["covered"] = [str(c) for c in IPSet(asked).iter_cidrs()]
 
     answered = 0
     for result in sorted(results, key=lambda r: IPAddress(r.ip).sort_key()):
