@@ -8,14 +8,12 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from netdiscover.services.errors import OperationError
 from netdiscover.services.params import check_limit
 from netdiscover.storage.asset_pages import AssetQuery, page_ids, sort_value_of
-from netdiscover.storage.assets import iter_asset_views
 
 
 def encode_cursor(sort: str, value: datetime | None, last_id: int) -> str:
@@ -50,10 +48,3 @@ def page_of_ids(session: Session, query: AssetQuery, limit: int,
         return ids, None
     last = ids[limit - 1]
     return ids[:limit], encode_cursor(query.sort, sort_value_of(session, last, query.sort), last)
-
-
-def page_assets(session: Session, query: AssetQuery, limit: int,
-                cursor: str | None) -> tuple[list[Any], str | None]:
-    """One page of assets (views with their children) and the cursor of the next page, if any."""
-    ids, next_cursor = page_of_ids(session, query, limit, cursor)
-    return list(iter_asset_views(session, ids)), next_cursor

@@ -41,6 +41,13 @@ def unknown_keys(session: Session, statuses: Sequence[str], since: datetime | No
     return list(session.execute(stmt))
 
 
+def asset_keys(session: Session, ids: Sequence[int]) -> list[Any]:
+    """``(id, last_seen)`` of these assets, in the order of ``ids`` (unknown ids left out)."""
+    found = {row.id: row for row in session.execute(
+        select(Asset.id, Asset.last_seen).where(Asset.id.in_(list(ids))))}
+    return [found[i] for i in ids if i in found]
+
+
 def subnet_occupants(session: Session) -> Iterable[tuple[str, int, str, datetime | None, str]]:
     """``(ip, asset_id, device_class, first_seen, status)`` of every current address of an asset
     that is not ignored."""
