@@ -130,11 +130,9 @@ def iso_text(column: Any, dialect: str) -> Any:
     instead of the driver parsing each and Python formatting it again.
     """
     if dialect == "postgresql":
-        utc = func.timezone("UTC", column)
-        seconds = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')
-        micro = func.to_char(utc, "US")
-        fraction = case((micro == "000000", ""), else_=literal(".") + micro)
-        return type_coerce(seconds + fraction + "+00:00", String)
+        # one to_char per value: '.000000' can only be the fraction, and isoformat leaves it out
+        full = func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+        return type_coerce(func.replace(full, ".000000", "") + "+00:00", String)
     # SQLite holds what UTCDateTime wrote: 'YYYY-MM-DD HH:MM:SS.ffffff' (naive UTC)
     raw = type_coerce(column, String)
     micro = func.substr(raw, 21, 6)
