@@ -481,3 +481,30 @@ def test_crash_in_the_middle_leaves_the_database_as_before(sessions, monkeypatch
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(AssetEvent)) == 1
         assert s.scalar(select(func.count()).select_from(Address)) == 1
+
+
+@pytest.mark.postgres
+def test_a_sweep_adding_many_assets_refreshes_the_planner_statistics(pg_url, monkeypatch):
+    from sqlalchemy import text
+
+    from netdiscover.services import reconcile as service
+    from netdiscover.storage.engine import open_database
+
+    monkeypatch.setattr(service, "STATISTICS_AFTER_NEW", 50)
+    sessions = open_database(pg_url)
+    try:
+        def analysed() -> set[str]:
+            with sessions() as s:
+                return set(s.scalars(text("SELECT relname FROM pg_stat_user_tables "
+                                          "WHERE last_analyze IS NOT NULL")))
+
+        few = [Observation(method="arp", ip=f"10.9.0.{i}", mac=f"02:00:00:00:09:{i:02x}")
+               for i in range(1, 40)]
+        reconcile(sessions, few)
+        assert analysed() == set()
+        many = [Observation(method="arp", ip=f"10.9.1.{i}", mac=f"02:00:00:00:0a:{i:02x}")
+                for i in range(1, 80)]
+        assert reconcile(sessions, many).new == 79
+        assert analysed() >= {"assets", "interfaces", "addresses", "observations"}
+    finally:
+        sessions.kw["bind"].dispose()

@@ -19,6 +19,7 @@ from netdiscover.inventory.apply import ImportResult, store_batch
 from netdiscover.inventory.export import export_rows
 from netdiscover.inventory.mapping import Record
 from netdiscover.observation import clean_text, utcnow
+from netdiscover.services.reconcile import refresh_statistics_after
 from netdiscover.storage.inventory_writes import import_transaction
 
 BATCH = 5000
@@ -81,6 +82,8 @@ def import_records(
     finally:
         if collecting:
             gc.enable()
+    if not dry_run:
+        refresh_statistics_after(sessions, result.created)
     return result
 
 

@@ -12,6 +12,7 @@ absence) come after those writes are applied, inside the same transaction.
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -33,6 +34,12 @@ from netdiscover.reconcile.summary import summarise
 from netdiscover.storage import evidence
 from netdiscover.storage.sweep_writes import SweepStore, sweep_transaction
 from netdiscover.storage.write_plan import WritePlan
+
+log = logging.getLogger("netdiscover.reconcile")
+
+# A sweep or import that adds this many assets refreshes the planner's statistics of the tables it grew.
+STATISTICS_AFTER_NEW = 5_000
+GROWING_TABLES = ("assets", "interfaces", "addresses", "observations")
 
 
 def reconcile(
@@ -77,10 +84,24 @@ def reconcile(
         with sweep_transaction(sessions) as store:
             locations = [o for o in obs if o.kind == LOCATION]
             _reconcile(store, ctx, result, devices, hosts, locations, fingerprinter)
+        refresh_statistics_after(sessions, result.new)
         return result
     finally:
         if collecting:
             gc.enable()
+
+
+def refresh_statistics_after(sessions: sessionmaker[Session], added: int) -> None:
+    """The planner's statistics after a write that added ``added`` assets, when that is many (a
+    failure is only logged: what was written is stored, and autovacuum refreshes them later)."""
+    from netdiscover.storage.engine import refresh_planner_statistics
+
+    if added < STATISTICS_AFTER_NEW:
+        return
+    try:
+        refresh_planner_statistics(sessions, GROWING_TABLES)
+    except Exception:
+        log.exception("could not refresh the planner's statistics")
 
 
 def _reconcile(store: SweepStore, ctx: SweepContext, result: ReconcileResult, devices: list[Device],

@@ -256,3 +256,18 @@ def write_session(sessions: sessionmaker[Session], whole_database: bool = True) 
         if whole_database and conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
         yield session
+
+
+def refresh_planner_statistics(sessions: sessionmaker[Session], tables: tuple[str, ...]) -> None:
+    """PostgreSQL: ANALYZE these tables now, so the next reads are planned on their new size.
+
+    After a bulk load the planner would otherwise keep its old estimates until autovacuum comes
+    round (a minute or more) and scan a whole table where an index serves a batch (a report of
+    100,000 fresh assets: 0.86 s instead of 0.30 s for the addresses alone). SQLite: nothing.
+    """
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return
+    names = ", ".join(engine.dialect.identifier_preparer.quote(t) for t in tables)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"ANALYZE {names}"))
