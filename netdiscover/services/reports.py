@@ -29,7 +29,7 @@ from netdiscover.services.paging import page_of_ids
 from netdiscover.storage import reports as stored
 from netdiscover.storage.asset_observations import recent_sightings
 from netdiscover.storage.asset_pages import AssetQuery
-from netdiscover.storage.assets import BULK_BATCH, iter_asset_views
+from netdiscover.storage.assets import BULK_BATCH
 
 UNKNOWN_STATUSES = ("undocumented", "rogue")
 RECORDS_PER_ASSET = 50
@@ -71,14 +71,6 @@ def unknown_row(session: Session, asset: Any, index: risk.Index | None) -> dict[
     return build_row(asset, records_by_asset(session, [asset]).get(asset.id, []), index)
 
 
-def unknown_rows_of(session: Session, assets: Sequence[Any],
-                    index: risk.Index | None) -> Iterator[dict[str, Any]]:
-    """Report rows of these assets (views or ORM objects with children), in their order."""
-    records = records_by_asset(session, assets)
-    for asset in assets:
-        yield build_row(asset, records.get(asset.id, []), index)
-
-
 def unknown_rows(session: Session, since: datetime | None = None,
                  site: str | None = None) -> list[dict[str, Any]]:
     """Undocumented and rogue assets (rogue first, then newest first); ignored ones never appear.
@@ -91,18 +83,14 @@ def unknown_rows(session: Session, since: datetime | None = None,
 def iter_unknown_rows(session: Session, since: datetime | None = None,
                       site: str | None = None) -> Iterator[dict[str, Any]]:
     """``unknown_rows`` one row at a time: assets are read in batches as plain rows, not ORM objects."""
-    keys = stored.unknown_keys(session, REPORTED_STATUSES, since, site)
-    if not keys:
-        return
-    index = lazy_subnet_index(session)
-    batch: list[Any] = []
-    # batches are a multiple of records_by_asset's chunk, so its chunks stay those of the whole list
-    for view in iter_asset_views(session, [k.id for k in keys], batch=BULK_BATCH):
-        batch.append(view)
-        if len(batch) == BULK_BATCH:
-            yield from unknown_rows_of(session, batch, index)
-            batch = []
-    yield from unknown_rows_of(session, batch, index)
+    return _unknown_batches(session, since, site, decoded_rows)
+
+
+def decoded_rows(batch: Any, records: dict[int, list[Any]], index: risk.Index | None) -> list[dict[str, Any]]:
+    """The report rows of one ``report_text_batch`` as data: written as the report's JSON
+    (``row_texts``, byte for byte ``build_row``'s) and decoded, which is cheaper than loading the
+    assets with their children and building the rows as objects."""
+    return [json.loads(text) for text in row_texts(batch, records, index)]
 
 
 BatchWriter = Callable[[Any, dict[int, list[Any]], risk.Index | None], Iterator[Any]]
@@ -159,14 +147,11 @@ def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | 
 
 
 def _rows_of_ids(session: Session, ids: list[int], index: risk.Index | None) -> list[dict[str, Any]]:
-    """The report rows of these assets, in this order: read as plain rows and written as the
-    report's JSON (``row_texts``, byte for byte ``build_row``'s), then decoded; cheaper than
-    loading the assets with their children and building the rows as objects."""
+    """The report rows of these assets, in this order."""
     if not ids:
         return []
     batch = stored.report_text_batch(session, ids)
-    records = records_by_asset(session, stored.asset_keys(session, ids))
-    return [json.loads(text) for text in row_texts(batch, records, index)]
+    return decoded_rows(batch, records_by_asset(session, stored.report_keys(batch[0])), index)
 
 
 def change_rows(session: Session, since: datetime, site: str | None = None) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import itemgetter
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Boolean, String, Text, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
@@ -41,11 +41,16 @@ def unknown_keys(session: Session, statuses: Sequence[str], since: datetime | No
     return list(session.execute(stmt))
 
 
-def asset_keys(session: Session, ids: Sequence[int]) -> list[Any]:
-    """``(id, last_seen)`` of these assets, in the order of ``ids`` (unknown ids left out)."""
-    found = {row.id: row for row in session.execute(
-        select(Asset.id, Asset.last_seen).where(Asset.id.in_(list(ids))))}
-    return [found[i] for i in ids if i in found]
+class _Key(NamedTuple):
+    id: int
+    last_seen: datetime | None
+
+
+def report_keys(assets: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """``(id, last_seen)`` of the asset rows of a ``report_text_batch`` (what ``unknown_keys``
+    gives), read back from the rows' ISO text."""
+    at = REPORT_ASSET_COLUMNS.index("last_seen")
+    return [_Key(row[0], datetime.fromisoformat(row[at]) if row[at] else None) for row in assets]
 
 
 def subnet_occupants(session: Session) -> Iterable[tuple[str, int, str, datetime | None, str]]:
