@@ -193,7 +193,7 @@ def test_reload_good_and_broken_file(tmp_path, events):
         assert runner.count("b") >= before + 1          # the old schedule keeps running
         assert runner.count("a") == 1
     failed = events.named("settings.reload_failed")[0]
-    assert f"{path}:" in failed["error"] and "not an interval" in failed["error"]
+    assert f"{path}:" in failed["error"] and "cannot read '1 sec' as a duration" in failed["error"]
 
 
 def test_a_crashing_sweep_fails_alone(tmp_path, events):
