@@ -87,7 +87,7 @@ def browser(request: Request) -> BrowserSession:
     """The signed-in browser; anyone else goes to the login page.
 
     Its session is its own and closed here (see ``reading``): a route that holds a pooled
-    connection must never wait for a second one, and some services open their own (sites).
+    connection must never wait for a second one (services that own their transactions open their own).
     """
     with reading(request) as session:
         found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
@@ -216,7 +216,8 @@ def _site_names(request: Request) -> list[str]:
     state = request.app.state
     cached = state.site_names
     if cached is None or time.monotonic() - cached[0] > INDEX_TTL_S:
-        cached = state.site_names = (time.monotonic(), sorted(site_names(state.sessions)))
+        with state.sessions() as session:
+            cached = state.site_names = (time.monotonic(), sorted(site_names(session)))
     return cached[1]
 
 
@@ -311,7 +312,9 @@ def queue_sweep(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
 
 @router.get("/sites")
 def sites(request: Request, bs: Signed) -> Response:
-    return render(request, "sites.html", sites=site_rows(request.app.state.sessions))
+    with reading(request) as session:
+        rows = site_rows(session)
+    return render(request, "sites.html", sites=rows)
 
 
 @router.get("/changes")
