@@ -267,8 +267,6 @@ class _Reader:
         return value
 
     def seconds(self, value: Any, header: str | None, key: str, occurrence: int = 0) -> float:
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            return float(value)
         try:
             return parse_duration(value, zero_ok=True).total_seconds()
         except DurationError as exc:

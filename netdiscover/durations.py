@@ -1,10 +1,11 @@
 """The one reader of the durations users type, and of "since" moments.
 
 A duration is one or more parts ``<number><unit>``, units ``s`` ``m`` ``h`` ``d`` ``w`` (any case,
-spaces allowed, decimals allowed): ``30s``, ``15m``, ``4h``, ``7d``, ``2w``, ``1h30m``, ``1.5h``.
-A bare number alone is seconds (``90``); a number without a unit after other parts (``1h30``) is
-refused, as it reads as minutes to some and seconds to others. A moment (``--since``, ``seen_since``)
-is an ISO date or date-time (UTC unless it says otherwise) or a duration back from now.
+spaces allowed, decimals allowed): ``30s``, ``15m``, ``4h``, ``7d``, ``2w``, ``1h30m``, ``1.5h``. A
+bare number alone is seconds (``90``, or the number 90 from a settings file); a number without a
+unit after other parts (``1h30``) is refused, as it reads as minutes to some and seconds to others.
+A moment (``--since``, ``seen_since``) is an ISO date or date-time (UTC unless it says otherwise) or
+a duration back from now.
 
 Every refusal is a ``DurationError`` (a ValueError) with a one-line message.
 """
@@ -32,7 +33,8 @@ class DurationError(ValueError):
 
 
 def parse_duration(text: object, *, zero_ok: bool = False, longest: timedelta = LONGEST) -> timedelta:
-    """The duration ``text`` spells; above zero (or zero, when ``zero_ok``) and at most ``longest``."""
+    """The duration ``text`` spells (a number is seconds); above zero (or zero, when ``zero_ok``) and
+    at most ``longest``."""
     seconds = _seconds(text)
     if seconds is None:
         raise DurationError(f"cannot read {text!r} as a duration ({EXAMPLES})")
@@ -59,6 +61,8 @@ def parse_moment(text: str, now: datetime | None = None) -> datetime:
 
 def _seconds(text: object) -> float | None:
     """The seconds ``text`` spells, or None when it is not a duration."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text) if text >= 0 else None
     value = text.strip().lower() if isinstance(text, str) else ""
     if not _DURATION.fullmatch(value):
         return None

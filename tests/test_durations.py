@@ -19,14 +19,14 @@ NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 @pytest.mark.parametrize(("text", "seconds"), [
     ("2s", 2), ("30s", 30), ("15m", 900), ("4h", 14400), ("1d", 86400), ("1w", 604800), ("2w", 1209600),
     ("1h30m", 5400), ("1d12h", 129600), ("1.5h", 5400), ("0.5s", 0.5), (" 10 m ", 600), ("90 m", 5400),
-    ("1h 30m", 5400), ("90S", 90), ("90", 90), ("2.5", 2.5), ("1h1h", 7200),
+    ("1h 30m", 5400), ("90S", 90), ("90", 90), ("2.5", 2.5), ("1h1h", 7200), (90, 90), (2.5, 2.5),
 ])
 def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
 @pytest.mark.parametrize("text", ["", " ", "h", "15x", "m15", "ten", "soon", "-5m", "15mm", "1h 30", "1h30",
-                                  "1.5.5s", "5y", "1 0m", None, 15])
+                                  "1.5.5s", "5y", "1 0m", None, True, -5, [15]])
 def test_unreadable_durations(text):
     with pytest.raises(DurationError, match=r"^cannot read .* as a duration \(like 30s, 15m"):
         parse_duration(text)
@@ -40,7 +40,7 @@ def test_bounds():
     with pytest.raises(DurationError, match="is longer than 366d"):
         parse_duration("400d", longest=timedelta(days=366))
     assert parse_duration("366d", longest=timedelta(days=366)) == timedelta(days=366)
-    for huge in ("999999999d", "9" * 400 + "w"):
+    for huge in ("999999999d", "9" * 400 + "w", 1e30, float("inf")):
         with pytest.raises(DurationError, match="is longer than 36500d"):
             parse_duration(huge)
 
@@ -84,7 +84,7 @@ def test_every_front_door_reads_the_same_spellings(tmp_path):
         since_param("1h30")
     path = tmp_path / "netdiscover.toml"
     path.write_text('[daemon]\nrequest_poll = "1.5m"\nstop_timeout = "0m"\ndisappear_after = "2w"\n'
-                    '[[sweep]]\nname = "a"\ntargets = ["10.20.0.0/24"]\nevery = "1h 30m"\njitter = "90"\n')
+                    '[[sweep]]\nname = "a"\ntargets = ["10.20.0.0/24"]\nevery = 5400\njitter = "90"\n')
     settings = load_settings(path)
     assert settings.sweeps[0].schedule.every == timedelta(minutes=90)
     assert settings.sweeps[0].schedule.jitter == timedelta(seconds=90)
