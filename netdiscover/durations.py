@@ -21,7 +21,8 @@ MAX_DAYS = 36500
 LONGEST = timedelta(days=MAX_DAYS)
 EXAMPLES = "like 30s, 15m, 24h, 7d, 1h30m"
 HELP = "a duration (30s, 15m, 24h, 7d, 2w, 1h30m; a bare number is seconds)"
-MOMENT_HELP = "a duration back from now (24h, 7d, 1h30m) or an ISO date (2024-05-01, 2024-05-01T08:00)"
+MOMENT_HELP = ("a duration back from now (24h, 7d, 1h30m; a bare number is seconds) or an ISO date "
+               "(2024-05-01, 2024-05-01T08:00)")
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _PART = re.compile(rf"({_NUMBER})\s*([smhdw])")
