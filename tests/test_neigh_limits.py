@@ -140,3 +140,20 @@ def test_a_large_lab_holds_the_limits_until_it_closes(limits, monkeypatch):
         limits.release(other)
         assert values(limits) == BIG           # this lab is still open
     assert limits.holders() == 0 and values(limits) == ORIGINAL
+
+
+@pytest.mark.lab
+def test_the_kernels_limits_through_the_shared_state(lab):
+    """On the real files and state directory: a hold asking for no more than is set writes nothing
+    and is recorded under this process until released."""
+    import json
+
+    real = NeighLimits()
+    hold = real.hold({name: 1 for name in ORIGINAL})
+    try:
+        state = json.loads((real.state_dir / "neigh-limits.json").read_text())
+        assert state["holds"][hold]["pid"] == os.getpid() and state["holds"][hold]["start"]
+    finally:
+        real.release(hold)
+    path = real.state_dir / "neigh-limits.json"
+    assert not path.exists() or hold not in json.loads(path.read_text())["holds"]
