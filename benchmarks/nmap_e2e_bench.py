@@ -72,6 +72,7 @@ class Case:
     scanner_ns: str
     targets: list[str]
     services: dict[str, set[int]]                  # ip -> open TCP ports
+    scanner_ip: str
     cleanup: Callable[[], None] = lambda: None
 
 
@@ -122,19 +123,20 @@ def build_small(lab: Lab, work: Path) -> Case:
         host = lab.host(name, lan if seg == "lan" else srv, f"{ip}/24", mac, gateway=gateway)
         start_services(lab, host.ns, specs, log=work / f"{name}.log")
         services[ip] = {int(s.split(":")[1]) for s in specs}
-    return Case("small", scanner.ns, list(SMALL_TARGETS), services)
+    return Case("small", scanner.ns, list(SMALL_TARGETS), services, scanner.ip)
 
 
 def build_large(lab: Lab, work: Path, network: str, live: int, serving: int) -> Case:
     built = sweep_lab(lab, work, network=network, live=live, agents=0, services=serving)
     services = {ip: set(ports) for ip, ports in built.services.items()}
-    return Case("large", built.scanner_ns, [built.network], services, cleanup=built.restore_gc)
+    return Case("large", built.scanner_ns, [built.network], services, built.net.scanner_ip,
+                cleanup=built.restore_gc)
 
 
 def served_ports(case: Case, found: dict[str, set[int]]) -> tuple[int, int]:
-    """Hosts found, and the lab's open ports among the ports found open."""
+    """Hosts found (the scanner itself left out), and the lab's open ports among the ports found open."""
     ports = sum(len(found.get(ip, set()) & wanted) for ip, wanted in case.services.items())
-    return len(found), ports
+    return len(set(found) - {case.scanner_ip}), ports
 
 
 def run_netdiscover(program: str, case: Case, db: Path) -> tuple[Run, list[str], int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 
@@ -157,6 +158,11 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
         click.echo(json.dumps(assets, indent=2, default=str))
     else:
         _print_table(assets, result)
+    # The process ends here. Close the database now (SQLite's last connection moves its WAL into
+    # the file), then keep the interpreter's last collection from walking every object the sweep
+    # loaded (fingerprint tables, SQLAlchemy): a few hundred ms of CPU for nothing.
+    sessions.kw["bind"].dispose()
+    gc.freeze()
     if result.status == "failed":
         sys.exit(EXIT_FAILED)
     if result.status == "aborted":

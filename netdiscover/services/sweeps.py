@@ -13,6 +13,7 @@ transaction, so an abort or a crash before or during it leaves the assets as the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -218,6 +219,9 @@ class RunningSweep:
         assert self._found is not None
         return self._found
 
+    def _mark(self, scan_id: int, what: str) -> None:
+        log.debug("sweep %s: %s %.3f s after it started", scan_id, what, time.monotonic() - self.started)
+
     def finish(self, sessions: sessionmaker[Session]) -> SweepResult:
         """Record the sweep, get reconciling ready while the scanners work, then store what they
         found; never leaves a half-written asset. Everything that goes wrong is recorded on the
@@ -235,8 +239,10 @@ class RunningSweep:
             )
         result = SweepResult(scan_id=scan_id, status="running")
         try:
-            _load_fingerprint_tables()
+            _load_fingerprint_tables(request)
+            self._mark(scan_id, "ready to store")
             observations, outcomes = self.wait()
+            self._mark(scan_id, "scanners done")
             for outcome in outcomes:
                 result.messages.extend(outcome.messages)
                 result.outcomes[outcome.method] = outcome.status
@@ -254,6 +260,7 @@ class RunningSweep:
                 result.new_undocumented_ids = list(rec.new_undocumented_ids)
                 result.reappeared_rogue_ids = list(getattr(rec, "rogue_seen_ids", []) or [])
             result.counts["observations"] = len(observations)
+            self._mark(scan_id, "stored")
         except SweepAborted as exc:
             result.status = "aborted"
             result.messages.append(f"aborted: {exc}")
@@ -279,6 +286,11 @@ def start_sweep(request: SweepRequest, progress: MethodProgress | None = None,
     ``RunningSweep.finish(sessions)``.
     """
     scope = scope or parse_scope(request.targets, request.exclude, allow_large=request.allow_large)
+    for method in request.methods:
+        # imported here, before the sweep's thread starts, so that the caller's next work (opening
+        # the database) does not hold the interpreter while a scanner's modules load
+        with contextlib.suppress(Exception):     # run_scanner reports it as that method's failure
+            scanners.load(method)
     return RunningSweep(request, scope, progress, should_stop)
 
 
@@ -294,15 +306,23 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
     return start_sweep(request, progress, should_stop, scope).finish(sessions)
 
 
-def _load_fingerprint_tables() -> None:
-    """Load the fingerprint sources' rules and tables now, while the scanners work, instead of
-    after them (fingerprinting is optional: without it there is nothing to load)."""
+def _load_fingerprint_tables(request: SweepRequest) -> None:
+    """Load the fingerprint tables this sweep's observations will need now, while the scanners
+    work, instead of after them (fingerprinting is optional: without it there is nothing to load)."""
     try:
         from netdiscover.fingerprints.warm import warm
     except ImportError:
         return
+    kinds = {"mac"}
+    if "nmap" in request.methods:
+        kinds.add("ports")
+        args = request.nmap_args or ""
+        if request.nmap_profile != "quick" or "-sV" in args or "--script" in args:
+            kinds.add("banners")       # service detection: products and banners to match
+    if "snmp" in request.methods:
+        kinds.add("snmp")
     try:
-        warm()
+        warm(kinds)
     except Exception:      # only a head start: reconciling loads (and reports) whatever failed here
         log.debug("loading the fingerprint tables ahead failed", exc_info=True)
 

@@ -19,10 +19,13 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from netdiscover.observation import Observation, clean_text
 from netdiscover.scanners.base import ScannerUnavailable
-from netdiscover.scanners.nmap.parse import NmapStream, NmapXmlError
+
+if TYPE_CHECKING:
+    from netdiscover.scanners.nmap.parse import NmapStream
 
 MIN_VERSION = (7, 0)
 READ_SIZE = 65536
@@ -80,7 +83,6 @@ atexit.register(_stop_all)
 def run_nmap(argv: list[str], targets: list[str], timeout: float, local_ips: set[str]) -> ChunkResult:
     """Run ``argv`` (an nmap command writing XML to stdout) and parse its output as it comes."""
     result = ChunkResult(targets=targets)
-    stream = NmapStream(local_ips)
     broken: str | None = None
     started = time.monotonic()
     with tempfile.TemporaryFile() as stderr:
@@ -92,6 +94,10 @@ def run_nmap(argv: list[str], targets: list[str], timeout: float, local_ips: set
             return result
         _live.add(proc)
         try:
+            # the parser loads while nmap starts, not before
+            from netdiscover.scanners.nmap.parse import NmapStream, NmapXmlError
+
+            stream = NmapStream(local_ips)
             broken = _read(proc, stream, result, started + timeout, timeout)
         finally:
             if proc.poll() is None:
@@ -107,6 +113,8 @@ def run_nmap(argv: list[str], targets: list[str], timeout: float, local_ips: set
     errors = [line for line in lines if not line.lower().startswith("warning:")]
     result.warnings = warnings[:5]
     if result.error is None and broken is None:
+        from netdiscover.scanners.nmap.parse import NmapXmlError
+
         began = time.monotonic()
         try:
             stream.close()
@@ -134,6 +142,8 @@ def _read(proc: subprocess.Popen, stream: NmapStream, result: ChunkResult, deadl
           timeout: float) -> str | None:
     """Feed nmap's stdout to the parser until it ends, the deadline passes or the XML breaks;
     the parse error, if any (a timeout or an unusable nmap is put on ``result``)."""
+    from netdiscover.scanners.nmap.parse import NmapXmlError
+
     pipe = proc.stdout.fileno()
     while True:
         left = deadline - time.monotonic()
