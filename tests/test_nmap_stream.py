@@ -159,3 +159,41 @@ def test_the_sweep_starts_nmap_before_it_opens_the_database(tmp_path):
     (asset,) = json.loads(proc.stdout)
     assert asset["ips"] == ["192.0.2.1"] and {s["port"] for s in asset["services"]} == {80, 9100, 161}
     assert not (db.parent / "nd.db-wal").exists()         # closed: the WAL went into the file
+
+
+def test_a_database_that_cannot_open_stops_the_sweep_with_one_line_and_no_nmap_left(tmp_path):
+    pid_file = tmp_path / "nmap.pid"
+    fake_nmap(tmp_path, f"echo $$ > {pid_file}\nexec sleep 60\n")
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", "from netdiscover.cli import main; main()", "--db",
+                           f"sqlite:///{tmp_path}/missing/dir/nd.db", "scan", "192.0.2.1", "-m", "nmap"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert time.monotonic() - started < 30, "the command waited for nmap"
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("Error: database: ") and proc.stderr.count("\n") == 1, proc.stderr
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() and time.monotonic() < deadline:     # nmap may have been killed unborn
+        time.sleep(0.1)
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}").exists() else "gone"
+        assert state in ("gone", "Z"), "nmap outlived the sweep that started it"
+
+
+def test_no_more_runs_at_once_than_asked(tmp_path):
+    out = xml_file(tmp_path, "out.xml", doc(PRINTER))
+    log = tmp_path / "runs.log"
+    # each run notes when it starts and ends; with 2 at once, no third starts before one has ended
+    nmap = fake_nmap(tmp_path, f"echo start >> {log}\nsleep 0.3\necho end >> {log}\ncat {out}\n")
+    ctx = ScanContext(targets=IPSet(["192.0.2.0/28"]), options={"nmap_path": nmap, "nmap_chunk_size": 2,
+                                                                "nmap_parallel": 2})
+    outcome = scan(ctx)
+    assert outcome.stats["chunks"] == 8 and outcome.stats["parallel"] == 2
+    at_once = peak = 0
+    for line in log.read_text().split():
+        at_once += 1 if line == "start" else -1
+        peak = max(peak, at_once)
+    assert peak == 2

@@ -13,9 +13,10 @@ in, without nmap's own host discovery (``-Pn``). Options and their defaults: the
 from __future__ import annotations
 
 import os
+import queue
 import shlex
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutco
 from netdiscover.scanners.feed import FeedReader, split_targets
 from netdiscover.scanners.nmap import DESCRIPTOR
 from netdiscover.scanners.nmap.args import Command, build_command
-from netdiscover.scanners.nmap.process import find_nmap, run_nmap, too_old
+from netdiscover.scanners.nmap.process import ChunkResult, find_nmap, run_nmap, too_old
 
 NAME = DESCRIPTOR.name
 MAX_PARALLEL = 8
@@ -175,6 +176,16 @@ def jobs(chunks: list[tuple[int, list[str]]], reader: FeedReader | None, probe: 
     yield from ((ipv, targets, False) for ipv, targets in chunk_targets(reader.leftover() & probe, size))
 
 
+def _run_into(results: queue.Queue[ChunkResult], argv: list[str], targets: list[str], timeout: float,
+              local_ips: set[str]) -> None:
+    """One nmap run, its result put on ``results`` whatever happens."""
+    try:
+        result = run_nmap(argv, targets, timeout, local_ips)
+    except Exception as exc:     # a bug here must fail this chunk, not leave the sweep waiting for it
+        result = ChunkResult(targets=targets, error=f"nmap run crashed: {type(exc).__name__}: {exc}")
+    results.put(result)
+
+
 def scan(ctx: ScanContext) -> ScanOutcome:
     """Sweep ``ctx.targets`` with nmap; one Observation per host that is up."""
     probe = ctx.targets - ctx.skip
@@ -199,11 +210,11 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     unusable: list[str] = []
     seen: dict[str, Observation] = {}
     asked = IPSet()
-    running: set[Future] = set()
+    running = 0
+    results: queue.Queue[ChunkResult] = queue.Queue()
 
-    def finish(future: Future) -> None:
+    def finish(result: ChunkResult) -> None:
         nonlocal done, failed, nmap_seconds, parse_seconds
-        result = future.result()
         done += 1
         if result.version:
             versions.add(result.version)
@@ -224,27 +235,41 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         ctx.progress(done, started, f"{len(seen)} up; {label}" + (" failed" if result.error else ""))
 
     def reap(block: bool) -> None:
-        finished = (next(as_completed(running)),) if block and running else [f for f in running if f.done()]
-        for future in finished:
-            running.discard(future)
-            finish(future)
+        """Take in the finished runs (with ``block``, wait for one first)."""
+        nonlocal running
+        while running:
+            try:
+                result = results.get(block=block)
+            except queue.Empty:
+                return
+            running -= 1
+            finish(result)
+            block = False
+
+    def idle() -> bool:
+        return running < parallel
 
     ctx.progress(0, len(chunks), f"nmap: {len(chunks)} chunk(s)" + (", waiting for ARP" if reader else ""))
     size = min(int(opts["nmap_chunk_size"]), FED_CHUNK)
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="nmap") as pool:
-        for job in jobs(chunks, reader, probe, size, lambda: len(running) < parallel):
-            if unusable:
-                break
-            if job is not None:
-                ipv, targets, fed = job
-                started += 1
-                asked.update(IPSet(targets))
-                argv = nmap_argv(nmap, fed_args if fed else command.args, targets, ipv)
-                ctx.log.info("nmap run %d, %d at once: %s", started, parallel, shlex.join(argv))
-                running.add(pool.submit(run_nmap, argv, targets, timeout, local_ips))
-            reap(block=False)
-        while running:
-            reap(block=True)
+    for job in jobs(chunks, reader, probe, size, idle):
+        if unusable:
+            break
+        if job is not None:
+            while running >= parallel:       # at most ``parallel`` nmap at once
+                reap(block=True)
+            ipv, targets, fed = job
+            started += 1
+            running += 1
+            asked.update(IPSet(targets))
+            argv = nmap_argv(nmap, fed_args if fed else command.args, targets, ipv)
+            ctx.log.info("nmap run %d, %d at once: %s", started, parallel, shlex.join(argv))
+            # a daemon thread per run: a process that is leaving does not wait for nmap (process.py
+            # kills it at exit)
+            threading.Thread(target=_run_into, args=(results, argv, targets, timeout, local_ips),
+                             name=f"nmap-{started}", daemon=True).start()
+        reap(block=False)
+    while running:
+        reap(block=True)
     if unusable:
         raise ScannerUnavailable(unusable[0])
     outcome.observations = list(seen.values())
