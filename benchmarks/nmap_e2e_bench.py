@@ -15,6 +15,8 @@ Cases (each its own lab, namespaces prefixed ``ndnm``, removed afterwards even o
 - large: a /22 of ``--large-live`` hosts (``netdiscover_lab.sweep_lab``), ``--large-services`` of
   them serving TCP, the rest answering ARP only; the scanner sits in it.
 
+``--nice N`` runs both sides at that priority (on a machine others load, ``--nice -10`` keeps
+their load from stretching netdiscover's CPU work more than nmap's waiting; the rows say so).
 ``--baseline`` also times another netdiscover executable (e.g. main's checkout) each round, with
 its own replay if its nmap command lines differ. Wall time, CPU time (user + system of the whole
 process tree) and the 1-minute load average before each run are printed; ``--json`` writes one
@@ -49,6 +51,7 @@ from netdiscover_lab.services import start_services  # noqa: E402
 from netdiscover_lab.sweep_lab import sweep_lab  # noqa: E402
 
 NETDISCOVER = str(Path(sys.executable).with_name("netdiscover"))
+NICE: list[str] = []            # ["nice", "-n", N] with --nice: both sides get the same priority
 TARGET = re.compile(r"nmap run \d+, (\d+) at once: (.*)$")
 
 # (name, segment, address, MAC, services): seven device hosts on two /24s, as nmap_bench.py's
@@ -106,7 +109,7 @@ def timed(cmd: list[str], timeout: float = 1800) -> tuple[subprocess.CompletedPr
     """Run ``cmd``; its wall time and the CPU time (user + system) of it and every descendant."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([*NICE, *cmd], capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -275,6 +278,7 @@ def row(case: Case, label: str, side: Side, alone: Side, play: tuple[list[str], 
         "ratio": round(side.median() / alone.median(), 3),
         "nmap_alone_cpu_s": round(alone.median("cpu"), 3), "netdiscover_cpu_s": round(side.median("cpu"), 3),
         "load": round(statistics.median(r.load for r in side.runs + alone.runs), 2),
+        "nice": int(NICE[2]) if NICE else 0,
         "runs": len(side.runs), "nmap_runs": len(commands), "parallel": parallel,
         "hosts": [side.runs[0].hosts, alone.runs[0].hosts],
         "open_ports": [side.runs[0].ports, alone.runs[0].ports],
@@ -305,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program", default=NETDISCOVER, help="the netdiscover executable measured")
     parser.add_argument("--baseline", metavar="NETDISCOVER",
                         help="also time this netdiscover executable (e.g. main's checkout) each round")
+    parser.add_argument("--nice", type=int, metavar="N",
+                        help="run both sides at this scheduling priority (e.g. -10 on a machine others load: "
+                             "the same for nmap alone and for netdiscover)")
     parser.add_argument("--json", help="write the rows here as JSON")
     opts = parser.parse_args(argv)
     cases = [c for c in opts.cases.split(",") if c]
@@ -314,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(f"error: {reason}", file=sys.stderr)
         return 2
+    if opts.nice is not None:
+        NICE[:] = ["nice", "-n", str(opts.nice)]
     programs = {"netdiscover": opts.program} | ({"baseline": opts.baseline} if opts.baseline else {})
     rows: list[dict] = []
     for name in cases:
