@@ -113,8 +113,6 @@ def run_nmap(argv: list[str], targets: list[str], timeout: float, local_ips: set
     errors = [line for line in lines if not line.lower().startswith("warning:")]
     result.warnings = warnings[:5]
     if result.error is None and broken is None:
-        from netdiscover.scanners.nmap.parse import NmapXmlError
-
         began = time.monotonic()
         try:
             stream.close()
