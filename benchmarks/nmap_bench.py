@@ -146,7 +146,7 @@ def report(case: str, args: list[str], direct: list[float], hosts_direct: list[i
     print(f"  direct nmap            median {d:8.3f} s   runs {', '.join(f'{x:.3f}' for x in direct)}")
     runs = ", ".join(f"{r['total']:.3f}" for r in ours)
     print(f"  netdiscover scan+store median {total:8.3f} s   runs {runs}")
-    print(f"    scan (nmap via python-nmap + parse) {scan:.3f} s, of which XML parse {parse * 1000:.1f} ms")
+    print(f"    scan (nmap, XML parsed as it streams) {scan:.3f} s, of which XML parse {parse * 1000:.1f} ms")
     print(f"    store (reconcile into SQLite)       {store * 1000:.1f} ms warm; "
           f"{store_cold * 1000:.1f} ms cold (first reconcile in a fresh process loads rules and OUI data)")
     print(f"    interpreter start + imports         {startup * 1000:.0f} ms (per process, not per sweep)")

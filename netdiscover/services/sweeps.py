@@ -1,6 +1,9 @@
 """Running a sweep, end to end: scope -> scanners -> observations -> fingerprint + reconcile -> storage.
 
-``run_sweep`` is what the ``scan`` command and the daemon both call. Each scanner runs on its
+``run_sweep`` is what the ``scan`` command and the daemon both call: ``start_sweep`` puts the
+scanners to work in their own thread at once, and ``RunningSweep.finish`` records the sweep, loads
+what storing needs (fingerprint tables, the reconciler) while they work, then stores what they
+found (the ``scan`` command opens the database in between). Each scanner runs on its
 own; one that fails or cannot run is reported in the result and the others go on. With ARP in
 the sweep, SNMP and nmap run beside it and start on each host of ARP's segment as ARP finds it
 (``collect``, ``scanners.feed``); the other methods run one after another. Nothing is
@@ -10,6 +13,7 @@ transaction, so an abort or a crash before or during it leaves the assets as the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from netdiscover import scanners
 from netdiscover.credentials import SnmpCredential
-from netdiscover.observation import Observation
+from netdiscover.observation import Observation, utcnow
 from netdiscover.scanners import DEFAULT_METHODS
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 from netdiscover.scanners.feed import HostFeed
@@ -183,6 +187,113 @@ def overall_status(outcomes: list[ScanOutcome]) -> str:
     return "partial"
 
 
+class RunningSweep:
+    """A sweep whose scanners are at work in their own thread (``start_sweep``); ``finish`` stores
+    what they find, so that the caller can open the database meanwhile."""
+
+    def __init__(self, request: SweepRequest, scope: Scope, progress: MethodProgress | None,
+                 should_stop: Callable[[], bool] | None) -> None:
+        self.request = request
+        self.scope = scope
+        self.should_stop = should_stop
+        self.started = time.monotonic()
+        self.started_at = utcnow()
+        self._found: tuple[list[Observation], list[ScanOutcome]] | None = None
+        self._error: BaseException | None = None
+        # a daemon thread: an interrupted sweep (Ctrl-C lands in the caller's thread) must not wait for it
+        self._thread = threading.Thread(target=self._collect, args=(progress,), name="sweep", daemon=True)
+        self._thread.start()
+
+    def _collect(self, progress: MethodProgress | None) -> None:
+        try:
+            self._found = collect(self.scope, self.request, progress, self.should_stop)
+        except BaseException as exc:     # handed to the caller's thread by wait()
+            self._error = exc
+
+    def wait(self) -> tuple[list[Observation], list[ScanOutcome]]:
+        """Every observation and each method's outcome, once the scanners are done (their
+        exception, if collecting raised one)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._found is not None
+        return self._found
+
+    def _mark(self, scan_id: int, what: str) -> None:
+        log.debug("sweep %s: %s %.3f s after it started", scan_id, what, time.monotonic() - self.started)
+
+    def finish(self, sessions: sessionmaker[Session]) -> SweepResult:
+        """Record the sweep, get reconciling ready while the scanners work, then store what they
+        found; never leaves a half-written asset. Everything that goes wrong is recorded on the
+        scan row and returned in the result."""
+        from netdiscover.reconcile.absence import coverage_of
+        from netdiscover.services.reconcile import reconcile
+        from netdiscover.storage import scans
+        from netdiscover.storage.engine import write_session
+
+        request, scope = self.request, self.scope
+        with write_session(sessions) as session:
+            scan_id = scans.start_scan(
+                session, targets=scope.specs, exclusions=scope.excluded, methods=list(request.methods),
+                sweep_name=request.sweep_name, started_by=request.started_by, started_at=self.started_at,
+            )
+        result = SweepResult(scan_id=scan_id, status="running")
+        try:
+            _load_fingerprint_tables(request)
+            self._mark(scan_id, "ready to store")
+            observations, outcomes = self.wait()
+            self._mark(scan_id, "scanners done")
+            for outcome in outcomes:
+                result.messages.extend(outcome.messages)
+                result.outcomes[outcome.method] = outcome.status
+            result.status = overall_status(outcomes)
+            if self.should_stop and self.should_stop():
+                raise SweepAborted("stopped before storing")
+            if result.status != "failed" or observations:
+                rec = reconcile(
+                    sessions, observations, scan_id=scan_id, scope=scope.ipset,
+                    complete=result.status == "completed", grace=request.grace,
+                    coverage=coverage_of(outcomes, scope.ipset),
+                )
+                result.counts = dict(rec.counts)
+                result.new_asset_ids = list(rec.new_asset_ids)
+                result.new_undocumented_ids = list(rec.new_undocumented_ids)
+                result.reappeared_rogue_ids = list(getattr(rec, "rogue_seen_ids", []) or [])
+            result.counts["observations"] = len(observations)
+            self._mark(scan_id, "stored")
+        except SweepAborted as exc:
+            result.status = "aborted"
+            result.messages.append(f"aborted: {exc}")
+        except KeyboardInterrupt:
+            result.status = "aborted"
+            result.messages.append("aborted: interrupted")
+            raise
+        except Exception as exc:
+            log.exception("sweep %s failed", scan_id)
+            result.status = "failed"
+            result.messages.append(f"failed: {type(exc).__name__}: {exc}")
+        finally:
+            result.duration_s = round(time.monotonic() - self.started, 3)
+            _record_outcome(sessions, result)
+        return result
+
+
+def start_sweep(request: SweepRequest, progress: MethodProgress | None = None,
+                should_stop: Callable[[], bool] | None = None, scope: Scope | None = None) -> RunningSweep:
+    """Put the sweep's scanners to work now, before anything else is loaded or opened.
+
+    Raises ScopeError for bad targets (before anything is sent). Store the result with
+    ``RunningSweep.finish(sessions)``.
+    """
+    scope = scope or parse_scope(request.targets, request.exclude, allow_large=request.allow_large)
+    for method in request.methods:
+        # imported here, before the sweep's thread starts, so that the caller's next work (opening
+        # the database) does not hold the interpreter while a scanner's modules load
+        with contextlib.suppress(Exception):     # run_scanner reports it as that method's failure
+            scanners.load(method)
+    return RunningSweep(request, scope, progress, should_stop)
+
+
 def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
               progress: MethodProgress | None = None,
               should_stop: Callable[[], bool] | None = None,
@@ -192,53 +303,28 @@ def run_sweep(sessions: sessionmaker[Session], request: SweepRequest,
     Raises ScopeError for bad targets (before anything is written). Everything else that goes
     wrong is recorded on the scan row and returned in the result.
     """
-    from netdiscover.reconcile.absence import coverage_of
-    from netdiscover.services.reconcile import reconcile
-    from netdiscover.storage import scans
-    from netdiscover.storage.engine import write_session
+    return start_sweep(request, progress, should_stop, scope).finish(sessions)
 
-    scope = scope or parse_scope(request.targets, request.exclude, allow_large=request.allow_large)
-    started = time.monotonic()
-    with write_session(sessions) as session:
-        scan_id = scans.start_scan(
-            session, targets=scope.specs, exclusions=scope.excluded, methods=list(request.methods),
-            sweep_name=request.sweep_name, started_by=request.started_by,
-        )
-    result = SweepResult(scan_id=scan_id, status="running")
+
+def _load_fingerprint_tables(request: SweepRequest) -> None:
+    """Load the fingerprint tables this sweep's observations will need now, while the scanners
+    work, instead of after them (fingerprinting is optional: without it there is nothing to load)."""
     try:
-        observations, outcomes = collect(scope, request, progress, should_stop)
-        for outcome in outcomes:
-            result.messages.extend(outcome.messages)
-            result.outcomes[outcome.method] = outcome.status
-        result.status = overall_status(outcomes)
-        if should_stop and should_stop():
-            raise SweepAborted("stopped before storing")
-        if result.status != "failed" or observations:
-            rec = reconcile(
-                sessions, observations, scan_id=scan_id, scope=scope.ipset,
-                complete=result.status == "completed", grace=request.grace,
-                coverage=coverage_of(outcomes, scope.ipset),
-            )
-            result.counts = dict(rec.counts)
-            result.new_asset_ids = list(rec.new_asset_ids)
-            result.new_undocumented_ids = list(rec.new_undocumented_ids)
-            result.reappeared_rogue_ids = list(getattr(rec, "rogue_seen_ids", []) or [])
-        result.counts["observations"] = len(observations)
-    except SweepAborted as exc:
-        result.status = "aborted"
-        result.messages.append(f"aborted: {exc}")
-    except KeyboardInterrupt:
-        result.status = "aborted"
-        result.messages.append("aborted: interrupted")
-        raise
-    except Exception as exc:
-        log.exception("sweep %s failed", scan_id)
-        result.status = "failed"
-        result.messages.append(f"failed: {type(exc).__name__}: {exc}")
-    finally:
-        result.duration_s = round(time.monotonic() - started, 3)
-        _record_outcome(sessions, result)
-    return result
+        from netdiscover.fingerprints.warm import warm
+    except ImportError:
+        return
+    kinds = {"mac"}
+    if "nmap" in request.methods:
+        kinds.add("ports")
+        args = request.nmap_args or ""
+        if request.nmap_profile != "quick" or "-sV" in args or "--script" in args:
+            kinds.add("banners")       # service detection: products and banners to match
+    if "snmp" in request.methods:
+        kinds.add("snmp")
+    try:
+        warm(kinds)
+    except Exception:      # only a head start: reconciling loads (and reports) whatever failed here
+        log.debug("loading the fingerprint tables ahead failed", exc_info=True)
 
 
 def _record_outcome(sessions: sessionmaker[Session], result: SweepResult) -> None:

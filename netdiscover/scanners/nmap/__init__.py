@@ -1,6 +1,7 @@
 """Nmap discovery: port and service scans by the nmap binary.
 
-Modules: scanner: the sweep; args: command lines per profile; parse: its XML; scripts: NSE output.
+Modules: scanner: the sweep; args: command lines per profile; process: one nmap run, read as it
+streams; parse: its XML; scripts: NSE output.
 This file holds only the method's descriptor, so it stays cheap to import.
 """
 

@@ -1,4 +1,5 @@
-"""Nmap XML -> Observations.
+"""Nmap XML -> Observations, host by host as nmap writes them (``NmapStream``) or from a whole
+document (``parse_xml``).
 
 The XML is parsed with defusedxml (no entities, no external references) and every string
 in it is treated as hostile: banners, hostnames and service fields come from the peer, so each
@@ -13,10 +14,11 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, TreeBuilder
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 
 from netdiscover.observation import Observation, Service, clean_text, normalise_mac
 from netdiscover.scanners.nmap.scripts import port_scripts
@@ -199,39 +201,122 @@ def host_observation(host: Element, local_ips: Collection[str] = ()) -> Observat
     )
 
 
+class NmapStream:
+    """One nmap ``-oX`` document parsed as it arrives, host by host.
+
+    ``feed`` takes the bytes as nmap writes them; each ``<host>`` becomes an Observation (in
+    ``run``) as soon as its end tag has arrived, and ``version`` is nmap's version once the root
+    element has. ``close`` ends the document. Both raise NmapXmlError when the output is not a
+    usable nmaprun document; what was parsed before the fault stays in ``run``.
+    """
+
+    def __init__(self, local_ips: Collection[str] = ()) -> None:
+        self.run = ParsedRun()
+        self.version: str | None = None
+        self.local_ips = local_ips
+        self._parser = DefusedXMLParser(target=_HostTarget(self))
+        self._held = b""          # a character reference cut at the end of the last chunk
+        self._fed = False
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        self._fed = True
+        data = self._held + _BAD_RAW.sub(b"", data)
+        cut = data.rfind(b"&")
+        if cut != -1 and len(data) - cut < 16 and b";" not in data[cut:]:
+            data, self._held = data[:cut], data[cut:]
+        else:
+            self._held = b""
+        self._parse(self._parser.feed, _BAD_REF.sub(b"", data))
+
+    def close(self) -> ParsedRun:
+        if not self._fed:
+            raise NmapXmlError("nmap produced no output")
+        if self._held:
+            self._parse(self._parser.feed, _BAD_REF.sub(b"", self._held))
+            self._held = b""
+        self._parse(self._parser.close)
+        return self.run
+
+    @staticmethod
+    def _parse(step, *args: bytes) -> None:
+        try:
+            step(*args)
+        except (SafeET.ParseError, DefusedXmlException) as exc:
+            raise NmapXmlError(f"nmap output is not valid XML: {clean_text(str(exc), 200)}") from None
+
+    def host(self, host: Element) -> None:
+        obs = host_observation(host, self.local_ips)
+        if obs is not None:
+            self.run.observations.append(obs)
+            return
+        status = host.find("status")
+        if status is not None and status.get("state") == "up":
+            addr = host.find("address")
+            self.run.dropped_local.append(_text(addr.get("addr"), 64) if addr is not None else "?")
+
+    def runstats(self, tag: str, attrs: dict[str, str]) -> None:
+        if tag == "hosts":
+            self.run.hosts_up = _int(attrs.get("up")) or 0
+            self.run.hosts_down = _int(attrs.get("down")) or 0
+        elif tag == "finished":
+            try:
+                self.run.elapsed = float(attrs.get("elapsed") or "")
+            except ValueError:
+                self.run.elapsed = None
+            if attrs.get("exit") == "error":
+                self.run.errors.append(_text(attrs.get("errormsg"), 300) or "nmap reported an error")
+
+
+class _HostTarget:
+    """The parser's target: builds one ``<host>`` subtree at a time (then hands it over and lets
+    it go), and reads the root's and the run statistics' attributes on the way."""
+
+    def __init__(self, stream: NmapStream) -> None:
+        self.stream = stream
+        self.path: list[str] = []          # open elements outside any host
+        self.host: TreeBuilder | None = None
+        self.depth = 0                     # open elements inside the host being built
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if self.host is not None:
+            self.depth += 1
+            self.host.start(tag, attrs)
+        elif tag == "host":
+            self.host, self.depth = TreeBuilder(), 1
+            self.host.start(tag, attrs)
+        else:
+            if not self.path:
+                if tag != "nmaprun":
+                    raise NmapXmlError("nmap output is not an nmaprun document")
+                self.stream.version = _text(attrs.get("version"), 32)
+            elif self.path[-1] == "runstats":
+                self.stream.runstats(tag, attrs)
+            self.path.append(tag)
+
+    def end(self, tag: str) -> None:
+        if self.host is None:
+            self.path.pop()
+            return
+        self.host.end(tag)
+        self.depth -= 1
+        if self.depth == 0:
+            host, self.host = self.host.close(), None
+            self.stream.host(host)
+
+    def data(self, text: str) -> None:
+        if self.host is not None:
+            self.host.data(text)
+
+    def close(self) -> None:
+        return None
+
+
 def parse_xml(data: str | bytes, local_ips: Collection[str] = ()) -> ParsedRun:
-    """Parse one nmap ``-oX`` document; raise NmapXmlError when it is not usable XML."""
-    if not data:
-        raise NmapXmlError("nmap produced no output")
+    """Parse one whole nmap ``-oX`` document; raise NmapXmlError when it is not usable XML."""
     if isinstance(data, str):
         data = data.encode("utf-8", "replace")
-    data = _BAD_REF.sub(b"", _BAD_RAW.sub(b"", data))
-    try:
-        root = SafeET.fromstring(data)
-    except (SafeET.ParseError, DefusedXmlException) as exc:
-        raise NmapXmlError(f"nmap output is not valid XML: {clean_text(str(exc), 200)}") from None
-    if root.tag != "nmaprun":
-        raise NmapXmlError("nmap output is not an nmaprun document")
-    run = ParsedRun()
-    for host in root.iter("host"):
-        obs = host_observation(host, local_ips)
-        if obs is not None:
-            run.observations.append(obs)
-        else:
-            status = host.find("status")
-            if status is not None and status.get("state") == "up":
-                addr = host.find("address")
-                run.dropped_local.append(_text(addr.get("addr"), 64) if addr is not None else "?")
-    hosts = root.find("runstats/hosts")
-    if hosts is not None:
-        run.hosts_up = _int(hosts.get("up")) or 0
-        run.hosts_down = _int(hosts.get("down")) or 0
-    finished = root.find("runstats/finished")
-    if finished is not None:
-        try:
-            run.elapsed = float(finished.get("elapsed") or "")
-        except ValueError:
-            run.elapsed = None
-        if finished.get("exit") == "error":
-            run.errors.append(_text(finished.get("errormsg"), 300) or "nmap reported an error")
-    return run
+    stream = NmapStream(local_ips)
+    stream.feed(data)
+    return stream.close()

@@ -1,86 +1,60 @@
-"""Nmap scanner: host discovery, open services and OS guesses through python-nmap.
+"""Nmap scanner: host discovery, open services and OS guesses by the nmap binary.
 
 The target set is split into chunks (256 addresses by default) that run with bounded
-parallelism, each as one nmap process driven by python-nmap; its raw XML is then parsed
-by ``nmap_parse`` (safely, with every field kept). A chunk that fails loses only itself and
-the outcome becomes ``partial``. The packet-rate bound (``ctx.rate``) is shared between the
-chunks that run at once. With ARP's feed (``ctx.feed``), the addresses of ARP's segment are
-scanned only where ARP found a host, in small runs started as the hosts come in, without nmap's
-own host discovery (``-Pn``). Options and their defaults: the package's ``DESCRIPTOR``.
+parallelism, each as one nmap process whose XML is parsed host by host as it streams
+(``process.run_nmap``, ``parse.NmapStream``: safely, with every field kept). Each run's command
+line is logged (``-v``). A chunk that fails loses only itself (the hosts it reported before
+failing are kept) and the outcome becomes ``partial``. The packet-rate bound (``ctx.rate``) is
+shared between the chunks that run at once. With ARP's feed (``ctx.feed``), the addresses of
+ARP's segment are scanned only where ARP found a host, in small runs started as the hosts come
+in, without nmap's own host discovery (``-Pn``). Options and their defaults: the package's ``DESCRIPTOR``.
 """
 
 from __future__ import annotations
 
-import copy
 import os
+import queue
 import shlex
-import time
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from netaddr import IPAddress, IPSet
 
-from netdiscover.observation import Observation, clean_text
+from netdiscover.observation import Observation
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 from netdiscover.scanners.feed import FeedReader, split_targets
 from netdiscover.scanners.nmap import DESCRIPTOR
 from netdiscover.scanners.nmap.args import Command, build_command
-from netdiscover.scanners.nmap.parse import NmapXmlError, parse_xml
+from netdiscover.scanners.nmap.process import ChunkResult, find_nmap, run_nmap, too_old
 
 NAME = DESCRIPTOR.name
-MIN_VERSION = (7, 0)
 MAX_PARALLEL = 8
 MAX_ADDRESSES = 1 << 24
 FED_CHUNK = 64             # ARP's hosts per nmap run: small, so that nmap starts early
 FEED_LINGER_S = 0.3        # the feed quiet this long: start a run with the hosts found so far
 
 
-@dataclass
-class ChunkResult:
-    """What one nmap run over one chunk gave."""
-
-    targets: list[str]
-    observations: list[Observation] = field(default_factory=list)
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    elapsed: float = 0.0
-    nmap_elapsed: float | None = None
-    parse_seconds: float = 0.0
-    dropped_local: list[str] = field(default_factory=list)
-
-
-def _portscanner(path: str | None):
-    import nmap as python_nmap
-
+@lru_cache(maxsize=8)
+def check_nmap(path: str | None = None) -> tuple[int, int]:
+    """The version of the nmap found, asked once per process and path through python-nmap
+    (``nmap -V``); ScannerUnavailable when it is missing or too old. A sweep does not need it:
+    it reads the version from its own runs' XML."""
     try:
-        if path:
-            return python_nmap.PortScanner(nmap_search_path=(path,))
-        return python_nmap.PortScanner()
+        import nmap as python_nmap
+    except ImportError:
+        raise ScannerUnavailable("python-nmap is not installed (pip install python-nmap)") from None
+    try:
+        scanner = python_nmap.PortScanner(nmap_search_path=(find_nmap(path),))
     except python_nmap.PortScannerError:
         where = f" at {path}" if path else ""
         raise ScannerUnavailable(f"nmap binary not found{where}: install it (apt install nmap)") from None
-
-
-def _checked_portscanner(path: str | None = None):
-    """A python-nmap PortScanner for a usable nmap; ScannerUnavailable when missing or too old."""
-    try:
-        import nmap  # noqa: F401
-    except ImportError:
-        raise ScannerUnavailable("python-nmap is not installed (pip install python-nmap)") from None
-    scanner = _portscanner(path)
-    version = scanner.nmap_version()
-    if tuple(version) < MIN_VERSION:
-        found = ".".join(map(str, version))
-        need = ".".join(map(str, MIN_VERSION))
-        raise ScannerUnavailable(f"nmap {found} is too old; netdiscover needs nmap {need} or newer")
-    return scanner
-
-
-def check_nmap(path: str | None = None) -> tuple[int, int]:
-    """The nmap version found; ScannerUnavailable when it is missing or too old."""
-    return tuple(_checked_portscanner(path).nmap_version())
+    version = tuple(scanner.nmap_version())
+    refused = too_old(".".join(map(str, version)))
+    if refused:
+        raise ScannerUnavailable(refused)
+    return version
 
 
 def is_privileged() -> bool:
@@ -132,59 +106,10 @@ def chunk_targets(targets: IPSet, size: int) -> Iterator[tuple[int, list[str]]]:
             yield version, batch
 
 
-def run_chunk(targets: list[str], args: list[str], version: int, timeout: float,
-              local_ips: set[str], nmap_path: str | None = None, template=None) -> ChunkResult:
-    """Run nmap over one chunk through python-nmap and parse its XML.
-
-    ``template`` is a checked PortScanner; each chunk works on its own shallow copy (a scan
-    only rebinds the copy's attributes), which saves re-running ``nmap -V`` per chunk.
-    """
-    import nmap as python_nmap
-
-    result = ChunkResult(targets=targets)
-    chunk_args = [*args, "-6"] if version == 6 and "-6" not in args else list(args)
-    started = time.monotonic()
-    try:
-        scanner = copy.copy(template) if template is not None else _portscanner(nmap_path)
-        summary = scanner.scan(hosts=" ".join(targets), arguments=shlex.join(chunk_args),
-                               timeout=max(1, int(timeout)))
-        raw = scanner.get_nmap_last_output()
-    except python_nmap.PortScannerTimeout:
-        result.error = f"nmap timed out after {int(timeout)}s"
-        return result
-    except python_nmap.PortScannerError as exc:
-        result.error = clean_text(str(exc).strip().splitlines()[0] if str(exc).strip() else "nmap failed",
-                                  300)
-        return result
-    except ScannerUnavailable as exc:
-        result.error = str(exc)
-        return result
-    except Exception as exc:   # python-nmap trips on truncated output; that chunk is lost, not the scan
-        result.error = f"nmap output unusable: {type(exc).__name__}: {clean_text(str(exc), 200)}"
-        return result
-    finally:
-        result.elapsed = time.monotonic() - started
-    info = (summary.get("nmap") or {}).get("scaninfo") or {}
-    result.warnings = [clean_text(w, 300) for w in info.get("warning", []) if clean_text(w, 300)][:5]
-    errors = [clean_text(e, 300) for e in info.get("error", []) if clean_text(e, 300)]
-    parse_started = time.monotonic()
-    try:
-        parsed = parse_xml(raw, local_ips)
-    except NmapXmlError as exc:
-        result.error = str(exc)
-        return result
-    finally:
-        result.parse_seconds = time.monotonic() - parse_started
-    result.observations = parsed.observations
-    result.nmap_elapsed = parsed.elapsed
-    result.dropped_local = parsed.dropped_local
-    if parsed.errors:
-        result.error = parsed.errors[0]
-    elif errors and not parsed.observations and parsed.elapsed is None:
-        result.error = errors[0]
-    else:
-        result.warnings += errors[:3]
-    return result
+def nmap_argv(nmap: str, args: list[str], targets: list[str], version: int) -> list[str]:
+    """The command line of one nmap run: XML on stdout, the arguments, then the targets."""
+    extra = ["-6"] if version == 6 and "-6" not in args else []
+    return [nmap, "-oX", "-", *args, *extra, *targets]
 
 
 def plan(ctx: ScanContext, targets: IPSet | None = None, fed: bool = False
@@ -251,15 +176,23 @@ def jobs(chunks: list[tuple[int, list[str]]], reader: FeedReader | None, probe: 
     yield from ((ipv, targets, False) for ipv, targets in chunk_targets(reader.leftover() & probe, size))
 
 
+def _run_into(results: queue.Queue[ChunkResult], argv: list[str], targets: list[str], timeout: float,
+              local_ips: set[str]) -> None:
+    """One nmap run, its result put on ``results`` whatever happens."""
+    try:
+        result = run_nmap(argv, targets, timeout, local_ips)
+    except Exception as exc:     # a bug here must fail this chunk, not leave the sweep waiting for it
+        result = ChunkResult(targets=targets, error=f"nmap run crashed: {type(exc).__name__}: {exc}")
+    results.put(result)
+
+
 def scan(ctx: ScanContext) -> ScanOutcome:
     """Sweep ``ctx.targets`` with nmap; one Observation per host that is up."""
     probe = ctx.targets - ctx.skip
     now, reader = split_targets(probe, ctx.feed)
     command, chunks, parallel = plan(ctx, now, fed=reader is not None)   # bad --nmap-args raise first
     opts = DESCRIPTOR.defaults() | ctx.options
-    nmap_path = opts["nmap_path"]
-    template = _checked_portscanner(nmap_path)
-    version = tuple(template.nmap_version())
+    nmap = find_nmap(opts["nmap_path"])
     outcome = ScanOutcome(method=NAME, messages=[f"nmap: {note}" for note in command.notes])
     if not chunks and reader is None:
         outcome.status = "skipped"
@@ -268,19 +201,25 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     timeout = float(opts["nmap_chunk_timeout"])
     local_ips = local_addresses()
     fed_args = found_host_args(command.args)
-    ctx.log.info("nmap %s: %d chunk(s)%s, %d at once: nmap %s", ".".join(map(str, version)), len(chunks),
+    ctx.log.info("nmap: %d chunk(s)%s, %d at once: nmap %s", len(chunks),
                  " and ARP's hosts as found" if reader is not None else "", parallel,
                  shlex.join(command.args))
     done = started = failed = 0
     nmap_seconds = parse_seconds = 0.0
+    versions: set[str] = set()
+    unusable: list[str] = []
     seen: dict[str, Observation] = {}
     asked = IPSet()
-    running: set[Future] = set()
+    running = 0
+    results: queue.Queue[ChunkResult] = queue.Queue()
 
-    def finish(future: Future) -> None:
+    def finish(result: ChunkResult) -> None:
         nonlocal done, failed, nmap_seconds, parse_seconds
-        result = future.result()
         done += 1
+        if result.version:
+            versions.add(result.version)
+        if result.unusable:
+            unusable.append(result.unusable)
         nmap_seconds += result.elapsed
         parse_seconds += result.parse_seconds
         label = ",".join(result.targets[:3]) + ("…" if len(result.targets) > 3 else "")
@@ -296,24 +235,43 @@ def scan(ctx: ScanContext) -> ScanOutcome:
         ctx.progress(done, started, f"{len(seen)} up; {label}" + (" failed" if result.error else ""))
 
     def reap(block: bool) -> None:
-        finished = (next(as_completed(running)),) if block and running else [f for f in running if f.done()]
-        for future in finished:
-            running.discard(future)
-            finish(future)
+        """Take in the finished runs (with ``block``, wait for one first)."""
+        nonlocal running
+        while running:
+            try:
+                result = results.get(block=block)
+            except queue.Empty:
+                return
+            running -= 1
+            finish(result)
+            block = False
+
+    def idle() -> bool:
+        return running < parallel
 
     ctx.progress(0, len(chunks), f"nmap: {len(chunks)} chunk(s)" + (", waiting for ARP" if reader else ""))
     size = min(int(opts["nmap_chunk_size"]), FED_CHUNK)
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="nmap") as pool:
-        for job in jobs(chunks, reader, probe, size, lambda: len(running) < parallel):
-            if job is not None:
-                ipv, targets, fed = job
-                started += 1
-                asked.update(IPSet(targets))
-                running.add(pool.submit(run_chunk, targets, fed_args if fed else command.args, ipv, timeout,
-                                        local_ips, nmap_path, template))
-            reap(block=False)
-        while running:
-            reap(block=True)
+    for job in jobs(chunks, reader, probe, size, idle):
+        if unusable:
+            break
+        if job is not None:
+            while running >= parallel:       # at most ``parallel`` nmap at once
+                reap(block=True)
+            ipv, targets, fed = job
+            started += 1
+            running += 1
+            asked.update(IPSet(targets))
+            argv = nmap_argv(nmap, fed_args if fed else command.args, targets, ipv)
+            ctx.log.info("nmap run %d, %d at once: %s", started, parallel, shlex.join(argv))
+            # a daemon thread per run: a process that is leaving does not wait for nmap (process.py
+            # kills it at exit)
+            threading.Thread(target=_run_into, args=(results, argv, targets, timeout, local_ips),
+                             name=f"nmap-{started}", daemon=True).start()
+        reap(block=False)
+    while running:
+        reap(block=True)
+    if unusable:
+        raise ScannerUnavailable(unusable[0])
     outcome.observations = list(seen.values())
     if not started:
         outcome.status = "skipped"
@@ -325,7 +283,7 @@ def scan(ctx: ScanContext) -> ScanOutcome:
     outcome.stats = {"chunks": started, "failed_chunks": failed, "parallel": parallel,
                      "hosts_up": len(outcome.observations), "nmap_seconds": round(nmap_seconds, 3),
                      "parse_seconds": round(parse_seconds, 4),
-                     "nmap_version": ".".join(map(str, version)), "arguments": shlex.join(command.args)}
+                     "nmap_version": ", ".join(sorted(versions)), "arguments": shlex.join(command.args)}
     if reader is not None:
         # what was asked, for absence (reconcile.absence): not the segment's addresses ARP did not find
         outcome.stats["covered"] = [str(c) for c in asked.iter_cidrs()]
