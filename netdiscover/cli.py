@@ -1,12 +1,14 @@
 """The ``netdiscover`` command line (click): global options and the command groups.
 
-Each command group lives in its own module under ``netdiscover/commands/`` and is registered
-below; this module holds the global options. What every command shares (the application
-context, the one-line user error) is in ``commands/context.py``, so no command imports this module.
+Each command group lives in its own module under ``netdiscover/commands/`` and is named in
+``BUILT_IN`` below (imported when it is run or listed); this module holds the global options.
+What every command shares (the application context, the one-line user error) is in
+``commands/context.py``, so no command imports this module.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from typing import Any
@@ -32,19 +34,22 @@ class _PluginGroup(click.Group):
             from importlib.metadata import entry_points
 
             found = entry_points(group="netdiscover.commands")
-            self._entry_points = {ep.name: ep for ep in found if ep.name not in self.commands}
+            self._entry_points = {ep.name: ep for ep in found if ep.name not in BUILT_IN}
         return self._entry_points
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*self.commands, *self._plugins()])
+        return sorted({*self.commands, *BUILT_IN, *self._plugins()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
-        ep = self._plugins().get(cmd_name)
-        if ep is None:
+        if cmd_name in BUILT_IN:
+            module_name, _, attribute = BUILT_IN[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+        elif (ep := self._plugins().get(cmd_name)) is not None:
+            command = ep.load()
+        else:
             return None
-        command = ep.load()
         self.add_command(command, cmd_name)
         return command
 
@@ -71,38 +76,26 @@ def main(ctx: click.Context, db_url: str | None, verbose: int) -> None:
     ctx.obj = AppContext(db_url=db_url, verbose=verbose)
 
 
-# --- command registration (one line per command module; keep this block sorted) ---------------
-from netdiscover.commands.assets import assets  # noqa: E402
-from netdiscover.commands.collector import collector  # noqa: E402
-from netdiscover.commands.daemon import daemon, status  # noqa: E402
-from netdiscover.commands.db import db  # noqa: E402
-from netdiscover.commands.fingerprint import fingerprint  # noqa: E402
-from netdiscover.commands.inventory import inventory  # noqa: E402
-from netdiscover.commands.listen import listen  # noqa: E402
-from netdiscover.commands.report import report  # noqa: E402
-from netdiscover.commands.review import review  # noqa: E402
-from netdiscover.commands.scan import scan  # noqa: E402
-from netdiscover.commands.serve import serve  # noqa: E402
-from netdiscover.commands.sites import sites  # noqa: E402
-from netdiscover.commands.sweep import sweep  # noqa: E402
-from netdiscover.commands.users import token, user  # noqa: E402
-from netdiscover.commands.worker import worker  # noqa: E402
-
-main.add_command(assets)
-main.add_command(collector)
-main.add_command(daemon)
-main.add_command(db)
-main.add_command(fingerprint)
-main.add_command(inventory)
-main.add_command(listen)
-main.add_command(report)
-main.add_command(review)
-main.add_command(scan)
-main.add_command(serve)
-main.add_command(sites)
-main.add_command(status)
-main.add_command(sweep)
-main.add_command(token)
-main.add_command(user)
-main.add_command(worker)
+# --- command registration (one line per command; keep it sorted) -----------------------------
+# name -> "module:object"; a command's module is imported only when that command is run or listed,
+# so `netdiscover scan` does not pay for the web, the workers or the reports before nmap starts.
+BUILT_IN: dict[str, str] = {
+    "assets": "netdiscover.commands.assets:assets",
+    "collector": "netdiscover.commands.collector:collector",
+    "daemon": "netdiscover.commands.daemon:daemon",
+    "db": "netdiscover.commands.db:db",
+    "fingerprint": "netdiscover.commands.fingerprint:fingerprint",
+    "inventory": "netdiscover.commands.inventory:inventory",
+    "listen": "netdiscover.commands.listen:listen",
+    "report": "netdiscover.commands.report:report",
+    "review": "netdiscover.commands.review:review",
+    "scan": "netdiscover.commands.scan:scan",
+    "serve": "netdiscover.commands.serve:serve",
+    "sites": "netdiscover.commands.sites:sites",
+    "status": "netdiscover.commands.daemon:status",
+    "sweep": "netdiscover.commands.sweep:sweep",
+    "token": "netdiscover.commands.users:token",
+    "user": "netdiscover.commands.users:user",
+    "worker": "netdiscover.commands.worker:worker",
+}
 # --- end of command registration ---------------------------------------------------------------

@@ -143,7 +143,14 @@ def test_piped_assets_list_has_every_column_untruncated(sqlite_url):
 
 @pytest.mark.parametrize("width", [80, 120])
 def test_scan_table_fits_the_terminal(sqlite_url, terminal, monkeypatch, width):
-    def fake_sweep(sessions, request, progress=None, scope=None):
+    class FakeSweep:
+        def __init__(self, request, progress=None, scope=None):
+            self.request = request
+
+        def finish(self, sessions):
+            return fake_sweep(sessions, self.request)
+
+    def fake_sweep(sessions, request):
         with write_session(sessions) as s:
             scan_id = start_scan(s, targets=request.targets, methods=request.methods)
         reconcile(sessions, observations(), scan_id=scan_id, now=SEEN, fingerprinter=fingerprint)
@@ -151,7 +158,7 @@ def test_scan_table_fits_the_terminal(sqlite_url, terminal, monkeypatch, width):
             finish_scan(s, scan_id, status="completed", counts={"new": 7})
         return SweepResult(scan_id=scan_id, status="completed", counts={"new": 7}, duration_s=1.0)
 
-    monkeypatch.setattr("netdiscover.commands.scan.run_sweep", fake_sweep)
+    monkeypatch.setattr("netdiscover.services.sweeps.start_sweep", FakeSweep)
     terminal(width)
     res = CliRunner().invoke(main, ["--db", sqlite_url, "scan", "10.20.0.0/24", "-m", "arp"])
     assert res.exit_code == 0, res.output

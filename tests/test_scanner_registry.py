@@ -54,7 +54,7 @@ def test_unknown_method_is_refused_by_name():
 
 
 def test_cli_choices_and_help_come_from_the_registry():
-    scan = main.commands["scan"]
+    scan = main.get_command(None, "scan")
     option = next(p for p in scan.params if p.name == "methods")
     assert isinstance(option.type, click.Choice) and set(option.type.choices) == set(SCANNERS)
     for descriptor in SCANNERS.values():
