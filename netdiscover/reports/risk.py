@@ -110,16 +110,15 @@ class SubnetIndex:
         return index
 
     @classmethod
-    def from_groups(cls, groups: Iterable[tuple[str, str | None, str, datetime | None, int, int]],
-                    rows: Iterable[tuple[str, int, str, datetime | None, str]]) -> SubnetIndex:
-        """``build`` from IPv4 addresses grouped by their text up to a plainly written last octet,
-        class and status — ``(prefix, device_class, status, earliest first seen, lowest id,
-        highest id)``, the prefix + "0" being on the subnet of every address of the group — and
-        the other addresses as ``build`` takes them. The lowest and highest ids of a group answer
-        ``has_user_devices`` as all its ids would."""
-        index = cls.build(rows)
-        for prefix, device_class, status, earliest, low, high in groups:
-            net = subnet_of(prefix + "0")
+    def from_groups(cls,
+                    groups: Iterable[tuple[str, str | None, str, datetime | None, int, int]]) -> SubnetIndex:
+        """``build`` from addresses grouped in the database: ``(address, device_class, status,
+        earliest first seen, lowest id, highest id)``, each group's address on the subnet of all
+        of its members. The lowest and highest ids answer ``has_user_devices`` as all would."""
+        index = cls()
+        nets: dict[str, str | None] = {}
+        for address, device_class, status, earliest, low, high in groups:
+            net = nets[address] if address in nets else nets.setdefault(address, subnet_of(address))
             if net is not None:
                 for asset_id in {low, high}:
                     index.nets[net].add(asset_id, device_class or "unknown", _aware(earliest),

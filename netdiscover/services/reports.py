@@ -30,7 +30,7 @@ from netdiscover.storage import reports as stored
 from netdiscover.storage.asset_observations import recent_sightings
 from netdiscover.storage.asset_pages import AssetQuery
 from netdiscover.storage.assets import BULK_BATCH
-from netdiscover.storage.subnet_groups import other_occupants, subnet_groups
+from netdiscover.storage.subnet_groups import subnet_groups
 
 UNKNOWN_STATUSES = ("undocumented", "rogue")
 RECORDS_PER_ASSET = 50
@@ -41,7 +41,7 @@ SIGHTINGS_CHUNK = 500
 def subnet_index(session: Session) -> risk.SubnetIndex:
     """Who lives on which subnet (for the subnet risk hints): one pass over current addresses in
     SQL, grouped there by subnet, class and status."""
-    return risk.SubnetIndex.from_groups(subnet_groups(session), other_occupants(session))
+    return risk.SubnetIndex.from_groups(subnet_groups(session))
 
 
 def lazy_subnet_index(session: Session) -> risk.LazySubnetIndex:
