@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -208,7 +209,7 @@ def raw_request(path: str, headers: dict[str, str]) -> bytes:
 async def load(port: int, path: str, clients: int, seconds: float,
                headers: dict[str, str]) -> dict[str, float]:
     latencies: list[float] = []
-    errors = 0
+    failed: Counter[int] = Counter()                  # status of each failed request (0: connection broke)
     request = raw_request(path, headers)
     connections = [Connection(port, request) for _ in range(clients)]
     for conn in connections:                                  # warm-up (connections, caches)
@@ -216,12 +217,12 @@ async def load(port: int, path: str, clients: int, seconds: float,
     stop = time.perf_counter() + seconds
 
     async def one(conn: Connection) -> None:
-        nonlocal errors
         while time.perf_counter() < stop:
             t0 = time.perf_counter()
             status = await conn.get()
             latencies.append(time.perf_counter() - t0)
-            errors += status != 200
+            if status != 200:
+                failed[status] += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(one(conn) for conn in connections))
@@ -230,8 +231,8 @@ async def load(port: int, path: str, clients: int, seconds: float,
         conn.close()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
-    return {"n": len(latencies), "errors": errors, "p50": q[49] * 1000, "p95": q[94] * 1000,
-            "p99": q[98] * 1000, "rps": len(latencies) / elapsed}
+    return {"n": len(latencies), "errors": sum(failed.values()), "failed": dict(failed), "p50": q[49] * 1000,
+            "p95": q[94] * 1000, "p99": q[98] * 1000, "rps": len(latencies) / elapsed}
 
 
 def load_average() -> str:
@@ -299,7 +300,8 @@ def run_backend(label: str, url: str, args: argparse.Namespace,
                     print(f"  {name:<4} {scenario:<5} #{round_no} {figs['n']:>6} requests  "
                           f"p50 {figs['p50']:6.1f} ms  p95 {figs['p95']:6.1f} ms  p99 {figs['p99']:6.1f} ms  "
                           f"{figs['rps']:6.1f} req/s  "
-                          f"errors {figs['errors']}  server CPU {figs['cpu_ms']:.1f} ms/request  "
+                          f"errors {figs['errors']}{figs['failed'] or ''}  "
+                          f"server CPU {figs['cpu_ms']:.1f} ms/request  "
                           f"load {load_average()}", flush=True)
                 order.reverse()
     finally:
