@@ -107,13 +107,16 @@ def round_trip(urls: dict[str, str], sessions, gen: int, hosts: int, batch: int,
     published = time.monotonic() - started
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
-        if all(getattr(sweep_state(sessions, i), "state", None) == "reconciled" for i in ids.values()):
+        with sessions() as session:
+            done = all(getattr(sweep_state(session, i), "state", None) == "reconciled" for i in ids.values())
+        if done:
             break
         time.sleep(0.1)
     else:
         raise SystemExit(f"{label}: sweeps not reconciled within 600 s")
     took = time.monotonic() - started
-    counts = [sweep_state(sessions, i).counts for i in ids.values()]
+    with sessions() as session:
+        counts = [sweep_state(session, i).counts for i in ids.values()]
     return report(label, hosts * len(SITES), took, counts, f"published in {published:.2f} s; ")
 
 

@@ -39,7 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from netdiscover.scanners.nmap.args import COMMON_TCP  # noqa: E402
-from netdiscover_lab.arp_lab import LARGE_GC, raise_neigh_limits  # noqa: E402
 from netdiscover_lab.netns import Lab, LabError, lab_unavailable_reason  # noqa: E402
 from netdiscover_lab.sweep_lab import SweepLab, sweep_lab  # noqa: E402
 
@@ -178,9 +177,6 @@ def main() -> int:
                 base_template = migrated_database(work, args.baseline, "baseline.db")
             for run in range(args.runs):
                 for side in sides:
-                    # the limits are global: another lab closing meanwhile may have put them back
-                    for name, value in raise_neigh_limits(LARGE_GC).items():
-                        built.net.saved_gc.setdefault(name, value)
                     load = loadavg()
                     if side == "ours":
                         res = run_ours(lab, built, template, work)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from netdiscover.credentials import CredentialError, SnmpCredential, communities, parse_v3
-from netdiscover.daemon.schedule import Schedule, ScheduleError, parse_interval, parse_window, validate_cron
+from netdiscover.daemon.schedule import Schedule, ScheduleError, parse_window, validate_cron
+from netdiscover.durations import DurationError, parse_duration
 from netdiscover.scanners import SCANNERS, option_problem
 from netdiscover.scanners.nmap import PROFILES as NMAP_PROFILES
 
@@ -266,13 +267,9 @@ class _Reader:
         return value
 
     def seconds(self, value: Any, header: str | None, key: str, occurrence: int = 0) -> float:
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            return float(value)
-        if isinstance(value, str) and value.strip() in ("0", "0s"):
-            return 0.0
         try:
-            return parse_interval(value).total_seconds()
-        except ScheduleError as exc:
+            return parse_duration(value, zero_ok=True).total_seconds()
+        except DurationError as exc:
             raise self.fail(f"{key}: {exc}", header, key, occurrence) from None
 
     def resolve(self, name: str) -> Path:
@@ -405,8 +402,8 @@ class _Reader:
             raise self.fail(f"{what} needs exactly one of every = \"15m\" or cron = \"0 */4 * * *\"",
                             h, "every" if "every" in t else "name", i)
         try:
-            every = parse_interval(t["every"]) if "every" in t else None
-        except ScheduleError as exc:
+            every = parse_duration(t["every"]) if "every" in t else None
+        except DurationError as exc:
             raise self.fail(f"{what}: every: {exc}", h, "every", i) from None
         try:
             cron = validate_cron(t["cron"]) if "cron" in t else None

@@ -7,9 +7,9 @@ bridge-family table turns each broadcast ARP request into a unicast to the MAC t
 asked address and drops requests nobody owns, as ARP suppression does on real switches; without
 it every request would be copied to every host and the lab, not the scanner, would be measured.
 
-The neighbour table limits (``gc_thresh1/2/3``) are global to the kernel, not per namespace;
-a large lab raises them and ``restore_gc()`` puts the old values back (the benchmark calls it
-after closing the lab, also on failure).
+The neighbour table limits (``gc_thresh1/2/3``) are global to the kernel, not per namespace
+(see ``neigh_limits``); a large lab takes a shared hold on raised values, released when the lab
+closes (or earlier by ``restore_gc()``); the last lab to release puts the old values back.
 
 ``run_scan`` runs ``python -m netdiscover.scanners.arp.scanner`` inside the scanner namespace and
 returns its JSON outcome; ``announce`` sends gratuitous ARP from a host.
@@ -28,11 +28,12 @@ from pathlib import Path
 
 from netaddr import IPAddress, IPNetwork
 
+from netdiscover_lab.neigh_limits import NeighLimits
 from netdiscover_lab.netns import Host, Lab, LabError, Segment
 
-GC_THRESH = Path("/proc/sys/net/ipv4/neigh/default")
 LARGE_SCANNER_MAC = "02:00:5e:77:00:01"
 LARGE_GC = {"gc_thresh1": 8192, "gc_thresh2": 32768, "gc_thresh3": 65536}
+LIMITS = NeighLimits()      # the kernel's; tests point it at files of their own
 
 # Real hardware OUIs, so the vendor lookup has something true to find.
 VENDOR_OUIS = {
@@ -94,35 +95,18 @@ class LargeArpLab:
     switch_ns: str
     hosts_ns: str
     hosts: dict[str, str] = field(default_factory=dict)    # ip -> mac
-    saved_gc: dict[str, str] = field(default_factory=dict)
+    gc_hold: str | None = None          # this lab's hold on the raised neighbour-table limits
 
     def hosts_in(self, cidr: str) -> dict[str, str]:
         net = IPNetwork(cidr)
         return {ip: mac for ip, mac in self.hosts.items() if IPAddress(ip) in net}
 
     def restore_gc(self) -> None:
-        """Put the kernel's neighbour-table limits back as they were before the lab."""
-        for name, value in self.saved_gc.items():
-            try:
-                (GC_THRESH / name).write_text(value)
-            except OSError:
-                pass
-        self.saved_gc.clear()
-
-
-def raise_neigh_limits(wanted: dict[str, int]) -> dict[str, str]:
-    """Raise gc_thresh1/2/3 to at least ``wanted``; return the previous values to restore."""
-    saved: dict[str, str] = {}
-    for name in ("gc_thresh3", "gc_thresh2", "gc_thresh1"):   # keep thresh1 <= thresh2 <= thresh3
-        path = GC_THRESH / name
-        try:
-            current = path.read_text().strip()
-        except OSError:
-            continue
-        if int(current) < wanted[name]:
-            path.write_text(str(wanted[name]))
-            saved[name] = current
-    return saved
+        """Release this lab's hold on the neighbour-table limits (the last hold restores them).
+        Closing the lab does it too; safe to call twice."""
+        if self.gc_hold is not None:
+            hold, self.gc_hold = self.gc_hold, None
+            LIMITS.release(hold)
 
 
 def large_lab(lab: Lab, network: str = "10.77.0.0/20", live: int = 1000, dense_cidr: str = "10.77.0.0/24",
@@ -131,7 +115,7 @@ def large_lab(lab: Lab, network: str = "10.77.0.0/20", live: int = 1000, dense_c
 
     The scanner gets the last usable address. MACs mix real vendor OUIs and locally
     administered ones. Everything lives in the lab's namespaces except the neighbour-table
-    limits, which are global; call ``restore_gc()`` (the benchmark does) after ``lab.close()``.
+    limits, which are global: the lab holds them raised until it closes.
     """
     net = IPNetwork(network)
     dense = IPNetwork(dense_cidr)
@@ -146,7 +130,8 @@ def large_lab(lab: Lab, network: str = "10.77.0.0/20", live: int = 1000, dense_c
     built = LargeArpLab(lab=lab, network=net, scanner_ns="", scanner_ip=scanner_ip, switch_ns="",
                         hosts_ns="", hosts=hosts)
     if live > 200:
-        built.saved_gc = raise_neigh_limits(LARGE_GC)
+        built.gc_hold = LIMITS.hold(LARGE_GC)
+        lab.on_close(built.restore_gc)
     seg = lab.segment("big")
     built.switch_ns = seg.ns
     scanner = lab.host("scan", seg, f"{scanner_ip}/{net.prefixlen}", LARGE_SCANNER_MAC)

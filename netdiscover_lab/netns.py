@@ -3,7 +3,9 @@
 A Lab owns every namespace it makes (all named ``<prefix>-<name>``, the prefix unique per run),
 and the processes it starts in them. ``close()`` kills the processes and deletes the
 namespaces, which also destroys every veth and bridge inside them; nothing is ever created
-in the root namespace, so parallel labs never clash and no packet can leave the lab.
+in the root namespace, so parallel labs never clash and no packet can leave the lab. What a lab
+must change outside its namespaces (the kernel's global neighbour-table limits) is undone by the
+``on_close`` callbacks it registered.
 
 Topology: one "switch" namespace holding bridge ``br0`` (a segment); the scanner and each host
 namespace get an ``eth0`` whose peer port sits on the bridge. Routed subnets are built by
@@ -20,7 +22,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +98,7 @@ class Lab:
         self.processes: list[subprocess.Popen] = []
         self.hosts: dict[str, Host] = {}
         self.segments: dict[str, Segment] = {}
+        self.closing: list[Callable[[], None]] = []
 
     # -- building -------------------------------------------------------------------------
     def namespace(self, name: str) -> str:
@@ -183,12 +186,22 @@ class Lab:
         self.run(ns, ["nft", "-f", "-"], input=ruleset)
 
     # -- teardown -----------------------------------------------------------------------
+    def on_close(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` when the lab closes (for what a lab changes outside its namespaces)."""
+        self.closing.append(undo)
+
     def close(self) -> None:
-        """Kill every process and delete every namespace this lab made. Safe to call twice."""
-        stop_process_groups(self.processes, 5)
-        self.processes.clear()
-        remove_namespaces(self.prefix)
-        self.namespaces.clear()
+        """Kill every process and delete every namespace this lab made, then run the ``on_close``
+        undos (latest first, each even if another failed). Safe to call twice."""
+        try:
+            stop_process_groups(self.processes, 5)
+            self.processes.clear()
+            remove_namespaces(self.prefix)
+            self.namespaces.clear()
+        finally:
+            while self.closing:
+                with contextlib.suppress(Exception):
+                    self.closing.pop()()
 
     def __enter__(self) -> Lab:
         return self

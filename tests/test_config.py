@@ -142,7 +142,7 @@ def test_broken_credentials_file_reports_its_own_line(tmp_path):
 
 
 @pytest.mark.parametrize(("old", "new", "line", "words"), [
-    ('every = "15m"', 'every = "15x"', 10, "not an interval"),
+    ('every = "15m"', 'every = "15x"', 10, "cannot read '15x' as a duration"),
     ('window = "22:00-06:00"', 'window = "22:00-25:00"', 11, "window"),
     ('methods = ["arp", "snmp", "nmap"]', 'methods = ["arp", "smtp"]', 8, "unknown method 'smtp'"),
     ('targets = ["10.20.0.0/24"]', 'targets = ["10.20.0.0/33"]', 6, "10.20.0.0/33"),

@@ -14,6 +14,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from in_session import in_session
+
 from netdiscover.config import load_settings
 from netdiscover.daemon.runner import Daemon, EventFormatter
 from netdiscover.services.sweep_history import sweep_history
@@ -123,7 +125,7 @@ def test_sweeps_run_on_schedule(tmp_path, events):
     finished = events.named("sweep.finished")
     assert all(f["run"].startswith(f["sweep"] + "-") and f["scan_id"] for f in finished)
     sessions = open_database(f"sqlite:///{tmp_path}/nd.db")
-    history = sweep_history(sessions)
+    history = in_session(sessions, sweep_history)
     assert history["fast"]["status"] == "completed" and history["slow"]["status"] == "completed"
 
 
@@ -193,7 +195,7 @@ def test_reload_good_and_broken_file(tmp_path, events):
         assert runner.count("b") >= before + 1          # the old schedule keeps running
         assert runner.count("a") == 1
     failed = events.named("settings.reload_failed")[0]
-    assert f"{path}:" in failed["error"] and "not an interval" in failed["error"]
+    assert f"{path}:" in failed["error"] and "cannot read '1 sec' as a duration" in failed["error"]
 
 
 def test_a_crashing_sweep_fails_alone(tmp_path, events):
@@ -216,7 +218,7 @@ def test_stop_aborts_the_running_sweep(tmp_path, events):
     assert time.monotonic() - started < 5
     assert running.code == 0
     sessions = open_database(f"sqlite:///{tmp_path}/nd.db")
-    assert sweep_history(sessions)["long"]["status"] == "aborted"
+    assert in_session(sessions, sweep_history)["long"]["status"] == "aborted"
 
 
 def test_database_locked_then_back(tmp_path, events, monkeypatch):
@@ -266,7 +268,7 @@ def test_on_stop_finish_lets_the_sweep_end_and_a_second_stop_aborts(tmp_path, ev
     with Running(path, runner):
         assert wait_for(lambda: runner.count("long") == 1)
     sessions = open_database(f"sqlite:///{tmp_path}/nd.db")
-    assert sweep_history(sessions)["long"]["status"] == "completed"
+    assert in_session(sessions, sweep_history)["long"]["status"] == "completed"
 
     path = settings_file(tmp_path, sweep("again", "1h"), extra='on_stop = "finish"')
     runner = FakeRunner(delay=30)
@@ -279,7 +281,7 @@ def test_on_stop_finish_lets_the_sweep_end_and_a_second_stop_aborts(tmp_path, ev
     running.daemon.request_stop()                    # impatient: abort now
     running.thread.join(10)
     assert not running.thread.is_alive()
-    assert sweep_history(sessions)["again"]["status"] == "aborted"
+    assert in_session(sessions, sweep_history)["again"]["status"] == "aborted"
 
 
 def test_database_down_at_start_is_retried_with_backoff(tmp_path, events, monkeypatch):

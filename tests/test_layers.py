@@ -96,8 +96,8 @@ def test_core_never_imports_the_lab():
 
 # Who may import whom (every import, lazy ones too). The layers, from the top: front doors
 # (cli/commands, web, workers, daemon) -> services -> reconcile, inventory, reports, fingerprints,
-# scanners -> storage -> plain data (observation, vocabulary, fields, identity, scope).
-PLAIN_DATA = {"observation", "vocabulary", "fields", "identity", "scope"}
+# scanners -> storage -> plain data (observation, vocabulary, fields, identity, scope, durations).
+PLAIN_DATA = {"observation", "vocabulary", "fields", "identity", "scope", "durations"}
 FORBIDDEN = {
     "storage": {"services", "commands", "cli", "web", "workers", "daemon", "reconcile", "reports",
                 "inventory", "scanners", "fingerprints"},

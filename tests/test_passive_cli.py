@@ -8,20 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from netdiscover.cli import main
-from netdiscover.commands.listen import _print_summary, _summary, _Totals, parse_duration
+from netdiscover.commands.listen import _print_summary, _summary, _Totals
 from netdiscover.scanners.passive.listener import ListenStats
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("30s", 30), ("10m", 600), ("1h30m", 5400),
-                                               ("0.5s", 0.5)])
-def test_durations(text, seconds):
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "ten", "10x", "0s", "-5m", "400d"])
-def test_bad_durations(text):
-    with pytest.raises(ValueError):
-        parse_duration(text)
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -222,24 +222,6 @@ def test_cli_changes_and_missing(sqlite_url):
     assert res.exit_code == 2
 
 
-@pytest.mark.parametrize("text, back", [
-    ("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("1d12h", timedelta(days=1, hours=12)),
-    ("90 m", timedelta(minutes=90)), ("2w", timedelta(weeks=2))])
-def test_since_durations(text, back):
-    from netdiscover.reports.duration import parse_since
-
-    assert parse_since(text, now=NOW) == NOW - back
-
-
-def test_since_dates_and_errors():
-    from netdiscover.reports.duration import parse_since
-
-    assert parse_since("2026-03-01", now=NOW) == datetime(2026, 3, 1, tzinfo=UTC)
-    for bad in ("", "h", "yesterday", "5y", "999999999d"):
-        with pytest.raises(ValueError):
-            parse_since(bad, now=NOW)
-
-
 def test_subnets_and_randomised_macs():
     from netdiscover.reports.risk import is_randomised_mac, subnet_of
 

@@ -12,35 +12,14 @@ from netdiscover.daemon.schedule import (
     ScheduleError,
     Window,
     base_due,
-    format_interval,
     missed_runs,
     next_run,
-    parse_interval,
     parse_window,
     validate_cron,
 )
 
 T0 = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 NO_JITTER = timedelta(0)
-
-
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("2s", 2), ("15m", 900), ("4h", 14400), ("1d", 86400), ("1w", 604800),
-    ("1h30m", 5400), ("1.5h", 5400), (" 10 m ", 600), ("90S", 90),
-])
-def test_parse_interval(text, seconds):
-    assert parse_interval(text) == timedelta(seconds=seconds)
-
-
-@pytest.mark.parametrize("text", ["", "15", "15x", "m15", "0s", "1h 30", "-5m", "15mm", None, 15])
-def test_parse_interval_rejects(text):
-    with pytest.raises(ScheduleError):
-        parse_interval(text)
-
-
-def test_format_interval_round_trips():
-    for text in ("2s", "15m", "4h", "1d", "1h30m", "1d2h3m4s"):
-        assert format_interval(parse_interval(text)) == text
 
 
 def test_cron_validation():

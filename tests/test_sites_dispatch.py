@@ -7,10 +7,11 @@ import json
 import socket
 
 import pytest
+from in_session import sweep_state_of
 
 from netdiscover.config import SettingsError, load_settings
 from netdiscover.daemon.runner import Daemon
-from netdiscover.services.sites import add_site, sweep_state
+from netdiscover.services.sites import add_site
 from netdiscover.storage.engine import open_database
 from netdiscover.workers import rabbitadmin
 
@@ -66,5 +67,5 @@ def test_daemon_sends_a_site_sweep_to_the_sites_queue(tmp_path):
         assert args["site"] == "paris" and args["credentials"] == "office"
         assert args["targets"] == ["10.1.0.0/24"] and args["methods"] == ["arp", "snmp"]
         assert "community" not in json.dumps(args)
-        assert sweep_state(sessions, args["sweep"]).state == "submitted"
+        assert sweep_state_of(sessions, args["sweep"]).state == "submitted"
         sessions.kw["bind"].dispose()

@@ -13,10 +13,11 @@ import subprocess
 import time
 
 import pytest
+from in_session import in_session, sweep_state_of
 from sqlalchemy import func, select
 from waiting import wait_for
 
-from netdiscover.services.sites import add_site, site_rows, sweep_state
+from netdiscover.services.sites import add_site, site_rows
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset
 from netdiscover.workers import rabbitadmin
@@ -67,7 +68,8 @@ def test_three_sites_through_their_collectors(lab, pg_url, tmp_path):
             for name, site in sites.items():
                 relay.into(lab, site.collector.ns)
                 start_collector(lab, site, urls[name], tmp_path)
-            wait_for(lambda: all(r["last_heartbeat"] for r in site_rows(sessions)), 60, "three heartbeats")
+            wait_for(lambda: all(r["last_heartbeat"] for r in in_session(sessions, site_rows)), 60,
+                     "three heartbeats")
             runs = {name: subprocess.Popen(
                 [*CLI, "--db", pg_url, "sweep", "submit", site.cidr, "-m", "arp", "--site", name,
                  "--broker", urls["central"], "--wait", "--timeout", "60"],
@@ -105,11 +107,11 @@ def test_three_sites_through_their_collectors(lab, pg_url, tmp_path):
             os.killpg(paris.process.pid, signal.SIGKILL)
             paris.process.wait(10)
             time.sleep(1)
-            assert sweep_state(sessions, sweep_id).state == "submitted"
+            assert sweep_state_of(sessions, sweep_id).state == "submitted"
             start_collector(lab, paris, urls["paris"], tmp_path)
-            wait_for(lambda: getattr(sweep_state(sessions, sweep_id), "state", None) == "reconciled", 150,
+            wait_for(lambda: getattr(sweep_state_of(sessions, sweep_id), "state", None) == "reconciled", 150,
                      "the sweep run again by the restarted collector")
-            state = sweep_state(sessions, sweep_id)
+            state = sweep_state_of(sessions, sweep_id)
             assert (state.outcome, state.counts["new"], state.counts["devices"]) == ("complete", 0, 4)
             with sessions() as s:
                 assert s.scalar(select(func.count()).select_from(Asset)) == 11
@@ -146,8 +148,8 @@ def test_lab_up_sites_and_down(pg_url, tmp_path):
         worker = subprocess.Popen([*CLI, "--db", pg_url, "worker", "--broker", state["central"]],
                                   stdout=open(tmp_path / "worker.log", "ab"),  # noqa: SIM115
                                   stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: [bool(r["last_heartbeat"]) for r in site_rows(sessions)] == [True] * 3, 90,
-                 "three heartbeats")
+        wait_for(lambda: [bool(r["last_heartbeat"]) for r in in_session(sessions, site_rows)] == [True] * 3,
+                 90, "three heartbeats")
         done = submit(pg_url, state["central"], "lyon", state["sites"]["lyon"]["cidr"])
         assert done.returncode == 0, (done.stdout, done.stderr)
         with sessions() as s:

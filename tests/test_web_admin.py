@@ -123,6 +123,33 @@ def test_token_is_shown_once_stored_hashed_and_revocable(site):
     assert admin.post("/tokens/revoke", data={"csrf": token, "token_id": 10**9}).status_code == 422
 
 
+def tokens_of(sessions) -> int:
+    with sessions() as s:
+        return len(s.scalars(select(ApiToken)).all())
+
+
+def test_reloading_after_creating_a_token_creates_no_second_one(site):
+    admin = login(site["app"], "admin")
+    token = csrf_of(admin.get("/users").text)
+    before = tokens_of(site["sessions"])
+    r = admin.post("/tokens", data={"csrf": token, "user": "viewer", "label": "once"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/users"      # Post/Redirect/Get
+    sealed = admin.cookies.get("nd_once")
+    assert sealed and "ndt_" not in sealed                                   # carried encrypted
+    shown = admin.get("/users")
+    (text,) = re.findall(r'value="(ndt_[^"]+)"', shown.text)
+    assert shown.headers["cache-control"] == "no-store"
+    assert TestClient(site["app"]).get("/api/v1/scans",
+                                       headers={"Authorization": f"Bearer {text}"}).status_code == 200
+    for _ in range(2):                                                       # the browser's reload: a GET
+        again = admin.get("/users")
+        assert again.status_code == 200 and "ndt_" not in again.text and "data-token>" not in again.text
+    assert tokens_of(site["sessions"]) == before + 1
+    other = login(site["app"], "admin")                                      # another session, same cookie
+    other.cookies.set("nd_once", sealed, path="/users")
+    assert "ndt_" not in other.get("/users").text
+
+
 def collectors(sessions) -> None:
     add_site(sessions, "hq")
     add_site(sessions, "lab")

@@ -164,6 +164,9 @@ def test_admin_manages_users_and_tokens_and_sees_sites(page, server, tmp_path):
     token = page.locator("[data-token]").input_value()
     assert token.startswith("ndt_")
     page.screenshot(path=str(out / "users.png"), full_page=True)
+    page.reload()                  # re-sends the GET it was redirected to, not the form
+    assert page.locator("[data-token]").count() == 0, "the token is shown once"
+    assert page.locator("table.tokens tbody tr", has_text="ticket bot").count() == 1, "a reload made a token"
     row = page.locator("table.tokens tbody tr", has_text="ticket bot")
     row.locator("button", has_text="Revoke").click()
     page.wait_for_url(f"{url}/users")

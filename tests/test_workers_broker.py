@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from in_session import sweep_state_of
 from sqlalchemy import func, select
 from waiting import wait_for
 
 from netdiscover.observation import Observation
-from netdiscover.services.sites import add_site, sweep_state
+from netdiscover.services.sites import add_site
 from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset
 from netdiscover.storage.site_models import SweepBatch
@@ -157,7 +158,7 @@ def test_ingest_worker_over_rabbitmq_into_postgresql(rabbit, pg_url, tmp_path):
 
             conn.default_channel.basic_publish(Message(b"\x00garbage"), exchange="nd.ingest",
                                                routing_key="ingest")
-        wait_for(lambda: all(getattr(sweep_state(sessions, s), "state", None) == "reconciled"
+        wait_for(lambda: all(getattr(sweep_state_of(sessions, s), "state", None) == "reconciled"
                              for s in ("sw-paris", "sw-lyon")), 60, "both sweeps reconciled")
         assert count_assets(sessions) == 900
         with sessions() as s:
@@ -200,17 +201,17 @@ def test_killed_ingest_worker_leaves_its_message_to_another(rabbit, pg_url, tmp_
     try:
         # closed only now, so the kill always hits batch storing, never a reconciliation under way
         publish_closing(paris, "paris", "sw-k", sent)
-        wait_for(lambda: getattr(sweep_state(sessions, "sw-k"), "state", None) == "reconciled", 60,
+        wait_for(lambda: getattr(sweep_state_of(sessions, "sw-k"), "state", None) == "reconciled", 60,
                  "the sweep reconciled by the second worker")
         assert count_assets(sessions) == 3000
-        assert sweep_state(sessions, "sw-k").counts["new"] == 3000
+        assert sweep_state_of(sessions, "sw-k").counts["new"] == 3000
     finally:
         second.stop()
         sessions.kw["bind"].dispose()
 
 
 def sweep_row_state(sessions, sweep_id: str) -> str | None:
-    return getattr(sweep_state(sessions, sweep_id), "state", None)
+    return getattr(sweep_state_of(sessions, sweep_id), "state", None)
 
 
 @pytest.mark.postgres
@@ -237,7 +238,7 @@ def test_ingest_worker_killed_mid_reconcile(rabbit, pg_url, tmp_path):
         wait_for(lambda: sweep_row_state(sessions, "sw-mid") == "reconciled", 120,
                  "the sweep reconciled by the next worker")
         took = time.monotonic() - started
-        state = sweep_state(sessions, "sw-mid")
+        state = sweep_state_of(sessions, "sw-mid")
         assert (state.counts["new"], state.counts["devices"]) == (n, n)
         assert count_assets(sessions) == n
         with sessions() as s:
@@ -282,7 +283,7 @@ def test_a_sweep_held_by_a_live_worker_is_looked_at_again(rabbit, pg_url, tmp_pa
         assert sweep_row_state(sessions, "sw-held") == "closed"
         release.set()
         wait_for(lambda: sweep_row_state(sessions, "sw-held") == "reconciled", 90, "the sweep reconciled")
-        assert count_assets(sessions) == 300 and sweep_state(sessions, "sw-held").counts["new"] == 300
+        assert count_assets(sessions) == 300 and sweep_state_of(sessions, "sw-held").counts["new"] == 300
     finally:
         release.set()
         thread.join(10)
@@ -306,7 +307,7 @@ def test_ingest_worker_over_redis(sqlite_url, tmp_path):
     worker = Worker(sqlite_url, broker, tmp_path / "worker.log")
     try:
         publish_sweep(app, "paris", "sw-r", hosts(250))
-        wait_for(lambda: getattr(sweep_state(sessions, "sw-r"), "state", None) == "reconciled", 60,
+        wait_for(lambda: getattr(sweep_state_of(sessions, "sw-r"), "state", None) == "reconciled", 60,
                  "sweep reconciled over Redis")
         assert count_assets(sessions) == 250
     finally:
@@ -357,16 +358,16 @@ def test_database_outage_during_ingest_is_retried(rabbit, pg_url, tmp_path):
     try:
         paris = make_app(rabbit["paris"])
         publish_sweep(paris, "paris", "sw-up", hosts(100))
-        wait_for(lambda: getattr(sweep_state(sessions, "sw-up"), "state", None) == "reconciled", 60,
+        wait_for(lambda: getattr(sweep_state_of(sessions, "sw-up"), "state", None) == "reconciled", 60,
                  "the first sweep")
         relay.stop()
         publish_sweep(paris, "paris", "sw-down", hosts(400), size=100)
         wait_for(lambda: "retried with backoff" in worker.text(), 30, "a retry")
         time.sleep(3)
-        down = sweep_state(sessions, "sw-down")
+        down = sweep_state_of(sessions, "sw-down")
         assert down is None or down.state != "reconciled"          # nothing reached the database
         relay.start()
-        wait_for(lambda: getattr(sweep_state(sessions, "sw-down"), "state", None) == "reconciled", 90,
+        wait_for(lambda: getattr(sweep_state_of(sessions, "sw-down"), "state", None) == "reconciled", 90,
                  "the sweep sent while the database was away")
         assert count_assets(sessions) == 400
         assert stored_batches(sessions) == 1 + 4
@@ -425,10 +426,10 @@ def test_collectors_broker_connection_cut_mid_sweep(rabbit, pg_url, tmp_path):
         relay.start()
         thread.join(120)
         assert not thread.is_alive() and len(sent) == len(batches)
-        wait_for(lambda: getattr(sweep_state(sessions, "sw-cut"), "state", None) == "reconciled", 90,
+        wait_for(lambda: getattr(sweep_state_of(sessions, "sw-cut"), "state", None) == "reconciled", 90,
                  "the sweep after the cut")
         assert count_assets(sessions) == 2000 and stored_batches(sessions) == len(batches)
-        assert sweep_state(sessions, "sw-cut").counts["new"] == 2000
+        assert sweep_state_of(sessions, "sw-cut").counts["new"] == 2000
     finally:
         worker.stop()
         relay.stop()
@@ -479,7 +480,7 @@ def test_broker_restarted_mid_sweep(pg_url, tmp_path):
         assert not thread.is_alive() and len(sent) == len(batches)
         wait_for(lambda: sweep_row_state(sessions, "sw-restart") == "reconciled", 120,
                  "the sweep reconciled after the broker restart")
-        state = sweep_state(sessions, "sw-restart")
+        state = sweep_state_of(sessions, "sw-restart")
         assert state.counts["new"] == 4000 and count_assets(sessions) == 4000
         assert stored_batches(sessions) == len(batches)
         assert worker.proc.poll() is None

@@ -9,11 +9,12 @@ import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from in_session import in_session, sweep_state_of
 from sqlalchemy import func, select
 
 from netdiscover.observation import Observation
 from netdiscover.services import sites as services_sites
-from netdiscover.services.sites import add_site, record_sweep, sweep_state
+from netdiscover.services.sites import add_site, record_sweep
 from netdiscover.storage import sites as storage_sites
 from netdiscover.storage.assets import list_assets
 from netdiscover.storage.models import Asset, ObservationRecord, Scan
@@ -67,7 +68,7 @@ def test_batches_then_close_reconcile_once(sessions, ingest):
     sent, states = send(ingest, "paris", "sw-1", hosts(250))
     assert states == ["stored"] * 3 + ["closed"]
     assert count_assets(sessions) == 250
-    state = sweep_state(sessions, "sw-1")
+    state = sweep_state_of(sessions, "sw-1")
     assert (state.state, state.outcome, state.counts["new"]) == ("reconciled", "complete", 250)
     # every message again (a broker redelivering): nothing changes, nothing doubles
     assert [ingest.handle(m) for m in sent] == ["duplicate"] * 3
@@ -84,11 +85,11 @@ def test_close_before_the_last_batch_waits_for_it(sessions, ingest):
     ingest.handle(sent[0])
     ingest.handle(messages.closing("paris", "sw-2", outcome="complete", batches=3, run="r1",
                                    scope=["10.1.0.0/16"]))
-    assert count_assets(sessions) == 0 and sweep_state(sessions, "sw-2").state == "closed"
+    assert count_assets(sessions) == 0 and sweep_state_of(sessions, "sw-2").state == "closed"
     ingest.handle(sent[2])
     assert count_assets(sessions) == 0
     ingest.handle(sent[1])
-    assert count_assets(sessions) == 30 and sweep_state(sessions, "sw-2").state == "reconciled"
+    assert count_assets(sessions) == 30 and sweep_state_of(sessions, "sw-2").state == "reconciled"
 
 
 def test_only_the_closing_run_counts(sessions, ingest):
@@ -109,7 +110,7 @@ def test_disappearance_only_after_a_complete_sweep(sessions, ingest):
     send(ingest, "paris", "c2", hosts(2))
     with sessions() as s:
         assert sum(not a.present for a in list_assets(s)) == 8
-    assert sweep_state(sessions, "p2").counts is None        # aborted: nothing written
+    assert sweep_state_of(sessions, "p2").counts is None        # aborted: nothing written
 
 
 def test_same_range_at_two_sites_through_the_ingest(sessions, ingest):
@@ -178,7 +179,7 @@ def test_a_dead_workers_claim_is_taken_over(sessions, ingest, monkeypatch):
         _die_reconciling(m)
         with pytest.raises(Died):
             ingest.handle(close)
-    assert sweep_state(sessions, "sw-l").state == "reconciling" and count_assets(sessions) == 0
+    assert sweep_state_of(sessions, "sw-l").state == "reconciling" and count_assets(sessions) == 0
     other = Ingest(sessions, fingerprinter=lambda _o: None, lease_s=3600)
     if sessions.kw["bind"].dialect.name == "sqlite":
         with pytest.raises(SweepBusy) as busy:
@@ -186,7 +187,7 @@ def test_a_dead_workers_claim_is_taken_over(sessions, ingest, monkeypatch):
         assert 3500 < busy.value.retry_in <= 3600
         other.lease_s = 0
     assert other.handle(close) == "duplicate"             # its first delivery had closed the sweep
-    assert count_assets(sessions) == 10 and sweep_state(sessions, "sw-l").state == "reconciled"
+    assert count_assets(sessions) == 10 and sweep_state_of(sessions, "sw-l").state == "reconciled"
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(ObservationRecord)) == 10
 
@@ -220,12 +221,12 @@ def test_a_live_workers_sweep_is_retried_not_dropped(pg_url):
         with pytest.raises(SweepBusy) as busy:
             ingest.handle(close)
         assert busy.value.retry_in == services_sites.GUARD_RETRY_S
-        assert sweep_state(sessions, "sw-g").state == "closed" and count_assets(sessions) == 0
+        assert sweep_state_of(sessions, "sw-g").state == "closed" and count_assets(sessions) == 0
     finally:
         release.set()
         thread.join(10)
     assert ingest.handle(close) == "duplicate"
-    assert sweep_state(sessions, "sw-g").state == "reconciled" and count_assets(sessions) == 20
+    assert sweep_state_of(sessions, "sw-g").state == "reconciled" and count_assets(sessions) == 20
     sessions.kw["bind"].dispose()
 
 
@@ -255,9 +256,10 @@ def test_a_sweep_reconciles_from_its_decoded_batches_or_the_stored_ones(sessions
     other.handle(sent[1])                      # stored by another worker: not in ours
     ingest.handle(sent[2])
     assert sorted(ingest.decoded.of("sw-d", "r1")) == [0, 2]
-    with_memo = services_sites.observations(sessions, "sw-d", "r1", ingest.decoded.of("sw-d", "r1"))
+    memo = ingest.decoded.of("sw-d", "r1")
+    with_memo = in_session(sessions, services_sites.observations, "sw-d", "r1", memo)
     assert [o.to_dict() for o in with_memo] == [o.to_dict() for o in obs]
-    assert [o.to_dict() for o in services_sites.observations(sessions, "sw-d", "r1")] == \
+    assert [o.to_dict() for o in in_session(sessions, services_sites.observations, "sw-d", "r1")] == \
         [o.to_dict() for o in obs]
     ingest.handle(messages.closing("paris", "sw-d", outcome="complete", batches=3, run="r1",
                                    scope=["10.1.0.0/16"]))

@@ -206,8 +206,8 @@ def status(app: AppContext, config_path: str | None, fmt: str) -> None:
     settings = _load(config_path) if config_path else None
     url = app.db_url or (settings.database_url if settings else None)
     try:
-        sessions = open_database(url)
-        history = sweep_history(sessions)
+        with open_database(url)() as session:
+            history = sweep_history(session)
     except DatabaseError as exc:
         raise UserError(str(exc)) from None
     state, alive = _daemon_state(settings)

@@ -197,7 +197,8 @@ def export_command(app: Any, fmt: str, output: Path | None) -> None:
     from netdiscover.inventory import export_csv, export_json
     from netdiscover.services.inventory import export_inventory
 
-    rows = export_inventory(app.sessions())
+    with app.sessions()() as session:
+        rows = export_inventory(session)
     text = export_json(rows) if fmt == "json" else export_csv(rows)
     if output is None:
         click.echo(text, nl=False)

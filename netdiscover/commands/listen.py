@@ -8,31 +8,18 @@ never proving that anything is gone). Prints a summary at the end (and at each f
 from __future__ import annotations
 
 import json
-import re
 import signal
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
 import click
 
 from netdiscover.commands.context import AppContext, UserError
+from netdiscover.durations import HELP, DurationError, parse_duration
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
-_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-MAX_DURATION = 366 * 86400
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``text`` (``90``, ``30s``, ``10m``, ``1h30m``); ValueError with a one-line message."""
-    value = text.strip().lower()
-    parts = _PART.findall(value)
-    if not value or not parts or _PART.sub("", value).strip():
-        raise ValueError(f"cannot read {text!r} as a duration (like 30s, 10m, 2h)")
-    seconds = sum(float(n) * _UNIT[u] for n, u in parts)
-    if not 0 < seconds <= MAX_DURATION:
-        raise ValueError(f"duration {text!r} must be above 0 and at most a year")
-    return seconds
+LONGEST_LISTEN = timedelta(days=366)
 
 
 class _Totals:
@@ -68,9 +55,9 @@ def _print_summary(data: dict, err: bool = False) -> None:
 @click.option("--iface", "interfaces", multiple=True, required=True, metavar="NAME",
               help="Interface to listen on; repeat for several.")
 @click.option("--duration", default="10m", show_default=True, metavar="TIME",
-              help="How long to listen (30s, 10m, 2h).")
+              help=f"How long to listen: {HELP}, at most 366d.")
 @click.option("--flush", "flush_text", default="30s", show_default=True, metavar="TIME",
-              help="How often sightings are stored.")
+              help=f"How often sightings are stored: {HELP}.")
 @click.option("--site", metavar="NAME", help="Site the heard devices belong to.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
@@ -88,9 +75,9 @@ def listen(app: AppContext, interfaces: tuple[str, ...], duration: str, flush_te
     from netdiscover.services.listening import ListenRun
 
     try:
-        seconds = parse_duration(duration)
-        flush_every = parse_duration(flush_text)
-    except ValueError as exc:
+        seconds = parse_duration(duration, longest=LONGEST_LISTEN).total_seconds()
+        flush_every = parse_duration(flush_text, longest=LONGEST_LISTEN).total_seconds()
+    except DurationError as exc:
         raise UserError(str(exc)) from None
     names = list(dict.fromkeys(interfaces))
     listener = Listener(names)

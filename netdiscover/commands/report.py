@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from netdiscover.commands.context import UserError
-from netdiscover.reports.duration import parse_since
+from netdiscover.durations import MOMENT_HELP, parse_moment
 
 FORMAT = click.Choice(["table", "json", "csv", "html"])
 FLAT = click.Choice(["table", "json", "csv"])
@@ -20,7 +20,7 @@ def _since(value: str | None):
     if value is None:
         return None
     try:
-        return parse_since(value)
+        return parse_moment(value)
     except ValueError as exc:
         raise UserError(str(exc)) from None
 
@@ -73,8 +73,7 @@ def report() -> None:
 @report.command("unknown")
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
-@click.option("--since", metavar="DURATION",
-              help="Only devices seen within DURATION (24h, 7d) or since a date.")
+@click.option("--since", metavar="WHEN", help=f"Only devices seen since WHEN: {MOMENT_HELP}.")
 @click.option("--site", metavar="S", help="Only devices of site S.")
 @click.pass_obj
 def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | None) -> None:
@@ -114,8 +113,8 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
 
 
 @report.command("changes")
-@click.option("--since", metavar="DURATION", default="24h", show_default=True,
-              help="Changes within DURATION (24h, 7d) or since a date.")
+@click.option("--since", metavar="WHEN", default="24h", show_default=True,
+              help=f"Changes since WHEN: {MOMENT_HELP}.")
 @click.option("--format", "fmt", type=FLAT, default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
 @click.option("--site", metavar="S", help="Only assets of site S.")

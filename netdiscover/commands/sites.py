@@ -20,7 +20,8 @@ def sites(ctx: click.Context, fmt: str, broker: str | None) -> None:
         return
     from netdiscover.services.sites import site_rows
 
-    rows = site_rows(ctx.obj.sessions())
+    with ctx.obj.sessions()() as session:
+        rows = site_rows(session)
     if broker:
         from netdiscover.workers.app import make_app, queue_depth
 

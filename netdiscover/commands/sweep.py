@@ -52,7 +52,8 @@ def submit_command(app: Any, targets: tuple[str, ...], methods: tuple[str, ...],
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        row = sweep_state(sessions, sweep_id)
+        with sessions() as session:
+            row = sweep_state(session, sweep_id)
         if row is not None and row.state == "reconciled":
             counts = row.counts or {}
             click.echo(f"{row.outcome}: " + ", ".join(f"{k} {v}" for k, v in counts.items())

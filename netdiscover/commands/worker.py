@@ -20,5 +20,7 @@ def worker(app: Any, broker: str, concurrency: int) -> None:
 
     sessions = app.sessions()          # a bad --db fails here, with one line
     celery = ingest_app(broker, lambda: sessions)
-    declare(celery, sorted(site_names(sessions)))
+    with sessions() as session:
+        names = site_names(session)
+    declare(celery, sorted(names))
     run_worker(celery, ["ingest"], "ingest@%h", concurrency)

@@ -89,6 +89,11 @@ def _message_says_database(messages: list[str]) -> bool:
     return any(m.startswith("failed:") and any(name in m for name in _DB_ERROR_NAMES) for m in messages)
 
 
+def _database_answers(sessions: Any) -> bool:
+    with sessions() as session:
+        return database_alive(session)
+
+
 # -- structured logging ---------------------------------------------------------------------------
 
 class EventFormatter(logging.Formatter):
@@ -288,7 +293,8 @@ class Daemon:
             self.history_pending.clear()
             return
         try:
-            history = sweep_history(self.sessions, names)
+            with self.sessions() as session:
+                history = sweep_history(session, names)
             lost = set(self.stale_scan_ids)
             closed = close_stale_scans(self.sessions, names, self.started_by, self.booted, extra_ids=lost)
         except Exception as exc:
@@ -438,7 +444,7 @@ class Daemon:
                                 should_stop=state.stop.is_set)
             status = result.status
             if status == "failed" and (_message_says_database(result.messages)
-                                       or not database_alive(sessions)):
+                                       or not _database_answers(sessions)):
                 db_trouble = next((m for m in result.messages if m.startswith("failed:")),
                                   "database check failed")
                 if result.scan_id:
@@ -510,7 +516,8 @@ class Daemon:
                 emit("alerts.failed", logging.ERROR, exc_info=exc, sweep=sweep.name, scan_id=result.scan_id)
         if self.metrics is not None:
             try:
-                self.metrics.set_undocumented(undocumented_count(sessions))
+                with sessions() as session:
+                    self.metrics.set_undocumented(undocumented_count(session))
             except Exception as exc:
                 emit("metrics.failed", logging.WARNING, error=f"{type(exc).__name__}: {exc}")
 

@@ -19,8 +19,8 @@ from datetime import datetime, time, timedelta
 
 from croniter import croniter
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_INTERVAL = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+from netdiscover.durations import format_duration
+
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 DEFAULT_JITTER_FRACTION = 0.1          # of the period, when no jitter is configured
@@ -29,37 +29,6 @@ DEFAULT_JITTER_CAP = timedelta(minutes=5)
 
 class ScheduleError(ValueError):
     """A schedule value that cannot be understood (one-line message for the user)."""
-
-
-def parse_interval(text: str) -> timedelta:
-    """Parse ``"30s"``, ``"15m"``, ``"4h"``, ``"1d"``, ``"1w"`` or combinations (``"1h30m"``)."""
-    if not isinstance(text, str) or not text.strip():
-        raise ScheduleError(f"{text!r} is not an interval (use e.g. 30s, 15m, 4h, 1d)")
-    compact = text.strip().lower().replace(" ", "")
-    pos, seconds = 0, 0.0
-    for match in _INTERVAL.finditer(compact):
-        if match.start() != pos:
-            break
-        seconds += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(compact) or pos == 0:
-        raise ScheduleError(f"{text!r} is not an interval (use e.g. 30s, 15m, 4h, 1d)")
-    if seconds <= 0:
-        raise ScheduleError(f"interval {text!r} must be longer than zero")
-    return timedelta(seconds=seconds)
-
-
-def format_interval(value: timedelta) -> str:
-    """The shortest of our own interval spellings for ``value`` (``"1h30m"``, ``"2s"``)."""
-    seconds = round(value.total_seconds())
-    if seconds == 0:
-        return "0s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts)
 
 
 def validate_cron(expr: str) -> str:
@@ -138,7 +107,7 @@ class Schedule:
 
     def describe(self) -> str:
         """Human summary such as ``every 15m, 22:00-06:00`` or ``cron 0 */4 * * *``."""
-        text = f"every {format_interval(self.every)}" if self.every else f"cron {self.cron}"
+        text = f"every {format_duration(self.every)}" if self.every else f"cron {self.cron}"
         if self.window:
             text += f", window {self.window}"
         return text

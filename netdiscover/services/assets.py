@@ -15,9 +15,9 @@ from typing import Any
 import netaddr
 from sqlalchemy.orm import Session
 
+from netdiscover.durations import parse_moment
 from netdiscover.observation import clean_text
 from netdiscover.reports import risk
-from netdiscover.reports.duration import parse_since
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.history import asset_events
 from netdiscover.services.paging import page_of_ids
@@ -69,7 +69,7 @@ def parse_asset_query(
     cutoff = None
     if blank(seen_since):
         try:
-            cutoff = parse_since(seen_since)
+            cutoff = parse_moment(seen_since)
         except (ValueError, OverflowError) as exc:
             raise OperationError(f"seen_since: {clean_text(str(exc), 200)}") from None
     sort = blank(sort) or "id"

@@ -1,35 +1,32 @@
-"""Health of the asset database for the front doors' checks and metrics."""
+"""Health of the asset database for the front doors' checks and metrics (reads in the caller's session)."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from netdiscover.storage import health
 from netdiscover.storage.assets import count_by_status
 
 
-def check_database(sessions: sessionmaker[Session]) -> None:
+def check_database(session: Session) -> None:
     """Return when the database answers; raises the driver's error when it does not."""
-    with sessions() as session:
-        health.ping(session)
+    health.ping(session)
 
 
-def database_alive(sessions: sessionmaker[Session]) -> bool:
+def database_alive(session: Session) -> bool:
     """True when the database answers a trivial query."""
     try:
-        check_database(sessions)
+        check_database(session)
     except Exception:
         return False
     return True
 
 
-def assets_by_status(sessions: sessionmaker[Session]) -> dict[str, int]:
+def assets_by_status(session: Session) -> dict[str, int]:
     """Number of assets per review status."""
-    with sessions() as session:
-        return count_by_status(session)
+    return count_by_status(session)
 
 
-def undocumented_count(sessions: sessionmaker[Session]) -> int:
+def undocumented_count(session: Session) -> int:
     """How many assets are still undocumented."""
-    with sessions() as session:
-        return health.count_with_status(session, "undocumented")
+    return health.count_with_status(session, "undocumented")

@@ -87,7 +87,6 @@ def import_records(
     return result
 
 
-def export_inventory(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+def export_inventory(session: Session) -> list[dict[str, Any]]:
     """Every asset as a flat export row (``inventory.export``'s columns plus its attributes)."""
-    with sessions() as session:
-        return export_rows(session)
+    return export_rows(session)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from netdiscover.durations import parse_moment
 from netdiscover.observation import clean_text
-from netdiscover.reports.duration import parse_since
 from netdiscover.services.errors import OperationError
 
 MAX_LIMIT = 1000
@@ -27,11 +27,11 @@ def check_limit(limit: int) -> int:
 
 
 def since_param(value: str | None, name: str = "since", default: str | None = None) -> datetime | None:
-    """The moment a ``since`` text (24h, 7d, an ISO date) points to; when blank, the moment
-    ``default`` points to (None without one)."""
+    """The moment a ``since`` text (24h, 7d, an ISO date: ``durations.parse_moment``) points to;
+    when blank, the moment ``default`` points to (None without one)."""
     if not blank(value):
-        return parse_since(default) if default else None
+        return parse_moment(default) if default else None
     try:
-        return parse_since(value)
+        return parse_moment(value)
     except (ValueError, OverflowError) as exc:
         raise OperationError(f"{name}: {clean_text(str(exc), 200)}") from None

@@ -8,6 +8,10 @@ its silence does not; an aborted sweep writes no asset). Several ingest workers 
 that claims a sweep reconciles it; a claim older than the lease (its worker died) is taken over,
 and a sweep whose observations are already stored under its scan is never reconciled twice.
 
+Reads (``site_names``, ``site_rows``, ``sweep_state``, ``observations``) run in the caller's
+session; the rest own their transactions (one or more each, with the locks above) and take a
+sessionmaker (the convention of the whole package, ``services/__init__``).
+
 Messages arrive here already checked (workers/messages.py); a request that can never succeed
 (unknown site, a sweep of another site) raises PoisonMessage.
 """
@@ -54,19 +58,19 @@ def add_site(sessions: sessionmaker[Session], name: str) -> bool:
     return store.add_site(sessions, name, utcnow())
 
 
-def site_names(sessions: sessionmaker[Session]) -> set[str]:
+def site_names(session: Session) -> set[str]:
     """The names of every registered site."""
-    return store.site_names(sessions)
+    return store.site_names(session)
 
 
-def site_rows(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+def site_rows(session: Session) -> list[dict[str, Any]]:
     """Every site with its collector's last heartbeat and last sweep (for ``netdiscover sites``)."""
     return [{"site": site.name, "last_heartbeat": _iso(site.last_heartbeat), "version": site.version,
              "host": site.collector_host, "root": site.root, "nmap": site.nmap,
              "interfaces": site.interfaces or [], "last_sweep": site.last_sweep_id,
              "last_sweep_state": last.state if last else None,
              "last_sweep_outcome": last.outcome if last else None}
-            for site, last in store.sites_with_last_sweep(sessions)]
+            for site, last in store.sites_with_last_sweep(session)]
 
 
 def record_heartbeat(sessions: sessionmaker[Session], site: str, msg: dict[str, Any]) -> None:
@@ -92,9 +96,9 @@ def forget_sweep(sessions: sessionmaker[Session], sweep_id: str) -> None:
     store.delete_sweep(sessions, sweep_id)
 
 
-def sweep_state(sessions: sessionmaker[Session], sweep_id: str) -> SiteSweepStatus | None:
+def sweep_state(session: Session, sweep_id: str) -> SiteSweepStatus | None:
     """Where the sweep is, or None for an unknown sweep id."""
-    row = store.sweep(sessions, sweep_id)
+    row = store.sweep(session, sweep_id)
     if row is None:
         return None
     return SiteSweepStatus(row.id, row.site, row.state, row.outcome, row.reason, row.counts, row.scan_id)
@@ -158,7 +162,8 @@ def reconcile_when_ready(sessions: sessionmaker[Session], sweep_id: str, lease_s
 
 def _not_ready(sessions: sessionmaker[Session], sweep_id: str) -> store.Claim | None:
     """Why a sweep cannot be claimed, read without the write lock (most batches find it open)."""
-    state = store.sweep_state(sessions, sweep_id)
+    with sessions() as session:
+        state = store.sweep_state(session, sweep_id)
     if state in ("closed", "reconciling"):
         return None
     return store.Claim({None: "unknown", "submitted": "open"}.get(state, str(state)))
@@ -172,8 +177,12 @@ def reconcile_claimed(sessions: sessionmaker[Session], sweep_id: str, sweep: sto
     from netdiscover.services.reconcile import reconcile
 
     counts: dict[str, Any] = {}
-    if sweep.outcome != "aborted" and not store.scan_has_observations(sessions, sweep.scan_id):
-        obs = observations(sessions, sweep_id, sweep.run, decoded)
+    obs = None
+    if sweep.outcome != "aborted":
+        with sessions() as session:
+            if not store.scan_has_observations(session, sweep.scan_id):
+                obs = observations(session, sweep_id, sweep.run, decoded)
+    if obs is not None:
         covered = {m: netaddr.IPSet(c) for m, c in sweep.coverage.items()}
         result = reconcile(sessions, obs, scan_id=sweep.scan_id, scope=netaddr.IPSet(sweep.scope),
                            complete=sweep.outcome == "complete", coverage=covered,
@@ -186,13 +195,13 @@ def reconcile_claimed(sessions: sessionmaker[Session], sweep_id: str, sweep: sto
                           error=sweep.reason if sweep.outcome == "aborted" else None)
 
 
-def observations(sessions: sessionmaker[Session], sweep_id: str, run: str,
+def observations(session: Session, sweep_id: str, run: str,
                  decoded: dict[int, list[Observation]] | None = None) -> list[Observation]:
     """The observations of a sweep's batches of ``run``, in batch order; ``decoded`` holds batches
     (by number) already decoded, which are neither read again nor decoded again."""
     decoded = decoded or {}
     out: list[Observation] = []
-    for batch, count, payload in store.batches(sessions, sweep_id, run, without_payload=decoded.keys()):
+    for batch, count, payload in store.batches(session, sweep_id, run, without_payload=decoded.keys()):
         out.extend(decoded[batch] if payload is None else
                    messages.decode_observations(messages.unpack(payload), count))
     return out

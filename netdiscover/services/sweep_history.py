@@ -23,19 +23,17 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def sweep_history(sessions: sessionmaker[Session],
-                  names: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def sweep_history(session: Session, names: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Per sweep name: the latest scan row (any status) and the last start that counts as a run."""
     out: dict[str, dict[str, Any]] = {}
-    with sessions() as session:
-        for scan in sweep_runs.latest_scans(session, names):
-            out[scan.sweep_name] = {
-                "scan_id": scan.id, "status": scan.status, "started_at": _aware(scan.started_at),
-                "finished_at": _aware(scan.finished_at), "counts": scan.counts or {},
-                "error": scan.error, "started_by": scan.started_by,
-            }
-        for name, at in sweep_runs.last_starts(session, RAN, names):
-            out.setdefault(name, {})["last_ran"] = _aware(at)
+    for scan in sweep_runs.latest_scans(session, names):
+        out[scan.sweep_name] = {
+            "scan_id": scan.id, "status": scan.status, "started_at": _aware(scan.started_at),
+            "finished_at": _aware(scan.finished_at), "counts": scan.counts or {},
+            "error": scan.error, "started_by": scan.started_by,
+        }
+    for name, at in sweep_runs.last_starts(session, RAN, names):
+        out.setdefault(name, {})["last_ran"] = _aware(at)
     return out
 
 

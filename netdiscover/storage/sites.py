@@ -1,11 +1,11 @@
 """Rows of the several-sites set-up: sites and their collectors, sweeps sent to a site, and the
 observation batches the central ingest received for them.
 
-Each writing function is one transaction of its own, holding the locks the ingest relies on:
-a batch is an insert that ignores a duplicate primary key (sweep, run, batch); closing a sweep
-locks its row; claiming a sweep for reconciliation and marking it reconciled lock its row (on
-SQLite, the one write lock), not the whole database: a worker claims a sweep and prepares its
-observations while another worker's reconciliation holds the database's write lock. On
+Reads run in the caller's session. Each writing function is one transaction of its own, holding the
+locks the ingest relies on: a batch is an insert that ignores a duplicate primary key (sweep, run,
+batch); closing a sweep locks its row; claiming a sweep for reconciliation and marking it reconciled
+lock its row (on SQLite, the one write lock), not the whole database: a worker claims a sweep and
+prepares its observations while another worker's reconciliation holds the database's write lock. On
 PostgreSQL a worker also holds the sweep's guard (a session advisory lock) from before its claim
 until the sweep is marked reconciled: the server drops it with a dead worker's connection, so a
 claim whose guard is free belongs to nobody alive and is taken over at once.
@@ -68,10 +68,9 @@ class Claim:
 
 # -- sites -----------------------------------------------------------------------------------------
 
-def site_names(sessions: sessionmaker[Session]) -> set[str]:
+def site_names(session: Session) -> set[str]:
     """The names of every registered site."""
-    with sessions() as s:
-        return set(s.scalars(select(Site.name)))
+    return set(session.scalars(select(Site.name)))
 
 
 def add_site(sessions: sessionmaker[Session], name: str, now: datetime) -> bool:
@@ -83,13 +82,10 @@ def add_site(sessions: sessionmaker[Session], name: str, now: datetime) -> bool:
     return True
 
 
-def sites_with_last_sweep(sessions: sessionmaker[Session]) -> list[tuple[Site, SiteSweep | None]]:
-    """Every site by name, with the last sweep its collector closed (detached rows)."""
-    out = []
-    with sessions() as s:
-        for site in s.scalars(select(Site).order_by(Site.name)):
-            out.append((site, s.get(SiteSweep, site.last_sweep_id) if site.last_sweep_id else None))
-    return out
+def sites_with_last_sweep(session: Session) -> list[tuple[Site, SiteSweep | None]]:
+    """Every site by name, with the last sweep its collector closed."""
+    return [(site, session.get(SiteSweep, site.last_sweep_id) if site.last_sweep_id else None)
+            for site in session.scalars(select(Site).order_by(Site.name))]
 
 
 def record_heartbeat(sessions: sessionmaker[Session], name: str, at: datetime, version: str | None,
@@ -124,16 +120,14 @@ def delete_sweep(sessions: sessionmaker[Session], sweep_id: str) -> None:
         s.execute(delete(SiteSweep).where(SiteSweep.id == sweep_id))
 
 
-def sweep(sessions: sessionmaker[Session], sweep_id: str) -> SiteSweep | None:
-    """The sweep row (detached), or None."""
-    with sessions() as s:
-        return s.get(SiteSweep, sweep_id)
+def sweep(session: Session, sweep_id: str) -> SiteSweep | None:
+    """The sweep row, or None."""
+    return session.get(SiteSweep, sweep_id)
 
 
-def sweep_state(sessions: sessionmaker[Session], sweep_id: str) -> str | None:
+def sweep_state(session: Session, sweep_id: str) -> str | None:
     """Where the sweep is (submitted, closed, reconciling, reconciled), without a write lock."""
-    with sessions() as s:
-        return s.scalar(select(SiteSweep.state).where(SiteSweep.id == sweep_id))
+    return session.scalar(select(SiteSweep.state).where(SiteSweep.id == sweep_id))
 
 
 # -- the ingest ------------------------------------------------------------------------------------
@@ -236,23 +230,21 @@ def reconcile_guard(sessions: sessionmaker[Session], sweep_id: str) -> Iterator[
                 conn.invalidate()        # a broken connection: the server has let go of the lock
 
 
-def scan_has_observations(sessions: sessionmaker[Session], scan_id: int) -> bool:
+def scan_has_observations(session: Session, scan_id: int) -> bool:
     """True when observations are stored under ``scan_id`` (its sweep was reconciled already)."""
-    with sessions() as s:
-        return s.scalar(select(ObservationRecord.id).where(ObservationRecord.scan_id == scan_id)
-                        .limit(1)) is not None
+    return session.scalar(select(ObservationRecord.id).where(ObservationRecord.scan_id == scan_id)
+                          .limit(1)) is not None
 
 
-def batches(sessions: sessionmaker[Session], sweep_id: str, run: str,
+def batches(session: Session, sweep_id: str, run: str,
             without_payload: Collection[int] = ()) -> list[tuple[int, int, bytes | None]]:
     """(batch, count, payload) of the sweep's batches of ``run``, in batch order; the payload is
     None for the batches named in ``without_payload`` (the caller has them decoded already)."""
     payload = case((SweepBatch.batch.in_(list(without_payload)), None), else_=SweepBatch.payload) \
         if without_payload else SweepBatch.payload
-    with sessions() as s:
-        return [tuple(row) for row in s.execute(
-            select(SweepBatch.batch, SweepBatch.count, payload).where(
-                SweepBatch.sweep_id == sweep_id, SweepBatch.run == run).order_by(SweepBatch.batch))]
+    return [tuple(row) for row in session.execute(
+        select(SweepBatch.batch, SweepBatch.count, payload).where(
+            SweepBatch.sweep_id == sweep_id, SweepBatch.run == run).order_by(SweepBatch.batch))]
 
 
 def mark_reconciled(sessions: sessionmaker[Session], sweep_id: str, scan_id: int, at: datetime,

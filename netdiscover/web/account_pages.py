@@ -1,9 +1,10 @@
 """Account pages for admins: users (list, add with a role, disable) and API tokens (create, the
-token shown once on the answer page; revoke).
+token shown once on the users page the creation redirects to; revoke).
 
 Every form carries the session's CSRF token and needs the admin role; the work is done by
 ``services.accounts``, as for ``netdiscover user`` and ``netdiscover token``. A refused change
-(bad name, short password, unknown user) comes back as the page with its one-line reason.
+(bad name, short password, unknown user) comes back as the page with its one-line reason; a done
+change redirects to the users page (Post/Redirect/Get), so reloading it never repeats the change.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from netdiscover.services.accounts import (
 from netdiscover.services.params import blank
 from netdiscover.storage.auth_models import ROLES
 from netdiscover.storage.engine import write_session
+from netdiscover.web import shown_once
 from netdiscover.web.pages import Signed, check_form, check_role, reading, render
 
 router = APIRouter(include_in_schema=False)
@@ -58,7 +60,9 @@ def _back() -> Response:
 @router.get("/users")
 def users(request: Request, bs: Signed) -> Response:
     check_role(bs, "admin")
-    return _page(request)
+    response = _page(request, new_token=shown_once.kept(request))
+    shown_once.forget(request, response, "/users")
+    return response
 
 
 @router.post("/users")
@@ -85,7 +89,10 @@ def new_token(request: Request, bs: Signed, csrf: Csrf = "", user: Text = "", la
     if isinstance(done, Response):
         return done
     info, text = done
-    return _page(request, new_token={"user": info.user, "label": info.label, "id": info.id, "text": text})
+    response = _back()
+    shown_once.keep_for_next_page(request, response, "/users",
+                                  {"user": info.user, "label": info.label, "id": info.id, "text": text})
+    return response
 
 
 @router.post("/tokens/revoke")

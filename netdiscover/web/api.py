@@ -227,7 +227,7 @@ async def list_events(request: Request, credentials: Token, since: str | None = 
 @router.get("/sites", response_model=list[dict[str, Any]],
             summary="Sites and their collectors: heartbeat, version, last sweep (as `sites --format json`)")
 async def list_sites(request: Request, credentials: Token) -> Response:
-    return await read(request, credentials, lambda _session: fast_json(site_rows(request.app.state.sessions)))
+    return await read(request, credentials, lambda session: fast_json(site_rows(session)))
 
 
 @router.post("/inventory", response_model=ImportResult, summary="Import a CSV or JSON inventory (admin)")

@@ -75,7 +75,9 @@ class _AssetCounts:
     def collect(self) -> Any:
         family = GaugeMetricFamily("netdiscover_assets", "Assets in the database by review status",
                                    labels=["status"])
-        for status, count in assets_by_status(self.sessions).items():
+        with self.sessions() as session:
+            counts = assets_by_status(session)
+        for status, count in counts.items():
             family.add_metric([status], count)
         yield family
 
@@ -175,7 +177,8 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
              responses={503: {"model": api.ErrorBody}})
     def healthz() -> Response:
         try:
-            check_database(sessions)
+            with sessions() as session:
+                check_database(session)
         except Exception as exc:  # any database failure means "not healthy", reported not raised
             return error_response(503, f"database unavailable: {type(exc).__name__}")
         return JSONResponse({"status": "ok", "version": __version__})

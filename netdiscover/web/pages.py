@@ -100,7 +100,7 @@ def browser(request: Request) -> BrowserSession:
     """The signed-in browser (a dependency, for the forms and the pages of other services).
 
     Its session is its own and closed here (see ``reading``): a route that holds a pooled
-    connection must never wait for a second one, and some services open their own (sites).
+    connection must never wait for a second one (services that own their transactions open their own).
     """
     with reading(request) as session:
         return signed_in(request, session)
@@ -229,14 +229,12 @@ def _subnet_index(request: Request, session: Session) -> Any:
     return cached[1]
 
 
-async def _site_names(request: Request) -> list[str]:
-    """The registered sites, suggested by the list's site filter: read at most every INDEX_TTL_S
-    (on a worker thread, in a session of their own)."""
+def _site_names(request: Request, session: Session) -> list[str]:
+    """The registered sites, suggested by the list's site filter: read at most every INDEX_TTL_S."""
     state = request.app.state
     cached = state.site_names
     if cached is None or time.monotonic() - cached[0] > INDEX_TTL_S:
-        names = sorted(await run_in_threadpool(site_names, state.sessions))
-        cached = state.site_names = (time.monotonic(), names)
+        cached = state.site_names = (time.monotonic(), sorted(site_names(session)))
     return cached[1]
 
 
@@ -264,9 +262,7 @@ async def unknown(request: Request, status: str | None = None,
             next_url = "/unknown?" + urlencode({**kept, "cursor": page["next_cursor"]})
         return render(request, "unknown.html", status=422 if error else 200, rows=page["items"],
                       filters=filters, error=error, next_url=next_url, back=urlencode(kept),
-                      classes=DEVICE_CLASSES, risk_codes=RISK_CODES, sites=known_sites)
-
-    known_sites = await _site_names(request)               # before this page's session is opened
+                      classes=DEVICE_CLASSES, risk_codes=RISK_CODES, sites=_site_names(request, session))
     return await signed_page(request, listing)
 
 
@@ -335,8 +331,10 @@ def queue_sweep(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
 
 
 @router.get("/sites")
-def sites(request: Request, bs: Signed) -> Response:
-    return render(request, "sites.html", sites=site_rows(request.app.state.sessions))
+async def sites(request: Request) -> Response:
+    def page(session: Session, _bs: BrowserSession) -> Response:
+        return render(request, "sites.html", sites=site_rows(session))
+    return await signed_page(request, page)
 
 
 @router.get("/changes")

@@ -81,7 +81,8 @@ class Ingest:
     def known_sites(self, fresh: bool = False) -> set[str]:
         now = utcnow().timestamp()
         if fresh or self._sites is None or now - self._sites[0] > SITE_CACHE_S:
-            self._sites = (now, sites.site_names(self.sessions))
+            with self.sessions() as session:
+                self._sites = (now, sites.site_names(session))
         return self._sites[1]
 
     def check_site(self, site: str) -> None:
