@@ -12,9 +12,13 @@ Prints p50/p95/p99 latency and requests/s per scenario. Targets: p95 < 100 ms (a
 < 300 ms (page) under 20 clients. Only loopback is used.
 
 Each figure is printed with the load average (the machine is shared; record it with the figure).
+With --baseline PATH (a checkout of the previous code, e.g. `git worktree add --detach /tmp/base
+main`), a second server runs that checkout's netdiscover on the same database, and every round
+measures both, in alternating order, so the machine's load falls on each alike.
 
 Usage: python benchmarks/api_bench.py [--assets 100000] [--clients 20] [--seconds 10] [--rounds 2]
-       [--workers N] [--sqlite-file PATH] [--pg URL | NETDISCOVER_TEST_PG] [--only sqlite|postgresql]
+       [--workers N] [--sqlite-file PATH] [--pg URL | NETDISCOVER_TEST_PG] [--pg-keep URL]
+       [--only sqlite|postgresql] [--baseline PATH]
 """
 
 from __future__ import annotations
@@ -29,11 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from scratch_db import scratch_postgres
-from sqlalchemy import insert, text
+from sqlalchemy import func, insert, select, text
 
 from netdiscover.services.accounts import add_user, create_token
 from netdiscover.storage.engine import open_database
@@ -96,16 +101,30 @@ def reuse_token(url: str) -> str:
     return token
 
 
+def built_or_reused(url: str, count: int) -> str:
+    """The token of the database at ``url``: built when it holds no assets, else reused."""
+    sessions = open_database(url)
+    with sessions() as s:
+        empty = not s.scalar(select(func.count()).select_from(Asset))
+    sessions.kw["bind"].dispose()
+    return build(url, count) if empty else reuse_token(url)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(url: str, port: int, workers: int, checkout: str | None = None) -> subprocess.Popen:
+    """``netdiscover serve`` of this code, or of the checkout at ``checkout`` (put first on the path)."""
     cmd = [sys.executable, "-c", "from netdiscover.cli import main; main()", "--db", url, "serve",
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = dict(os.environ)
+    if checkout:
+        paths = (os.path.abspath(checkout), env.get("PYTHONPATH"))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -190,7 +209,7 @@ def raw_request(path: str, headers: dict[str, str]) -> bytes:
 async def load(port: int, path: str, clients: int, seconds: float,
                headers: dict[str, str]) -> dict[str, float]:
     latencies: list[float] = []
-    errors = 0
+    failed: Counter[int] = Counter()                  # status of each failed request (0: connection broke)
     request = raw_request(path, headers)
     connections = [Connection(port, request) for _ in range(clients)]
     for conn in connections:                                  # warm-up (connections, caches)
@@ -198,12 +217,12 @@ async def load(port: int, path: str, clients: int, seconds: float,
     stop = time.perf_counter() + seconds
 
     async def one(conn: Connection) -> None:
-        nonlocal errors
         while time.perf_counter() < stop:
             t0 = time.perf_counter()
             status = await conn.get()
             latencies.append(time.perf_counter() - t0)
-            errors += status != 200
+            if status != 200:
+                failed[status] += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(one(conn) for conn in connections))
@@ -212,54 +231,82 @@ async def load(port: int, path: str, clients: int, seconds: float,
         conn.close()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
-    return {"n": len(latencies), "errors": errors, "p50": q[49] * 1000, "p95": q[94] * 1000,
-            "p99": q[98] * 1000, "rps": len(latencies) / elapsed}
+    return {"n": len(latencies), "errors": sum(failed.values()), "failed": dict(failed), "p50": q[49] * 1000,
+            "p95": q[94] * 1000, "p99": q[98] * 1000, "rps": len(latencies) / elapsed}
 
 
 def load_average() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def run_backend(label: str, url: str, args: argparse.Namespace,
-                token: str) -> dict[str, list[dict[str, float]]]:
-    print(f"\n== {label}, {args.workers} server process(es)")
-    port = free_port()
-    proc = start_server(url, port, args.workers)
-    base = f"http://127.0.0.1:{port}"
-    results: dict[str, list[dict[str, float]]] = {}
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        api_headers = {"Authorization": f"Bearer {token}"}
-        api = "/api/v1/assets?status=undocumented&limit=100"
-        cursor = None
-        with httpx.Client(base_url=base, headers=api_headers, timeout=30) as client:
-            for _ in range(200):
-                cursor = client.get(api + (f"&cursor={cursor}" if cursor else "")).json()["next_cursor"]
-        # "floor" is the in-run reference: the same server, stack and client answering /healthz
-        # (one trivial query), so the other figures can be read as a multiple of it.
-        scenarios = (("floor", "/healthz", {}), ("api", api, api_headers),
-                     ("page", "/unknown", {"Cookie": login(base)}),
-                     ("deep", f"{api}&cursor={cursor}", api_headers))
-        scenarios = tuple(s for s in scenarios if s[0] in args.scenario)
-        for name, path, headers in scenarios:
-            solo = asyncio.run(load(port, path, 1, min(args.seconds, 3), headers))
-            print(f"  {name:<5} one client: p50 {solo['p50']:6.1f} ms  p95 {solo['p95']:6.1f} ms")
-        for round_no in range(1, args.rounds + 1):     # alternate scenarios so noise hits each alike
-            for name, path, headers in scenarios:
-                cpu = server_cpu_s(proc.pid)
-                figs = asyncio.run(load(port, path, args.clients, args.seconds, headers))
-                figs["cpu_ms"] = (server_cpu_s(proc.pid) - cpu) * 1000 / max(figs["n"], 1)
-                results.setdefault(name, []).append(figs)
-                print(f"  {name:<5} #{round_no} {figs['n']:>6} requests  p50 {figs['p50']:6.1f} ms  "
-                      f"p95 {figs['p95']:6.1f} ms  p99 {figs['p99']:6.1f} ms  {figs['rps']:6.1f} req/s  "
-                      f"errors {figs['errors']}  server CPU {figs['cpu_ms']:.1f} ms/request  "
-                      f"load {load_average()}", flush=True)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def scenarios_of(base: str, token: str,
+                 wanted: tuple[str, ...]) -> tuple[tuple[str, str, dict[str, str]], ...]:
+    """(name, path, headers) of each wanted scenario against the server at ``base``."""
+    api_headers = {"Authorization": f"Bearer {token}"}
+    api = "/api/v1/assets?status=undocumented&limit=100"
+    cursor = None
+    with httpx.Client(base_url=base, headers=api_headers, timeout=30) as client:
+        for _ in range(200):
+            cursor = client.get(api + (f"&cursor={cursor}" if cursor else "")).json()["next_cursor"]
+    # "floor" is the in-run reference: the same server, stack and client answering /healthz
+    # (one trivial query), so the other figures can be read as a multiple of it.
+    found = (("floor", "/healthz", {}), ("api", api, api_headers),
+             ("page", "/unknown", {"Cookie": login(base)}),
+             ("deep", f"{api}&cursor={cursor}", api_headers))
+    return tuple(s for s in found if s[0] in wanted)
+
+
+def run_backend(label: str, url: str, args: argparse.Namespace,
+                token: str) -> dict[str, dict[str, list[dict[str, float]]]]:
+    """Figures per server ("ours", and "base" with --baseline) per scenario, one per round."""
+    print(f"\n== {label}, {args.workers} server process(es)")
+    checkouts = {"ours": None, **({"base": args.baseline} if args.baseline else {})}
+    servers: dict[str, tuple[subprocess.Popen, int]] = {}
+    results: dict[str, dict[str, list[dict[str, float]]]] = {name: {} for name in checkouts}
+    try:
+        for name, checkout in checkouts.items():
+            port = free_port()
+            servers[name] = (start_server(url, port, args.workers, checkout), port)
+        plans = {name: scenarios_of(f"http://127.0.0.1:{port}", token, args.scenario)
+                 for name, (_proc, port) in servers.items()}
+        for name, plan in plans.items():
+            port = servers[name][1]
+            for scenario, path, headers in plan:
+                solo = asyncio.run(load(port, path, 1, min(args.seconds, 3), headers))
+                print(f"  {name:<4} {scenario:<5} one client: p50 {solo['p50']:6.1f} ms  "
+                      f"p95 {solo['p95']:6.1f} ms")
+        order = list(servers)
+        # alternate scenarios and servers, so the machine's noise hits each alike
+        for round_no in range(1, args.rounds + 1):
+            for index in range(len(args.scenario)):
+                for name in order:
+                    if index >= len(plans[name]):
+                        continue
+                    scenario, path, headers = plans[name][index]
+                    proc, port = servers[name]
+                    cpu = server_cpu_s(proc.pid)
+                    figs = asyncio.run(load(port, path, args.clients, args.seconds, headers))
+                    figs["cpu_ms"] = (server_cpu_s(proc.pid) - cpu) * 1000 / max(figs["n"], 1)
+                    results[name].setdefault(scenario, []).append(figs)
+                    print(f"  {name:<4} {scenario:<5} #{round_no} {figs['n']:>6} requests  "
+                          f"p50 {figs['p50']:6.1f} ms  p95 {figs['p95']:6.1f} ms  p99 {figs['p99']:6.1f} ms  "
+                          f"{figs['rps']:6.1f} req/s  "
+                          f"errors {figs['errors']}{figs['failed'] or ''}  "
+                          f"server CPU {figs['cpu_ms']:.1f} ms/request  "
+                          f"load {load_average()}", flush=True)
+                order.reverse()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        for proc, _port in servers.values():
+            stop_server(proc)
     return results
 
 
@@ -273,6 +320,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="times each scenario runs, alternating")
     parser.add_argument("--sqlite-file", help="keep the SQLite database here and reuse it when it exists")
     parser.add_argument("--pg", default=os.environ.get("NETDISCOVER_TEST_PG"), help="PostgreSQL server URL")
+    parser.add_argument("--pg-keep", metavar="URL",
+                        help="use this PostgreSQL database and keep it (built when it holds no assets)")
+    parser.add_argument("--baseline", metavar="PATH",
+                        help="a checkout of the previous code, served beside ours and measured in turn")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--scenario", action="append", choices=SCENARIOS,
                         help="run only these scenarios (repeat; default all)")
@@ -288,19 +339,25 @@ def main() -> None:
             token = reuse_token(url) if os.path.exists(path) else build(url, args.assets)
             results["sqlite"] = run_backend("SQLite", url, args, token)
     if args.only in (None, "postgresql"):
-        if not args.pg:
-            print("\n== PostgreSQL: skipped (give --pg URL or NETDISCOVER_TEST_PG)")
+        if args.pg_keep:
+            results["postgresql"] = run_backend("PostgreSQL", args.pg_keep, args,
+                                                built_or_reused(args.pg_keep, args.assets))
+        elif not args.pg:
+            print("\n== PostgreSQL: skipped (give --pg URL, --pg-keep URL or NETDISCOVER_TEST_PG)")
         else:
             with scratch_postgres(args.pg) as url:
                 results["postgresql"] = run_backend("PostgreSQL", url, args, build(url, args.assets))
     print("\ntargets: api p95 < 100 ms, page p95 < 300 ms (best and worst round)")
-    for backend, figs in results.items():
-        for name, limit in (("api", 100), ("page", 300)):
-            if name not in figs:
-                continue
-            p95s = sorted(f["p95"] for f in figs[name])
-            verdict = "met" if p95s[-1] < limit else "met in some rounds" if p95s[0] < limit else "MISSED"
-            print(f"  {backend:<10} {name:<4} p95 {p95s[0]:.0f}-{p95s[-1]:.0f} ms: {verdict}")
+    for backend, by_server in results.items():
+        for server, figs in by_server.items():
+            for name, limit in (("api", 100), ("page", 300)):
+                if name not in figs:
+                    continue
+                p95s = sorted(f["p95"] for f in figs[name])
+                cpu = sorted(f["cpu_ms"] for f in figs[name])
+                verdict = "met" if p95s[-1] < limit else "met in some rounds" if p95s[0] < limit else "MISSED"
+                print(f"  {backend:<10} {server:<4} {name:<4} p95 {p95s[0]:.0f}-{p95s[-1]:.0f} ms, "
+                      f"server CPU {cpu[0]:.1f}-{cpu[-1]:.1f} ms/request: {verdict}")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,22 @@ class SubnetIndex:
                                     status in ("documented", "approved"))
         return index
 
+    @classmethod
+    def from_groups(cls,
+                    groups: Iterable[tuple[str, str | None, str, datetime | None, int, int]]) -> SubnetIndex:
+        """``build`` from addresses grouped in the database: ``(address, device_class, status,
+        earliest first seen, lowest id, highest id)``, each group's address on the subnet of all
+        of its members. The lowest and highest ids answer ``has_user_devices`` as all would."""
+        index = cls()
+        nets: dict[str, str | None] = {}
+        for address, device_class, status, earliest, low, high in groups:
+            net = nets[address] if address in nets else nets.setdefault(address, subnet_of(address))
+            if net is not None:
+                for asset_id in {low, high}:
+                    index.nets[net].add(asset_id, device_class or "unknown", _aware(earliest),
+                                        status in ("documented", "approved"))
+        return index
+
     def has_user_devices(self, net: str, asset_id: int) -> bool:
         """Whether workstations or phones other than ``asset_id`` live on ``net``."""
         pop = self.nets.get(net)

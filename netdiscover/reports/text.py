@@ -86,6 +86,10 @@ def plain(value: Any, limit: int = 1000) -> str:
     if isinstance(value, datetime):
         return when(value)
     text = str(value)[: limit * 4]
+    # the usual case, already one clean line: every character _ANSI and _CONTROL remove and every
+    # space but " " is unprintable, so there is nothing to remove or collapse
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return shorten(text, limit)
     text = _ANSI.sub("", text)
     text = _CONTROL.sub(" ", text)
     return shorten(" ".join(text.split()), limit)

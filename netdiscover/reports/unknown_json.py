@@ -293,6 +293,27 @@ def row_summaries(batch: tuple[list[Any], list[Any], list[Any], list[Any]], reco
                "risks": _risks(asset, records.get(asset.id), index)[1]}
 
 
+# the report-row fields a listing of unknown devices shows that are stored columns as they are
+# ("time" and "value" kinds; the row's text of these is the column's)
+_LISTED = ("id", "status", "vendor", "model", "hostname", "first_seen", "last_seen")
+_PICK_LISTED = itemgetter(*(A[name] for name in _LISTED))
+
+
+def row_listings(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records: dict[int, list[Any]],
+                 index: risk.Index | None) -> Iterator[dict[str, Any]]:
+    """The fields a list of unknown devices shows of each report row of one ``report_text_batch``,
+    as the rows have them: id, status, vendor, model, hostname, first_seen, last_seen,
+    device_class, ips, macs and risks (nothing else of the row is written)."""
+    ready = _Batch(batch, text=False)
+    for k in range(len(ready.assets)):
+        asset = _Asset(ready, k, text=False)
+        row = dict(zip(_LISTED, _PICK_LISTED(asset.raw), strict=True))
+        row["device_class"] = asset.raw[_CLASS] or "unknown"
+        row["ips"], row["macs"] = asset.ips, asset.macs
+        row["risks"] = _risks(asset, records.get(asset.id), index)[1]
+        yield row
+
+
 def row_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records: dict[int, list[Any]],
               index: risk.Index | None) -> Iterator[str]:
     """The report rows of one ``report_text_batch``, each as its JSON text at array depth 1.

@@ -23,13 +23,14 @@ from netdiscover.reports.discrepancies import discrepancy_row
 from netdiscover.reports.missing import EXPECTED_STATUSES, OFF_NETWORK_STATES, missing_order, missing_row
 from netdiscover.reports.render_json import gc_paused
 from netdiscover.reports.unknown import REPORTED_STATUSES, aware, build_row
-from netdiscover.reports.unknown_json import row_summaries, row_texts
+from netdiscover.reports.unknown_json import row_listings, row_summaries, row_texts
 from netdiscover.services.errors import OperationError
 from netdiscover.services.paging import page_of_ids
 from netdiscover.storage import reports as stored
 from netdiscover.storage.asset_observations import recent_sightings
 from netdiscover.storage.asset_pages import AssetQuery
 from netdiscover.storage.assets import BULK_BATCH
+from netdiscover.storage.subnet_groups import subnet_groups
 
 UNKNOWN_STATUSES = ("undocumented", "rogue")
 RECORDS_PER_ASSET = 50
@@ -38,8 +39,9 @@ SIGHTINGS_CHUNK = 500
 
 
 def subnet_index(session: Session) -> risk.SubnetIndex:
-    """Who lives on which subnet (for the subnet risk hints); costs one pass over current addresses."""
-    return risk.SubnetIndex.build(stored.subnet_occupants(session))
+    """Who lives on which subnet (for the subnet risk hints): one pass over current addresses in
+    SQL, grouped there by subnet, class and status."""
+    return risk.SubnetIndex.from_groups(subnet_groups(session))
 
 
 def lazy_subnet_index(session: Session) -> risk.LazySubnetIndex:
@@ -129,9 +131,9 @@ def iter_unknown_summaries(session: Session, since: datetime | None = None,
 
 def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | None,
                  risk_code: str | None, index: risk.Index | None) -> dict[str, Any]:
-    """A page of the unknown-device list (report rows) in the query's order, optionally only rows
-    with risk hint ``risk_code``: ``{"items", "next_cursor"}``. Statuses other than undocumented
-    and rogue are left out of the query."""
+    """A page of the unknown-device list (the listed fields of report rows, ``row_listings``) in
+    the query's order, optionally only rows with risk hint ``risk_code``: ``{"items",
+    "next_cursor"}``. Statuses other than undocumented and rogue are left out of the query."""
     statuses = tuple(s for s in query.statuses if s in UNKNOWN_STATUSES) or UNKNOWN_STATUSES
     query = replace(query, statuses=statuses)
     rows: list[dict[str, Any]] = []
@@ -147,11 +149,11 @@ def unknown_page(session: Session, query: AssetQuery, limit: int, cursor: str | 
 
 
 def _rows_of_ids(session: Session, ids: list[int], index: risk.Index | None) -> list[dict[str, Any]]:
-    """The report rows of these assets, in this order."""
+    """The listed fields of the report rows of these assets (``row_listings``), in this order."""
     if not ids:
         return []
     batch = stored.report_text_batch(session, ids)
-    return decoded_rows(batch, records_by_asset(session, stored.report_keys(batch[0])), index)
+    return list(row_listings(batch, records_by_asset(session, stored.report_keys(batch[0])), index))
 
 
 def change_rows(session: Session, since: datetime, site: str | None = None) -> list[dict[str, Any]]:

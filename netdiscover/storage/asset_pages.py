@@ -52,16 +52,34 @@ def _ipv4_patterns(net: netaddr.IPNetwork) -> list[str]:
     return out
 
 
+def _ipv6_starts(net: netaddr.IPNetwork) -> list[str]:
+    """Texts one of which the canonical text (RFC 5952, as addresses are stored) of every address
+    in the IPv6 network starts with: its whole leading hextets and a ":" (the address written
+    out past them, or compressed from there on; for a /128 the address written out), or the
+    hextets before a zero hextet among them and "::" (compressed from there). Addresses of other
+    networks may share them too."""
+    whole = net.prefixlen // 16
+    words = [f"{w:x}" for w in net.network.words[:whole]]
+    if whole == 0:
+        return [""]
+    starts = [":".join(words) + (":" if whole < 8 else "")]
+    starts += [":".join(words[:at]) + "::" for at, word in enumerate(words) if word == "0"]
+    return starts
+
+
 def _subnet_clause(session: Session, net: netaddr.IPNetwork) -> Any:
     current = select(Address.asset_id).where(Address.current.is_(True))
     if net.version == 4:
         patterns = _ipv4_patterns(net)
         terms = [Address.ip == p if "%" not in p else Address.ip.like(p) for p in patterns]
         return Asset.id.in_(current.where(or_(*terms)))
-    # IPv6 text forms do not share prefixes reliably: test the (few) IPv6 addresses in Python.
+    # IPv6 texts of one network share a few beginnings (_ipv6_starts), found in SQL; those
+    # candidates are then tested in Python, since other networks' texts may begin alike.
+    starts = [Address.ip.like(f"{start}%") for start in _ipv6_starts(net)]
     ids = set()
-    for asset_id, ip in session.execute(select(Address.asset_id, Address.ip)
-                                        .where(Address.current.is_(True), Address.ip.like("%:%"))):
+    candidates = select(Address.asset_id, Address.ip).where(Address.current.is_(True), Address.ip.like("%:%"),
+                                                             or_(*starts))
+    for asset_id, ip in session.execute(candidates):
         try:
             if netaddr.IPAddress(ip) in net:
                 ids.add(asset_id)

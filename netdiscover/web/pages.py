@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
@@ -75,22 +77,17 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
 def reading(request: Request) -> Session:
     """A session for one page's reads, to be closed in the same thread hop that opens it.
 
-    Pages are synchronous (run on the worker threads) and never hold a pooled connection
-    across hops (a yield dependency would hold it until after the response): with more
+    Pages read on the worker threads (``signed_page``, the forms) and never hold a pooled
+    connection across hops (a yield dependency would hold it until after the response): with more
     requests than pooled connections, requests holding one while waiting for a thread, and
     threads waiting for a connection, would stall each other until the pool timeout.
     """
     return request.app.state.sessions()
 
 
-def browser(request: Request) -> BrowserSession:
-    """The signed-in browser; anyone else goes to the login page.
-
-    Its session is its own and closed here (see ``reading``): a route that holds a pooled
-    connection must never wait for a second one (services that own their transactions open their own).
-    """
-    with reading(request) as session:
-        found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
+def signed_in(request: Request, session: Session) -> BrowserSession:
+    """The signed-in browser, read in ``session``; anyone else goes to the login page."""
+    found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = "/login?" + urlencode({"next": target})
@@ -99,7 +96,27 @@ def browser(request: Request) -> BrowserSession:
     return found
 
 
+def browser(request: Request) -> BrowserSession:
+    """The signed-in browser (a dependency, for the forms and the pages of other services).
+
+    Its session is its own and closed here (see ``reading``): a route that holds a pooled
+    connection must never wait for a second one (services that own their transactions open their own).
+    """
+    with reading(request) as session:
+        return signed_in(request, session)
+
+
 Signed = Annotated[BrowserSession, Depends(browser)]
+
+
+async def signed_page(request: Request, work: Callable[[Session, BrowserSession], Response]) -> Response:
+    """A signed-in browser's page: the cookie check, ``work``'s reads and the rendering in one
+    session, opened and closed in one worker-thread hop (see ``reading``; the ``browser``
+    dependency took a hop and a pooled connection of its own)."""
+    def run() -> Response:
+        with reading(request) as session:
+            return work(session, signed_in(request, session))
+    return await run_in_threadpool(run)
 
 
 def check_role(bs: BrowserSession, role: str) -> None:
@@ -184,11 +201,12 @@ def logout(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "") -> R
 
 
 @router.get("/")
-def dashboard(request: Request, bs: Signed) -> Response:
-    with reading(request) as session:
+async def dashboard(request: Request) -> Response:
+    def page(session: Session, _bs: BrowserSession) -> Response:
         data = dashboard_figures(session)
-    peak = max([n for _d, n in data["new_per_day"]] + [1])
-    return render(request, "dashboard.html", data=data, peak=peak)
+        peak = max([n for _d, n in data["new_per_day"]] + [1])
+        return render(request, "dashboard.html", data=data, peak=peak)
+    return await signed_page(request, page)
 
 
 def _subnet_index(request: Request, session: Session) -> Any:
@@ -211,41 +229,41 @@ def _subnet_index(request: Request, session: Session) -> Any:
     return cached[1]
 
 
-def _site_names(request: Request) -> list[str]:
+def _site_names(request: Request, session: Session) -> list[str]:
     """The registered sites, suggested by the list's site filter: read at most every INDEX_TTL_S."""
     state = request.app.state
     cached = state.site_names
     if cached is None or time.monotonic() - cached[0] > INDEX_TTL_S:
-        with state.sessions() as session:
-            cached = state.site_names = (time.monotonic(), sorted(site_names(session)))
+        cached = state.site_names = (time.monotonic(), sorted(site_names(session)))
     return cached[1]
 
 
 @router.get("/unknown")
-def unknown(request: Request, bs: Signed, status: str | None = None,
-            device_class: str | None = None, risk: str | None = None, site: str | None = None,
-            subnet: str | None = None, q: str | None = None, cursor: str | None = None,
-            limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Response:
+async def unknown(request: Request, status: str | None = None,
+                  device_class: str | None = None, risk: str | None = None, site: str | None = None,
+                  subnet: str | None = None, q: str | None = None, cursor: str | None = None,
+                  limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Response:
     filters = {"status": status, "device_class": device_class, "risk": risk, "site": site,
                "subnet": subnet, "q": q}
-    known_sites = _site_names(request)                     # before this page's session is opened
-    error = None
-    try:
-        if status and status not in reports.UNKNOWN_STATUSES:
-            raise OperationError("status must be undocumented or rogue")
-        query = parse_asset_query(status, device_class, None, site, subnet, q, None, "-id")
-        with reading(request) as session:
+    kept = {k: v for k, v in filters.items() if v}
+
+    def listing(session: Session, _bs: BrowserSession) -> Response:
+        error = None
+        try:
+            if status and status not in reports.UNKNOWN_STATUSES:
+                raise OperationError("status must be undocumented or rogue")
+            query = parse_asset_query(status, device_class, None, site, subnet, q, None, "-id")
             page = reports.unknown_page(session, query, limit, cursor, (risk or "").strip() or None,
                                         _subnet_index(request, session))
-    except OperationError as exc:
-        error, page = str(exc), {"items": [], "next_cursor": None}
-    kept = {k: v for k, v in filters.items() if v}
-    next_url = None
-    if page["next_cursor"]:
-        next_url = "/unknown?" + urlencode({**kept, "cursor": page["next_cursor"]})
-    return render(request, "unknown.html", status=422 if error else 200, rows=page["items"], filters=filters,
-                  error=error, next_url=next_url, back=urlencode(kept), classes=DEVICE_CLASSES,
-                  risk_codes=RISK_CODES, sites=known_sites)
+        except OperationError as exc:
+            error, page = str(exc), {"items": [], "next_cursor": None}
+        next_url = None
+        if page["next_cursor"]:
+            next_url = "/unknown?" + urlencode({**kept, "cursor": page["next_cursor"]})
+        return render(request, "unknown.html", status=422 if error else 200, rows=page["items"],
+                      filters=filters, error=error, next_url=next_url, back=urlencode(kept),
+                      classes=DEVICE_CLASSES, risk_codes=RISK_CODES, sites=_site_names(request, session))
+    return await signed_page(request, listing)
 
 
 def _back(query: str) -> str:
@@ -271,12 +289,13 @@ def decide_many(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
 
 
 @router.get("/assets/{asset_id}")
-def asset_page(request: Request, bs: Signed, asset_id: int) -> Response:
-    if not 1 <= asset_id <= 2**62:
-        raise NotFound(f"no asset with id {asset_id}")
-    with reading(request) as session:
+async def asset_page(request: Request, asset_id: int) -> Response:
+    def page(session: Session, _bs: BrowserSession) -> Response:
+        if not 1 <= asset_id <= 2**62:
+            raise NotFound(f"no asset with id {asset_id}")
         row = asset_detail(session, asset_id, _subnet_index(request, session))
-    return render(request, "asset.html", a=row)
+        return render(request, "asset.html", a=row)
+    return await signed_page(request, page)
 
 
 @router.post("/assets/{asset_id}/decide")
@@ -290,10 +309,11 @@ def decide_one(request: Request, bs: Signed, asset_id: int, csrf: Annotated[str,
 
 
 @router.get("/sweeps")
-def sweeps(request: Request, bs: Signed) -> Response:
-    with reading(request) as session:
-        history, queued = scans(session, 100), sweep_requests.sweep_requests(session)
-    return render(request, "sweeps.html", scans=history, requests=queued, methods=tuple(SCANNERS))
+async def sweeps(request: Request) -> Response:
+    def page(session: Session, _bs: BrowserSession) -> Response:
+        return render(request, "sweeps.html", scans=scans(session, 100),
+                      requests=sweep_requests.sweep_requests(session), methods=tuple(SCANNERS))
+    return await signed_page(request, page)
 
 
 @router.post("/sweeps")
@@ -311,14 +331,15 @@ def queue_sweep(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "",
 
 
 @router.get("/sites")
-def sites(request: Request, bs: Signed) -> Response:
-    with reading(request) as session:
-        rows = site_rows(session)
-    return render(request, "sites.html", sites=rows)
+async def sites(request: Request) -> Response:
+    def page(session: Session, _bs: BrowserSession) -> Response:
+        return render(request, "sites.html", sites=site_rows(session))
+    return await signed_page(request, page)
 
 
 @router.get("/changes")
-def changes(request: Request, bs: Signed, since: str = "24h") -> Response:
-    with reading(request) as session:
+async def changes(request: Request, since: str = "24h") -> Response:
+    def page(session: Session, _bs: BrowserSession) -> Response:
         rows = reports.change_rows(session, since_param(since, default="24h"))
-    return render(request, "changes.html", rows=rows[:2000], total=len(rows), since=since)
+        return render(request, "changes.html", rows=rows[:2000], total=len(rows), since=since)
+    return await signed_page(request, page)
