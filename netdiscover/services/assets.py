@@ -100,13 +100,19 @@ def iter_asset_dicts(session: Session, status: str | None = None,
 
 def iter_asset_json(session: Session, status: str | None = None, site: str | None = None) -> Iterator[str]:
     """``iter_asset_dicts`` as the JSON text of each row (items of ``render_json``'s array, byte
-    for byte), written from plain rows without a dict per asset; memory holds one batch."""
+    for byte), written from plain rows without a dict per asset; memory holds two batches (one
+    written, the next being read)."""
     from netdiscover.reports.render_json import gc_paused
+    from netdiscover.reports.unknown_json import asset_texts
+    from netdiscover.services.read_ahead import read_ahead
+    from netdiscover.storage.reports import report_text_batch
 
     ids = listing_ids(session, status=status, site=site)
+    chunks = (ids[start:start + BULK_BATCH] for start in range(0, len(ids), BULK_BATCH))
     with gc_paused():            # rows hold no reference cycles (see render_json.gc_paused)
-        for start in range(0, len(ids), BULK_BATCH):
-            yield from _asset_texts(session, ids[start:start + BULK_BATCH])
+        # the next batch is read while this one is written
+        for batch in read_ahead(lambda chunk: report_text_batch(session, chunk), chunks):
+            yield from asset_texts(batch)
 
 
 def _asset_texts(session: Session, ids: list[int]) -> Iterator[str]:
