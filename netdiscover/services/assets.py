@@ -10,20 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import netaddr
 from sqlalchemy.orm import Session
 
 from netdiscover.observation import clean_text
-from netdiscover.reports import risk
-from netdiscover.reports.duration import parse_since
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.history import asset_events
-from netdiscover.services.paging import page_of_ids
 from netdiscover.services.params import blank
-from netdiscover.services.reports import unknown_row
-from netdiscover.storage.asset_pages import SORTS, AssetQuery
 from netdiscover.storage.assets import (
     BULK_BATCH,
     assets_seen_in_scan,
@@ -35,6 +29,13 @@ from netdiscover.storage.assets import (
 )
 from netdiscover.storage.repository import asset_to_dict
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES
+
+if TYPE_CHECKING:
+    from netdiscover.reports import risk
+    from netdiscover.storage.asset_pages import AssetQuery
+
+# The listing, its filters and the report row of the asset page are imported where they are
+# used: `assets show`, the command users time most, needs none of them.
 
 MAX_EVENTS = 200
 SHOWN_EVENTS = 20
@@ -51,6 +52,11 @@ def parse_asset_query(
     sort: str | None = None,
 ) -> AssetQuery:
     """Check and normalise listing filters as users type them; OperationError names the bad one."""
+    import netaddr
+
+    from netdiscover.reports.duration import parse_since
+    from netdiscover.storage.asset_pages import SORTS, AssetQuery
+
     raw = [status] if isinstance(status, str) else list(status or [])
     statuses = tuple(dict.fromkeys(s.strip() for part in raw for s in part.split(",") if s.strip()))
     for s in statuses:
@@ -86,6 +92,7 @@ def asset_page_json(session: Session, query: AssetQuery, limit: int = 100,
     """One page of assets as the JSON text of ``{"items", "next_cursor"}``, each item an
     ``assets list --format json`` row, written from plain rows without a dict per asset."""
     from netdiscover.reports.unknown_json import json_array
+    from netdiscover.services.paging import page_of_ids
 
     ids, next_cursor = page_of_ids(session, query, limit, cursor)
     items = "".join(json_array(_asset_texts(session, ids)))
@@ -161,6 +168,8 @@ def _evidence_strength(item: dict[str, Any]) -> float:
 def asset_detail(session: Session, asset_id: int, index: risk.SubnetIndex | None = None) -> dict[str, Any]:
     """The ``assets show --format json`` fields plus interfaces, IP history, software, evidence
     (strongest first), risks and the latest events (oldest first)."""
+    from netdiscover.services.reports import unknown_row
+
     asset = get_asset(session, asset_id)
     if asset is None:
         raise NotFound(f"no asset with id {asset_id}")
