@@ -7,8 +7,9 @@ import json
 import subprocess
 import sys
 
-NOT_FOR_SHOW = ("netdiscover.services.reports", "netdiscover.reports.risk", "netdiscover.reports.unknown_json",
-                "netdiscover.services.paging", "netdiscover.storage.asset_pages")
+NOT_FOR_SHOW = ("netdiscover.services.reports", "netdiscover.reports.risk",
+                "netdiscover.reports.unknown_json", "netdiscover.services.paging",
+                "netdiscover.storage.asset_pages")
 
 
 def _loaded_after(code: str) -> list[str]:
