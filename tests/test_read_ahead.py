@@ -65,3 +65,15 @@ def test_the_switch_interval_is_short_while_reading_and_restored_after():
         seen.append(sys.getswitchinterval())
     assert seen == [min(before, SWITCH_INTERVAL)] * 2
     assert sys.getswitchinterval() == before
+
+
+def test_off_the_thread_each_read_comes_when_asked_for():
+    calls: list[int] = []
+
+    def read(n: int) -> int:
+        calls.append(n)
+        return n
+
+    results = read_ahead(read, range(3), on_thread=False)
+    assert next(results) == 0 and calls == [0]
+    assert list(results) == [1, 2] and calls == [0, 1, 2]

@@ -32,13 +32,18 @@ def _quick_switches() -> Iterator[None]:
             sys.setswitchinterval(before)
 
 
-def read_ahead(read: Callable[[Item], Batch], items: Iterable[Item]) -> Iterator[Batch]:
-    """``read(item)`` of each item, in order, each read while the previous result is being used.
+def read_ahead(read: Callable[[Item], Batch], items: Iterable[Item],
+               on_thread: bool = True) -> Iterator[Batch]:
+    """``read(item)`` of each item, in order, each read while the previous result is being used
+    (``on_thread`` False: each read when its result is asked for, on the caller's thread).
 
     ``read`` runs on one worker thread, one call at a time: whatever else uses its session while
     batches are being read must take turns with it (a lock both hold). When the caller stops
     early, the read under way is finished before this returns, so the session is free again.
     """
+    if not on_thread:
+        yield from map(read, items)
+        return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool, _quick_switches():
         pending: Future[Batch] | None = None
         for item in items:

@@ -102,7 +102,7 @@ def _unknown_batches(session: Session, since: datetime | None, site: str | None,
                      write: BatchWriter) -> Iterator[Any]:
     """``write(batch, records, index)`` over the unknown report's assets, read a batch at a time as
     plain rows (``storage.reports.report_text_batch``), in the report's order; the next batch
-    is read (``read_ahead``) while this one is written."""
+    is read (``read_ahead``) while this one is written when the database is a server."""
     keys = stored.unknown_keys(session, REPORTED_STATUSES, since, site)
     in_use = threading.Lock()        # the reads and the subnet index take turns on the session
 
@@ -120,7 +120,7 @@ def _unknown_batches(session: Session, since: datetime | None, site: str | None,
     # rows hold no reference cycles: with the collector paused, it does not walk every object
     # of the process again and again while 100,000 rows are written
     with gc_paused():
-        for batch, records in read_ahead(read, chunks):
+        for batch, records in read_ahead(read, chunks, on_thread=stored.served_apart(session)):
             yield from write(batch, records, index)
 
 
