@@ -161,3 +161,25 @@ def test_pieces_join_to_one_array():
     rows = [f'{{"n": {i}}}' for i in range(5)]
     assert list(json_array(rows, rows_per_piece=2)) == [
         '[\n  {"n": 0},\n  {"n": 1}', ',\n  {"n": 2},\n  {"n": 3}', ',\n  {"n": 4}\n]']
+
+
+def test_rows_read_ahead_in_small_batches_are_the_same(seeded, db_url, monkeypatch):
+    """Many batches, each read while the one before is written (services.read_ahead), with the
+    subnet index read on the writer's side meanwhile: the same bytes as one batch."""
+    import netdiscover.services.assets as asset_service
+    import netdiscover.services.reports as report_service
+
+    with seeded() as session:
+        expected = _reference(session)
+        listing = "".join(iter_json_array(iter_asset_dicts(session)))
+        summaries = list(iter_unknown_summaries(session))
+    monkeypatch.setattr(report_service, "BULK_BATCH", 4)
+    monkeypatch.setattr(report_service, "SIGHTINGS_CHUNK", 2)
+    monkeypatch.setattr(asset_service, "BULK_BATCH", 3)
+    with seeded() as session:
+        assert "".join(json_array(iter_unknown_json_rows(session))) + "\n" == expected
+        assert list(iter_unknown_summaries(session)) == summaries
+        assert render_json(unknown_rows(session)) == expected
+        assert "".join(json_array(iter_asset_json(session))) == listing
+    res = CliRunner().invoke(main, ["--db", db_url, "report", "unknown", "--format", "html"])
+    assert res.exit_code == 0, res.output

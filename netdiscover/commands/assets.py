@@ -11,6 +11,7 @@ import io
 import json
 import shutil
 import sys
+from itertools import chain
 from typing import Any
 
 import click
@@ -94,12 +95,11 @@ def list_command(app: Any, status: str | None, fmt: str, site: str | None) -> No
 
     with app.sessions()() as session:
         if fmt == "json":   # streamed: 100,000 assets must not sit in memory at once
+            from netdiscover.commands.streamed import write_json_pieces
             from netdiscover.reports.unknown_json import json_array
             from netdiscover.services.assets import iter_asset_json
 
-            for text in json_array(iter_asset_json(session, status=status, site=site)):
-                click.echo(text, nl=False)
-            click.echo("")
+            write_json_pieces(chain(json_array(iter_asset_json(session, status=status, site=site)), ["\n"]))
             return
         rows = list(iter_asset_dicts(session, status=status, site=site))
     if fmt == "csv":

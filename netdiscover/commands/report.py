@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from netdiscover.commands.context import UserError
+from netdiscover.commands.streamed import write_json_pieces
 from netdiscover.durations import MOMENT_HELP, parse_moment
 
 FORMAT = click.Choice(["table", "json", "csv", "html"])
@@ -37,10 +38,9 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _emit_stream(chunks, output: Path | None) -> None:
-    """Like ``_emit``, for text that comes in pieces (a JSON array streamed row by row)."""
+    """Like ``_emit``, for JSON text that comes in pieces (an array streamed row by row)."""
     if output is None:
-        for chunk in chunks:
-            click.echo(chunk, nl=False)
+        write_json_pieces(chunks)
         return
     try:
         with output.open("w", encoding="utf-8") as sink:

@@ -10,20 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import netaddr
 from sqlalchemy.orm import Session
 
-from netdiscover.durations import parse_moment
 from netdiscover.observation import clean_text
-from netdiscover.reports import risk
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.history import asset_events
-from netdiscover.services.paging import page_of_ids
-from netdiscover.services.params import blank
-from netdiscover.services.reports import unknown_row
-from netdiscover.storage.asset_pages import SORTS, AssetQuery
+from netdiscover.services.params import blank, since_param
 from netdiscover.storage.assets import (
     BULK_BATCH,
     assets_seen_in_scan,
@@ -35,6 +29,13 @@ from netdiscover.storage.assets import (
 )
 from netdiscover.storage.repository import asset_to_dict
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES
+
+if TYPE_CHECKING:
+    from netdiscover.reports import risk
+    from netdiscover.storage.asset_pages import AssetQuery
+
+# The listing, its filters and the report row of the asset page are imported where they are
+# used: `assets show`, the command users time most, needs none of them.
 
 MAX_EVENTS = 200
 SHOWN_EVENTS = 20
@@ -51,6 +52,10 @@ def parse_asset_query(
     sort: str | None = None,
 ) -> AssetQuery:
     """Check and normalise listing filters as users type them; OperationError names the bad one."""
+    import netaddr
+
+    from netdiscover.storage.asset_pages import SORTS, AssetQuery
+
     raw = [status] if isinstance(status, str) else list(status or [])
     statuses = tuple(dict.fromkeys(s.strip() for part in raw for s in part.split(",") if s.strip()))
     for s in statuses:
@@ -66,12 +71,7 @@ def parse_asset_query(
         except (netaddr.AddrFormatError, ValueError, TypeError):
             raise OperationError(
                 f"subnet {clean_text(subnet, 60)!r} is not a CIDR like 10.0.0.0/24") from None
-    cutoff = None
-    if blank(seen_since):
-        try:
-            cutoff = parse_moment(seen_since)
-        except (ValueError, OverflowError) as exc:
-            raise OperationError(f"seen_since: {clean_text(str(exc), 200)}") from None
+    cutoff = since_param(seen_since, "seen_since")
     sort = blank(sort) or "id"
     if sort not in SORTS:
         raise OperationError(f"sort {clean_text(sort, 40)!r} is not one of {', '.join(SORTS)}")
@@ -86,6 +86,7 @@ def asset_page_json(session: Session, query: AssetQuery, limit: int = 100,
     """One page of assets as the JSON text of ``{"items", "next_cursor"}``, each item an
     ``assets list --format json`` row, written from plain rows without a dict per asset."""
     from netdiscover.reports.unknown_json import json_array
+    from netdiscover.services.paging import page_of_ids
 
     ids, next_cursor = page_of_ids(session, query, limit, cursor)
     items = "".join(json_array(_asset_texts(session, ids)))
@@ -100,13 +101,21 @@ def iter_asset_dicts(session: Session, status: str | None = None,
 
 def iter_asset_json(session: Session, status: str | None = None, site: str | None = None) -> Iterator[str]:
     """``iter_asset_dicts`` as the JSON text of each row (items of ``render_json``'s array, byte
-    for byte), written from plain rows without a dict per asset; memory holds one batch."""
+    for byte), written from plain rows without a dict per asset; memory holds two batches (one
+    written, the next being read)."""
     from netdiscover.reports.render_json import gc_paused
+    from netdiscover.reports.unknown_json import asset_texts
+    from netdiscover.services.read_ahead import read_ahead
+    from netdiscover.storage.reports import report_text_batch, served_apart
 
     ids = listing_ids(session, status=status, site=site)
+    chunks = (ids[start:start + BULK_BATCH] for start in range(0, len(ids), BULK_BATCH))
     with gc_paused():            # rows hold no reference cycles (see render_json.gc_paused)
-        for start in range(0, len(ids), BULK_BATCH):
-            yield from _asset_texts(session, ids[start:start + BULK_BATCH])
+        # the next batch is read while this one is written (when the database is a server)
+        batches = read_ahead(lambda chunk: report_text_batch(session, chunk), chunks,
+                             on_thread=served_apart(session))
+        for batch in batches:
+            yield from asset_texts(batch)
 
 
 def _asset_texts(session: Session, ids: list[int]) -> Iterator[str]:
@@ -155,6 +164,8 @@ def _evidence_strength(item: dict[str, Any]) -> float:
 def asset_detail(session: Session, asset_id: int, index: risk.SubnetIndex | None = None) -> dict[str, Any]:
     """The ``assets show --format json`` fields plus interfaces, IP history, software, evidence
     (strongest first), risks and the latest events (oldest first)."""
+    from netdiscover.services.reports import unknown_row
+
     asset = get_asset(session, asset_id)
     if asset is None:
         raise NotFound(f"no asset with id {asset_id}")

@@ -8,6 +8,7 @@ Rows are the plain dicts the renderers (``reports.render_*``) and the API take; 
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -26,6 +27,7 @@ from netdiscover.reports.unknown import REPORTED_STATUSES, aware, build_row
 from netdiscover.reports.unknown_json import row_listings, row_summaries, row_texts
 from netdiscover.services.errors import OperationError
 from netdiscover.services.paging import page_of_ids
+from netdiscover.services.read_ahead import read_ahead
 from netdiscover.storage import reports as stored
 from netdiscover.storage.asset_observations import recent_sightings
 from netdiscover.storage.asset_pages import AssetQuery
@@ -101,24 +103,35 @@ BatchWriter = Callable[[Any, dict[int, list[Any]], risk.Index | None], Iterator[
 def _unknown_batches(session: Session, since: datetime | None, site: str | None,
                      write: BatchWriter) -> Iterator[Any]:
     """``write(batch, records, index)`` over the unknown report's assets, read a batch at a time as
-    plain rows (``storage.reports.report_text_batch``), in the report's order."""
+    plain rows (``storage.reports.report_text_batch``), in the report's order; the next batch
+    is read (``read_ahead``) while this one is written when the database is a server."""
     keys = stored.unknown_keys(session, REPORTED_STATUSES, since, site)
-    index = lazy_subnet_index(session)
+    in_use = threading.Lock()        # the reads and the subnet index take turns on the session
+
+    def read(chunk: list[Any]) -> tuple[Any, dict[int, list[Any]]]:
+        with in_use:
+            return stored.report_text_batch(session, [k.id for k in chunk]), records_by_asset(session, chunk)
+
+    def read_index() -> risk.SubnetIndex:
+        with in_use:
+            return subnet_index(session)
+
+    index = risk.LazySubnetIndex(read_index)
+    # batches are a multiple of records_by_asset's chunk, so its chunks stay those of the whole list
+    chunks = (keys[start:start + BULK_BATCH] for start in range(0, len(keys), BULK_BATCH))
     # rows hold no reference cycles: with the collector paused, it does not walk every object
     # of the process again and again while 100,000 rows are written
     with gc_paused():
-        # batches are a multiple of records_by_asset's chunk, so its chunks stay those of the whole list
-        for start in range(0, len(keys), BULK_BATCH):
-            chunk = keys[start:start + BULK_BATCH]
-            batch = stored.report_text_batch(session, [k.id for k in chunk])
-            yield from write(batch, records_by_asset(session, chunk), index)
+        for batch, records in read_ahead(read, chunks, on_thread=stored.served_apart(session)):
+            yield from write(batch, records, index)
 
 
 def iter_unknown_json_rows(session: Session, since: datetime | None = None,
                            site: str | None = None) -> Iterator[str]:
     """The report rows of ``unknown_rows`` as JSON texts (items of ``render_json``'s array, byte for
     byte), written from plain rows (``reports.unknown_json``) without a dict per row; memory holds
-    one batch. ``reports.unknown_json.json_array`` makes the array."""
+    two batches (one written, the next being read). ``reports.unknown_json.json_array`` makes the
+    array."""
     return _unknown_batches(session, since, site, row_texts)
 
 

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from netdiscover.storage.assets import among
-from netdiscover.storage.models import ObservationRecord
+from netdiscover.storage.models import SIGHTINGS, ObservationRecord
 
 
 def recent_sightings(session: Session, asset_ids: Sequence[int], since: datetime | None) -> Iterable[Any]:
@@ -19,7 +19,7 @@ def recent_sightings(session: Session, asset_ids: Sequence[int], since: datetime
     (all when None), newest first, as rows of ``asset_id``, ``kind`` and ``data``."""
     stmt = select(ObservationRecord.asset_id, ObservationRecord.kind, ObservationRecord.data).where(
         among(session, ObservationRecord.asset_id, asset_ids),
-        (ObservationRecord.kind != "host") | (ObservationRecord.method == "snmp"),
+        text(f"({SIGHTINGS})"),         # literal, as the partial index has it
     ).order_by(ObservationRecord.id.desc())
     if since is not None:
         stmt = stmt.where(ObservationRecord.seen_at >= since)

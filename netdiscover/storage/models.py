@@ -240,10 +240,18 @@ class Scan(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+# The observations a report shows as 'how found' (neighbour and location sightings, SNMP
+# answers): a few among the ARP and nmap host sightings every sweep adds for every asset.
+# Queries write this very text so the partial index on it serves them (migration 0010).
+SIGHTINGS = "kind <> 'host' OR method = 'snmp'"
+
+
 class ObservationRecord(Base):
     """Raw evidence per scan and method, kept so any conclusion can be explained and re-derived."""
 
     __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_sightings", "asset_id", sqlite_where=text(SIGHTINGS),
+                            postgresql_where=text(SIGHTINGS)),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"), index=True)

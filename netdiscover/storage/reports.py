@@ -53,6 +53,14 @@ def report_keys(assets: Sequence[tuple[Any, ...]]) -> list[Any]:
     return [_Key(row[0], datetime.fromisoformat(row[at]) if row[at] else None) for row in assets]
 
 
+def served_apart(session: Session) -> bool:
+    """Whether the database does its work in a server process (PostgreSQL), so that a thread
+    reading ahead overlaps the server's work with Python's. SQLite works in this process and
+    builds its rows under the GIL: reading ahead cost it more CPU than it hid (about a tenth,
+    benchmarks/report_bench.py on a loaded machine) for little to hide."""
+    return session.get_bind().dialect.name != "sqlite"
+
+
 def subnet_occupants(session: Session) -> Iterable[tuple[str, int, str, datetime | None, str]]:
     """``(ip, asset_id, device_class, first_seen, status)`` of every current address of an asset
     that is not ignored."""
