@@ -2,10 +2,11 @@
 
 A batch carries at most ``MAX_BATCH`` observations as zlib-compressed JSON (each observation's
 ``to_dict`` form without its empty fields, which ``Observation.from_dict`` restores as they were),
-base64 in the task argument, at most ``MAX_WIRE`` bytes on the wire and ``MAX_JSON`` bytes once inflated (a small
-message that inflates to gigabytes is refused while it inflates). A sweep's closing message says
-how many batches it sent and whether the sweep was complete, partial or aborted. Anything that
-fails these checks raises ``PoisonMessage``: the ingest sends it to the dead-letter queue.
+base64 in the task argument, at most ``MAX_WIRE`` bytes on the wire and ``MAX_JSON`` bytes once
+inflated (a small message that inflates to gigabytes is refused while it inflates). A sweep's
+closing message says how many batches it sent and whether the sweep was complete, partial or
+aborted. Anything that fails these checks raises ``PoisonMessage``: the ingest sends it to the
+dead-letter queue.
 """
 
 from __future__ import annotations
