@@ -9,10 +9,11 @@ for sweeps of devices nobody saw before, once for the same sweeps again (the usu
 Target: >= 20,000 observations/s with 2 ingest workers. Fingerprinting is left out unless
 --fingerprint (as in reconcile_bench.py, whose new-10k fingerprinted line shows its cost).
 
-Compared in the same run, alternating (``--rounds`` times): ``ingest`` (the workers as shipped),
-``no-memo`` (workers that decode every batch twice, as before the decoded-batch memo),
-``baseline`` with ``--baseline TREE`` (workers running the ``netdiscover`` package of another
-source tree, e.g. ``git archive`` of an earlier commit: before/after in one run) and
+Compared in the same run, alternating (``--rounds`` times; ``--configs`` picks some):
+``ingest`` (the workers as shipped), ``no-memo`` (workers that decode every batch twice, as
+before the decoded-batch memo), ``baseline`` with ``--baseline TREE`` (workers running the
+``netdiscover`` package of another source tree, e.g. ``git archive`` of an earlier commit:
+before/after in one run) and
 ``direct`` (the reference: the same three sweeps reconciled one after another straight into the
 database by ``services.reconcile``, no broker, no ingest: the floor the ingest adds its cost to).
 
@@ -251,6 +252,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each configuration")
     parser.add_argument("--baseline", metavar="TREE",
                         help="also run workers on the netdiscover package under TREE (an earlier commit)")
+    parser.add_argument("--configs", default="ingest,no-memo,baseline,direct",
+                        help="which configurations to run, comma-separated (baseline needs --baseline)")
     parser.add_argument("--fingerprint", action="store_true",
                         help="ingest with the real fingerprinter (vendor by OUI ...); left out by default, "
                              "as in reconcile_bench: the target is the ingest's")
@@ -279,7 +282,9 @@ def run(url: str, args: argparse.Namespace) -> int:
     for site in SITES:
         add_site(sessions, site)
     with contextlib.ExitStack() as stack:
-        configs = {"ingest": "1", "no-memo": "0", **({"baseline": "1"} if args.baseline else {})}
+        wanted = set(args.configs.split(","))
+        configs = {label: memo for label, memo in (("ingest", "1"), ("no-memo", "0"), ("baseline", "1"))
+                   if label in wanted and (label != "baseline" or args.baseline)}
         urls = {label: stack.enter_context(rabbitadmin.throwaway_vhost(list(SITES))) for label in configs}
         try:
             for label, memo in configs.items():
@@ -300,7 +305,7 @@ def run(url: str, args: argparse.Namespace) -> int:
             rates: dict[str, list[float]] = {}
             gen = 0
             for _ in range(args.rounds):
-                for label in (*configs, "direct"):
+                for label in (*configs, *(["direct"] if "direct" in wanted else [])):
                     for kind in ("new", "rescan"):
                         name = f"{label} {kind}"
                         if label == "direct":
