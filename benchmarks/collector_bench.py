@@ -9,10 +9,11 @@ for sweeps of devices nobody saw before, once for the same sweeps again (the usu
 Target: >= 20,000 observations/s with 2 ingest workers. Fingerprinting is left out unless
 --fingerprint (as in reconcile_bench.py, whose new-10k fingerprinted line shows its cost).
 
-Compared in the same run, alternating (``--rounds`` times): ``ingest`` (the workers as shipped),
-``no-memo`` (workers that decode every batch twice, as before the decoded-batch memo),
-``baseline`` with ``--baseline TREE`` (workers running the ``netdiscover`` package of another
-source tree, e.g. ``git archive`` of an earlier commit: before/after in one run) and
+Compared in the same run, alternating (``--rounds`` times; ``--configs`` picks some):
+``ingest`` (the workers as shipped), ``no-memo`` (workers that decode every batch twice, as
+before the decoded-batch memo), ``baseline`` with ``--baseline TREE`` (workers running the
+``netdiscover`` package of another source tree, e.g. ``git archive`` of an earlier commit:
+before/after in one run) and
 ``direct`` (the reference: the same three sweeps reconciled one after another straight into the
 database by ``services.reconcile``, no broker, no ingest: the floor the ingest adds its cost to).
 
@@ -91,13 +92,49 @@ def publish(broker: str, msgs: list[dict]) -> None:
         send(app, INGEST_TASK, msg)
 
 
-def round_trip(urls: dict[str, str], sessions, gen: int, hosts: int, batch: int, label: str) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` used so far (all its threads); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds of the ingest (its worker processes, or this process for ``direct``) and of the
+    PostgreSQL backends serving the benchmark's database (the server runs on this machine; a
+    backend that comes and goes between two readings is missed: the workers keep theirs open)."""
+
+    def __init__(self, sessions, workers: list[int] | None = None) -> None:
+        self.sessions, self.workers = sessions, workers
+
+    def read(self) -> tuple[float, dict[int, float]]:
+        from sqlalchemy import text
+
+        with self.sessions() as s:
+            backends = s.execute(text("SELECT pid FROM pg_stat_activity "
+                                      "WHERE datname = current_database()")).scalars().all()
+        mine = (sum(map(cpu_seconds, self.workers)) if self.workers is not None
+                else time.process_time())
+        return mine, {pid: cpu_seconds(pid) for pid in backends}
+
+    def since(self, start: tuple[float, dict[int, float]]) -> str:
+        mine, server = self.read()
+        used = sum(cpu - start[1].get(pid, 0.0) for pid, cpu in server.items())
+        return f"CPU ingest {mine - start[0]:.2f} s + PostgreSQL {used:.2f} s; "
+
+
+def round_trip(urls: dict[str, str], sessions, gen: int, hosts: int, batch: int, label: str,
+               meter: CpuMeter) -> float:
     """One sweep per site through the collectors and the ingest workers of ``urls``."""
     at = datetime.now(UTC)
     ids = {site: f"{site}-{uuid.uuid4().hex[:12]}" for site in SITES}
     index = {site: gen * len(SITES) + i + 1 for i, site in enumerate(SITES)}
     prepared = {site: encoded(site, ids[site], site_obs(index[site], hosts, at), batch, index[site])
                 for site in SITES}
+    cpu = meter.read()
     started = time.monotonic()
     threads = [threading.Thread(target=publish, args=(urls[site], prepared[site])) for site in SITES]
     for t in threads:
@@ -117,7 +154,8 @@ def round_trip(urls: dict[str, str], sessions, gen: int, hosts: int, batch: int,
     took = time.monotonic() - started
     with sessions() as session:
         counts = [sweep_state(session, i).counts for i in ids.values()]
-    return report(label, hosts * len(SITES), took, counts, f"published in {published:.2f} s; ")
+    return report(label, hosts * len(SITES), took, counts,
+                  f"published in {published:.2f} s; {meter.since(cpu)}")
 
 
 def direct(sessions, gen: int, hosts: int, label: str, fingerprint: bool) -> float:
@@ -129,6 +167,8 @@ def direct(sessions, gen: int, hosts: int, label: str, fingerprint: bool) -> flo
     at = datetime.now(UTC)
     index = {site: gen * len(SITES) + i + 1 for i, site in enumerate(SITES)}
     prepared = {site: site_obs(index[site], hosts, at) for site in SITES}
+    meter = CpuMeter(sessions)
+    cpu = meter.read()
     started = time.monotonic()
     counts = []
     for site in SITES:
@@ -136,7 +176,8 @@ def direct(sessions, gen: int, hosts: int, label: str, fingerprint: bool) -> flo
         result = reconcile(sessions, prepared[site], scope=net, complete=True, coverage={"arp": net},
                            fingerprinter=None if fingerprint else (lambda _o: None), site=site)
         counts.append(result.counts)
-    return report(label, hosts * len(SITES), time.monotonic() - started, counts, "")
+    took = time.monotonic() - started
+    return report(label, hosts * len(SITES), took, counts, meter.since(cpu))
 
 
 def report(label: str, total: int, took: float, counts: list[dict], extra: str) -> float:
@@ -214,6 +255,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each configuration")
     parser.add_argument("--baseline", metavar="TREE",
                         help="also run workers on the netdiscover package under TREE (an earlier commit)")
+    parser.add_argument("--configs", default="ingest,no-memo,baseline,direct",
+                        help="which configurations to run, comma-separated (baseline needs --baseline)")
     parser.add_argument("--fingerprint", action="store_true",
                         help="ingest with the real fingerprinter (vendor by OUI ...); left out by default, "
                              "as in reconcile_bench: the target is the ingest's")
@@ -237,21 +280,26 @@ def run(url: str, args: argparse.Namespace) -> int:
         site_sweep(url, args.live)
         return 0
     workers: list[subprocess.Popen] = []
+    meters: dict[str, CpuMeter] = {}
     sessions = open_database(url)
     for site in SITES:
         add_site(sessions, site)
     with contextlib.ExitStack() as stack:
-        configs = {"ingest": "1", "no-memo": "0", **({"baseline": "1"} if args.baseline else {})}
+        wanted = set(args.configs.split(","))
+        configs = {label: memo for label, memo in (("ingest", "1"), ("no-memo", "0"), ("baseline", "1"))
+                   if label in wanted and (label != "baseline" or args.baseline)}
         urls = {label: stack.enter_context(rabbitadmin.throwaway_vhost(list(SITES))) for label in configs}
         try:
             for label, memo in configs.items():
                 declare(make_app(urls[label]["central"]), list(SITES))
-                workers += [subprocess.Popen([sys.executable, "-c", WORKER, url, urls[label]["central"],
+                started = [subprocess.Popen([sys.executable, "-c", WORKER, url, urls[label]["central"],
                                               "1" if args.fingerprint else "0", memo],
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                              start_new_session=True,
                                              env=baseline_env(args.baseline) if label == "baseline" else None)
-                            for _ in range(args.workers)]
+                           for _ in range(args.workers)]
+                workers += started
+                meters[label] = CpuMeter(sessions, [p.pid for p in started])
             print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
                   f"{len(SITES)} collectors x {args.hosts:,} observations, batches of {args.batch:,}, "
                   f"{args.workers} ingest workers per configuration, PostgreSQL, "
@@ -260,13 +308,14 @@ def run(url: str, args: argparse.Namespace) -> int:
             rates: dict[str, list[float]] = {}
             gen = 0
             for _ in range(args.rounds):
-                for label in (*configs, "direct"):
+                for label in (*configs, *(["direct"] if "direct" in wanted else [])):
                     for kind in ("new", "rescan"):
                         name = f"{label} {kind}"
                         if label == "direct":
                             rate = direct(sessions, gen, args.hosts, name, args.fingerprint)
                         else:
-                            rate = round_trip(urls[label], sessions, gen, args.hosts, args.batch, name)
+                            rate = round_trip(urls[label], sessions, gen, args.hosts, args.batch, name,
+                                              meters[label])
                         rates.setdefault(name, []).append(rate)
                     gen += 1
             sessions.kw["bind"].dispose()

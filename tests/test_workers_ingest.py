@@ -276,3 +276,25 @@ def test_decoded_batches_keep_at_most_their_limit():
     assert memo.of("a", "r") == {} and list(memo.of("b", "r")) == [0]
     memo.add("c", "r", 0, hosts(30))          # larger than the limit: not kept
     assert memo.of("c", "r") == {} and list(memo.of("b", "r")) == [0]
+
+
+def test_batch_observations_travel_without_empty_fields_and_come_back_whole():
+    from netdiscover.observation import Interface, Service, Software
+
+    rich = Observation(method="snmp", ip="10.1.0.9", mac="00:11:22:33:44:55", hostname="sw1", rtt_ms=0.0,
+                       seen_at=T0,
+                       interfaces=[Interface(name="eth0", mac="00:11:22:33:44:56", ips=["10.1.0.10"])],
+                       services=[Service(port=22, cpe=["cpe:/a:openbsd:openssh"])],
+                       software=[Software(name="x", version="1")], flags=["proxy_arp"],
+                       facts={"sysDescr": "switch", "nested": {"a": [1, 2]}})
+    plain = hosts(1)[0]
+    assert messages.wire_dict(plain) == {"method": "arp", "ip": plain.ip, "mac": plain.mac, "kind": "host",
+                                         "seen_at": T0.isoformat()}
+    assert messages.wire_dict(rich)["rtt_ms"] == 0.0          # a zero is a value, not an empty field
+    msg = messages.encode_batch("paris", "sw-w", 0, [rich, plain])
+    _head, _packed, back = messages.check_batch(msg)
+    assert [o.to_dict() for o in back] == [rich.to_dict(), plain.to_dict()]
+    # the full to_dict form (collectors before this encoding) is still read
+    raw = json.dumps([rich.to_dict(), plain.to_dict()]).encode()
+    legacy = {**msg, "data": base64.b64encode(zlib.compress(raw)).decode()}
+    assert [o.to_dict() for o in messages.check_batch(legacy)[2]] == [rich.to_dict(), plain.to_dict()]

@@ -67,6 +67,19 @@ def _sources_needed(devices: list[Device], summaries: dict[int, Summary], assets
     return need
 
 
+def _fingerprint_adds_nothing(row: dict[str, Any], fingerprint: Any) -> bool:
+    """Would ``KnownAssetPlanner._fingerprint`` leave the asset ``row`` as it is and find no
+    discrepancy? (The usual rescan: the same vendor by OUI as last time.) Its fingerprint and
+    field sources are in ``row`` whenever the device has a fingerprint (``plan_known``)."""
+    if fingerprint is None:
+        return True
+    held = row["field_sources"]
+    if held and any(sources.documented(held, name) for name in FP_FIELDS):
+        return False
+    fields, fp, _overall = merge_fingerprint(row, row["fingerprint"], fingerprint)
+    return not fields and (fp is None or fp == row["fingerprint"])
+
+
 def _origin(fingerprint: Any, name: str, value: Any) -> str | None:
     """The source of the strongest evidence for ``value`` of field ``name`` (oui, snmp, nmap, ...)."""
     return next((e.source for e in fingerprint.evidence if e.field == name and e.value == value), None)
@@ -156,14 +169,15 @@ class KnownAssetPlanner:
     def _same_asset(self, d: Device, s: Summary, row: dict[str, Any]) -> bool:
         """The asset row already says all this device's sighting says, and nothing else is reported."""
         site = self.ctx.site
-        return not (d.fingerprint is not None or d.idkeys or s.services or s.software or not row["present"]
+        return not (d.idkeys or s.services or s.software or not row["present"]
                     or (site is not None and row["site"] != site)
                     or row["status"] == "rogue"
                     or (s.hostname and s.hostname != row["hostname"])
                     or (s.serial and s.serial != row["serial"])
                     or (s.engine and s.engine != row["snmp_engine_id"])
                     or (s.credential and s.credential != row["snmp_credential"])
-                    or not s.methods.issubset(row["methods"] or ()))
+                    or not s.methods.issubset(row["methods"] or ())
+                    or not _fingerprint_adds_nothing(row, d.fingerprint))
 
     # ---- the full comparison
 

@@ -30,7 +30,7 @@ from netdiscover.reconcile.known import KnownAssetPlanner, plan_known
 from netdiscover.reconcile.locations import edge_sightings, plan_locations
 from netdiscover.reconcile.matching import Matcher
 from netdiscover.reconcile.new_assets import plan_new
-from netdiscover.reconcile.summary import summarise
+from netdiscover.reconcile.summary import Summary, summarise
 from netdiscover.storage import evidence
 from netdiscover.storage.sweep_writes import SweepStore, sweep_transaction
 from netdiscover.storage.write_plan import WritePlan
@@ -77,13 +77,15 @@ def reconcile(
         result = ReconcileResult(scan_id=scan_id, observations=len(obs))
         if fingerprinter is None:
             fingerprinter = default_fingerprinter()
+        # The pure work before the write lock, so another sweep's reconciliation can hold it meanwhile.
         devices = group_devices(hosts)
         for d in devices:
             d.fingerprint = fingerprint_device(fingerprinter, d)
             d.fingerprinted = True
+        summaries = {id(d): summarise(d) for d in devices}
+        locations = [o for o in obs if o.kind == LOCATION]
         with sweep_transaction(sessions) as store:
-            locations = [o for o in obs if o.kind == LOCATION]
-            _reconcile(store, ctx, result, devices, hosts, locations, fingerprinter)
+            _reconcile(store, ctx, result, devices, summaries, hosts, locations, fingerprinter)
         refresh_statistics_after(sessions, result.new)
         return result
     finally:
@@ -105,21 +107,22 @@ def refresh_statistics_after(sessions: sessionmaker[Session], added: int) -> Non
 
 
 def _reconcile(store: SweepStore, ctx: SweepContext, result: ReconcileResult, devices: list[Device],
-               hosts: list[Observation], locations: list[Observation],
+               summaries: dict[int, Summary], hosts: list[Observation], locations: list[Observation],
                fingerprinter: Fingerprinter | None) -> None:
     """Match, then plan and write step by step: merges, known assets, IP moves, absence, new
-    assets, discrepancies, switch ports, and last the observations as evidence."""
+    assets, discrepancies, switch ports, and last the observations as evidence. ``summaries``
+    (by ``id(device)``) were made from the devices as grouped."""
     matcher = Matcher(store, ctx, result)
     devices, identities = matcher.match(devices)
     for survivor, victim in identities.merges:
         store.fold(survivor, victim, ctx.now)
     store.apply(WritePlan(events=identities.events))
     result.devices = len(devices)
-    for d in devices:        # devices that absorbed others since they were fingerprinted
+    for d in devices:        # devices that absorbed others since they were fingerprinted and summarised
         if not d.fingerprinted:
             d.fingerprint = fingerprint_device(fingerprinter, d)
             d.fingerprinted = True
-    summaries = {id(d): summarise(d) for d in devices}
+            summaries[id(d)] = summarise(d)
     planner = KnownAssetPlanner(ctx, identities, result)
     store.apply(plan_known(store, planner, [d for d in devices if d.asset_id is not None], summaries))
     new = [d for d in devices if d.asset_id is None]

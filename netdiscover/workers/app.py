@@ -95,8 +95,9 @@ def queue_depth(app: Celery, name: str) -> int | None:
 
 def run_worker(app: Celery, queues: list[str], name: str, concurrency: int = 1,
                loglevel: str = "INFO") -> None:
-    """Run a Celery worker on ``queues`` in this process until it is stopped."""
-    pool = "solo" if concurrency <= 1 else "threads"
+    """Run a Celery worker on ``queues`` in this process until it is stopped: in the solo pool
+    when it handles one message at a time, unless the app asks for threads (``ingest_app``)."""
+    pool = "threads" if concurrency > 1 or app.conf.worker_pool == "threads" else "solo"
     argv = ["worker", f"--pool={pool}", f"--concurrency={max(concurrency, 1)}", "-Q", ",".join(queues),
             "-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", loglevel]
     app.worker_main(argv)
@@ -115,6 +116,10 @@ def ingest_app(broker: str, sessions_factory: Callable[[], Any], fingerprinter: 
     from netdiscover.workers.messages import PoisonMessage
 
     app = make_app(broker, queues=[INGEST, DEAD])
+    # Even one at a time, in a thread: a solo-pool worker that finished a task often waited
+    # seconds (up to 8 s measured) for its next message when messages are batch-sized (80 kB),
+    # and a reconciliation in its event loop holds up the broker heartbeats.
+    app.conf.worker_pool = "threads"
     state: dict[str, Ingest] = {}
 
     def ingest() -> Ingest:

