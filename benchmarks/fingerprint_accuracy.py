@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="offline: first OID of every enterprise subtree, not the scanner's first five")
     parser.add_argument("--cv", action="store_true",
                         help="grouped cross-validation (folds of whole vendors, then whole OS families)")
+    parser.add_argument("--groupings", default="vendor,os",
+                        help="cv: which groupings to hold out, comma-separated (vendor, os)")
     parser.add_argument("--recog", action="store_true",
                         help="cv: Recog's labelled sysDescr examples are training devices too")
     parser.add_argument("--no-model", action="store_true",
@@ -119,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no corpus index at {index}", file=sys.stderr)
         return 2
     if args.cv:
-        return cross_validate(args.corpus, not args.no_model, args.recog)
+        keys = tuple(k for k in args.groupings.split(",") if k)
+        if not keys or set(keys) - {"vendor", "os"}:
+            print("error: --groupings takes vendor and/or os", file=sys.stderr)
+            return 2
+        return cross_validate(args.corpus, not args.no_model, args.recog, keys)
     records = json.loads(index.read_text())["records"]
     if args.limit:
         records = records[: args.limit]
@@ -146,13 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def cross_validate(corpus: Path, use_model: bool, recog: bool = False) -> int:
+def cross_validate(corpus: Path, use_model: bool, recog: bool = False,
+                   keys: tuple[str, ...] = ("vendor", "os")) -> int:
     """Print held-out figures (scorer's rules) and calibration tables for both groupings."""
     devices = training.load_corpus(corpus)
     scorer = training.scorer_module(corpus)
     index = json.loads((corpus / "snmp-public" / "index.json").read_text())
     records = {r["file"]: r for r in index["records"]}
-    for key in ("vendor", "os"):
+    for key in keys:
         started = time.perf_counter()
         readings = cv.run(devices, key, use_model, scorer, recog=recog)
         for reading, preds in readings.items():

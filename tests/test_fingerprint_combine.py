@@ -48,6 +48,22 @@ def test_snmp_backed_vendor_and_os_confidence_is_calibrated():
         combine.set_field_calibration(None)
 
 
+def test_an_answer_other_evidence_contradicts_has_its_own_calibration():
+    combine.set_field_calibration({"vendor": [(0.0, 0.95), (1.0, 0.95)],
+                                   "vendor~contested": [(0.0, 0.6), (1.0, 0.6)]})
+    try:
+        alone = combine.decide([ev("snmp", "vendor", "Nortel", 0.62, "iana-pen:562")])
+        disputed = combine.decide([ev("snmp", "vendor", "Nortel", 0.62, "iana-pen:562"),
+                                   ev("snmp", "vendor", "Ciena", 0.6, "entity-mfg")])
+        assert alone.confidence["vendor"] == 0.95
+        assert disputed.vendor == "Nortel" and disputed.confidence["vendor"] == 0.6
+        combine.set_field_calibration({"vendor": [(0.0, 0.9), (1.0, 0.9)]})   # none learned: the field's
+        assert combine.decide([ev("snmp", "vendor", "Nortel", 0.62, "iana-pen:562"),
+                               ev("snmp", "vendor", "Ciena", 0.6, "entity-mfg")]).confidence["vendor"] == 0.9
+    finally:
+        combine.set_field_calibration(None)
+
+
 def test_independent_sources_add_up_but_one_source_does_not_double_count():
     two_sources = combine.decide([ev("nmap", "device_class", "router", 0.5),
                                   ev("ports", "device_class", "router", 0.5),

@@ -140,6 +140,32 @@ def test_isotonic_is_monotone_and_shrunk():
     assert ys[-1] < 1.0                          # never certainty from a handful of answers
 
 
+def test_isotonic_lower_bound_is_below_the_share_and_tighter_with_more_answers():
+    few = [(0.6, True)] * 8 + [(0.6, False)] * 2
+    many = few * 20
+    for points in (few, many):
+        (_, share), = training.isotonic(points)
+        (_, bound), = training.isotonic(points, z=1.0)
+        assert bound < share
+    gap_few = training.isotonic(few)[0][1] - training.isotonic(few, z=1.0)[0][1]
+    gap_many = training.isotonic(many)[0][1] - training.isotonic(many, z=1.0)[0][1]
+    assert gap_many < gap_few
+    mixed = [(0.2, False), (0.3, True), (0.5, True), (0.9, True), (0.9, True)]
+    ys = [y for _, y in training.isotonic(mixed, z=1.0)]
+    assert ys == sorted(ys)
+
+
+def test_contested_answers_get_their_own_table_only_when_there_are_enough():
+    plain = [(0.9, True)] * 30
+    enough = {"vendor": plain, "vendor~contested": [(0.9, False)] * training.MIN_CONTESTED}
+    tables = training.field_tables(enough)
+    assert tables["vendor"][0][1] > 0.8 > tables["vendor~contested"][0][1]
+    few = {"vendor": plain, "vendor~contested": [(0.9, False)] * (training.MIN_CONTESTED - 1)}
+    tables = training.field_tables(few)
+    assert set(tables) == {"vendor"}
+    assert tables["vendor"][0][1] < training.field_tables({"vendor": plain})["vendor"][0][1]
+
+
 def test_explain_lists_model_contributions():
     fp = fingerprint([snmp_obs(sysDescr="", sysObjectID="", mibs=["printer", "host-resources"],
                                hr_devices=[{"type": "1.3.6.1.2.1.25.3.1.5", "descr": "Laser"}])])

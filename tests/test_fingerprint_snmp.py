@@ -79,6 +79,20 @@ def test_entity_chassis_model_with_serial_beats_sysdescr_model():
     assert any(e.rule == "entity-chassis-model+serial" for e in fp.evidence)
 
 
+@pytest.mark.parametrize("mfg", ["S3900-24T4S", "0x1d6b", "1D6B", "FOC1111Z2AB"])
+def test_entity_manufacturer_that_names_no_maker_is_no_vendor(mfg):
+    # real recordings: the model repeated in entPhysicalMfgName, a USB vendor id, the serial
+    row = {"index": 1, "class": 3, "model": "S3900-24T4S", "serial": "FOC1111Z2AB", "mfg": mfg}
+    found = snmp.facts_evidence({"sysDescr": "S3900-24T4S", "entity": [row]})
+    assert not any(e.rule == "entity-mfg" for e in found)
+
+
+def test_entity_manufacturer_names_the_maker():
+    row = {"index": 1, "class": 3, "model": "ECS2100-28P", "serial": "EC1234", "mfg": "Edge-Core"}
+    found = snmp.facts_evidence({"sysDescr": "ECS2100-28P", "entity": [row]})
+    assert [e.value for e in found if e.rule == "entity-mfg"] == ["Edgecore"]
+
+
 @pytest.mark.parametrize(("mibs", "klass"), [(["printer", "host-resources"], "printer"), (["ups"], "power")])
 def test_mib_presence_is_class_evidence(mibs, klass):
     fp = fingerprint([snmp_obs("", "1.3.6.1.4.1.99999.1", mibs=mibs)])

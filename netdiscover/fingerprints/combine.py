@@ -84,6 +84,15 @@ _field_tables: dict[str, list[tuple[float, float]]] | None = None
 # confidence fields and the calibration table that maps them (OS name/version follow the family)
 CALIBRATED_SOURCE = "snmp"    # the tables were learned on SNMP-answered devices
 CALIBRATED = {"vendor": "vendor", "os_family": "os_family", "os_name": "os_family", "os_version": "os_family"}
+# Answers that other evidence contradicted (two registries, or a registry and a rule, naming
+# different makers) are right less often than uncontested ones at the same score: they get
+# their own table ("vendor~contested") where the training found enough of them.
+CONTESTED = "~contested"
+
+
+def table_name(field: str, contested: bool) -> str:
+    """The calibration table's name for ``field`` (a CALIBRATED table) answered with or without dissent."""
+    return field + CONTESTED if contested else field
 
 
 def field_calibration() -> dict[str, list[tuple[float, float]]]:
@@ -300,6 +309,7 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     conflicts: list[Evidence] = []
     os_rules: set[tuple[str, str]] = set()
     calibrate: set[str] = set()
+    contested: set[str] = set()
     for field in _ORDER:
         groups = by_field.get(field)
         if not groups:
@@ -322,6 +332,7 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
             if key != best_key:
                 runner_up = max(runner_up, _score(group, backers))
                 conflicts.extend(group)
+                contested.add(field)
         setattr(result, field, winners[0].value)
         result.confidence[field] = round(max(0.0, min(1.0, best_score - 0.5 * runner_up)), 3)
         if any(item.source == CALIBRATED_SOURCE for item in winners):
@@ -343,8 +354,8 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     if split is not None and result.device_class not in split[0]:
         result.vendor = split[1]
     tables = field_calibration()
-    for field, table_name in CALIBRATED.items():
-        table = tables.get(table_name)
+    for field, base in CALIBRATED.items():
+        table = tables.get(table_name(base, base in contested)) or tables.get(base)
         if table and field in calibrate:
             result.confidence[field] = round(class_model.interpolate(table, result.confidence[field]), 3)
     items.sort(key=_weight)

@@ -54,6 +54,7 @@ MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is
 W_ENTITY_SERIAL = 0.95
 W_ENTITY = 0.7
 _OID = re.compile(r"\d{1,10}(?:\.\d{1,10}){1,127}")
+_BARE_ID = re.compile(r"0x[0-9a-f]{1,16}|(?=[0-9a-f]*\d)[0-9a-f]{1,16}", re.IGNORECASE)
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "null", "unknown", "not specified", "default string",
                        "to be filled by o.e.m.", "0", "-", "."})
 
@@ -229,10 +230,19 @@ def _entity_evidence(entities: list[Mapping[str, Any]]) -> list[Evidence]:
                                 f"{model} serial {serial}"))
         else:
             out.append(Evidence(SOURCE, "entity-chassis-model", "model", model, W_ENTITY, model))
-    vendor = short_vendor(mfg) if mfg else None
+    vendor = short_vendor(mfg) if _names_maker(mfg, box) else None
     if vendor:
         out.append(Evidence(SOURCE, "entity-mfg", "vendor", vendor, kind_weight("entity-mfg"), mfg))
     return out
+
+
+def _names_maker(mfg: str, box: Mapping[str, Any]) -> bool:
+    """Whether an entPhysicalMfgName can name a maker: not empty, not a bare (hex) number such as a
+    USB vendor id, not the row's own model name or serial repeated in the wrong column."""
+    if not mfg or _BARE_ID.fullmatch(mfg):
+        return False
+    folded = mfg.casefold()
+    return all(folded != _useful(box.get(key)).casefold() for key in ("model", "serial"))
 
 
 def _class_hints(facts: Mapping[str, Any]) -> list[Evidence]:

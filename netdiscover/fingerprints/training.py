@@ -142,11 +142,13 @@ def finish(model: ClassModel, held_out: Sequence[tuple[float, bool]]) -> ClassMo
     return model
 
 
-def isotonic(points: Sequence[tuple[float, bool]], prior: float = 1.0) -> list[tuple[float, float]]:
+def isotonic(points: Sequence[tuple[float, bool]], prior: float = 1.0,
+             z: float = 0.0) -> list[tuple[float, float]]:
     """Monotone map probability -> share right (pool adjacent violators), as (x, y) knots.
 
     Each block's accuracy is shrunk towards 0.5 by ``prior`` pseudo-answers, so a block of a
-    few lucky answers does not claim certainty.
+    few lucky answers does not claim certainty; with ``z`` > 0 it is the Wilson lower bound
+    ``z`` standard errors below that share (a promise that holds for a block the size it is).
     """
     tied: dict[float, list[float]] = {}     # equal scores are one block from the start
     for x, right in points:
@@ -157,15 +159,20 @@ def isotonic(points: Sequence[tuple[float, bool]], prior: float = 1.0) -> list[t
     blocks: list[list[float]] = []      # [sum_x, right, n]
     for x in sorted(tied):
         blocks.append(tied[x])
-        while len(blocks) > 1 and _rate(blocks[-2], prior) >= _rate(blocks[-1], prior):
+        while len(blocks) > 1 and _rate(blocks[-2], prior, z) >= _rate(blocks[-1], prior, z):
             last = blocks.pop()
             for i in range(3):
                 blocks[-1][i] += last[i]
-    return [(b[0] / b[2], _rate(b, prior)) for b in blocks]
+    return [(b[0] / b[2], _rate(b, prior, z)) for b in blocks]
 
 
-def _rate(block: list[float], prior: float) -> float:
-    return (block[1] + 0.5 * prior) / (block[2] + prior)
+def _rate(block: list[float], prior: float, z: float = 0.0) -> float:
+    n = block[2] + prior
+    share = (block[1] + 0.5 * prior) / n
+    if not z:
+        return share
+    spread = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return (share + z * z / (2 * n) - spread) / (1 + z * z / n)
 
 
 def folds(samples: Sequence[Sample], key: str, k: int = 5) -> list[int]:
@@ -317,13 +324,14 @@ def rules_fired(devices: Sequence[Device]) -> dict[str, set[str]]:
 def field_points(devices: Sequence[Device], scorer: ModuleType, key: str,
                  k: int = 5) -> dict[str, list[tuple[float, bool]]]:
     """(raw confidence, right) for vendor and OS family, each device judged with the rules that only
-    its own held-out fold fired dropped (what an unseen device of that vendor/OS would show)."""
+    its own held-out fold fired dropped (what an unseen device of that vendor/OS would show);
+    answers other evidence contradicted are listed under ``combine.table_name(field, True)``."""
     from netdiscover.fingerprints import combine, snmp
 
     data = samples(devices, lambda d: {})
     fold_of = folds(data, key, k)
     fired = rules_fired(devices)
-    points: dict[str, list[tuple[float, bool]]] = {"vendor": [], "os_family": []}
+    points: dict[str, list[tuple[float, bool]]] = {}
     combine.set_field_calibration({})
     try:
         for fold in range(k):
@@ -335,17 +343,34 @@ def field_points(devices: Sequence[Device], scorer: ModuleType, key: str,
                 fp = combine.decide(snmp.facts_evidence(device.facts, drop, None))
                 pred = {"vendor": fp.vendor, "os_family": fp.os_family or fp.os_name}
                 right = correctness(scorer, device.record, pred)
-                for name in points:
+                dissent = {item.field for item in fp.conflicts}
+                for name in FIELD_TABLES:
                     if pred[name] and right[name] is not None:
-                        points[name].append((fp.confidence.get(name, 0.0), bool(right[name])))
+                        table = combine.table_name(name, name in dissent)
+                        points.setdefault(table, []).append((fp.confidence.get(name, 0.0), bool(right[name])))
     finally:
         combine.set_field_calibration(None)
     return points
 
 
+FIELD_TABLES = ("vendor", "os_family")
+MIN_CONTESTED = 20      # fewer contested answers than this: they share the field's one table
+# Vendor/OS confidences are lower bounds one standard error under the held-out share right: the
+# corpus's mix of makers is not a network's, and "0.8" should still hold on the next one.
+FIELD_Z = 1.0
+
+
 def field_tables(points: Mapping[str, Sequence[tuple[float, bool]]]) -> dict[str, list[tuple[float, float]]]:
-    """Isotonic confidence -> share-right tables per field."""
-    return {name: isotonic(pairs) for name, pairs in points.items() if pairs}
+    """Isotonic confidence -> share-right tables per field, and per field answered against dissent
+    (``combine.CONTESTED``) where there are at least ``MIN_CONTESTED`` such answers."""
+    from netdiscover.fingerprints import combine
+
+    pooled: dict[str, list[tuple[float, bool]]] = {}
+    for name, pairs in points.items():
+        base = name.removesuffix(combine.CONTESTED)
+        own = name if base == name or len(pairs) >= MIN_CONTESTED else base
+        pooled.setdefault(own, []).extend(pairs)
+    return {name: isotonic(pairs, z=FIELD_Z) for name, pairs in sorted(pooled.items()) if pairs}
 
 
 def held_out_points(devices: Sequence[Device], data: Sequence[Sample], key: str, classes: Sequence[str],
