@@ -153,12 +153,13 @@ def _hostile_strings() -> list[str]:
 def test_hostile_strings_are_matched_in_bounded_time():
     """Every database on huge, binary and backtracking-bait strings: no exception, bounded time."""
     baits = _hostile_strings()
-    started = time.perf_counter()
+    # CPU time of this thread: catastrophic backtracking costs minutes of it, a loaded machine none
+    started = time.thread_time()
     for name in VENDORED:
         db = recog.load(name)
         for text in baits:
             db.match_all(text)           # every fingerprint, not only up to the first hit
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert elapsed < 10, f"{elapsed:.1f} s"
 
 
@@ -168,9 +169,9 @@ def test_backtracking_patterns_stay_fast_on_their_own_bait():
     telnet = recog.load("telnet_banners")
     for db, bait in ((title, "\n" * 100_000), (title, " \n" * 50_000), (telnet, "\r\n" * 50_000),
                      (telnet, "*" * 100_000 + "\n")):
-        started = time.perf_counter()
+        started = time.thread_time()
         db.match_all(bait)
-        assert time.perf_counter() - started < 2.0
+        assert time.thread_time() - started < 2.0
     assert len(database.bounded("x" * 100_000)) <= database.MAX_INPUT
     assert database.bounded("a" + " " * 1000 + "b") == "a" + " " * database.MAX_SPACE_RUN + "b"
 
