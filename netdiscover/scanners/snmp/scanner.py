@@ -258,6 +258,7 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
         # cost every agentless host of the sweep a second timeout.
         retry = sorted(client.community.late.intersection(silent), key=lambda ip: IPAddress(ip).sort_key())
         if retry:
+            ctx.log.info("asking again, twice as patiently, %d address(es) that answered late", len(retry))
             patient = replace(limits, timeout=limits.timeout * 2)
             again = _Targets([IPNetwork(ip) for ip in retry])
             await asyncio.gather(*(contact(again, patient) for _ in range(min(contacts, len(retry)))))
