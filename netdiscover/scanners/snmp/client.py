@@ -73,7 +73,14 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 class Window:
-    """How many requests to agents that already answered may await replies at once.
+    """How many requests may await a prompt reply at once.
+
+    A request to an agent that has answered holds its slot until its reply or its timeout. A
+    first contact (the address may have no agent, and most have none) holds its slot only while
+    a prompt reply may still come (``prompt``: four times the smoothed reply time, at most
+    ``latency_target``), then waits out its timeout outside the window: silent hosts cost the
+    window almost nothing, while a burst of first contacts to agents that do answer is paced
+    like any other requests.
 
     Additive increase, multiplicative decrease: grows by about one per window of requests
     answered promptly, shrinks by one for each answer slower than ``latency_target`` (requests are
@@ -95,8 +102,19 @@ class Window:
         self.maximum = maximum
         self.inflight = 0
         self.congested = False        # some reply was slow or late, or a paced request timed out
+        self.srtt: float | None = None  # smoothed reply time, seconds
         self._waiters: deque[asyncio.Future] = deque()
         self._since_cut = 0
+
+    def prompt(self) -> float:
+        """How long a first contact holds its slot waiting for a reply."""
+        if self.srtt is None:
+            return self.latency_target
+        return min(self.latency_target, max(0.005, 4 * self.srtt))
+
+    def replied(self, seconds: float) -> None:
+        """A reply came after ``seconds``: smooth it into ``srtt``."""
+        self.srtt = seconds if self.srtt is None else 0.875 * self.srtt + 0.125 * seconds
 
     async def acquire(self) -> None:
         if not self._waiters and self.inflight < int(self.size):
@@ -121,12 +139,22 @@ class Window:
         if not ok or slow:
             self.congested = True
         if ok and slow:
-            self.size = max(self.minimum, self.size - 1)
+            self.slowed()
         elif ok:
             self.size = min(self.maximum, self.size + 1 / self.size)
         elif self._since_cut >= self.size:
             self.size = max(self.minimum, self.size / 2)
             self._since_cut = 0
+        self._wake()
+
+    def slowed(self) -> None:
+        """A reply came slower than ``latency_target``: requests are queueing."""
+        self.congested = True
+        self.size = max(self.minimum, self.size - 1)
+
+    def step_aside(self) -> None:
+        """Give up a slot without a verdict (a first contact still unanswered after ``prompt``)."""
+        self.inflight -= 1
         self._wake()
 
     def _wake(self) -> None:
@@ -140,8 +168,9 @@ class Window:
 class CommunityClient:
     """v1/v2c requests over one shared UDP socket.
 
-    First-contact probes are bounded by the sweep's worker count; requests to agents that have
-    answered go through the congestion ``Window`` (``paced=True``).
+    Every request goes through the congestion ``Window``; a first contact (``contact=True``)
+    holds its slot only while a prompt reply may come, so hosts without an agent do not hold
+    it for their whole timeout.
     """
 
     def __init__(self, max_inflight: int = 256, rate: float | None = None,
@@ -213,8 +242,10 @@ class CommunityClient:
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
                       oids: Sequence[Oid], timeout: float, retries: int,
-                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
-        """Send one request and wait for its reply; raise SnmpTimeout/SnmpMalformed/SnmpErrorStatus."""
+                      non_repeaters: int = 0, max_repetitions: int = 0, contact: bool = False) -> Reply:
+        """Send one request and wait for its reply; raise SnmpTimeout/SnmpMalformed/SnmpErrorStatus.
+
+        ``contact``: a first contact, to an address that may have no agent (see ``Window``)."""
         transport = await self.open(socket.AF_INET6 if ":" in ip else socket.AF_INET)
         version = 0 if credential.version == "1" else 1
         community = (credential.community or "").encode()
@@ -226,8 +257,8 @@ class CommunityClient:
             packet = ber.encode_message(version, community, pdu_type, req_id,
                                         [(oid, None) for oid in oids], non_repeaters, max_repetitions)
             fut: asyncio.Future = loop.create_future()
-            if paced:
-                await self.window.acquire()
+            await self.window.acquire()
+            holding = True
             ok = slow = False
             self._pending[req_id] = (fut, ip)
             try:
@@ -235,11 +266,16 @@ class CommunityClient:
                 transport.sendto(packet, (ip, port))
                 self.sent += 1
                 sent_at = loop.time()
-                result = await asyncio.wait_for(fut, wait)
+                if contact:
+                    await asyncio.wait((fut,), timeout=min(wait, self.window.prompt()))
+                    if not fut.done():
+                        holding = False
+                        self.window.step_aside()
+                result = await asyncio.wait_for(fut, max(0.0, wait - (loop.time() - sent_at)))
                 ok = True
-                slow = loop.time() - sent_at > self.window.latency_target
-                if slow:
-                    self.window.congested = True
+                took = loop.time() - sent_at
+                self.window.replied(took)
+                slow = took > self.window.latency_target
             except TimeoutError:
                 if len(self._expired) >= MAX_EXPIRED:
                     self._expired.clear()
@@ -247,8 +283,10 @@ class CommunityClient:
                 continue
             finally:
                 self._pending.pop(req_id, None)
-                if paced:
+                if holding:
                     self.window.release(ok, slow)
+                elif slow:
+                    self.window.slowed()
             if isinstance(result, SnmpErrorStatus):
                 raise result
             return result
@@ -289,7 +327,7 @@ class V3Client:
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
                       oids: Sequence[Oid], timeout: float, retries: int,
-                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
+                      non_repeaters: int = 0, max_repetitions: int = 0, contact: bool = False) -> Reply:
         """Same contract as ``CommunityClient.request``, through pysnmp's engine."""
         from pysnmp.hlapi.v3arch.asyncio import (
             ContextData,
@@ -376,10 +414,10 @@ class SnmpClient:
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
                       oids: Sequence[Oid], timeout: float, retries: int,
-                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
+                      non_repeaters: int = 0, max_repetitions: int = 0, contact: bool = False) -> Reply:
         client = self.v3 if credential.version == "3" else self.community
         return await client.request(ip, port, credential, pdu_type, oids, timeout, retries,
-                                    non_repeaters, max_repetitions, paced)
+                                    non_repeaters, max_repetitions, contact)
 
     def close(self) -> None:
         self.community.close()
