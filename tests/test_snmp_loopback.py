@@ -303,7 +303,8 @@ def test_congestion_window_slot_of_a_cancelled_waiter_is_not_lost():
 
 def test_first_contacts_without_a_prompt_reply_step_out_of_the_window():
     """A host without an agent holds a window slot only while a prompt reply may come, not for its
-    whole timeout: 20 first contacts to a silent address all go out through a window of 8."""
+    whole timeout: 20 first contacts to a silent address all go out through a window of 8, and
+    none takes a slot of the window of agents that answered."""
     from netdiscover.scanners.snmp import ber
     from netdiscover.scanners.snmp.client import CommunityClient, SnmpTimeout
 
@@ -311,15 +312,16 @@ def test_first_contacts_without_a_prompt_reply_step_out_of_the_window():
     credential = communities([COMMUNITY])[0]
 
     async def run() -> tuple[int, int, int, list]:
-        client = CommunityClient(8, latency_target=0.1)
+        client = CommunityClient(8, latency_target=0.1, max_contacts=8)
         tasks = [asyncio.ensure_future(client.request("127.0.0.29", port, credential, ber.GET, [(1, 3, 6, 1)],
                                                       timeout=5.0, retries=0, contact=True))
                  for _ in range(20)]
         for _ in range(200):                    # at most 4 s
-            if client.sent == 20 and client.window.inflight == 0:
+            if client.sent == 20 and client.contacts.inflight == 0:
                 break
+            assert client.window.inflight == 0
             await asyncio.sleep(0.02)
-        seen = (client.sent, client.window.inflight, sum(t.done() for t in tasks))
+        seen = (client.sent, client.contacts.inflight, sum(t.done() for t in tasks))
         client.close()
         return (*seen, await asyncio.gather(*tasks, return_exceptions=True))
 

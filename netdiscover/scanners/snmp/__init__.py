@@ -19,11 +19,11 @@ DESCRIPTOR = ScannerDescriptor(
         Option("snmp_depth", str, "full", "basic: system group only; system: fingerprint facts; "
                "full: everything, with neighbour and switch-port tables", choices=DEPTHS),
         Option("snmp_concurrency", int, 64, "agents interrogated at once (at most 4096)"),
-        Option("snmp_contacts", int, 1024, "addresses asked for a first answer at once (at most 16384; "
-               "most have no agent and only wait out the first-contact timeout)"),
-        Option("snmp_inflight", int, 256, "most requests awaiting replies at once (a first contact counts "
-               "only while a prompt reply may come); the sweep adapts below that when replies are slow "
-               "or time out"),
+        Option("snmp_contacts", int, 1024, "most addresses awaiting a first answer at once (at most 16384; "
+               "most have no agent and only wait out the first-contact timeout); the sweep adapts below "
+               "that when first answers come slowly"),
+        Option("snmp_inflight", int, 256, "most requests to answering agents awaiting replies at once; "
+               "the sweep adapts below that when replies time out"),
         Option("snmp_timeout", float, 1.0, "first-contact timeout, seconds (the sweep's timeout overrides)"),
         Option("snmp_retries", int, 1, "first-contact retries (the sweep's retries override)"),
         Option("snmp_walk_timeout", float, 2.0, "timeout once an agent has answered, seconds"),

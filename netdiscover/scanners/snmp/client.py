@@ -75,12 +75,12 @@ class _Protocol(asyncio.DatagramProtocol):
 class Window:
     """How many requests may await a prompt reply at once.
 
-    A request to an agent that has answered holds its slot until its reply or its timeout. A
-    first contact (the address may have no agent, and most have none) holds its slot only while
-    a prompt reply may still come (``prompt``: four times the smoothed reply time, at most
-    ``latency_target``), then waits out its timeout outside the window: silent hosts cost the
-    window almost nothing, while a burst of first contacts to agents that do answer is paced
-    like any other requests.
+    The client keeps two: one for requests to agents that have answered, each holding its slot
+    until its reply or its timeout, and one for first contacts. A first contact (the address
+    may have no agent, and most have none) holds its slot only while a prompt reply may still
+    come (``prompt``: four times the smoothed reply time, at most ``latency_target``), then
+    waits out its timeout outside the window: silent hosts cost little, while a burst of first
+    contacts to agents that do answer (hundreds of addresses of one busy responder) is paced.
 
     Additive increase, multiplicative decrease: grows by about one per window of requests
     answered promptly, shrinks by one for each answer slower than ``latency_target`` (requests are
@@ -168,15 +168,18 @@ class Window:
 class CommunityClient:
     """v1/v2c requests over one shared UDP socket.
 
-    Every request goes through the congestion ``Window``; a first contact (``contact=True``)
-    holds its slot only while a prompt reply may come, so hosts without an agent do not hold
-    it for their whole timeout.
+    Requests to agents that have answered go through the congestion ``window``; first contacts
+    (``contact=True``) through their own, ``contacts``, where each holds its slot only while a
+    prompt reply may come: hosts without an agent neither hold a slot for their whole timeout
+    nor take one from the walks of agents that answered.
     """
 
     def __init__(self, max_inflight: int = 256, rate: float | None = None,
-                 latency_target: float = 0.5) -> None:
+                 latency_target: float = 0.5, max_contacts: int = 1024) -> None:
         self.window = Window(initial=min(32, max_inflight), maximum=max_inflight,
                              latency_target=latency_target)
+        self.contacts = Window(initial=min(64, max_contacts), maximum=max_contacts,
+                               latency_target=latency_target)
         self._schedule = SendSchedule(rate, start=0.0)
         self._transports: dict[int, asyncio.DatagramTransport] = {}    # address family -> socket
         self._pending: dict[int, tuple[asyncio.Future, str]] = {}
@@ -257,7 +260,8 @@ class CommunityClient:
             packet = ber.encode_message(version, community, pdu_type, req_id,
                                         [(oid, None) for oid in oids], non_repeaters, max_repetitions)
             fut: asyncio.Future = loop.create_future()
-            await self.window.acquire()
+            window = self.contacts if contact else self.window
+            await window.acquire()
             holding = True
             ok = slow = False
             self._pending[req_id] = (fut, ip)
@@ -267,15 +271,15 @@ class CommunityClient:
                 self.sent += 1
                 sent_at = loop.time()
                 if contact:
-                    await asyncio.wait((fut,), timeout=min(wait, self.window.prompt()))
+                    await asyncio.wait((fut,), timeout=min(wait, window.prompt()))
                     if not fut.done():
                         holding = False
-                        self.window.step_aside()
+                        window.step_aside()
                 result = await asyncio.wait_for(fut, max(0.0, wait - (loop.time() - sent_at)))
                 ok = True
                 took = loop.time() - sent_at
-                self.window.replied(took)
-                slow = took > self.window.latency_target
+                window.replied(took)
+                slow = took > window.latency_target
             except TimeoutError:
                 if len(self._expired) >= MAX_EXPIRED:
                     self._expired.clear()
@@ -284,9 +288,9 @@ class CommunityClient:
             finally:
                 self._pending.pop(req_id, None)
                 if holding:
-                    self.window.release(ok, slow)
+                    window.release(ok, slow)
                 elif slow:
-                    self.window.slowed()
+                    window.slowed()
             if isinstance(result, SnmpErrorStatus):
                 raise result
             return result
@@ -408,8 +412,8 @@ class SnmpClient:
     """The one client a sweep uses: dispatches by credential version."""
 
     def __init__(self, max_inflight: int = 256, rate: float | None = None,
-                 latency_target: float = 0.5) -> None:
-        self.community = CommunityClient(max_inflight, rate, latency_target)
+                 latency_target: float = 0.5, max_contacts: int = 1024) -> None:
+        self.community = CommunityClient(max_inflight, rate, latency_target, max_contacts)
         self.v3 = V3Client()
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,

@@ -2,8 +2,9 @@
 
 One sweep shares one client (one UDP socket for v1/v2c, one pysnmp engine for v3) between two
 stages. First contact asks every address for its system group, each credential in order until
-one answers, ``snmp_contacts`` addresses at once: most addresses have no agent, so this stage
-mostly waits out timeouts and costs little. Each agent that answers is handed to the
+one answers, up to ``snmp_contacts`` addresses at once (fewer while replies come slowly; see
+``client.Window``): most addresses have no agent, so this stage mostly waits out timeouts and
+costs little. Each agent that answers is handed to the
 interrogation, ``snmp_concurrency`` agents at once, where the costly walks are. An agent
 then yields one HOST observation (system group, engine ID, chassis serial, interfaces,
 installed software, the agreed ``facts["snmp"]`` keys) and, at ``snmp_depth="full"``, the
@@ -202,7 +203,7 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
     for cidr in too_big:
         outcome.messages.append(f"{cidr}: IPv6 block too large to sweep address by address "
                                 f"(over {MAX_V6_BLOCK} addresses); skipped")
-    client = SnmpClient(inflight, rate=ctx.rate, latency_target=limits.timeout / 2)
+    client = SnmpClient(inflight, rate=ctx.rate, latency_target=limits.timeout / 2, max_contacts=contacts)
     await client.community.open()
     done = 0
     results: list[AgentResult] = []
