@@ -5,8 +5,10 @@ and, given --pg or NETDISCOVER_TEST_PG, PostgreSQL) at each --sizes database siz
 --network (root, namespace labs, 20-40 minutes), also the network benchmarks, each against its
 reference tool in the same run: ARP sweeps of a /24, a /20 and a /16 against arp-scan and nmap
 (arp_bench.py, arp_large_bench.py), SNMP against net-snmp (snmp_bench.py: system-group sweep vs
-snmpget; snmp_interrogation_bench.py: full interrogation vs snmpbulkwalk) and the nmap scanner
-against the same nmap command (nmap_bench.py). --only network|startup|reports reruns one part
+snmpget; snmp_interrogation_bench.py: full interrogation vs snmpbulkwalk), the nmap scanner
+against the same nmap command (nmap_bench.py) and one whole sweep of a /20 (ARP, SNMP, nmap)
+against a careful admin's arp-scan, snmpget and nmap one after another (sweep_e2e_bench.py,
+charted as the time split by method). --only network|startup|reports reruns one part
 and keeps the others' figures from the last docs/performance/figures.json. Other benchmarks
 can be added with --with NAME; their output is kept as text.
 Every figure page states the machine (CPUs, load average) it was taken on.
@@ -58,7 +60,12 @@ NETWORK = {  # name -> (script, arguments besides --json; {runs} is --network-ru
     "snmp": ("snmp_bench.py", ["--repeat", "{runs}"]),
     "snmp_full": ("snmp_interrogation_bench.py", ["--repeat", "{runs}"]),
     "nmap": ("nmap_bench.py", ["--runs", "{runs}"]),
+    "e2e": ("sweep_e2e_bench.py", ["--runs", "{runs}"]),
 }
+E2E_STEPS = {"start-up": "start-up", "arp": "ARP", "snmp": "SNMP", "nmap": "nmap",
+             "store": "fingerprint, store, output"}
+E2E_SIDES = {"ours": "netdiscover", "baseline": "netdiscover (baseline)", "admin": "admin, step by step"}
+E2E_ADMIN_TOOLS = {"arp": "arp-scan", "snmp": "snmpget -P32", "nmap": "nmap"}
 SUBNET_SIZES = {"10.77.0.0/24": 254, "10.77.0.0/20": 4094}
 SUBNET_LIVE = {"10.77.0.0/24": 80, "10.77.0.0/20": 1000}      # arp_bench.py's lab
 
@@ -119,6 +126,7 @@ def network_load(net: dict) -> str:
     loads += [float(r.split()[0]) for row in net.get("arp16", {}).get("rows", []) for r in row["loads"]]
     loads += [float(r.split()[0]) for r in net.get("snmp_full", {}).get("loads", [])]
     loads += [v.get("load") for v in net.get("nmap", {}).get("cases", {}).values()]
+    loads += [float(r.split()[0]) for r in net.get("e2e", {}).get("loads", [])]
     known = [x for x in loads if x is not None]
     return f"load average {min(known):.1f}-{max(known):.1f} during the runs" if known else "load not recorded"
 
@@ -151,9 +159,40 @@ def network_markdown(net: dict) -> list[str]:
             lines.append(f"| {case} | {v['direct_s']:.3f} s | {v['netdiscover_s']:.3f} s "
                          f"| {v['ratio']:.3f} | {v['load']:.1f} |")
         lines.append("")
+    e2e = net.get("e2e", {})
+    if "median_run" in e2e:
+        lines += _e2e_markdown(e2e)
     failed = [name for name, v in net.items() if "error" in v]
     if failed:
         lines += [f"Not measured in this run (the benchmark failed): {', '.join(failed)}.", ""]
+    return lines
+
+
+def _steps(timeline: dict[str, list[float]]) -> list[tuple[str, list[float]]]:
+    """A sweep's steps in the order of E2E_STEPS (others after them)."""
+    order = list(E2E_STEPS)
+    return sorted(timeline.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+
+
+def _e2e_markdown(e2e: dict) -> list[str]:
+    expected = e2e.get("expected") or {}
+    lines = [f"### One whole sweep: `scan {e2e['network']} -m arp -m snmp -m nmap --nmap-profile quick`", "",
+             f"{e2e['live']:,} live hosts, {e2e['agents']} of them SNMP agents, {e2e['services']} serving "
+             f"TCP ({expected.get('open_ports', '?')} open ports); the admin runs arp-scan, then snmpget of "
+             "the system group 32 hosts at a time, then nmap of the same ports, one after another. Each "
+             "side's steps are those of its median run (netdiscover's overlap). Target: under 30 s and no "
+             "slower than the admin.", "",
+             "| side | median | CPU | steps of the median run | hosts | agents | open ports |",
+             "|---|---:|---:|---|---:|---:|---:|"]
+    for side, run in e2e["median_run"].items():
+        med = e2e["medians"][side]
+        steps = ", ".join(f"{E2E_STEPS.get(k, k)} {b - a:.1f} s" for k, (a, b) in _steps(run["timeline"]))
+        classed = f" ({run['agents_classed']} classed)" if "agents_classed" in run else ""
+        lines.append(f"| {E2E_SIDES.get(side, side)} | {med['seconds']:.1f} s | {med['cpu_s']:.1f} s "
+                     f"| {steps} | {run['hosts']:,} | {run['agents']}{classed} | {run['open_ports']} |")
+    runs = e2e["runs"]
+    lines += ["", f"{len(runs.get('ours', []))} runs per side, alternating; load average before each run: "
+              f"{'; '.join(e2e['loads'])}.", ""]
     return lines
 
 
@@ -226,6 +265,8 @@ def network_charts(net: dict, plt: Any, note: str) -> None:
         fig.tight_layout()
         fig.savefig(OUT / "arp_by_subnet.png", dpi=110)
         plt.close(fig)
+    if "median_run" in net.get("e2e", {}):
+        e2e_chart(net["e2e"], plt, note)
     bars: list[tuple[str, float, float, str]] = []
     snmp, full, nmap = net.get("snmp", {}), net.get("snmp_full", {}), net.get("nmap", {})
     if "medians" in snmp:
@@ -251,6 +292,32 @@ def network_charts(net: dict, plt: Any, note: str) -> None:
         fig.tight_layout()
         fig.savefig(OUT / "snmp_nmap.png", dpi=110)
         plt.close(fig)
+
+
+def e2e_chart(e2e: dict, plt: Any, note: str) -> None:
+    """Each side's median sweep as a timeline: one row per method, a bar from its start to its end."""
+    rows: list[tuple[str, str, list[float]]] = []         # label, step, [start, end]
+    for side, run in e2e["median_run"].items():
+        name = f"{E2E_SIDES.get(side, side)} ({run['seconds']:.1f} s)"
+        for step, span in _steps(run["timeline"]):
+            tool = E2E_ADMIN_TOOLS.get(step, step) if side == "admin" else E2E_STEPS.get(step, step)
+            rows.append((f"{name}: {tool}", step, span))
+    colours = dict(zip(E2E_STEPS, ("#9e9e9e", "#5b7db1", "#e08a2c", "#4c9a5b", "#8c6bb1"), strict=True))
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.6))
+    for y, (_, step, (start, end)) in enumerate(reversed(rows)):
+        ax.broken_barh([(start, max(end - start, 0.05))], (y - 0.35, 0.7), color=colours.get(step, "#555"))
+        ax.annotate(f"{end - start:.1f} s", (end, y), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    ax.axvline(30, color="#b3261e", linestyle="--", linewidth=0.8, label="target 30 s")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([row[0] for row in reversed(rows)], fontsize=7)
+    ax.set_xlabel("seconds from the command's start")
+    ax.set_title(f"End-to-end time split by method: {e2e['network']}, {e2e['live']:,} hosts, "
+                 f"{e2e['agents']} agents, {e2e['services']} serving TCP\n(median runs; {note})", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(OUT / "e2e_split.png", dpi=110)
+    plt.close(fig)
 
 
 def charts(startup: dict, reports: list[dict], net: dict | None, redraw: set[str]) -> None:

@@ -12,7 +12,9 @@ from the device corpus, one per address), then, in the same run and from the sca
 3. full interrogation of that agent (``snmp_depth=full``) vs ``snmpbulkwalk`` of the same columns,
    one after another.
 
-Prints medians of ``--repeat`` runs and the ratios. Not a test: run by hand (needs root).
+Prints medians of ``--repeat`` runs and the ratios. With ``--baseline CHECKOUT``, the system-group
+sweeps of that checkout (e.g. the code before a change) are timed in the same runs too. Not a
+test: run by hand (needs root).
 """
 
 from __future__ import annotations
@@ -108,8 +110,10 @@ def timed_output(lab: Lab, ns: str, cmd: list[str], stdin: str | None = None) ->
     return time.perf_counter() - started, proc.stdout
 
 
-def inner(lab: Lab, ns: str, *args: str) -> dict:
-    proc = lab.run(ns, [sys.executable, str(Path(__file__).resolve()), "--inner", *args], timeout=600)
+def inner(lab: Lab, ns: str, *args: str, script: Path | None = None) -> dict:
+    """Run a measurement in ``ns`` with this script (or the same script of another checkout)."""
+    script = script or Path(__file__).resolve()
+    proc = lab.run(ns, [sys.executable, str(script), "--inner", *args], timeout=600)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -123,6 +127,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON (for run_all.py)")
+    parser.add_argument("--baseline", type=Path, help="another checkout (holding this script) whose "
+                        "system-group sweeps are timed in the same runs")
     parser.add_argument("--inner", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
@@ -165,7 +171,8 @@ def main() -> int:
 
         rows: dict[str, list[float]] = {k: [] for k in ("nd_basic", "nd_basic_proc", "nd_system", "get_seq",
                                                          "get_par", "nd_walk", "bulkwalk", "bulkwalk50",
-                                                         "nd_full", "full_bulkwalk")}
+                                                         "nd_full", "full_bulkwalk", "base_basic",
+                                                         "base_system")}
         answered = walked = seq_answered = par_answered = 0
         for _ in range(args.repeat):
             began = time.perf_counter()
@@ -174,6 +181,13 @@ def main() -> int:
             rows["nd_basic"].append(res["seconds"])
             answered = res["answered"]
             rows["nd_system"].append(inner(lab, scanner.ns, "sweep", "system", *sweep_ips)["seconds"])
+            if args.baseline:
+                other = args.baseline / "benchmarks" / Path(__file__).name
+                for depth in ("basic", "system"):
+                    res = inner(lab, scanner.ns, "sweep", depth, *sweep_ips, script=other)
+                    rows[f"base_{depth}"].append(res["seconds"])
+                    print(f"   baseline {depth}: {res['seconds']:.3f} s, answered {res['answered']}",
+                          flush=True)
             seconds, out = timed_output(lab, scanner.ns, ["bash", "-c", seq])
             rows["get_seq"].append(seconds)
             seq_answered = sum(line.startswith(descr) for line in out.splitlines())
@@ -194,7 +208,7 @@ def main() -> int:
             rows["full_bulkwalk"].append(timed(lab, scanner.ns, ["bash", "-c", walks]))
         count = lab.run(scanner.ns, [*bulkwalk, "10.90.0.2", IF_TABLE]).stdout.count("\n")
 
-    m = {k: median(v) for k, v in rows.items()}
+    m = {k: median(v) for k, v in rows.items() if v}
     n = len(sweep_ips)
 
     def line(label: str, key: str, ref: str | None = None) -> None:
@@ -209,6 +223,9 @@ def main() -> int:
     line("net-snmp snmpget, sequential", "get_seq", "nd_basic")
     line("net-snmp snmpget, xargs -P32", "get_par", "nd_basic")
     line("netdiscover 'system' depth (fingerprint facts)", "nd_system")
+    if args.baseline:
+        line(f"baseline {args.baseline.name} basic sweep (in process)", "base_basic", "nd_basic")
+        line(f"baseline {args.baseline.name} 'system' depth", "base_system", "nd_system")
     print(f"\n2. ifTable of one agent: netdiscover walked {walked} values, snmpbulkwalk printed {count}")
     line("netdiscover concurrent column walker", "nd_walk")
     line("snmpbulkwalk (default -Cr10)", "bulkwalk", "nd_walk")

@@ -13,11 +13,14 @@ scanner namespace:
   sysObjectID and sysName against every host it found, 32 at a time (``-t1 -r1``), then
   ``nmap -n -Pn -p <the quick profile's ports> <the found hosts>``.
 
-One untimed sweep first warms snmpsim (``--no-warm`` to skip it). Prints each run's wall time
-(ours: and each method's time; the admin: each phase), hosts found,
-agents that answered (ours: an SNMP host observation at the agent's address, and how many of
-those got a device class; the admin: sysDescr came back) and open ports listed, the medians,
-the ratio and the load average before each run. Not a test.
+One untimed sweep first warms snmpsim (``--no-warm`` to skip it). Prints each run's wall time and
+CPU time (the process and what it ran), when each method ran (ours: from the ``-v`` log, each
+line timed as it arrives: a method's end, and its start from the time it logs; start-up before
+the first method, storing after the last; the admin: each step), hosts found, agents that
+answered (ours: an SNMP host observation at the agent's address, and how many of those got a
+device class; the admin: sysDescr came back) and open ports listed, the medians, the ratio and
+the load average before each run. ``--json FILE`` writes all of it, with the timeline of each
+side's median run, for ``run_all.py``'s chart of the time split by method. Not a test.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -63,21 +68,69 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+class Timed:
+    """A finished command: its output, its stderr lines each with the second it arrived (from the
+    start), its wall time and the CPU time it and its children used."""
+
+    def __init__(self, ns: str, cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> None:
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        proc = subprocess.Popen(["ip", "netns", "exec", ns, *cmd], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
+        self.lines: list[tuple[float, str]] = []
+
+        def read_stderr() -> None:
+            for line in proc.stderr:  # type: ignore[union-attr]
+                self.lines.append((time.perf_counter() - started, line.rstrip("\n")))
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            self.stdout = proc.stdout.read()  # type: ignore[union-attr]
+            self.returncode = proc.wait()
+        finally:
+            killer.cancel()
+        reader.join(10)
+        self.seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu_s = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+        self.stderr = "\n".join(line for _, line in self.lines)
+
+
+METHOD_LINE = re.compile(r"method (\w+): \w+, \d+ observations in ([\d.]+)s")
+
+
+def our_timeline(lines: list[tuple[float, str]], total: float) -> dict[str, list[float]]:
+    """When each method ran, from the moment its closing log line arrived and the time it logged;
+    start-up before the first method, storing (fingerprints, reconciliation, output) after the last."""
+    spans: dict[str, list[float]] = {}
+    for at, line in lines:
+        match = METHOD_LINE.search(line)
+        if match:
+            spans[match.group(1)] = [round(max(0.0, at - float(match.group(2))), 3), round(at, 3)]
+    if not spans:
+        return {}
+    first = min(s[0] for s in spans.values())
+    last = max(s[1] for s in spans.values())
+    return {"start-up": [0.0, first], **spans, "store": [last, round(total, 3)]}
+
+
 def run_ours(lab: Lab, built: SweepLab, template: Path, work: Path, program: str = NETDISCOVER) -> dict:
     db = work / "run.db"
     shutil.copyfile(template, db)
     cmd = [program, "-v", "--db", f"sqlite:///{db}", "scan", built.network, "-m", "arp", "-m", "snmp",
            "-m", "nmap", "--nmap-profile", "quick", "--format", "json"]
-    started = time.perf_counter()
-    proc = lab.run(built.scanner_ns, cmd, check=False, timeout=1200)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"netdiscover scan failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
-    assets = json.loads(proc.stdout)
-    methods = {m.group(1): float(m.group(2))
-               for m in re.finditer(r"method (\w+): \w+, \d+ observations in ([\d.]+)s", proc.stderr)}
-    return {"seconds": elapsed, **{f"{k}_s": v for k, v in methods.items()}, **score_ours(assets, built, db),
-            "warnings": [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")][:5]}
+    run = Timed(built.scanner_ns, cmd, timeout=1200)
+    if run.returncode != 0:
+        raise RuntimeError(f"netdiscover scan failed ({run.returncode}): {run.stderr.strip()[-500:]}")
+    assets = json.loads(run.stdout)
+    timeline = our_timeline(run.lines, run.seconds)
+    methods = {m: round(end - start, 3) for m, (start, end) in timeline.items()}
+    return {"seconds": run.seconds, "cpu_s": run.cpu_s, **{f"{k}_s": v for k, v in methods.items()},
+            **score_ours(assets, built, db), "timeline": timeline,
+            "warnings": [ln for ln in run.stderr.splitlines() if ln.startswith("warning:")][:5]}
 
 
 def _ips(asset: dict) -> set[str]:
@@ -108,10 +161,7 @@ def score_ours(assets: list[dict], built: SweepLab, db: Path) -> dict:
 
 def run_admin(lab: Lab, built: SweepLab, work: Path) -> dict:
     script = ADMIN.format(net=built.network, oids=SYSTEM_OIDS, ports=COMMON_TCP)
-    started = time.perf_counter()
-    proc = subprocess.run(["ip", "netns", "exec", built.scanner_ns, "bash", "-c", script],
-                          capture_output=True, text=True, timeout=1800, env={**os.environ, "W": str(work)})
-    elapsed = time.perf_counter() - started
+    proc = Timed(built.scanner_ns, ["bash", "-c", script], timeout=1800, env={**os.environ, "W": str(work)})
     if proc.returncode != 0:
         raise RuntimeError(f"admin script failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
     t0, t1, t2, t3 = (float(x) for x in proc.stdout.split()[-4:])
@@ -124,8 +174,13 @@ def run_admin(lab: Lab, built: SweepLab, work: Path) -> dict:
         if match and match.group(1) in built.services:
             open_ports = {int(p.split("/")[0]) for p in match.group(2).split(", ") if "/open/" in p}
             ports += len(open_ports & set(built.services[match.group(1)]))
-    return {"seconds": elapsed, "arp_s": t1 - t0, "snmp_s": t2 - t1, "nmap_s": t3 - t2, "hosts": len(hosts),
-            "agents": len(answered & set(built.agents)), "open_ports": ports}
+    # the script's clock starts a few milliseconds after ours: its steps are placed from its end
+    lead = proc.seconds - (t3 - t0)
+    timeline = {step: [round(lead + a - t0, 3), round(lead + b - t0, 3)]
+                for step, a, b in (("arp", t0, t1), ("snmp", t1, t2), ("nmap", t2, t3))}
+    return {"seconds": proc.seconds, "cpu_s": proc.cpu_s, "arp_s": t1 - t0, "snmp_s": t2 - t1,
+            "nmap_s": t3 - t2, "hosts": len(hosts), "agents": len(answered & set(built.agents)),
+            "open_ports": ports, "timeline": timeline}
 
 
 def migrated_database(work: Path, program: str = NETDISCOVER, name: str = "template.db") -> Path:
@@ -149,6 +204,8 @@ def main() -> int:
                         help="also time this netdiscover executable (e.g. an earlier checkout's) each round")
     parser.add_argument("--no-warm", dest="warm", action="store_false",
                         help="skip the untimed first sweep that warms the simulator's caches")
+    parser.add_argument("--json", type=Path,
+                        help="also write every run and the medians here (for run_all.py)")
     args = parser.parse_args()
     reason = lab_unavailable_reason()
     if reason:
@@ -186,7 +243,8 @@ def main() -> int:
                         res = run_admin(lab, built, work)
                     res["load"] = load
                     rows[side].append(res)
-                    print(f"run {run + 1} {side:8}: " + json.dumps(res), flush=True)
+                    print(f"run {run + 1} {side:8}: " + json.dumps({k: v for k, v in res.items()
+                                                                    if k != "timeline"}), flush=True)
     except (LabError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -194,7 +252,28 @@ def main() -> int:
         if built is not None:
             built.restore_gc()
     report(rows, built)
+    if args.json:
+        args.json.write_text(json.dumps(figures(rows, built, args), indent=1))
     return 0
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run of median wall time (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
+
+
+def figures(rows: dict[str, list[dict]], built: SweepLab | None, args: argparse.Namespace) -> dict:
+    """Everything measured, the medians, and each side's median run (its timeline is the chart's)."""
+    sides = {side: res for side, res in rows.items() if res}
+    return {
+        "network": args.network, "live": args.live, "agents": args.agents, "services": args.services,
+        "expected": built.expected() if built else None, "cpus": os.cpu_count(), "runs": sides,
+        "medians": {side: {"seconds": statistics.median(r["seconds"] for r in res),
+                           "cpu_s": statistics.median(r["cpu_s"] for r in res)}
+                    for side, res in sides.items()},
+        "median_run": {side: median_run(res) for side, res in sides.items()},
+        "loads": [r["load"] for res in sides.values() for r in res],
+    }
 
 
 def report(rows: dict[str, list[dict]], built: SweepLab | None) -> None:
@@ -206,7 +285,11 @@ def report(rows: dict[str, list[dict]], built: SweepLab | None) -> None:
         worst = {k: min(r[k] for r in res) for k in ("hosts", "agents", "agents_classed", "open_ports")
                  if k in res[0]}
         times = ", ".join(f"{r['seconds']:.1f}" for r in res)
-        print(f"  {side:8}: median {med[side]:6.1f} s (runs: {times}); worst run found {worst}")
+        cpu = statistics.median(r["cpu_s"] for r in res)
+        print(f"  {side:8}: median {med[side]:6.1f} s, CPU {cpu:.1f} s (runs: {times}); "
+              f"worst run found {worst}")
+        spans = median_run(res)["timeline"]
+        print("            median run: " + ", ".join(f"{k} {a:.1f}-{b:.1f} s" for k, (a, b) in spans.items()))
     if "ours" in med and "admin" in med:
         print(f"  ratio ours/admin: {med['ours'] / med['admin']:.2f}")
     if "ours" in med and "baseline" in med:

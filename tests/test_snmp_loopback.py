@@ -201,6 +201,52 @@ def test_agent_slower_than_every_first_attempt_is_heard_on_the_second_pass():
     assert [o.hostname for o in result.observations] == ["slow"]
 
 
+def test_only_the_silent_address_that_answered_late_is_asked_again():
+    port = free_port()
+    with agent_process([f"slow@127.0.0.28:{port}"], seconds=60) as failed:
+        assert failed is None
+        # .29 and .30 have no agent: they never answer, not even late, so they are not asked again
+        ctx = ScanContext(targets=IPSet(["127.0.0.28/32", "127.0.0.29/32", "127.0.0.30/32"]),
+                          credentials=communities([COMMUNITY]),
+                          options={"snmp_port": port, "snmp_depth": "basic", "snmp_timeout": 0.3,
+                                   "snmp_retries": 1})
+        result = snmp.scan(ctx)
+    assert result.stats.get("second_pass") == 1
+    assert [o.ip for o in result.observations] == ["127.0.0.28"]
+
+
+def test_first_contact_runs_wide_and_hands_agents_to_a_narrow_interrogation(bad_agents, monkeypatch):
+    """Addresses without an agent wait out their timeout in the first-contact pool
+    (``snmp_contacts``) instead of holding one of the ``snmp_concurrency`` interrogations."""
+    peaks = {"first_contact": [0, 0], "interrogate": [0, 0]}     # name -> [now, most at once]
+
+    def counted(name):
+        original = getattr(snmp, name)
+
+        async def wrapper(*args, **kwargs):
+            count = peaks[name]
+            count[0] += 1
+            count[1] = max(count[1], count[0])
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                count[0] -= 1
+
+        monkeypatch.setattr(snmp, name, wrapper)
+
+    counted("first_contact")
+    counted("interrogate")
+    ctx = ScanContext(targets=IPSet(["127.0.0.16/28"]), credentials=communities([COMMUNITY]),
+                      options={"snmp_port": bad_agents, "snmp_depth": "basic", "snmp_timeout": 0.3,
+                               "snmp_concurrency": 1, "snmp_contacts": 8})
+    result = snmp.scan(ctx)
+    assert peaks["first_contact"][1] == 8
+    assert peaks["interrogate"][1] == 1
+    # the stalling agent (.26) may already have fallen silent for good in an earlier test
+    assert {o.ip for o in result.observations} - {"127.0.0.26"} == set(AGENTS) - {"127.0.0.21", "127.0.0.26"}
+    assert result.stats["targets"] == 16
+
+
 def test_listed_addresses_are_all_swept_even_when_merged_into_blocks(bad_agents):
     listed = [f"127.0.0.{i}" for i in (20, 21, 22, 23, 24, 25, 27)]   # IPSet: .20/30, .24/31, .27/32
     ctx = ScanContext(targets=IPSet(listed), credentials=communities([COMMUNITY]),
@@ -253,3 +299,32 @@ def test_congestion_window_slot_of_a_cancelled_waiter_is_not_lost():
         return window.inflight
 
     assert asyncio.run(run()) == 8
+
+
+def test_first_contacts_without_a_prompt_reply_step_out_of_the_window():
+    """A host without an agent holds a window slot only while a prompt reply may come, not for its
+    whole timeout: 20 first contacts to a silent address all go out through a window of 8, and
+    none takes a slot of the window of agents that answered."""
+    from netdiscover.scanners.snmp import ber
+    from netdiscover.scanners.snmp.client import CommunityClient, SnmpTimeout
+
+    port = free_port()
+    credential = communities([COMMUNITY])[0]
+
+    async def run() -> tuple[int, int, int, list]:
+        client = CommunityClient(8, latency_target=0.1, max_contacts=8)
+        tasks = [asyncio.ensure_future(client.request("127.0.0.29", port, credential, ber.GET, [(1, 3, 6, 1)],
+                                                      timeout=5.0, retries=0, contact=True))
+                 for _ in range(20)]
+        for _ in range(200):                    # at most 4 s
+            if client.sent == 20 and client.contacts.inflight == 0:
+                break
+            assert client.window.inflight == 0
+            await asyncio.sleep(0.02)
+        seen = (client.sent, client.contacts.inflight, sum(t.done() for t in tasks))
+        client.close()
+        return (*seen, await asyncio.gather(*tasks, return_exceptions=True))
+
+    sent, inflight, done, outcomes = asyncio.run(run())
+    assert (sent, inflight, done) == (20, 0, 0)
+    assert all(isinstance(o, SnmpTimeout | asyncio.CancelledError) for o in outcomes)

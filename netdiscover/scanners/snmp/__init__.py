@@ -19,6 +19,9 @@ DESCRIPTOR = ScannerDescriptor(
         Option("snmp_depth", str, "full", "basic: system group only; system: fingerprint facts; "
                "full: everything, with neighbour and switch-port tables", choices=DEPTHS),
         Option("snmp_concurrency", int, 64, "agents interrogated at once (at most 4096)"),
+        Option("snmp_contacts", int, 1024, "most addresses awaiting a first answer at once (at most 16384; "
+               "most have no agent and only wait out the first-contact timeout); the sweep adapts below "
+               "that when first answers come slowly"),
         Option("snmp_inflight", int, 256, "most requests to answering agents awaiting replies at once; "
                "the sweep adapts below that when replies time out"),
         Option("snmp_timeout", float, 1.0, "first-contact timeout, seconds (the sweep's timeout overrides)"),

@@ -73,7 +73,14 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 class Window:
-    """How many requests to agents that already answered may await replies at once.
+    """How many requests may await a prompt reply at once.
+
+    The client keeps two: one for requests to agents that have answered, each holding its slot
+    until its reply or its timeout, and one for first contacts. A first contact (the address
+    may have no agent, and most have none) holds its slot only while a prompt reply may still
+    come (``prompt``: four times the smoothed reply time, at most ``latency_target``), then
+    waits out its timeout outside the window: silent hosts cost little, while a burst of first
+    contacts to agents that do answer (hundreds of addresses of one busy responder) is paced.
 
     Additive increase, multiplicative decrease: grows by about one per window of requests
     answered promptly, shrinks by one for each answer slower than ``latency_target`` (requests are
@@ -95,8 +102,19 @@ class Window:
         self.maximum = maximum
         self.inflight = 0
         self.congested = False        # some reply was slow or late, or a paced request timed out
+        self.srtt: float | None = None  # smoothed reply time, seconds
         self._waiters: deque[asyncio.Future] = deque()
         self._since_cut = 0
+
+    def prompt(self) -> float:
+        """How long a first contact holds its slot waiting for a reply."""
+        if self.srtt is None:
+            return self.latency_target
+        return min(self.latency_target, max(0.005, 4 * self.srtt))
+
+    def replied(self, seconds: float) -> None:
+        """A reply came after ``seconds``: smooth it into ``srtt``."""
+        self.srtt = seconds if self.srtt is None else 0.875 * self.srtt + 0.125 * seconds
 
     async def acquire(self) -> None:
         if not self._waiters and self.inflight < int(self.size):
@@ -121,12 +139,22 @@ class Window:
         if not ok or slow:
             self.congested = True
         if ok and slow:
-            self.size = max(self.minimum, self.size - 1)
+            self.slowed()
         elif ok:
             self.size = min(self.maximum, self.size + 1 / self.size)
         elif self._since_cut >= self.size:
             self.size = max(self.minimum, self.size / 2)
             self._since_cut = 0
+        self._wake()
+
+    def slowed(self) -> None:
+        """A reply came slower than ``latency_target``: requests are queueing."""
+        self.congested = True
+        self.size = max(self.minimum, self.size - 1)
+
+    def step_aside(self) -> None:
+        """Give up a slot without a verdict (a first contact still unanswered after ``prompt``)."""
+        self.inflight -= 1
         self._wake()
 
     def _wake(self) -> None:
@@ -140,14 +168,18 @@ class Window:
 class CommunityClient:
     """v1/v2c requests over one shared UDP socket.
 
-    First-contact probes are bounded by the sweep's worker count; requests to agents that have
-    answered go through the congestion ``Window`` (``paced=True``).
+    Requests to agents that have answered go through the congestion ``window``; first contacts
+    (``contact=True``) through their own, ``contacts``, where each holds its slot only while a
+    prompt reply may come: hosts without an agent neither hold a slot for their whole timeout
+    nor take one from the walks of agents that answered.
     """
 
     def __init__(self, max_inflight: int = 256, rate: float | None = None,
-                 latency_target: float = 0.5) -> None:
+                 latency_target: float = 0.5, max_contacts: int = 1024) -> None:
         self.window = Window(initial=min(32, max_inflight), maximum=max_inflight,
                              latency_target=latency_target)
+        self.contacts = Window(initial=min(64, max_contacts), maximum=max_contacts,
+                               latency_target=latency_target)
         self._schedule = SendSchedule(rate, start=0.0)
         self._transports: dict[int, asyncio.DatagramTransport] = {}    # address family -> socket
         self._pending: dict[int, tuple[asyncio.Future, str]] = {}
@@ -213,8 +245,10 @@ class CommunityClient:
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
                       oids: Sequence[Oid], timeout: float, retries: int,
-                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
-        """Send one request and wait for its reply; raise SnmpTimeout/SnmpMalformed/SnmpErrorStatus."""
+                      non_repeaters: int = 0, max_repetitions: int = 0, contact: bool = False) -> Reply:
+        """Send one request and wait for its reply; raise SnmpTimeout/SnmpMalformed/SnmpErrorStatus.
+
+        ``contact``: a first contact, to an address that may have no agent (see ``Window``)."""
         transport = await self.open(socket.AF_INET6 if ":" in ip else socket.AF_INET)
         version = 0 if credential.version == "1" else 1
         community = (credential.community or "").encode()
@@ -226,8 +260,9 @@ class CommunityClient:
             packet = ber.encode_message(version, community, pdu_type, req_id,
                                         [(oid, None) for oid in oids], non_repeaters, max_repetitions)
             fut: asyncio.Future = loop.create_future()
-            if paced:
-                await self.window.acquire()
+            window = self.contacts if contact else self.window
+            await window.acquire()
+            holding = True
             ok = slow = False
             self._pending[req_id] = (fut, ip)
             try:
@@ -235,11 +270,16 @@ class CommunityClient:
                 transport.sendto(packet, (ip, port))
                 self.sent += 1
                 sent_at = loop.time()
-                result = await asyncio.wait_for(fut, wait)
+                if contact:
+                    await asyncio.wait((fut,), timeout=min(wait, window.prompt()))
+                    if not fut.done():
+                        holding = False
+                        window.step_aside()
+                result = await asyncio.wait_for(fut, max(0.0, wait - (loop.time() - sent_at)))
                 ok = True
-                slow = loop.time() - sent_at > self.window.latency_target
-                if slow:
-                    self.window.congested = True
+                took = loop.time() - sent_at
+                window.replied(took)
+                slow = took > window.latency_target
             except TimeoutError:
                 if len(self._expired) >= MAX_EXPIRED:
                     self._expired.clear()
@@ -247,8 +287,10 @@ class CommunityClient:
                 continue
             finally:
                 self._pending.pop(req_id, None)
-                if paced:
-                    self.window.release(ok, slow)
+                if holding:
+                    window.release(ok, slow)
+                elif slow:
+                    window.slowed()
             if isinstance(result, SnmpErrorStatus):
                 raise result
             return result
@@ -289,7 +331,7 @@ class V3Client:
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
                       oids: Sequence[Oid], timeout: float, retries: int,
-                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
+                      non_repeaters: int = 0, max_repetitions: int = 0, contact: bool = False) -> Reply:
         """Same contract as ``CommunityClient.request``, through pysnmp's engine."""
         from pysnmp.hlapi.v3arch.asyncio import (
             ContextData,
@@ -370,16 +412,16 @@ class SnmpClient:
     """The one client a sweep uses: dispatches by credential version."""
 
     def __init__(self, max_inflight: int = 256, rate: float | None = None,
-                 latency_target: float = 0.5) -> None:
-        self.community = CommunityClient(max_inflight, rate, latency_target)
+                 latency_target: float = 0.5, max_contacts: int = 1024) -> None:
+        self.community = CommunityClient(max_inflight, rate, latency_target, max_contacts)
         self.v3 = V3Client()
 
     async def request(self, ip: str, port: int, credential: SnmpCredential, pdu_type: int,
                       oids: Sequence[Oid], timeout: float, retries: int,
-                      non_repeaters: int = 0, max_repetitions: int = 0, paced: bool = False) -> Reply:
+                      non_repeaters: int = 0, max_repetitions: int = 0, contact: bool = False) -> Reply:
         client = self.v3 if credential.version == "3" else self.community
         return await client.request(ip, port, credential, pdu_type, oids, timeout, retries,
-                                    non_repeaters, max_repetitions, paced)
+                                    non_repeaters, max_repetitions, contact)
 
     def close(self) -> None:
         self.community.close()

@@ -1,8 +1,12 @@
 """SNMP scanner: interrogate every agent in the targets, and harvest what routers and switches know.
 
-One sweep shares one client (one UDP socket for v1/v2c, one pysnmp engine for v3) across a
-bounded pool of workers. Per agent, each credential is tried in order until one answers; the
-agent then yields one HOST observation (system group, engine ID, chassis serial, interfaces,
+One sweep shares one client (one UDP socket for v1/v2c, one pysnmp engine for v3) between two
+stages. First contact asks every address for its system group, each credential in order until
+one answers, up to ``snmp_contacts`` addresses at once (fewer while replies come slowly; see
+``client.Window``): most addresses have no agent, so this stage mostly waits out timeouts and
+costs little. Each agent that answers is handed to the
+interrogation, ``snmp_concurrency`` agents at once, where the costly walks are. An agent
+then yields one HOST observation (system group, engine ID, chassis serial, interfaces,
 installed software, the agreed ``facts["snmp"]`` keys) and, at ``snmp_depth="full"``, the
 router ARP cache as NEIGHBOUR observations, the bridge forwarding tables as LOCATION
 observations and LLDP neighbours as NEIGHBOUR observations.
@@ -45,7 +49,6 @@ NAME = DESCRIPTOR.name
 MAX_V6_BLOCK = 65_536
 MAX_MESSAGES = 200
 FEED_POLL_S = 0.5          # longest wait on ARP's feed before looking again
-FED_CONCURRENCY = 256      # workers of a sweep fed by ARP (see _settings)
 DEFAULT_CREDENTIAL = SnmpCredential(version="2c", community="public", label="v2c:public-default")
 
 
@@ -93,11 +96,9 @@ def _settings(ctx: ScanContext) -> dict[str, Any]:
     if limits.timeout <= 0 or limits.retries < 0 or limits.max_repetitions < 1:
         raise ValueError("snmp timeout must be > 0, retries >= 0 and max-repetitions >= 1")
     concurrency = max(1, min(int(opts["snmp_concurrency"]), 4096))
-    # Fed by ARP, every address is a host that is there: one without an agent holds a worker for
-    # its whole first-contact timeout while sending nothing, so more workers, unless the user set it.
-    fed = concurrency if "snmp_concurrency" in (ctx.options or {}) else max(concurrency, FED_CONCURRENCY)
+    contacts = max(1, min(int(opts["snmp_contacts"]), 16_384))
     inflight = max(4, int(opts["snmp_inflight"]))
-    return {"depth": depth, "limits": limits, "concurrency": concurrency, "fed_concurrency": fed,
+    return {"depth": depth, "limits": limits, "concurrency": concurrency, "contacts": contacts,
             "inflight": inflight, "port": int(opts["snmp_port"])}
 
 
@@ -181,7 +182,16 @@ class _Targets:
                 await self._cond.wait_for(lambda: self.found or not self.waiting)
 
 
-async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, fed_concurrency: int,
+@dataclass
+class _Contact:
+    """An agent that answered first contact: the session with the credential it took, its system group."""
+
+    session: AgentSession
+    system: dict
+    rtt_ms: float
+
+
+async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int, contacts: int,
                  inflight: int, port: int) -> ScanOutcome:
     credentials = list(ctx.credentials) or [DEFAULT_CREDENTIAL]
     probe = ctx.targets - ctx.skip
@@ -193,46 +203,73 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
     for cidr in too_big:
         outcome.messages.append(f"{cidr}: IPv6 block too large to sweep address by address "
                                 f"(over {MAX_V6_BLOCK} addresses); skipped")
-    client = SnmpClient(inflight, rate=ctx.rate, latency_target=limits.timeout / 2)
+    client = SnmpClient(inflight, rate=ctx.rate, latency_target=limits.timeout / 2, max_contacts=contacts)
     await client.community.open()
     done = 0
     results: list[AgentResult] = []
     asked: list[str] = []
+    silent: list[str] = []
+    handed: asyncio.Queue[_Contact | None] = asyncio.Queue()     # to the interrogators
 
-    async def worker(pending: _Targets, lim: Limits, final: bool) -> None:
+    def finished(ip: str) -> None:
         nonlocal done
+        done += 1
+        ctx.progress(done, max(targets.total, done),
+                     f"snmp {ip}" + (", waiting for ARP" if targets.waiting else ""))
+
+    async def contact(pending: _Targets, lim: Limits) -> None:
         while (ip := await pending.next()) is not None:
             asked.append(ip)
             try:
-                result = await interrogate(client, ip, credentials, lim, depth, port)
+                found = await first_contact(client, ip, credentials, lim, port)
             except Exception as exc:  # a bug must not lose the rest of the sweep
-                result = AgentResult(ip=ip, problems=[f"internal error: {type(exc).__name__}"])
-                ctx.log.exception("snmp interrogation of %s failed", ip)
-            if result.answered or result.problems or final:
-                results.append(result)
+                found = [f"internal error: {type(exc).__name__}"]
+                ctx.log.exception("snmp first contact of %s failed", ip)
+            if isinstance(found, _Contact):
+                handed.put_nowait(found)
+                continue
+            if found:
+                results.append(AgentResult(ip=ip, problems=found))
             else:
                 silent.append(ip)
-            done += 1
-            ctx.progress(done, max(targets.total, done),
-                         f"snmp {ip}" + (", waiting for ARP" if targets.waiting else ""))
+            finished(ip)
 
-    silent: list[str] = []
+    async def interrogator() -> None:
+        while (agent := await handed.get()) is not None:
+            try:
+                results.append(await interrogate(agent, depth))
+            except Exception as exc:  # a bug must not lose the rest of the sweep
+                results.append(AgentResult(ip=agent.session.ip, answered=True,
+                                           problems=[f"internal error: {type(exc).__name__}"]))
+                ctx.log.exception("snmp interrogation of %s failed", agent.session.ip)
+            finally:
+                handed.task_done()
+            finished(agent.session.ip)
+
+    interrogators = [asyncio.ensure_future(interrogator()) for _ in range(concurrency)]
     try:
         pump = asyncio.ensure_future(targets.pump())
-        workers = fed_concurrency if reader is not None else min(concurrency, max(targets.total, 1))
-        await asyncio.gather(*(worker(targets, limits, False) for _ in range(workers)))
+        width = contacts if reader is not None else min(contacts, max(targets.total, 1))
+        await asyncio.gather(*(contact(targets, limits) for _ in range(width)))
         await pump
-        # Replies were queueing somewhere: an agent that stayed silent may only have been late.
-        # Asked again when some silent address did answer after we stopped waiting (the client
-        # saw it): a slow walk elsewhere says nothing about hosts that have no agent.
-        retry = silent if client.community.late.intersection(silent) else []
+        await handed.join()         # the late replies of the whole first pass are in by now
+        # A silent address whose reply came after we stopped waiting has an agent that was only
+        # slow (replies were queueing somewhere): asked again, more patiently. An address that
+        # never answered, not even late, has no agent for our credentials; asking it again would
+        # cost every agentless host of the sweep a second timeout.
+        retry = sorted(client.community.late.intersection(silent), key=lambda ip: IPAddress(ip).sort_key())
         if retry:
+            ctx.log.info("asking again, twice as patiently, %d address(es) that answered late", len(retry))
             patient = replace(limits, timeout=limits.timeout * 2)
             again = _Targets([IPNetwork(ip) for ip in retry])
-            silent = []
-            await asyncio.gather(*(worker(again, patient, True) for _ in range(min(concurrency, len(retry)))))
+            await asyncio.gather(*(contact(again, patient) for _ in range(min(contacts, len(retry)))))
             outcome.stats["second_pass"] = len(retry)
+        for _ in interrogators:
+            handed.put_nowait(None)
+        await asyncio.gather(*interrogators)
     finally:
+        for task in interrogators:
+            task.cancel()
         client.close()
     total = targets.total
     if reader is not None:
@@ -262,35 +299,32 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
     return outcome
 
 
-async def interrogate(client: SnmpClient, ip: str, credentials: list[SnmpCredential], limits: Limits,
-                      depth: str = "full", port: int = 161) -> AgentResult:
-    """Find a working credential for ``ip`` and collect what ``depth`` asks for."""
-    result = AgentResult(ip=ip)
-    session: AgentSession | None = None
-    system: dict = {}
-    rtt = None
+async def first_contact(client: SnmpClient, ip: str, credentials: list[SnmpCredential], limits: Limits,
+                        port: int = 161) -> _Contact | list[str]:
+    """Ask ``ip`` for its system group with each credential in turn: the agent that answered, or
+    why none did (empty when nothing came back at all)."""
     failures: list[str] = []
     for credential in credentials:
-        attempt = AgentSession(client, ip, credential, limits, port=port)
+        session = AgentSession(client, ip, credential, limits, port=port)
         began = time.monotonic()
         try:
-            system = await attempt.get(list(t.SYSTEM.values()))
-        except SnmpTimeout:
+            system = await session.get(list(t.SYSTEM.values()))
+        except (SnmpTimeout, BudgetExceeded):
             continue
         except (SnmpMalformed, SnmpRejected, SnmpErrorStatus) as exc:
             failures.append(f"{credential.label}: {exc}")
             continue
-        except BudgetExceeded:
-            continue
-        rtt = (time.monotonic() - began) * 1000
-        session = attempt
-        break
-    if session is None:
-        result.problems.extend(failures)
-        return result
-    result.answered = True
+        return _Contact(session, system, (time.monotonic() - began) * 1000)
+    return failures
+
+
+async def interrogate(agent: _Contact, depth: str = "full") -> AgentResult:
+    """Collect what ``depth`` asks for from an agent that answered first contact."""
+    session = agent.session
+    session.started = time.monotonic()      # its time budget is for this, not for waiting its turn
+    result = AgentResult(ip=session.ip, answered=True)
     try:
-        await _collect(session, result, system, depth, rtt)
+        await _collect(session, result, agent.system, depth, agent.rtt_ms)
     finally:
         result.requests = session.requests
         result.truncated = session.truncated
@@ -299,11 +333,11 @@ async def interrogate(client: SnmpClient, ip: str, credentials: list[SnmpCredent
 
 
 async def _collect(session: AgentSession, result: AgentResult, system: dict, depth: str,
-                   rtt: float | None) -> None:
+                   rtt: float) -> None:
     facts = t.system_facts(system)
     host = Observation(method=NAME, kind=HOST, ip=session.ip, hostname=facts.get("sysName"),
                        snmp_engine_id=t.engine_id(system), credential=session.credential.label,
-                       rtt_ms=round(rtt, 2) if rtt is not None else None, facts={"snmp": facts})
+                       rtt_ms=round(rtt, 2), facts={"snmp": facts})
     result.observations.append(host)
     if depth == "basic":
         return

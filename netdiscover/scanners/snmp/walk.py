@@ -93,7 +93,8 @@ class AgentSession:
             timeout, retries = self.limits.timeout, self.limits.retries
         try:
             reply = await self.client.request(self.ip, self.port, self.credential, pdu_type, oids,
-                                              timeout, retries, 0, max_repetitions, paced=self.answered)
+                                              timeout, retries, 0, max_repetitions,
+                                              contact=not self.answered)
         except (SnmpTimeout, SnmpMalformed) as exc:
             self.failures += 1
             if self.failures >= self.limits.max_failures and not self.gone:
