@@ -60,6 +60,7 @@ NETWORK = {  # name -> (script, arguments besides --json; {runs} is --network-ru
     "snmp": ("snmp_bench.py", ["--repeat", "{runs}"]),
     "snmp_full": ("snmp_interrogation_bench.py", ["--repeat", "{runs}"]),
     "nmap": ("nmap_bench.py", ["--runs", "{runs}"]),
+    "nmap_e2e": ("nmap_e2e_bench.py", ["--runs", "{runs}"]),
     "e2e": ("sweep_e2e_bench.py", ["--runs", "{runs}"]),
 }
 E2E_STEPS = {"start-up": "start-up", "arp": "ARP", "snmp": "SNMP", "nmap": "nmap",
@@ -159,6 +160,17 @@ def network_markdown(net: dict) -> list[str]:
             lines.append(f"| {case} | {v['direct_s']:.3f} s | {v['netdiscover_s']:.3f} s "
                          f"| {v['ratio']:.3f} | {v['load']:.1f} |")
         lines.append("")
+    nmap_e2e = net.get("nmap_e2e", {})
+    if nmap_e2e.get("rows"):
+        lines += ["### `scan -m nmap` from the shell against the nmap runs it made, replayed alone", "",
+                  "| case | hosts | open ports | nmap alone | netdiscover | CPU | ratio | load |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in nmap_e2e["rows"]:
+            who = "" if r["program"] == "netdiscover" else f" ({r['program']})"
+            lines.append(f"| {r['case']}{who} | {r['hosts']} | {r['open_ports']} | {r['nmap_alone_s']:.2f} s "
+                         f"| {r['netdiscover_s']:.2f} s | {r['netdiscover_cpu_s']:.2f} s | {r['ratio']:.2f} "
+                         f"| {r['load']:.1f} |")
+        lines += ["", "Target: at most 1.10x the nmap command lines replayed alone.", ""]
     e2e = net.get("e2e", {})
     if "median_run" in e2e:
         lines += _e2e_markdown(e2e)
