@@ -167,7 +167,8 @@ def network_markdown(net: dict) -> list[str]:
                   "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in nmap_e2e["rows"]:
             who = "" if r["program"] == "netdiscover" else f" ({r['program']})"
-            lines.append(f"| {r['case']}{who} | {r['hosts']} | {r['open_ports']} | {r['nmap_alone_s']:.2f} s "
+            hosts, ports = (min(v) if isinstance(v, list) else v for v in (r["hosts"], r["open_ports"]))
+            lines.append(f"| {r['case']}{who} | {hosts} | {ports} | {r['nmap_alone_s']:.2f} s "
                          f"| {r['netdiscover_s']:.2f} s | {r['netdiscover_cpu_s']:.2f} s | {r['ratio']:.2f} "
                          f"| {r['load']:.1f} |")
         lines += ["", "Target: at most 1.10x the nmap command lines replayed alone.", ""]
@@ -220,13 +221,18 @@ def markdown(startup: dict, reports: list[dict], extra: dict[str, str], net: dic
                      f"{', '.join(r['heavy_imports']) or 'none'} |")
     lines += ["", "Target: `--version` and `--help` under 0.3 s.", "",
               "## Reports on large databases", "",
-              "| assets | backend | command | time | peak memory | target | met |",
-              "|---:|---|---|---:|---:|---|---|"]
+              "| assets | backend | command | time | CPU | previous code, same run | peak memory "
+              "| target | met |",
+              "|---:|---|---|---:|---:|---:|---:|---|---|"]
     for run in reports:
         for r in run["results"]:
             target = f"< {r['target_s']:g} s" + (f", < {r['target_mb']} MB" if r["target_mb"] else "")
-            lines.append(f"| {run['seed']:,} | {r['backend']} | `{r['command']}` | {r['seconds']:.2f} s | "
-                         f"{r['peak_mb']:.0f} MB | {target} | {'yes' if r['met'] else '**no**'} |")
+            before = r.get("before")
+            previous = f"{before['seconds']:.2f} s" if before else "-"
+            cpu = f"{r['cpu_seconds']:.2f} s" if "cpu_seconds" in r else "-"
+            met = "yes" if r["met"] else "**no**"
+            lines.append(f"| {run['seed']:,} | {r['backend']} | `{r['command']}` | {r['seconds']:.2f} s "
+                         f"| {cpu} | {previous} | {r['peak_mb']:.0f} MB | {target} | {met} |")
     loads = ", ".join(f"{run['load']:.1f}" for run in reports)
     lines += ["", f"Medians of each command's runs; load average at the end of each run: {loads}.", ""]
     if net:
