@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from netdiscover.fields import ASSET_KEYS
+from netdiscover.services.history import asset_events
 from netdiscover.storage.assets import find_asset, list_assets
 from netdiscover.storage.engine import (
     DatabaseError,
@@ -189,6 +190,24 @@ def test_scans_and_events(sessions):
         with pytest.raises(ValueError):
             list_assets(s, status="bogus")
         assert [a.id for a in list_assets(s, status="undocumented")] == [asset.id]
+
+
+def test_latest_events_are_read_newest_first_and_returned_oldest_first(sessions):
+    with sessions() as s, s.begin():
+        asset = Asset(created_at=datetime.now(UTC), updated_at=datetime.now(UTC))
+        other = Asset(created_at=datetime.now(UTC), updated_at=datetime.now(UTC))
+        s.add_all([asset, other])
+        s.flush()
+        for n in range(30):
+            record_event(s, asset.id, "ip_changed", new={"n": n})
+            record_event(s, other.id, "ip_changed", new={"n": 100 + n})
+    with sessions() as s:
+        everything = events_for(s, asset.id)
+        assert [e.new["n"] for e in everything] == list(range(30))
+        assert [e.id for e in events_for(s, asset.id, latest=7)] == [e.id for e in everything[-7:]]
+        assert [e["new"]["n"] for e in asset_events(s, asset.id, 5)] == [25, 26, 27, 28, 29]
+        assert len(events_for(s, asset.id, latest=100)) == 30
+        assert events_for(s, asset.id, latest=0) == []
 
 
 @pytest.mark.parametrize("values", [

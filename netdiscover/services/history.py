@@ -40,7 +40,7 @@ def event_dict(e: AssetEvent) -> dict[str, Any]:
 
 def asset_events(session: Session, asset_id: int, latest: int) -> list[dict[str, Any]]:
     """The latest ``latest`` entries of an asset's change log, oldest first."""
-    return [event_dict(e) for e in events_for(session, asset_id)[-latest:]]
+    return [event_dict(e) for e in events_for(session, asset_id, latest=latest)]
 
 
 def events(session: Session, since: str | None = None, after: int | None = None,

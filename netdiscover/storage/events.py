@@ -38,12 +38,16 @@ def record_event(
     return event
 
 
-def events_for(session: Session, asset_id: int, kinds: Iterable[str] | None = None) -> list[AssetEvent]:
-    """An asset's change log, oldest first, optionally only some kinds."""
+def events_for(session: Session, asset_id: int, kinds: Iterable[str] | None = None,
+               latest: int | None = None) -> list[AssetEvent]:
+    """An asset's change log, oldest first, optionally only some kinds or only the ``latest``."""
     stmt = select(AssetEvent).where(AssetEvent.asset_id == asset_id)
     if kinds is not None:
         stmt = stmt.where(AssetEvent.kind.in_(list(kinds)))
-    return list(session.scalars(stmt.order_by(AssetEvent.id)))
+    if latest is None:
+        return list(session.scalars(stmt.order_by(AssetEvent.id)))
+    newest_first = session.scalars(stmt.order_by(AssetEvent.id.desc()).limit(max(latest, 0)))
+    return list(newest_first)[::-1]
 
 
 def events_after(session: Session, since: datetime | None, after: int | None, limit: int) -> list[AssetEvent]:
