@@ -136,15 +136,15 @@ class Window:
     def release(self, ok: bool, slow: bool = False) -> None:
         self.inflight -= 1
         self._since_cut += 1
-        if not ok or slow:
-            self.congested = True
         if ok and slow:
             self.slowed()
         elif ok:
             self.size = min(self.maximum, self.size + 1 / self.size)
-        elif self._since_cut >= self.size:
-            self.size = max(self.minimum, self.size / 2)
-            self._since_cut = 0
+        else:
+            self.congested = True
+            if self._since_cut >= self.size:
+                self.size = max(self.minimum, self.size / 2)
+                self._since_cut = 0
         self._wake()
 
     def slowed(self) -> None:
