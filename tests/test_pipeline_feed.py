@@ -17,7 +17,8 @@ from netdiscover.credentials import communities
 from netdiscover.reconcile.absence import coverage_of
 from netdiscover.scanners.base import ScanContext, ScanOutcome
 from netdiscover.scanners.feed import HostFeed, split_targets
-from netdiscover.scanners.nmap.scanner import found_host_args, jobs
+from netdiscover.scanners.nmap.args import found_host_args
+from netdiscover.scanners.nmap.scanner import jobs
 from netdiscover.scanners.snmp import scanner as snmp
 from netdiscover.services.sweeps import method_groups
 from tests.test_probe_edges import Listeners

@@ -290,3 +290,11 @@ def build_command(profile: str, user_text: str | None = None, rate: int | None =
     if retries is not None and "--max-retries" not in args:
         args += ["--max-retries", str(max(0, int(retries)))]
     return Command(args=args, notes=notes)
+
+
+def found_host_args(args: list[str]) -> list[str]:
+    """The arguments for hosts ARP has just found: nmap's own host discovery skipped (-Pn), unless
+    the user chose how hosts are discovered or asked for discovery only (-sn)."""
+    if any(a == "-sn" or (a.startswith("-P") and len(a) > 2) for a in args):
+        return list(args)
+    return [*args, "-Pn"]

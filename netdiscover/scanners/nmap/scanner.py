@@ -26,7 +26,7 @@ from netdiscover.observation import Observation
 from netdiscover.scanners.base import ScanContext, ScannerUnavailable, ScanOutcome
 from netdiscover.scanners.feed import FeedReader, split_targets
 from netdiscover.scanners.nmap import DESCRIPTOR
-from netdiscover.scanners.nmap.args import Command, build_command
+from netdiscover.scanners.nmap.args import Command, build_command, found_host_args
 from netdiscover.scanners.nmap.process import ChunkResult, find_nmap, run_nmap, too_old
 
 NAME = DESCRIPTOR.name
@@ -131,14 +131,6 @@ def plan(ctx: ScanContext, targets: IPSet | None = None, fed: bool = False
                             privileged=is_privileged(), parallel=parallel, interface=ctx.interface,
                             timeout=ctx.timeout, retries=ctx.retries)
     return command, chunks, parallel
-
-
-def found_host_args(args: list[str]) -> list[str]:
-    """The arguments for hosts ARP has just found: nmap's own host discovery skipped (-Pn), unless
-    the user chose how hosts are discovered or asked for discovery only (-sn)."""
-    if any(a == "-sn" or (a.startswith("-P") and len(a) > 2) for a in args):
-        return list(args)
-    return [*args, "-Pn"]
 
 
 Job = tuple[int, list[str], bool]    # (IP version, targets, fed: hosts ARP found)
