@@ -9,6 +9,7 @@ from netdiscover.scanners.nmap.args import (
     NmapArgsError,
     build_command,
     check_user_args,
+    detects_services,
     script_categories,
     timing_for_rate,
 )
@@ -145,3 +146,15 @@ def test_rate_bounds_timing_and_max_rate():
     timed = build_command("quick", timeout=0.5, retries=1, interface="eth1").args
     assert timed[timed.index("--max-rtt-timeout") + 1] == "500ms"
     assert timed[timed.index("--max-retries") + 1] == "1" and timed[timed.index("-e") + 1] == "eth1"
+
+
+def test_detects_services_follows_the_command_actually_built():
+    assert not detects_services("quick")
+    assert detects_services("standard") and detects_services("deep")
+    assert detects_services("quick", "-sV -p 22")
+    assert not detects_services("quick", "--version-light -p 22")   # no -sV: nothing to tune
+    assert not detects_services("deep", "-sn")                      # discovery only drops -sV
+    assert not detects_services("standard", "-oX out.xml")           # refused: nmap will not run
+    assert not detects_services("insane")
+    if "http-title" in script_categories():
+        assert detects_services("quick", "--script http-title")

@@ -313,12 +313,13 @@ def _load_fingerprint_tables(request: SweepRequest) -> None:
         from netdiscover.fingerprints.warm import warm
     except ImportError:
         return
+    from netdiscover.scanners.nmap.args import detects_services
+
     kinds = {"mac"}
     if "nmap" in request.methods:
         kinds.add("ports")
-        args = request.nmap_args or ""
-        if request.nmap_profile != "quick" or "-sV" in args or "--script" in args:
-            kinds.add("banners")       # service detection: products and banners to match
+        if detects_services(request.nmap_profile, request.nmap_args):
+            kinds.add("banners")       # products and banners to match
     if "snmp" in request.methods:
         kinds.add("snmp")
     try:

@@ -292,6 +292,16 @@ def build_command(profile: str, user_text: str | None = None, rate: int | None =
     return Command(args=args, notes=notes)
 
 
+def detects_services(profile: str, user_text: str | None = None) -> bool:
+    """Whether nmap runs of ``profile`` with these user arguments report products and banners
+    (service detection ``-sV`` or named scripts); False when the arguments would be refused."""
+    try:
+        args = build_command(profile, user_text).args
+    except NmapArgsError:
+        return False
+    return "-sV" in args or "--script" in args
+
+
 def found_host_args(args: list[str]) -> list[str]:
     """The arguments for hosts ARP has just found: nmap's own host discovery skipped (-Pn), unless
     the user chose how hosts are discovered or asked for discovery only (-sn)."""
