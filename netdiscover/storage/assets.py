@@ -60,14 +60,18 @@ class AssetView:
 
 def among(session: Session, column: Any, ids: Sequence[int]) -> Any:
     """``column IN ids``; on PostgreSQL ``column = ANY(:array)``, one parameter instead of one per
-    id (psycopg parses a 1,000-placeholder statement anew on every batch)."""
+    id (psycopg parses a 1,000-placeholder statement anew on every batch), sent as one array
+    literal (``bulk.pg_array``) rather than a list the driver adapts element by element."""
     from sqlalchemy import bindparam
 
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import Integer, any_
+        from sqlalchemy import Integer, Text, any_, cast
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+        from netdiscover.storage.bulk import pg_array
+
+        literal = bindparam(None, pg_array(list(ids)), type_=Text)
+        return column == any_(cast(literal, ARRAY(Integer)))
     # one expanding parameter: the ids are not coerced one by one into a new statement each time
     return column.in_(bindparam(None, list(ids), type_=column.type, expanding=True))
 
