@@ -1,6 +1,7 @@
-"""The bulk reads behind the reports: which assets the unknown-device report lists, who lives on
-which subnet, change-log events with the few asset columns a change row shows, missing assets
-and discrepancies. Rows are plain where a report reads many (no ORM objects to track).
+"""The bulk reads behind the reports: which assets the unknown-device report lists, change-log
+events with the few asset columns a change row shows, missing assets and discrepancies. Rows are
+plain where a report reads many (no ORM objects to track). Who lives on which subnet is read,
+already counted, by ``storage.subnet_groups``.
 """
 
 from __future__ import annotations
@@ -59,16 +60,6 @@ def served_apart(session: Session) -> bool:
     builds its rows under the GIL: reading ahead cost it more CPU than it hid (about a tenth,
     benchmarks/report_bench.py on a loaded machine) for little to hide."""
     return session.get_bind().dialect.name != "sqlite"
-
-
-def subnet_occupants(session: Session) -> Iterable[tuple[str, int, str, datetime | None, str]]:
-    """``(ip, asset_id, device_class, first_seen, status)`` of every current address of an asset
-    that is not ignored."""
-    return session.execute(
-        select(Address.ip, Asset.id, Asset.device_class, Asset.first_seen, Asset.status)
-        .join(Asset, Asset.id == Address.asset_id)
-        .where(Address.current.is_(True), Asset.status != "ignored")
-    )
 
 
 def change_events(session: Session, since: datetime, hidden_kinds: Iterable[str], site: str | None,
