@@ -215,6 +215,23 @@ def test_only_the_silent_address_that_answered_late_is_asked_again():
     assert [o.ip for o in result.observations] == ["127.0.0.28"]
 
 
+def test_progress_counts_an_address_asked_again_once():
+    port = free_port()
+    reported: list[tuple[int, int]] = []
+    with agent_process([f"slow@127.0.0.28:{port}"], seconds=60) as failed:
+        assert failed is None
+        # .28 is counted when first contact gives up on it; its second-pass answer is no new host
+        ctx = ScanContext(targets=IPSet(["127.0.0.28/32", "127.0.0.29/32", "127.0.0.30/32"]),
+                          credentials=communities([COMMUNITY]),
+                          options={"snmp_port": port, "snmp_depth": "basic", "snmp_timeout": 0.3,
+                                   "snmp_retries": 1},
+                          progress=lambda done, total, _message: reported.append((done, total)))
+        result = snmp.scan(ctx)
+    assert result.stats.get("second_pass") == 1 and [o.ip for o in result.observations] == ["127.0.0.28"]
+    assert reported[-1] == (3, 3)
+    assert all(done <= total == 3 for done, total in reported), reported
+
+
 def test_first_contact_runs_wide_and_hands_agents_to_a_narrow_interrogation(bad_agents, monkeypatch):
     """Addresses without an agent wait out their timeout in the first-contact pool
     (``snmp_contacts``) instead of holding one of the ``snmp_concurrency`` interrogations."""

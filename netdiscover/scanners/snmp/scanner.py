@@ -210,10 +210,12 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
     asked: list[str] = []
     silent: list[str] = []
     handed: asyncio.Queue[_Contact | None] = asyncio.Queue()     # to the interrogators
+    asked_again: set[str] = set()      # the second pass's addresses: the first pass counted them
 
     def finished(ip: str) -> None:
         nonlocal done
-        done += 1
+        if ip not in asked_again:
+            done += 1
         ctx.progress(done, max(targets.total, done),
                      f"snmp {ip}" + (", waiting for ARP" if targets.waiting else ""))
 
@@ -261,6 +263,7 @@ async def _sweep(ctx: ScanContext, depth: str, limits: Limits, concurrency: int,
         if retry:
             ctx.log.info("asking again, twice as patiently, %d address(es) that answered late", len(retry))
             patient = replace(limits, timeout=limits.timeout * 2)
+            asked_again.update(retry)
             again = _Targets([IPNetwork(ip) for ip in retry])
             await asyncio.gather(*(contact(again, patient) for _ in range(min(contacts, len(retry)))))
             outcome.stats["second_pass"] = len(retry)
