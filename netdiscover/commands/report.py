@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from netdiscover.commands.context import UserError
-from netdiscover.commands.streamed import write_json_pieces
+from netdiscover.commands.output import emit, emit_pieces, output_option
 from netdiscover.durations import MOMENT_HELP, parse_moment
 
 FORMAT = click.Choice(["table", "json", "csv", "html"])
@@ -24,31 +24,6 @@ def _since(value: str | None):
         return parse_moment(value)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {output}", err=True)
-
-
-def _emit_stream(chunks, output: Path | None) -> None:
-    """Like ``_emit``, for JSON text that comes in pieces (an array streamed row by row)."""
-    if output is None:
-        write_json_pieces(chunks)
-        return
-    try:
-        with output.open("w", encoding="utf-8") as sink:
-            for chunk in chunks:
-                sink.write(chunk)
-    except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {output}", err=True)
 
 
 def _render(rows, columns_table, columns_csv, fmt: str, empty: str, to_file: bool = False) -> str:
@@ -72,7 +47,7 @@ def report() -> None:
 
 @report.command("unknown")
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@output_option
 @click.option("--since", metavar="WHEN", help=f"Only devices seen since WHEN: {MOMENT_HELP}.")
 @click.option("--site", metavar="S", help="Only devices of site S.")
 @click.pass_obj
@@ -93,7 +68,7 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
 
         with app.sessions()() as session:
             rows_in = iter_unknown_json_rows(session, since=cutoff, site=site)
-            _emit_stream(itertools.chain(json_array(rows_in), ["\n"]), output)
+            emit_pieces(itertools.chain(json_array(rows_in), ["\n"]), output)
         return
     if fmt == "html":
         from netdiscover.reports.render_html import MAX_HTML_ROWS
@@ -104,19 +79,19 @@ def unknown(app, fmt: str, output: Path | None, since: str | None, site: str | N
             counted = list(iter_unknown_summaries(session, since=cutoff, site=site))
         scope = " · ".join(p for p in (f"site {site}" if site else "",
                                        f"seen since {cutoff:%Y-%m-%d %H:%M} UTC" if cutoff else "") if p)
-        _emit(render_html(shown, summary(counted), scope=scope, total=len(counted)), output)
+        emit(render_html(shown, summary(counted), scope=scope, total=len(counted)), output)
         return
     with app.sessions()() as session:
         rows = unknown_rows(session, since=cutoff, site=site)
     text = _render(rows, UNKNOWN_TABLE, UNKNOWN_CSV, fmt, "no undocumented devices", output is not None)
-    _emit(text, output)
+    emit(text, output)
 
 
 @report.command("changes")
 @click.option("--since", metavar="WHEN", default="24h", show_default=True,
               help=f"Changes since WHEN: {MOMENT_HELP}.")
 @click.option("--format", "fmt", type=FLAT, default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@output_option
 @click.option("--site", metavar="S", help="Only assets of site S.")
 @click.pass_obj
 def changes(app, since: str, fmt: str, output: Path | None, site: str | None) -> None:
@@ -128,14 +103,14 @@ def changes(app, since: str, fmt: str, output: Path | None, site: str | None) ->
     with app.sessions()() as session:
         rows = change_rows(session, cutoff, site=site)
     empty = f"no changes since {cutoff:%Y-%m-%d %H:%M} UTC"
-    _emit(_render(rows, CHANGES_TABLE, CHANGES_CSV, fmt, empty, output is not None), output)
+    emit(_render(rows, CHANGES_TABLE, CHANGES_CSV, fmt, empty, output is not None), output)
 
 
 @report.command("missing")
 @click.option("--days", type=click.IntRange(0, 36500), default=7, show_default=True,
               help="Documented assets not seen for this many days.")
 @click.option("--format", "fmt", type=FLAT, default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@output_option
 @click.option("--site", metavar="S", help="Only assets of site S.")
 @click.pass_obj
 def missing(app, days: int, fmt: str, output: Path | None, site: str | None) -> None:
@@ -146,12 +121,12 @@ def missing(app, days: int, fmt: str, output: Path | None, site: str | None) -> 
     with app.sessions()() as session:
         rows = missing_rows(session, days, site=site)
     empty = f"every documented asset was seen in the last {days} days"
-    _emit(_render(rows, MISSING_TABLE, MISSING_CSV, fmt, empty, output is not None), output)
+    emit(_render(rows, MISSING_TABLE, MISSING_CSV, fmt, empty, output is not None), output)
 
 
 @report.command("discrepancies")
 @click.option("--format", "fmt", type=FLAT, default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@output_option
 @click.option("--site", metavar="S", help="Only assets of site S.")
 @click.option("--field", type=click.Choice(["hostname", "serial", "model", "vendor"]),
               help="Only this field.")
@@ -168,4 +143,4 @@ def discrepancies(app, fmt: str, output: Path | None, site: str | None, field: s
     with app.sessions()() as session:
         rows = discrepancy_rows(session, site=site, field=field)
     empty = "no discrepancies: sweeps agree with every documented value"
-    _emit(_render(rows, DISCREPANCY_TABLE, DISCREPANCY_CSV, fmt, empty, output is not None), output)
+    emit(_render(rows, DISCREPANCY_TABLE, DISCREPANCY_CSV, fmt, empty, output is not None), output)
