@@ -47,15 +47,19 @@ def on_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def render_list_table(rows: list[dict[str, Any]]) -> None:
-    """The asset table: fitted to the terminal (key columns kept, the rest dropped), or every
-    column in full when the output goes to a pipe or a file."""
+def list_table_text(rows: list[dict[str, Any]], full: bool) -> str:
+    """The asset table: every column in full, or fitted to the terminal (key columns kept, the
+    rest dropped)."""
     from netdiscover.reports.columns import ASSET_TABLE
     from netdiscover.reports.render_table import render_table
 
-    text = render_table(rows, ASSET_TABLE, empty="no assets", full=not on_terminal(),
-                        more="see --format json or csv")
-    click.echo(text, nl=False)
+    return render_table(rows, ASSET_TABLE, empty="no assets", full=full, more="see --format json or csv")
+
+
+def render_list_table(rows: list[dict[str, Any]]) -> None:
+    """The asset table on standard output: fitted to a terminal, every column in full when the
+    output goes to a pipe or a file."""
+    click.echo(list_table_text(rows, full=not on_terminal()), nl=False)
 
 
 def render_csv(rows: list[dict[str, Any]]) -> str:
