@@ -14,6 +14,7 @@ from netdiscover.cli import main
     (["10.0.0.1", "-m", "nmap", "--nmap-args", "--script /tmp/evil.nse"], "--script"),
     (["10.0.0.1", "--snmp-v3", "onlyuser"], "SNMPv3"),
     (["10.0.0.1", "-m", "telepathy"], "Invalid value"),
+    (["10.0.0.1", "-o", "/nonexistent-dir/found.json"], "cannot write /nonexistent-dir/found.json"),
 ])
 def test_bad_scan_input_is_one_line_and_exit_2(tmp_path, args, message):
     result = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'db.sqlite'}", "scan", *args])

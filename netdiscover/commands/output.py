@@ -7,6 +7,7 @@ one-line error.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -45,3 +46,15 @@ def emit_pieces(chunks: Iterable[str], output: Path | None) -> None:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}", err=True)
 
+
+
+def check_writable(output: Path | None) -> None:
+    """Raise UserError now when ``output`` could not be written later (no such directory, or no
+    permission): for commands whose result takes long to make."""
+    if output is None:
+        return
+    folder = output.parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {output}: no such directory {folder}")
+    if not os.access(output if output.exists() else folder, os.W_OK):
+        raise UserError(f"cannot write {output}: permission denied")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from netdiscover.commands.context import AppContext, UserError
+from netdiscover.commands.output import check_writable, emit, output_option
 from netdiscover.scanners import DEFAULT_METHODS, SCANNERS
 from netdiscover.scanners.nmap import PROFILES as NMAP_PROFILES
 
@@ -96,12 +98,13 @@ def _methods_help() -> str:
 @click.option("--nmap-args", metavar="ARGS", help="Extra nmap arguments (checked against a safe list).")
 @click.option("--allow-large", is_flag=True, help="Permit sweeps larger than a /16.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_option
 @click.option("--name", "sweep_name", metavar="NAME", help="A name for this sweep in the scans table.")
 @click.pass_obj
 def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], interface: str | None,
          community_list: tuple[str, ...], v3_list: tuple[str, ...], exclude: tuple[str, ...],
          rate: int | None, nmap_profile: str, nmap_args: str | None, allow_large: bool, fmt: str,
-         sweep_name: str | None) -> None:
+         output: Path | None, sweep_name: str | None) -> None:
     """Sweep TARGETS now and store what is found.
 
     TARGETS are CIDRs (10.20.0.0/24), ranges (10.20.0.1-50), IPs, hostnames or @FILE
@@ -111,7 +114,7 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
     Examples:
       sudo netdiscover scan 192.168.1.0/24 --iface eth0
       netdiscover scan 10.0.0.1 10.0.0.2 -m snmp --community s3cret
-      netdiscover scan 10.30.0.0/24 -m nmap --nmap-profile standard --format json
+      netdiscover scan 10.30.0.0/24 -m nmap --nmap-profile standard --format json -o found.json
     """
     from netdiscover.credentials import CredentialError, communities, parse_v3
     from netdiscover.scanners.nmap.args import NmapArgsError, check_user_args
@@ -126,6 +129,7 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
             check_user_args(nmap_args)
     except (ScopeError, CredentialError, NmapArgsError) as exc:
         raise UserError(str(exc)) from None
+    check_writable(output)
     if interface is not None:
         from netdiscover.scanners.arp.link import missing_interface
 
@@ -155,9 +159,9 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
     for message in result.messages:
         click.echo(f"warning: {message}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(assets, indent=2, default=str))
+        emit(json.dumps(assets, indent=2, default=str) + "\n", output)
     else:
-        _print_table(assets, result)
+        emit(_table_text(assets, result, full=output is not None), output)
     # The process ends here. Close the database now (SQLite's last connection moves its WAL into
     # the file), then keep the interpreter's last collection from walking every object the sweep
     # loaded (fingerprint tables, SQLAlchemy): a few hundred ms of CPU for nothing.
@@ -169,12 +173,14 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
         sys.exit(EXIT_ABORTED)
 
 
-def _print_table(assets: list[dict], result) -> None:
-    from netdiscover.commands.assets import render_list_table
+def _table_text(assets: list[dict], result, full: bool) -> str:
+    """The sweep's line, its devices' table (every column when ``full`` or not on a terminal),
+    then what changed."""
+    from netdiscover.commands.assets import list_table_text, on_terminal
 
-    click.echo(f"scan {result.scan_id}: {result.status}, {len(assets)} devices in {result.duration_s:.1f}s")
-    render_list_table(assets)
     counts = result.counts
-    click.echo(f"new: {counts.get('new', 0)}  updated: {counts.get('updated', 0)}  "
-               f"undocumented new: {len(result.new_undocumented_ids)}  "
-               f"disappeared: {counts.get('disappeared', 0)}")
+    return (f"scan {result.scan_id}: {result.status}, {len(assets)} devices in {result.duration_s:.1f}s\n"
+            + list_table_text(assets, full=full or not on_terminal())
+            + f"new: {counts.get('new', 0)}  updated: {counts.get('updated', 0)}  "
+              f"undocumented new: {len(result.new_undocumented_ids)}  "
+              f"disappeared: {counts.get('disappeared', 0)}\n")
