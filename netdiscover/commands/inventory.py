@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from netdiscover.commands.context import UserError
+from netdiscover.commands.output import emit, output_option
 
 MAX_SHOWN_ERRORS = 20
 MAX_SHOWN_WARNINGS = 20
@@ -181,12 +182,7 @@ def import_command(app: Any, file: Path, preset: str | None, maps: tuple[str, ..
 
 @inventory.command("export")
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
+@output_option
 @click.pass_obj
 def export_command(app: Any, fmt: str, output: Path | None) -> None:
     """Export every asset in a form `inventory import` reads back.
@@ -200,11 +196,4 @@ def export_command(app: Any, fmt: str, output: Path | None) -> None:
     with app.sessions()() as session:
         rows = export_inventory(session)
     text = export_json(rows) if fmt == "json" else export_csv(rows)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {len(rows)} assets to {output}", err=True)
+    emit(text, output, what=f"{len(rows)} assets")

@@ -18,19 +18,21 @@ from netdiscover.commands.context import UserError
 from netdiscover.commands.streamed import write_json_pieces
 
 output_option: Callable[[Any], Any] = click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.")
 
 
-def emit(text: str, output: Path | None) -> None:
-    """``text`` to standard output, or into ``output`` (then ``wrote FILE`` on standard error)."""
+def emit(text: str, output: Path | None, what: str | None = None) -> None:
+    """``text`` to standard output, or into ``output`` as it is (line ends untranslated, as CSV
+    wants them), then ``wrote [WHAT to] FILE`` on standard error."""
     if output is None:
         click.echo(text, nl=False)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {output}", err=True)
+    click.echo(f"wrote {what} to {output}" if what else f"wrote {output}", err=True)
 
 
 def emit_pieces(chunks: Iterable[str], output: Path | None) -> None:
@@ -45,7 +47,6 @@ def emit_pieces(chunks: Iterable[str], output: Path | None) -> None:
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}", err=True)
-
 
 
 def check_writable(output: Path | None) -> None:
