@@ -272,14 +272,18 @@ def _risks(asset: _Asset, recs: list[Any] | None,
     for r in asset.iface_rows:
         if r[_IF_RANDOM]:
             randomised = True
+    confidence = round(float(raw[_CONFIDENCE] or 0.0), 3)
+    signals = snmp_signals(recs) if recs else ()
+    if risk.nothing_to_assess(asset.services, raw[_CREDENTIAL], signals, asset.macs, randomised,
+                              confidence, index):
+        return randomised, []
     seen = raw[_FIRST_SEEN]
     return randomised, risk.assess({
         "id": asset.id, "services": asset.services, "snmp_credential": raw[_CREDENTIAL],
         "macs": asset.macs, "ips": asset.ips, "randomised_mac": randomised,
-        "confidence": round(float(raw[_CONFIDENCE] or 0.0), 3),
-        "device_class": raw[_CLASS] or "unknown",
+        "confidence": confidence, "device_class": raw[_CLASS] or "unknown",
         "_first_seen_dt": seen and datetime.fromisoformat(seen),
-    }, index, snmp_signals(recs) if recs else ())
+    }, index, signals)
 
 
 def row_summaries(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records: dict[int, list[Any]],
