@@ -49,11 +49,32 @@ AD = {name: i for i, name in enumerate(REPORT_ADDRESS_COLUMNS)}
 SV = {name: i for i, name in enumerate(REPORT_SERVICE_COLUMNS)}
 
 
+def _object_parts(keys: Sequence[str], pad: str) -> list[str]:
+    """The fixed text around the values of ``{"key": value, ...}`` laid out at ``pad`` (the
+    object's own indentation): one part before each value and one after the last."""
+    inner = pad + "  "
+    leads = [f"{inner}{encode_basestring(k)}: " for k in keys]
+    return ["{\n" + leads[0], *(",\n" + lead for lead in leads[1:]), "\n" + pad + "}"]
+
+
 def _template(keys: Sequence[str], pad: str) -> str:
     """``{"key": %s, ...}`` laid out at ``pad`` (the object's own indentation)."""
-    inner = pad + "  "
-    lines = [f"{inner}{encode_basestring(k).replace('%', '%%')}: %s" for k in keys]
-    return "{\n" + ",\n".join(lines) + "\n" + pad + "}"
+    return "%s".join(part.replace("%", "%%") for part in _object_parts(keys, pad))
+
+
+def _filler(parts: Sequence[str], pick: Callable[[Any], Sequence[str]] | None = None) -> Callable[[Any], str]:
+    """A function writing the text of ``parts`` with ``pick(values)`` (``values`` as they are
+    without ``pick``) between them: a join of a list of fixed parts with the values set in
+    place, which for dozens of values takes about half the time of ``%`` formatting."""
+    slots = [text for part in parts for text in (part, "")][:-1]
+    join = "".join
+
+    def fill(values: Any) -> str:
+        out = slots.copy()
+        out[1::2] = pick(values) if pick is not None else values
+        return join(out)
+
+    return fill
 
 
 def list_text(items: Sequence[str], pad: str) -> str:
@@ -109,23 +130,23 @@ _CONVERTED = tuple((A[f.name], _KIND_TEXT[f.kind]()) for f in FIELDS if f.kind i
 _COMPUTED = ("os", "macs", "ips", "services", "switch_ports", *ROW_EXTRA_KEYS)
 
 
-def _row_plan(extra: Sequence[str]) -> tuple[str, Any]:
-    """A row template (asset_to_dict's keys, then ``extra``) and the picker that orders
-    [encoded columns, converted, computed] into it."""
+def _row_plan(extra: Sequence[str]) -> Callable[[list[str]], str]:
+    """The writer of a row (asset_to_dict's keys, then ``extra``) from its values in the order
+    [encoded columns, converted, computed]."""
     converted = {REPORT_ASSET_COLUMNS[i]: _PLAIN + k for k, (i, _t) in enumerate(_CONVERTED)}
     computed = {name: _PLAIN + len(_CONVERTED) + k for k, name in enumerate(_COMPUTED)}
     keys = [f.name for f in FIELDS] + list(extra)
     positions = [computed.get(key) or converted.get(key) or A[key] for key in keys]
     if max(A.get(key, -1) for key in keys if key not in converted and key not in computed) >= _PLAIN:
         raise ValueError("a field written as stored is not among the leading report columns")
-    return _template(keys, "  "), itemgetter(*positions)
+    return _filler(_object_parts(keys, "  "), itemgetter(*positions))
 
 
-ROW, _PICK = _row_plan(ROW_EXTRA_KEYS)           # a report row
-ASSET, _PICK_ASSET = _row_plan(())                # an asset_to_dict row (assets list)
-INTERFACE = _template(("mac", "vendor", "name", "switch", "switch_port", "randomised", "first_seen",
-                       "last_seen"), ITEM)
-ADDRESS = _template(("ip", "mac", "current", "first_seen", "last_seen"), ITEM)
+ROW = _row_plan(ROW_EXTRA_KEYS)           # a report row
+ASSET = _row_plan(())                     # an asset_to_dict row (assets list)
+INTERFACE = _filler(_object_parts(("mac", "vendor", "name", "switch", "switch_port", "randomised",
+                                   "first_seen", "last_seen"), ITEM))
+ADDRESS = _filler(_object_parts(("ip", "mac", "current", "first_seen", "last_seen"), ITEM))
 ONE = "[\n" + ITEM + "%s\n" + KEY + "]"      # a one-item list under a row's key
 FOUND_BY_PLAIN = _template(("methods", "routers", "switch_ports"), KEY) % ("%s", "[]", "[]")
 _found_methods = _Texts(lambda v: list(v or []), ITEM, decode=True)
@@ -134,17 +155,18 @@ _FLAG_TEXT = {"1": "true", "0": "false"}
 
 class _Children:
     """One batch's child rows of one table (by asset, then id): encoded values, each row's item
-    text (``template`` over columns 2 onwards, flag columns as true/false), its encoded column 2
+    text (``write`` of columns 2 onwards, flag columns as true/false), its encoded column 2
     and the rows of each asset."""
 
-    def __init__(self, rows: list[Any], width: int, template: str | None, flags: Sequence[int],
+    def __init__(self, rows: list[Any], width: int, write: Callable[[list[str]], str] | None,
+                 flags: Sequence[int],
                  text: bool = True) -> None:
         self.rows = rows
         enc = encoded_values(list(chain.from_iterable(rows))) if text else []
         for col in flags:
             enc[col::width] = list(map(_FLAG_TEXT.__getitem__, enc[col::width]))
-        self.texts = ([template % tuple(enc[s:s + width - 2]) for s in range(2, len(enc), width)]
-                      if template else [])
+        self.texts = ([write(enc[s:s + width - 2]) for s in range(2, len(enc), width)]
+                      if write else [])
         self.keys = enc[2::width]          # the encoded column 2 (MAC, IP) of every row
         self.of: dict[int, list[int]] = {}
         for k, asset_id in enumerate(map(itemgetter(0), rows)):
@@ -261,7 +283,7 @@ def asset_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]]) -> Ite
     ``render_json`` writes for it at array depth 1 (``assets list --format json``)."""
     ready = _Batch(batch)
     for k in range(len(ready.assets)):
-        yield ASSET % _PICK_ASSET(_Asset(ready, k).values(ready, k))
+        yield ASSET(_Asset(ready, k).values(ready, k))
 
 
 def _risks(asset: _Asset, recs: list[Any] | None,
@@ -355,7 +377,7 @@ def row_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records:
             list_text([ads.texts[i] for i in history], KEY),
             _nested(_banners(asset.service_rows)) if asset.service_rows else "[]",
         )
-        yield ROW % _PICK(values)
+        yield ROW(values)
 
 
 def json_array(rows: Iterable[str], rows_per_piece: int = 200) -> Iterator[str]:
