@@ -29,7 +29,6 @@ from netdiscover.services.errors import OperationError
 from netdiscover.services.paging import page_of_ids
 from netdiscover.services.read_ahead import read_ahead
 from netdiscover.storage import reports as stored
-from netdiscover.storage.asset_observations import recent_sightings
 from netdiscover.storage.asset_pages import AssetQuery
 from netdiscover.storage.assets import BULK_BATCH
 from netdiscover.storage.subnet_groups import subnet_groups
@@ -63,7 +62,7 @@ def records_by_asset(session: Session, assets: Sequence[Any]) -> dict[int, list[
         chunk = assets[start : start + SIGHTINGS_CHUNK]
         seen = [aware(a.last_seen) for a in chunk if a.last_seen]
         since = min(seen) - RECENT if seen else None
-        for rec in recent_sightings(session, [a.id for a in chunk], since):
+        for rec in stored.report_sightings(session, [a.id for a in chunk], since):
             bucket = out[rec.asset_id]
             if len(bucket) < RECORDS_PER_ASSET:
                 bucket.append(rec)
