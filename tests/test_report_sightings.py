@@ -69,3 +69,30 @@ def test_served_by_the_partial_index(sessions, monkeypatch):
             sql = f"EXPLAIN {head}IN (SELECT unnest({array})) AND {where}"
             plan = " ".join(r[0] for r in conn.exec_driver_sql(sql.replace("%", "%%")))
     assert "ix_observations_sightings" in plan, plan
+
+
+def test_records_of_report_keys_as_of_loaded_assets(sessions):
+    """The report reads (id, last_seen) as the database gives it; the 'how found' window (RECENT
+    before each chunk's earliest last sighting) must come out as from loaded assets."""
+    from sqlalchemy import select
+
+    from netdiscover.services.reports import RECENT, records_by_asset
+
+    earliest = AT - timedelta(days=3, microseconds=7)
+    with sessions.begin() as s:
+        assets = [Asset(status="undocumented", created_at=AT, updated_at=AT, last_seen=seen)
+                  for seen in (AT, earliest, None, AT.replace(microsecond=0))]
+        s.add_all(assets)
+        s.flush()
+        for a in assets:
+            for gap in (timedelta(0), timedelta(microseconds=1), -timedelta(microseconds=1)):
+                s.add(ObservationRecord(asset_id=a.id, method="lldp", kind="neighbour",
+                                        seen_at=earliest - RECENT + gap, data={"gap": gap.microseconds}))
+    with sessions() as s:
+        keys = stored.unknown_keys(s, ("undocumented",), None, None)
+        loaded = list(s.scalars(select(Asset).order_by(Asset.id)))
+        by_keys = records_by_asset(s, keys)
+        by_assets = records_by_asset(s, loaded)
+    assert {k: [r.data for r in v] for k, v in by_keys.items()} == \
+        {k: [r.data for r in v] for k, v in by_assets.items()}
+    assert sorted(len(v) for v in by_keys.values()) == [2, 2, 2, 2]       # the one before the window left out
