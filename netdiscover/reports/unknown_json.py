@@ -5,10 +5,11 @@
 which a report of 100,000 assets needs (benchmarks/report_bench.py): the database gives
 timestamps as ISO text, flags as 1/0 and JSON columns as text
 (``storage.reports.report_text_batch``); the C encoder turns a whole batch's values into JSON
-text in one call; each row is one ``%`` of a template compiled once from the field table, with
-the few values a row computes (MAC and IP order, risks, how it was found) made by the same
-helpers ``build_row`` uses. JSON columns are decoded and laid out once per distinct text (most
-rows share ``["arp"]`` and ``{}``). ``assets list --format json`` uses the asset part of a row.
+text in one call; each row is one join of fixed parts laid out once from the field table and
+its values, the few a row computes (MAC and IP order, risks, how it was found) made by the same
+helpers ``build_row`` uses; a row with nothing to assess skips the risk hints' work. JSON
+columns are decoded and laid out once per distinct text (most rows share ``["arp"]`` and ``{}``).
+``assets list --format json`` uses the asset part of a row.
 """
 
 from __future__ import annotations
