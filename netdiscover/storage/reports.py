@@ -222,16 +222,19 @@ def _report_head(session: Session, model: Any, names: Sequence[str]) -> str:
 
 def report_text_batch(session: Session,
                       ids: Sequence[int]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
-    """Assets with these ids (in this order) and their interfaces, addresses and services (by
-    asset, then id), as plain tuples of the REPORT_*_COLUMNS: timestamps as ISO text, JSON as
-    text, flags as 1 or 0.
+    """Assets with these ids (in this order) and their interfaces, addresses and open services
+    (by asset, then id), as plain tuples of the REPORT_*_COLUMNS: timestamps as ISO text, JSON as
+    text, flags as 1 or 0. Services that have closed since are left in the database: no report
+    or listing shows them.
     """
     conn = session.connection()
+    quote = conn.dialect.identifier_preparer.quote
     wanted = sorted(set(ids))
     out = []
     for model, names in ((Asset, REPORT_ASSET_COLUMNS), (Interface, REPORT_INTERFACE_COLUMNS),
                          (Address, REPORT_ADDRESS_COLUMNS), (Service, REPORT_SERVICE_COLUMNS)):
-        rows = fetch_in_sql(conn, _report_head(session, model, names), wanted)
+        where = f"{quote(Service.__tablename__)}.{quote('open')}" if model is Service else ""
+        rows = fetch_in_sql(conn, _report_head(session, model, names), wanted, where)
         if model is not Asset:
             rows.sort(key=_asset_then_id)
         out.append(rows)
