@@ -58,11 +58,6 @@ def _object_parts(keys: Sequence[str], pad: str) -> list[str]:
     return ["{\n" + leads[0], *(",\n" + lead for lead in leads[1:]), "\n" + pad + "}"]
 
 
-def _template(keys: Sequence[str], pad: str) -> str:
-    """``{"key": %s, ...}`` laid out at ``pad`` (the object's own indentation)."""
-    return "%s".join(part.replace("%", "%%") for part in _object_parts(keys, pad))
-
-
 def _filler(parts: Sequence[str], pick: Callable[[Any], Sequence[str]] | None = None) -> Callable[[Any], str]:
     """A function writing the text of ``parts`` with ``pick(values)`` (``values`` as they are
     without ``pick``) between them: a join of a list of fixed parts with the values set in
@@ -149,8 +144,9 @@ INTERFACE = _filler(_object_parts(("mac", "vendor", "name", "switch", "switch_po
                                    "first_seen", "last_seen"), ITEM))
 ADDRESS = _filler(_object_parts(("ip", "mac", "current", "first_seen", "last_seen"), ITEM))
 ONE = "[\n" + ITEM + "%s\n" + KEY + "]"      # a one-item list under a row's key
-FOUND_BY_PLAIN = _template(("methods", "routers", "switch_ports"), KEY) % ("%s", "[]", "[]")
-_found_methods = _Texts(lambda v: list(v or []), ITEM, decode=True)
+# found_by of an asset with no sighting records and no switch port: its methods only
+_found_by_methods = _Texts(lambda v: {"methods": list(v or []), "routers": [], "switch_ports": []}, KEY,
+                           decode=True)
 _FLAG_TEXT = {"1": "true", "0": "false"}
 
 
@@ -359,7 +355,7 @@ def row_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records:
                                    [SimpleNamespace(switch=r[_IF_SWITCH], switch_port=r[_IF_PORT])
                                     for r in asset.iface_rows], recs or []))
         else:
-            how = FOUND_BY_PLAIN % _found_methods(raw[_METHODS])
+            how = _found_by_methods(raw[_METHODS])
         fingerprint = raw[_FINGERPRINT]
         fp = None if fingerprint is None or fingerprint in _EMPTY else json.loads(fingerprint)
         # the address history by last sighting, newest first (never seen last)
@@ -384,12 +380,13 @@ def row_texts(batch: tuple[list[Any], list[Any], list[Any], list[Any]], records:
 def json_array(rows: Iterable[str], rows_per_piece: int = 200) -> Iterator[str]:
     """Row texts (at array depth 1) as the pieces of one JSON array, laid out as ``render_json``
     lays it out, ``rows_per_piece`` rows to a piece."""
-    lead, part = "[\n  ", []
+    lead, part, count = "[\n  ", [], 0
     for text in rows:
-        part.append(lead + text)
+        part += (lead, text)             # not lead + text: a row is copied once, by the join
         lead = ",\n  "
-        if len(part) == rows_per_piece:
+        count += 1
+        if count == rows_per_piece:
             yield "".join(part)
-            part = []
+            part, count = [], 0
     part.append("[]" if lead == "[\n  " else "\n]")
     yield "".join(part)
