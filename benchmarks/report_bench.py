@@ -9,7 +9,8 @@ peak RSS (``/usr/bin/time``), median of ``--repeat`` runs, against the targets o
 Reference: with ``--before DIR`` (a source tree of an earlier version, e.g. ``git archive`` of
 the base commit unpacked there), each command also runs from that tree on the same database,
 alternating with ours run by run (ours, before, ours, before, ...) so that the load of a shared
-machine falls on both; the ratio ours/before is printed. The load average is recorded with
+machine falls on both; the ratio ours/before is printed, of wall and of CPU time (on a loaded
+machine the wall times mostly measure the other processes). The load average is recorded with
 each figure.
 
 Usage: python benchmarks/report_bench.py [--pg URL] [--seed 100000] [--repeat 3] [--only sqlite]
@@ -113,7 +114,8 @@ def run_backend(name: str, url: str, count: int, repeat: int, work: Path, before
               f"load {load:.1f})", flush=True)
         if ref is not None:
             print(f"   {'  before':<30} {ref['seconds']:7.2f} s  cpu {ref['cpu_seconds']:6.2f} s  "
-                  f"peak {ref['peak_mb']:7.1f} MB  ratio ours/before {now['seconds'] / ref['seconds']:.2f}  "
+                  f"peak {ref['peak_mb']:7.1f} MB  ratio ours/before {now['seconds'] / ref['seconds']:.2f} "
+                  f"(cpu {now['cpu_seconds'] / ref['cpu_seconds']:.2f})  "
                   f"output {'identical' if same else 'DIFFERS'}  "
                   f"(runs: {', '.join(f'{r[0]:.2f}' for r in theirs)})", flush=True)
         results.append({"backend": name, "command": label, **now, "target_s": target_s,

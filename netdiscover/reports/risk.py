@@ -258,6 +258,19 @@ def _default_community(asset: dict[str, Any], snmp_signals: Iterable[str]) -> bo
     return False
 
 
+def nothing_to_assess(services: list[Any], snmp_credential: Any, snmp_signals: Iterable[str],
+                      macs: Iterable[str], randomised_mac: bool, confidence: float,
+                      index: Index | None) -> bool:
+    """Whether ``assess`` of an asset with these values finds no hint, decided without building
+    its row: no services, no credential or SNMP signal, no randomised MAC, and no subnet hint
+    to look for (no index, or a class it is not sure of). Most unknown devices are such."""
+    if services or snmp_credential or snmp_signals or randomised_mac:
+        return False
+    if index is not None and float(confidence or 0.0) >= CLASS_CONFIDENCE:
+        return False
+    return not any(map(is_randomised_mac, macs))
+
+
 def assess(asset: dict[str, Any], index: Index | None = None,
            snmp_signals: Iterable[str] = ()) -> list[dict[str, str]]:
     """Every risk hint for one asset row (as built by the unknown report), most severe first.

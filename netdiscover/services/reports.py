@@ -23,13 +23,12 @@ from netdiscover.reports.changes import HIDDEN_KINDS, MAX_ROWS, change_row
 from netdiscover.reports.discrepancies import discrepancy_row
 from netdiscover.reports.missing import EXPECTED_STATUSES, OFF_NETWORK_STATES, missing_order, missing_row
 from netdiscover.reports.render_json import gc_paused
-from netdiscover.reports.unknown import REPORTED_STATUSES, aware, build_row
+from netdiscover.reports.unknown import REPORTED_STATUSES, build_row
 from netdiscover.reports.unknown_json import row_listings, row_summaries, row_texts
 from netdiscover.services.errors import OperationError
 from netdiscover.services.paging import page_of_ids
 from netdiscover.services.read_ahead import read_ahead
 from netdiscover.storage import reports as stored
-from netdiscover.storage.asset_observations import recent_sightings
 from netdiscover.storage.asset_pages import AssetQuery
 from netdiscover.storage.assets import BULK_BATCH
 from netdiscover.storage.subnet_groups import subnet_groups
@@ -61,9 +60,10 @@ def records_by_asset(session: Session, assets: Sequence[Any]) -> dict[int, list[
     out: dict[int, list[Any]] = defaultdict(list)
     for start in range(0, len(assets), SIGHTINGS_CHUNK):
         chunk = assets[start : start + SIGHTINGS_CHUNK]
-        seen = [aware(a.last_seen) for a in chunk if a.last_seen]
-        since = min(seen) - RECENT if seen else None
-        for rec in recent_sightings(session, [a.id for a in chunk], since):
+        # last_seen as unknown_keys gives it (SQLite's text sorts as the times do), or datetimes
+        seen = [a.last_seen for a in chunk if a.last_seen]
+        since = stored.stored_moment(min(seen)) - RECENT if seen else None
+        for rec in stored.report_sightings(session, [a.id for a in chunk], since):
             bucket = out[rec.asset_id]
             if len(bucket) < RECORDS_PER_ASSET:
                 bucket.append(rec)

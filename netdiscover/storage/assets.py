@@ -168,30 +168,30 @@ def get_asset(session: Session, asset_id: int) -> Asset | None:
 
 def find_asset(session: Session, key: str | int) -> Asset | None:
     """Find one asset by id, MAC, IP (current holder first, then the latest past one) or hostname."""
+    asset_id = find_asset_id(session, key)
+    return get_asset(session, asset_id) if asset_id is not None else None
+
+
+def find_asset_id(session: Session, key: str | int) -> int | None:
+    """The id of the asset ``find_asset`` finds, or None; read from the tables, no ORM object
+    (``assets show`` then reads the asset as a view)."""
+    assets, interfaces, addresses = Asset.__table__, Interface.__table__, Address.__table__
     text = str(key).strip()
     if text.isdigit() and len(text) < 12:
-        return get_asset(session, int(text))
-    mac = normalise_mac(text)
-    if mac:
-        asset_id = session.scalars(
-            select(Interface.asset_id).where(Interface.mac == mac)
-            .order_by(Interface.last_seen.desc().nulls_last(), Interface.id.desc())
-        ).first()
-        return get_asset(session, asset_id) if asset_id is not None else None
-    ip = _as_ip(text)
-    if ip:
-        asset_id = session.scalars(
-            select(Address.asset_id).where(Address.ip == ip)
-            .order_by(Address.current.desc(), Address.last_seen.desc().nulls_last(), Address.id.desc())
-        ).first()
-        return get_asset(session, asset_id) if asset_id is not None else None
-    name = clean_text(text, 255)
-    if not name:
-        return None
-    asset_id = session.scalars(
-        select(Asset.id).where(func.lower(Asset.hostname) == name.lower()).order_by(Asset.id)
-    ).first()
-    return get_asset(session, asset_id) if asset_id is not None else None
+        stmt = select(assets.c.id).where(assets.c.id == int(text))
+    elif mac := normalise_mac(text):
+        stmt = (select(interfaces.c.asset_id).where(interfaces.c.mac == mac)
+                .order_by(interfaces.c.last_seen.desc().nulls_last(), interfaces.c.id.desc()))
+    elif ip := _as_ip(text):
+        stmt = (select(addresses.c.asset_id).where(addresses.c.ip == ip)
+                .order_by(addresses.c.current.desc(), addresses.c.last_seen.desc().nulls_last(),
+                          addresses.c.id.desc()))
+    else:
+        name = clean_text(text, 255)
+        if not name:
+            return None
+        stmt = select(assets.c.id).where(func.lower(assets.c.hostname) == name.lower()).order_by(assets.c.id)
+    return session.execute(stmt.limit(1)).scalar()
 
 
 def _as_ip(text: str) -> str | None:
