@@ -506,5 +506,22 @@ def test_a_sweep_adding_many_assets_refreshes_the_planner_statistics(pg_url, mon
                 for i in range(1, 80)]
         assert reconcile(sessions, many).new == 79
         assert analysed() >= {"assets", "interfaces", "addresses", "observations"}
+
+        def analyses() -> int:
+            with sessions() as s:
+                return s.scalar(text("SELECT analyze_count FROM pg_stat_user_tables "
+                                     "WHERE relname = 'assets'"))
+
+        before = analyses()
+        # 55 more on the 118 counted: less than half again, the estimates scale with the table
+        more = [Observation(method="arp", ip=f"10.9.2.{i}", mac=f"02:00:00:00:0b:{i:02x}")
+                for i in range(1, 56)]
+        assert reconcile(sessions, more).new == 55
+        assert analyses() == before
+        # 100 on the 118 (or 173, had autovacuum counted them meanwhile): more than half, analysed
+        jump = [Observation(method="arp", ip=f"10.9.3.{i}", mac=f"02:00:00:00:0c:{i:02x}")
+                for i in range(1, 101)]
+        assert reconcile(sessions, jump).new == 100
+        assert analyses() == before + 1
     finally:
         sessions.kw["bind"].dispose()

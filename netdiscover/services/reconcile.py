@@ -94,13 +94,22 @@ def reconcile(
 
 
 def refresh_statistics_after(sessions: sessionmaker[Session], added: int) -> None:
-    """The planner's statistics after a write that added ``added`` assets, when that is many (a
-    failure is only logged: what was written is stored, and autovacuum refreshes them later)."""
-    from netdiscover.storage.engine import refresh_planner_statistics
+    """The planner's statistics after a write that added ``added`` assets, when that is many and
+    more than half the assets the planner last counted (a failure is only logged: what was
+    written is stored, and autovacuum refreshes them later).
+
+    A smaller growth needs no ANALYZE: the planner scales its row estimates by a table's current
+    size, and autovacuum refreshes the statistics after 10 % of changes anyway. Only a jump (an
+    empty or small database filled by one sweep) leaves plans on estimates far off the truth.
+    """
+    from netdiscover.storage.engine import planner_row_estimate, refresh_planner_statistics
 
     if added < STATISTICS_AFTER_NEW:
         return
     try:
+        counted = planner_row_estimate(sessions, "assets")
+        if counted is not None and 2 * added <= counted:
+            return
         refresh_planner_statistics(sessions, GROWING_TABLES)
     except Exception:
         log.exception("could not refresh the planner's statistics")
