@@ -11,7 +11,6 @@ absence) come after those writes are applied, inside the same transaction.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,6 +18,7 @@ from datetime import datetime
 import netaddr
 from sqlalchemy.orm import Session, sessionmaker
 
+from netdiscover.gcpause import gc_paused
 from netdiscover.observation import HOST, LOCATION, NEIGHBOUR, Observation, as_utc, utcnow
 from netdiscover.reconcile import discrepancies
 from netdiscover.reconcile.absence import AbsenceCheck, Grace, disappearance_events, unseen_in_scope
@@ -66,9 +66,7 @@ def reconcile(
     """
     # A sweep allocates a few objects per observation and frees none until the end: the cyclic
     # collector would rescan the whole growing heap again and again (3-10x slower at 100k).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         obs = list(observations)
         hosts = [o for o in obs if o.kind in (HOST, NEIGHBOUR)]
         ctx = SweepContext(now=as_utc(now) if now else utcnow(), scan_id=scan_id, site=site, scope=scope,
@@ -88,9 +86,6 @@ def reconcile(
             _reconcile(store, ctx, result, devices, summaries, hosts, locations, fingerprinter)
         refresh_statistics_after(sessions, result.new)
         return result
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def refresh_statistics_after(sessions: sessionmaker[Session], added: int) -> None:
