@@ -18,7 +18,9 @@ before/after in one run) and
 database by ``services.reconcile``, no broker, no ingest: the floor the ingest adds its cost to).
 
 Needs RabbitMQ on 127.0.0.1:5672 (guest; a throw-away vhost and users are created and removed)
-and a PostgreSQL server (--pg or NETDISCOVER_TEST_PG; a throw-away database is created and dropped).
+and a PostgreSQL server (--pg or NETDISCOVER_TEST_PG): each configuration writes into a throw-away
+database of its own (dropped afterwards), whose schema its own code's migrations made (a baseline
+tree's schema may lack later migrations, which its workers could not open).
 
 With --site-sweep: a 1,000-host lab site (namespaces, ARP over 10.77.0.0/20) swept once by
 ``netdiscover scan`` run locally at the site into PostgreSQL, once through a collector in the same
@@ -43,10 +45,11 @@ from datetime import UTC, datetime
 from statistics import median
 
 from scratch_db import scratch_postgres
+from sqlalchemy.orm import Session, sessionmaker
 
 from netdiscover.observation import Observation
 from netdiscover.services.sites import add_site, sweep_state
-from netdiscover.storage.engine import open_database
+from netdiscover.storage.engine import create_db_engine, normalise_url, open_database
 from netdiscover.workers import messages, rabbitadmin
 from netdiscover.workers.app import INGEST_TASK, declare, make_app, send
 from netdiscover_lab.netns import stop_process_groups
@@ -67,6 +70,14 @@ sessions = open_database(db)
 app = ingest_app(broker, lambda: sessions, None if fp == "1" else (lambda _obs: None),
                  **({} if memo == "1" else {"decoded_limit": 0}))
 run_worker(app, ["ingest"], "bench@%h", 1, "WARNING")
+"""
+# Create the schema of a database (argv: its url) with the migrations of the tree of ND_BENCH_TREE.
+MIGRATE = """
+import os, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, os.environ["ND_BENCH_TREE"])
+from netdiscover.storage.engine import open_database
+open_database(sys.argv[1]).kw["bind"].dispose()
 """
 
 
@@ -265,8 +276,11 @@ def main() -> int:
     args = parser.parse_args()
     if not args.pg:
         parser.error("a PostgreSQL server URL is needed (--pg or NETDISCOVER_TEST_PG)")
-    with scratch_postgres(args.pg) as url:
-        return run(url, args)
+    if args.site_sweep:
+        with scratch_postgres(args.pg) as url:
+            site_sweep(url, args.live)
+        return 0
+    return run(args.pg, args)
 
 
 def baseline_env(tree: str) -> dict[str, str]:
@@ -274,32 +288,45 @@ def baseline_env(tree: str) -> dict[str, str]:
     return {**os.environ, "ND_BENCH_TREE": os.path.abspath(tree)}
 
 
-def run(url: str, args: argparse.Namespace) -> int:
-    """The measurements on the empty database at ``url``."""
-    if args.site_sweep:
-        site_sweep(url, args.live)
-        return 0
-    workers: list[subprocess.Popen] = []
-    meters: dict[str, CpuMeter] = {}
-    sessions = open_database(url)
+def config_database(url: str, tree: str | None) -> sessionmaker[Session]:
+    """Sessions on the empty database at ``url`` with the sites registered, its schema made by
+    the migrations of ``tree`` (a baseline's own, which may lack later ones) or of ours."""
+    if tree is None:
+        sessions = open_database(url)
+    else:
+        subprocess.run([sys.executable, "-c", MIGRATE, url], env=baseline_env(tree), check=True)
+        sessions = sessionmaker(bind=create_db_engine(normalise_url(url)), expire_on_commit=False)
     for site in SITES:
         add_site(sessions, site)
+    return sessions
+
+
+def run(server: str, args: argparse.Namespace) -> int:
+    """The measurements, each configuration on a throw-away database of its own on ``server``."""
+    workers: list[subprocess.Popen] = []
+    meters: dict[str, CpuMeter] = {}
     with contextlib.ExitStack() as stack:
         wanted = set(args.configs.split(","))
         configs = {label: memo for label, memo in (("ingest", "1"), ("no-memo", "0"), ("baseline", "1"))
                    if label in wanted and (label != "baseline" or args.baseline)}
+        dbs = {label: stack.enter_context(scratch_postgres(server))
+               for label in (*configs, *(["direct"] if "direct" in wanted else []))}
+        db_sessions = {label: config_database(db, args.baseline if label == "baseline" else None)
+                       for label, db in dbs.items()}
+        for sessions in db_sessions.values():
+            stack.callback(sessions.kw["bind"].dispose)
         urls = {label: stack.enter_context(rabbitadmin.throwaway_vhost(list(SITES))) for label in configs}
         try:
             for label, memo in configs.items():
                 declare(make_app(urls[label]["central"]), list(SITES))
-                started = [subprocess.Popen([sys.executable, "-c", WORKER, url, urls[label]["central"],
+                started = [subprocess.Popen([sys.executable, "-c", WORKER, dbs[label], urls[label]["central"],
                                               "1" if args.fingerprint else "0", memo],
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                              start_new_session=True,
                                              env=baseline_env(args.baseline) if label == "baseline" else None)
                            for _ in range(args.workers)]
                 workers += started
-                meters[label] = CpuMeter(sessions, [p.pid for p in started])
+                meters[label] = CpuMeter(db_sessions[label], [p.pid for p in started])
             print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
                   f"{len(SITES)} collectors x {args.hosts:,} observations, batches of {args.batch:,}, "
                   f"{args.workers} ingest workers per configuration, PostgreSQL, "
@@ -312,13 +339,12 @@ def run(url: str, args: argparse.Namespace) -> int:
                     for kind in ("new", "rescan"):
                         name = f"{label} {kind}"
                         if label == "direct":
-                            rate = direct(sessions, gen, args.hosts, name, args.fingerprint)
+                            rate = direct(db_sessions[label], gen, args.hosts, name, args.fingerprint)
                         else:
-                            rate = round_trip(urls[label], sessions, gen, args.hosts, args.batch, name,
-                                              meters[label])
+                            rate = round_trip(urls[label], db_sessions[label], gen, args.hosts, args.batch,
+                                              name, meters[label])
                         rates.setdefault(name, []).append(rate)
                     gen += 1
-            sessions.kw["bind"].dispose()
             print("summary (median obs/s):")
             for name, figs in rates.items():
                 met = "met" if median(figs) >= 20_000 else "NOT met"

@@ -153,12 +153,19 @@ class Observation:
     facts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # (None tested here, not in clean_text: most sightings carry none of these, and every
+        # observation of a batch passes through here at the ingest)
         self.mac = normalise_mac(self.mac) if self.mac else None
-        self.hostname = clean_text(self.hostname, 255)
-        self.serial = clean_text(self.serial, 128)
-        self.reporter = clean_text(self.reporter, 255)
-        self.switch = clean_text(self.switch, 255)
-        self.switch_port = clean_text(self.switch_port, 128)
+        if self.hostname is not None:
+            self.hostname = clean_text(self.hostname, 255)
+        if self.serial is not None:
+            self.serial = clean_text(self.serial, 128)
+        if self.reporter is not None:
+            self.reporter = clean_text(self.reporter, 255)
+        if self.switch is not None:
+            self.switch = clean_text(self.switch, 255)
+        if self.switch_port is not None:
+            self.switch_port = clean_text(self.switch_port, 128)
 
     def macs(self) -> list[str]:
         """Every MAC this observation ties to the device: its own and its interfaces'."""
@@ -185,12 +192,16 @@ class Observation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Observation:
-        """Rebuild an Observation from ``to_dict`` output."""
-        data = dict(data)
-        seen = data.get("seen_at")
+        """Rebuild an Observation from ``to_dict`` output (fields left out take their defaults)."""
+        args = dict(data)
+        seen = args.get("seen_at")
         if isinstance(seen, str):
-            data["seen_at"] = datetime.fromisoformat(seen)
-        data["interfaces"] = [Interface(**i) for i in data.get("interfaces") or []]
-        data["services"] = [Service(**s) for s in data.get("services") or []]
-        data["software"] = [Software(**s) for s in data.get("software") or []]
-        return cls(**data)
+            args["seen_at"] = datetime.fromisoformat(seen)
+        for name, kind in _NESTED:
+            if name in args:
+                items = args[name]
+                args[name] = [kind(**item) for item in items] if items else []
+        return cls(**args)
+
+
+_NESTED = (("interfaces", Interface), ("services", Service), ("software", Software))

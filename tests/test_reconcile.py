@@ -43,6 +43,21 @@ def kinds(sessions, asset_id: int) -> list[str]:
         return [e.kind for e in events_for(s, asset_id)]
 
 
+def dangling_references(sessions) -> list[tuple[str, str, int]]:
+    """(table, column, id) of observations and events pointing at no asset or scan: the tables
+    have no foreign keys (migration 0011), the writers keep the references."""
+    from sqlalchemy import text
+
+    found = []
+    with sessions() as s:
+        for table in ("observations", "asset_events"):
+            for column, parent in (("asset_id", "assets"), ("scan_id", "scans")):
+                found += [(table, column, i) for i in s.scalars(text(
+                    f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL "
+                    f"AND {column} NOT IN (SELECT id FROM {parent})"))]
+    return found
+
+
 def test_idempotent_rescan(sessions):
     obs = [arp(f"10.20.0.{i}", f"00:11:22:00:00:{i:02x}") for i in range(1, 6)]
     first = sweep(sessions, obs)
@@ -167,6 +182,11 @@ def test_two_macs_of_one_snmp_agent_are_one_asset(sessions):
     )
     res = sweep(sessions, [again], at=t2, complete=False)
     assert res.new == 0 and len(all_assets(sessions)) == 1
+    # the folded asset's observations and events moved to the survivor
+    assert dangling_references(sessions) == []
+    with sessions() as s:
+        assert set(s.scalars(select(ObservationRecord.asset_id))) == {asset["id"]}
+        assert set(s.scalars(select(AssetEvent.asset_id))) == {asset["id"]}
 
 
 def test_snmp_and_arp_in_one_sweep_group_into_one_device():
@@ -506,5 +526,46 @@ def test_a_sweep_adding_many_assets_refreshes_the_planner_statistics(pg_url, mon
                 for i in range(1, 80)]
         assert reconcile(sessions, many).new == 79
         assert analysed() >= {"assets", "interfaces", "addresses", "observations"}
+
+        def analyses() -> int:
+            with sessions() as s:
+                return s.scalar(text("SELECT analyze_count FROM pg_stat_user_tables "
+                                     "WHERE relname = 'assets'"))
+
+        before = analyses()
+        # 55 more on the 118 counted: less than half again, the estimates scale with the table
+        more = [Observation(method="arp", ip=f"10.9.2.{i}", mac=f"02:00:00:00:0b:{i:02x}")
+                for i in range(1, 56)]
+        assert reconcile(sessions, more).new == 55
+        assert analyses() == before
+        # 100 on the 118 (or 173, had autovacuum counted them meanwhile): more than half, analysed
+        jump = [Observation(method="arp", ip=f"10.9.3.{i}", mac=f"02:00:00:00:0c:{i:02x}")
+                for i in range(1, 101)]
+        assert reconcile(sessions, jump).new == 100
+        assert analyses() == before + 1
     finally:
         sessions.kw["bind"].dispose()
+
+
+def test_sweeps_under_a_scan_leave_no_dangling_reference(sessions):
+    from netdiscover.storage.scans import start_scan
+
+    with sessions() as s, s.begin():
+        scan_id = start_scan(s, targets=["10.20.0.0/24"], methods=["arp"], started_at=T0)
+    sweep(sessions, [arp(f"10.20.0.{i}", f"00:11:22:00:01:{i:02x}") for i in range(1, 4)], scan_id=scan_id)
+    later = T0 + timedelta(hours=3)
+    # one device changes IP, one goes quiet, a new one comes
+    sweep(sessions, [arp("10.20.0.9", "00:11:22:00:01:01", later),
+                     arp("10.20.0.2", "00:11:22:00:01:02", later),
+                     arp("10.20.0.7", "00:11:22:00:01:07", later)],
+          at=later, scan_id=scan_id)
+    assert dangling_references(sessions) == []
+    with sessions() as s:
+        assert set(s.scalars(select(ObservationRecord.scan_id))) == {scan_id}
+
+
+def test_an_event_for_a_missing_asset_is_refused(sessions):
+    from netdiscover.storage.events import record_event
+
+    with sessions() as s, pytest.raises(ValueError, match="no asset 4242"):
+        record_event(s, 4242, "approved")

@@ -322,6 +322,20 @@ def test_bulk_insert_keeps_equal_values_of_different_types_apart(sqlite_url):
     assert stored[0] != stored[1]
 
 
+def test_allocated_ids_are_new_distinct_and_used_by_nobody_else(sessions):
+    from netdiscover.storage import bulk
+
+    with sessions() as s, s.begin():
+        first = bulk.allocate_ids(s.connection(), Asset.__table__, 300)
+        second = bulk.allocate_ids(s.connection(), Asset.__table__, 5)
+        s.add(Asset(hostname="later", created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
+        s.flush()
+        taken = s.scalar(select(Asset.id).where(Asset.hostname == "later"))
+    assert first == sorted(set(first)) and len(first) == 300 and len(second) == 5
+    if sessions.kw["bind"].dialect.name == "postgresql":    # SQLite's are reserved only by inserting them
+        assert min(second) > max(first) and taken not in first + second
+
+
 def test_json_documents_encode_as_json_dumps():
     from netdiscover.storage import bulk
 

@@ -11,7 +11,6 @@ absence) come after those writes are applied, inside the same transaction.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,6 +18,7 @@ from datetime import datetime
 import netaddr
 from sqlalchemy.orm import Session, sessionmaker
 
+from netdiscover.gcpause import gc_paused
 from netdiscover.observation import HOST, LOCATION, NEIGHBOUR, Observation, as_utc, utcnow
 from netdiscover.reconcile import discrepancies
 from netdiscover.reconcile.absence import AbsenceCheck, Grace, disappearance_events, unseen_in_scope
@@ -66,9 +66,7 @@ def reconcile(
     """
     # A sweep allocates a few objects per observation and frees none until the end: the cyclic
     # collector would rescan the whole growing heap again and again (3-10x slower at 100k).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         obs = list(observations)
         hosts = [o for o in obs if o.kind in (HOST, NEIGHBOUR)]
         ctx = SweepContext(now=as_utc(now) if now else utcnow(), scan_id=scan_id, site=site, scope=scope,
@@ -88,19 +86,25 @@ def reconcile(
             _reconcile(store, ctx, result, devices, summaries, hosts, locations, fingerprinter)
         refresh_statistics_after(sessions, result.new)
         return result
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def refresh_statistics_after(sessions: sessionmaker[Session], added: int) -> None:
-    """The planner's statistics after a write that added ``added`` assets, when that is many (a
-    failure is only logged: what was written is stored, and autovacuum refreshes them later)."""
-    from netdiscover.storage.engine import refresh_planner_statistics
+    """The planner's statistics after a write that added ``added`` assets, when that is many and
+    more than half the assets the planner last counted (a failure is only logged: what was
+    written is stored, and autovacuum refreshes them later).
+
+    A smaller growth needs no ANALYZE: the planner scales its row estimates by a table's current
+    size, and autovacuum refreshes the statistics after 10 % of changes anyway. Only a jump (an
+    empty or small database filled by one sweep) leaves plans on estimates far off the truth.
+    """
+    from netdiscover.storage.engine import planner_row_estimate, refresh_planner_statistics
 
     if added < STATISTICS_AFTER_NEW:
         return
     try:
+        counted = planner_row_estimate(sessions, "assets")
+        if counted is not None and 2 * added <= counted:
+            return
         refresh_planner_statistics(sessions, GROWING_TABLES)
     except Exception:
         log.exception("could not refresh the planner's statistics")

@@ -271,3 +271,14 @@ def refresh_planner_statistics(sessions: sessionmaker[Session], tables: tuple[st
     names = ", ".join(engine.dialect.identifier_preparer.quote(t) for t in tables)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f"ANALYZE {names}"))
+
+
+def planner_row_estimate(sessions: sessionmaker[Session], table: str) -> float | None:
+    """PostgreSQL: the rows ``table`` held at its last ANALYZE or VACUUM as the planner knows them
+    (``pg_class.reltuples``; -1 when it was never analysed). SQLite: None."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"),
+                            {"t": table}).scalar()

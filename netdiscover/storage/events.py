@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netdiscover.observation import clean_text, utcnow
-from netdiscover.storage.models import AssetEvent
+from netdiscover.storage.models import Asset, AssetEvent
 from netdiscover.vocabulary import EVENT_KINDS
 
 
@@ -26,9 +26,12 @@ def record_event(
     new: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AssetEvent:
-    """Append one entry to the asset change log (flushed, not committed)."""
+    """Append one entry to the asset change log (flushed, not committed). Raises ValueError for an
+    unknown kind or asset (the table has no foreign key: its writers keep the reference)."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
+    if asset_id is not None and session.get(Asset, asset_id) is None:
+        raise ValueError(f"no asset {asset_id}")
     event = AssetEvent(
         asset_id=asset_id, scan_id=scan_id, kind=kind, at=at or utcnow(),
         actor=clean_text(actor, 128), note=clean_text(note, 4096), old=old, new=new,

@@ -73,6 +73,10 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+# asset_events.asset_id has no foreign key (migration 0011): the relationship names its join.
+_EVENT_ASSET = "Asset.id == foreign(AssetEvent.asset_id)"
+
+
 class Asset(Base):
     """One real device."""
 
@@ -125,7 +129,7 @@ class Asset(Base):
     addresses: Mapped[list[Address]] = relationship(back_populates="asset", cascade="all, delete-orphan")
     services: Mapped[list[Service]] = relationship(back_populates="asset", cascade="all, delete-orphan")
     software: Mapped[list[Software]] = relationship(back_populates="asset", cascade="all, delete-orphan")
-    events: Mapped[list[AssetEvent]] = relationship(back_populates="asset")
+    events: Mapped[list[AssetEvent]] = relationship(back_populates="asset", primaryjoin=_EVENT_ASSET)
     discrepancies: Mapped[list[Discrepancy]] = relationship(back_populates="asset",
                                                             cascade="all, delete-orphan")
 
@@ -254,8 +258,10 @@ class ObservationRecord(Base):
                             postgresql_where=text(SIGHTINGS)),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"), index=True)
-    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    # No foreign keys on this append-only table (their per-row checks cost more than the
+    # insert): the references are kept by the writers, as migration 0011 says.
+    scan_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    asset_id: Mapped[int | None] = mapped_column(Integer, index=True)
     method: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16), default="host")
     ip: Mapped[str | None] = mapped_column(String(45))
@@ -270,8 +276,9 @@ class AssetEvent(Base):
     __tablename__ = "asset_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"), index=True)
-    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"), index=True)
+    # No foreign keys, as on observations (migration 0011).
+    asset_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    scan_id: Mapped[int | None] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     at: Mapped[datetime] = mapped_column(TZ, index=True)
     actor: Mapped[str | None] = mapped_column(String(128))
@@ -279,7 +286,7 @@ class AssetEvent(Base):
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    asset: Mapped[Asset | None] = relationship(back_populates="events")
+    asset: Mapped[Asset | None] = relationship(back_populates="events", primaryjoin=_EVENT_ASSET)
 
 
 class Discrepancy(Base):

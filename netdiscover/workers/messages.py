@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, fields
 from typing import Any
 
+from netdiscover.gcpause import gc_paused
 from netdiscover.observation import Observation
 
 VERSION = 1
@@ -136,11 +137,13 @@ def unpack(packed: bytes) -> bytes:
 def decode_observations(raw: bytes, count: int) -> list[Observation]:
     """The observations of a batch's JSON; their number must be ``count``."""
     try:
-        items = json.loads(raw)
-        if not isinstance(items, list) or len(items) != count:
-            raise PoisonMessage(f"batch says {count} observations, holds "
-                                f"{len(items) if isinstance(items, list) else 'none'}")
-        return [Observation.from_dict(item) for item in items]
+        # (without the cyclic collector: with a worker's decoded batches held, it tripled the time)
+        with gc_paused():
+            items = json.loads(raw)
+            if not isinstance(items, list) or len(items) != count:
+                raise PoisonMessage(f"batch says {count} observations, holds "
+                                    f"{len(items) if isinstance(items, list) else 'none'}")
+            return [Observation.from_dict(item) for item in items]
     except PoisonMessage:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
