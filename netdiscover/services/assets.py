@@ -104,14 +104,14 @@ def iter_asset_json(session: Session, status: str | None = None, site: str | Non
     """``iter_asset_dicts`` as the JSON text of each row (items of ``render_json``'s array, byte
     for byte), written from plain rows without a dict per asset; memory holds two batches (one
     written, the next being read)."""
-    from netdiscover.reports.render_json import gc_paused
+    from netdiscover.gcpause import gc_paused
     from netdiscover.reports.unknown_json import asset_texts
     from netdiscover.services.read_ahead import read_ahead
     from netdiscover.storage.reports import report_text_batch, served_apart
 
     ids = listing_ids(session, status=status, site=site)
     chunks = (ids[start:start + BULK_BATCH] for start in range(0, len(ids), BULK_BATCH))
-    with gc_paused():            # rows hold no reference cycles (see render_json.gc_paused)
+    with gc_paused():            # rows hold no reference cycles (see netdiscover.gcpause)
         # the next batch is read while this one is written (when the database is a server)
         batches = read_ahead(lambda chunk: report_text_batch(session, chunk), chunks,
                              on_thread=served_apart(session))

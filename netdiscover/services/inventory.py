@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from netdiscover.gcpause import gc_paused
 from netdiscover.inventory.apply import ImportResult, store_batch
 from netdiscover.inventory.export import export_rows
 from netdiscover.inventory.mapping import Record
@@ -64,24 +66,16 @@ def import_records(
     # A batch allocates hundreds of thousands of small objects, none of them in a reference
     # cycle; automatic collection would walk them all again and again (half the import's time).
     # It is paused and run once per batch instead.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with import_transaction(sessions) as store:
-            for pending in _batches(records, batch_size):
-                store_batch(store, pending, result, actor, now)
-                gc.collect(1)
-                if after_batch:
-                    after_batch(result)
-            if check:
-                check()
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    finally:
-        if collecting:
-            gc.enable()
+    with gc_paused(), suppress(_DryRun), import_transaction(sessions) as store:
+        for pending in _batches(records, batch_size):
+            store_batch(store, pending, result, actor, now)
+            gc.collect(1)
+            if after_batch:
+                after_batch(result)
+        if check:
+            check()
+        if dry_run:
+            raise _DryRun
     if not dry_run:
         refresh_statistics_after(sessions, result.created)
     return result

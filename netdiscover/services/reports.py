@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from netdiscover.durations import MAX_DAYS
+from netdiscover.gcpause import gc_paused
 from netdiscover.reports import risk
 from netdiscover.reports.changes import HIDDEN_KINDS, MAX_ROWS, change_row
 from netdiscover.reports.discrepancies import discrepancy_row
 from netdiscover.reports.missing import EXPECTED_STATUSES, OFF_NETWORK_STATES, missing_order, missing_row
-from netdiscover.reports.render_json import gc_paused
 from netdiscover.reports.unknown import REPORTED_STATUSES, build_row
 from netdiscover.reports.unknown_json import row_listings, row_summaries, row_texts
 from netdiscover.services.errors import OperationError
