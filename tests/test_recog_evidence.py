@@ -275,3 +275,12 @@ def test_device_map_agrees_with_the_labelled_corpus():
             answered += 1
             right += klass in (record.get("itam_accept") or [record.get("itam_class")])
     assert answered >= 50 and right / answered >= 0.9, (right, answered)
+
+
+def test_a_product_named_after_a_narrower_class_wins_over_the_device_word():
+    # Recog files the AireOS controller ("Cisco Controller") under os.device WAP
+    hit = banners.recog_hit("snmp_sysdescr", "Cisco Controller")
+    assert ("device_class", "wireless-controller") in {(field, value) for _, field, value, _ in hit}
+    assert set(banners.product_classes().values()) <= set(DEVICE_CLASSES) - {"unknown"}
+    plain = banners.params_evidence({"os.device": "WAP", "os.product": "UniFi"}, "r", "x")
+    assert by_field(plain, "device_class") == {"wireless-ap"}

@@ -49,16 +49,31 @@ _OWN_FIRMWARE = frozenset({"printer", "multifunction device"})
 
 
 @lru_cache(maxsize=1)
+def _mapping_data() -> dict[str, Any]:
+    with MAPPING.open(encoding="utf-8") as handle:
+        return rules.load_yaml(handle) or {}
+
+
+def _class_table(section: str) -> dict[str, str]:
+    table = {str(k).casefold(): str(v) for k, v in (_mapping_data().get(section) or {}).items()}
+    unknown = sorted(set(table.values()) - _CLASSES)
+    if unknown:
+        raise ValueError(f"{MAPPING.name}: unknown device class {unknown[0]!r} in {section}")
+    return table
+
+
+@lru_cache(maxsize=1)
 def mapping() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     """(Recog device word -> our class, Recog OS family [``vendor/family``] -> (os_family, os_name))."""
-    with MAPPING.open(encoding="utf-8") as handle:
-        data = rules.load_yaml(handle) or {}
-    classes = {str(k).casefold(): str(v) for k, v in (data.get("device_classes") or {}).items()}
-    unknown = sorted(set(classes.values()) - _CLASSES)
-    if unknown:
-        raise ValueError(f"{MAPPING.name}: unknown device class {unknown[0]!r}")
-    families = {str(k).casefold(): (str(v[0]), str(v[1])) for k, v in (data.get("os_families") or {}).items()}
-    return classes, families
+    families = {str(k).casefold(): (str(v[0]), str(v[1]))
+                for k, v in (_mapping_data().get("os_families") or {}).items()}
+    return _class_table("device_classes"), families
+
+
+@lru_cache(maxsize=1)
+def product_classes() -> dict[str, str]:
+    """Recog product name -> our class, where the product says more than its device word."""
+    return _class_table("product_classes")
 
 
 def _clip(value: Any) -> str | None:
@@ -226,7 +241,9 @@ def params_evidence(params: Mapping[str, str], rule: str, matched: str, scale: f
     model = (params.get("hw.product") or "").strip()
     if model and len(model) <= 64:
         out.append(Evidence(SOURCE, rule, "model", model, round(W_MODEL * hw, 3), matched))
-    klass = classes.get(device.casefold())
+    products = product_classes()
+    klass = (products.get((params.get("os.product") or "").casefold())
+             or products.get(model.casefold()) or classes.get(device.casefold()))
     if klass:
         out.append(Evidence(SOURCE, rule, "device_class", klass, round(W_CLASS * hw, 3), matched))
     os_vendor = (params.get("os.vendor") or "").casefold()
