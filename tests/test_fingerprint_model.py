@@ -249,3 +249,10 @@ def test_a_kind_with_enough_answers_gets_one_flat_share_and_the_rest_share_the_f
     assert "os_family~contested" not in tables               # 3 contested: pooled into the field table
     without_rare = training.field_tables({k: v for k, v in points.items() if "rare" not in k})
     assert tables["os_family"][-1][1] > without_rare["os_family"][-1][1]   # the rare kind's answers pooled in
+
+
+def test_a_description_naming_a_class_is_a_tied_feature_of_that_class():
+    feats = snmp.device_features({"sysDescr": "Barracuda Load Balancer ADC",
+                                  "sysObjectID": "1.3.6.1.4.1.20632.2"})
+    assert feats.get("cword:load-balancer") == 1.0
+    assert "cword" in training.TIED_KINDS

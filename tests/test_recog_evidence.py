@@ -284,3 +284,16 @@ def test_a_product_named_after_a_narrower_class_wins_over_the_device_word():
     assert set(banners.product_classes().values()) <= set(DEVICE_CLASSES) - {"unknown"}
     plain = banners.params_evidence({"os.device": "WAP", "os.product": "UniFi"}, "r", "x")
     assert by_field(plain, "device_class") == {"wireless-ap"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Barracuda Load Balancer ADC", {"load-balancer"}),
+    ("Cambium cnPilot E500 Access Point", {"wireless-ap"}),
+    ("IBM 3584 UltraScaleable Tape Library 7420", {"storage"}),
+    ("Cisco Adaptive Security Appliance Version 9.12(2)", {"firewall"}),   # the longer phrase wins
+    ("Catalyst 1200 Series Smart Switch, 8-port GE, Desktop", {"switch"}),  # a form factor, not a class
+    ("Linux wap-familyroom 2.6.36.4brcmarm", set()),                        # part of a host name
+    ("", set()), (None, set()), (12, set()), ("x" * 100_000, set()),
+])
+def test_class_words_in_a_product_description(text, expected):
+    assert banners.class_words(text) == expected

@@ -70,6 +70,29 @@ def mapping() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     return _class_table("device_classes"), families
 
 
+# device words that in a product description name a form factor ("8-port GE, Desktop") rather than a class
+_FORM_FACTORS = frozenset({"desktop"})
+
+
+@lru_cache(maxsize=1)
+def _class_phrases() -> tuple[re.Pattern[str], dict[str, str]]:
+    table = {k: v for k, v in {**mapping()[0], **product_classes()}.items() if k not in _FORM_FACTORS}
+    # longest first, so "security appliance" is read before "appliance"
+    words = sorted(table, key=lambda w: (-len(w), w))
+    alternatives = "|".join(re.escape(w) for w in words)
+    pattern = re.compile(r"(?<![\w-])(" + alternatives + r")(?![\w-])", re.IGNORECASE)
+    return pattern, table
+
+
+def class_words(text: Any) -> set[str]:
+    """The classes a product description names in plain words ("Load Balancer ADC", "Network Camera",
+    "Wireless LAN Controller"): the device words of the Recog mapping, read in any text."""
+    if not isinstance(text, str) or not text:
+        return set()
+    pattern, table = _class_phrases()
+    return {table[found.casefold()] for found in pattern.findall(text[:MAX_TEXT])}
+
+
 @lru_cache(maxsize=1)
 def product_classes() -> dict[str, str]:
     """Recog product name -> our class, where the product says more than its device word."""

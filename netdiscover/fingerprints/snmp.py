@@ -381,6 +381,8 @@ def _features(facts: Mapping[str, Any], found: list[Evidence]) -> dict[str, floa
         feats[f"range:{klass}"] = 1.0
     for klass in sorted(recog_classes):
         feats[f"recog:{klass}"] = 1.0
+    for klass in sorted(banners.class_words(facts.get("sysDescr"))):
+        feats[f"cword:{klass}"] = 1.0
     return feats
 
 

@@ -41,7 +41,8 @@ class Sample:
 
 
 RULE_FEATURES = ("rtop:", "range:")
-TIED_KINDS = ("rtop", "range", "std", "recog")    # features naming a class; one shared weight per kind
+# features naming a class; one shared weight per kind
+TIED_KINDS = ("rtop", "range", "std", "recog", "cword")
 
 
 def without_rules(feats: Mapping[str, float]) -> dict[str, float]:
