@@ -297,3 +297,10 @@ def test_a_product_named_after_a_narrower_class_wins_over_the_device_word():
 ])
 def test_class_words_in_a_product_description(text, expected):
     assert banners.class_words(text) == expected
+
+
+def test_a_class_only_the_os_implies_weighs_less_than_the_hardware_s_own():
+    generic = banners.params_evidence({"os.device": "Router", "os.product": "IOS"}, "r", "x")
+    box = banners.params_evidence({"hw.device": "Router", "os.product": "IOS"}, "r", "x")
+    weight = {e.field: e.weight for e in generic}["device_class"]
+    assert weight == banners.W_CLASS * banners.OS_DEVICE_SCALE < {e.field: e.weight for e in box}["device_class"]

@@ -30,6 +30,9 @@ SOURCE = "recog"
 FACT_KEYS = ("nmap", "mdns", "ssdp", "dhcp")
 MAPPING = Path(recog.__file__).with_name("mapping.yaml")
 W_CLASS = 0.5
+# a class read from os.device (what the OS usually runs on: Recog's "Cisco IOS" says Router for
+# every IOS box, switches included) says less than one read from hw.device (the box itself)
+OS_DEVICE_SCALE = 0.5
 W_VENDOR = 0.45
 W_MODEL = 0.45
 W_OS = 0.45
@@ -265,10 +268,12 @@ def params_evidence(params: Mapping[str, str], rule: str, matched: str, scale: f
     if model and len(model) <= 64:
         out.append(Evidence(SOURCE, rule, "model", model, round(W_MODEL * hw, 3), matched))
     products = product_classes()
-    klass = (products.get((params.get("os.product") or "").casefold())
-             or products.get(model.casefold()) or classes.get(device.casefold()))
+    by_product = products.get((params.get("os.product") or "").casefold()) or products.get(model.casefold())
+    klass = by_product or classes.get(device.casefold())
     if klass:
-        out.append(Evidence(SOURCE, rule, "device_class", klass, round(W_CLASS * hw, 3), matched))
+        generic = not by_product and not params.get("hw.device")
+        weight = W_CLASS * (os_scale * OS_DEVICE_SCALE if generic else hw)
+        out.append(Evidence(SOURCE, rule, "device_class", klass, round(weight, 3), matched))
     os_vendor = (params.get("os.vendor") or "").casefold()
     for word in (params.get("os.family"), params.get("os.product")):
         if not word:

@@ -373,14 +373,19 @@ def _found(facts: Mapping[str, Any], drop: frozenset[str]) -> list[Evidence]:
 
 def _features(facts: Mapping[str, Any], found: list[Evidence]) -> dict[str, float]:
     rule_classes = [(e.value, e.weight) for e in found if e.field == "device_class" and e.source == SOURCE]
-    recog_classes = {e.value for e in found if e.field == "device_class" and e.source == banners.SOURCE}
+    recog_classes: dict[str, float] = {}
+    for e in found:
+        if e.field == "device_class" and e.source == banners.SOURCE:
+            # strength: the class's weight against a plain hw.device statement's
+            strength = round(min(1.0, e.weight / banners.W_CLASS), 3)
+            recog_classes[e.value] = max(strength, recog_classes.get(e.value, 0.0))
     makers = [e.value for e in found if e.field == "vendor" and e.rule in ("descr-maker", "entity-mfg")]
     ranges = {r[0] for e in found if e.field == "vendor" and (r := vendor_range(e.value)) and r[0]}
     feats = snmp_features.features(facts, rule_classes, makers)
     for klass in sorted(ranges):
         feats[f"range:{klass}"] = 1.0
     for klass in sorted(recog_classes):
-        feats[f"recog:{klass}"] = 1.0
+        feats[f"recog:{klass}"] = recog_classes[klass]
     for klass in sorted(banners.class_words(facts.get("sysDescr"))):
         feats[f"cword:{klass}"] = 1.0
     return feats
