@@ -303,4 +303,5 @@ def test_a_class_only_the_os_implies_weighs_less_than_the_hardware_s_own():
     generic = banners.params_evidence({"os.device": "Router", "os.product": "IOS"}, "r", "x")
     box = banners.params_evidence({"hw.device": "Router", "os.product": "IOS"}, "r", "x")
     weight = {e.field: e.weight for e in generic}["device_class"]
-    assert weight == banners.W_CLASS * banners.OS_DEVICE_SCALE < {e.field: e.weight for e in box}["device_class"]
+    own = {e.field: e.weight for e in box}["device_class"]
+    assert weight == banners.W_CLASS * banners.OS_DEVICE_SCALE < own
