@@ -8,8 +8,10 @@
 - ENTITY-MIB: the chassis entry's model name (strongest when it carries a serial number) and
   manufacturer.
 - The device class comes from the learned model (``class_model.json``, see ``snmp_features``):
-  standard-MIB facts, the maker behind the enterprise number, sysDescr/ENTITY words and the
-  classes the rules propose are its features; its top contributions are listed as evidence.
+  standard-MIB facts, the maker behind the enterprise number, sysDescr/ENTITY words, the
+  classes the rules propose and the classes sysDescr names in plain words ("Load Balancer",
+  "Access Point": ``banners.class_words``) are its features; its top contributions are listed
+  as evidence.
   Without a model file, the rules' classes and the MIB/sysServices hints speak directly.
 - LLDP-MIB ``lldpLocSysCapEnabled`` is the device's own statement of what it is (IEEE 802.1AB);
   it is weighed as a separate source, ``lldp``.
