@@ -32,7 +32,7 @@ MAPPING = Path(recog.__file__).with_name("mapping.yaml")
 W_CLASS = 0.5
 # a class read from os.device (what the OS usually runs on: Recog's "Cisco IOS" says Router for
 # every IOS box, switches included) says less than one read from hw.device (the box itself)
-OS_DEVICE_SCALE = 0.5
+OS_DEVICE_SCALE = 0.75
 W_VENDOR = 0.45
 W_MODEL = 0.45
 W_OS = 0.45
