@@ -224,3 +224,13 @@ def test_deciding_kind_names_the_strongest_evidence_for_the_answer(raw_scores):
     assert combine.deciding_kind(fp, "os_family") == "snmp:netsnmp-linux"
     assert combine.deciding_kind(fp, "vendor") == "snmp:iana-pen"
     assert combine.deciding_kind(fp, "model") is None
+
+
+def test_odd_rule_names_do_not_break_the_calibration_by_kind():
+    combine.set_field_calibration({"os_family": [(0.0, 0.5), (1.0, 0.5)]})
+    try:
+        for rule in (None, 12, "", ":" * 1000):
+            fp = combine.decide([Evidence("snmp", rule, "os_family", "linux", 0.5)])   # type: ignore[arg-type]
+            assert fp.os_family == "linux" and fp.confidence["os_family"] == 0.5
+    finally:
+        combine.set_field_calibration(None)

@@ -112,7 +112,8 @@ def kind_table(field: str, kind: str) -> str:
 def evidence_kind(item: Evidence) -> str:
     """What kind of evidence an item is: its source and its rule without the rule's detail
     (``snmp:netsnmp-linux``, ``snmp:iana-pen``, ``recog:snmp_sysdescr``, ``vendor-range:vendor-range``)."""
-    return f"{item.source}:{item.rule.split(':', 1)[0]}"
+    rule = item.rule if isinstance(item.rule, str) else ""
+    return f"{item.source}:{rule.split(':', 1)[0]}"
 
 
 def deciding_kind(fp: Fingerprint, field: str) -> str | None:
