@@ -168,6 +168,7 @@ def cross_validate(corpus: Path, use_model: bool, recog: bool = False,
                            + (" (+ Recog examples)" if recog else ""))
             result.pop("predictions", None)
             result["calibration"] = cv.calibration(scorer, records, preds)
+            result["confusion"] = cv.confusion(records, preds)
             print(json.dumps(result, indent=1))
         print(f"cv by {key}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0

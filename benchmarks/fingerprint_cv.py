@@ -99,3 +99,18 @@ def calibration(scorer: ModuleType, records: dict[str, dict], preds: list[dict[s
                      for i, (n, ok) in enumerate(bins)},
             "conf>=0.8_right": round(high[1] / high[0], 4) if high[0] else None, "conf>=0.8_answers": high[0]}
     return table
+
+
+def confusion(records: dict[str, dict], preds: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per true class (the corpus's ``itam_class``): how many answers were right, and what the wrong
+    ones said (``unknown`` = no answer)."""
+    table: dict[str, dict[str, int]] = {}
+    for pred in preds:
+        record = records[pred["file"]]
+        truth = training.RENAME.get(record["itam_class"], record["itam_class"])
+        accept = {training.RENAME.get(a, a) for a in record.get("itam_accept") or []} | {truth}
+        row = table.setdefault(truth, {})
+        key = "right" if pred["device_class"] in accept else pred["device_class"] or "unknown"
+        row[key] = row.get(key, 0) + 1
+    return {truth: dict(sorted(row.items(), key=lambda item: (-item[1], item[0])))
+            for truth, row in sorted(table.items())}

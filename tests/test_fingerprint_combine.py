@@ -184,3 +184,53 @@ def test_vendor_range_is_a_fallback_only():
     assert not any(e.source == "vendor-range" and e.field == "device_class" for e in recognised.evidence)
     mixed_maker = combine.decide([ev("snmp", "vendor", "Cisco", 0.9)])
     assert mixed_maker.device_class == "unknown"
+
+
+def test_an_os_answer_is_as_sure_as_the_kind_of_evidence_that_decided_it():
+    # a generic kernel word and a maker's own OS rule: the kinds' held-out shares, not their weights
+    combine.set_field_calibration({"os_family": [(0.0, 0.5), (1.0, 0.5)],
+                                   "os_family@snmp:netsnmp-linux": [(0.0, 0.33), (1.0, 0.33)],
+                                   "os_family@snmp:junos-oid": [(0.0, 0.9), (1.0, 0.9)]})
+    try:
+        generic = combine.decide([ev("snmp", "os_family", "linux", 0.5, "netsnmp-linux")])
+        specific = combine.decide([ev("snmp", "os_family", "junos", 0.3, "junos-oid")])
+        other = combine.decide([ev("snmp", "os_family", "vxworks", 0.3, "vxworks-word")])
+        assert generic.confidence["os_family"] == 0.33
+        assert specific.confidence["os_family"] == 0.9 > generic.confidence["os_family"]
+        assert other.confidence["os_family"] == 0.5                 # no table of its own: the field's
+        disputed = combine.decide([ev("snmp", "os_family", "junos", 0.6, "junos-oid"),
+                                   ev("snmp", "os_family", "linux", 0.5, "netsnmp-linux")])
+        assert disputed.confidence["os_family"] == 0.5              # contested: not the kind's own table
+        nmap_only = combine.decide([ev("nmap", "os_family", "linux", 0.5, "netsnmp-linux")])
+        assert nmap_only.confidence["os_family"] == 0.5             # learned on SNMP-answered devices only
+    finally:
+        combine.set_field_calibration(None)
+
+
+def test_a_kind_table_applies_to_a_non_snmp_source_of_an_snmp_answered_device():
+    combine.set_field_calibration({"os_family@vendor-range:vendor-range": [(0.0, 0.78), (1.0, 0.78)]})
+    try:
+        fp = combine.decide([ev("vendor-range", "os_family", "apc", 0.2, "vendor-range:APC"),
+                             ev("snmp", "vendor", "APC", 0.9)])
+        assert fp.os_family == "apc" and fp.confidence["os_family"] == 0.78
+    finally:
+        combine.set_field_calibration(None)
+
+
+def test_deciding_kind_names_the_strongest_evidence_for_the_answer(raw_scores):
+    fp = combine.decide([ev("snmp", "os_family", "Linux", 0.5, "netsnmp-linux"),
+                         ev("recog", "os_family", "linux", 0.2, "snmp_sysdescr:Linux generic"),
+                         ev("snmp", "vendor", "Net-SNMP", 0.4, "iana-pen:8072")])
+    assert combine.deciding_kind(fp, "os_family") == "snmp:netsnmp-linux"
+    assert combine.deciding_kind(fp, "vendor") == "snmp:iana-pen"
+    assert combine.deciding_kind(fp, "model") is None
+
+
+def test_odd_rule_names_do_not_break_the_calibration_by_kind():
+    combine.set_field_calibration({"os_family": [(0.0, 0.5), (1.0, 0.5)]})
+    try:
+        for rule in (None, 12, "", ":" * 1000):
+            fp = combine.decide([Evidence("snmp", rule, "os_family", "linux", 0.5)])   # type: ignore[arg-type]
+            assert fp.os_family == "linux" and fp.confidence["os_family"] == 0.5
+    finally:
+        combine.set_field_calibration(None)

@@ -234,3 +234,25 @@ def test_extra_samples_are_fitted_but_not_augmented():
     assert "camera" in model.classes
     assert model.predict({"w:camera": 1.0}).device_class == "camera"
     assert model.meta["extra_devices"] == 6 and model.meta["corpus_devices"] == len(data)
+
+
+def test_a_kind_with_enough_answers_gets_one_flat_share_and_the_rest_share_the_field_table():
+    linux = [(0.6, True)] * 4 + [(0.6, False)] * 8          # a generic rule: right a third of the time
+    rare = [(0.6, True)] * (training.MIN_KIND - 1)           # too few answers for a table of its own
+    points = {"os_family": [(0.3, True)] * 10, f"os_family{training.KIND_MARK}snmp:netsnmp-linux": linux,
+              f"os_family{training.KIND_MARK}snmp:rare-oid": rare,
+              f"os_family~contested{training.KIND_MARK}snmp:netsnmp-linux": [(0.6, False)] * 3}
+    tables = training.field_tables(points)
+    own = tables["os_family@snmp:netsnmp-linux"]
+    assert own[0][1] == own[-1][1] < 4 / 12                  # one share, a lower bound under 4/12
+    assert "os_family@snmp:rare-oid" not in tables
+    assert "os_family~contested" not in tables               # 3 contested: pooled into the field table
+    without_rare = training.field_tables({k: v for k, v in points.items() if "rare" not in k})
+    assert tables["os_family"][-1][1] > without_rare["os_family"][-1][1]   # the rare kind's answers pooled in
+
+
+def test_a_description_naming_a_class_is_a_tied_feature_of_that_class():
+    feats = snmp.device_features({"sysDescr": "Barracuda Load Balancer ADC",
+                                  "sysObjectID": "1.3.6.1.4.1.20632.2"})
+    assert feats.get("cword:load-balancer") == 1.0
+    assert "cword" in training.TIED_KINDS

@@ -275,3 +275,33 @@ def test_device_map_agrees_with_the_labelled_corpus():
             answered += 1
             right += klass in (record.get("itam_accept") or [record.get("itam_class")])
     assert answered >= 50 and right / answered >= 0.9, (right, answered)
+
+
+def test_a_product_named_after_a_narrower_class_wins_over_the_device_word():
+    # Recog files the AireOS controller ("Cisco Controller") under os.device WAP
+    hit = banners.recog_hit("snmp_sysdescr", "Cisco Controller")
+    assert ("device_class", "wireless-controller") in {(field, value) for _, field, value, _ in hit}
+    assert set(banners.product_classes().values()) <= set(DEVICE_CLASSES) - {"unknown"}
+    plain = banners.params_evidence({"os.device": "WAP", "os.product": "UniFi"}, "r", "x")
+    assert by_field(plain, "device_class") == {"wireless-ap"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Barracuda Load Balancer ADC", {"load-balancer"}),
+    ("Cambium cnPilot E500 Access Point", {"wireless-ap"}),
+    ("IBM 3584 UltraScaleable Tape Library 7420", {"storage"}),
+    ("Cisco Adaptive Security Appliance Version 9.12(2)", {"firewall"}),   # the longer phrase wins
+    ("Catalyst 1200 Series Smart Switch, 8-port GE, Desktop", {"switch"}),  # a form factor, not a class
+    ("Linux wap-familyroom 2.6.36.4brcmarm", set()),                        # part of a host name
+    ("", set()), (None, set()), (12, set()), ("x" * 100_000, set()),
+])
+def test_class_words_in_a_product_description(text, expected):
+    assert banners.class_words(text) == expected
+
+
+def test_a_class_only_the_os_implies_weighs_less_than_the_hardware_s_own():
+    generic = banners.params_evidence({"os.device": "Router", "os.product": "IOS"}, "r", "x")
+    box = banners.params_evidence({"hw.device": "Router", "os.product": "IOS"}, "r", "x")
+    weight = {e.field: e.weight for e in generic}["device_class"]
+    own = {e.field: e.weight for e in box}["device_class"]
+    assert weight == banners.W_CLASS * banners.OS_DEVICE_SCALE < own

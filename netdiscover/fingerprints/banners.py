@@ -30,6 +30,9 @@ SOURCE = "recog"
 FACT_KEYS = ("nmap", "mdns", "ssdp", "dhcp")
 MAPPING = Path(recog.__file__).with_name("mapping.yaml")
 W_CLASS = 0.5
+# a class read from os.device (what the OS usually runs on: Recog's "Cisco IOS" says Router for
+# every IOS box, switches included) says less than one read from hw.device (the box itself)
+OS_DEVICE_SCALE = 0.75
 W_VENDOR = 0.45
 W_MODEL = 0.45
 W_OS = 0.45
@@ -49,16 +52,54 @@ _OWN_FIRMWARE = frozenset({"printer", "multifunction device"})
 
 
 @lru_cache(maxsize=1)
+def _mapping_data() -> dict[str, Any]:
+    with MAPPING.open(encoding="utf-8") as handle:
+        return rules.load_yaml(handle) or {}
+
+
+def _class_table(section: str) -> dict[str, str]:
+    table = {str(k).casefold(): str(v) for k, v in (_mapping_data().get(section) or {}).items()}
+    unknown = sorted(set(table.values()) - _CLASSES)
+    if unknown:
+        raise ValueError(f"{MAPPING.name}: unknown device class {unknown[0]!r} in {section}")
+    return table
+
+
+@lru_cache(maxsize=1)
 def mapping() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     """(Recog device word -> our class, Recog OS family [``vendor/family``] -> (os_family, os_name))."""
-    with MAPPING.open(encoding="utf-8") as handle:
-        data = rules.load_yaml(handle) or {}
-    classes = {str(k).casefold(): str(v) for k, v in (data.get("device_classes") or {}).items()}
-    unknown = sorted(set(classes.values()) - _CLASSES)
-    if unknown:
-        raise ValueError(f"{MAPPING.name}: unknown device class {unknown[0]!r}")
-    families = {str(k).casefold(): (str(v[0]), str(v[1])) for k, v in (data.get("os_families") or {}).items()}
-    return classes, families
+    families = {str(k).casefold(): (str(v[0]), str(v[1]))
+                for k, v in (_mapping_data().get("os_families") or {}).items()}
+    return _class_table("device_classes"), families
+
+
+# device words that in a product description name a form factor ("8-port GE, Desktop") rather than a class
+_FORM_FACTORS = frozenset({"desktop"})
+
+
+@lru_cache(maxsize=1)
+def _class_phrases() -> tuple[re.Pattern[str], dict[str, str]]:
+    table = {k: v for k, v in {**mapping()[0], **product_classes()}.items() if k not in _FORM_FACTORS}
+    # longest first, so "security appliance" is read before "appliance"
+    words = sorted(table, key=lambda w: (-len(w), w))
+    alternatives = "|".join(re.escape(w) for w in words)
+    pattern = re.compile(r"(?<![\w-])(" + alternatives + r")(?![\w-])", re.IGNORECASE)
+    return pattern, table
+
+
+def class_words(text: Any) -> set[str]:
+    """The classes a product description names in plain words ("Load Balancer ADC", "Network Camera",
+    "Wireless LAN Controller"): the device words of the Recog mapping, read in any text."""
+    if not isinstance(text, str) or not text:
+        return set()
+    pattern, table = _class_phrases()
+    return {table[found.casefold()] for found in pattern.findall(text[:MAX_TEXT])}
+
+
+@lru_cache(maxsize=1)
+def product_classes() -> dict[str, str]:
+    """Recog product name -> our class, where the product says more than its device word."""
+    return _class_table("product_classes")
 
 
 def _clip(value: Any) -> str | None:
@@ -226,9 +267,13 @@ def params_evidence(params: Mapping[str, str], rule: str, matched: str, scale: f
     model = (params.get("hw.product") or "").strip()
     if model and len(model) <= 64:
         out.append(Evidence(SOURCE, rule, "model", model, round(W_MODEL * hw, 3), matched))
-    klass = classes.get(device.casefold())
+    products = product_classes()
+    by_product = products.get((params.get("os.product") or "").casefold()) or products.get(model.casefold())
+    klass = by_product or classes.get(device.casefold())
     if klass:
-        out.append(Evidence(SOURCE, rule, "device_class", klass, round(W_CLASS * hw, 3), matched))
+        generic = not by_product and not params.get("hw.device")
+        weight = W_CLASS * (os_scale * OS_DEVICE_SCALE if generic else hw)
+        out.append(Evidence(SOURCE, rule, "device_class", klass, round(weight, 3), matched))
     os_vendor = (params.get("os.vendor") or "").casefold()
     for word in (params.get("os.family"), params.get("os.product")):
         if not word:

@@ -18,7 +18,10 @@ A maker that split in two under one registration is named after the half that se
 decided class (``SPLIT_MAKERS``). Finally the vendor and OS confidences of answers that SNMP
 evidence backs go through calibration tables learned from held-out corpus devices
 (``class_model.json`` "fields"), so that a confidence is the share of such answers that were
-right; the device class's confidence is already calibrated by its model.
+right; an uncontested OS answer is looked up in the table of the kind of evidence that decided it
+(a generic "Linux" kernel word and a maker's own OS rule are not equally often the OS a device
+is labelled with, whatever their weights). The device class's confidence is already calibrated
+by its model.
 """
 
 from __future__ import annotations
@@ -90,9 +93,39 @@ CALIBRATED = {"vendor": "vendor", "os_family": "os_family", "os_name": "os_famil
 CONTESTED = "~contested"
 
 
+# Uncontested answers decided by one kind of evidence (a rule, a registry, Recog, a maker's range)
+# are right as often as that kind is, whatever its weight: where the training saw enough of them,
+# the kind has its own table ("os_family@snmp:netsnmp-linux"), fitted on those answers alone.
+BY_KIND = "@"
+
+
 def table_name(field: str, contested: bool) -> str:
     """The calibration table's name for ``field`` (a CALIBRATED table) answered with or without dissent."""
     return field + CONTESTED if contested else field
+
+
+def kind_table(field: str, kind: str) -> str:
+    """The name of the calibration table of ``field`` answers decided by evidence of ``kind``."""
+    return f"{field}{BY_KIND}{kind}"
+
+
+def evidence_kind(item: Evidence) -> str:
+    """What kind of evidence an item is: its source and its rule without the rule's detail
+    (``snmp:netsnmp-linux``, ``snmp:iana-pen``, ``recog:snmp_sysdescr``, ``vendor-range:vendor-range``)."""
+    rule = item.rule if isinstance(item.rule, str) else ""
+    return f"{item.source}:{rule.split(':', 1)[0]}"
+
+
+def deciding_kind(fp: Fingerprint, field: str) -> str | None:
+    """The kind of the strongest evidence behind ``fp``'s answer for ``field`` (None without one)."""
+    value = getattr(fp, field, None)
+    if not isinstance(value, str):
+        return None
+    key = _key(value)
+    for item in fp.evidence:      # strongest first
+        if item.field == field and item.value.__class__ is str and _key(item.value) == key:
+            return evidence_kind(item)
+    return None
 
 
 def field_calibration() -> dict[str, list[tuple[float, float]]]:
@@ -310,6 +343,7 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     os_rules: set[tuple[str, str]] = set()
     calibrate: set[str] = set()
     contested: set[str] = set()
+    kinds: dict[str, str] = {}
     for field in _ORDER:
         groups = by_field.get(field)
         if not groups:
@@ -337,6 +371,7 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
         result.confidence[field] = round(max(0.0, min(1.0, best_score - 0.5 * runner_up)), 3)
         if any(item.source == CALIBRATED_SOURCE for item in winners):
             calibrate.add(field)
+        kinds[field] = evidence_kind(winners[0])
         if field in ("os_family", "os_name"):
             os_rules.update((item.source, item.rule) for item in winners)
         if field == "vendor":
@@ -354,8 +389,13 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     if split is not None and result.device_class not in split[0]:
         result.vendor = split[1]
     tables = field_calibration()
+    answered_snmp = any(item.source == CALIBRATED_SOURCE for item in items)
     for field, base in CALIBRATED.items():
-        table = tables.get(table_name(base, base in contested)) or tables.get(base)
+        kind = kinds.get(base)
+        own = tables.get(kind_table(base, kind)) if kind and answered_snmp and base not in contested else None
+        if own is not None and field in result.confidence:
+            calibrate.add(field)      # that kind's answers on SNMP devices were judged, whatever its source
+        table = own or tables.get(table_name(base, base in contested)) or tables.get(base)
         if table and field in calibrate:
             result.confidence[field] = round(class_model.interpolate(table, result.confidence[field]), 3)
     items.sort(key=_weight)

@@ -8,8 +8,10 @@
 - ENTITY-MIB: the chassis entry's model name (strongest when it carries a serial number) and
   manufacturer.
 - The device class comes from the learned model (``class_model.json``, see ``snmp_features``):
-  standard-MIB facts, the maker behind the enterprise number, sysDescr/ENTITY words and the
-  classes the rules propose are its features; its top contributions are listed as evidence.
+  standard-MIB facts, the maker behind the enterprise number, sysDescr/ENTITY words, the
+  classes the rules propose and the classes sysDescr names in plain words ("Load Balancer",
+  "Access Point": ``banners.class_words``) are its features; its top contributions are listed
+  as evidence.
   Without a model file, the rules' classes and the MIB/sysServices hints speak directly.
 - LLDP-MIB ``lldpLocSysCapEnabled`` is the device's own statement of what it is (IEEE 802.1AB);
   it is weighed as a separate source, ``lldp``.
@@ -373,14 +375,21 @@ def _found(facts: Mapping[str, Any], drop: frozenset[str]) -> list[Evidence]:
 
 def _features(facts: Mapping[str, Any], found: list[Evidence]) -> dict[str, float]:
     rule_classes = [(e.value, e.weight) for e in found if e.field == "device_class" and e.source == SOURCE]
-    recog_classes = {e.value for e in found if e.field == "device_class" and e.source == banners.SOURCE}
+    recog_classes: dict[str, float] = {}
+    for e in found:
+        if e.field == "device_class" and e.source == banners.SOURCE:
+            # strength: the class's weight against a plain hw.device statement's
+            strength = round(min(1.0, e.weight / banners.W_CLASS), 3)
+            recog_classes[e.value] = max(strength, recog_classes.get(e.value, 0.0))
     makers = [e.value for e in found if e.field == "vendor" and e.rule in ("descr-maker", "entity-mfg")]
     ranges = {r[0] for e in found if e.field == "vendor" and (r := vendor_range(e.value)) and r[0]}
     feats = snmp_features.features(facts, rule_classes, makers)
     for klass in sorted(ranges):
         feats[f"range:{klass}"] = 1.0
     for klass in sorted(recog_classes):
-        feats[f"recog:{klass}"] = 1.0
+        feats[f"recog:{klass}"] = recog_classes[klass]
+    for klass in sorted(banners.class_words(facts.get("sysDescr"))):
+        feats[f"cword:{klass}"] = 1.0
     return feats
 
 

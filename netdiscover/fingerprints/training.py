@@ -41,7 +41,8 @@ class Sample:
 
 
 RULE_FEATURES = ("rtop:", "range:")
-TIED_KINDS = ("rtop", "range", "std", "recog")    # features naming a class; one shared weight per kind
+# features naming a class; one shared weight per kind
+TIED_KINDS = ("rtop", "range", "std", "recog", "cword")
 
 
 def without_rules(feats: Mapping[str, float]) -> dict[str, float]:
@@ -325,7 +326,8 @@ def field_points(devices: Sequence[Device], scorer: ModuleType, key: str,
                  k: int = 5) -> dict[str, list[tuple[float, bool]]]:
     """(raw confidence, right) for vendor and OS family, each device judged with the rules that only
     its own held-out fold fired dropped (what an unseen device of that vendor/OS would show);
-    answers other evidence contradicted are listed under ``combine.table_name(field, True)``."""
+    answers other evidence contradicted are listed under ``combine.table_name(field, True)``, and
+    for ``KIND_FIELDS`` the kind of evidence that decided the answer follows after ``KIND_MARK``."""
     from netdiscover.fingerprints import combine, snmp
 
     data = samples(devices, lambda d: {})
@@ -347,6 +349,9 @@ def field_points(devices: Sequence[Device], scorer: ModuleType, key: str,
                 for name in FIELD_TABLES:
                     if pred[name] and right[name] is not None:
                         table = combine.table_name(name, name in dissent)
+                        kind = combine.deciding_kind(fp, name) if name in KIND_FIELDS else None
+                        if kind:
+                            table += KIND_MARK + kind
                         points.setdefault(table, []).append((fp.confidence.get(name, 0.0), bool(right[name])))
     finally:
         combine.set_field_calibration(None)
@@ -355,22 +360,44 @@ def field_points(devices: Sequence[Device], scorer: ModuleType, key: str,
 
 FIELD_TABLES = ("vendor", "os_family")
 MIN_CONTESTED = 20      # fewer contested answers than this: they share the field's one table
+# Fields whose answers are calibrated per kind of deciding evidence (combine.kind_table): an OS
+# rule's weight says how specific it is, not how often the OS it names is the one a device runs.
+KIND_FIELDS = ("os_family",)
+KIND_MARK = "|"         # separates a point list's table name from its deciding kind
+MIN_KIND = 12           # answers a kind needs for its own table; fewer share the field's tables
 # Vendor/OS confidences are lower bounds one standard error under the held-out share right: the
 # corpus's mix of makers is not a network's, and "0.8" should still hold on the next one.
 FIELD_Z = 1.0
 
 
 def field_tables(points: Mapping[str, Sequence[tuple[float, bool]]]) -> dict[str, list[tuple[float, float]]]:
-    """Isotonic confidence -> share-right tables per field, and per field answered against dissent
-    (``combine.CONTESTED``) where there are at least ``MIN_CONTESTED`` such answers."""
+    """Isotonic confidence -> share-right tables per field, per kind of deciding evidence where a
+    kind decided at least ``MIN_KIND`` answers (``combine.kind_table``), and per field answered
+    against dissent (``combine.CONTESTED``) where there are at least ``MIN_CONTESTED`` such answers."""
     from netdiscover.fingerprints import combine
 
-    pooled: dict[str, list[tuple[float, bool]]] = {}
+    by_kind: dict[str, list[tuple[float, bool]]] = {}
     for name, pairs in points.items():
+        table, _, kind = name.partition(KIND_MARK)
+        if kind and not table.endswith(combine.CONTESTED):
+            by_kind.setdefault(combine.kind_table(table, kind), []).extend(pairs)
+    rest: dict[str, list[tuple[float, bool]]] = {}
+    for name, pairs in points.items():
+        table, _, kind = name.partition(KIND_MARK)
+        if len(by_kind.get(combine.kind_table(table, kind), ())) < MIN_KIND:
+            rest.setdefault(table, []).extend(pairs)
+    pooled: dict[str, list[tuple[float, bool]]] = {}
+    for name, pairs in rest.items():
         base = name.removesuffix(combine.CONTESTED)
         own = name if base == name or len(pairs) >= MIN_CONTESTED else base
         pooled.setdefault(own, []).extend(pairs)
-    return {name: isotonic(pairs, z=FIELD_Z) for name, pairs in sorted(pooled.items()) if pairs}
+    tables = {name: isotonic(pairs, z=FIELD_Z) for name, pairs in sorted(pooled.items()) if pairs}
+    for name, pairs in sorted(by_kind.items()):
+        if len(pairs) >= MIN_KIND:
+            # one share for the kind: its answers are too few to split by score
+            rate = _rate([0.0, float(sum(right for _, right in pairs)), float(len(pairs))], 1.0, FIELD_Z)
+            tables[name] = [(0.0, round(rate, 4)), (1.0, round(rate, 4))]
+    return tables
 
 
 def held_out_points(devices: Sequence[Device], data: Sequence[Sample], key: str, classes: Sequence[str],
