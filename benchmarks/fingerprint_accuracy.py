@@ -32,7 +32,7 @@ import fingerprint_lab
 from netdiscover.fingerprints import Evidence, fingerprint, pen, snmprec, training
 from netdiscover.observation import Observation
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+DEFAULT_CORPUS = training.default_corpus()
 
 
 def prediction(name: str, observations: list[Observation]) -> dict:

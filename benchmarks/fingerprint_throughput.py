@@ -24,10 +24,10 @@ import sys
 import time
 from pathlib import Path
 
-from netdiscover.fingerprints import combine, fingerprint, snmp, snmprec
+from netdiscover.fingerprints import combine, fingerprint, snmp, snmprec, training
 from netdiscover.observation import Observation, Service
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+DEFAULT_CORPUS = training.default_corpus()
 OUIS = ["00:1b:54", "3c:22:fb", "00:50:56", "f4:8e:38", "b8:27:eb", "00:0c:29", "ac:de:48", "00:1e:c9",
         "d8:9e:f3", "00:17:88", "18:b4:30", "00:04:f2", "00:11:32", "24:5a:4c", "e4:5f:01"]
 NMAP_GUESSES = [

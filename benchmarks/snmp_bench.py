@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from netdiscover.credentials import SnmpCredential  # noqa: E402
+from netdiscover.fingerprints import training  # noqa: E402
 from netdiscover.scanners.base import ScanContext  # noqa: E402
 from netdiscover.scanners.snmp import scanner as snmp  # noqa: E402
 from netdiscover.scanners.snmp import tables as t  # noqa: E402
@@ -44,7 +45,7 @@ from netdiscover.scanners.snmp.walk import AgentSession, Limits  # noqa: E402
 from netdiscover_lab.netns import Lab  # noqa: E402
 from netdiscover_lab.snmp_agents import start_snmpsim  # noqa: E402
 
-CORPUS_ROOT = Path(os.environ.get("NETDISCOVER_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS_ROOT = training.default_corpus()
 CORPUS = CORPUS_ROOT / "snmp-public" / "snmprec"
 LARGE = "iosxe_c9600x-svl.snmprec"
 SYSTEM_OIDS = [oid_text(o) for o in t.SYSTEM.values()]

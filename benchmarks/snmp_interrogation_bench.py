@@ -37,12 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from netdiscover.credentials import SnmpCredential  # noqa: E402
+from netdiscover.fingerprints import training  # noqa: E402
 from netdiscover.scanners.base import ScanContext  # noqa: E402
 from netdiscover.scanners.snmp import scanner as snmp  # noqa: E402
 from netdiscover_lab.netns import Lab  # noqa: E402
 from netdiscover_lab.snmp_agents import start_snmpsim  # noqa: E402
 
-CORPUS_ROOT = Path(os.environ.get("NETDISCOVER_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS_ROOT = training.default_corpus()
 CORPUS = CORPUS_ROOT / "snmp-public" / "snmprec"
 TABLES = {
     "system": "1.3.6.1.2.1.1",

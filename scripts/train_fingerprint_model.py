@@ -22,7 +22,7 @@ from pathlib import Path
 
 from netdiscover.fingerprints import class_model, snmp, training
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+DEFAULT_CORPUS = training.default_corpus()
 GROUPINGS = ("vendor", "os")
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 import collections
 import importlib.util
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-from netdiscover.fingerprints import fingerprint, snmprec
+from netdiscover.fingerprints import fingerprint, snmprec, training
 from netdiscover.observation import Observation
 
-CORPUS = Path(os.environ.get("NETDISCOVER_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+CORPUS = training.default_corpus()
 INDEX = CORPUS / "snmp-public" / "index.json"
 
 

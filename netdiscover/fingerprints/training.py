@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import random
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -256,6 +257,19 @@ class Device:
     vendor: str
     os: str
     record: dict
+
+
+def default_corpus() -> Path:
+    """The labelled corpus: $NETDISCOVER_CORPUS, else the first ``shared/corpus`` beside this
+    checkout or one of its parents (a git worktree nested under the project's folder finds it too)."""
+    named = os.environ.get("NETDISCOVER_CORPUS")
+    if named:
+        return Path(named)
+    here = Path(__file__).resolve()
+    for folder in here.parents[2:]:
+        if (folder / "shared" / "corpus").is_dir():
+            return folder / "shared" / "corpus"
+    return here.parents[3] / "shared" / "corpus"
 
 
 def load_corpus(corpus: Path) -> list[Device]:
