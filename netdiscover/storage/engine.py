@@ -266,6 +266,22 @@ def write_session(sessions: sessionmaker[Session], whole_database: bool = True) 
         yield session
 
 
+def read_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions of the same database for work that only reads (the web server's requests).
+
+    PostgreSQL: each statement in its own implicit transaction (autocommit), so a read costs no
+    BEGIN and no ROLLBACK round trip, and the connection's prepared statements survive from one
+    request to the next (psycopg drops them all on ROLLBACK). At READ COMMITTED, PostgreSQL's
+    level and ours, every statement of a transaction reads its own snapshot anyway, so the rows
+    read are the same. SQLite: the same sessions (a read transaction there is one consistent
+    snapshot, and costs no round trip).
+    """
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return sessions
+    return sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
+
 def refresh_planner_statistics(sessions: sessionmaker[Session], tables: tuple[str, ...]) -> None:
     """PostgreSQL: ANALYZE these tables now, so the next reads are planned on their new size.
 

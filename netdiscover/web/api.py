@@ -112,7 +112,7 @@ def role(needed: str) -> Any:
     the next (see ``pages.reading``), so the route's own write session never waits on it.
     """
     def check(request: Request, credentials: Token) -> Principal:
-        with request.app.state.sessions() as session:
+        with request.app.state.reads() as session:
             return authorise(session, credentials, needed)
     return check
 
@@ -122,7 +122,7 @@ async def read(request: Request, credentials: HTTPAuthorizationCredentials | Non
     """A viewer's read: token check, ``work`` and its JSON in one session, opened and closed in
     one worker-thread hop (see ``pages.reading``; per-step dependencies took four hops)."""
     def run() -> Any:
-        with request.app.state.sessions() as session:
+        with request.app.state.reads() as session:
             authorise(session, credentials, "viewer")
             return work(session)
     return await run_in_threadpool(run)

@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from netdiscover import __version__
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.health import assets_by_status, check_database
+from netdiscover.storage.engine import read_sessions
 from netdiscover.web import account_pages, api, pages
 from netdiscover.web.security import LoginLimiter
 
@@ -137,13 +138,14 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
     app = FastAPI(title="netdiscover", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=_few_threads,
                   description="Discovered assets, the unknown-device report and review decisions.")
-    app.state.sessions = sessions
+    app.state.sessions = sessions           # writes (write_session) and logins
+    app.state.reads = read_sessions(sessions)
 
     app.state.limiter = limiter or LoginLimiter()
     app.state.subnet_index = None
     app.state.site_names = None
     app.state.index_lock = threading.Lock()
-    _metrics(app, sessions)
+    _metrics(app, app.state.reads)
 
     def error(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         if pages.is_page(request):
@@ -177,7 +179,7 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
              responses={503: {"model": api.ErrorBody}})
     def healthz() -> Response:
         try:
-            with sessions() as session:
+            with app.state.reads() as session:
                 check_database(session)
         except Exception as exc:  # any database failure means "not healthy", reported not raised
             return error_response(503, f"database unavailable: {type(exc).__name__}")

@@ -82,7 +82,7 @@ def reading(request: Request) -> Session:
     requests than pooled connections, requests holding one while waiting for a thread, and
     threads waiting for a connection, would stall each other until the pool timeout.
     """
-    return request.app.state.sessions()
+    return request.app.state.reads()
 
 
 def signed_in(request: Request, session: Session) -> BrowserSession:
@@ -221,7 +221,7 @@ def _subnet_index(request: Request, session: Session) -> Any:
     elif time.monotonic() - cached[0] > INDEX_TTL_S and state.index_lock.acquire(blocking=False):
         def refresh() -> None:
             try:
-                with state.sessions() as fresh:
+                with state.reads() as fresh:
                     state.subnet_index = (time.monotonic(), reports.subnet_index(fresh))
             finally:
                 state.index_lock.release()
