@@ -92,9 +92,13 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Token = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def authorise(session: Session, credentials: HTTPAuthorizationCredentials | None, needed: str) -> Principal:
-    """The token's user when its role is ``needed`` or above; 401 without a valid token, else 403."""
-    found = principal_for_token(session, credentials.credentials) if credentials else None
+def authorise(request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None,
+              needed: str) -> Principal:
+    """The token's user when its role is ``needed`` or above; 401 without a valid token, else 403.
+    Who a token acts as is remembered for a few seconds (``app.state.principals``)."""
+    found = None
+    if credentials is not None:
+        found = principal_for_token(session, credentials.credentials, request.app.state.principals)
     if found is None:
         raise HTTPException(401, "a valid token is needed: Authorization: Bearer TOKEN",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -113,7 +117,7 @@ def role(needed: str) -> Any:
     """
     def check(request: Request, credentials: Token) -> Principal:
         with request.app.state.reads() as session:
-            return authorise(session, credentials, needed)
+            return authorise(request, session, credentials, needed)
     return check
 
 
@@ -123,7 +127,7 @@ async def read(request: Request, credentials: HTTPAuthorizationCredentials | Non
     one worker-thread hop (see ``pages.reading``; per-step dependencies took four hops)."""
     def run() -> Any:
         with request.app.state.reads() as session:
-            authorise(session, credentials, "viewer")
+            authorise(request, session, credentials, "viewer")
             return work(session)
     return await run_in_threadpool(run)
 

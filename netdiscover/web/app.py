@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netdiscover import __version__
+from netdiscover.services.accounts import Remembered, remembered_principals
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.health import assets_by_status, check_database
 from netdiscover.storage.engine import read_sessions
@@ -133,8 +134,10 @@ async def _few_threads(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None = None) -> FastAPI:
-    """The web application over the asset database of ``sessions``."""
+def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None = None,
+               principals: Remembered | None = None) -> FastAPI:
+    """The web application over the asset database of ``sessions``; ``principals`` remembers who
+    tokens and browser sessions act as (``accounts.remembered_principals()`` unless given)."""
     app = FastAPI(title="netdiscover", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=_few_threads,
                   description="Discovered assets, the unknown-device report and review decisions.")
@@ -142,6 +145,7 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
     app.state.reads = read_sessions(sessions)
 
     app.state.limiter = limiter or LoginLimiter()
+    app.state.principals = principals if principals is not None else remembered_principals()
     app.state.subnet_index = None
     app.state.site_names = None
     app.state.index_lock = threading.Lock()

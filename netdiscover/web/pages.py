@@ -87,7 +87,7 @@ def reading(request: Request) -> Session:
 
 def signed_in(request: Request, session: Session) -> BrowserSession:
     """The signed-in browser, read in ``session``; anyone else goes to the login page."""
-    found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
+    found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE), request.app.state.principals)
     if found is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = "/login?" + urlencode({"next": target})
@@ -192,6 +192,7 @@ def logout(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "") -> R
     check_form(bs, csrf, "viewer")
     with request.app.state.sessions.begin() as session:
         end_session(session, request.cookies.get(SESSION_COOKIE))
+    request.app.state.principals.clear()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
