@@ -126,7 +126,10 @@ def start_server(url: str, port: int, workers: int, checkout: str | None = None)
     if checkout:
         paths = (os.path.abspath(checkout), env.get("PYTHONPATH"))
         env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # `python -c` puts the working directory first on the path, before PYTHONPATH: run in the
+    # checkout, or a run started from this code's directory would import this code twice
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            cwd=os.path.abspath(checkout) if checkout else None)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
