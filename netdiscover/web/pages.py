@@ -52,6 +52,9 @@ router = APIRouter(include_in_schema=False)
 _env = Environment(loader=PackageLoader("netdiscover.web", "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 _env.filters["plain"] = lambda value, limit=200: plain(value, limit)
+# a list as one line of safe text, escaped once on output (Jinja's join escapes each item into
+# Markup first: twice the work, and plain() of that Markup was escaped a second time)
+_env.filters["joined"] = lambda values, limit=200: plain(", ".join(map(str, values or ())), limit)
 _env.filters["when"] = when
 _env.globals["asset_facts"] = PAGE_FIELDS
 
