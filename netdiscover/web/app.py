@@ -47,8 +47,12 @@ SECURITY_HEADERS = {
 # Request work is CPU-bound Python under one GIL: 40 threads taking turns cost more CPU per
 # request than a few, and the rest queue fairly; a few more than cores still overlap the waits
 # on the database. At 20 clients on 100k assets (SQLite, load average 12-15, two rounds each),
-# server CPU per API call was 8.0-9.9 ms with 40 threads, 7.0-7.5 with 8, 8.5-10.4 with 4.
-WORKER_THREADS = 8
+# server CPU per API call was 8.0-9.9 ms with 40 threads, 7.0-7.5 with 8, 8.5-10.4 with 4 under
+# h11 and asyncio's loop. Since httptools, uvloop and one session per request (two processes,
+# three rounds each, load average 5-9), 4 threads against 8: API p95 62-63 ms against 81-114 on
+# PostgreSQL and 100-120 against 116-135 on SQLite; page 104-163 against 131-171 and 173-227
+# against 221-260. The price: four slow requests at once (a whole report) hold up the rest.
+WORKER_THREADS = 4
 ERROR_NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                422: "invalid_request", 429: "too_many_requests", 500: "internal_error",
