@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 BUSY_TIMEOUT_S = 60
-# Pooled connections kept open: at least the web server's worker threads (8) and its background
-# index refresh, so that under load every request reuses one. With SQLAlchemy's default of 5,
-# connections past the fifth were opened and closed per request (on PostgreSQL a backend process
-# started for each: 53 new sessions in 1,250 API requests at 20 clients).
+# Pooled connections kept open: more than the web server's worker threads and its background
+# index refresh, so that under load every request reuses one. With SQLAlchemy's default of 5 and
+# 8 worker threads, connections past the fifth were opened and closed per request (on PostgreSQL
+# a backend process started for each: 53 new sessions in 1,250 API requests at 20 clients).
 POOL_SIZE = 10
 # Key of the PostgreSQL advisory locks that serialise migrations and sweep writes.
 MIGRATE_LOCK = 0x6E64_6D67
