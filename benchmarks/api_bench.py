@@ -8,7 +8,9 @@ asyncio keep-alive connections) for --seconds per scenario, --rounds times in tu
   api     GET /api/v1/assets?status=undocumented&limit=100   (bearer token)
   page    GET /unknown                                      (signed-in browser session, 100 rows)
   deep    GET /api/v1/assets?status=undocumented&limit=100&cursor=<page 200>
-Prints p50/p95/p99 latency and requests/s per scenario. Targets: p95 < 100 ms (api) and
+Prints p50/p95/p99 latency and requests/s per scenario, and the CPU time per request of the
+server processes, of the PostgreSQL backends (when the server runs on this machine) and of the
+load generator itself (all share the machine's cores). Targets: p95 < 100 ms (api) and
 < 300 ms (page) under 20 clients. Only loopback is used.
 
 Each figure is printed with the load average (the machine is shared; record it with the figure).
@@ -124,7 +126,10 @@ def start_server(url: str, port: int, workers: int, checkout: str | None = None)
     if checkout:
         paths = (os.path.abspath(checkout), env.get("PYTHONPATH"))
         env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # `python -c` puts the working directory first on the path, before PYTHONPATH: run in the
+    # checkout, or a run started from this code's directory would import this code twice
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            cwd=os.path.abspath(checkout) if checkout else None)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -136,15 +141,9 @@ def start_server(url: str, port: int, workers: int, checkout: str | None = None)
     raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
 
 
-def server_cpu_s(pid: int) -> float:
-    """CPU seconds used so far by the server process and its worker processes (Linux /proc)."""
+def processes_cpu_s(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes (Linux /proc; those gone or unreadable count 0)."""
     total = 0.0
-    pids = [pid]
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            pids += [int(p) for p in handle.read().split()]
-    except OSError:
-        pass
     for p in pids:
         try:
             with open(f"/proc/{p}/stat") as handle:
@@ -153,6 +152,42 @@ def server_cpu_s(pid: int) -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by the server process and its worker processes (Linux /proc)."""
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            pids += [int(p) for p in handle.read().split()]
+    except OSError:
+        pass
+    return processes_cpu_s(pids)
+
+
+class DatabaseCpu:
+    """CPU seconds used so far by the PostgreSQL backends serving the database at ``url`` (when the
+    server runs on this machine and its processes can be read; else None): the database's share of
+    a request, which the server's own CPU figure leaves out."""
+
+    def __init__(self, url: str) -> None:
+        self.sessions = open_database(url) if url.startswith("postgresql") else None
+
+    def backends(self) -> list[int]:
+        with self.sessions() as s:
+            return list(s.scalars(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")))
+
+    def cpu_s(self) -> float | None:
+        if self.sessions is None:
+            return None
+        pids = self.backends()
+        return processes_cpu_s(pids) if pids and os.path.exists(f"/proc/{pids[0]}/stat") else None
+
+    def close(self) -> None:
+        if self.sessions is not None:
+            self.sessions.kw["bind"].dispose()
 
 
 def login(base: str) -> str:
@@ -224,15 +259,16 @@ async def load(port: int, path: str, clients: int, seconds: float,
             if status != 200:
                 failed[status] += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(conn) for conn in connections))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     for conn in connections:
         conn.close()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
     return {"n": len(latencies), "errors": sum(failed.values()), "failed": dict(failed), "p50": q[49] * 1000,
-            "p95": q[94] * 1000, "p99": q[98] * 1000, "rps": len(latencies) / elapsed}
+            "p95": q[94] * 1000, "p99": q[98] * 1000, "rps": len(latencies) / elapsed,
+            "client_ms": cpu * 1000 / max(len(latencies), 1)}
 
 
 def load_average() -> str:
@@ -272,6 +308,7 @@ def run_backend(label: str, url: str, args: argparse.Namespace,
     checkouts = {"ours": None, **({"base": args.baseline} if args.baseline else {})}
     servers: dict[str, tuple[subprocess.Popen, int]] = {}
     results: dict[str, dict[str, list[dict[str, float]]]] = {name: {} for name in checkouts}
+    database = DatabaseCpu(url)
     try:
         for name, checkout in checkouts.items():
             port = free_port()
@@ -293,20 +330,25 @@ def run_backend(label: str, url: str, args: argparse.Namespace,
                         continue
                     scenario, path, headers = plans[name][index]
                     proc, port = servers[name]
-                    cpu = server_cpu_s(proc.pid)
+                    cpu, db_cpu = server_cpu_s(proc.pid), database.cpu_s()
                     figs = asyncio.run(load(port, path, args.clients, args.seconds, headers))
-                    figs["cpu_ms"] = (server_cpu_s(proc.pid) - cpu) * 1000 / max(figs["n"], 1)
+                    per_request = 1000 / max(figs["n"], 1)
+                    figs["cpu_ms"] = (server_cpu_s(proc.pid) - cpu) * per_request
+                    db_after = database.cpu_s()
+                    db = "" if db_cpu is None or db_after is None else \
+                        f"database {(db_after - db_cpu) * per_request:.1f}  "
                     results[name].setdefault(scenario, []).append(figs)
                     print(f"  {name:<4} {scenario:<5} #{round_no} {figs['n']:>6} requests  "
                           f"p50 {figs['p50']:6.1f} ms  p95 {figs['p95']:6.1f} ms  p99 {figs['p99']:6.1f} ms  "
                           f"{figs['rps']:6.1f} req/s  "
                           f"errors {figs['errors']}{figs['failed'] or ''}  "
-                          f"server CPU {figs['cpu_ms']:.1f} ms/request  "
-                          f"load {load_average()}", flush=True)
+                          f"CPU ms/request: server {figs['cpu_ms']:.1f}  {db}"
+                          f"client {figs['client_ms']:.1f}  load {load_average()}", flush=True)
                 order.reverse()
     finally:
         for proc, _port in servers.values():
             stop_server(proc)
+        database.close()
     return results
 
 

@@ -8,6 +8,10 @@ A browser session is a random id kept in a cookie; the database keeps its SHA-25
 user and a per-session CSRF token that every form must send back.
 
 Every function works in the caller's session (the front door commits or rolls back).
+
+A server may pass a ``Remembered`` cache to the token and cookie checks: who a secret acts as is
+then read from the database at most once per PRINCIPAL_CACHE_S seconds, so revoking a token,
+disabling a user or ending a session elsewhere takes effect within that bound.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from netdiscover.observation import clean_text, utcnow
+from netdiscover.services.expiring_cache import ExpiringCache
 from netdiscover.storage import accounts as store
 from netdiscover.storage.auth_models import ROLES, ApiToken, User
 
@@ -31,6 +37,8 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "ndt_"
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 SESSION_LIFETIME = timedelta(hours=12)
+# How long a server may go on trusting what it read about a token or a browser session.
+PRINCIPAL_CACHE_S = 5.0
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown name as slow as one for a known name.
@@ -186,12 +194,30 @@ def revoke_token(session: Session, token_id: int) -> TokenInfo:
     return TokenInfo.of(row)
 
 
-def principal_for_token(session: Session, text: str) -> Principal | None:
-    """The principal a bearer token acts as, or None (unknown, revoked, or user disabled)."""
+# Who recently checked tokens and browser sessions act as, by ("token" or "session", digest).
+Remembered = ExpiringCache[tuple[str, str], Any]
+
+
+def remembered_principals(ttl: float = PRINCIPAL_CACHE_S) -> Remembered:
+    """A cache for ``principal_for_token`` and ``session_for_cookie`` (one per server process)."""
+    return ExpiringCache(ttl)
+
+
+def principal_for_token(session: Session, text: str, recent: Remembered | None = None) -> Principal | None:
+    """The principal a bearer token acts as, or None (unknown, revoked, or user disabled); with
+    ``recent``, as read at most its ttl ago (only valid tokens are remembered)."""
     if not text.startswith(TOKEN_PREFIX) or len(text) > 200:
         return None
-    found = store.token_principal(session, digest(text))
-    return None if found is None else Principal(*found)
+    key = ("token", digest(text))
+    if recent is not None and (known := recent.get(key)) is not None:
+        return known
+    found = store.token_principal(session, key[1])
+    if found is None:
+        return None
+    principal = Principal(*found)
+    if recent is not None:
+        recent.put(key, principal)
+    return principal
 
 
 # -- browser sessions ------------------------------------------------------------------------------
@@ -204,15 +230,23 @@ def new_session(session: Session, principal: Principal) -> str:
     return cookie
 
 
-def session_for_cookie(session: Session, cookie: str | None) -> BrowserSession | None:
-    """The live session a cookie names (user enabled, not expired), or None."""
+def session_for_cookie(session: Session, cookie: str | None,
+                       recent: Remembered | None = None) -> BrowserSession | None:
+    """The live session a cookie names (user enabled, not expired), or None; with ``recent``, as
+    read at most its ttl ago (only live sessions are remembered)."""
     if not cookie or len(cookie) > 100:
         return None
-    found = store.web_session_principal(session, digest(cookie), utcnow())
+    key = ("session", digest(cookie))
+    if recent is not None and (known := recent.get(key)) is not None:
+        return known
+    found = store.web_session_principal(session, key[1], utcnow())
     if found is None:
         return None
     csrf_token, who = found
-    return BrowserSession(Principal(*who), csrf_token)
+    browser = BrowserSession(Principal(*who), csrf_token)
+    if recent is not None:
+        recent.put(key, browser)
+    return browser
 
 
 def end_session(session: Session, cookie: str | None) -> None:

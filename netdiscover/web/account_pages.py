@@ -45,12 +45,16 @@ def _page(request: Request, status: int = 200, error: str | None = None,
 
 
 def _change(request: Request, work: Callable[[Any], T]) -> T | Response:
-    """Run ``work`` in one write transaction; an AccountError is the users page with its reason."""
+    """Run ``work`` in one write transaction; an AccountError is the users page with its reason.
+    What this process remembers about tokens and sessions is forgotten, so a revoked token or a
+    disabled user is refused here from the next request on."""
     try:
         with write_session(request.app.state.sessions) as session:
-            return work(session)
+            done = work(session)
     except AccountError as exc:
         return _page(request, 422, str(exc))
+    request.app.state.principals.clear()
+    return done
 
 
 def _back() -> Response:

@@ -92,9 +92,13 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Token = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def authorise(session: Session, credentials: HTTPAuthorizationCredentials | None, needed: str) -> Principal:
-    """The token's user when its role is ``needed`` or above; 401 without a valid token, else 403."""
-    found = principal_for_token(session, credentials.credentials) if credentials else None
+def authorise(request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None,
+              needed: str) -> Principal:
+    """The token's user when its role is ``needed`` or above; 401 without a valid token, else 403.
+    Who a token acts as is remembered for a few seconds (``app.state.principals``)."""
+    found = None
+    if credentials is not None:
+        found = principal_for_token(session, credentials.credentials, request.app.state.principals)
     if found is None:
         raise HTTPException(401, "a valid token is needed: Authorization: Bearer TOKEN",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -112,8 +116,8 @@ def role(needed: str) -> Any:
     the next (see ``pages.reading``), so the route's own write session never waits on it.
     """
     def check(request: Request, credentials: Token) -> Principal:
-        with request.app.state.sessions() as session:
-            return authorise(session, credentials, needed)
+        with request.app.state.reads() as session:
+            return authorise(request, session, credentials, needed)
     return check
 
 
@@ -122,8 +126,8 @@ async def read(request: Request, credentials: HTTPAuthorizationCredentials | Non
     """A viewer's read: token check, ``work`` and its JSON in one session, opened and closed in
     one worker-thread hop (see ``pages.reading``; per-step dependencies took four hops)."""
     def run() -> Any:
-        with request.app.state.sessions() as session:
-            authorise(session, credentials, "viewer")
+        with request.app.state.reads() as session:
+            authorise(request, session, credentials, "viewer")
             return work(session)
     return await run_in_threadpool(run)
 

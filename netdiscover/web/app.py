@@ -6,6 +6,7 @@ is global, so tests build one app per database.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -25,8 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netdiscover import __version__
+from netdiscover.services.accounts import Remembered, remembered_principals
 from netdiscover.services.errors import NotFound, OperationError
 from netdiscover.services.health import assets_by_status, check_database
+from netdiscover.storage.engine import read_sessions
 from netdiscover.web import account_pages, api, pages
 from netdiscover.web.security import LoginLimiter
 
@@ -44,8 +47,12 @@ SECURITY_HEADERS = {
 # Request work is CPU-bound Python under one GIL: 40 threads taking turns cost more CPU per
 # request than a few, and the rest queue fairly; a few more than cores still overlap the waits
 # on the database. At 20 clients on 100k assets (SQLite, load average 12-15, two rounds each),
-# server CPU per API call was 8.0-9.9 ms with 40 threads, 7.0-7.5 with 8, 8.5-10.4 with 4.
-WORKER_THREADS = 8
+# server CPU per API call was 8.0-9.9 ms with 40 threads, 7.0-7.5 with 8, 8.5-10.4 with 4 under
+# h11 and asyncio's loop. Since httptools, uvloop and one session per request (two processes,
+# three rounds each, load average 5-9), 4 threads against 8: API p95 62-63 ms against 81-114 on
+# PostgreSQL and 100-120 against 116-135 on SQLite; page 104-163 against 131-171 and 173-227
+# against 221-260. The price: four slow requests at once (a whole report) hold up the rest.
+WORKER_THREADS = 4
 ERROR_NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                422: "invalid_request", 429: "too_many_requests", 500: "internal_error",
@@ -126,24 +133,34 @@ class _HeadersAndMetrics:
 
 
 @asynccontextmanager
-async def _few_threads(_app: FastAPI) -> AsyncIterator[None]:
-    """Run database work on at most WORKER_THREADS threads at once (anyio's default is 40)."""
+async def _server_process(_app: FastAPI) -> AsyncIterator[None]:
+    """Settings of a process that serves the app: database work on at most WORKER_THREADS
+    threads at once (anyio's default is 40), and everything built at startup (modules, the
+    app, its templates and table metadata) kept out of the cyclic garbage collector's passes
+    (gc.freeze): a page makes enough objects to set off collections, which walked that whole
+    heap each time (the unknown list, in process: 7.4 ms of CPU per page, 6.2-6.3 frozen)."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    gc.collect()
+    gc.freeze()
     yield
 
 
-def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None = None) -> FastAPI:
-    """The web application over the asset database of ``sessions``."""
+def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None = None,
+               principals: Remembered | None = None) -> FastAPI:
+    """The web application over the asset database of ``sessions``; ``principals`` remembers who
+    tokens and browser sessions act as (``accounts.remembered_principals()`` unless given)."""
     app = FastAPI(title="netdiscover", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json", lifespan=_few_threads,
+                  openapi_url="/openapi.json", lifespan=_server_process,
                   description="Discovered assets, the unknown-device report and review decisions.")
-    app.state.sessions = sessions
+    app.state.sessions = sessions           # writes (write_session) and logins
+    app.state.reads = read_sessions(sessions)
 
     app.state.limiter = limiter or LoginLimiter()
+    app.state.principals = principals if principals is not None else remembered_principals()
     app.state.subnet_index = None
     app.state.site_names = None
     app.state.index_lock = threading.Lock()
-    _metrics(app, sessions)
+    _metrics(app, app.state.reads)
 
     def error(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         if pages.is_page(request):
@@ -177,7 +194,7 @@ def create_app(sessions: sessionmaker[Session], *, limiter: LoginLimiter | None 
              responses={503: {"model": api.ErrorBody}})
     def healthz() -> Response:
         try:
-            with sessions() as session:
+            with app.state.reads() as session:
                 check_database(session)
         except Exception as exc:  # any database failure means "not healthy", reported not raised
             return error_response(503, f"database unavailable: {type(exc).__name__}")

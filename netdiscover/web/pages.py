@@ -52,6 +52,9 @@ router = APIRouter(include_in_schema=False)
 _env = Environment(loader=PackageLoader("netdiscover.web", "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 _env.filters["plain"] = lambda value, limit=200: plain(value, limit)
+# a list as one line of safe text, escaped once on output (Jinja's join escapes each item into
+# Markup first: twice the work, and plain() of that Markup was escaped a second time)
+_env.filters["joined"] = lambda values, limit=200: plain(", ".join(map(str, values or ())), limit)
 _env.filters["when"] = when
 _env.globals["asset_facts"] = PAGE_FIELDS
 
@@ -82,12 +85,12 @@ def reading(request: Request) -> Session:
     requests than pooled connections, requests holding one while waiting for a thread, and
     threads waiting for a connection, would stall each other until the pool timeout.
     """
-    return request.app.state.sessions()
+    return request.app.state.reads()
 
 
 def signed_in(request: Request, session: Session) -> BrowserSession:
     """The signed-in browser, read in ``session``; anyone else goes to the login page."""
-    found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE))
+    found = session_for_cookie(session, request.cookies.get(SESSION_COOKIE), request.app.state.principals)
     if found is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = "/login?" + urlencode({"next": target})
@@ -192,6 +195,7 @@ def logout(request: Request, bs: Signed, csrf: Annotated[str, Form()] = "") -> R
     check_form(bs, csrf, "viewer")
     with request.app.state.sessions.begin() as session:
         end_session(session, request.cookies.get(SESSION_COOKIE))
+    request.app.state.principals.clear()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -221,7 +225,7 @@ def _subnet_index(request: Request, session: Session) -> Any:
     elif time.monotonic() - cached[0] > INDEX_TTL_S and state.index_lock.acquire(blocking=False):
         def refresh() -> None:
             try:
-                with state.sessions() as fresh:
+                with state.reads() as fresh:
                     state.subnet_index = (time.monotonic(), reports.subnet_index(fresh))
             finally:
                 state.index_lock.release()
