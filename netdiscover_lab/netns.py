@@ -21,10 +21,12 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 NETNS_DIR = Path("/run/netns")
 
@@ -99,6 +101,7 @@ class Lab:
         self.hosts: dict[str, Host] = {}
         self.segments: dict[str, Segment] = {}
         self.closing: list[Callable[[], None]] = []
+        self._on_term: Any = None
 
     # -- building -------------------------------------------------------------------------
     def namespace(self, name: str) -> str:
@@ -204,10 +207,30 @@ class Lab:
                     self.closing.pop()()
 
     def __enter__(self) -> Lab:
+        self._on_term = _exit_on_sigterm()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        try:
+            self.close()
+        finally:
+            if self._on_term is not None:
+                signal.signal(signal.SIGTERM, self._on_term)
+
+
+def _raise_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _exit_on_sigterm() -> Any:
+    """Make SIGTERM unwind the program (so a lab's ``with`` block removes what it built, as on an
+    exception) where it would otherwise end the process on the spot; return the handler to put
+    back, or None when left as it was (not the main thread, or someone else handles it)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+    return signal.signal(signal.SIGTERM, _raise_exit)
 
 
 def remove_namespaces(prefix: str) -> int:
