@@ -10,11 +10,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from webdata import HOSTILE, NOW, add_asset, seed, seeded_sqlite
+from webdata import HOSTILE, NOW, add_asset, open_seeded
 
 from netdiscover.cli import main
 from netdiscover.storage.auth_models import SweepRequest
-from netdiscover.storage.engine import open_database
 from netdiscover.storage.models import Asset, AssetEvent, Scan
 from netdiscover.web.app import create_app
 
@@ -24,12 +23,7 @@ GETS = ("/api/v1/assets", "/api/v1/assets/1", "/api/v1/reports/unknown", "/api/v
 
 @pytest.fixture
 def web(db_url):
-    if db_url.startswith("sqlite:///"):
-        data = seeded_sqlite(db_url)
-        sessions = open_database(db_url)
-    else:
-        sessions = open_database(db_url)
-        data = seed(sessions)
+    sessions, data = open_seeded(db_url)
     client = TestClient(create_app(sessions))
     data.update(client=client, sessions=sessions, db_url=db_url)
     yield data

@@ -9,13 +9,12 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from test_web_pages import csrf_of, login
-from webdata import seed, seeded_sqlite
+from webdata import open_seeded
 
 from netdiscover.cli import main
 from netdiscover.services.accounts import PRINCIPAL_CACHE_S, end_session
 from netdiscover.services.expiring_cache import ExpiringCache
 from netdiscover.storage.auth_models import ApiToken
-from netdiscover.storage.engine import open_database
 from netdiscover.web.app import create_app
 from netdiscover.web.security import SESSION_COOKIE
 
@@ -46,12 +45,7 @@ class Statements:
 
 @pytest.fixture
 def web(db_url):
-    if db_url.startswith("sqlite:///"):
-        data = seeded_sqlite(db_url)
-        sessions = open_database(db_url)
-    else:
-        sessions = open_database(db_url)
-        data = seed(sessions)
+    sessions, data = open_seeded(db_url)
     clock = Clock()
     app = create_app(sessions, principals=ExpiringCache(PRINCIPAL_CACHE_S, clock=clock))
     data.update(app=app, client=TestClient(app), sessions=sessions, db_url=db_url, clock=clock)

@@ -126,3 +126,15 @@ def seeded_sqlite(url: str) -> dict:
         _TEMPLATE["path"] = path
     shutil.copyfile(_TEMPLATE["path"], url.removeprefix("sqlite:///"))
     return copy.deepcopy(_TEMPLATE["data"])
+
+
+def open_seeded(db_url: str) -> tuple:
+    """The sessions of a database at ``db_url`` holding seed()'s data, and that data (SQLite: a
+    copy of the seeded template; a server database: seeded now)."""
+    from netdiscover.storage.engine import open_database
+
+    if db_url.startswith("sqlite:///"):
+        data = seeded_sqlite(db_url)
+        return open_database(db_url), data
+    sessions = open_database(db_url)
+    return sessions, seed(sessions)
