@@ -23,7 +23,8 @@ from netdiscover.workers.collector import sweep_request
 
 SWEEP_S = 10.0
 EVERY_S = 1.0
-# The collector with collect() replaced by a busy loop: a sweep that holds the interpreter.
+# The collector with collect() replaced by a busy loop: a sweep that holds the interpreter. Its
+# target is a loopback address, so that nothing could leave this host even if the stand-in failed.
 BUSY_COLLECTOR = f"""
 import time
 import netdiscover.services.sweeps as sweeps
@@ -76,7 +77,7 @@ def test_heartbeats_continue_while_a_long_sweep_runs(vhost, tmp_path):
     try:
         first = _ingest_messages(central, time.monotonic() + 60, "heartbeat")     # it is up
         assert first and first[0][1] == "heartbeat", (tmp_path / "collector.log").read_text()[-2000:]
-        send(central, SWEEP_TASK, sweep_request("paris", "sw-long", ["192.0.2.1"], methods=["arp"]),
+        send(central, SWEEP_TASK, sweep_request("paris", "sw-long", ["127.0.0.2"], methods=["arp"]),
              exchange=SWEEPS.name, routing_key="paris")
         sent = time.monotonic()
         seen = _ingest_messages(central, sent + SWEEP_S + 60, "close")
