@@ -39,6 +39,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from baseline_tree import with_our_migrations
 from scratch_db import scratch_postgres
 from sqlalchemy import func, insert, select, text
 
@@ -371,6 +372,8 @@ def main() -> None:
                         help="run only these scenarios (repeat; default all)")
     args = parser.parse_args()
     args.scenario = args.scenario or SCENARIOS
+    if args.baseline:
+        args.baseline = with_our_migrations(args.baseline)
     print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} before the run; "
           f"{args.assets:,} assets, {args.clients} clients, {args.seconds:.0f} s per scenario")
     results = {}

@@ -35,6 +35,7 @@ from pathlib import Path
 from netdiscover.observation import utcnow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline_tree import with_our_migrations
 from reconcile_bench import synthetic, timed
 from scratch_db import scratch_postgres
 
@@ -42,7 +43,7 @@ from scratch_db import scratch_postgres
 COMMANDS = (
     ("report unknown --format json", ["report", "unknown", "--format", "json"], 3.0, None),
     ("assets list --format json", ["assets", "list", "--format", "json"], 5.0, 500),
-    ("assets show IP", ["assets", "show", "10.0.195.80"], 0.5, None),
+    ("assets show IP", ["assets", "show", "{middle_ip}"], 0.5, None),      # the middle seeded asset
     ("report changes --since 24h", ["report", "changes", "--since", "24h", "--format", "json"], 3.0, None),
     ("report unknown --format html", ["report", "unknown", "--format", "html"], 10.0, None),
 )
@@ -94,7 +95,9 @@ def run_backend(name: str, url: str, count: int, repeat: int, work: Path, before
     print(f"\n== {name}: seeding {count:,} assets ...", flush=True)
     print(f"   seeded in {seed(url, count):.1f} s", flush=True)
     results = []
-    for label, args, target_s, target_mb in COMMANDS:
+    middle_ip = synthetic(count // 2, 1, utcnow())[0].ip
+    for label, template, target_s, target_mb in COMMANDS:
+        args = [a.format(middle_ip=middle_ip) for a in template]
         ours: list[Run] = []
         theirs: list[Run] = []
         loads = []
@@ -133,6 +136,8 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="Also write the figures as JSON here.")
     parser.add_argument("--before", metavar="DIR", help="Source tree of the version to compare with.")
     args = parser.parse_args()
+    if args.before:
+        args.before = with_our_migrations(args.before)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
     results: list[dict] = []
     started = time.monotonic()
