@@ -115,15 +115,26 @@ def list_command(app: Any, status: str | None, fmt: str, site: str | None) -> No
 @assets.command("show")
 @click.argument("key", metavar="ID|MAC|IP")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.option("--site", metavar="S", help="Only an asset of site S (sites may share a private range).")
 @click.pass_obj
-def show_command(app: Any, key: str, fmt: str) -> None:
-    """Show one asset, found by id, MAC, IP or hostname, with its recent changes."""
+def show_command(app: Any, key: str, fmt: str, site: str | None) -> None:
+    """Show one asset, found by id, MAC, IP or hostname, with its recent changes.
+
+    When the key names several assets (one IP in use at two sites), the likeliest is shown and
+    the others are named on standard error.
+    """
     from netdiscover.services.assets import show_asset
 
     with app.sessions()() as session:
-        shown = show_asset(session, key)
+        shown = show_asset(session, key, site=site)
     if shown is None:
-        raise UserError(f"no asset matches {cell_text(key, 80)!r} (give an asset id, MAC, IP or hostname)")
+        where = f" at site {cell_text(site, 80)!r}" if site is not None else ""
+        raise UserError(f"no asset matches {cell_text(key, 80)!r}{where} "
+                        "(give an asset id, MAC, IP or hostname)")
+    if shown.others:
+        others = ", ".join(map(str, shown.others))
+        click.echo(f"warning: {cell_text(key, 80)} also names asset {others}; showing asset "
+                   f"{shown.data.get('id')} (give the id, or --site)", err=True)
     if fmt == "json":
         click.echo(json.dumps(shown.data, indent=2, ensure_ascii=False))
         return

@@ -13,7 +13,7 @@ BY = click.option("--by", "by", metavar="NAME", help="Who decides (default: the 
 
 def _resolve(session, keys: tuple[str, ...]) -> list[int]:
     """Asset ids from ids, MACs, IPs or hostnames as the reviewer typed them."""
-    from netdiscover.services.assets import find_asset_id
+    from netdiscover.services.assets import find_asset_ids
 
     ids = []
     for key in keys:
@@ -21,10 +21,13 @@ def _resolve(session, keys: tuple[str, ...]) -> list[int]:
         if text.isdigit():
             ids.append(int(text))
             continue
-        asset_id = find_asset_id(session, text)
-        if asset_id is None:
+        named = find_asset_ids(session, text)
+        if not named:
             raise UserError(f"no asset matches {text!r} (give an asset id, MAC, IP or hostname)")
-        ids.append(asset_id)
+        if len(named) > 1:     # a decision is never guessed: one IP may be in use at two sites
+            raise UserError(f"{text!r} names {len(named)} assets ({', '.join(map(str, named))}): "
+                            "give the asset id")
+        ids.append(named[0])
     return ids
 
 

@@ -27,7 +27,7 @@ from netdiscover.storage.assets import (
     listing_ids,
     software_of,
 )
-from netdiscover.storage.assets import find_asset_id as stored_asset_id
+from netdiscover.storage.assets import find_asset_ids as stored_asset_ids
 from netdiscover.storage.repository import asset_to_dict
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES
 
@@ -135,7 +135,14 @@ def assets_of_scan(session: Session, scan_id: int) -> list[dict[str, Any]]:
 
 def find_asset_id(session: Session, key: str) -> int | None:
     """The id of the asset an id, MAC, IP or hostname names, or None."""
-    return stored_asset_id(session, key)
+    found = stored_asset_ids(session, key, limit=1)
+    return found[0] if found else None
+
+
+def find_asset_ids(session: Session, key: str, site: str | None = None) -> list[int]:
+    """Every asset an id, MAC, IP or hostname names (of ``site`` when given), the likeliest first:
+    an IP two sites both use names one asset at each."""
+    return stored_asset_ids(session, key, site)
 
 
 @dataclass(frozen=True)
@@ -144,18 +151,20 @@ class ShownAsset:
 
     data: dict[str, Any]
     events: list[dict[str, Any]]
+    others: tuple[int, ...] = ()       # other assets the same key names (an IP at two sites)
 
 
-def show_asset(session: Session, key: str) -> ShownAsset | None:
-    """The asset an id, MAC, IP or hostname names, with its SHOWN_EVENTS latest events; or None.
+def show_asset(session: Session, key: str, site: str | None = None) -> ShownAsset | None:
+    """The asset an id, MAC, IP or hostname names (of ``site`` when given), with its
+    SHOWN_EVENTS latest events and the ids of the other assets the key names; or None.
 
     Read from the tables as a view (no ORM object: the ORM's first query configures every
     mapper, some 20 ms of a command users time)."""
-    asset_id = stored_asset_id(session, key)
-    asset = next(iter_asset_views(session, [asset_id]), None) if asset_id is not None else None
+    named = stored_asset_ids(session, key, site)
+    asset = next(iter_asset_views(session, named[:1]), None) if named else None
     if asset is None:
         return None
-    return ShownAsset(asset_to_dict(asset), asset_events(session, asset_id, SHOWN_EVENTS))
+    return ShownAsset(asset_to_dict(asset), asset_events(session, named[0], SHOWN_EVENTS), tuple(named[1:]))
 
 
 def _evidence_strength(item: dict[str, Any]) -> float:

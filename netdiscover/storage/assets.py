@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import netaddr
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from netdiscover.observation import clean_text, normalise_mac, utcnow
@@ -41,6 +41,7 @@ def list_assets(
 
 
 BULK_BATCH = 1000
+MAX_NAMED = 10          # assets one id, MAC, IP or hostname may be shown to name
 
 
 class AssetView:
@@ -172,26 +173,49 @@ def find_asset(session: Session, key: str | int) -> Asset | None:
     return get_asset(session, asset_id) if asset_id is not None else None
 
 
-def find_asset_id(session: Session, key: str | int) -> int | None:
-    """The id of the asset ``find_asset`` finds, or None; read from the tables, no ORM object
-    (``assets show`` then reads the asset as a view)."""
+def find_asset_id(session: Session, key: str | int, site: str | None = None) -> int | None:
+    """The id of the asset ``find_asset`` finds (of ``site`` when given), or None; read from the
+    tables, no ORM object (``assets show`` then reads the asset as a view)."""
+    found = find_asset_ids(session, key, site, limit=1)
+    return found[0] if found else None
+
+
+def find_asset_ids(session: Session, key: str | int, site: str | None = None,
+                   limit: int = MAX_NAMED) -> list[int]:
+    """Every asset ``key`` names (of ``site`` when given), the one ``find_asset`` picks first: an
+    id names one asset; a MAC, the assets with that interface, latest seen first; an IP, its
+    current holders (two sites may use one private range), or else its latest past holder; a
+    hostname, every asset of that name. At most ``limit``."""
     assets, interfaces, addresses = Asset.__table__, Interface.__table__, Address.__table__
     text = str(key).strip()
     if text.isdigit() and len(text) < 12:
-        stmt = select(assets.c.id).where(assets.c.id == int(text))
+        stmt = select(assets.c.id, literal(True)).where(assets.c.id == int(text))
     elif mac := normalise_mac(text):
-        stmt = (select(interfaces.c.asset_id).where(interfaces.c.mac == mac)
+        stmt = (select(interfaces.c.asset_id, literal(True)).where(interfaces.c.mac == mac)
                 .order_by(interfaces.c.last_seen.desc().nulls_last(), interfaces.c.id.desc()))
     elif ip := _as_ip(text):
-        stmt = (select(addresses.c.asset_id).where(addresses.c.ip == ip)
+        stmt = (select(addresses.c.asset_id, addresses.c.current).where(addresses.c.ip == ip)
                 .order_by(addresses.c.current.desc(), addresses.c.last_seen.desc().nulls_last(),
                           addresses.c.id.desc()))
     else:
         name = clean_text(text, 255)
         if not name:
-            return None
-        stmt = select(assets.c.id).where(func.lower(assets.c.hostname) == name.lower()).order_by(assets.c.id)
-    return session.execute(stmt.limit(1)).scalar()
+            return []
+        stmt = (select(assets.c.id, literal(True)).where(func.lower(assets.c.hostname) == name.lower())
+                .order_by(assets.c.id))
+    if site is not None:
+        owner = stmt.selected_columns[0]
+        stmt = stmt.where(owner.in_(select(assets.c.id).where(assets.c.site == site)))
+    found: list[int] = []
+    rows = session.execute(stmt.limit(limit if limit == 1 else limit * 4)).all()
+    for asset_id, counts in rows:
+        if found and not counts:            # past holders of an IP that has a current one
+            break
+        if asset_id not in found:
+            found.append(asset_id)
+            if len(found) == limit or not counts:
+                break
+    return found
 
 
 def _as_ip(text: str) -> str | None:
