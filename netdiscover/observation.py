@@ -197,11 +197,12 @@ class Observation:
         seen = args.get("seen_at")
         if isinstance(seen, str):
             args["seen_at"] = datetime.fromisoformat(seen)
-        for name, kind in _NESTED:
+        for name, kind in NESTED_FIELDS:
             if name in args:
                 items = args[name]
                 args[name] = [kind(**item) for item in items] if items else []
         return cls(**args)
 
 
-_NESTED = (("interfaces", Interface), ("services", Service), ("software", Software))
+# the fields that hold lists of records, and the record type of each
+NESTED_FIELDS = (("interfaces", Interface), ("services", Service), ("software", Software))

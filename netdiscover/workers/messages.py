@@ -21,7 +21,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from netdiscover.gcpause import gc_paused
-from netdiscover.observation import Observation
+from netdiscover.observation import NESTED_FIELDS, Observation
 
 VERSION = 1
 MAX_BATCH = 5000                 # observations per batch
@@ -42,9 +42,8 @@ def check_name(value: Any, what: str) -> str:
     return value
 
 
-_PLAIN = tuple(f.name for f in fields(Observation) if f.name not in ("seen_at", "interfaces", "services",
-                                                                    "software"))
-_NESTED = ("interfaces", "services", "software")
+_NESTED = tuple(name for name, _kind in NESTED_FIELDS)
+_PLAIN = tuple(f.name for f in fields(Observation) if f.name != "seen_at" and f.name not in _NESTED)
 
 
 def wire_dict(o: Observation) -> dict[str, Any]:
