@@ -21,13 +21,14 @@ from netdiscover.services.params import blank, since_param
 from netdiscover.storage.assets import (
     BULK_BATCH,
     assets_seen_in_scan,
+    find_asset_ids,
     get_asset,
     iter_asset_views,
     iter_assets,
     listing_ids,
     software_of,
 )
-from netdiscover.storage.assets import find_asset_ids as stored_asset_ids
+from netdiscover.storage.assets import find_asset_id as find_asset_id  # the service op, as stored
 from netdiscover.storage.repository import asset_to_dict
 from netdiscover.vocabulary import ASSET_STATUSES, DEVICE_CLASSES
 
@@ -133,18 +134,6 @@ def assets_of_scan(session: Session, scan_id: int) -> list[dict[str, Any]]:
     return [asset_to_dict(a) for a in assets_seen_in_scan(session, scan_id)]
 
 
-def find_asset_id(session: Session, key: str) -> int | None:
-    """The id of the asset an id, MAC, IP or hostname names, or None."""
-    found = stored_asset_ids(session, key, limit=1)
-    return found[0] if found else None
-
-
-def find_asset_ids(session: Session, key: str, site: str | None = None) -> list[int]:
-    """Every asset an id, MAC, IP or hostname names (of ``site`` when given), the likeliest first:
-    an IP two sites both use names one asset at each."""
-    return stored_asset_ids(session, key, site)
-
-
 @dataclass(frozen=True)
 class ShownAsset:
     """One asset as ``assets show`` prints it: its data and its latest changes, oldest first."""
@@ -160,7 +149,7 @@ def show_asset(session: Session, key: str, site: str | None = None) -> ShownAsse
 
     Read from the tables as a view (no ORM object: the ORM's first query configures every
     mapper, some 20 ms of a command users time)."""
-    named = stored_asset_ids(session, key, site)
+    named = find_asset_ids(session, key, site)
     asset = next(iter_asset_views(session, named[:1]), None) if named else None
     if asset is None:
         return None

@@ -45,12 +45,6 @@ def subnet_index(session: Session) -> risk.SubnetIndex:
     return risk.SubnetIndex.from_groups(subnet_groups(session))
 
 
-def lazy_subnet_index(session: Session) -> risk.LazySubnetIndex:
-    """``subnet_index``, read on first use: a report none of whose devices has a sure class never
-    needs it."""
-    return risk.LazySubnetIndex(lambda: subnet_index(session))
-
-
 def records_by_asset(session: Session, assets: Sequence[Any]) -> dict[int, list[Any]]:
     """Recent neighbour/location sightings and SNMP answers per asset (the 'how found' evidence).
 

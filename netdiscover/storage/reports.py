@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, Boolean, DateTime, String, Text, case, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
+from netdiscover.observation import as_utc
 from netdiscover.storage.bulk import fetch_in_sql
 from netdiscover.storage.models import (
     SIGHTINGS,
@@ -54,9 +55,9 @@ def unknown_keys(session: Session, statuses: Sequence[str], since: datetime | No
 
 def stored_moment(value: datetime | str | None) -> datetime | None:
     """An aware datetime of a ``last_seen`` as ``unknown_keys`` gives it (or of a datetime)."""
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value is None:
+        return None
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 class _Key(NamedTuple):
