@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netdiscover_lab.netns import Host, Lab
+from netdiscover_lab.netns import Host, Lab, stop_process
 
 DAEMON_CMD = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 
@@ -194,11 +194,7 @@ def postgres_socket(url: str, sock_dir: Path) -> Iterator[str]:
             raise RuntimeError("socat did not open the PostgreSQL relay socket")
         yield parsed.set(host=None, query={"host": str(sock_dir)}).render_as_string(hide_password=False)
     finally:
-        relay.terminate()
-        try:
-            relay.wait(5)
-        except subprocess.TimeoutExpired:
-            relay.kill()
+        stop_process(relay, 5)
 
 
 def terminate(proc: DaemonProcess, timeout: float = 20) -> int | None:

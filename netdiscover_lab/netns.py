@@ -48,6 +48,17 @@ def stop_process_groups(procs: list[subprocess.Popen], timeout: float) -> None:
                 proc.wait(timeout=2)
 
 
+def stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM one process, wait up to ``timeout`` s, SIGKILL it if it is still there."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(10)
+
+
 class LabError(RuntimeError):
     """The lab cannot be built here (no root, no iproute2, a command failed)."""
 

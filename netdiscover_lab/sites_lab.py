@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from netdiscover_lab.arp_lab import quiet_namespace
-from netdiscover_lab.netns import Host, Lab, LabError, remove_namespaces
+from netdiscover_lab.netns import Host, Lab, LabError, remove_namespaces, stop_process
 
 CLI = [sys.executable, "-c", "from netdiscover.cli import main; main()"]
 
@@ -99,11 +99,7 @@ class BrokerRelay:
         raise LabError(f"broker relay in {ns} did not come up")
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc, 5)
 
 
 def start_collector(lab: Lab, site: SiteNet, broker: str, workdir: Path, heartbeat: float = 2.0) -> None:

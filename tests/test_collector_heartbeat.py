@@ -20,6 +20,7 @@ from test_workers_broker import _port_open
 from netdiscover.workers import rabbitadmin
 from netdiscover.workers.app import SWEEP_TASK, SWEEPS, declare, make_app, send
 from netdiscover.workers.collector import sweep_request
+from netdiscover_lab.netns import stop_process
 
 SWEEP_S = 10.0
 EVERY_S = 1.0
@@ -82,12 +83,7 @@ def test_heartbeats_continue_while_a_long_sweep_runs(vhost, tmp_path):
         sent = time.monotonic()
         seen = _ingest_messages(central, sent + SWEEP_S + 60, "close")
     finally:
-        collector.terminate()
-        try:
-            collector.wait(30)
-        except subprocess.TimeoutExpired:
-            collector.kill()
-            collector.wait(10)
+        stop_process(collector, 30)
         log.close()
     closing = [at for at, kind in seen if kind == "close"]
     assert closing, (tmp_path / "collector.log").read_text()[-2000:]
