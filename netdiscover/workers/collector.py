@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import Any
 
 from netdiscover import __version__
 from netdiscover.credentials import SnmpCredential
+from netdiscover.scanners.nmap.process import has_nmap
 from netdiscover.workers import messages
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def heartbeat(site: str) -> dict[str, Any]:
         ifaces = []
     return {"v": messages.VERSION, "kind": "heartbeat", "site": site, "version": __version__,
             "host": socket.gethostname(), "root": os.geteuid() == 0, "interfaces": ifaces,
-            "nmap": shutil.which("nmap") is not None}
+            "nmap": has_nmap()}
 
 
 def collector_app(broker: str, site: str, secrets: dict[str, list[SnmpCredential]]) -> Any:

@@ -62,6 +62,15 @@ def find_nmap(path: str | None = None) -> str:
     return found
 
 
+def has_nmap() -> bool:
+    """Whether ``find_nmap`` finds an nmap to run (what a collector reports in its heartbeat)."""
+    try:
+        find_nmap()
+    except ScannerUnavailable:
+        return False
+    return True
+
+
 def too_old(version: str | None) -> str | None:
     """Why an nmap of this version cannot be used, or None (an unreadable version is let through)."""
     match = _VERSION.match(version or "")
