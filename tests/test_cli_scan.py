@@ -31,3 +31,19 @@ def test_secrets_do_not_leak_into_help_or_errors(tmp_path):
     assert result.exit_code == 2
     for secret in ("Sup3rSecret", "AuthKey123", "PrivKey456"):
         assert secret not in result.output
+
+
+@pytest.mark.parametrize("url, message", [
+    ("mysql://x/y", "unsupported database 'mysql'"),
+    ("nodb", "invalid database URL 'nodb'"),
+])
+def test_a_database_url_no_database_answers_is_refused_before_the_scanners_start(monkeypatch, url, message):
+    import netdiscover.services.sweeps as sweeps
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the scanners started")
+
+    monkeypatch.setattr(sweeps, "start_sweep", never)
+    result = CliRunner().invoke(main, ["--db", url, "scan", "127.0.9.1", "-m", "snmp"])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output

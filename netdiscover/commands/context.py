@@ -18,6 +18,16 @@ class AppContext:
     verbose: int = 0
     _session_factory: object | None = field(default=None, repr=False)
 
+    def check_db_url(self) -> None:
+        """Refuse now a database URL no database could be reached by (cheap: the database layer
+        is not loaded), for commands that do long work before they open the database."""
+        from netdiscover.storage.url_text import DatabaseError, check_url_text
+
+        try:
+            check_url_text(self.db_url)
+        except DatabaseError as exc:
+            raise UserError(f"database: {exc}") from None
+
     def sessions(self):
         """The sessionmaker for the selected database, migrated on first use."""
         if self._session_factory is None:

@@ -130,6 +130,7 @@ def scan(app: AppContext, targets: tuple[str, ...], methods: tuple[str, ...], in
     except (ScopeError, CredentialError, NmapArgsError) as exc:
         raise UserError(str(exc)) from None
     check_writable(output)
+    app.check_db_url()
     if interface is not None:
         from netdiscover.scanners.arp.link import missing_interface
 

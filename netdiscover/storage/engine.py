@@ -9,7 +9,6 @@ lock so two processes starting at once do not both migrate.
 from __future__ import annotations
 
 import fcntl
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,15 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from netdiscover.storage.url_text import (
+    BACKENDS,
+    EXAMPLE,
+    DatabaseError,
+    check_url_text,
+    default_db_url,
+    first_line,
+)
+
 BUSY_TIMEOUT_S = 60
 # Pooled connections kept open: more than the web server's worker threads and its background
 # index refresh, so that under load every request reuses one. With SQLAlchemy's default of 5 and
@@ -33,34 +41,16 @@ MIGRATE_LOCK = 0x6E64_6D67
 WRITE_LOCK = 0x6E64_7772
 
 
-class DatabaseError(Exception):
-    """The database cannot be used (bad URL, unreachable, refused); the message is one line."""
-
-
-def default_db_url() -> str:
-    """The embedded default: a SQLite file under $XDG_DATA_HOME/netdiscover (~/.local/share)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return f"sqlite:///{Path(base) / 'netdiscover' / 'netdiscover.db'}"
-
-
 def normalise_url(url: str | None) -> URL:
     """Parse a database URL; plain postgresql:// goes to psycopg 3, a bare path means SQLite."""
-    raw = (url or default_db_url()).strip()
-    if "\x00" in raw or not raw.isprintable():
-        raise DatabaseError("invalid database URL: it contains control characters")
-    if "://" not in raw:
-        if not raw.startswith(("/", "./", "../", "~")):
-            raise DatabaseError(f"invalid database URL {_first_line(raw)!r}: expected e.g. "
-                                "sqlite:///path/netdiscover.db or postgresql://user@host/db")
-        raw = f"sqlite:///{Path(raw).expanduser().absolute()}"
+    raw = check_url_text(url)
     try:
         parsed = make_url(raw)
     except ArgumentError as exc:
-        raise DatabaseError(f"invalid database URL {_first_line(raw)!r}: expected e.g. "
-                            "sqlite:///path/netdiscover.db or postgresql://user@host/db") from exc
+        raise DatabaseError(f"invalid database URL {first_line(raw)!r}: {EXAMPLE}") from exc
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+    if parsed.get_backend_name() not in BACKENDS:
         raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
     return parsed
 
@@ -68,10 +58,6 @@ def normalise_url(url: str | None) -> URL:
 def safe_url(url: URL) -> str:
     """The URL for messages, password hidden."""
     return url.render_as_string(hide_password=True)
-
-
-def _first_line(text_: str) -> str:
-    return (text_.strip().splitlines() or [""])[0][:200]
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -130,7 +116,7 @@ def create_db_engine(url: URL) -> Engine:
             engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE,
                                    connect_args={"connect_timeout": 10})
     except (NoSuchModuleError, ArgumentError, OSError) as exc:
-        raise DatabaseError(f"cannot use database {safe_url(url)}: {_first_line(str(exc))}") from exc
+        raise DatabaseError(f"cannot use database {safe_url(url)}: {first_line(str(exc))}") from exc
     return engine
 
 
@@ -153,7 +139,7 @@ def open_database(url: str | None) -> sessionmaker[Session]:
     except (SQLAlchemyError, OSError, ValueError) as exc:
         engine.dispose()
         orig = getattr(exc, "orig", None) or exc
-        raise DatabaseError(f"cannot open database {safe_url(parsed)}: {_first_line(str(orig))}") from exc
+        raise DatabaseError(f"cannot open database {safe_url(parsed)}: {first_line(str(orig))}") from exc
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
@@ -234,7 +220,7 @@ def upgrade(engine: Engine) -> bool:
             return False
     except DBAPIError as exc:
         raise DatabaseError(f"cannot open database {safe_url(engine.url)}: "
-                            f"{_first_line(str(exc.orig))}") from exc
+                            f"{first_line(str(exc.orig))}") from exc
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
