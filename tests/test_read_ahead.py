@@ -77,3 +77,14 @@ def test_off_the_thread_each_read_comes_when_asked_for():
     results = read_ahead(read, range(3), on_thread=False)
     assert next(results) == 0 and calls == [0]
     assert list(results) == [1, 2] and calls == [0, 1, 2]
+
+
+def test_overlapping_readers_keep_the_short_switch_interval_until_the_last_ends():
+    before = sys.getswitchinterval()
+    first, second = read_ahead(lambda n: n, range(3)), read_ahead(lambda n: n, range(3))
+    assert next(first) == 0 and next(second) == 0
+    assert sys.getswitchinterval() == SWITCH_INTERVAL
+    assert list(first) == [1, 2]                       # the first ends while the second reads
+    assert sys.getswitchinterval() == SWITCH_INTERVAL
+    assert list(second) == [1, 2]
+    assert sys.getswitchinterval() == before

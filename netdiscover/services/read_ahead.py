@@ -6,6 +6,7 @@ the GIL while they work) and Python's encoding overlap instead of taking turns.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,17 +20,29 @@ Batch = TypeVar("Batch")
 SWITCH_INTERVAL = 0.0005
 
 
+_readers = 0                 # read_ahead calls under way in this process (web requests overlap)
+_restore_to = 0.0
+_readers_lock = threading.Lock()
+
+
 @contextmanager
 def _quick_switches() -> Iterator[None]:
-    before = sys.getswitchinterval()
-    if before > SWITCH_INTERVAL:
-        sys.setswitchinterval(SWITCH_INTERVAL)
+    """The short switch interval while any reader of this process reads ahead; the interval of
+    before the first of them is put back when the last one ends."""
+    global _readers, _restore_to
+    with _readers_lock:
+        if _readers == 0:
+            _restore_to = sys.getswitchinterval()
+            if _restore_to > SWITCH_INTERVAL:
+                sys.setswitchinterval(SWITCH_INTERVAL)
+        _readers += 1
     try:
         yield
     finally:
-        # (another reader that started meanwhile found the short interval and leaves it be)
-        if before > SWITCH_INTERVAL and sys.getswitchinterval() == SWITCH_INTERVAL:
-            sys.setswitchinterval(before)
+        with _readers_lock:
+            _readers -= 1
+            if _readers == 0 and _restore_to > SWITCH_INTERVAL:
+                sys.setswitchinterval(_restore_to)
 
 
 def read_ahead(read: Callable[[Item], Batch], items: Iterable[Item],
