@@ -6,7 +6,9 @@ device's observations and scores the predictions with the corpus's score.py --by
 
 Offline mode (--offline): reads each .snmprec straight into facts["snmp"] (no network), for
 fast rule work. Both print the scorer's figures next to a reference: the IANA enterprise
-number's registered organisation as vendor, with no class and no OS.
+number's registered organisation as vendor, with no class and no OS. Every reading also prints
+``os_family_accuracy_kernel_level``: the scorer's OS figure, with the kernel a recording's own
+sysDescr names (Linux, Windows, FreeBSD...) accepted too (benchmarks/os_kernel_reading.py).
 
     .venv/bin/python benchmarks/fingerprint_accuracy.py --offline [--misses]
     .venv/bin/python benchmarks/fingerprint_accuracy.py --cv [--no-model]   # grouped cross-validation
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import fingerprint_cv as cv
 import fingerprint_lab
+import os_kernel_reading
 
 from netdiscover.fingerprints import Evidence, fingerprint, pen, snmprec, training
 from netdiscover.observation import Observation
@@ -89,6 +92,9 @@ def score(corpus: Path, rows: list[dict], label: str) -> dict:
     proc = subprocess.run([sys.executable, str(corpus / "score.py"), str(index), out.name, "--by-class"],
                           capture_output=True, text=True, check=True)
     result = json.loads(proc.stdout)
+    records = {r["file"]: r for r in json.loads(index.read_text())["records"]}
+    result["os_family_accuracy_kernel_level"] = os_kernel_reading.accuracy(
+        training.scorer_module(corpus), records, rows)
     result["label"] = label
     result["predictions"] = out.name
     return result
