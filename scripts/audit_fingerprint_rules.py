@@ -60,9 +60,10 @@ class Verdict:
 
     @property
     def justified_by(self) -> list[str]:
-        found = [name for name, ok in (("recog", self.recog), ("registry", self.registry and
-                 self.registry.startswith("registry")), ("standard", self.registry and
-                 self.registry.startswith("standard"))) if ok]
+        """The justifications that hold, in ``WHY`` order."""
+        found = [self.registry.split(":", 1)[0]] if self.registry else []
+        if self.recog:
+            found.append("recog")
         if self.devices >= MIN_DEVICES:
             found.append("devices")
         return found
