@@ -53,9 +53,10 @@ def scored():
 
 
 def test_corpus_targets(scored):
-    # 0.95 before the rules that named a single recording were removed (issue 17, item 5); the
-    # figures that matter are the held-out ones of benchmarks/fingerprint_accuracy.py --cv
-    assert scored["vendor"] >= 0.92, scored
+    # vendor 0.95 and OS 0.92 before the rules that rested on a single recording were removed or
+    # tied to their maker's registered number (issue 17, item 5: scripts/audit_fingerprint_rules.py);
+    # the figures that matter are the held-out ones of benchmarks/fingerprint_accuracy.py --cv
+    assert scored["vendor"] >= 0.85, scored
     assert scored["class"] >= 0.90, scored
     assert scored["class_macro"] >= 0.85, scored
-    assert scored["os"] >= 0.85, scored
+    assert scored["os"] >= 0.80, scored
