@@ -51,8 +51,9 @@ def without_rules(feats: Mapping[str, float]) -> dict[str, float]:
     return {k: v for k, v in feats.items() if not k.startswith(RULE_FEATURES)}
 
 
-# L2 strength: the best held-out share right in grouped CV (``l2_scores``) on either grouping,
-# chosen again inside each outer fold from its training part alone (nested) in 8 of 10 folds.
+# L2 strength: the best held-out share right in grouped CV (``l2_scores``) on either grouping;
+# chosen again inside each outer fold from its training part alone (nested), 0.1 won 7 of 10
+# folds (0.3 the other three, by 0.002 or on a tie).
 L2 = 0.1
 L2_GRID = (0.01, 0.03, 0.1, 0.3)
 
@@ -77,8 +78,7 @@ def fit(samples: Sequence[Sample], classes: Sequence[str] | None = None, *, min_
         classes = sorted({c for s in samples for c in s.accept})
     classes = list(classes)
     index = {c: i for i, c in enumerate(classes)}
-    # devices, not samples: a device and its copy without rules are one device
-    counts = Counter(name for _, name in {(s.name, name) for s in samples for name in s.features})
+    counts = Counter(name for s in samples for name in s.features)
     vocab = sorted(name for name, n in counts.items() if n >= min_count)
     slot = {name: i for i, name in enumerate(vocab)}
     k = len(classes)
