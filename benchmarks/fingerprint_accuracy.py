@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="cv: which groupings to hold out, comma-separated (vendor, os)")
     parser.add_argument("--recog", action="store_true",
                         help="cv: Recog's labelled sysDescr examples are training devices too")
+    parser.add_argument("--nested-l2", action="store_true",
+                        help="cv: choose the model's L2 strength inside each outer fold (nested, slow)")
     parser.add_argument("--no-model", action="store_true",
                         help="cv: rules and hand weights only, no learned class model (the old combination)")
     args = parser.parse_args(argv)
@@ -131,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         if not keys or set(keys) - {"vendor", "os"}:
             print("error: --groupings takes vendor and/or os", file=sys.stderr)
             return 2
-        return cross_validate(args.corpus, not args.no_model, args.recog, keys)
+        return cross_validate(args.corpus, not args.no_model, args.recog, keys, args.nested_l2)
     records = json.loads(index.read_text())["records"]
     if args.limit:
         records = records[: args.limit]
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cross_validate(corpus: Path, use_model: bool, recog: bool = False,
-                   keys: tuple[str, ...] = ("vendor", "os")) -> int:
+                   keys: tuple[str, ...] = ("vendor", "os"), nested_l2: bool = False) -> int:
     """Print held-out figures (scorer's rules) and calibration tables for both groupings."""
     devices = training.load_corpus(corpus)
     scorer = training.scorer_module(corpus)
@@ -167,11 +169,12 @@ def cross_validate(corpus: Path, use_model: bool, recog: bool = False,
     records = {r["file"]: r for r in index["records"]}
     for key in keys:
         started = time.perf_counter()
-        readings = cv.run(devices, key, use_model, scorer, recog=recog)
+        readings = cv.run(devices, key, use_model, scorer, recog=recog, nested_l2=nested_l2)
         for reading, preds in readings.items():
             result = score(corpus, preds, f"grouped CV, whole {key} groups held out, {reading}"
                            + ("" if use_model else " (no model: rules and hand weights)")
-                           + (" (+ Recog examples)" if recog else ""))
+                           + (" (+ Recog examples)" if recog else "")
+                           + (" (L2 chosen per fold, nested)" if nested_l2 else ""))
             result.pop("predictions", None)
             result["calibration"] = cv.calibration(scorer, records, preds)
             result["confusion"] = cv.confusion(records, preds)

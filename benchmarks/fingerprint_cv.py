@@ -20,6 +20,7 @@ Used by ``fingerprint_accuracy.py --cv``; the numbers go through the corpus's ow
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -33,16 +34,20 @@ FIELDS = ("vendor", "device_class", "os_family")
 
 
 def calibrated_fit(devices: Sequence[training.Device], part: Sequence[training.Sample], key: str,
-                   classes: list[str], extra: Sequence[training.Sample] = ()) -> ClassModel:
+                   classes: list[str], extra: Sequence[training.Sample] = (),
+                   l2: float = training.L2) -> ClassModel:
     """A model fitted on ``part`` (and ``extra``) with a calibration from ``part``'s own grouped
     held-out predictions."""
-    return training.finish(training.fit(part, classes, extra=extra),
-                           training.held_out_points(devices, part, key, classes, extra=extra))
+    return training.finish(training.fit(part, classes, extra=extra, l2=l2),
+                           training.held_out_points(devices, part, key, classes, extra=extra, l2=l2))
 
 
 def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: ModuleType,
-        k: int = 5, recog: bool = False) -> dict[str, list[dict[str, Any]]]:
-    """Held-out predictions per reading ("refit", "strict"): file, values and confidences."""
+        k: int = 5, recog: bool = False, nested_l2: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Held-out predictions per reading ("refit", "strict"): file, values and confidences.
+
+    With ``nested_l2`` each outer fold chooses the model's L2 strength from its own training part
+    (``training.l2_scores``, inner grouped folds) instead of using ``training.L2``."""
     data = training.samples(devices, lambda d: snmp.device_features(d.facts))
     classes = sorted({c for s in data for c in s.accept})
     fold_of = training.folds(data, key, k)
@@ -56,7 +61,11 @@ def run(devices: Sequence[training.Device], key: str, use_model: bool, scorer: M
         train_devices = [d for d, f in zip(devices, fold_of, strict=True) if f != fold]
         held_groups = {s.groups.get(key) for s, f in zip(data, fold_of, strict=True) if f == fold}
         pool = training.held_out_extra(extra, key, held_groups)
-        model = calibrated_fit(train_devices, train, key, classes, pool) if use_model else None
+        l2 = training.L2
+        if use_model and nested_l2:
+            l2 = training.best_l2(training.l2_scores(train_devices, train, key, classes))
+            print(f"fold {fold} by {key}: l2 {l2}", file=sys.stderr)
+        model = calibrated_fit(train_devices, train, key, classes, pool, l2) if use_model else None
         snmp.set_kind_weights(training.evidence_weights(train_devices, scorer) if use_model else {})
         set_field_calibration(training.field_tables(training.field_points(train_devices, scorer, key))
                               if use_model else {})

@@ -10,6 +10,7 @@ vendor and OS confidences get their tables the same way, from devices judged wit
 rules that only their own held-out group fired.
 
     .venv/bin/python scripts/train_fingerprint_model.py [--corpus ../shared/corpus] [--out PATH]
+    .venv/bin/python scripts/train_fingerprint_model.py --l2-scores   # the L2 strength's grouped-CV table
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--out", type=Path, default=class_model.DATA)
+    parser.add_argument("--l2-scores", action="store_true",
+                        help="only print the held-out share right per L2 strength (how L2 is chosen)")
     args = parser.parse_args(argv)
     if not (args.corpus / "snmp-public" / "index.json").exists():
         print(f"error: no corpus index under {args.corpus}", file=sys.stderr)
@@ -38,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     devices = training.load_corpus(args.corpus)
     data = training.samples(devices, lambda d: snmp.device_features(d.facts))
     classes = sorted({c for s in data for c in s.accept})
+    if args.l2_scores:
+        for key in GROUPINGS:
+            scores = training.l2_scores(devices, data, key, classes)
+            print(f"held out by {key}: " + ", ".join(f"l2 {l2}: {share:.4f}" for l2, share in scores.items())
+                  + f" -> best {training.best_l2(scores)}")
+        return 0
     points = []
     for key in GROUPINGS:
         points += training.held_out_points(devices, data, key, classes)

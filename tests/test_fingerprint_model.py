@@ -115,9 +115,20 @@ def test_fit_is_deterministic_learns_and_ignores_one_device_features():
     first, second = training.fit(data, epochs=15), training.fit(data, epochs=15)
     assert first.to_dict() == second.to_dict()
     assert "w:noise3" not in first.weights          # seen on one device only: no weight
+    assert "w:power" in first.weights
     for klass in ("printer", "switch", "power"):
         assert first.predict({f"w:{klass}": 1.0}).device_class == klass
     assert first.tied["rtop"] > 0
+
+
+def test_stronger_regularisation_shrinks_weights_and_ties_choose_it():
+    data = samples()
+    loose, tight = training.fit(data, epochs=15, l2=0.01), training.fit(data, epochs=15, l2=0.3)
+    assert tight.meta["l2"] == 0.3
+    assert max(map(abs, tight.weights["w:printer"])) < max(map(abs, loose.weights["w:printer"]))
+    assert training.best_l2({0.01: 0.70, 0.1: 0.72, 0.3: 0.71}) == 0.1
+    assert training.best_l2({0.01: 0.72, 0.1: 0.72, 0.3: 0.71}) == 0.1     # tie: the stronger
+    assert training.L2 in training.L2_GRID
 
 
 def test_accepting_several_classes_and_folds_keep_groups_together():
