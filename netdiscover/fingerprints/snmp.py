@@ -51,10 +51,15 @@ REGISTRY_KINDS = {"iana-pen": ("vendor", 0.55), "served-pen": ("vendor", 0.5),
 # A learned weight is the kind's share of right answers, scaled so that this evidence stays
 # below a rule that recognised the product itself (0.8 and up), whatever the corpus says.
 LEARNED_SCALE = 0.75
+# Kinds whose evidence names one registrant ("iana-pen:4413"): a registrant whose number answers
+# for several makers' boxes (a chip maker's SDK default, an OEM board, a standards body's
+# subtree) gets its own learned weight, its share of right makers (training.evidence_weights).
+PER_REGISTRANT = ("iana-pen", "served-pen")
 _OS_WORD = re.compile(r"\b([A-Za-z][A-Za-z-]{0,12}OS)\b(?![-.]\w)")
 MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is noise or hostile
 W_ENTITY_SERIAL = 0.95
 W_ENTITY = 0.7
+MAX_ENTITY_ROWS = 64   # entity rows searched for a manufacturer when the chassis names none
 _OID = re.compile(r"\d{1,10}(?:\.\d{1,10}){1,127}")
 _BARE_ID = re.compile(r"0x[0-9a-f]{1,16}|(?=[0-9a-f]*\d)[0-9a-f]{1,16}", re.IGNORECASE)
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "null", "unknown", "not specified", "default string",
@@ -223,19 +228,34 @@ def _rule_evidence(subj: rules.Subject) -> list[Evidence]:
 def _entity_evidence(entities: list[Mapping[str, Any]]) -> list[Evidence]:
     out: list[Evidence] = []
     box = _chassis(entities)
-    if box is None:
-        return out
-    model, serial, mfg = _useful(box.get("model")), _useful(box.get("serial")), _useful(box.get("mfg"))
-    if model:
-        if serial:
+    if box is not None:
+        model, serial = _useful(box.get("model")), _useful(box.get("serial"))
+        if model and serial:
             out.append(Evidence(SOURCE, "entity-chassis-model+serial", "model", model, W_ENTITY_SERIAL,
                                 f"{model} serial {serial}"))
-        else:
+        elif model:
             out.append(Evidence(SOURCE, "entity-chassis-model", "model", model, W_ENTITY, model))
-    vendor = short_vendor(mfg) if _names_maker(mfg, box) else None
+    mfg = _maker_name(entities, box)
+    vendor = short_vendor(mfg) if mfg else None
     if vendor:
         out.append(Evidence(SOURCE, "entity-mfg", "vendor", vendor, kind_weight("entity-mfg"), mfg))
     return out
+
+
+def _maker_name(entities: list[Mapping[str, Any]], box: Mapping[str, Any] | None) -> str:
+    """The chassis's entPhysicalMfgName; without one (agents that fill only some columns, or no
+    chassis row), the first row's that is not some row's model name or serial in the wrong column."""
+    if box is not None:
+        mfg = _useful(box.get("mfg"))
+        if _names_maker(mfg, box):
+            return mfg
+    rows = entities[:MAX_ENTITY_ROWS]
+    taken = {_useful(e.get(key)).casefold() for e in rows for key in ("model", "serial")}
+    for entity in rows:
+        mfg = _useful(entity.get("mfg"))
+        if _names_maker(mfg, entity) and mfg.casefold() not in taken:
+            return mfg
+    return ""
 
 
 def _names_maker(mfg: str, box: Mapping[str, Any]) -> bool:
@@ -296,6 +316,14 @@ def kind_weight(kind: str) -> float:
     return round(learned * LEARNED_SCALE, 4) if learned else REGISTRY_KINDS[kind][1]
 
 
+def registrant_weight(kind: str, number: int) -> float:
+    """The weight of ``kind`` evidence naming enterprise ``number``: the registrant's own learned
+    weight where it answered for several makers, else the kind's (``kind_weight``)."""
+    kind_weight(kind)       # loads the learned weights
+    learned = (_kind_weights or {}).get(f"{kind}:{number}")
+    return round(learned * LEARNED_SCALE, 4) if learned else kind_weight(kind)
+
+
 def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
     out: list[Evidence] = []
     number = pen.enterprise_number(subj.oid)
@@ -303,8 +331,8 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
         org = pen.organisation(number)
         vendor = short_vendor(org)
         if vendor:
-            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor, kind_weight("iana-pen"),
-                                f"{subj.oid} ({org})"))
+            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor,
+                                registrant_weight("iana-pen", number), f"{subj.oid} ({org})"))
     listed = served[:snmp_features.MAX_SERVED] if isinstance(served, list) else ()
     for other in dict.fromkeys(n for n in listed if n.__class__ is int):
         if other == number or other in snmp_features.NET_SNMP:
@@ -312,7 +340,8 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
         org = pen.organisation(other)
         vendor = short_vendor(org)
         if vendor:
-            out.append(Evidence(SOURCE, f"served-pen:{other}", "vendor", vendor, kind_weight("served-pen"),
+            out.append(Evidence(SOURCE, f"served-pen:{other}", "vendor", vendor,
+                                registrant_weight("served-pen", other),
                                 f"serves 1.3.6.1.4.1.{other} ({org})"))
     maker = known_vendor(subj.text("descr")[:120])
     if maker:
