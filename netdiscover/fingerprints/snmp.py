@@ -42,12 +42,14 @@ FACT_KEYS = ("snmp",)     # only devices with SNMP facts are looked at
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
 # Kinds of registry/convention evidence, the field each names, and its weight when the shipped
 # model has none learned: the registrant of sysObjectID's enterprise number, of an enterprise
-# subtree the agent serves beyond net-snmp's, a known maker's name at the start of sysDescr,
+# subtree the agent serves beyond net-snmp's, a known maker's name at the start of sysDescr (the
+# registrant's, when the text prints both: "Dell SonicWALL" from SonicWALL's number), a known
+# maker as the holder of a copyright notice in sysDescr ("(c) Ciena (R) Corporation"),
 # ENTITY-MIB's manufacturer, and an OS named the way vendors name theirs in sysDescr ("JUNOS",
 # "RouterOS", "ArubaOS", "NX-OS").
 REGISTRY_KINDS = {"iana-pen": ("vendor", 0.55), "served-pen": ("vendor", 0.5),
-                  "descr-maker": ("vendor", 0.68), "entity-mfg": ("vendor", 0.7),
-                  "descr-os": ("os_family", 0.3)}
+                  "descr-maker": ("vendor", 0.68), "descr-copyright": ("vendor", 0.6),
+                  "entity-mfg": ("vendor", 0.7), "descr-os": ("os_family", 0.3)}
 # A learned weight is the kind's share of right answers, scaled so that this evidence stays
 # below a rule that recognised the product itself (0.8 and up), whatever the corpus says.
 LEARNED_SCALE = 0.75
@@ -55,6 +57,9 @@ LEARNED_SCALE = 0.75
 # for several makers' boxes (a chip maker's SDK default, an OEM board, a standards body's
 # subtree) gets its own learned weight, its share of right makers (training.evidence_weights).
 PER_REGISTRANT = ("iana-pen", "served-pen")
+# "Copyright (c) 2000-2024 Nokia.", "(c) Ciena (R) Corporation", "Copyright 2010 by Cisco Systems"
+_COPYRIGHT = re.compile(r"(?:\bcopyright\b\s*(?:\(c\)|\u00a9)?|\(c\)|\u00a9)\s*"
+                        r"(?:\d{4}(?:\s*-\s*\d{4})?,?\s*)?(?:by\s+)?([A-Za-z][^;\n]{0,59})", re.IGNORECASE)
 _OS_WORD = re.compile(r"\b([A-Za-z][A-Za-z-]{0,12}OS)\b(?![-.]\w)")
 MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is noise or hostile
 W_ENTITY_SERIAL = 0.95
@@ -343,16 +348,36 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
             out.append(Evidence(SOURCE, f"served-pen:{other}", "vendor", vendor,
                                 registrant_weight("served-pen", other),
                                 f"serves 1.3.6.1.4.1.{other} ({org})"))
-    maker = known_vendor(subj.text("descr")[:120])
+    descr = subj.text("descr")
+    registrant = short_vendor(pen.organisation(number)) if number is not None else None
+    maker = _named_maker(descr, registrant)
     if maker:
-        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, kind_weight("descr-maker"),
-                            subj.text("descr")[:60]))
+        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, kind_weight("descr-maker"), descr[:60]))
+    holder = _COPYRIGHT.search(descr[:MAX_DESCR])
+    owner = known_vendor(holder.group(1)) if holder else None
+    if owner:
+        out.append(Evidence(SOURCE, "descr-copyright", "vendor", owner, kind_weight("descr-copyright"),
+                            holder.group(0)[:60]))
     named = _OS_WORD.search(subj.text("descr")[:160])
     if named:
         word = named.group(1)
         out.append(Evidence(SOURCE, "descr-os", "os_family", word.replace("-", "").lower(),
                             kind_weight("descr-os"), word))
     return out
+
+
+def _named_maker(descr: str, registrant: str | None) -> str | None:
+    """The known maker sysDescr starts with; the enterprise number's registrant instead when the
+    text prints its name too (a co-branded box, "Dell SonicWALL SRA 4600" under SonicWALL's number)."""
+    maker = known_vendor(descr[:120])
+    if maker and registrant and maker != registrant and _prints(descr[:MAX_DESCR], registrant):
+        return registrant
+    return maker
+
+
+def _prints(text: str, name: str) -> bool:
+    """Whether ``name`` stands in ``text`` as a word of its own (case aside)."""
+    return re.search(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])", text, re.IGNORECASE) is not None
 
 
 def registry_kind(item: Evidence) -> str | None:
