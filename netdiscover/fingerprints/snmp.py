@@ -332,11 +332,12 @@ def registrant_weight(kind: str, number: int) -> float:
 def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
     out: list[Evidence] = []
     number = pen.enterprise_number(subj.oid)
+    registrant = None
     if number is not None:
         org = pen.organisation(number)
-        vendor = short_vendor(org)
-        if vendor:
-            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor,
+        registrant = short_vendor(org)
+        if registrant:
+            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", registrant,
                                 registrant_weight("iana-pen", number), f"{subj.oid} ({org})"))
     listed = served[:snmp_features.MAX_SERVED] if isinstance(served, list) else ()
     for other in dict.fromkeys(n for n in listed if n.__class__ is int):
@@ -349,7 +350,6 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
                                 registrant_weight("served-pen", other),
                                 f"serves 1.3.6.1.4.1.{other} ({org})"))
     descr = subj.text("descr")
-    registrant = short_vendor(pen.organisation(number)) if number is not None else None
     maker = _named_maker(descr, registrant)
     if maker:
         out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, kind_weight("descr-maker"), descr[:60]))
@@ -358,7 +358,7 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
     if owner:
         out.append(Evidence(SOURCE, "descr-copyright", "vendor", owner, kind_weight("descr-copyright"),
                             holder.group(0)[:60]))
-    named = _OS_WORD.search(subj.text("descr")[:160])
+    named = _OS_WORD.search(descr[:160])
     if named:
         word = named.group(1)
         out.append(Evidence(SOURCE, "descr-os", "os_family", word.replace("-", "").lower(),
