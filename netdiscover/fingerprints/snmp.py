@@ -31,7 +31,7 @@ from typing import Any
 from netdiscover.fingerprints import banners, class_model, pen, rules, snmp_features
 from netdiscover.fingerprints.combine import vendor_range
 from netdiscover.fingerprints.model import Evidence
-from netdiscover.fingerprints.vendors import known_vendor, short_vendor
+from netdiscover.fingerprints.vendors import known_vendor, opening_company, short_vendor
 from netdiscover.observation import Observation, clean_text
 
 SOURCE = "snmp"
@@ -367,9 +367,10 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
 
 
 def _named_maker(descr: str, registrant: str | None) -> str | None:
-    """The known maker sysDescr starts with; the enterprise number's registrant instead when the
-    text prints its name too (a co-branded box, "Dell SonicWALL SRA 4600" under SonicWALL's number)."""
-    maker = known_vendor(descr[:120])
+    """The known maker sysDescr starts with, or the company whose legal name opens it; the enterprise
+    number's registrant instead when the text prints its name too (a co-branded box, "Dell
+    SonicWALL SRA 4600" under SonicWALL's number)."""
+    maker = known_vendor(descr[:120]) or opening_company(descr[:120])
     if maker and registrant and maker != registrant and _prints(descr[:MAX_DESCR], registrant):
         return registrant
     return maker

@@ -92,6 +92,25 @@ def short_vendor(org: str | None) -> str | None:
     return text or None
 
 
+# a company's legal name opening a text: one to five capitalised words, then its legal form
+# ("Calix, Inc E5-16F", "DrayTek Corporation, Router Model", "Acme Widgets GmbH Switch 8")
+_LEGAL_NAME = re.compile(
+    r"[A-Z][\w&'.-]{0,30}(?:[ \t]+[A-Z&][\w&'.-]{0,30}){0,4}?[ \t]*,?[ \t]+"
+    r"(?i:inc|incorporated|ltd|limited|llc|corp|corporation|co\.?,?[ \t]*ltd|gmbh|ag|s\.a|b\.v|ab|oy|a/s|plc|"
+    r"k\.k|s\.r\.l|s\.r\.o)\b\.?")
+
+
+@lru_cache(maxsize=8192)
+def opening_company(text: str | None) -> str | None:
+    """The short vendor name of a company whose legal name opens ``text``, else None: the table's
+    name for a maker it knows, otherwise the legal name without its legal form."""
+    if not text:
+        return None
+    head = _SPACES.sub(" ", str(text)[:120]).strip(" ,.\"'")
+    found = _LEGAL_NAME.match(head)
+    return short_vendor(found.group(0)) if found else None
+
+
 @lru_cache(maxsize=8192)
 def known_vendor(text: str | None) -> str | None:
     """The short vendor name when ``text`` begins with a maker the table knows, else None.
