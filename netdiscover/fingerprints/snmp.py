@@ -255,11 +255,12 @@ def _maker_name(entities: list[Mapping[str, Any]], box: Mapping[str, Any] | None
         if _names_maker(mfg, box):
             return mfg
     rows = entities[:MAX_ENTITY_ROWS]
-    taken = {_useful(e.get(key)).casefold() for e in rows for key in ("model", "serial")}
     for entity in rows:
-        mfg = _useful(entity.get("mfg"))
-        if _names_maker(mfg, entity) and mfg.casefold() not in taken:
-            return mfg
+        mfg = _useful(entity.get("mfg")) if entity.get("mfg") else ""
+        if _names_maker(mfg, entity):
+            folded = mfg.casefold()
+            if all(folded != _useful(e.get(key)).casefold() for e in rows for key in ("model", "serial")):
+                return mfg
     return ""
 
 
