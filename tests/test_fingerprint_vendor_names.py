@@ -6,7 +6,7 @@ import pytest
 
 from netdiscover.fingerprints import combine, pen
 from netdiscover.fingerprints.model import Evidence
-from netdiscover.fingerprints.vendors import short_vendor
+from netdiscover.fingerprints.vendors import opening_company, short_vendor
 
 
 @pytest.mark.parametrize("org, short", [
@@ -65,3 +65,29 @@ def test_hp_is_named_after_the_half_that_sells_the_class(klass, vendor):
 def test_hp_without_a_class_stays_hp():
     fp = combine.decide([Evidence("snmp", "iana-pen:11", "vendor", "HP", 0.6, "x")])
     assert (fp.vendor, fp.device_class) == ("HP", "unknown")
+
+
+@pytest.mark.parametrize(("text", "maker"), [
+    ("Calix, Inc E5-16F AXOS-R2.2.0", "Calix"),
+    ("DrayTek Corporation, Router Model: Vigor2927, Version: 4.4.2", "DrayTek"),
+    ("Westfield Optics GmbH WO-8 Media Converter, FW 2.1", "Westfield Optics"),   # a maker no table lists
+    ("Shenzhen Lanbo Technology Co., Ltd. EPON OLT V1.2", "Lanbo"),
+])
+def test_a_legal_company_name_opening_a_text_names_its_maker(text, maker):
+    assert opening_company(text) == maker
+
+
+@pytest.mark.parametrize("text", [
+    "Linux host 5.10.0 #1 SMP x86_64", "Model: DB7001", "Power Management Card", "SSU-2000, Sync Unit",
+    "the acme inc switch", "", None, "X" * 100_000, "A " * 50_000 + "Inc", "Acme " * 20_000 + "GmbH",
+])
+def test_texts_that_open_with_no_legal_name_and_hostile_texts(text):
+    assert opening_company(text) is None
+
+
+def test_sysdescr_opening_with_an_unlisted_company_names_the_vendor():
+    from netdiscover.fingerprints import snmp
+
+    found = snmp.facts_evidence({"sysDescr": "Westfield Optics GmbH WO-8 Media Converter, FW 2.1",
+                                 "sysObjectID": "1.3.6.1.4.1.99999.1"})
+    assert [e.value for e in found if e.rule == "descr-maker"] == ["Westfield Optics"]

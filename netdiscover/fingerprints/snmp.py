@@ -31,7 +31,7 @@ from typing import Any
 from netdiscover.fingerprints import banners, class_model, pen, rules, snmp_features
 from netdiscover.fingerprints.combine import vendor_range
 from netdiscover.fingerprints.model import Evidence
-from netdiscover.fingerprints.vendors import known_vendor, short_vendor
+from netdiscover.fingerprints.vendors import known_vendor, opening_company, short_vendor
 from netdiscover.observation import Observation, clean_text
 
 SOURCE = "snmp"
@@ -42,19 +42,29 @@ FACT_KEYS = ("snmp",)     # only devices with SNMP facts are looked at
 RULES_FILE = Path(__file__).with_name("snmp_rules.yaml")
 # Kinds of registry/convention evidence, the field each names, and its weight when the shipped
 # model has none learned: the registrant of sysObjectID's enterprise number, of an enterprise
-# subtree the agent serves beyond net-snmp's, a known maker's name at the start of sysDescr,
+# subtree the agent serves beyond net-snmp's, a known maker's name at the start of sysDescr (the
+# registrant's, when the text prints both: "Dell SonicWALL" from SonicWALL's number), a known
+# maker as the holder of a copyright notice in sysDescr ("(c) Ciena (R) Corporation"),
 # ENTITY-MIB's manufacturer, and an OS named the way vendors name theirs in sysDescr ("JUNOS",
 # "RouterOS", "ArubaOS", "NX-OS").
 REGISTRY_KINDS = {"iana-pen": ("vendor", 0.55), "served-pen": ("vendor", 0.5),
-                  "descr-maker": ("vendor", 0.68), "entity-mfg": ("vendor", 0.7),
-                  "descr-os": ("os_family", 0.3)}
+                  "descr-maker": ("vendor", 0.68), "descr-copyright": ("vendor", 0.6),
+                  "entity-mfg": ("vendor", 0.7), "descr-os": ("os_family", 0.3)}
 # A learned weight is the kind's share of right answers, scaled so that this evidence stays
 # below a rule that recognised the product itself (0.8 and up), whatever the corpus says.
 LEARNED_SCALE = 0.75
+# Kinds whose evidence names one registrant ("iana-pen:4413"): a registrant whose number answers
+# for several makers' boxes (a chip maker's SDK default, an OEM board, a standards body's
+# subtree) gets its own learned weight, its share of right makers (training.evidence_weights).
+PER_REGISTRANT = ("iana-pen", "served-pen")
+# "Copyright (c) 2000-2024 Nokia.", "(c) Ciena (R) Corporation", "Copyright 2010 by Cisco Systems"
+_COPYRIGHT = re.compile(r"(?:\bcopyright\b\s*(?:\(c\)|\u00a9)?|\(c\)|\u00a9)\s*"
+                        r"(?:\d{4}(?:\s*-\s*\d{4})?,?\s*)?(?:by\s+)?([A-Za-z][^;\n]{0,59})", re.IGNORECASE)
 _OS_WORD = re.compile(r"\b([A-Za-z][A-Za-z-]{0,12}OS)\b(?![-.]\w)")
 MAX_DESCR = 512     # sysDescr is a DisplayString of at most 255 octets; more is noise or hostile
 W_ENTITY_SERIAL = 0.95
 W_ENTITY = 0.7
+MAX_ENTITY_ROWS = 64   # entity rows searched for a manufacturer when the chassis names none
 _OID = re.compile(r"\d{1,10}(?:\.\d{1,10}){1,127}")
 _BARE_ID = re.compile(r"0x[0-9a-f]{1,16}|(?=[0-9a-f]*\d)[0-9a-f]{1,16}", re.IGNORECASE)
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "null", "unknown", "not specified", "default string",
@@ -223,19 +233,35 @@ def _rule_evidence(subj: rules.Subject) -> list[Evidence]:
 def _entity_evidence(entities: list[Mapping[str, Any]]) -> list[Evidence]:
     out: list[Evidence] = []
     box = _chassis(entities)
-    if box is None:
-        return out
-    model, serial, mfg = _useful(box.get("model")), _useful(box.get("serial")), _useful(box.get("mfg"))
-    if model:
-        if serial:
+    if box is not None:
+        model, serial = _useful(box.get("model")), _useful(box.get("serial"))
+        if model and serial:
             out.append(Evidence(SOURCE, "entity-chassis-model+serial", "model", model, W_ENTITY_SERIAL,
                                 f"{model} serial {serial}"))
-        else:
+        elif model:
             out.append(Evidence(SOURCE, "entity-chassis-model", "model", model, W_ENTITY, model))
-    vendor = short_vendor(mfg) if _names_maker(mfg, box) else None
+    mfg = _maker_name(entities, box)
+    vendor = short_vendor(mfg) if mfg else None
     if vendor:
         out.append(Evidence(SOURCE, "entity-mfg", "vendor", vendor, kind_weight("entity-mfg"), mfg))
     return out
+
+
+def _maker_name(entities: list[Mapping[str, Any]], box: Mapping[str, Any] | None) -> str:
+    """The chassis's entPhysicalMfgName; without one (agents that fill only some columns, or no
+    chassis row), the first row's that is not some row's model name or serial in the wrong column."""
+    if box is not None:
+        mfg = _useful(box.get("mfg"))
+        if _names_maker(mfg, box):
+            return mfg
+    rows = entities[:MAX_ENTITY_ROWS]
+    for entity in rows:
+        mfg = _useful(entity.get("mfg")) if entity.get("mfg") else ""
+        if _names_maker(mfg, entity):
+            folded = mfg.casefold()
+            if all(folded != _useful(e.get(key)).casefold() for e in rows for key in ("model", "serial")):
+                return mfg
+    return ""
 
 
 def _names_maker(mfg: str, box: Mapping[str, Any]) -> bool:
@@ -296,15 +322,24 @@ def kind_weight(kind: str) -> float:
     return round(learned * LEARNED_SCALE, 4) if learned else REGISTRY_KINDS[kind][1]
 
 
+def registrant_weight(kind: str, number: int) -> float:
+    """The weight of ``kind`` evidence naming enterprise ``number``: the registrant's own learned
+    weight where it answered for several makers, else the kind's (``kind_weight``)."""
+    kind_weight(kind)       # loads the learned weights
+    learned = (_kind_weights or {}).get(f"{kind}:{number}")
+    return round(learned * LEARNED_SCALE, 4) if learned else kind_weight(kind)
+
+
 def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
     out: list[Evidence] = []
     number = pen.enterprise_number(subj.oid)
+    registrant = None
     if number is not None:
         org = pen.organisation(number)
-        vendor = short_vendor(org)
-        if vendor:
-            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", vendor, kind_weight("iana-pen"),
-                                f"{subj.oid} ({org})"))
+        registrant = short_vendor(org)
+        if registrant:
+            out.append(Evidence(SOURCE, f"iana-pen:{number}", "vendor", registrant,
+                                registrant_weight("iana-pen", number), f"{subj.oid} ({org})"))
     listed = served[:snmp_features.MAX_SERVED] if isinstance(served, list) else ()
     for other in dict.fromkeys(n for n in listed if n.__class__ is int):
         if other == number or other in snmp_features.NET_SNMP:
@@ -312,18 +347,39 @@ def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:
         org = pen.organisation(other)
         vendor = short_vendor(org)
         if vendor:
-            out.append(Evidence(SOURCE, f"served-pen:{other}", "vendor", vendor, kind_weight("served-pen"),
+            out.append(Evidence(SOURCE, f"served-pen:{other}", "vendor", vendor,
+                                registrant_weight("served-pen", other),
                                 f"serves 1.3.6.1.4.1.{other} ({org})"))
-    maker = known_vendor(subj.text("descr")[:120])
+    descr = subj.text("descr")
+    maker = _named_maker(descr, registrant)
     if maker:
-        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, kind_weight("descr-maker"),
-                            subj.text("descr")[:60]))
-    named = _OS_WORD.search(subj.text("descr")[:160])
+        out.append(Evidence(SOURCE, "descr-maker", "vendor", maker, kind_weight("descr-maker"), descr[:60]))
+    holder = _COPYRIGHT.search(descr[:MAX_DESCR])
+    owner = known_vendor(holder.group(1)) if holder else None
+    if owner:
+        out.append(Evidence(SOURCE, "descr-copyright", "vendor", owner, kind_weight("descr-copyright"),
+                            holder.group(0)[:60]))
+    named = _OS_WORD.search(descr[:160])
     if named:
         word = named.group(1)
         out.append(Evidence(SOURCE, "descr-os", "os_family", word.replace("-", "").lower(),
                             kind_weight("descr-os"), word))
     return out
+
+
+def _named_maker(descr: str, registrant: str | None) -> str | None:
+    """The known maker sysDescr starts with, or the company whose legal name opens it; the enterprise
+    number's registrant instead when the text prints its name too (a co-branded box, "Dell
+    SonicWALL SRA 4600" under SonicWALL's number)."""
+    maker = known_vendor(descr[:120]) or opening_company(descr[:120])
+    if maker and registrant and maker != registrant and _prints(descr[:MAX_DESCR], registrant):
+        return registrant
+    return maker
+
+
+def _prints(text: str, name: str) -> bool:
+    """Whether ``name`` stands in ``text`` as a word of its own (case aside)."""
+    return re.search(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])", text, re.IGNORECASE) is not None
 
 
 def registry_kind(item: Evidence) -> str | None:

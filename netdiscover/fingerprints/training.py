@@ -464,20 +464,51 @@ def best_l2(scores: Mapping[float, float]) -> float:
     return max(scores, key=lambda l2: (round(scores[l2], 6), l2))
 
 
+REGISTRANT_PRIOR = 2.0     # pseudo-answers at the kind's share that shrink one registrant's own share
+MIN_REGISTRANT_MAKERS = 2  # makers a registrant must have answered for to get its own weight
+
+
 def evidence_weights(devices: Sequence[Device], scorer: ModuleType) -> dict[str, float]:
     """Per kind of registry/convention evidence (``snmp.REGISTRY_KINDS``), how often it named the
     right maker or OS on these devices, shrunk towards 0.5 by one pseudo-answer each way: the order
-    of trust when kinds disagree, learned instead of hand-set."""
+    of trust when kinds disagree, learned instead of hand-set.
+
+    A registrant whose number (``snmp.PER_REGISTRANT`` kinds) came from boxes of at least
+    ``MIN_REGISTRANT_MAKERS`` makers gets its own entry ("iana-pen:4413"): its share of right
+    makers, shrunk towards its kind's by ``REGISTRANT_PRIOR`` pseudo-answers. A maker that split
+    in two (``combine.SPLIT_MAKERS``) is right as either half: the device class picks the half."""
     from netdiscover.fingerprints import snmp
 
     tally = {kind: [0, 0] for kind in snmp.REGISTRY_KINDS}
+    registrants: dict[str, tuple[str, list[int], set[str]]] = {}
     for device in devices:
         for item in snmp.facts_evidence(device.facts, frozenset(), None):
             kind = snmp.registry_kind(item)
             if kind is None:
                 continue
-            right = correctness(scorer, device.record, {item.field: item.value})[item.field]
-            if right is not None:
-                tally[kind][0] += 1
-                tally[kind][1] += bool(right)
-    return {kind: round((right + 1) / (n + 2), 4) for kind, (n, right) in tally.items()}
+            right = _names_right(scorer, device.record, item.field, item.value)
+            if right is None:
+                continue
+            tally[kind][0] += 1
+            tally[kind][1] += right
+            if kind in snmp.PER_REGISTRANT:
+                entry = registrants.setdefault(item.rule, (kind, [0, 0], set()))
+                entry[1][0] += 1
+                entry[1][1] += right
+                entry[2].add(scorer.norm_vendor(device.record["vendor"]))
+    weights = {kind: round((right + 1) / (n + 2), 4) for kind, (n, right) in tally.items()}
+    for rule, (kind, (n, right), makers) in sorted(registrants.items()):
+        if len(makers) >= MIN_REGISTRANT_MAKERS:
+            weights[rule] = round((right + REGISTRANT_PRIOR * weights[kind]) / (n + REGISTRANT_PRIOR), 4)
+    return weights
+
+
+def _names_right(scorer: ModuleType, record: Mapping[str, Any], field: str, value: str) -> bool | None:
+    """Whether ``value`` is the device's ``field`` (a split maker's either half counts), None if unscored."""
+    from netdiscover.fingerprints import combine
+
+    right = correctness(scorer, record, {field: value})[field]
+    split = combine.SPLIT_MAKERS.get(combine._key(value)) if field == "vendor" and right is False else None
+    if split is not None:
+        right = correctness(scorer, record, {field: split[1]})[field]
+    return right

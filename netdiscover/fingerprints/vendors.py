@@ -10,6 +10,11 @@ Two registry conventions are read as well: a registrant that states its own shor
 which by the country's name-registration rules reads place + trade name + industry + form
 ("Shenzhen RAKwireless Technology Co.,Ltd."), is called by its trade name. Over 800 IANA
 registrants are named the second way.
+
+A standards body (a forum, alliance, committee or consortium: "Broadband Forum", "Wi-Fi
+Alliance", "National Standardization Committee of Radio & Television") registers an enterprise
+number for the MIBs it publishes, which boxes of any maker then implement; such a registrant names
+no maker, and ``short_vendor`` gives None for it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ _SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s+")
+# a standards body: one of these words anywhere, or "Forum"/"Alliance" ending the name (before a
+# legal form or a parenthesis), so that "Forum Systems, Inc." or "Alliance Systems" stay makers
+_STANDARDS_BODY = re.compile(
+    r"\b(?:committee|consortium|task force|standardi[sz]ation)\b|"
+    r"\b(?:forum|alliance)\s*(?:[,.]?\s*(?:inc|ltd|llc|e\.\s?v|ab)\b\.?)?\s*(?:\(.*)?$", re.IGNORECASE)
 _ABBR = re.compile(r"\(\s*abbr(?:eviated|\.)?\s*:?\s*([A-Za-z0-9][\w&.-]{0,23})\s*\)", re.IGNORECASE)
 # cities and provinces that open Chinese enterprise names ("China" is left: it is part of brands)
 _PLACE = re.compile(
@@ -60,7 +70,7 @@ def short_vendor(org: str | None) -> str | None:
     if not org:
         return None
     text = _SPACES.sub(" ", str(org)[:200]).strip(" ,.")
-    if not text:
+    if not text or _STANDARDS_BODY.search(text):
         return None
     for pattern, short in _table():
         if pattern.search(text):
@@ -80,6 +90,25 @@ def short_vendor(org: str | None) -> str | None:
         previous = text
         text = _SUFFIX.sub("", text).strip(" ,.&")
     return text or None
+
+
+# a company's legal name opening a text: one to five capitalised words, then its legal form
+# ("Calix, Inc E5-16F", "DrayTek Corporation, Router Model", "Acme Widgets GmbH Switch 8")
+_LEGAL_NAME = re.compile(
+    r"[A-Z][\w&'.-]{0,30}(?:[ \t]+[A-Z&][\w&'.-]{0,30}){0,4}?[ \t]*,?[ \t]+"
+    r"(?i:inc|incorporated|ltd|limited|llc|corp|corporation|co\.?,?[ \t]*ltd|gmbh|ag|s\.a|b\.v|ab|oy|a/s|plc|"
+    r"k\.k|s\.r\.l|s\.r\.o)\b\.?")
+
+
+@lru_cache(maxsize=8192)
+def opening_company(text: str | None) -> str | None:
+    """The short vendor name of a company whose legal name opens ``text``, else None: the table's
+    name for a maker it knows, otherwise the legal name without its legal form."""
+    if not text:
+        return None
+    head = _SPACES.sub(" ", str(text)[:120]).strip(" ,.\"'")
+    found = _LEGAL_NAME.match(head)
+    return short_vendor(found.group(0)) if found else None
 
 
 @lru_cache(maxsize=8192)
