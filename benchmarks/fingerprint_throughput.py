@@ -10,7 +10,13 @@ Reference in the same run: the same shipped rules evaluated naively (every rule 
 device: no OID index, no literal prefilter, no memo), timed on a sample and scaled.
 A worst case is also timed: every SNMP device with a sysDescr no other device has.
 
+``--identity FILE`` times nothing: it writes every fingerprint (all fields, confidences, evidence
+and conflicts, as JSON lines) of every corpus recording read offline, of the realistic mix and
+of the worst-case devices, so that two versions of the code can be compared exactly
+(``cmp A B``) before and after a speed change.
+
     .venv/bin/python benchmarks/fingerprint_throughput.py [--devices 100000] [--runs 3]
+    .venv/bin/python benchmarks/fingerprint_throughput.py --identity FILE [--devices 100000]
 """
 
 from __future__ import annotations
@@ -120,15 +126,43 @@ def naive_rate(batch: list[list[Observation]], sample: int) -> float:
     return sample / (time.perf_counter() - started)
 
 
+def identity(path: Path, corpus: Path, count: int) -> int:
+    """Write the fingerprint of every corpus recording and benchmark device as canonical JSON lines."""
+    index = corpus / "snmp-public" / "index.json"
+    records = json.loads(index.read_text())["records"] if index.exists() else []
+    data_dir = corpus / "snmp-public" / "snmprec"
+    facts = corpus_facts(corpus)
+    batches: list[tuple[str, list[list[Observation]]]] = [
+        (f"corpus-{depth}", [[Observation(method="snmp", ip="192.0.2.1",
+                                          facts={"snmp": snmprec.load(data_dir / r["file"], *depth_args)})]
+                             for r in records])
+        for depth, depth_args in (("scanner", (5, False)), ("per-enterprise", (32, True)))]
+    batches += [("mix", devices(count, facts, unique_descr=False)),
+                ("worst", devices(count, facts, unique_descr=True, seed=11))]
+    lines = 0
+    with path.open("w", encoding="utf-8") as out:
+        for name, batch in batches:
+            for number, observations in enumerate(batch):
+                found = fingerprint(observations).to_dict()
+                out.write(f"{name} {number} {json.dumps(found, sort_keys=True)}\n")
+                lines += 1
+    print(f"{lines} fingerprints written to {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--identity", type=Path, metavar="FILE",
+                        help="write every fingerprint as JSON lines (to compare two versions), time nothing")
     args = parser.parse_args(argv)
     if args.devices < 1 or args.runs < 1:
         print("error: --devices and --runs must be positive", file=sys.stderr)
         return 2
+    if args.identity:
+        return identity(args.identity, args.corpus, args.devices)
     facts = corpus_facts(args.corpus)
     batch = devices(args.devices, facts, unique_descr=False)
     cold, _ = timed(batch[:1000])   # first use: rule files parsed and compiled

@@ -120,6 +120,7 @@ class Database:
     # fingerprints without an anchor are always tried
     by_pair: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     always: tuple[int, ...] = ()
+    pairs: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         always = []
@@ -132,17 +133,16 @@ class Database:
                 for anchor in fp.anchors:
                     self.by_pair.setdefault(anchor[:2], []).append((anchor, index))
         self.always = tuple(always)
+        self.pairs = frozenset(self.by_pair)
 
     def candidates(self, lowered: str) -> list[int]:
         """Indexes of the fingerprints that may match ``lowered`` text, in file order."""
         found = set(self.always)
         by_pair = self.by_pair
-        for pair in {lowered[i:i + 2] for i in range(len(lowered) - 1)}:
-            bucket = by_pair.get(pair)
-            if bucket:
-                for anchor, index in bucket:
-                    if index not in found and anchor in lowered:
-                        found.add(index)
+        for pair in {lowered[i:i + 2] for i in range(len(lowered) - 1)} & self.pairs:
+            for anchor, index in by_pair[pair]:
+                if index not in found and anchor in lowered:
+                    found.add(index)
         return sorted(found)
 
     def match(self, text: Any) -> tuple[RecogFingerprint, dict[str, str]] | None:
