@@ -293,6 +293,12 @@ def _compile(raw: Mapping[str, Any], anchor_text: str) -> Rule:
     return Rule(rid, values, weight, oids, texts, negated, sets, extract, subtrees)
 
 
+@lru_cache(maxsize=16)
+def pairs_of(text: str) -> frozenset[str]:
+    """The pairs of adjacent characters in ``text`` (memoised: several screens look at one text)."""
+    return frozenset({text[i:i + 2] for i in range(len(text) - 1)})
+
+
 class Screen:
     """Which of many regexes (searched with IGNORECASE) may match a text, cheaply: each is tried
     only when the ``fold``-ed text holds one of the literals it needs (``requirements_of``);
@@ -324,7 +330,7 @@ class Screen:
         found = set(self._always)
         if folded:
             pair = self._pair
-            for key in {folded[i:i + 2] for i in range(len(folded) - 1)} & self._pairs:
+            for key in pairs_of(folded) & self._pairs:
                 for literal, at in pair[key]:
                     if literal in folded:
                         found.add(at)
@@ -356,6 +362,9 @@ class RuleSet:
             else:
                 self.screened.append(rule)
         self.screen = Screen(rule.texts.get(anchor_text) for rule in self.screened)
+        # a cheap first look at each screened rule's other conditions: one value set it needs to
+        # meet, and whether it needs walked subtrees
+        self._gates = [(next(iter(rule.sets.items()), None), bool(rule.subtrees)) for rule in self.screened]
 
     def match(self, subject: Subject) -> list[tuple[Rule, dict[str, str]]]:
         """Every rule that matches, with the field values it sets."""
@@ -364,8 +373,14 @@ class RuleSet:
             parts = subject.oid.split(".")
             for n in range(min(len(parts), 40), 0, -1):
                 candidates.extend(self.by_oid.get(".".join(parts[:n]), ()))
-        screened = self.screened
-        candidates.extend(screened[at] for at in self.screen.candidates(subject.lowered(self.anchor_text)))
+        screened, gates, sets = self.screened, self._gates, subject.sets
+        for at in self.screen.candidates(subject.lowered(self.anchor_text)):
+            needs_set, needs_subtrees = gates[at]
+            if needs_set is not None and needs_set[1].isdisjoint(sets.get(needs_set[0], ())):
+                continue
+            if needs_subtrees and not subject.subtrees:
+                continue
+            candidates.append(screened[at])
         out = []
         seen: set[str] = set()
         for rule in candidates:

@@ -28,7 +28,7 @@ from typing import Any
 from defusedxml import ElementTree as SafeET
 
 from netdiscover.fingerprints.recog.translate import Untranslatable, compile_ruby
-from netdiscover.fingerprints.rules import anchors_of
+from netdiscover.fingerprints.rules import anchors_of, pairs_of
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class Database:
     by_pair: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     always: tuple[int, ...] = ()
     pairs: frozenset[str] = frozenset()
+    anchors: tuple[tuple[str, int], ...] = ()     # every (anchor, index): a few are looked for directly
 
     def __post_init__(self) -> None:
         always = []
@@ -134,12 +135,16 @@ class Database:
                     self.by_pair.setdefault(anchor[:2], []).append((anchor, index))
         self.always = tuple(always)
         self.pairs = frozenset(self.by_pair)
+        self.anchors = tuple(item for bucket in self.by_pair.values() for item in bucket)
 
     def candidates(self, lowered: str) -> list[int]:
         """Indexes of the fingerprints that may match ``lowered`` text, in file order."""
         found = set(self.always)
+        if len(self.anchors) < len(lowered):     # fewer anchors than the text has pairs
+            found.update(index for anchor, index in self.anchors if anchor in lowered)
+            return sorted(found)
         by_pair = self.by_pair
-        for pair in {lowered[i:i + 2] for i in range(len(lowered) - 1)} & self.pairs:
+        for pair in pairs_of(lowered) & self.pairs:
             for anchor, index in by_pair[pair]:
                 if index not in found and anchor in lowered:
                     found.add(index)
