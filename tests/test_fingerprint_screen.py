@@ -158,3 +158,23 @@ def test_decide_memo_cuts_weights_above_one_every_time():
         assert [e.weight for e in fp.evidence] == [1.0, 0.3]
         assert fp.evidence[0].matched == "a"
     assert first.to_dict() == second.to_dict() == combine._decide(items()).to_dict()
+
+
+def test_model_scores_add_feature_rows_in_order_exactly():
+    from netdiscover.fingerprints.class_model import ClassModel
+
+    model = ClassModel(["a", "b", "c"], [0.1, -0.2, 0.3],
+                       {"w:x": [0.1, 0.7, -1e-17], "w:y": [1e16, 1.0, 3.3], "rtop:a": [0.0, 0.0, 0.0]},
+                       tied={"rtop": 0.5})
+    feats = {"w:x": 1.0, "w:y": 0.37, "rtop:a": 1.0, "w:unknown": 1.0}
+    expected = list(model.bias)
+    for name, strength in feats.items():
+        row = model.weights.get(name)
+        if row is not None:
+            expected = [t + strength * w for t, w in zip(expected, row, strict=True)]
+        if name == "rtop:a":
+            expected[0] += strength * 0.5
+    assert model.scores(feats) == expected          # bit for bit: same additions, same order
+    model.weights["w:bad"] = [1.0]
+    with pytest.raises(ValueError):
+        model.scores({"w:bad": 1.0})
