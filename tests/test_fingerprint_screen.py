@@ -178,3 +178,27 @@ def test_model_scores_add_feature_rows_in_order_exactly():
     model.weights["w:bad"] = [1.0]
     with pytest.raises(ValueError):
         model.scores({"w:bad": 1.0})
+
+
+def test_gather_asks_nmap_and_ports_only_of_devices_with_their_input(monkeypatch):
+    from netdiscover.fingerprints import nmap, ports
+    from netdiscover.observation import Observation, Service
+
+    asked: list[str] = []
+    for module in (nmap, ports):
+        real = module.evidence
+        monkeypatch.setattr(module, "evidence",
+                            lambda obs, real=real, name=module.__name__: asked.append(name) or real(obs))
+    arp = Observation(method="arp", ip="192.0.2.7", mac="00:1b:54:00:00:07")
+    snmp_only = Observation(method="snmp", ip="192.0.2.7", facts={"snmp": {"sysDescr": "RouterOS RB4011"}})
+    assert combine.gather([arp, snmp_only]) == combine.gather([arp, snmp_only])
+    assert asked == []
+    served = Observation(method="nmap", ip="192.0.2.7", services=[Service(port=9100, name="jetdirect")])
+    assert any(e.source == "ports" for e in combine.gather([arp, served]))
+    assert sorted(asked) == ["netdiscover.fingerprints.nmap", "netdiscover.fingerprints.ports"]
+    asked.clear()
+    osmatch = [{"name": "Linux", "accuracy": 96, "osclass": [{"vendor": "Linux", "osfamily": "Linux",
+                                                             "type": "general purpose", "accuracy": 96}]}]
+    guessed = Observation(method="nmap", ip="192.0.2.7", facts={"nmap": {"osmatch": osmatch}})
+    assert any(e.source == "nmap" for e in combine.gather([guessed]))
+    assert "netdiscover.fingerprints.nmap" in asked

@@ -73,9 +73,14 @@ W_RANGE_OS = 0.4
 RANGE_ONLY_BELOW = 0.7
 
 # Cheap prefilter: a source that only reads certain ``Observation.facts`` keys is skipped for
-# devices that have none of them. A module may declare its own ``FACT_KEYS``.
+# devices that have none of them. A module may declare its own ``FACT_KEYS``. ``SERVICES``
+# stands for the observations' services (nmap reads their CPEs, ports their ports and banners):
+# most devices of a sweep (ARP, SNMP) have none.
+SERVICES = "@services"
 SOURCE_FACTS: dict[str, tuple[str, ...]] = {
     "netdiscover.fingerprints.iot": ("mdns", "ssdp", "netbios"),
+    "netdiscover.fingerprints.nmap": ("nmap", SERVICES),
+    "netdiscover.fingerprints.ports": (SERVICES,),
 }
 
 _CLASSES = frozenset(DEVICE_CLASSES) - {"unknown"}
@@ -219,6 +224,8 @@ def gather(observations: Sequence[Observation]) -> list[Evidence]:
     for obs in observations:
         if isinstance(obs.facts, dict):
             present.update(obs.facts)
+        if obs.services:
+            present.add(SERVICES)
     for module, keys in _prepared():
         if keys is not None and present.isdisjoint(keys):
             continue
