@@ -299,6 +299,22 @@ def pairs_of(text: str) -> frozenset[str]:
     return frozenset({text[i:i + 2] for i in range(len(text) - 1)})
 
 
+def pair_buckets(literals: Iterable[tuple[str, Any]]) -> dict[str, list[tuple[str, Any]]]:
+    """(literal, tag) items of two characters or more, bucketed by one pair of characters each
+    literal holds (a text without that pair cannot hold the literal): the pair fewest of the
+    literals hold, so that the buckets of common pairs ("so", ", ") stay small."""
+    items = [(literal, tag) for literal, tag in literals if len(literal) >= 2]
+    pairs = [{literal[i:i + 2] for i in range(len(literal) - 1)} for literal, _ in items]
+    counts: dict[str, int] = {}
+    for held in pairs:
+        for pair in held:
+            counts[pair] = counts.get(pair, 0) + 1
+    buckets: dict[str, list[tuple[str, Any]]] = {}
+    for item, held in zip(items, pairs, strict=True):
+        buckets.setdefault(min(held, key=lambda pair: (counts[pair], pair)), []).append(item)
+    return buckets
+
+
 class Screen:
     """Which of many regexes (searched with IGNORECASE) may match a text, cheaply: each is tried
     only when the ``fold``-ed text holds one of the literals it needs (``requirements_of``);
@@ -309,8 +325,8 @@ class Screen:
         self.size = 0
         self._always: list[int] = []
         self._start: dict[str, list[tuple[str, int]]] = {}
-        self._pair: dict[str, list[tuple[str, int]]] = {}
         self._char: list[tuple[str, int]] = []
+        anywhere: list[tuple[str, int]] = []
         for at, pattern in enumerate(patterns):
             self.size += 1
             needs = requirements_of(pattern.pattern, pattern.flags) if pattern is not None else None
@@ -320,9 +336,10 @@ class Screen:
                 if at_start:
                     self._start.setdefault(literal[0], []).append((literal, at))
                 elif len(literal) >= 2:
-                    self._pair.setdefault(literal[:2], []).append((literal, at))
+                    anywhere.append((literal, at))
                 else:
                     self._char.append((literal, at))
+        self._pair: dict[str, list[tuple[str, int]]] = pair_buckets(anywhere)
         self._pairs = frozenset(self._pair)
 
     def candidates(self, folded: str) -> list[int]:
