@@ -299,11 +299,10 @@ def decide(evidence: Sequence[Evidence]) -> Fingerprint:
         return _decide(evidence)
     for at in plan.clamp:
         evidence[at].weight = 1.0
-    result = Fingerprint(**plan.values)
-    result.confidence = dict(plan.confidence)
-    result.evidence = [evidence[ref] if ref.__class__ is int else Evidence(*ref) for ref in plan.order]
-    result.conflicts = [evidence[ref] if ref.__class__ is int else Evidence(*ref) for ref in plan.conflicts]
-    return result
+    return Fingerprint(
+        **plan.values, confidence=dict(plan.confidence),
+        evidence=[evidence[ref] if ref.__class__ is int else Evidence(*ref) for ref in plan.order],
+        conflicts=[evidence[ref] if ref.__class__ is int else Evidence(*ref) for ref in plan.conflicts])
 
 
 @lru_cache(maxsize=65536)
