@@ -10,7 +10,19 @@ Reference in the same run: the same shipped rules evaluated naively (every rule 
 device: no OID index, no literal prefilter, no memo), timed on a sample and scaled.
 A worst case is also timed: every SNMP device with a sysDescr no other device has.
 
+``--identity FILE`` times nothing: it writes every fingerprint (all fields, confidences, evidence
+and conflicts, as JSON lines) of every corpus recording read offline, of the realistic mix and
+of the worst-case devices, so that two versions of the code can be compared exactly
+(``cmp A B``) before and after a speed change.
+
+``--against TREE`` compares with another version of the package (a folder holding its
+``netdiscover/``, e.g. ``git archive main | tar -x -C /tmp/main``): ``--runs`` rounds, each timing
+one realistic pass and one worst-case pass in a fresh process of TREE's code, then of this
+checkout's, alternately, so that both meet the same machine load; medians of both are printed.
+
     .venv/bin/python benchmarks/fingerprint_throughput.py [--devices 100000] [--runs 3]
+    .venv/bin/python benchmarks/fingerprint_throughput.py --identity FILE [--devices 100000]
+    .venv/bin/python benchmarks/fingerprint_throughput.py --against /tmp/main [--runs 3]
 """
 
 from __future__ import annotations
@@ -20,9 +32,11 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from netdiscover.fingerprints import combine, fingerprint, snmp, snmprec, training
 from netdiscover.observation import Observation, Service
@@ -120,15 +134,97 @@ def naive_rate(batch: list[list[Observation]], sample: int) -> float:
     return sample / (time.perf_counter() - started)
 
 
+def identity(path: Path, corpus: Path, count: int) -> int:
+    """Write the fingerprint of every corpus recording and benchmark device as canonical JSON lines."""
+    index = corpus / "snmp-public" / "index.json"
+    records = json.loads(index.read_text())["records"] if index.exists() else []
+    data_dir = corpus / "snmp-public" / "snmprec"
+    facts = corpus_facts(corpus)
+    batches: list[tuple[str, list[list[Observation]]]] = [
+        (f"corpus-{depth}", [[Observation(method="snmp", ip="192.0.2.1",
+                                          facts={"snmp": snmprec.load(data_dir / r["file"], *depth_args)})]
+                             for r in records])
+        for depth, depth_args in (("scanner", (5, False)), ("per-enterprise", (32, True)))]
+    batches += [("mix", devices(count, facts, unique_descr=False)),
+                ("worst", devices(count, facts, unique_descr=True, seed=11))]
+    lines = 0
+    with path.open("w", encoding="utf-8") as out:
+        for name, batch in batches:
+            for number, observations in enumerate(batch):
+                found = fingerprint(observations).to_dict()
+                out.write(f"{name} {number} {json.dumps(found, sort_keys=True)}\n")
+                lines += 1
+    print(f"{lines} fingerprints written to {path}")
+    return 0
+
+
+# Runs this file with the netdiscover package of the folder given first ("" = the installed one).
+_BOOT = """
+import runpy, sys
+tree, script = sys.argv[1], sys.argv[2]
+if tree:
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f)]
+    sys.path.insert(0, tree)
+sys.path.insert(0, script.rsplit("/", 1)[0])
+sys.argv = sys.argv[2:]
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def one_pass(count: int, corpus: Path) -> dict[str, float | str]:
+    """Wall and CPU seconds of one realistic pass (after a warm-up) and one worst-case pass."""
+    facts = corpus_facts(corpus)
+    batch = devices(count, facts, unique_descr=False)
+    timed(batch[:1000])
+    mix_wall, mix_cpu = timed(batch)
+    worst_wall, worst_cpu = timed(devices(count, facts, unique_descr=True, seed=11))
+    return {"mix_s": mix_wall, "mix_cpu_s": mix_cpu, "worst_s": worst_wall, "worst_cpu_s": worst_cpu,
+            "package": str(Path(combine.__file__).parents[1])}
+
+
+def against(tree: Path, rounds: int, count: int, corpus: Path) -> int:
+    """Time TREE's package and this checkout's alternately, ``rounds`` times each."""
+    found: dict[str, list[dict[str, Any]]] = {"against": [], "this": []}
+    for _ in range(rounds):
+        for side, folder in (("against", str(tree.resolve())), ("this", "")):
+            command = [sys.executable, "-c", _BOOT, folder, str(Path(__file__).resolve()), "--one-pass",
+                       "--devices", str(count), "--corpus", str(corpus)]
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            found[side].append(json.loads(done.stdout.splitlines()[-1]))
+    print(json.dumps({
+        "devices": count, "against": str(tree), "load_average_1min": round(os.getloadavg()[0], 2),
+        **{f"{side}_median_{key}": round(statistics.median(r[key] for r in runs), 3)
+           for side, runs in found.items() for key in ("mix_s", "mix_cpu_s", "worst_s", "worst_cpu_s")},
+        "runs": {side: [{k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()} for r in runs]
+                 for side, runs in found.items()},
+    }, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--identity", type=Path, metavar="FILE",
+                        help="write every fingerprint as JSON lines (to compare two versions), time nothing")
+    parser.add_argument("--against", type=Path, metavar="TREE",
+                        help="time TREE's netdiscover package and this one alternately, --runs rounds")
+    parser.add_argument("--one-pass", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.devices < 1 or args.runs < 1:
         print("error: --devices and --runs must be positive", file=sys.stderr)
         return 2
+    if args.identity:
+        return identity(args.identity, args.corpus, args.devices)
+    if args.one_pass:
+        print(json.dumps(one_pass(args.devices, args.corpus)))
+        return 0
+    if args.against:
+        if not (args.against / "netdiscover" / "__init__.py").is_file():
+            print(f"error: no netdiscover package in {args.against}", file=sys.stderr)
+            return 2
+        return against(args.against, args.runs, args.devices, args.corpus)
     facts = corpus_facts(args.corpus)
     batch = devices(args.devices, facts, unique_descr=False)
     cold, _ = timed(batch[:1000])   # first use: rule files parsed and compiled

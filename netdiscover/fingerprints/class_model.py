@@ -18,6 +18,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import add, mul
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +80,11 @@ class ClassModel:
         for name, strength in feats.items():
             row = weights.get(name)
             if row is not None:
-                totals = [t + strength * w for t, w in zip(totals, row, strict=True)]
+                if len(row) != len(totals):
+                    raise ValueError(f"feature {name}: {len(row)} weights for {len(totals)} classes")
+                # t + strength * w, class by class, in C; 1.0 * w is w exactly
+                scaled = row if strength == 1.0 else map(mul, repeat(strength), row)
+                totals = list(map(add, totals, scaled))
             if tied:
                 slot = self.tied_slot(name)
                 if slot is not None:

@@ -73,9 +73,14 @@ W_RANGE_OS = 0.4
 RANGE_ONLY_BELOW = 0.7
 
 # Cheap prefilter: a source that only reads certain ``Observation.facts`` keys is skipped for
-# devices that have none of them. A module may declare its own ``FACT_KEYS``.
+# devices that have none of them. A module may declare its own ``FACT_KEYS``. ``SERVICES``
+# stands for the observations' services (nmap reads their CPEs, ports their ports and banners):
+# most devices of a sweep (ARP, SNMP) have none.
+SERVICES = "@services"
 SOURCE_FACTS: dict[str, tuple[str, ...]] = {
     "netdiscover.fingerprints.iot": ("mdns", "ssdp", "netbios"),
+    "netdiscover.fingerprints.nmap": ("nmap", SERVICES),
+    "netdiscover.fingerprints.ports": (SERVICES,),
 }
 
 _CLASSES = frozenset(DEVICE_CLASSES) - {"unknown"}
@@ -219,6 +224,8 @@ def gather(observations: Sequence[Observation]) -> list[Evidence]:
     for obs in observations:
         if isinstance(obs.facts, dict):
             present.update(obs.facts)
+        if obs.services:
+            present.add(SERVICES)
     for module, keys in _prepared():
         if keys is not None and present.isdisjoint(keys):
             continue
@@ -269,10 +276,14 @@ def _score(group: list[Evidence], skip: set[str] | frozenset[str] = frozenset())
 class _Plan(NamedTuple):
     """How a given evidence list decides: reused for every device with the same evidence."""
 
-    values: tuple[tuple[str, Any], ...]
+    values: dict[str, Any]
     confidence: tuple[tuple[str, float], ...]
     order: tuple[int | tuple[Any, ...], ...]        # input index, or a derived Evidence's fields
     conflicts: tuple[int | tuple[Any, ...], ...]
+    clamp: tuple[int, ...]                          # input indexes whose weight above 1 becomes 1
+
+
+_SIGNATURE = attrgetter("source", "rule", "field", "value", "weight")
 
 
 def decide(evidence: Sequence[Evidence]) -> Fingerprint:
@@ -283,23 +294,15 @@ def decide(evidence: Sequence[Evidence]) -> Fingerprint:
     """
     evidence = list(evidence)
     try:
-        plan = _plan(tuple((e.source, e.rule, e.field, e.value, e.weight) for e in evidence))
+        plan = _plan(tuple(map(_SIGNATURE, evidence)))
     except TypeError:            # unhashable odd values: decide without the memo
         return _decide(evidence)
-    result = Fingerprint(**dict(plan.values))
-    result.confidence = dict(plan.confidence)
-
-    def pick(ref: int | tuple[Any, ...]) -> Evidence:
-        if isinstance(ref, int):
-            item = evidence[ref]
-            if item.weight > 1:
-                item.weight = 1.0
-            return item
-        return Evidence(*ref)
-
-    result.evidence = [pick(ref) for ref in plan.order]
-    result.conflicts = [pick(ref) for ref in plan.conflicts]
-    return result
+    for at in plan.clamp:
+        evidence[at].weight = 1.0
+    return Fingerprint(
+        **plan.values, confidence=dict(plan.confidence),
+        evidence=[evidence[ref] if ref.__class__ is int else Evidence(*ref) for ref in plan.order],
+        conflicts=[evidence[ref] if ref.__class__ is int else Evidence(*ref) for ref in plan.conflicts])
 
 
 @lru_cache(maxsize=65536)
@@ -314,11 +317,15 @@ def _plan(signature: tuple[tuple[Any, ...], ...]) -> _Plan:
             return found
         return (item.source, item.rule, item.field, item.value, item.weight, item.matched)
 
+    order = tuple(ref(item) for item in decided.evidence)
+    conflicts = tuple(ref(item) for item in decided.conflicts)
+    picked = {n for n in (*order, *conflicts) if n.__class__ is int}
     return _Plan(
-        values=tuple((f, getattr(decided, f)) for f in FIELDS),
+        values={f: getattr(decided, f) for f in FIELDS},
         confidence=tuple(decided.confidence.items()),
-        order=tuple(ref(item) for item in decided.evidence),
-        conflicts=tuple(ref(item) for item in decided.conflicts),
+        order=order,
+        conflicts=conflicts,
+        clamp=tuple(sorted(n for n in picked if signature[n][4] > 1)),
     )
 
 

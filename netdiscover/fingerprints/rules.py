@@ -62,9 +62,25 @@ class Subject:
         return self.texts.get(name, "")
 
     def lowered(self, name: str) -> str:
-        if name not in self._lower:
-            self._lower[name] = self.texts.get(name, "").lower()
-        return self._lower[name]
+        """The text as the literal prefilters see it (``fold``)."""
+        found = self._lower.get(name)
+        if found is None:
+            found = self._lower[name] = fold(self.texts.get(name, ""))
+        return found
+
+
+# Characters that a case-insensitive regex matches to an ASCII letter but str.lower() does not
+# fold to it: dotless i and long s (re's own extra cases), and the dotted capital I, which
+# lower() turns into two characters.
+_FOLD_EXTRA = str.maketrans({"\u0131": "i", "\u017f": "s"})
+
+
+def fold(text: str) -> str:
+    """``text`` lower-cased so that an ASCII literal that an IGNORECASE regex finds in ``text``
+    occurs in it: the prefilters' view of a text."""
+    if text.isascii():
+        return text.lower()
+    return text.replace("\u0130", "i").lower().translate(_FOLD_EXTRA)
 
 
 @dataclass(slots=True)
@@ -79,7 +95,6 @@ class Rule:
     negated: dict[str, re.Pattern[str]] = field(default_factory=dict)
     sets: dict[str, frozenset[Any]] = field(default_factory=dict)
     extract: dict[str, tuple[str, re.Pattern[str]]] = field(default_factory=dict)
-    anchors: tuple[str, ...] | None = None   # any of these must occur in the anchor text
     subtrees: tuple[str, ...] = ()            # any walked OID under any of these
 
 
@@ -154,6 +169,74 @@ def _literals(tree: Any) -> set[str] | None:
     return None
 
 
+Requirement = tuple[str, bool]        # (lower-cased ASCII literal, only at the start of the text)
+
+
+def _required(items: Any, anchored: bool, multiline: bool) -> set[Requirement] | None:
+    """Literals one of which any match of the parsed sequence ``items`` contains, however short
+    (None if none is known). ``anchored``: the sequence begins where the text begins, so a
+    literal that opens it is looked for at the start only."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    best: set[Requirement] | None = None
+    best_score = 0
+
+    def consider(found: set[Requirement] | None) -> None:
+        nonlocal best, best_score
+        if found:
+            score = min(len(lit) + (4 if start else 0) for lit, start in found)
+            if score > best_score:
+                best, best_score = found, score
+
+    at_begin, consumed, run, run_start = anchored, False, [], False
+    for op, arg in [*items, (None, None)]:
+        if op is c.LITERAL and arg < 128:
+            if not run:
+                run_start = at_begin and not consumed
+            run.append(chr(arg).lower())
+            consumed = True
+            continue
+        if run:
+            consider({("".join(run), run_start)})
+            run = []
+        if op is c.AT and not consumed and (arg is c.AT_BEGINNING_STRING
+                                            or (arg is c.AT_BEGINNING and not multiline)):
+            at_begin = True
+            continue
+        here = at_begin and not consumed
+        consumed = True
+        if op is c.SUBPATTERN:
+            inner_multiline = multiline or bool(arg[1] & c.SRE_FLAG_MULTILINE)
+            consider(_required(arg[-1], here, inner_multiline))
+        elif op is c.BRANCH:
+            alternatives: set[Requirement] = set()
+            for branch in arg[1]:
+                found = _required(branch, here, multiline)
+                if not found:
+                    alternatives = set()
+                    break
+                alternatives |= found
+            consider(alternatives)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and arg[0] >= 1:
+            consider(_required(arg[2], False, multiline))
+    return best
+
+
+def requirements_of(pattern: str, flags: int = 0) -> tuple[Requirement, ...] | None:
+    """What a text must contain for ``pattern`` (searched with IGNORECASE) to match it: any one
+    of these literals, in ``fold``'s lower case (at the start when so marked); None: no such
+    literal is known."""
+    try:
+        from re import _constants as c  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+
+        tree = _parser.parse(pattern, flags)
+        found = _required(tree, False, bool(tree.state.flags & c.SRE_FLAG_MULTILINE))
+    except Exception:
+        return None
+    return tuple(sorted(found)) if found else None
+
+
 def anchors_of(pattern: str) -> tuple[str, ...] | None:
     """Literal anchors for a cheap substring prefilter of ``pattern`` (None: always test)."""
     try:
@@ -207,38 +290,98 @@ def _compile(raw: Mapping[str, Any], anchor_text: str) -> Rule:
         raise RuleError(f"rule {rid}: {exc}") from None
     if not 0 < weight <= 1:
         raise RuleError(f"rule {rid}: weight must be in (0, 1]")
-    anchors = anchors_of(str(raw[anchor_text])) if raw.get(anchor_text) else None
-    return Rule(rid, values, weight, oids, texts, negated, sets, extract, anchors, subtrees)
+    return Rule(rid, values, weight, oids, texts, negated, sets, extract, subtrees)
+
+
+@lru_cache(maxsize=16)
+def pairs_of(text: str) -> frozenset[str]:
+    """The pairs of adjacent characters in ``text`` (memoised: several screens look at one text)."""
+    return frozenset({text[i:i + 2] for i in range(len(text) - 1)})
+
+
+def pair_buckets(literals: Iterable[tuple[str, Any]]) -> dict[str, list[tuple[str, Any]]]:
+    """(literal, tag) items of two characters or more, bucketed by one pair of characters each
+    literal holds (a text without that pair cannot hold the literal): the pair fewest of the
+    literals hold, so that the buckets of common pairs ("so", ", ") stay small."""
+    items = [(literal, tag) for literal, tag in literals if len(literal) >= 2]
+    pairs = [{literal[i:i + 2] for i in range(len(literal) - 1)} for literal, _ in items]
+    counts: dict[str, int] = {}
+    for held in pairs:
+        for pair in held:
+            counts[pair] = counts.get(pair, 0) + 1
+    buckets: dict[str, list[tuple[str, Any]]] = {}
+    for item, held in zip(items, pairs, strict=True):
+        buckets.setdefault(min(held, key=lambda pair: (counts[pair], pair)), []).append(item)
+    return buckets
+
+
+class Screen:
+    """Which of many regexes (searched with IGNORECASE) may match a text, cheaply: each is tried
+    only when the ``fold``-ed text holds one of the literals it needs (``requirements_of``);
+    those literals are looked up by the text's first character, by the pairs of characters the
+    text holds, or (single characters) directly. A regex with no known need is always tried."""
+
+    def __init__(self, patterns: Iterable[re.Pattern[str] | None]) -> None:
+        self.size = 0
+        self._always: list[int] = []
+        self._start: dict[str, list[tuple[str, int]]] = {}
+        self._char: list[tuple[str, int]] = []
+        anywhere: list[tuple[str, int]] = []
+        for at, pattern in enumerate(patterns):
+            self.size += 1
+            needs = requirements_of(pattern.pattern, pattern.flags) if pattern is not None else None
+            if needs is None:
+                self._always.append(at)
+            for literal, at_start in needs or ():
+                if at_start:
+                    self._start.setdefault(literal[0], []).append((literal, at))
+                elif len(literal) >= 2:
+                    anywhere.append((literal, at))
+                else:
+                    self._char.append((literal, at))
+        self._pair: dict[str, list[tuple[str, int]]] = pair_buckets(anywhere)
+        self._pairs = frozenset(self._pair)
+
+    def candidates(self, folded: str) -> list[int]:
+        """Positions (ascending) of the regexes that may match the text whose ``fold`` is ``folded``."""
+        found = set(self._always)
+        if folded:
+            pair = self._pair
+            for key in pairs_of(folded) & self._pairs:
+                for literal, at in pair[key]:
+                    if literal in folded:
+                        found.add(at)
+            for literal, at in self._start.get(folded[0], ()):
+                if folded.startswith(literal):
+                    found.add(at)
+            for literal, at in self._char:
+                if literal in folded:
+                    found.add(at)
+        return sorted(found)
 
 
 class RuleSet:
     """Compiled rules of one source, indexed for speed.
 
-    Rules with an OID condition are found through a prefix index; rules whose anchor text
-    regex has a literal anchor run only when the anchor occurs; the rest are always tested.
+    Rules with an OID condition are found through a prefix index; the others are screened
+    (``Screen``) by the literals their anchor text regex needs, and tried in file order.
     """
 
     def __init__(self, rules: Iterable[Mapping[str, Any]], anchor_text: str = "descr") -> None:
         self.anchor_text = anchor_text
         self.rules = [_compile(r, anchor_text) for r in rules]
         self.by_oid: dict[str, list[Rule]] = {}
-        self.by_anchor: dict[str, list[Rule]] = {}
-        self.always: list[Rule] = []
+        self.screened: list[Rule] = []
         for rule in self.rules:
             if rule.oids:
                 for prefix in rule.oids:
                     self.by_oid.setdefault(prefix, []).append(rule)
-            elif rule.anchors:
-                for anchor in rule.anchors:
-                    self.by_anchor.setdefault(anchor, []).append(rule)
             else:
-                self.always.append(rule)
-        # anchors bucketed by their first two characters: only buckets whose pair occurs in the
-        # text are looked at
-        self._by_pair: dict[str, list[tuple[str, list[Rule]]]] = {}
-        for anchor, rules in self.by_anchor.items():
-            self._by_pair.setdefault(anchor[:2], []).append((anchor, rules))
-        self._pairs = frozenset(self._by_pair)
+                self.screened.append(rule)
+        self.screen = Screen(rule.texts.get(anchor_text) for rule in self.screened)
+        # a cheap first look at each screened rule's other conditions: one value set it needs to
+        # meet, and whether it needs walked subtrees
+        self._gates = [(next(iter(rule.sets.items()), None), bool(rule.subtrees)) for rule in self.screened]
 
     def match(self, subject: Subject) -> list[tuple[Rule, dict[str, str]]]:
         """Every rule that matches, with the field values it sets."""
@@ -247,14 +390,14 @@ class RuleSet:
             parts = subject.oid.split(".")
             for n in range(min(len(parts), 40), 0, -1):
                 candidates.extend(self.by_oid.get(".".join(parts[:n]), ()))
-        text = subject.lowered(self.anchor_text)
-        if text:
-            present = {text[i:i + 2] for i in range(len(text) - 1)} & self._pairs
-            for pair in present:
-                for anchor, rules in self._by_pair[pair]:
-                    if anchor in text:
-                        candidates.extend(rules)
-        candidates.extend(self.always)
+        screened, gates, sets = self.screened, self._gates, subject.sets
+        for at in self.screen.candidates(subject.lowered(self.anchor_text)):
+            needs_set, needs_subtrees = gates[at]
+            if needs_set is not None and needs_set[1].isdisjoint(sets.get(needs_set[0], ())):
+                continue
+            if needs_subtrees and not subject.subtrees:
+                continue
+            candidates.append(screened[at])
         out = []
         seen: set[str] = set()
         for rule in candidates:

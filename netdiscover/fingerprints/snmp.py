@@ -461,9 +461,12 @@ _memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
 MEMO_SIZE = 65536
 
 
+_ATOMS = (str, int, float, bool)
+
+
 def _frozen(value: Any, depth: int = 0) -> Any:
     """A hashable stand-in for a facts value (lists/dicts bounded), or TypeError for odd values."""
-    if value is None or isinstance(value, str | int | float | bool):
+    if value is None or isinstance(value, _ATOMS):
         return value
     if isinstance(value, list):
         flat = tuple(value[:1024])
@@ -503,7 +506,8 @@ def _model_evidence(facts: Mapping[str, Any], found: list[Evidence], model: clas
             return [Evidence(*item) for item in hit]
     feats = _features(facts, found)
     # devices whose texts differ only in numbers (versions, serials) have the same features
-    feature_key = ("features", *sorted(feats.items())) if key is not None else None
+    # (a frozenset: built without sorting, hashed once for the look-up and the store)
+    feature_key = ("features", frozenset(feats.items())) if key is not None else None
     hit = _memo.get(feature_key) if feature_key is not None else None
     items = [Evidence(*item) for item in hit] if hit is not None else class_evidence(feats, model)
     if key is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from netdiscover.fingerprints import pen
@@ -53,8 +54,14 @@ def words(text: Any, limit: int = MAX_TOKENS) -> list[str]:
     """Lowercased words of a text, digits folded to ``0`` (``c2960x`` -> ``c0x``), stop words dropped."""
     if not isinstance(text, str) or not text:
         return []
+    return list(_words(text[:MAX_TEXT], limit))
+
+
+@lru_cache(maxsize=16384)
+def _words(text: str, limit: int) -> tuple[str, ...]:
+    """``words`` of one bounded text, memoised: ENTITY rows and sysDescrs repeat across devices."""
     out: list[str] = []
-    for word in _WORD.findall(text[:MAX_TEXT].lower()):
+    for word in _WORD.findall(text.lower()):
         if word in _STOP or len(_LETTERS.findall(word)) < 2:
             continue
         folded = _DIGITS.sub("0", word)
@@ -62,7 +69,7 @@ def words(text: Any, limit: int = MAX_TOKENS) -> list[str]:
             out.append(folded)
             if len(out) >= limit:
                 break
-    return out
+    return tuple(out)
 
 
 def fact_int(value: Any, shorter_than: int = 12) -> int | None:

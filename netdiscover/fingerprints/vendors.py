@@ -24,6 +24,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from netdiscover.fingerprints.rules import Screen, fold
+
 DATA = Path(__file__).with_name("vendor_names.csv")
 
 _SUFFIX = re.compile(
@@ -64,6 +66,22 @@ def _table() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple(rows)
 
 
+@lru_cache(maxsize=1)
+def _screen() -> Screen:
+    return Screen(pattern for pattern, _ in _table())
+
+
+def _tabled(text: str) -> str | None:
+    """The table's short name for the first row whose regex finds ``text`` ("" for an empty
+    name), or None when no row does."""
+    table = _table()
+    for at in _screen().candidates(fold(text)):
+        pattern, short = table[at]
+        if pattern.search(text):
+            return short
+    return None
+
+
 @lru_cache(maxsize=8192)
 def short_vendor(org: str | None) -> str | None:
     """The short vendor name for a registered organisation name, or None for empty input."""
@@ -72,9 +90,9 @@ def short_vendor(org: str | None) -> str | None:
     text = _SPACES.sub(" ", str(org)[:200]).strip(" ,.")
     if not text or _STANDARDS_BODY.search(text):
         return None
-    for pattern, short in _table():
-        if pattern.search(text):
-            return short or None
+    short = _tabled(text)
+    if short is not None:
+        return short or None
     abbr = _ABBR.search(text)
     if abbr:
         return abbr.group(1)
@@ -121,8 +139,5 @@ def known_vendor(text: str | None) -> str | None:
     if not text:
         return None
     head = _SPACES.sub(" ", str(text)[:120]).strip(" ,.\"'")
-    for pattern, short in _table():
-        if pattern.search(head):
-            return short or None
-    return None
+    return _tabled(head) or None
 

@@ -28,7 +28,7 @@ from typing import Any
 from defusedxml import ElementTree as SafeET
 
 from netdiscover.fingerprints.recog.translate import Untranslatable, compile_ruby
-from netdiscover.fingerprints.rules import anchors_of
+from netdiscover.fingerprints.rules import anchors_of, pair_buckets, pairs_of
 
 log = logging.getLogger(__name__)
 
@@ -116,33 +116,38 @@ class Database:
     name: str
     matches: str
     fingerprints: list[RecogFingerprint]
-    # anchors bucketed by their first two characters -> (anchor, fingerprint index); the
-    # fingerprints without an anchor are always tried
+    # anchors bucketed by a pair of characters they hold (rules.pair_buckets) -> (anchor,
+    # fingerprint index); the fingerprints without an anchor are always tried
     by_pair: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     always: tuple[int, ...] = ()
+    pairs: frozenset[str] = frozenset()
+    anchors: tuple[tuple[str, int], ...] = ()     # every (anchor, index): a few are looked for directly
 
     def __post_init__(self) -> None:
-        always = []
+        always, anchors = [], []
         for index, fp in enumerate(self.fingerprints):
             if fp.regex is None:
                 continue
             if fp.anchors is None:
                 always.append(index)
             else:
-                for anchor in fp.anchors:
-                    self.by_pair.setdefault(anchor[:2], []).append((anchor, index))
+                anchors.extend((anchor, index) for anchor in fp.anchors)
         self.always = tuple(always)
+        self.anchors = tuple(anchors)
+        self.by_pair = pair_buckets(anchors)
+        self.pairs = frozenset(self.by_pair)
 
     def candidates(self, lowered: str) -> list[int]:
         """Indexes of the fingerprints that may match ``lowered`` text, in file order."""
         found = set(self.always)
+        if len(self.anchors) < len(lowered):     # fewer anchors than the text has pairs
+            found.update(index for anchor, index in self.anchors if anchor in lowered)
+            return sorted(found)
         by_pair = self.by_pair
-        for pair in {lowered[i:i + 2] for i in range(len(lowered) - 1)}:
-            bucket = by_pair.get(pair)
-            if bucket:
-                for anchor, index in bucket:
-                    if index not in found and anchor in lowered:
-                        found.add(index)
+        for pair in pairs_of(lowered) & self.pairs:
+            for anchor, index in by_pair[pair]:
+                if index not in found and anchor in lowered:
+                    found.add(index)
         return sorted(found)
 
     def match(self, text: Any) -> tuple[RecogFingerprint, dict[str, str]] | None:
