@@ -144,3 +144,24 @@ def test_entity_rows_that_only_name_a_manufacturer():
 def test_entity_manufacturer_hostile_rows(rows):
     found = _vendor_items({"entity": rows})
     assert all(0 < weight <= 1 and len(value) <= 200 for _, value, weight in found)
+
+
+
+def test_class_memo_tells_apart_makers_named_past_the_first_entity_rows() -> None:
+    from netdiscover.fingerprints import snmp
+
+    filler = [{"class": 10, "descr": f"port {i}"} for i in range(8)]
+    devices = [{"sysDescr": "Embedded device", "sysObjectID": "1.3.6.1.4.1.8072.3.2.10",
+                "entity": [*filler, {"class": 1, "mfg": maker}]}
+               for maker in ("Cisco Systems", "Synology", "Axis Communications AB")]
+
+    def model_part(facts: dict) -> list:
+        return [(e.rule, e.field, e.value) for e in snmp.facts_evidence(facts) if e.rule.startswith("class-model")]
+
+    fresh = []
+    for facts in devices:
+        snmp._memo.clear()
+        fresh.append(model_part(facts))
+    snmp._memo.clear()
+    assert [model_part(facts) for facts in devices] == fresh
+    assert len({tuple(answer) for answer in fresh}) > 1

@@ -255,12 +255,11 @@ def _maker_name(entities: list[Mapping[str, Any]], box: Mapping[str, Any] | None
         if _names_maker(mfg, box):
             return mfg
     rows = entities[:MAX_ENTITY_ROWS]
+    taken = {_useful(e.get(key)).casefold() for e in rows for key in ("model", "serial")}
     for entity in rows:
         mfg = _useful(entity.get("mfg")) if entity.get("mfg") else ""
-        if _names_maker(mfg, entity):
-            folded = mfg.casefold()
-            if all(folded != _useful(e.get(key)).casefold() for e in rows for key in ("model", "serial")):
-                return mfg
+        if _names_maker(mfg, entity) and mfg.casefold() not in taken:
+            return mfg
     return ""
 
 
@@ -501,6 +500,8 @@ def _model_evidence(facts: Mapping[str, Any], found: list[Evidence], model: clas
     """``class_evidence`` memoised per signature for the shipped model (many devices share firmware)."""
     key = _signature(facts) if memo and model is class_model.shipped() else None
     if key is not None:
+        # the signature holds the first entity rows; the maker may come from any of MAX_ENTITY_ROWS
+        key = (*key, tuple(e.value for e in found if e.rule == "entity-mfg"))
         hit = _memo.get(key)
         if hit is not None:
             return [Evidence(*item) for item in hit]
