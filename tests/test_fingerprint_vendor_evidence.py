@@ -156,7 +156,8 @@ def test_class_memo_tells_apart_makers_named_past_the_first_entity_rows() -> Non
                for maker in ("Cisco Systems", "Synology", "Axis Communications AB")]
 
     def model_part(facts: dict) -> list:
-        return [(e.rule, e.field, e.value) for e in snmp.facts_evidence(facts) if e.rule.startswith("class-model")]
+        return [(e.rule, e.field, e.value) for e in snmp.facts_evidence(facts)
+                if e.rule.startswith("class-model")]
 
     fresh = []
     for facts in devices:
