@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netdiscover.fingerprints import fingerprint, ports, rules, snmp, training
+from netdiscover.fingerprints import fingerprint, literal_screen, ports, rules, snmp, training
 from netdiscover.observation import Observation
 
 SHIPPED = Path(snmp.__file__).parent
@@ -87,7 +87,7 @@ def test_missing_rules_file(tmp_path):
     ("a|bc", None),
 ])
 def test_anchor_extraction(pattern, anchors):
-    assert rules.anchors_of(pattern) == anchors
+    assert literal_screen.anchors_of(pattern) == anchors
 
 
 def test_anchor_prefilter_never_hides_a_match():

@@ -1,4 +1,4 @@
-"""Literal screens (rules.Screen): a regex is skipped only when it cannot match, and the speed
+"""Literal screens (literal_screen.Screen): a regex is skipped only when it cannot match, and the speed
 paths (shared pair sets, direct anchor checks, the decision memo) give the same answers."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netdiscover.fingerprints import combine, rules, snmp, vendors
+from netdiscover.fingerprints import combine, literal_screen, rules, snmp, vendors
 from netdiscover.fingerprints.model import Evidence
 from netdiscover.fingerprints.recog import database
 
@@ -56,7 +56,7 @@ def texts() -> list[str]:
     ("[", None),                              # not a regex: no screen
 ])
 def test_requirements_of(pattern, needs):
-    assert rules.requirements_of(pattern, FLAGS) == needs
+    assert literal_screen.requirements_of(pattern, FLAGS) == needs
 
 
 @pytest.mark.parametrize(("text", "folded"), [
@@ -64,12 +64,12 @@ def test_requirements_of(pattern, needs):
     ("\u212aB", "kb"), ("", ""),
 ])
 def test_fold_keeps_what_ignorecase_matches(text, folded):
-    assert rules.fold(text) == folded
+    assert literal_screen.fold(text) == folded
 
 
 def test_pairs_of():
-    assert rules.pairs_of("abca") == frozenset({"ab", "bc", "ca"})
-    assert rules.pairs_of("a") == frozenset()
+    assert literal_screen.pairs_of("abca") == frozenset({"ab", "bc", "ca"})
+    assert literal_screen.pairs_of("a") == frozenset()
 
 
 def shipped_patterns() -> list[re.Pattern[str]]:
@@ -82,21 +82,21 @@ def shipped_patterns() -> list[re.Pattern[str]]:
 
 def test_screen_never_hides_a_match():
     patterns = shipped_patterns()
-    screen = rules.Screen(patterns)
+    screen = literal_screen.Screen(patterns)
     assert screen.size == len(patterns)
     for text in texts():
         matching = [n for n, p in enumerate(patterns) if p.search(text)]
-        candidates = screen.candidates(rules.fold(text))
+        candidates = screen.candidates(literal_screen.fold(text))
         assert candidates == sorted(candidates)
         assert set(matching) <= set(candidates), text[:60]
 
 
 def test_screen_skips_what_cannot_match():
-    screen = rules.Screen([re.compile(r"^SN\d{4}", FLAGS), re.compile("SmartNode", FLAGS), None,
+    screen = literal_screen.Screen([re.compile(r"^SN\d{4}", FLAGS), re.compile("SmartNode", FLAGS), None,
                            re.compile(r"\w+", FLAGS)])
-    assert screen.candidates(rules.fold("SN4120 gateway")) == [0, 2, 3]
-    assert screen.candidates(rules.fold("a SmartNode")) == [1, 2, 3]
-    assert screen.candidates(rules.fold("ſn4120")) == [0, 2, 3]     # long s: IGNORECASE finds ^sn
+    assert screen.candidates(literal_screen.fold("SN4120 gateway")) == [0, 2, 3]
+    assert screen.candidates(literal_screen.fold("a SmartNode")) == [1, 2, 3]
+    assert screen.candidates(literal_screen.fold("ſn4120")) == [0, 2, 3]     # long s: IGNORECASE finds ^sn
     assert screen.candidates("") == [2, 3]
 
 

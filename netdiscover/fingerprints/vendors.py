@@ -24,7 +24,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from netdiscover.fingerprints.rules import Screen, fold
+from netdiscover.fingerprints.literal_screen import Screen, fold
 
 DATA = Path(__file__).with_name("vendor_names.csv")
 

@@ -10,7 +10,7 @@ Python's ``re`` has no timeout, so the input is bounded before matching: cut to 
 characters, whitespace runs cut to ``MAX_SPACE_RUN`` and runs of one character to
 ``MAX_CHAR_RUN``. No fingerprint needs longer runs (every example still matches, see the
 tests), and hostile strings then cost milliseconds. A fingerprint whose pattern requires a
-literal (``rules.anchors_of``) is tried only when the text contains it; results are memoised
+literal (``literal_screen.anchors_of``) is tried only when the text contains it; results are memoised
 per (database, text).
 """
 
@@ -27,8 +27,8 @@ from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
+from netdiscover.fingerprints.literal_screen import anchors_of, pair_buckets, pairs_of
 from netdiscover.fingerprints.recog.translate import Untranslatable, compile_ruby
-from netdiscover.fingerprints.rules import anchors_of, pair_buckets, pairs_of
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class Database:
     name: str
     matches: str
     fingerprints: list[RecogFingerprint]
-    # anchors bucketed by a pair of characters they hold (rules.pair_buckets) -> (anchor,
+    # anchors bucketed by a pair of characters they hold (literal_screen.pair_buckets) -> (anchor,
     # fingerprint index); the fingerprints without an anchor are always tried
     by_pair: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     always: tuple[int, ...] = ()
