@@ -242,6 +242,12 @@ def combine(observations: Sequence[Observation]) -> Fingerprint:
 
 
 @lru_cache(maxsize=65536)
+def split_maker(vendor: str) -> tuple[frozenset[str], str] | None:
+    """``SPLIT_MAKERS``'s entry for ``vendor`` (the classes its first half keeps, the other half's
+    name), or None for a maker that did not split."""
+    return SPLIT_MAKERS.get(_key(vendor))
+
+
 def _key(value: str) -> str:
     folded = value.casefold()
     return _NOT_ALNUM.sub("", folded) or folded
@@ -392,7 +398,7 @@ def _decide(evidence: Sequence[Evidence]) -> Fingerprint:
     if "device_class" not in result.confidence:
         result.device_class = "unknown"
         result.confidence["device_class"] = 0.0
-    split = SPLIT_MAKERS.get(_key(result.vendor)) if result.vendor else None
+    split = split_maker(result.vendor) if result.vendor else None
     if split is not None and result.device_class not in split[0]:
         result.vendor = split[1]
     tables = field_calibration()

@@ -311,22 +311,30 @@ def set_kind_weights(weights: dict[str, float] | None) -> None:
     _text_evidence.cache_clear()
 
 
-def kind_weight(kind: str) -> float:
-    """The weight of one ``REGISTRY_KINDS`` kind: learned (``class_model.json``), else the default."""
+def _learned_weights() -> dict[str, float]:
+    """The learned vendor-evidence weights (``class_model.json``), loaded on first use."""
     global _kind_weights
     if _kind_weights is None:
         model = class_model.shipped()
         _kind_weights = dict(model.evidence_weights) if model is not None else {}
-    learned = _kind_weights.get(kind)
-    return round(learned * LEARNED_SCALE, 4) if learned else REGISTRY_KINDS[kind][1]
+    return _kind_weights
+
+
+def _scaled(learned: float) -> float:
+    return round(learned * LEARNED_SCALE, 4)
+
+
+def kind_weight(kind: str) -> float:
+    """The weight of one ``REGISTRY_KINDS`` kind: learned (``class_model.json``), else the default."""
+    learned = _learned_weights().get(kind)
+    return _scaled(learned) if learned else REGISTRY_KINDS[kind][1]
 
 
 def registrant_weight(kind: str, number: int) -> float:
     """The weight of ``kind`` evidence naming enterprise ``number``: the registrant's own learned
     weight where it answered for several makers, else the kind's (``kind_weight``)."""
-    kind_weight(kind)       # loads the learned weights
-    learned = (_kind_weights or {}).get(f"{kind}:{number}")
-    return round(learned * LEARNED_SCALE, 4) if learned else kind_weight(kind)
+    learned = _learned_weights().get(f"{kind}:{number}")
+    return _scaled(learned) if learned else kind_weight(kind)
 
 
 def _vendor_evidence(subj: rules.Subject, served: Any) -> list[Evidence]:

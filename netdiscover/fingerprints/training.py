@@ -508,7 +508,7 @@ def _names_right(scorer: ModuleType, record: Mapping[str, Any], field: str, valu
     from netdiscover.fingerprints import combine
 
     right = correctness(scorer, record, {field: value})[field]
-    split = combine.SPLIT_MAKERS.get(combine._key(value)) if field == "vendor" and right is False else None
+    split = combine.split_maker(value) if field == "vendor" and right is False else None
     if split is not None:
         right = correctness(scorer, record, {field: split[1]})[field]
     return right

@@ -110,6 +110,11 @@ def short_vendor(org: str | None) -> str | None:
     return text or None
 
 
+def _head(text: object) -> str:
+    """The opening of a text as the maker look-ups read it: 120 characters, spaces collapsed."""
+    return _SPACES.sub(" ", str(text)[:120]).strip(" ,.\"'")
+
+
 # a company's legal name opening a text: one to five capitalised words, then its legal form
 # ("Calix, Inc E5-16F", "DrayTek Corporation, Router Model", "Acme Widgets GmbH Switch 8")
 _LEGAL_NAME = re.compile(
@@ -124,8 +129,7 @@ def opening_company(text: str | None) -> str | None:
     name for a maker it knows, otherwise the legal name without its legal form."""
     if not text:
         return None
-    head = _SPACES.sub(" ", str(text)[:120]).strip(" ,.\"'")
-    found = _LEGAL_NAME.match(head)
+    found = _LEGAL_NAME.match(_head(text))
     return short_vendor(found.group(0)) if found else None
 
 
@@ -138,6 +142,5 @@ def known_vendor(text: str | None) -> str | None:
     """
     if not text:
         return None
-    head = _SPACES.sub(" ", str(text)[:120]).strip(" ,.\"'")
-    return _tabled(head) or None
+    return _tabled(_head(text)) or None
 
