@@ -474,7 +474,8 @@ def evidence_weights(devices: Sequence[Device], scorer: ModuleType) -> dict[str,
     of trust when kinds disagree, learned instead of hand-set.
 
     A registrant whose number (``snmp.PER_REGISTRANT`` kinds) came from boxes of at least
-    ``MIN_REGISTRANT_MAKERS`` makers gets its own entry ("iana-pen:4413"): its share of right
+    ``MIN_REGISTRANT_MAKERS`` makers, as the labels name them (the two halves of a split maker, HP
+    and HPE, are two), gets its own entry ("iana-pen:4413"): its share of right
     makers, shrunk towards its kind's by ``REGISTRANT_PRIOR`` pseudo-answers. A maker that split
     in two (``combine.SPLIT_MAKERS``) is right as either half: the device class picks the half."""
     from netdiscover.fingerprints import snmp
